@@ -1,0 +1,200 @@
+import type { Engine } from "../engine.ts";
+import type { LifecycleState } from "../lifecycle/state-machine.ts";
+import type { ObjectRecord } from "../registry/registry.ts";
+import type { ClassSummary, ControlApi, HttpResult, LiveEvent, ObjectSummary } from "./contract.ts";
+import { schemas } from "./contract.ts";
+
+const TEXTUAL = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
+
+/**
+ * The control API over one engine. Every argument is parsed with the
+ * contract's schemas, so the same object is safe to hand to a bridge.
+ */
+export function createControlApi(engine: Engine): ControlApi {
+  const summary = (r: ObjectRecord): ObjectSummary => ({
+    id: r.id,
+    className: r.className,
+    name: r.name,
+    state: r.state,
+    inFlight: engine.lifecycle.inFlight(r.id),
+    requests: r.requests,
+    storageBytes: r.storageBytes,
+    createdAt: r.createdAt,
+    lastActive: r.lastActive,
+    lastError: r.lastError,
+  });
+  const record = (id: string): ObjectRecord => {
+    const r = engine.registry.get(schemas.objectId.parse(id));
+    if (!r) throw new Error(`no object with id ${id}`);
+    return r;
+  };
+
+  return {
+    async project() {
+      const p = engine.project;
+      return {
+        name: p.wrangler.name,
+        dir: p.dir,
+        dataDir: engine.dataDir,
+        url: engine.url,
+        compatibilityDate: p.wrangler.compatibilityDate,
+        eventBusBinding: p.eventBusBinding,
+      };
+    },
+
+    async listClasses() {
+      const out = new Map<string, ClassSummary>();
+      for (const c of engine.registry.classes()) {
+        out.set(c.className, { className: c.className, bindings: c.bindings, kind: c.kind, objects: 0, live: 0, byState: {} });
+      }
+      for (const r of engine.registry.objects()) {
+        const c = out.get(r.className);
+        if (!c) continue;
+        c.objects++;
+        c.byState[r.state] = (c.byState[r.state] ?? 0) + 1;
+        if (r.state !== "Hibernating" && r.state !== "Created") c.live++;
+      }
+      return [...out.values()];
+    },
+
+    async listObjects(q = {}) {
+      const query = schemas.listObjects.parse(q);
+      const search = query.search?.toLowerCase();
+      const all: ObjectRecord[] = [];
+      for (const r of engine.registry.objects()) {
+        if (query.className && r.className !== query.className) continue;
+        if (query.state && r.state !== (query.state as LifecycleState)) continue;
+        if (search && !r.id.includes(search) && !(r.name ?? "").toLowerCase().includes(search)) continue;
+        all.push(r);
+      }
+      all.sort((a, b) => b.lastActive - a.lastActive || a.id.localeCompare(b.id));
+      const offset = query.offset ?? 0;
+      const limit = query.limit ?? 1000;
+      return { total: all.length, objects: all.slice(offset, offset + limit).map(summary) };
+    },
+
+    async getObject(id) {
+      const r = engine.registry.get(schemas.objectId.parse(id));
+      return r ? summary(r) : null;
+    },
+
+    async transitions(q = {}) {
+      const p = schemas.page.parse(q);
+      return engine.registry.transitions(p.objectId ?? null, {
+        ...(p.limit !== undefined ? { limit: p.limit } : {}),
+        ...(p.before !== undefined ? { before: p.before } : {}),
+      });
+    },
+
+    async logs(q = {}) {
+      const p = schemas.page.parse(q);
+      return engine.registry.logs(p.objectId ?? null, {
+        ...(p.limit !== undefined ? { limit: p.limit } : {}),
+        ...(p.before !== undefined ? { before: p.before } : {}),
+      });
+    },
+
+    async query(q) {
+      const p = schemas.query.parse(q);
+      const r = record(p.objectId);
+      return engine.state.query(r.className, r.id, p.sql, p.params ?? [], {
+        ...(p.allowWrites !== undefined ? { allowWrites: p.allowWrites } : {}),
+        ...(p.limit !== undefined ? { limit: p.limit } : {}),
+      });
+    },
+
+    async listKv(q) {
+      const p = schemas.listKv.parse(q);
+      const r = record(p.objectId);
+      return engine.state.listKv(r.className, r.id, {
+        ...(p.prefix !== undefined ? { prefix: p.prefix } : {}),
+        ...(p.startAfter !== undefined ? { startAfter: p.startAfter } : {}),
+        ...(p.limit !== undefined ? { limit: p.limit } : {}),
+      });
+    },
+
+    async alarms(objectId) {
+      return engine.state.alarms(objectId === undefined ? undefined : schemas.objectId.parse(objectId));
+    },
+
+    async fireAlarm(objectId) {
+      return engine.state.fireNow(schemas.objectId.parse(objectId));
+    },
+
+    async sendRequest(spec) {
+      const r = schemas.sendRequest.parse(spec);
+      const base = engine.url ?? "http://127.0.0.1";
+      const started = performance.now();
+      const body = r.body !== undefined && r.method !== "GET" && r.method !== "HEAD" ? new TextEncoder().encode(r.body) : null;
+      let res;
+      try {
+        res = await engine.router.handle({
+          url: new URL(r.path, base).href,
+          method: r.method,
+          headers: r.headers ?? [],
+          body: body ? (body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer) : null,
+        });
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        const status = typeof (e as { status?: unknown }).status === "number" ? (e as { status: number }).status : 500;
+        return { status, statusText: "", headers: [["content-type", "text/plain"]], body: msg, bodyBase64: null, durationMs: performance.now() - started };
+      }
+      const type = res.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "";
+      const bytes = res.body ? Buffer.from(res.body) : Buffer.alloc(0);
+      const textual = type === "" || TEXTUAL.test(type);
+      const out: HttpResult = {
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+        body: textual ? bytes.toString("utf8") : "",
+        bodyBase64: textual ? null : bytes.toString("base64"),
+        durationMs: performance.now() - started,
+      };
+      return out;
+    },
+
+    async hibernate(objectId) {
+      return engine.lifecycle.hibernate(schemas.objectId.parse(objectId), "hibernated from the control API");
+    },
+
+    async terminate(objectId) {
+      return engine.lifecycle.terminate(schemas.objectId.parse(objectId), "terminated from the control API");
+    },
+
+    async topics() {
+      return engine.eventBus.topics();
+    },
+
+    async recentEvents(q = {}) {
+      return engine.eventBus.recent(q);
+    },
+
+    async deliveries(eventId) {
+      return engine.eventBus.deliveries(eventId);
+    },
+
+    subscribe(listener) {
+      let batch: LiveEvent[] = [];
+      let timer: NodeJS.Timeout | null = null;
+      const push = (e: LiveEvent): void => {
+        batch.push(e);
+        timer ??= setTimeout(() => {
+          timer = null;
+          const out = batch;
+          batch = [];
+          listener(out);
+        }, 50);
+      };
+      const offs = [
+        engine.events.on("transition", (data) => push({ type: "transition", data })),
+        engine.events.on("log", (data) => push({ type: "log", data })),
+        engine.events.on("request", (data) => push({ type: "request", data })),
+        engine.events.on("problem", (data) => push({ type: "problem", data })),
+      ];
+      return () => {
+        for (const off of offs) off();
+        if (timer) clearTimeout(timer);
+      };
+    },
+  };
+}

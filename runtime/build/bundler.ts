@@ -1,0 +1,148 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { ProjectError } from "../config/errors.ts";
+import { hasNodejsCompat, type WranglerProject } from "../config/wrangler.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const runtimeRoot = resolve(here, "..");
+const repoRoot = resolve(runtimeRoot, "..");
+
+/** Node globals that object code must not see unless the project sets nodejs_compat. */
+const HIDDEN_GLOBALS = ["process", "Buffer", "global", "setImmediate", "clearImmediate", "require", "__dirname", "__filename"];
+
+export interface Bundle {
+  /** Absolute path of the bundled ES module. */
+  path: string;
+  /** Content hash: two builds of the same code have the same hash. */
+  hash: string;
+  /** Source files that went into it (for the watcher). */
+  inputs: string[];
+}
+
+function firstError(project: WranglerProject, errors: esbuild.Message[]): ProjectError {
+  const e = errors[0];
+  if (!e) return new ProjectError("build failed");
+  const loc = e.location;
+  const projectDir = dirname(project.configPath);
+  if (!loc) return new ProjectError(e.text);
+  return new ProjectError(e.text, {
+    file: relative(projectDir, resolve(projectDir, loc.file)) || loc.file,
+    line: loc.line,
+    column: loc.column + 1,
+  });
+}
+
+/**
+ * Bundles the project's `main` and everything it imports into one ES module
+ * in `outDir`. `cloudflare:workers` resolves to Terrarium's implementation;
+ * Node built-ins are refused unless the project enables nodejs_compat, as on
+ * Cloudflare. A compile error throws a ProjectError with file:line:column.
+ */
+export async function bundleProject(project: WranglerProject, outDir: string): Promise<Bundle> {
+  const nodeCompat = hasNodejsCompat(project);
+  const shim = join(runtimeRoot, "workers-api", "cloudflare-workers.ts");
+  const plugin: esbuild.Plugin = {
+    name: "terrarium-workers",
+    setup(build) {
+      build.onResolve({ filter: /^cloudflare:/ }, (args) => {
+        if (args.path === "cloudflare:workers") return { path: shim };
+        return { errors: [{ text: `${args.path} is not available in Terrarium yet` }] };
+      });
+      build.onResolve({ filter: /^node:/ }, (args) => {
+        if (nodeCompat) return { path: args.path, external: true };
+        return {
+          errors: [
+            {
+              text:
+                `Could not resolve "${args.path}": Node.js built-ins need the nodejs_compat ` +
+                `compatibility flag in the wrangler config, as on Cloudflare`,
+            },
+          ],
+        };
+      });
+    },
+  };
+  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [project.main],
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: "esm",
+      platform: nodeCompat ? "node" : "neutral",
+      mainFields: ["workerd", "worker", "browser", "module", "main"],
+      conditions: ["workerd", "worker", "browser", "import"],
+      target: "es2022",
+      sourcemap: "inline",
+      outfile: join(outDir, "index.mjs"),
+      logLevel: "silent",
+      plugins: [plugin],
+      define: nodeCompat ? {} : Object.fromEntries(HIDDEN_GLOBALS.map((g) => [g, "undefined"])),
+      absWorkingDir: dirname(project.configPath),
+    });
+  } catch (e) {
+    const failure = e as esbuild.BuildFailure;
+    if (Array.isArray(failure.errors)) throw firstError(project, failure.errors);
+    throw e;
+  }
+  const file = result.outputFiles[0];
+  if (!file) throw new ProjectError("build produced no output");
+  const hash = createHash("sha256").update(file.contents).digest("hex").slice(0, 16);
+  const path = join(outDir, `${hash}.mjs`);
+  if (!existsSync(path)) {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(path, file.contents);
+  }
+  const projectDir = dirname(project.configPath);
+  const inputs = Object.keys(result.metafile.inputs)
+    .map((p) => resolve(projectDir, p))
+    .filter((p) => !p.startsWith(runtimeRoot));
+  return { path, hash, inputs };
+}
+
+export interface HostBundles {
+  objectWorker: string;
+  entryWorker: string;
+}
+
+let hostBundles: Promise<HostBundles> | null = null;
+
+/**
+ * The worker-thread entry files, compiled from runtime/host once per process
+ * into node_modules/.cache (inside the repo, so better-sqlite3 resolves).
+ */
+export function buildHostWorkers(): Promise<HostBundles> {
+  hostBundles ??= (async () => {
+    const outDir = join(repoRoot, "node_modules", ".cache", "terrarium");
+    const result = await esbuild.build({
+      entryPoints: {
+        "object.worker": join(runtimeRoot, "host", "object.worker.ts"),
+        "entry.worker": join(runtimeRoot, "host", "entry.worker.ts"),
+      },
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      external: ["better-sqlite3"],
+      outdir: outDir,
+      outExtension: { ".js": ".mjs" },
+      logLevel: "silent",
+    });
+    const paths: Record<string, string> = {};
+    mkdirSync(outDir, { recursive: true });
+    for (const f of result.outputFiles) {
+      const hash = createHash("sha256").update(f.contents).digest("hex").slice(0, 12);
+      const name = f.path.endsWith("object.worker.mjs") ? "object.worker" : "entry.worker";
+      const path = join(outDir, `${name}-${hash}.mjs`);
+      if (!existsSync(path)) writeFileSync(path, f.contents);
+      paths[name] = path;
+    }
+    return { objectWorker: paths["object.worker"]!, entryWorker: paths["entry.worker"]! };
+  })();
+  return hostBundles;
+}

@@ -1,0 +1,129 @@
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ProjectError } from "../config/errors.ts";
+import { Engine } from "../engine.ts";
+import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const DEFAULT_SAMPLE = join(repoRoot, "resources", "samples", "counter");
+
+const USAGE = `Usage: terrarium <command> [options]
+
+Commands:
+  serve [projectDir]   Run a project headless: the Request Router on 127.0.0.1.
+                       projectDir defaults to the bundled sample project.
+    --port N             port to listen on (default 8787; 0 picks a free one)
+    --data DIR           data directory (default <projectDir>/.terrarium)
+    --idle-after MS      Active -> Idle after MS without requests (default 1000)
+    --hibernate-after MS Idle -> Hibernating after MS (default 10000)
+    --max-live N         live objects before the least recently used hibernate
+    --cpu-limit MS       CPU time per request or event (default 30000)
+    --quiet              do not print object logs
+
+  help                 Show this text.
+`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`terrarium: ${message}\n`);
+  process.exit(code);
+}
+
+function intFlag(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) fail(`--${name} needs a whole number, got "${v}"`, 2);
+  return n;
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: "string", default: "8787" },
+      data: { type: "string" },
+      "idle-after": { type: "string" },
+      "hibernate-after": { type: "string" },
+      "max-live": { type: "string" },
+      "cpu-limit": { type: "string" },
+      quiet: { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length > 1) fail(`serve takes one project folder, got ${positionals.length}`, 2);
+  const projectDir = resolve(positionals[0] ?? DEFAULT_SAMPLE);
+  if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
+  const port = intFlag(values.port, "port") ?? 8787;
+  const lifecycle: Partial<LifecycleOptions> = {};
+  const idle = intFlag(values["idle-after"], "idle-after");
+  const hib = intFlag(values["hibernate-after"], "hibernate-after");
+  if (idle !== undefined || hib !== undefined) {
+    lifecycle.policy = { idleAfterMs: idle ?? 1_000, hibernateAfterMs: hib ?? 10_000 };
+  }
+  const maxLive = intFlag(values["max-live"], "max-live");
+  if (maxLive !== undefined) lifecycle.maxLiveObjects = Math.max(1, maxLive);
+  const cpu = intFlag(values["cpu-limit"], "cpu-limit");
+  if (cpu !== undefined) lifecycle.cpuLimitMs = Math.max(1, cpu);
+
+  let engine: Engine;
+  try {
+    engine = await Engine.open({ projectDir, ...(values.data ? { dataDir: resolve(values.data) } : {}), lifecycle });
+  } catch (e) {
+    if (e instanceof ProjectError) fail(e.message);
+    throw e;
+  }
+  if (!values.quiet) {
+    engine.events.on("log", (l) => {
+      const who = l.objectId ? `${l.source} ${l.objectId.slice(0, 8)}` : l.source;
+      const line = `[${who}] ${l.message}\n`;
+      if (l.level === "error" || l.level === "warn") process.stderr.write(line);
+      else process.stdout.write(line);
+    });
+  }
+  engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
+  let actual: number;
+  try {
+    actual = await engine.listen(port);
+  } catch (e) {
+    await engine.close();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "EADDRINUSE") fail(`port ${port} is in use; pick another with --port`);
+    throw e;
+  }
+  process.stdout.write(`Ready on http://127.0.0.1:${actual}\n`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write(`terrarium: ${signal} again, exiting now\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    void engine.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`terrarium: error while stopping: ${String(e)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return serve(rest);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return;
+    default:
+      fail(`unknown command "${command}"\n\n${USAGE}`, 2);
+  }
+}

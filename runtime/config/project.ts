@@ -1,0 +1,18 @@
+import { resolve } from "node:path";
+import { loadTerrariumConfig, eventBusBinding, type TerrariumConfig } from "./terrarium.ts";
+import { loadWranglerConfig, type WranglerProject } from "./wrangler.ts";
+
+export interface Project {
+  readonly dir: string;
+  readonly wrangler: WranglerProject;
+  readonly terrarium: TerrariumConfig;
+  readonly eventBusBinding: string | null;
+}
+
+/** Loads and validates a project folder; throws ProjectError and starts nothing on bad input. */
+export function loadProject(dir: string): Project {
+  const abs = resolve(dir);
+  const wrangler = loadWranglerConfig(abs);
+  const terrarium = loadTerrariumConfig(abs, wrangler);
+  return { dir: abs, wrangler, terrarium, eventBusBinding: eventBusBinding(terrarium) };
+}

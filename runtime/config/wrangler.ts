@@ -1,0 +1,209 @@
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
+import { parse as parseToml, TomlError } from "smol-toml";
+import { z } from "zod";
+import { ProjectError } from "./errors.ts";
+
+export const WRANGLER_FILES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"] as const;
+
+const identifier = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, "must be a JavaScript identifier");
+
+const doBinding = z
+  .object({
+    name: identifier,
+    class_name: identifier,
+    script_name: z.string().optional(),
+    environment: z.string().optional(),
+  })
+  .strict();
+
+const migration = z
+  .object({
+    tag: z.string().min(1),
+    new_classes: z.array(identifier).optional(),
+    new_sqlite_classes: z.array(identifier).optional(),
+    renamed_classes: z.array(z.object({ from: identifier, to: identifier }).strict()).optional(),
+    deleted_classes: z.array(identifier).optional(),
+    transferred_classes: z.array(z.unknown()).optional(),
+  })
+  .strict();
+
+const d1 = z.object({ binding: identifier, database_name: z.string().optional(), database_id: z.string().optional() }).passthrough();
+const r2 = z.object({ binding: identifier, bucket_name: z.string().optional() }).passthrough();
+
+/**
+ * The subset of wrangler's configuration Terrarium runs. Keys wrangler
+ * knows but that do not change local behaviour (routes, observability,
+ * placement, ...) are accepted and ignored; keys that would change what the
+ * code sees and that Terrarium cannot honour are refused by name.
+ */
+const wranglerSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().regex(/^[a-z0-9_-]+$/i, "must be letters, digits, '-' or '_'").optional(),
+    main: z.string().min(1),
+    compatibility_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD"),
+    compatibility_flags: z.array(z.string()).optional(),
+    durable_objects: z.object({ bindings: z.array(doBinding).optional() }).strict().optional(),
+    migrations: z.array(migration).optional(),
+    vars: z.record(z.string(), z.unknown()).optional(),
+    d1_databases: z.array(d1).optional(),
+    r2_buckets: z.array(r2).optional(),
+  })
+  .passthrough();
+
+export type WranglerConfig = z.infer<typeof wranglerSchema>;
+
+const UNSUPPORTED_KEYS: Record<string, string> = {
+  kv_namespaces: "KV namespaces are not supported yet",
+  queues: "Queues are not supported yet",
+  services: "service bindings are not supported yet",
+  workflows: "Workflows are not supported yet",
+  ai: "the AI binding is not available locally",
+  browser: "Browser Rendering is not available locally",
+  env: "named environments are not supported yet; put the settings at the top level",
+};
+
+export interface DurableObjectBinding {
+  readonly binding: string;
+  readonly className: string;
+}
+
+export interface Migration {
+  readonly tag: string;
+  readonly newClasses: readonly string[];
+  readonly newSqliteClasses: readonly string[];
+  readonly renamedClasses: readonly { from: string; to: string }[];
+  readonly deletedClasses: readonly string[];
+}
+
+export interface WranglerProject {
+  readonly configPath: string;
+  readonly name: string;
+  readonly main: string;
+  readonly compatibilityDate: string;
+  readonly compatibilityFlags: readonly string[];
+  readonly durableObjects: readonly DurableObjectBinding[];
+  readonly migrations: readonly Migration[];
+  readonly vars: Readonly<Record<string, unknown>>;
+  readonly raw: WranglerConfig;
+}
+
+export function findWranglerConfig(dir: string): string | null {
+  for (const f of WRANGLER_FILES) {
+    const p = join(dir, f);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+function lineCol(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
+  }
+  return { line, column: offset - last };
+}
+
+function parseText(path: string, text: string): unknown {
+  const file = basename(path);
+  if (path.endsWith(".toml")) {
+    try {
+      return parseToml(text);
+    } catch (e) {
+      if (e instanceof TomlError) {
+        throw new ProjectError(e.message.split("\n")[0] ?? "invalid TOML", { file, line: e.line, column: e.column });
+      }
+      throw e;
+    }
+  }
+  const errors: ParseError[] = [];
+  const value: unknown = parseJsonc(text, errors, { allowTrailingComma: true });
+  const first = errors[0];
+  if (first) {
+    throw new ProjectError(`invalid JSON: ${printParseErrorCode(first.error)}`, {
+      file,
+      ...lineCol(text, first.offset),
+    });
+  }
+  return value;
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+}
+
+/** Reads and validates a project's wrangler config; throws ProjectError naming file and field. */
+export function loadWranglerConfig(projectDir: string): WranglerProject {
+  const configPath = findWranglerConfig(projectDir);
+  if (!configPath) {
+    throw new ProjectError(`no wrangler.jsonc, wrangler.json or wrangler.toml in ${resolve(projectDir)}`);
+  }
+  const file = basename(configPath);
+  const value = parseText(configPath, readFileSync(configPath, "utf8"));
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProjectError("the config must be an object", { file });
+  }
+  for (const [key, why] of Object.entries(UNSUPPORTED_KEYS)) {
+    if (key in value) throw new ProjectError(why, { file, field: key });
+  }
+  const parsed = wranglerSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ProjectError(issue.message, { file, field: fieldPath(issue.path) || "(root)" });
+  }
+  const cfg = parsed.data;
+  const bindings = (cfg.durable_objects?.bindings ?? []).map((b, i) => {
+    if (b.script_name) {
+      throw new ProjectError("bindings to a class in another Worker are not supported yet", {
+        file,
+        field: `durable_objects.bindings[${i}].script_name`,
+      });
+    }
+    return { binding: b.name, className: b.class_name };
+  });
+  const seen = new Set<string>();
+  bindings.forEach((b, i) => {
+    if (seen.has(b.binding)) {
+      throw new ProjectError(`binding ${b.binding} is declared twice`, { file, field: `durable_objects.bindings[${i}].name` });
+    }
+    seen.add(b.binding);
+  });
+  const vars = cfg.vars ?? {};
+  for (const b of bindings) {
+    if (b.binding in vars) {
+      throw new ProjectError(`${b.binding} is both a var and a Durable Object binding`, { file, field: `vars.${b.binding}` });
+    }
+  }
+  const main = resolve(projectDir, cfg.main);
+  if (!existsSync(main)) {
+    throw new ProjectError(`entry file ${cfg.main} does not exist`, { file, field: "main" });
+  }
+  return {
+    configPath,
+    name: cfg.name ?? basename(resolve(projectDir)),
+    main,
+    compatibilityDate: cfg.compatibility_date,
+    compatibilityFlags: cfg.compatibility_flags ?? [],
+    durableObjects: bindings,
+    migrations: (cfg.migrations ?? []).map((m) => ({
+      tag: m.tag,
+      newClasses: m.new_classes ?? [],
+      newSqliteClasses: m.new_sqlite_classes ?? [],
+      renamedClasses: m.renamed_classes ?? [],
+      deletedClasses: m.deleted_classes ?? [],
+    })),
+    vars,
+    raw: cfg,
+  };
+}
+
+/** Whether the project opted into Node.js APIs (nodejs_compat). */
+export function hasNodejsCompat(p: Pick<WranglerProject, "compatibilityFlags">): boolean {
+  return p.compatibilityFlags.includes("nodejs_compat") || p.compatibilityFlags.includes("nodejs_compat_v2");
+}

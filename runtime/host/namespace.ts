@@ -1,0 +1,91 @@
+import * as Comlink from "comlink";
+import { idFromName, idFromString, namespaceKey, newUniqueId, type NamespaceKey } from "../shared/ids.ts";
+import { bodyTransfer, deserializeResponse, serializeRequest } from "./http-serialize.ts";
+import type { GatewayApi } from "./protocol.ts";
+
+export class DurableObjectId {
+  readonly #hex: string;
+  readonly name: string | undefined;
+  constructor(hex: string, name?: string) {
+    this.#hex = hex;
+    this.name = name;
+  }
+  toString(): string {
+    return this.#hex;
+  }
+  equals(other: DurableObjectId): boolean {
+    return other instanceof DurableObjectId && other.toString() === this.#hex;
+  }
+  toJSON(): string {
+    return this.#hex;
+  }
+}
+
+/** `env.MY_NAMESPACE`: ids and stubs; every call on a stub goes through the orchestrator. */
+export class DurableObjectNamespace {
+  readonly #binding: string;
+  readonly #key: NamespaceKey;
+  readonly #gateway: Comlink.Remote<GatewayApi>;
+
+  constructor(binding: string, workerName: string, className: string, gateway: Comlink.Remote<GatewayApi>) {
+    this.#binding = binding;
+    this.#key = namespaceKey(workerName, className);
+    this.#gateway = gateway;
+  }
+
+  idFromName(name: string): DurableObjectId {
+    if (typeof name !== "string") throw new TypeError("idFromName() requires a string name.");
+    return new DurableObjectId(idFromName(this.#key, name), name);
+  }
+
+  newUniqueId(_options?: { jurisdiction?: string }): DurableObjectId {
+    return new DurableObjectId(newUniqueId(this.#key));
+  }
+
+  idFromString(id: string): DurableObjectId {
+    return new DurableObjectId(idFromString(this.#key, id));
+  }
+
+  get(id: DurableObjectId, _options?: { locationHint?: string }): DurableObjectStub {
+    if (!(id instanceof DurableObjectId)) throw new TypeError("get() requires a DurableObjectId.");
+    // An id minted by another namespace is refused here, as workerd does.
+    idFromString(this.#key, id.toString());
+    return makeStub(this.#binding, id, this.#gateway);
+  }
+
+  getByName(name: string, options?: { locationHint?: string }): DurableObjectStub {
+    return this.get(this.idFromName(name), options);
+  }
+
+  jurisdiction(_name: string): DurableObjectNamespace {
+    return this;
+  }
+}
+
+export type DurableObjectStub = Record<string, unknown> & {
+  readonly id: DurableObjectId;
+  readonly name: string | undefined;
+  fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
+};
+
+function makeStub(binding: string, id: DurableObjectId, gateway: Comlink.Remote<GatewayApi>): DurableObjectStub {
+  const hex = id.toString();
+  const name = id.name ?? null;
+  const base = {
+    id,
+    name: id.name,
+    async fetch(input: Request | string | URL, init?: RequestInit): Promise<Response> {
+      const req = await serializeRequest(new Request(input, init));
+      const res = await gateway.objectFetch(binding, hex, name, Comlink.transfer(req, bodyTransfer(req)));
+      return deserializeResponse(res);
+    },
+  };
+  return new Proxy(base, {
+    get(target, prop) {
+      if (typeof prop === "symbol") return undefined;
+      if (prop in target) return target[prop as keyof typeof target];
+      if (prop === "then" || prop === "toJSON") return undefined;
+      return (...args: unknown[]) => gateway.objectRpc(binding, hex, name, prop, args);
+    },
+  }) as unknown as DurableObjectStub;
+}

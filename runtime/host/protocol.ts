@@ -1,0 +1,80 @@
+/**
+ * What crosses between the orchestrator (main thread) and a worker thread.
+ * Requests and responses travel as plain structured-cloneable records with
+ * their bodies as transferable ArrayBuffers.
+ */
+export interface SerializedRequest {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  body: ArrayBuffer | null;
+}
+
+export interface SerializedResponse {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: ArrayBuffer | null;
+}
+
+export interface BindingSpec {
+  binding: string;
+  className: string;
+}
+
+/** Everything a worker needs to load one version of the project's code. */
+export interface CodeSpec {
+  bundlePath: string;
+  workerName: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  durableObjects: BindingSpec[];
+  vars: Record<string, unknown>;
+  eventBusBinding: string | null;
+}
+
+export interface ObjectIdentity {
+  className: string;
+  id: string;
+  name: string | null;
+  dbPath: string;
+}
+
+export type LogLevel = "debug" | "log" | "info" | "warn" | "error";
+
+export interface LogRecord {
+  level: LogLevel;
+  time: number;
+  message: string;
+}
+
+export interface AlarmInvocation {
+  retryCount: number;
+  isRetry: boolean;
+}
+
+/** Exposed by every worker thread on its parentPort. */
+export interface WorkerApi {
+  load(spec: CodeSpec): Promise<{ classes: string[] }>;
+  activate(identity: ObjectIdentity): Promise<void>;
+  fetch(req: SerializedRequest): Promise<SerializedResponse>;
+  rpc(method: string, args: unknown[]): Promise<unknown>;
+  /** Runs alarm(); resolves to the alarm the handler left set (null: none). */
+  alarm(info: AlarmInvocation): Promise<number | null>;
+  deactivate(): Promise<void>;
+  memory(): { heapUsed: number; rss: number };
+}
+
+/**
+ * Exposed by the orchestrator to each worker (on the port in workerData):
+ * what object code reaches outside itself through `env` and `ctx`.
+ */
+export interface GatewayApi {
+  objectFetch(binding: string, id: string, name: string | null, req: SerializedRequest): Promise<SerializedResponse>;
+  objectRpc(binding: string, id: string, name: string | null, method: string, args: unknown[]): Promise<unknown>;
+  publish(topic: string, data: unknown): Promise<{ id: number }>;
+  setAlarm(time: number | null): Promise<void>;
+  getAlarm(): Promise<number | null>;
+  log(records: LogRecord[]): void;
+  waitUntilSettled(count: number): void;
+}

@@ -1,0 +1,98 @@
+import { MessageChannel, Worker, type ResourceLimits } from "node:worker_threads";
+import * as Comlink from "comlink";
+import { installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
+import type { GatewayApi, WorkerApi } from "./protocol.ts";
+
+installErrorTransfer();
+
+/** A worker ended under a call: the caller sees this instead of a hang. */
+export class WorkerExitedError extends Error {
+  override name = "WorkerExitedError";
+}
+
+export interface WorkerExit {
+  code: number;
+  error: Error | null;
+  /** True when the host ended the worker on purpose. */
+  requested: boolean;
+}
+
+export interface WorkerHostOptions {
+  file: string;
+  gateway: GatewayApi;
+  resourceLimits?: ResourceLimits;
+  label: string;
+}
+
+/**
+ * One worker thread, seen from the orchestrator: Comlink over its parent
+ * port, the gateway the worker calls back on, explicit stop, and every
+ * pending call rejected (never left hanging) if the thread dies.
+ */
+export class WorkerHost {
+  readonly label: string;
+  readonly api: Comlink.Remote<WorkerApi>;
+  readonly exited: Promise<WorkerExit>;
+  #worker: Worker;
+  #gatewayPort: import("node:worker_threads").MessagePort;
+  #alive = true;
+  #requested = false;
+  #lastError: Error | null = null;
+
+  constructor(opts: WorkerHostOptions) {
+    this.label = opts.label;
+    const channel = new MessageChannel();
+    this.#gatewayPort = channel.port1;
+    Comlink.expose(opts.gateway, nodeEndpoint(channel.port1));
+    this.#worker = new Worker(opts.file, {
+      workerData: { gatewayPort: channel.port2 },
+      transferList: [channel.port2],
+      ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
+      stdout: false,
+      stderr: false,
+    });
+    this.#worker.on("error", (e) => {
+      this.#lastError = e;
+    });
+    this.exited = new Promise<WorkerExit>((resolve) => {
+      this.#worker.once("exit", (code) => {
+        this.#alive = false;
+        this.#gatewayPort.close();
+        resolve({ code, error: this.#lastError, requested: this.#requested });
+      });
+    });
+    this.api = Comlink.wrap<WorkerApi>(nodeEndpoint(this.#worker));
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  get threadId(): number {
+    return this.#worker.threadId;
+  }
+
+  /** Runs a call on the worker; rejects with WorkerExitedError if the thread ends first. */
+  async call<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (!this.#alive) throw new WorkerExitedError(`${this.label}: worker is not running`);
+    return Promise.race([
+      fn(this.api),
+      this.exited.then((exit): never => {
+        const why = exit.error ? `${exit.error.name}: ${exit.error.message}` : `exit code ${exit.code}`;
+        throw new WorkerExitedError(`${this.label}: worker ended (${why})`);
+      }),
+    ]);
+  }
+
+  cpuUsage(): number {
+    return this.#worker.performance.eventLoopUtilization().active;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#alive) return;
+    this.#requested = true;
+    this.api[Comlink.releaseProxy]();
+    await this.#worker.terminate();
+    await this.exited;
+  }
+}

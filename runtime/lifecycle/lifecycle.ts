@@ -1,0 +1,656 @@
+import { totalmem } from "node:os";
+import * as Comlink from "comlink";
+import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
+import type { StateManager } from "../state/state-manager.ts";
+import type { Clock } from "../shared/clock.ts";
+import type { EngineEvents } from "../shared/events.ts";
+import { idFromString, namespaceKey, type NamespaceKey } from "../shared/ids.ts";
+import { bodyTransfer } from "../host/http-serialize.ts";
+import type { CodeSpec, GatewayApi, LogRecord, SerializedRequest, SerializedResponse, WorkerApi } from "../host/protocol.ts";
+import { WorkerExitedError, WorkerHost } from "../host/worker-host.ts";
+import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
+
+export interface LifecyclePolicy {
+  /** Active with nothing in flight for this long -> Idle. */
+  idleAfterMs: number;
+  /** Idle for this long -> Hibernating. Cloudflare evicts an idle object after about 10 s. */
+  hibernateAfterMs: number;
+}
+
+export interface LifecycleOptions {
+  policy: LifecyclePolicy;
+  classPolicies: Record<string, Partial<LifecyclePolicy>>;
+  /** Live workers past which the least recently used idle objects hibernate early. */
+  maxLiveObjects: number;
+  /** Pre-started workers holding the current code, ready to take on an object's identity. */
+  poolSize: number;
+  /** CPU time one request or event may take before the object is ended (Cloudflare: 30 s). */
+  cpuLimitMs: number;
+  /** V8 heap limit per object worker. */
+  memoryLimitMb: number;
+  entryWorkers: number;
+}
+
+export function defaultLifecycleOptions(): LifecycleOptions {
+  // About 16 MB per live worker budgeted against a quarter of the machine.
+  const byMemory = Math.floor(totalmem() / 4 / (16 * 1024 * 1024));
+  return {
+    policy: { idleAfterMs: 1_000, hibernateAfterMs: 10_000 },
+    classPolicies: {},
+    maxLiveObjects: Math.max(16, Math.min(byMemory, 1000)),
+    poolSize: 2,
+    cpuLimitMs: 30_000,
+    memoryLimitMb: 128,
+    entryWorkers: 1,
+  };
+}
+
+export interface CodeVersion {
+  spec: CodeSpec;
+  hostFile: string;
+  entryFile: string;
+  bindings: Map<string, string>;
+}
+
+/** An object's place in the orchestrator while it has (or is getting) a worker. */
+interface LiveObject {
+  record: ObjectRecord;
+  host: WorkerHost | null;
+  starting: Promise<WorkerHost> | null;
+  inFlight: number;
+  spanRequests: number;
+  lastEventAt: number;
+  idleSince: number;
+  /** Bumped when the worker is lost or retired, so late completions of old calls change nothing. */
+  generation: number;
+}
+
+interface Slot {
+  host: WorkerHost;
+  object: LiveObject | null;
+}
+
+export class ObjectError extends Error {
+  override name = "ObjectError";
+  constructor(
+    message: string,
+    readonly status = 500,
+  ) {
+    super(message);
+  }
+}
+
+export interface Dispatch {
+  binding?: string;
+  className: string;
+  id: string;
+  name: string | null;
+  kind: "fetch" | "rpc" | "alarm" | "event";
+  cause: string;
+}
+
+/**
+ * The Lifecycle Manager: drives every object through the seed's state
+ * machine, gives it a worker thread when it needs one (from a pool of
+ * pre-started workers), takes it away when it idles (Hibernating) or when
+ * too many are live, and watches for objects that spin or crash.
+ */
+export class LifecycleManager {
+  readonly #registry: ServiceRegistry;
+  readonly #state: StateManager;
+  readonly #clock: Clock;
+  readonly #events: EngineEvents;
+  readonly #opts: LifecycleOptions;
+  readonly #live = new Map<string, LiveObject>();
+  #code: CodeVersion;
+  #pool: WorkerHost[] = [];
+  #poolFilling = 0;
+  #entries: WorkerHost[] = [];
+  #entryNext = 0;
+  #sweeper: { cancel(): void };
+  #closed = false;
+  #keys = new Map<string, NamespaceKey>();
+  readonly slots = new Map<WorkerHost, Slot>();
+  /** Set by the engine: delivers `env.<bus>.publish` from a worker. */
+  publish: (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }> = () =>
+    Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
+
+  constructor(deps: {
+    registry: ServiceRegistry;
+    state: StateManager;
+    clock: Clock;
+    events: EngineEvents;
+    options: LifecycleOptions;
+    code: CodeVersion;
+  }) {
+    this.#registry = deps.registry;
+    this.#state = deps.state;
+    this.#clock = deps.clock;
+    this.#events = deps.events;
+    this.#opts = deps.options;
+    this.#code = deps.code;
+    this.#sweeper = this.#clock.setInterval(() => this.sweep(), 100);
+  }
+
+  get options(): LifecycleOptions {
+    return this.#opts;
+  }
+
+  async start(): Promise<void> {
+    this.#settleAfterRestart();
+    const n = Math.max(1, this.#opts.entryWorkers);
+    this.#entries = await Promise.all(Array.from({ length: n }, () => this.#spawnLoaded(this.#code.entryFile, "entry")));
+    this.#refillPool();
+  }
+
+  // ---- transitions ----
+
+  transition(obj: ObjectRecord, to: LifecycleState, cause: string): void {
+    if (!canTransition(obj.state, to)) {
+      const err = new IllegalTransitionError(obj.state, to, obj.id);
+      this.#events.emit("problem", { time: this.#clock.now(), message: `BUG: ${err.message} (${cause})`, objectId: obj.id });
+      throw err;
+    }
+    const rec = this.#registry.recordTransition({
+      time: this.#clock.now(),
+      objectId: obj.id,
+      className: obj.className,
+      from: obj.state,
+      to,
+      cause,
+    });
+    obj.state = to;
+    this.#registry.touch(obj);
+    this.#events.emit("transition", rec);
+  }
+
+  #walk(obj: ObjectRecord, to: LifecycleState, cause: string, avoid: LifecycleState[] = ["Initializing"]): void {
+    const path = pathBetween(obj.state, to, avoid);
+    if (!path) return;
+    for (const s of path) this.transition(obj, s, cause);
+  }
+
+  /** After a restart or crash of the process, nothing is live: settle every record on disk. */
+  #settleAfterRestart(): void {
+    for (const rec of this.#registry.objects()) {
+      if (rec.state === "Terminating") {
+        this.#state.remove(rec.className, rec.id);
+        this.#registry.remove(rec.id);
+      } else if (rec.state !== "Hibernating" && rec.state !== "Created" && rec.state !== "Initializing") {
+        this.#walk(rec, "Hibernating", "recovered: Terrarium restarted");
+      }
+    }
+  }
+
+  // ---- dispatch ----
+
+  nsKey(className: string): NamespaceKey {
+    let k = this.#keys.get(className);
+    if (!k) {
+      k = namespaceKey(this.#code.spec.workerName, className);
+      this.#keys.set(className, k);
+    }
+    return k;
+  }
+
+  classForBinding(binding: string): string {
+    const c = this.#code.bindings.get(binding);
+    if (!c) throw new ObjectError(`unknown Durable Object binding ${binding}`, 500);
+    return c;
+  }
+
+  #record(className: string, id: string, name: string | null, cause: string): LiveObject {
+    let live = this.#live.get(id);
+    if (live) return live;
+    let rec = this.#registry.get(id);
+    if (!rec) {
+      const now = this.#clock.now();
+      rec = this.#registry.create({
+        id,
+        className,
+        name,
+        state: "Created",
+        createdAt: now,
+        lastActive: now,
+        requests: 0,
+        storageBytes: 0,
+        lastError: null,
+      });
+      const t = this.#registry.recordTransition({
+        time: now,
+        objectId: id,
+        className,
+        from: null,
+        to: "Created",
+        cause,
+      });
+      this.#events.emit("transition", t);
+    } else if (name && !rec.name) {
+      rec.name = name;
+    }
+    live = {
+      record: rec,
+      host: null,
+      starting: null,
+      inFlight: 0,
+      spanRequests: 0,
+      lastEventAt: this.#clock.now(),
+      idleSince: this.#clock.now(),
+      generation: 0,
+    };
+    this.#live.set(id, live);
+    return live;
+  }
+
+  /**
+   * Runs one event (request, RPC call, alarm, bus delivery) on an object,
+   * waking or creating it first. The object is Processing while anything is
+   * in flight; consecutive requests share one Processing span.
+   */
+  async run<T>(d: Dispatch, fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new ObjectError("Terrarium is shutting down", 503);
+    const live = this.#record(d.className, d.id, d.name, d.cause);
+    live.inFlight++;
+    const generation = live.generation;
+    const started = this.#clock.now();
+    let ok = false;
+    let error: string | undefined;
+    try {
+      const host = await this.#ensureLive(live, d.cause);
+      if (live.generation !== generation) throw new ObjectError("the object was reset while the request waited", 503);
+      this.#beginProcessing(live, d.cause);
+      const result = await this.#watch(live, host, fn);
+      ok = true;
+      return result;
+    } catch (e) {
+      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      throw e;
+    } finally {
+      const rec = live.record;
+      rec.requests++;
+      rec.lastActive = this.#clock.now();
+      this.#registry.touch(rec);
+      if (live.generation === generation) {
+        live.inFlight--;
+        live.lastEventAt = this.#clock.now();
+        if (live.inFlight === 0 && rec.state === "Processing") {
+          this.transition(rec, "Active", `${live.spanRequests} event${live.spanRequests === 1 ? "" : "s"} done`);
+          live.spanRequests = 0;
+        }
+      }
+      this.#events.emit("request", {
+        time: started,
+        objectId: d.id,
+        className: d.className,
+        kind: d.kind,
+        method: d.cause,
+        durationMs: this.#clock.now() - started,
+        ok,
+        ...(error ? { error } : {}),
+      });
+    }
+  }
+
+  #beginProcessing(live: LiveObject, cause: string): void {
+    const rec = live.record;
+    if (rec.state === "Idle") this.transition(rec, "Active", cause);
+    if (rec.state === "Active") {
+      this.transition(rec, "Processing", cause);
+      live.spanRequests = 0;
+    }
+    live.spanRequests++;
+  }
+
+  /** Runs a call with the CPU watchdog: a worker busy past the limit is ended. */
+  async #watch<T>(live: LiveObject, host: WorkerHost, fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    const limit = this.#opts.cpuLimitMs;
+    let timer: NodeJS.Timeout | null = null;
+    let killedFor: string | null = null;
+    const startElu = host.alive ? host.cpuUsage() : 0;
+    const check = (): void => {
+      if (!host.alive) return;
+      const busy = host.cpuUsage() - startElu;
+      if (busy >= limit * 0.9) {
+        killedFor = `exceeded its CPU time limit of ${limit} ms`;
+        void this.#lose(live, host, `reset: ${killedFor}`);
+      } else {
+        timer = setTimeout(check, Math.max(10, limit - busy));
+      }
+    };
+    timer = setTimeout(check, limit);
+    try {
+      return await host.call(fn);
+    } catch (e) {
+      if (e instanceof WorkerExitedError) {
+        const exit = await host.exited;
+        const why =
+          killedFor ??
+          (exit.error ? `${exit.error.name}: ${exit.error.message}` : exit.requested ? "it was stopped" : `exit code ${exit.code}`);
+        throw new ObjectError(`Durable Object ${live.record.className} ${live.record.id} was reset: ${why}`, 500);
+      }
+      throw e;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  async #ensureLive(live: LiveObject, cause: string): Promise<WorkerHost> {
+    if (live.host?.alive) return live.host;
+    if (live.starting) return live.starting;
+    live.starting = this.#activate(live, cause).finally(() => {
+      live.starting = null;
+    });
+    return live.starting;
+  }
+
+  async #activate(live: LiveObject, cause: string): Promise<WorkerHost> {
+    const rec = live.record;
+    if (rec.state === "Created" || rec.state === "Hibernating") this.transition(rec, "Initializing", cause);
+    await this.#makeRoom();
+    const host = await this.#acquireWorker();
+    const slot = this.slots.get(host)!;
+    slot.object = live;
+    try {
+      await host.call((api) =>
+        api.activate({
+          className: rec.className,
+          id: rec.id,
+          name: rec.name,
+          dbPath: this.#state.dbPath(rec.className, rec.id),
+        }),
+      );
+    } catch (e) {
+      slot.object = null;
+      void host.stop();
+      const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      rec.lastError = msg;
+      this.#registry.touch(rec);
+      this.#log(rec, "error", `constructor failed: ${msg}`);
+      throw new ObjectError(`Durable Object ${rec.className} failed to start: ${msg}`, 500);
+    }
+    rec.lastError = null;
+    live.host = host;
+    live.idleSince = this.#clock.now();
+    this.transition(rec, "Active", "initialized");
+    void host.exited.then((exit) => {
+      if (!exit.requested && live.host === host) {
+        const why = exit.error ? `${exit.error.name}: ${exit.error.message}` : `worker exited with code ${exit.code}`;
+        void this.#lose(live, host, `reset: ${why}`);
+      }
+    });
+    return host;
+  }
+
+  /** The worker is gone (crash, limit, abort): in-memory state is lost, storage stays. */
+  async #lose(live: LiveObject, host: WorkerHost, cause: string): Promise<void> {
+    if (live.host !== host) return;
+    live.host = null;
+    live.generation++;
+    live.inFlight = 0;
+    live.spanRequests = 0;
+    this.slots.delete(host);
+    live.record.lastError = cause;
+    this.#log(live.record, "error", cause);
+    this.#walk(live.record, "Hibernating", cause);
+    this.#live.delete(live.record.id);
+    await host.stop();
+  }
+
+  /** Ends an object's worker and leaves it Hibernating (storage kept). */
+  async hibernate(id: string, cause: string): Promise<boolean> {
+    const live = this.#live.get(id);
+    if (!live || !live.host) return false;
+    if (live.starting) await live.starting.catch(() => {});
+    const rec = live.record;
+    if (rec.state === "Processing" || rec.state === "Updating" || rec.state === "Scaling") return false;
+    if (rec.state === "Active") this.transition(rec, "Idle", cause);
+    if (rec.state !== "Idle") return false;
+    const host = live.host;
+    live.host = null;
+    live.generation++;
+    this.transition(rec, "Hibernating", cause);
+    this.#live.delete(id);
+    rec.storageBytes = this.#state.storageBytes(rec.className, rec.id);
+    this.#registry.touch(rec);
+    await this.#retire(host);
+    return true;
+  }
+
+  /** Ends an object for good: worker, storage and alarm. */
+  async terminate(id: string, cause: string): Promise<boolean> {
+    const rec = this.#registry.get(id);
+    if (!rec) return false;
+    const live = this.#live.get(id);
+    if (live?.starting) await live.starting.catch(() => {});
+    if (rec.state === "Processing" || rec.state === "Updating" || rec.state === "Scaling") {
+      this.transition(rec, "Active", `${cause} (in-flight requests cancelled)`);
+    }
+    if (rec.state === "Created" || rec.state === "Initializing") {
+      // Never got going: nothing to walk through, just forget it.
+      this.#live.delete(id);
+      this.#state.remove(rec.className, rec.id);
+      this.#registry.remove(id);
+      return true;
+    }
+    this.transition(rec, "Terminating", cause);
+    if (live) {
+      live.generation++;
+      const host = live.host;
+      live.host = null;
+      this.#live.delete(id);
+      if (host) {
+        this.slots.delete(host);
+        await host.stop();
+      }
+    }
+    this.#state.remove(rec.className, rec.id);
+    this.#registry.remove(id);
+    return true;
+  }
+
+  liveCount(): number {
+    let n = 0;
+    for (const l of this.#live.values()) if (l.host) n++;
+    return n;
+  }
+
+  inFlight(id: string): number {
+    return this.#live.get(id)?.inFlight ?? 0;
+  }
+
+  /** Idle and hibernation timeouts; runs on the clock. */
+  sweep(): void {
+    const now = this.#clock.now();
+    for (const live of [...this.#live.values()]) {
+      const rec = live.record;
+      if (!live.host || live.inFlight > 0 || live.starting) continue;
+      const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[rec.className] };
+      if (rec.state === "Active" && now - live.lastEventAt >= policy.idleAfterMs) {
+        this.transition(rec, "Idle", `no requests for ${policy.idleAfterMs} ms`);
+        live.idleSince = now;
+      } else if (rec.state === "Idle" && now - live.idleSince >= policy.hibernateAfterMs) {
+        void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
+      }
+    }
+  }
+
+  /** Keeps live workers under the cap by hibernating the least recently used idle objects. */
+  async #makeRoom(): Promise<void> {
+    const cap = this.#opts.maxLiveObjects;
+    let live = this.liveCount();
+    if (live < cap) return;
+    const candidates = [...this.#live.values()]
+      .filter((l) => l.host && l.inFlight === 0 && !l.starting && (l.record.state === "Active" || l.record.state === "Idle"))
+      .sort((a, b) => a.lastEventAt - b.lastEventAt);
+    for (const c of candidates) {
+      if (live < cap) break;
+      if (await this.hibernate(c.record.id, `live object cap (${cap}) reached; least recently used`)) live--;
+    }
+  }
+
+  // ---- workers ----
+
+  #gatewayFor(slot: Slot): GatewayApi {
+    const caller = (): ObjectRecord | null => slot.object?.record ?? null;
+    return {
+      objectFetch: (binding, id, name, req) => this.objectFetch(binding, id, name, req, caller()),
+      objectRpc: (binding, id, name, method, args) => this.objectRpc(binding, id, name, method, args, caller()),
+      publish: (topic, data) => this.publish(topic, data, caller()),
+      setAlarm: async (time) => {
+        const rec = caller();
+        if (rec) this.#state.setAlarm(rec.id, rec.className, time);
+      },
+      getAlarm: async () => {
+        const rec = caller();
+        return rec ? (this.#state.alarms(rec.id)[0]?.time ?? null) : null;
+      },
+      log: (records: LogRecord[]) => {
+        const rec = caller();
+        for (const r of records) this.#emitLog(rec, r.level, r.message, r.time, slot.object ? undefined : "entry");
+      },
+      waitUntilSettled: () => {},
+    };
+  }
+
+  #spawn(file: string, label: string): WorkerHost {
+    const slot: Slot = { host: null as unknown as WorkerHost, object: null };
+    const host = new WorkerHost({
+      file,
+      label,
+      gateway: this.#gatewayFor(slot),
+      resourceLimits: { maxOldGenerationSizeMb: this.#opts.memoryLimitMb },
+    });
+    slot.host = host;
+    this.slots.set(host, slot);
+    void host.exited.then(() => this.slots.delete(host));
+    return host;
+  }
+
+  async #spawnLoaded(file: string, label: string): Promise<WorkerHost> {
+    const host = this.#spawn(file, label);
+    try {
+      await host.call((api) => api.load(this.#code.spec));
+    } catch (e) {
+      void host.stop();
+      throw e;
+    }
+    return host;
+  }
+
+  async #acquireWorker(): Promise<WorkerHost> {
+    let host: WorkerHost | undefined;
+    while ((host = this.#pool.shift())) {
+      if (host.alive) break;
+    }
+    this.#refillPool();
+    return host ?? this.#spawnLoaded(this.#code.hostFile, "object");
+  }
+
+  #refillPool(): void {
+    if (this.#closed) return;
+    const code = this.#code;
+    while (this.#pool.length + this.#poolFilling < this.#opts.poolSize) {
+      this.#poolFilling++;
+      void this.#spawnLoaded(code.hostFile, "object")
+        .then((h) => {
+          if (this.#closed || code !== this.#code) void h.stop();
+          else this.#pool.push(h);
+        })
+        .catch((e: unknown) => this.#emitLog(null, "error", `could not start a worker: ${String(e)}`, this.#clock.now(), "terrarium"))
+        .finally(() => this.#poolFilling--);
+    }
+  }
+
+  /** An object's worker, done with its object: back to the pool if there is room, else ended. */
+  async #retire(host: WorkerHost): Promise<void> {
+    const slot = this.slots.get(host);
+    try {
+      await host.call((api) => api.deactivate());
+    } catch {
+      void host.stop();
+      return;
+    }
+    if (slot) slot.object = null;
+    if (!this.#closed && this.#pool.length < this.#opts.poolSize * 4 && host.alive) this.#pool.push(host);
+    else await host.stop();
+  }
+
+  // ---- calls from the router and from workers ----
+
+  #resolve(binding: string, id: string): { className: string; id: string } {
+    const className = this.classForBinding(binding);
+    try {
+      return { className, id: idFromString(this.nsKey(className), id) };
+    } catch (e) {
+      throw new ObjectError((e as Error).message, 400);
+    }
+  }
+
+  async objectFetch(
+    binding: string,
+    idHex: string,
+    name: string | null,
+    req: SerializedRequest,
+    _from: ObjectRecord | null,
+  ): Promise<SerializedResponse> {
+    const { className, id } = this.#resolve(binding, idHex);
+    const res = await this.run({ className, id, name, kind: "fetch", cause: `${req.method} ${new URL(req.url).pathname}` }, (api) =>
+      api.fetch(Comlink.transfer(req, bodyTransfer(req))),
+    );
+    return Comlink.transfer(res, bodyTransfer(res));
+  }
+
+  objectRpc(binding: string, idHex: string, name: string | null, method: string, args: unknown[], _from: ObjectRecord | null): Promise<unknown> {
+    const { className, id } = this.#resolve(binding, idHex);
+    return this.run({ className, id, name, kind: "rpc", cause: `rpc ${method}()` }, (api) => api.rpc(method, args));
+  }
+
+  /** Sends a request to the entry Worker. */
+  async entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
+    let host = this.#entries[this.#entryNext++ % this.#entries.length];
+    if (!host || !host.alive) {
+      const i = host ? this.#entries.indexOf(host) : 0;
+      host = await this.#spawnLoaded(this.#code.entryFile, "entry");
+      this.#entries[i] = host;
+    }
+    return host.call((api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))));
+  }
+
+  // ---- logs ----
+
+  #log(rec: ObjectRecord | null, level: LogRecord["level"], message: string): void {
+    this.#emitLog(rec, level, message, this.#clock.now(), "terrarium");
+  }
+
+  #emitLog(rec: ObjectRecord | null, level: string, message: string, time: number, source?: string): void {
+    const entry = this.#registry.recordLog({
+      time,
+      level,
+      source: source ?? (rec ? rec.className : "entry"),
+      objectId: rec?.id ?? null,
+      message,
+    });
+    this.#events.emit("log", entry);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sweeper.cancel();
+    const deadline = Date.now() + 5_000;
+    while ([...this.#live.values()].some((l) => l.inFlight > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const live of [...this.#live.values()]) {
+      if (live.host) {
+        const rec = live.record;
+        this.#walk(rec, "Hibernating", "Terrarium stopped");
+        const host = live.host;
+        live.host = null;
+        await host.call((api) => api.deactivate()).catch(() => {});
+      }
+    }
+    this.#live.clear();
+    await Promise.all([...this.slots.keys()].map((h) => h.stop()));
+  }
+}

@@ -1,0 +1,134 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { RouteConfig } from "../config/terrarium.ts";
+import type { SerializedRequest, SerializedResponse } from "../host/protocol.ts";
+import { ObjectError, type LifecycleManager } from "../lifecycle/lifecycle.ts";
+import { idFromName } from "../shared/ids.ts";
+import { compileRoute, matchRoute, type CompiledRoute } from "./routes.ts";
+
+const MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<ArrayBuffer | null> {
+  if (req.method === "GET" || req.method === "HEAD") {
+    req.resume();
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ObjectError("request body too large (100 MB limit, as on Cloudflare's free plan)", 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      const buf = Buffer.concat(chunks);
+      resolve(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+    });
+    req.on("error", reject);
+  });
+}
+
+function toHeaders(req: IncomingMessage): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    out.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
+  }
+  return out;
+}
+
+/**
+ * The Request Router: the project's HTTP server on 127.0.0.1. A request
+ * that matches a route declared in terrarium.json goes straight to the
+ * object it names; everything else goes to the project's entry Worker.
+ */
+export class RequestRouter {
+  readonly #lifecycle: LifecycleManager;
+  #routes: CompiledRoute[];
+  #server: Server | null = null;
+  #inFlight = 0;
+
+  constructor(lifecycle: LifecycleManager, routes: readonly RouteConfig[]) {
+    this.#lifecycle = lifecycle;
+    this.#routes = routes.map(compileRoute);
+  }
+
+  setRoutes(routes: readonly RouteConfig[]): void {
+    this.#routes = routes.map(compileRoute);
+  }
+
+  /** Handles one request, from HTTP or from the control API. */
+  async handle(req: SerializedRequest): Promise<SerializedResponse> {
+    const url = new URL(req.url);
+    const match = matchRoute(this.#routes, req.method, url, new Headers(req.headers));
+    if (match) {
+      const className = this.#lifecycle.classForBinding(match.route.config.binding);
+      const id = idFromName(this.#lifecycle.nsKey(className), match.objectName);
+      return this.#lifecycle.objectFetch(match.route.config.binding, id, match.objectName, req, null);
+    }
+    return this.#lifecycle.entryFetch(req);
+  }
+
+  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#inFlight++;
+    try {
+      const host = req.headers.host ?? "127.0.0.1";
+      const body = await readBody(req);
+      const out = await this.handle({
+        url: `http://${host}${req.url ?? "/"}`,
+        method: req.method ?? "GET",
+        headers: toHeaders(req),
+        body,
+      });
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of out.headers) {
+        const prev = headers[k];
+        if (prev === undefined) headers[k] = v;
+        else headers[k] = Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
+      delete headers["content-length"];
+      delete headers["transfer-encoding"];
+      res.writeHead(out.status, out.statusText || undefined, headers);
+      res.end(out.body ? Buffer.from(out.body) : undefined);
+    } catch (e) {
+      const status = e instanceof ObjectError ? e.status : 500;
+      const message = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+      if (!res.headersSent) {
+        res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "x-terrarium-error": "1" });
+      }
+      res.end(`${message}\n`);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  listen(port: number, host = "127.0.0.1"): Promise<number> {
+    const server = createServer((req, res) => void this.#onRequest(req, res));
+    server.keepAliveTimeout = 5_000;
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /** Stops accepting connections; in-flight requests finish (up to `graceMs`). */
+  async close(graceMs = 5_000): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = null;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeIdleConnections();
+    const deadline = Date.now() + graceMs;
+    while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    server.closeAllConnections();
+    await closed;
+  }
+}

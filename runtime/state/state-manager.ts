@@ -1,0 +1,242 @@
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { inspect } from "node:util";
+import { deserialize } from "node:v8";
+import Database from "better-sqlite3";
+import type { Clock } from "../shared/clock.ts";
+import { openDatabase } from "../shared/sqlite.ts";
+
+export interface QueryResult {
+  columns: string[];
+  rows: unknown[][];
+  truncated: boolean;
+  rowsWritten: number;
+}
+
+export interface KvEntry {
+  key: string;
+  /** The value rendered as text (values are structured-clone data, not JSON). */
+  preview: string;
+  bytes: number;
+}
+
+export interface AlarmRecord {
+  objectId: string;
+  className: string;
+  time: number;
+  retryCount: number;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE alarms (
+     object_id TEXT PRIMARY KEY,
+     class_name TEXT NOT NULL,
+     time INTEGER NOT NULL,
+     retry_count INTEGER NOT NULL DEFAULT 0
+   );`,
+];
+
+function jsonSafe(v: unknown): unknown {
+  if (Buffer.isBuffer(v)) return { $blob: v.toString("base64") };
+  if (typeof v === "bigint") return v.toString();
+  return v;
+}
+
+/** Alarm retry policy, as Cloudflare documents it: exponential backoff from 2 s, 6 retries. */
+export const ALARM_FIRST_RETRY_MS = 2_000;
+export const ALARM_MAX_RETRIES = 6;
+
+/**
+ * The State Manager: where each object's SQLite file lives, reading it for
+ * the inspector without disturbing the object, deleting it on Terminating,
+ * and the schedule of alarms (`<data>/state.sqlite`).
+ */
+export class StateManager {
+  readonly dataDir: string;
+  readonly #db: Database.Database;
+  readonly #clock: Clock;
+  readonly #alarms = new Map<string, AlarmRecord>();
+  #alarmTimer: { cancel(): void } | null = null;
+  #fire: ((a: AlarmRecord) => Promise<number | null>) | null = null;
+  readonly #firing = new Set<string>();
+
+  constructor(dataDir: string, clock: Clock) {
+    this.dataDir = dataDir;
+    this.#clock = clock;
+    mkdirSync(join(dataDir, "objects"), { recursive: true });
+    this.#db = openDatabase(join(dataDir, "state.sqlite"), MIGRATIONS);
+    for (const r of this.#db.prepare("SELECT * FROM alarms").all() as Record<string, unknown>[]) {
+      const a: AlarmRecord = {
+        objectId: r.object_id as string,
+        className: r.class_name as string,
+        time: r.time as number,
+        retryCount: r.retry_count as number,
+      };
+      this.#alarms.set(a.objectId, a);
+    }
+  }
+
+  dbPath(className: string, id: string): string {
+    return join(this.dataDir, "objects", className, `${id}.sqlite`);
+  }
+
+  storageBytes(className: string, id: string): number {
+    let total = 0;
+    for (const suffix of ["", "-wal"]) {
+      try {
+        total += statSync(this.dbPath(className, id) + suffix).size;
+      } catch {
+        // not there yet
+      }
+    }
+    return total;
+  }
+
+  #open(className: string, id: string, readonly: boolean): Database.Database {
+    const path = this.dbPath(className, id);
+    if (!existsSync(path)) throw new Error(`object ${id} has no storage yet`);
+    const db = new Database(path, { readonly, fileMustExist: true });
+    db.pragma("busy_timeout = 5000");
+    return db;
+  }
+
+  /**
+   * Runs one SQL statement on an object's database from outside the object.
+   * Read-only unless `allowWrites`; at most `limit` rows come back.
+   */
+  query(className: string, id: string, sql: string, params: unknown[] = [], opts: { allowWrites?: boolean; limit?: number } = {}): QueryResult {
+    const db = this.#open(className, id, !opts.allowWrites);
+    try {
+      const stmt = db.prepare(sql);
+      if (!stmt.reader) {
+        if (!opts.allowWrites) throw new Error("this statement writes; unlock writes to run it");
+        const info = stmt.run(...params);
+        return { columns: [], rows: [], truncated: false, rowsWritten: info.changes };
+      }
+      const limit = opts.limit ?? 1000;
+      const columns = stmt.columns().map((c) => c.name);
+      const rows: unknown[][] = [];
+      let truncated = false;
+      for (const row of stmt.raw(true).iterate(...params) as IterableIterator<unknown[]>) {
+        if (rows.length >= limit) {
+          truncated = true;
+          break;
+        }
+        rows.push(row.map(jsonSafe));
+      }
+      return { columns, rows, truncated, rowsWritten: 0 };
+    } finally {
+      db.close();
+    }
+  }
+
+  listKv(className: string, id: string, opts: { prefix?: string; limit?: number; startAfter?: string } = {}): KvEntry[] {
+    const db = this.#open(className, id, true);
+    try {
+      const hasKv = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_cf_KV'").get();
+      if (!hasKv) return [];
+      const rows = db
+        .prepare("SELECT key, value FROM _cf_KV WHERE key > ? AND key >= ? ORDER BY key LIMIT ?")
+        .all(opts.startAfter ?? "", opts.prefix ?? "", opts.limit ?? 100) as { key: string; value: Buffer }[];
+      return rows
+        .filter((r) => !opts.prefix || r.key.startsWith(opts.prefix))
+        .map((r) => {
+          let preview: string;
+          try {
+            preview = inspect(deserialize(r.value), { depth: 4, breakLength: 120 });
+          } catch {
+            preview = `<${r.value.byteLength} bytes that do not deserialize>`;
+          }
+          return { key: r.key, preview, bytes: r.value.byteLength };
+        });
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Deletes an object's storage (Terminating). */
+  remove(className: string, id: string): void {
+    const path = this.dbPath(className, id);
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+    this.setAlarm(id, className, null);
+  }
+
+  // ---- alarms ----
+
+  /** Starts firing due alarms through `fire` (which wakes the object and runs alarm()). */
+  startAlarms(fire: (a: AlarmRecord) => Promise<number | null>): void {
+    this.#fire = fire;
+    this.#alarmTimer = this.#clock.setInterval(() => this.#tick(), 50);
+    this.#tick();
+  }
+
+  alarms(objectId?: string): AlarmRecord[] {
+    const all = [...this.#alarms.values()];
+    return objectId ? all.filter((a) => a.objectId === objectId) : all;
+  }
+
+  setAlarm(objectId: string, className: string, time: number | null): void {
+    if (time === null) {
+      this.#alarms.delete(objectId);
+      this.#db.prepare("DELETE FROM alarms WHERE object_id = ?").run(objectId);
+      return;
+    }
+    const a: AlarmRecord = { objectId, className, time, retryCount: 0 };
+    this.#alarms.set(objectId, a);
+    this.#db
+      .prepare(
+        `INSERT INTO alarms (object_id, class_name, time, retry_count) VALUES (?, ?, ?, 0)
+         ON CONFLICT(object_id) DO UPDATE SET time = excluded.time, retry_count = 0`,
+      )
+      .run(objectId, className, time);
+  }
+
+  /** Fires an object's pending alarm now, whatever its time. */
+  async fireNow(objectId: string): Promise<boolean> {
+    const a = this.#alarms.get(objectId);
+    if (!a) return false;
+    await this.#run(a);
+    return true;
+  }
+
+  #tick(): void {
+    const now = this.#clock.now();
+    for (const a of this.#alarms.values()) {
+      if (a.time <= now && !this.#firing.has(a.objectId)) void this.#run(a);
+    }
+  }
+
+  async #run(a: AlarmRecord): Promise<void> {
+    if (!this.#fire || this.#firing.has(a.objectId)) return;
+    this.#firing.add(a.objectId);
+    const scheduled = a.time;
+    try {
+      // The handler may have set the next alarm; the object reports what it left set.
+      const next = await this.#fire(a);
+      this.setAlarm(a.objectId, a.className, next);
+    } catch {
+      const cur = this.#alarms.get(a.objectId);
+      if (cur && cur.time !== scheduled) return;
+      if (a.retryCount >= ALARM_MAX_RETRIES) {
+        this.setAlarm(a.objectId, a.className, null);
+        return;
+      }
+      const retry: AlarmRecord = {
+        ...a,
+        retryCount: a.retryCount + 1,
+        time: this.#clock.now() + ALARM_FIRST_RETRY_MS * 2 ** a.retryCount,
+      };
+      this.#alarms.set(a.objectId, retry);
+      this.#db
+        .prepare("UPDATE alarms SET time = ?, retry_count = ? WHERE object_id = ?")
+        .run(retry.time, retry.retryCount, a.objectId);
+    } finally {
+      this.#firing.delete(a.objectId);
+    }
+  }
+
+  close(): void {
+    this.#alarmTimer?.cancel();
+    this.#db.close();
+  }
+}

@@ -1,0 +1,68 @@
+// `npm start`: build and open the desktop app, or, on a machine without the
+// Electron binary (its download failed or was skipped), say so and fall back to
+// the headless engine. Extra arguments (`npm start -- ...`) go to the app.
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+const projectRoot = fileURLToPath(new URL("..", import.meta.url));
+
+// NOTE: not `require("electron")`: with no binary, that starts the download
+// itself and throws when it fails. The package records the binary's path in
+// path.txt once the download has succeeded.
+function electronBinary() {
+  if (process.env.ELECTRON_EXEC_PATH) return process.env.ELECTRON_EXEC_PATH;
+  let packageDir;
+  try {
+    packageDir = dirname(require.resolve("electron/package.json"));
+  } catch {
+    return null;
+  }
+  const pathFile = join(packageDir, "path.txt");
+  if (!existsSync(pathFile)) return null;
+  const binary = join(packageDir, "dist", readFileSync(pathFile, "utf8").trim());
+  return existsSync(binary) ? binary : null;
+}
+
+function run(command, args) {
+  const child = spawn(command, args, { cwd: projectRoot, stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.on(signal, () => child.kill(signal));
+  }
+  child.on("error", (error) => {
+    console.error(`terrarium: could not run ${command}: ${error.message}`);
+    process.exit(1);
+  });
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+const extraArgs = process.argv.slice(2);
+
+if (electronBinary()) {
+  // `electron-vite preview` builds main, preload and renderer, then starts Electron on out/.
+  const electronVite = join(
+    dirname(require.resolve("electron-vite/package.json")),
+    "bin",
+    "electron-vite.js",
+  );
+  run(process.execPath, [electronVite, "preview", ...(extraArgs.length ? ["--", ...extraArgs] : [])]);
+} else {
+  // TODO(ui): open the same UI in the browser with `terrarium ui <dir>` once it exists.
+  const cli = join(projectRoot, "bin", "terrarium.js");
+  const sample = join("resources", "samples", "counter");
+  const args = extraArgs.length ? extraArgs : ["serve", sample];
+  console.warn(
+    "terrarium: the Electron binary is not installed, so the desktop app cannot start.\n" +
+      "terrarium: (its download failed or was skipped, e.g. ELECTRON_SKIP_BINARY_DOWNLOAD=1;\n" +
+      "terrarium:  `node node_modules/electron/install.js` retries it.)\n" +
+      `terrarium: running the engine headless instead: terrarium ${args.join(" ")}`,
+  );
+  if (!existsSync(cli)) {
+    console.error("terrarium: bin/terrarium.js is missing; nothing to fall back to.");
+    process.exit(1);
+  }
+  run(process.execPath, [cli, ...args]);
+}

@@ -1,0 +1,42 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PROJECTS_DIR, recordProject, startTerrarium, startWorkerd, type RecordedResponse } from "./harness.ts";
+
+/**
+ * Each project under projects/ is a small wrangler project with a request
+ * script. workerd (through Miniflare) is the reference: Terrarium must give
+ * the same status, content type and body for every request.
+ */
+const TIMEOUT_MS = 60_000;
+
+const projects = readdirSync(PROJECTS_DIR, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
+
+describe.each(projects)("fidelity: %s", (project) => {
+  const dir = join(PROJECTS_DIR, project);
+  let reference: RecordedResponse[] | undefined;
+
+  it(
+    "runs its script under workerd without server errors",
+    async () => {
+      reference = await recordProject(startWorkerd, dir);
+      // Every endpoint catches what it expects to fail, so a 5xx here is a
+      // broken project, not a behaviour worth comparing.
+      expect(reference.filter((r) => r.status >= 500)).toEqual([]);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "answers the script under Terrarium as workerd does",
+    async () => {
+      const expected = reference ?? (await recordProject(startWorkerd, dir));
+      const actual = await recordProject(startTerrarium, dir);
+      expect(actual).toEqual(expected);
+    },
+    TIMEOUT_MS,
+  );
+});

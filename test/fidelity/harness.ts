@@ -1,0 +1,279 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
+import { Miniflare } from "miniflare";
+
+/**
+ * The fidelity harness: runs one project under workerd (through Miniflare)
+ * or under Terrarium (`terrarium serve`), and replays a request script
+ * against either. Both runtimes start from empty storage, so a script's
+ * responses are a function of the project code alone and must be equal.
+ */
+
+const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const TERRARIUM_BIN = join(REPO_ROOT, "bin", "terrarium.js");
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export const PROJECTS_DIR = fileURLToPath(new URL("./projects", import.meta.url));
+
+export interface RunningServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** One step of a request script (`requests.json`). */
+export interface Step {
+  readonly method: string;
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  /** A string is sent as is; anything else is sent as JSON. */
+  readonly body?: unknown;
+  /** Send this many copies at once; their responses are compared as a multiset. */
+  readonly concurrent?: number;
+}
+
+export interface RecordedResponse {
+  readonly status: number;
+  readonly contentType: string | null;
+  readonly body: unknown;
+}
+
+interface DurableObjectBinding {
+  readonly name: string;
+  readonly class_name: string;
+}
+
+interface WranglerProject {
+  readonly name: string;
+  readonly main: string;
+  readonly compatibilityDate: string;
+  readonly compatibilityFlags: string[];
+  readonly bindings: readonly DurableObjectBinding[];
+  readonly sqliteClasses: ReadonlySet<string>;
+  readonly vars: Record<string, unknown>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function stringArray(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+export async function readProject(projectDir: string): Promise<WranglerProject> {
+  const file = join(projectDir, "wrangler.jsonc");
+  const errors: ParseError[] = [];
+  const raw: unknown = parseJsonc(await readFile(file, "utf8"), errors, { allowTrailingComma: true });
+  const first = errors[0];
+  if (first !== undefined) {
+    throw new Error(`${file}: ${printParseErrorCode(first.error)} at offset ${first.offset}`);
+  }
+  if (!isRecord(raw) || typeof raw.main !== "string" || typeof raw.compatibility_date !== "string") {
+    throw new Error(`${file}: "main" and "compatibility_date" are required`);
+  }
+  const durableObjects = isRecord(raw.durable_objects) ? raw.durable_objects : {};
+  const bindings = (Array.isArray(durableObjects.bindings) ? durableObjects.bindings : []).map((b: unknown) => {
+    if (!isRecord(b) || typeof b.name !== "string" || typeof b.class_name !== "string") {
+      throw new Error(`${file}: each durable_objects binding needs "name" and "class_name"`);
+    }
+    return { name: b.name, class_name: b.class_name };
+  });
+  const migrations: unknown[] = Array.isArray(raw.migrations) ? raw.migrations : [];
+  const sqliteClasses = new Set(migrations.flatMap((m) => (isRecord(m) ? stringArray(m.new_sqlite_classes) : [])));
+  return {
+    name: typeof raw.name === "string" ? raw.name : basename(projectDir),
+    main: raw.main,
+    compatibilityDate: raw.compatibility_date,
+    compatibilityFlags: stringArray(raw.compatibility_flags),
+    bindings,
+    sqliteClasses,
+    vars: isRecord(raw.vars) ? raw.vars : {},
+  };
+}
+
+/** Bundles the project and serves it from workerd, with in-memory storage. */
+export async function startWorkerd(projectDir: string): Promise<RunningServer> {
+  const project = await readProject(projectDir);
+  const outDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-bundle-"));
+  const scriptPath = join(outDir, "index.js");
+  try {
+    await build({
+      entryPoints: [join(projectDir, project.main)],
+      outfile: scriptPath,
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      target: "es2022",
+      external: ["cloudflare:workers"],
+      logLevel: "silent",
+    });
+    const mf = new Miniflare({
+      name: project.name,
+      modules: true,
+      scriptPath,
+      modulesRoot: outDir,
+      compatibilityDate: project.compatibilityDate,
+      compatibilityFlags: project.compatibilityFlags,
+      durableObjects: Object.fromEntries(
+        project.bindings.map((b) => [
+          b.name,
+          { className: b.class_name, useSQLite: project.sqliteClasses.has(b.class_name) },
+        ]),
+      ),
+      bindings: project.vars as Record<string, string>,
+      durableObjectsPersist: false,
+      host: "127.0.0.1",
+      port: 0,
+    });
+    let url: URL;
+    try {
+      url = await mf.ready;
+    } catch (error) {
+      await mf.dispose().catch(() => undefined);
+      throw error;
+    }
+    return {
+      url: url.origin,
+      async stop() {
+        await mf.dispose();
+        await rm(outDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(outDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Spawns `terrarium serve` on a free port with a fresh data directory. */
+export async function startTerrarium(projectDir: string): Promise<RunningServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-data-"));
+  const child = spawn(process.execPath, [TERRARIUM_BIN, "serve", projectDir, "--port", "0", "--data", dataDir], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<void>((resolveExit) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolveExit();
+    else child.once("exit", () => resolveExit());
+  });
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    const port = await new Promise<number>((resolvePort, reject) => {
+      const fail = (why: string): void => {
+        clearTimeout(timer);
+        reject(new Error(`terrarium serve ${why}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`));
+      };
+      const timer = setTimeout(() => fail(`printed no "Ready on" line within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+      child.stdout.on("data", (chunk: string) => {
+        stdout += chunk;
+        const match = /Ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+        if (match?.[1] !== undefined) {
+          clearTimeout(timer);
+          resolvePort(Number(match[1]));
+        }
+      });
+      child.once("error", (error) => fail(`could not be started: ${error.message}`));
+      child.once("exit", (code, signal) => fail(`exited before it was ready (code ${code}, signal ${signal})`));
+    });
+    return { url: `http://127.0.0.1:${port}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function send(baseUrl: string, step: Step): Promise<RecordedResponse> {
+  const headers = new Headers(step.headers);
+  let body: string | undefined;
+  if (typeof step.body === "string") {
+    body = step.body;
+  } else if (step.body !== undefined) {
+    body = JSON.stringify(step.body);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  const response = await fetch(new URL(step.path, baseUrl), {
+    method: step.method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
+  const contentType = response.headers.get("content-type");
+  const text = await response.text();
+  let parsed: unknown = text;
+  if (contentType !== null && /^application\/json\b/i.test(contentType)) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = { unparsableJson: text };
+    }
+  }
+  return { status: response.status, contentType, body: parsed };
+}
+
+/**
+ * Replays `steps` in order and returns every response. The copies of a
+ * `concurrent` step are sent at once and their responses sorted into a
+ * canonical order, since which copy finishes first is up to the scheduler.
+ */
+export async function runScript(baseUrl: string, steps: readonly Step[]): Promise<RecordedResponse[]> {
+  const results: RecordedResponse[] = [];
+  for (const step of steps) {
+    const copies = step.concurrent ?? 1;
+    if (copies <= 1) {
+      results.push(await send(baseUrl, step));
+      continue;
+    }
+    const batch = await Promise.all(Array.from({ length: copies }, () => send(baseUrl, step)));
+    const keyed = batch.map((response) => ({ response, key: JSON.stringify(response) }));
+    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    results.push(...keyed.map((k) => k.response));
+  }
+  return results;
+}
+
+export async function readSteps(projectDir: string): Promise<Step[]> {
+  const raw: unknown = JSON.parse(await readFile(join(projectDir, "requests.json"), "utf8"));
+  if (!Array.isArray(raw)) throw new Error(`${projectDir}/requests.json must be a JSON array of steps`);
+  return raw.map((step: unknown, i) => {
+    if (!isRecord(step) || typeof step.method !== "string" || typeof step.path !== "string") {
+      throw new Error(`${projectDir}/requests.json step ${i} needs "method" and "path"`);
+    }
+    return step as unknown as Step;
+  });
+}
+
+/** Starts a server, runs the project's script against it, and always stops it. */
+export async function recordProject(
+  start: (projectDir: string) => Promise<RunningServer>,
+  projectDir: string,
+): Promise<RecordedResponse[]> {
+  const steps = await readSteps(projectDir);
+  const server = await start(projectDir);
+  try {
+    return await runScript(server.url, steps);
+  } finally {
+    await server.stop();
+  }
+}
