@@ -88,11 +88,16 @@ export class WorkerHost {
     return this.#worker.performance.eventLoopUtilization().active;
   }
 
-  async stop(): Promise<void> {
-    if (!this.#alive) return;
-    this.#requested = true;
-    this.api[Comlink.releaseProxy]();
-    await this.#worker.terminate();
-    await this.exited;
+  #stopping: Promise<void> | null = null;
+
+  stop(): Promise<void> {
+    if (!this.#alive) return Promise.resolve();
+    this.#stopping ??= (async () => {
+      this.#requested = true;
+      this.api[Comlink.releaseProxy]();
+      await this.#worker.terminate();
+      await this.exited;
+    })();
+    return this.#stopping;
   }
 }

@@ -1,0 +1,37 @@
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Engine, type EngineOptions } from "../../runtime/engine.ts";
+
+export const FIXTURES = resolve(import.meta.dirname, "..", "fixtures");
+
+/** A private copy of a fixture project and a fresh data directory, removed by `cleanup`. */
+export function tempProject(fixture: string): { dir: string; dataDir: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), "terrarium-test-"));
+  const dir = join(root, "project");
+  cpSync(join(FIXTURES, fixture), dir, { recursive: true });
+  return { dir, dataDir: join(root, "data"), cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export async function openEngine(dir: string, dataDir: string, opts: Partial<EngineOptions> = {}): Promise<Engine> {
+  return Engine.open({ projectDir: dir, dataDir, lifecycle: { poolSize: 1, ...opts.lifecycle }, ...(opts.clock ? { clock: opts.clock } : {}) });
+}
+
+export async function request(engine: Engine, method: string, path: string, body?: string) {
+  const res = await engine.api.sendRequest({ method, path, ...(body !== undefined ? { body } : {}) });
+  let json: unknown = undefined;
+  try {
+    json = JSON.parse(res.body);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: res.body, json };
+}
+
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,152 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Engine } from "../../runtime/engine.ts";
+import { FakeClock } from "../../runtime/shared/clock.ts";
+import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+
+let project: ReturnType<typeof tempProject>;
+let engine: Engine | null = null;
+
+beforeEach(() => {
+  project = tempProject("kitchen");
+});
+
+afterEach(async () => {
+  await engine?.close();
+  engine = null;
+  project.cleanup();
+});
+
+describe("engine", () => {
+  it("serializes read-modify-write under 100 concurrent requests (input gate)", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    const results = await Promise.all(Array.from({ length: 100 }, () => request(engine!, "POST", "/count/gate/slow-incr")));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const values = results.map((r) => (r.json as { value: number }).value).sort((a, b) => a - b);
+    expect(values).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect((await request(engine, "GET", "/read/gate")).json).toEqual({ stored: 100, memory: 0 });
+  });
+
+  it("carries RPC errors with their name and class", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    const t = await request(engine, "GET", "/boom/type");
+    expect(t.json).toEqual({ error: { name: "TypeError", message: "bad type", isTypeError: true } });
+    const c = await request(engine, "GET", "/boom/custom");
+    expect(c.json).toEqual({ error: { name: "QuotaError", message: "custom failure", isTypeError: false } });
+  });
+
+  it("passes SQLite's error message to the caller", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    const r = await request(engine, "GET", "/sql?q=" + encodeURIComponent("SELECT * FROM nope"));
+    expect(r.status).toBe(500);
+    expect((r.json as { error: { message: string } }).error.message).toContain("no such table: nope");
+  });
+
+  it("refuses an id from another namespace", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    const r = await request(engine, "GET", "/foreign");
+    expect(r.status).toBe(500);
+    expect((r.json as { error: { name: string } }).error.name).toBe("TypeError");
+  });
+
+  it("hides Node globals from object code", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    expect((await request(engine, "GET", "/env")).json).toEqual({ mode: "test", process: "undefined", buffer: "undefined", fetch: "function", crypto: "object" });
+  });
+
+  it("answers 500 when a constructor throws, keeps serving, and retries on the next request", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    const bad = await request(engine, "GET", "/fragile/bad-one");
+    expect(bad.status).toBe(500);
+    expect(bad.body).toContain("cannot start bad-one");
+    expect((await request(engine, "GET", "/fragile/good")).body).toBe("pong");
+    const again = await request(engine, "GET", "/fragile/bad-one");
+    expect(again.body).toContain("cannot start bad-one");
+  });
+
+  it("walks the lifecycle to Hibernating on a fake clock and wakes with storage intact", async () => {
+    const clock = new FakeClock();
+    engine = await openEngine(project.dir, project.dataDir, { clock, lifecycle: { policy: { idleAfterMs: 1000, hibernateAfterMs: 5000 } } });
+    const first = await request(engine, "POST", "/count/sleepy");
+    expect(first.json).toMatchObject({ value: 1, memory: 1, name: "sleepy" });
+    const id = (first.json as { id: string }).id;
+    await clock.advance(1_100);
+    expect((await engine.api.getObject(id))?.state).toBe("Idle");
+    await clock.advance(5_100);
+    await until(async () => (await engine!.api.getObject(id))?.state === "Hibernating");
+    const second = await request(engine, "POST", "/count/sleepy");
+    // storage survived, in-memory fields were reset
+    expect(second.json).toMatchObject({ value: 2, memory: 1 });
+    const states = (await engine.api.transitions({ objectId: id })).map((t) => t.to);
+    expect(states).toEqual([
+      "Created",
+      "Initializing",
+      "Active",
+      "Processing",
+      "Active",
+      "Idle",
+      "Hibernating",
+      "Initializing",
+      "Active",
+      "Processing",
+      "Active",
+    ]);
+  });
+
+  it("keeps storage and the registry across a restart", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    await request(engine, "POST", "/count/durable");
+    const r = await request(engine, "POST", "/count/durable");
+    const id = (r.json as { id: string }).id;
+    await engine.close();
+    engine = await openEngine(project.dir, project.dataDir);
+    const obj = await engine.api.getObject(id);
+    expect(obj).toMatchObject({ name: "durable", className: "KvCounter", state: "Hibernating" });
+    expect((await request(engine, "GET", "/read/durable")).json).toEqual({ stored: 2, memory: 0 });
+  });
+
+  it("routes declared in terrarium.json reach the object directly", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    const r = await request(engine, "POST", "/direct/routed");
+    expect(r.json).toMatchObject({ value: 1, name: "routed" });
+  });
+
+  it("delivers bus events in order, persisted, to a subscriber it wakes", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    for (let i = 0; i < 5; i++) await request(engine, "POST", "/count/busy");
+    await until(async () => ((await request(engine!, "GET", "/audit/busy")).json as unknown[]).length === 5);
+    const seen = (await request(engine, "GET", "/audit/busy")).json as { value: number; topic: string }[];
+    expect(seen.map((s) => s.value)).toEqual([1, 2, 3, 4, 5]);
+    expect(seen.every((s) => s.topic === "count.changed")).toBe(true);
+    const topics = await engine.api.topics();
+    expect(topics.find((t) => t.topic === "count.changed")?.published).toBe(5);
+  });
+
+  it("lets the inspector read an object's SQL and KV without touching it", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    const r = await request(engine, "POST", "/count/inspect");
+    const id = (r.json as { id: string }).id;
+    const kv = await engine.api.listKv({ objectId: id });
+    expect(kv).toEqual([{ key: "n", preview: "1", bytes: expect.any(Number) }]);
+    const q = await engine.api.query({ objectId: id, sql: "SELECT key FROM _cf_KV" });
+    expect(q.rows).toEqual([["n"]]);
+    await expect(engine.api.query({ objectId: id, sql: "DELETE FROM _cf_KV" })).rejects.toThrow(/unlock writes/);
+  });
+
+  it("terminates an object: storage gone, the next request starts afresh", async () => {
+    engine = await openEngine(project.dir, project.dataDir);
+    await request(engine, "POST", "/count/doomed");
+    const r = await request(engine, "POST", "/count/doomed");
+    const id = (r.json as { id: string }).id;
+    expect(await engine.api.terminate(id)).toBe(true);
+    expect(await engine.api.getObject(id)).toBeNull();
+    expect((await request(engine, "POST", "/count/doomed")).json).toMatchObject({ value: 1 });
+  });
+
+  it("ends a spinning object with a 5xx and keeps serving others", async () => {
+    engine = await openEngine(project.dir, project.dataDir, { lifecycle: { cpuLimitMs: 300 } });
+    const spin = await request(engine, "GET", "/spin/1");
+    expect(spin.status).toBe(500);
+    expect(spin.body).toMatch(/CPU time limit/);
+    expect((await request(engine, "POST", "/count/alive")).status).toBe(200);
+  });
+});
