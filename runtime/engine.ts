@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { basename, join, relative } from "node:path";
+import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject } from "./build/bundler.ts";
 import { loadProject, type Project } from "./config/project.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
@@ -130,6 +131,15 @@ export class Engine {
     const engine = new Engine({ project, dataDir, events, registry, state, lifecycle, eventBus, router });
     try {
       await lifecycle.start();
+      const exported = new Set(await lifecycle.exportedClasses());
+      for (const [i, b] of w.durableObjects.entries()) {
+        if (!exported.has(b.className)) {
+          throw new ProjectError(
+            `class ${b.className} is not exported by ${relative(project.dir, w.main)}; add \`export class ${b.className}\``,
+            { file: basename(w.configPath), field: `durable_objects.bindings[${i}].class_name` },
+          );
+        }
+      }
       state.startAlarms(async (a) => {
         return lifecycle.run(
           { className: a.className, id: a.objectId, name: null, kind: "alarm", cause: a.retryCount ? `alarm (retry ${a.retryCount})` : "alarm" },

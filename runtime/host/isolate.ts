@@ -54,6 +54,10 @@ function captureConsole(gateway: Comlink.Remote<GatewayApi>): void {
   }
 }
 
+function exportedClasses(module: Record<string, unknown>): string[] {
+  return Object.keys(module).filter((k) => typeof module[k] === "function");
+}
+
 interface Loaded {
   spec: CodeSpec;
   module: Record<string, unknown>;
@@ -98,6 +102,7 @@ class Isolate implements WorkerApi {
   }
 
   async load(spec: CodeSpec): Promise<{ classes: string[] }> {
+    if (this.#loaded?.spec.bundlePath === spec.bundlePath) return { classes: exportedClasses(this.#loaded.module) };
     const env: Record<string, unknown> = { ...spec.vars };
     for (const b of spec.durableObjects) {
       env[b.binding] = new DurableObjectNamespace(b.binding, spec.workerName, b.className, this.#gateway);
@@ -106,8 +111,7 @@ class Isolate implements WorkerApi {
     (globalThis as Record<string, unknown>).__terrarium = { env };
     const module = (await import(pathToFileURL(spec.bundlePath).href)) as Record<string, unknown>;
     this.#loaded = { spec, module, env };
-    const classes = Object.keys(module).filter((k) => typeof module[k] === "function");
-    return { classes };
+    return { classes: exportedClasses(module) };
   }
 
   async activate(identity: ObjectIdentity): Promise<void> {

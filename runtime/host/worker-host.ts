@@ -48,6 +48,10 @@ export class WorkerHost {
       workerData: { gatewayPort: channel.port2 },
       transferList: [channel.port2],
       ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
+      // NOTE: not inherited: under tsx (the CLI, tests) every worker would
+      // otherwise boot the TypeScript loader, ~200 ms per thread. Worker
+      // entries are prebuilt JavaScript.
+      execArgv: [],
       stdout: false,
       stderr: false,
     });

@@ -10,6 +10,10 @@ import type { CodeSpec, GatewayApi, LogRecord, SerializedRequest, SerializedResp
 import { WorkerExitedError, WorkerHost } from "../host/worker-host.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 
+const SPAWN_CONCURRENCY = 2;
+/** Warm workers kept for reuse after their objects hibernate. */
+const MAX_IDLE_WORKERS = 32;
+
 export interface LifecyclePolicy {
   /** Active with nothing in flight for this long -> Idle. */
   idleAfterMs: number;
@@ -38,7 +42,7 @@ export function defaultLifecycleOptions(): LifecycleOptions {
     policy: { idleAfterMs: 1_000, hibernateAfterMs: 10_000 },
     classPolicies: {},
     maxLiveObjects: Math.max(16, Math.min(byMemory, 1000)),
-    poolSize: 2,
+    poolSize: 4,
     cpuLimitMs: 30_000,
     memoryLimitMb: 128,
     entryWorkers: 1,
@@ -141,6 +145,13 @@ export class LifecycleManager {
     const n = Math.max(1, this.#opts.entryWorkers);
     this.#entries = await Promise.all(Array.from({ length: n }, () => this.#spawnLoaded(this.#code.entryFile, "entry")));
     this.#refillPool();
+  }
+
+  /** The names the project's main module exports as functions or classes. */
+  async exportedClasses(): Promise<string[]> {
+    const host = this.#entries[0];
+    if (!host) return [];
+    return (await host.call((api) => api.load(this.#code.spec))).classes;
   }
 
   // ---- transitions ----
@@ -346,8 +357,7 @@ export class LifecycleManager {
   async #activate(live: LiveObject, cause: string): Promise<WorkerHost> {
     const rec = live.record;
     if (rec.state === "Created" || rec.state === "Hibernating") this.transition(rec, "Initializing", cause);
-    await this.#makeRoom();
-    const host = await this.#acquireWorker();
+    const host = (await this.#makeRoom()) ?? (await this.#acquireWorker());
     const slot = this.slots.get(host)!;
     slot.object = live;
     try {
@@ -398,13 +408,19 @@ export class LifecycleManager {
 
   /** Ends an object's worker and leaves it Hibernating (storage kept). */
   async hibernate(id: string, cause: string): Promise<boolean> {
+    const host = await this.#hibernate(id, cause);
+    if (!host) return false;
+    await this.#retire(host);
+    return true;
+  }
+
+  /** Hibernates an object and hands back its worker, deactivated and reusable (or null). */
+  async #hibernate(id: string, cause: string): Promise<WorkerHost | null> {
     const live = this.#live.get(id);
-    if (!live || !live.host) return false;
-    if (live.starting) await live.starting.catch(() => {});
+    if (!live || !live.host || live.starting || live.inFlight > 0) return null;
     const rec = live.record;
-    if (rec.state === "Processing" || rec.state === "Updating" || rec.state === "Scaling") return false;
+    if (rec.state !== "Active" && rec.state !== "Idle") return null;
     if (rec.state === "Active") this.transition(rec, "Idle", cause);
-    if (rec.state !== "Idle") return false;
     const host = live.host;
     live.host = null;
     live.generation++;
@@ -412,8 +428,15 @@ export class LifecycleManager {
     this.#live.delete(id);
     rec.storageBytes = this.#state.storageBytes(rec.className, rec.id);
     this.#registry.touch(rec);
-    await this.#retire(host);
-    return true;
+    const slot = this.slots.get(host);
+    try {
+      await host.call((api) => api.deactivate());
+    } catch {
+      void host.stop();
+      return null;
+    }
+    if (slot) slot.object = null;
+    return host.alive ? host : null;
   }
 
   /** Ends an object for good: worker, storage and alarm. */
@@ -448,9 +471,10 @@ export class LifecycleManager {
     return true;
   }
 
+  /** Objects holding a worker, or about to. */
   liveCount(): number {
     let n = 0;
-    for (const l of this.#live.values()) if (l.host) n++;
+    for (const l of this.#live.values()) if (l.host || l.starting) n++;
     return n;
   }
 
@@ -474,18 +498,23 @@ export class LifecycleManager {
     }
   }
 
-  /** Keeps live workers under the cap by hibernating the least recently used idle objects. */
-  async #makeRoom(): Promise<void> {
+  /**
+   * Keeps live workers under the cap: when it is reached, the least recently
+   * used object with nothing in flight hibernates and its worker is handed
+   * to the object that needs one (no thread start).
+   */
+  async #makeRoom(): Promise<WorkerHost | null> {
     const cap = this.#opts.maxLiveObjects;
-    let live = this.liveCount();
-    if (live < cap) return;
+    // The object asking is already counted (it is starting).
+    if (this.liveCount() - 1 < cap) return null;
     const candidates = [...this.#live.values()]
       .filter((l) => l.host && l.inFlight === 0 && !l.starting && (l.record.state === "Active" || l.record.state === "Idle"))
       .sort((a, b) => a.lastEventAt - b.lastEventAt);
     for (const c of candidates) {
-      if (live < cap) break;
-      if (await this.hibernate(c.record.id, `live object cap (${cap}) reached; least recently used`)) live--;
+      const host = await this.#hibernate(c.record.id, `live object cap (${cap}) reached; least recently used`);
+      if (host) return host;
     }
+    return null;
   }
 
   // ---- workers ----
@@ -537,21 +566,42 @@ export class LifecycleManager {
     return host;
   }
 
+  /**
+   * Starting a worker thread and loading better-sqlite3 in it costs tens of
+   * milliseconds of CPU, so spawns are queued (at most two at once, as many
+   * as this machine has cores) and workers are recycled between objects.
+   */
+  #spawnQueue: (() => void)[] = [];
+  #spawning = 0;
+
+  async #spawnQueued(file: string, label: string): Promise<WorkerHost> {
+    if (this.#spawning >= SPAWN_CONCURRENCY) await new Promise<void>((r) => this.#spawnQueue.push(r));
+    this.#spawning++;
+    try {
+      return await this.#spawnLoaded(file, label);
+    } finally {
+      this.#spawning--;
+      this.#spawnQueue.shift()?.();
+    }
+  }
+
   async #acquireWorker(): Promise<WorkerHost> {
     let host: WorkerHost | undefined;
     while ((host = this.#pool.shift())) {
       if (host.alive) break;
     }
     this.#refillPool();
-    return host ?? this.#spawnLoaded(this.#code.hostFile, "object");
+    return host ?? this.#spawnQueued(this.#code.hostFile, "object");
   }
 
   #refillPool(): void {
     if (this.#closed) return;
     const code = this.#code;
-    while (this.#pool.length + this.#poolFilling < this.#opts.poolSize) {
+    // At the live cap, evicted objects hand their workers on; no need to spawn more.
+    const room = this.#opts.maxLiveObjects + this.#opts.poolSize - this.liveCount();
+    while (this.#pool.length + this.#poolFilling < Math.min(this.#opts.poolSize, room)) {
       this.#poolFilling++;
-      void this.#spawnLoaded(code.hostFile, "object")
+      void this.#spawnQueued(code.hostFile, "object")
         .then((h) => {
           if (this.#closed || code !== this.#code) void h.stop();
           else this.#pool.push(h);
@@ -561,17 +611,9 @@ export class LifecycleManager {
     }
   }
 
-  /** An object's worker, done with its object: back to the pool if there is room, else ended. */
+  /** A deactivated worker: back to the pool if there is room, else ended. */
   async #retire(host: WorkerHost): Promise<void> {
-    const slot = this.slots.get(host);
-    try {
-      await host.call((api) => api.deactivate());
-    } catch {
-      void host.stop();
-      return;
-    }
-    if (slot) slot.object = null;
-    if (!this.#closed && this.#pool.length < this.#opts.poolSize * 4 && host.alive) this.#pool.push(host);
+    if (!this.#closed && this.#pool.length < Math.max(this.#opts.poolSize, MAX_IDLE_WORKERS) && host.alive) this.#pool.push(host);
     else await host.stop();
   }
 

@@ -1,7 +1,13 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROJECTS_DIR, recordProject, startTerrarium, startWorkerd, type RecordedResponse } from "./harness.ts";
+import {
+  PROJECTS_DIR,
+  recordProject,
+  startTerrarium,
+  startWorkerd,
+  type RecordedResponse,
+} from "./harness.ts";
 
 /**
  * Each project under projects/ is a small wrangler project with a request

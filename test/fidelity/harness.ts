@@ -78,14 +78,18 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     throw new Error(`${file}: "main" and "compatibility_date" are required`);
   }
   const durableObjects = isRecord(raw.durable_objects) ? raw.durable_objects : {};
-  const bindings = (Array.isArray(durableObjects.bindings) ? durableObjects.bindings : []).map((b: unknown) => {
-    if (!isRecord(b) || typeof b.name !== "string" || typeof b.class_name !== "string") {
-      throw new Error(`${file}: each durable_objects binding needs "name" and "class_name"`);
-    }
-    return { name: b.name, class_name: b.class_name };
-  });
+  const bindings = (Array.isArray(durableObjects.bindings) ? durableObjects.bindings : []).map(
+    (b: unknown) => {
+      if (!isRecord(b) || typeof b.name !== "string" || typeof b.class_name !== "string") {
+        throw new Error(`${file}: each durable_objects binding needs "name" and "class_name"`);
+      }
+      return { name: b.name, class_name: b.class_name };
+    },
+  );
   const migrations: unknown[] = Array.isArray(raw.migrations) ? raw.migrations : [];
-  const sqliteClasses = new Set(migrations.flatMap((m) => (isRecord(m) ? stringArray(m.new_sqlite_classes) : [])));
+  const sqliteClasses = new Set(
+    migrations.flatMap((m) => (isRecord(m) ? stringArray(m.new_sqlite_classes) : [])),
+  );
   return {
     name: typeof raw.name === "string" ? raw.name : basename(projectDir),
     main: raw.main,
@@ -154,10 +158,14 @@ export async function startWorkerd(projectDir: string): Promise<RunningServer> {
 /** Spawns `terrarium serve` on a free port with a fresh data directory. */
 export async function startTerrarium(projectDir: string): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-data-"));
-  const child = spawn(process.execPath, [TERRARIUM_BIN, "serve", projectDir, "--port", "0", "--data", dataDir], {
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [TERRARIUM_BIN, "serve", projectDir, "--port", "0", "--data", dataDir],
+    {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8");
@@ -186,7 +194,10 @@ export async function startTerrarium(projectDir: string): Promise<RunningServer>
         clearTimeout(timer);
         reject(new Error(`terrarium serve ${why}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`));
       };
-      const timer = setTimeout(() => fail(`printed no "Ready on" line within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => fail(`printed no "Ready on" line within ${READY_TIMEOUT_MS} ms`),
+        READY_TIMEOUT_MS,
+      );
       child.stdout.on("data", (chunk: string) => {
         stdout += chunk;
         const match = /Ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
@@ -196,7 +207,9 @@ export async function startTerrarium(projectDir: string): Promise<RunningServer>
         }
       });
       child.once("error", (error) => fail(`could not be started: ${error.message}`));
-      child.once("exit", (code, signal) => fail(`exited before it was ready (code ${code}, signal ${signal})`));
+      child.once("exit", (code, signal) =>
+        fail(`exited before it was ready (code ${code}, signal ${signal})`),
+      );
     });
     return { url: `http://127.0.0.1:${port}`, stop };
   } catch (error) {

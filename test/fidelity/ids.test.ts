@@ -55,7 +55,11 @@ describe("Durable Object ids match workerd", () => {
     const fromWorkerd = await getJson<NamedIds[]>(`/from-names?${query}`);
     const users = namespaceKey(workerName, "User");
     const rooms = namespaceKey(workerName, "Room");
-    const ours = NAMES.map((name) => ({ name, User: idFromName(users, name), Room: idFromName(rooms, name) }));
+    const ours = NAMES.map((name) => ({
+      name,
+      User: idFromName(users, name),
+      Room: idFromName(rooms, name),
+    }));
     expect(ours).toEqual(fromWorkerd);
   });
 

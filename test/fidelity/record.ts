@@ -17,7 +17,9 @@ const dir = join(PROJECTS_DIR, project);
 
 if (mode === "diff") {
   const steps = await readSteps(dir);
-  const labels = steps.flatMap((s) => Array.from({ length: s.concurrent ?? 1 }, () => `${s.method} ${s.path}`));
+  const labels = steps.flatMap((s) =>
+    Array.from({ length: s.concurrent ?? 1 }, () => `${s.method} ${s.path}`),
+  );
   const workerd = await recordProject(startWorkerd, dir);
   const terrarium = await recordProject(startTerrarium, dir);
   let differences = 0;

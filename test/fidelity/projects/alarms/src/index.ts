@@ -31,7 +31,10 @@ export class Reminder extends DurableObject<Env> {
 
   override async alarm(info?: AlarmInvocationInfo) {
     const runs = ((await this.ctx.storage.get<number>("runs")) ?? 0) + 1;
-    await this.ctx.storage.put({ runs, info: { retryCount: info?.retryCount ?? null, isRetry: info?.isRetry ?? null } });
+    await this.ctx.storage.put({
+      runs,
+      info: { retryCount: info?.retryCount ?? null, isRetry: info?.isRetry ?? null },
+    });
   }
 }
 

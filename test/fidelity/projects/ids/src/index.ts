@@ -29,7 +29,9 @@ function attempt(fn: () => unknown): unknown {
   try {
     return { ok: fn() };
   } catch (error) {
-    return error instanceof Error ? { error: { name: error.name, message: error.message } } : { error: String(error) };
+    return error instanceof Error
+      ? { error: { name: error.name, message: error.message } }
+      : { error: String(error) };
   }
 }
 
@@ -81,7 +83,9 @@ export default {
         const roomId = env.ROOMS.idFromName("alice").toString();
         return Response.json({
           otherNamespace: attempt(() => env.USERS.idFromString(roomId)),
-          flippedLastDigit: attempt(() => env.USERS.idFromString(userId.slice(0, 63) + (userId.endsWith("0") ? "1" : "0"))),
+          flippedLastDigit: attempt(() =>
+            env.USERS.idFromString(userId.slice(0, 63) + (userId.endsWith("0") ? "1" : "0")),
+          ),
           tooShort: attempt(() => env.USERS.idFromString(userId.slice(0, 63))),
           tooLong: attempt(() => env.USERS.idFromString(userId + "0")),
           notHex: attempt(() => env.USERS.idFromString("z".repeat(64))),
@@ -112,7 +116,9 @@ export default {
         const name = url.searchParams.get("name") ?? "alice";
         const viaGetByName = await env.USERS.getByName(name).whoAmI();
         const viaIdFromName = await env.USERS.get(env.USERS.idFromName(name)).whoAmI();
-        const viaIdFromString = await env.USERS.get(env.USERS.idFromString(env.USERS.idFromName(name).toString())).whoAmI();
+        const viaIdFromString = await env.USERS.get(
+          env.USERS.idFromString(env.USERS.idFromName(name).toString()),
+        ).whoAmI();
         const room = await env.ROOMS.getByName(name).whoAmI();
         return Response.json({ viaGetByName, viaIdFromName, viaIdFromString, room });
       }
@@ -120,7 +126,9 @@ export default {
       // carries no name; later stubs by name reach the same live object.
       case "/inside-from-string": {
         const name = url.searchParams.get("name") ?? "dave";
-        const viaIdFromString = await env.USERS.get(env.USERS.idFromString(env.USERS.idFromName(name).toString())).whoAmI();
+        const viaIdFromString = await env.USERS.get(
+          env.USERS.idFromString(env.USERS.idFromName(name).toString()),
+        ).whoAmI();
         const viaGetByName = await env.USERS.getByName(name).whoAmI();
         return Response.json({ viaIdFromString, viaGetByName });
       }

@@ -12,21 +12,32 @@ function describe(value: unknown): unknown {
   if (value === undefined) return { type: "undefined" };
   if (value === null) return null;
   if (typeof value === "number") {
-    return Number.isFinite(value) && !Object.is(value, -0) ? value : { type: "number", text: Object.is(value, -0) ? "-0" : String(value) };
+    return Number.isFinite(value) && !Object.is(value, -0)
+      ? value
+      : { type: "number", text: Object.is(value, -0) ? "-0" : String(value) };
   }
   if (typeof value === "bigint") return { type: "bigint", text: value.toString() };
   if (typeof value !== "object") return value;
-  if (value instanceof Map) return { type: "Map", entries: [...value].map(([k, v]) => [describe(k), describe(v)]) };
+  if (value instanceof Map)
+    return { type: "Map", entries: [...value].map(([k, v]) => [describe(k), describe(v)]) };
   if (value instanceof Set) return { type: "Set", values: [...value].map(describe) };
   if (value instanceof Date) return { type: "Date", iso: value.toISOString() };
   if (value instanceof RegExp) return { type: "RegExp", source: value.source, flags: value.flags };
   if (value instanceof Error) return { type: "Error", name: value.name, message: value.message };
   if (value instanceof ArrayBuffer) return { type: "ArrayBuffer", bytes: [...new Uint8Array(value)] };
   if (ArrayBuffer.isView(value)) {
-    return { type: value.constructor.name, bytes: [...new Uint8Array(value.buffer, value.byteOffset, value.byteLength)] };
+    return {
+      type: value.constructor.name,
+      bytes: [...new Uint8Array(value.buffer, value.byteOffset, value.byteLength)],
+    };
   }
   if (Array.isArray(value)) {
-    return { type: "Array", items: Array.from({ length: value.length }, (_, i) => (i in value ? describe(value[i]) : { type: "hole" })) };
+    return {
+      type: "Array",
+      items: Array.from({ length: value.length }, (_, i) =>
+        i in value ? describe(value[i]) : { type: "hole" },
+      ),
+    };
   }
   return {
     type: "Object",
@@ -36,7 +47,10 @@ function describe(value: unknown): unknown {
 
 function errorInfo(error: unknown): { error: { name: string; message: string } } {
   return {
-    error: error instanceof Error ? { name: error.name, message: error.message } : { name: "?", message: String(error) },
+    error:
+      error instanceof Error
+        ? { name: error.name, message: error.message }
+        : { name: "?", message: String(error) },
   };
 }
 
@@ -105,7 +119,9 @@ export class Store extends DurableObject<Env> {
     return {
       limitZero: await attempt(async () => [...(await this.ctx.storage.list({ limit: 0 })).keys()]),
       limitNegative: await attempt(async () => [...(await this.ctx.storage.list({ limit: -1 })).keys()]),
-      startAndStartAfter: await attempt(async () => [...(await this.ctx.storage.list({ start: "a", startAfter: "b" })).keys()]),
+      startAndStartAfter: await attempt(async () => [
+        ...(await this.ctx.storage.list({ start: "a", startAfter: "b" })).keys(),
+      ]),
     };
   }
 
@@ -155,7 +171,9 @@ export class Store extends DurableObject<Env> {
       buffer: new Uint8Array([9, 8, 7]).buffer,
       error: new RangeError("out of range"),
     };
-    await this.ctx.storage.put(Object.fromEntries(Object.entries(samples).map(([k, v]) => [`value:${k}`, v])));
+    await this.ctx.storage.put(
+      Object.fromEntries(Object.entries(samples).map(([k, v]) => [`value:${k}`, v])),
+    );
     const back = await this.ctx.storage.list({ prefix: "value:" });
     const cycle: Record<string, unknown> = { name: "loop" };
     cycle.self = cycle;
@@ -179,9 +197,13 @@ export class Store extends DurableObject<Env> {
       getLongKey: await attempt(() => this.ctx.storage.get(longKey)),
       putMaxKey: await attempt(() => this.ctx.storage.put("k".repeat(2048), 1)),
       getManyTooMany: await attempt(() => this.ctx.storage.get(manyKeys)),
-      putManyTooMany: await attempt(() => this.ctx.storage.put(Object.fromEntries(manyKeys.map((k) => [k, 1])))),
+      putManyTooMany: await attempt(() =>
+        this.ctx.storage.put(Object.fromEntries(manyKeys.map((k) => [k, 1]))),
+      ),
       deleteManyTooMany: await attempt(() => this.ctx.storage.delete(manyKeys)),
-      putMany128: await attempt(() => this.ctx.storage.put(Object.fromEntries(manyKeys.slice(0, 128).map((k) => [k, 1])))),
+      putMany128: await attempt(() =>
+        this.ctx.storage.put(Object.fromEntries(manyKeys.slice(0, 128).map((k) => [k, 1]))),
+      ),
       countMany: await attempt(async () => (await this.ctx.storage.list({ prefix: "many:" })).size),
       getMissing: await attempt(() => this.ctx.storage.get("nope")),
     };
@@ -198,18 +220,33 @@ export class Store extends DurableObject<Env> {
     const deletedAgain = kv.delete("sync:c");
     const listed = [...kv.list({ prefix: "sync:" })].map(([k, v]) => [k, describe(v)]);
     const reversed = [...kv.list({ prefix: "sync:", reverse: true, limit: 1 })].map(([k]) => k);
-    return { available: true, a: describe(kv.get("sync:a")), missing: describe(kv.get("sync:zzz")), deleted, deletedAgain, listed, reversed };
+    return {
+      available: true,
+      a: describe(kv.get("sync:a")),
+      missing: describe(kv.get("sync:zzz")),
+      deleted,
+      deletedAgain,
+      listed,
+      reversed,
+    };
   }
 
   async cleanup() {
-    const deleted = await this.ctx.storage.delete(["k".repeat(2048), "undef", "cycle", ...Array.from({ length: 128 }, (_, i) => `many:${i}`).slice(0, 100)]);
+    const deleted = await this.ctx.storage.delete([
+      "k".repeat(2048),
+      "undef",
+      "cycle",
+      ...Array.from({ length: 128 }, (_, i) => `many:${i}`).slice(0, 100),
+    ]);
     const rest = await this.ctx.storage.list({ prefix: "many:" });
     return { deleted, rest: [...rest.keys()] };
   }
 }
 
 async function body(request: Request): Promise<Record<string, unknown>> {
-  return request.headers.get("content-type")?.startsWith("application/json") ? ((await request.json()) as Record<string, unknown>) : {};
+  return request.headers.get("content-type")?.startsWith("application/json")
+    ? ((await request.json()) as Record<string, unknown>)
+    : {};
 }
 
 export default {

@@ -7,7 +7,9 @@ export interface Env {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function errorInfo(error: unknown) {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: "?", message: String(error) };
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: "?", message: String(error) };
 }
 
 export class Document extends DurableObject<Env> {
@@ -15,6 +17,7 @@ export class Document extends DurableObject<Env> {
   constructed = 0;
   visits = 0;
   phase = "initial";
+  peeked = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -37,14 +40,22 @@ export class Document extends DurableObject<Env> {
   }
 
   async stats() {
-    return { visits: this.visits, stored: (await this.ctx.storage.get("visits")) ?? null, constructed: this.constructed };
+    return {
+      visits: this.visits,
+      stored: (await this.ctx.storage.get("visits")) ?? null,
+      constructed: this.constructed,
+    };
   }
 
   // Calls queued behind a blockConcurrencyWhile see only its final state.
+  // Unblocked, the update waits (up to 2 s) for both peeks to land midway,
+  // so the outcome does not depend on how fast calls are delivered.
   async slowUpdate(block: boolean) {
+    this.peeked = 0;
     const work = async () => {
       this.phase = "midway";
-      await sleep(150);
+      if (block) await sleep(150);
+      else for (let i = 0; i < 400 && this.peeked < 2; i++) await sleep(5);
       this.phase = block ? "blocked-done" : "unblocked-done";
     };
     if (block) await this.ctx.blockConcurrencyWhile(work);
@@ -53,6 +64,7 @@ export class Document extends DurableObject<Env> {
   }
 
   peek() {
+    this.peeked++;
     return this.phase;
   }
 

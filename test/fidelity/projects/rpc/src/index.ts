@@ -26,16 +26,19 @@ type Message = { from: string; text: string; sentAt: Date; tags: Set<string> };
 function describe(value: unknown): unknown {
   if (value === undefined) return { type: "undefined" };
   if (value === null || typeof value === "boolean" || typeof value === "string") return value;
-  if (typeof value === "number") return Number.isFinite(value) ? value : { type: "number", text: String(value) };
+  if (typeof value === "number")
+    return Number.isFinite(value) ? value : { type: "number", text: String(value) };
   if (typeof value === "bigint") return { type: "bigint", text: value.toString() };
   if (typeof value === "function") return { type: "function" };
-  if (value instanceof Map) return { type: "Map", entries: [...value].map(([k, v]) => [describe(k), describe(v)]) };
+  if (value instanceof Map)
+    return { type: "Map", entries: [...value].map(([k, v]) => [describe(k), describe(v)]) };
   if (value instanceof Set) return { type: "Set", values: [...value].map(describe) };
   if (value instanceof Date) return { type: "Date", iso: value.toISOString() };
   if (value instanceof Uint8Array) return { type: "Uint8Array", bytes: [...value] };
   if (value instanceof Error) return { type: "Error", name: value.name, message: value.message };
   if (Array.isArray(value)) return value.map(describe);
-  if (typeof value === "object") return { type: "Object", entries: Object.entries(value).map(([k, v]) => [k, describe(v)]) };
+  if (typeof value === "object")
+    return { type: "Object", entries: Object.entries(value).map(([k, v]) => [k, describe(v)]) };
   return { type: typeof value };
 }
 
@@ -66,7 +69,12 @@ export class ChatRoom extends DurableObject<Env> {
   async post(from: string, text: string, sentAt: Date, tags: Set<string>): Promise<number> {
     if (text.trim() === "") throw new ValidationError("text must not be empty", "text");
     this.messages.push({ from, text, sentAt, tags });
-    await this.ctx.storage.put(`msg:${String(this.messages.length).padStart(4, "0")}`, { from, text, sentAt, tags });
+    await this.ctx.storage.put(`msg:${String(this.messages.length).padStart(4, "0")}`, {
+      from,
+      text,
+      sentAt,
+      tags,
+    });
     return this.messages.length;
   }
 
@@ -127,10 +135,13 @@ export class ChatRoom extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    return new Response(`fetch ${request.method} ${url.pathname} ${request.headers.get("x-room") ?? "-"} ${await request.text()}`, {
-      status: 201,
-      headers: { "x-count": String(this.messages.length) },
-    });
+    return new Response(
+      `fetch ${request.method} ${url.pathname} ${request.headers.get("x-room") ?? "-"} ${await request.text()}`,
+      {
+        status: 201,
+        headers: { "x-count": String(this.messages.length) },
+      },
+    );
   }
 }
 
@@ -159,7 +170,14 @@ export default {
         return Response.json(await settle(() => stub.count()));
       case "/echo":
         return Response.json({
-          map: await settle(() => stub.echo(new Map<unknown, unknown>([["a", 1], [2, [3]]]))),
+          map: await settle(() =>
+            stub.echo(
+              new Map<unknown, unknown>([
+                ["a", 1],
+                [2, [3]],
+              ]),
+            ),
+          ),
           date: await settle(() => stub.echo(new Date(0))),
           nested: await settle(() => stub.echo({ a: [1, { b: null, u: undefined }], s: new Set([1]) })),
           bytes: await settle(() => stub.echo(new Uint8Array([1, 2, 3]))),
@@ -182,7 +200,9 @@ export default {
         const loose = stub as unknown as Record<string, () => Promise<unknown>>;
         return Response.json({
           missingMethod: await settle(() => loose.noSuchMethod!()),
-          publicField: await settle(async () => await (stub as unknown as { publicField: Promise<unknown> }).publicField),
+          publicField: await settle(
+            async () => await (stub as unknown as { publicField: Promise<unknown> }).publicField,
+          ),
           getter: await settle(async () => await (stub as unknown as { topic: Promise<unknown> }).topic),
           privateMethod: await settle(() => loose["#secret"]!()),
           returnClassInstance: await settle(() => stub.returnClassInstance()),
@@ -205,7 +225,11 @@ export default {
           headers: { "x-room": room },
           body: "payload",
         });
-        return Response.json({ status: response.status, count: response.headers.get("x-count"), text: await response.text() });
+        return Response.json({
+          status: response.status,
+          count: response.headers.get("x-count"),
+          text: await response.text(),
+        });
       }
       default:
         return Response.json({ error: "not found" }, { status: 404 });

@@ -7,7 +7,9 @@ export interface Env {
 type Note = { id: number; title: string; stars: number; score: number | null };
 
 function errorInfo(error: unknown): { name: string; message: string } {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: "?", message: String(error) };
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: "?", message: String(error) };
 }
 
 function bytesToArray(value: unknown): unknown {
@@ -32,7 +34,12 @@ export class NoteBook extends DurableObject<Env> {
   }
 
   add(title: string, stars: number, score: number | null) {
-    const cursor = this.sql.exec("INSERT INTO notes (title, stars, score) VALUES (?, ?, ?) RETURNING id", title, stars, score);
+    const cursor = this.sql.exec(
+      "INSERT INTO notes (title, stars, score) VALUES (?, ?, ?) RETURNING id",
+      title,
+      stars,
+      score,
+    );
     return cursor.one();
   }
 
@@ -50,7 +57,10 @@ export class NoteBook extends DurableObject<Env> {
   }
 
   raw() {
-    const cursor = this.sql.exec("SELECT id, title, stars FROM notes WHERE stars >= ? ORDER BY stars DESC, id", 1);
+    const cursor = this.sql.exec(
+      "SELECT id, title, stars FROM notes WHERE stars >= ? ORDER BY stars DESC, id",
+      1,
+    );
     const rows = [...cursor.raw()];
     return { columnNames: cursor.columnNames, rows };
   }
@@ -74,7 +84,11 @@ export class NoteBook extends DurableObject<Env> {
   }
 
   update(stars: number, minId: number) {
-    const cursor = this.sql.exec("UPDATE notes SET stars = stars + ? WHERE id >= ? RETURNING id, stars", stars, minId);
+    const cursor = this.sql.exec(
+      "UPDATE notes SET stars = stars + ? WHERE id >= ? RETURNING id, stars",
+      stars,
+      minId,
+    );
     return { columnNames: cursor.columnNames, rows: cursor.toArray() };
   }
 
@@ -85,7 +99,9 @@ export class NoteBook extends DurableObject<Env> {
 
   aggregate() {
     return this.sql
-      .exec("SELECT count(*) AS n, sum(stars) AS total, avg(stars) AS mean, max(score) AS best, group_concat(title, '|') AS titles FROM (SELECT * FROM notes ORDER BY id)")
+      .exec(
+        "SELECT count(*) AS n, sum(stars) AS total, avg(stars) AS mean, max(score) AS best, group_concat(title, '|') AS titles FROM (SELECT * FROM notes ORDER BY id)",
+      )
       .one();
   }
 
@@ -96,7 +112,12 @@ export class NoteBook extends DurableObject<Env> {
       1,
     );
     const row = cursor.one();
-    return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, { type: typeof v, isBuffer: v instanceof ArrayBuffer, value: bytesToArray(v) }]));
+    return Object.fromEntries(
+      Object.entries(row).map(([k, v]) => [
+        k,
+        { type: typeof v, isBuffer: v instanceof ArrayBuffer, value: bytesToArray(v) },
+      ]),
+    );
   }
 
   failures() {
@@ -125,7 +146,10 @@ export class NoteBook extends DurableObject<Env> {
     for (const [name, attempt] of Object.entries(attempts)) {
       try {
         const result = attempt();
-        out[name] = { ok: true, ...(result !== null && typeof result === "object" && !("columnNames" in result) ? { result } : {}) };
+        out[name] = {
+          ok: true,
+          ...(result !== null && typeof result === "object" && !("columnNames" in result) ? { result } : {}),
+        };
       } catch (error) {
         out[name] = { ok: false, ...errorInfo(error) };
       }
@@ -159,8 +183,16 @@ export class NoteBook extends DurableObject<Env> {
   }
 
   tables() {
-    const rows = this.sql.exec("SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name").toArray();
-    return { rows, databaseSizeIsPositive: this.sql.databaseSize > 0, databaseSizeType: typeof this.sql.databaseSize };
+    const rows = this.sql
+      .exec(
+        "SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
+      )
+      .toArray();
+    return {
+      rows,
+      databaseSizeIsPositive: this.sql.databaseSize > 0,
+      databaseSizeType: typeof this.sql.databaseSize,
+    };
   }
 }
 
@@ -176,7 +208,9 @@ export default {
     const body = await readJson(request);
     switch (url.pathname) {
       case "/add":
-        return Response.json(await book.add(String(body.title), Number(body.stars ?? 0), (body.score as number | null) ?? null));
+        return Response.json(
+          await book.add(String(body.title), Number(body.stars ?? 0), (body.score as number | null) ?? null),
+        );
       case "/add-many":
         return Response.json(await book.addMany(body.titles as string[]));
       case "/all":

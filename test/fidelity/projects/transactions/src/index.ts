@@ -9,7 +9,9 @@ class InsufficientFunds extends Error {
 }
 
 function errorInfo(error: unknown) {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: "?", message: String(error) };
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: "?", message: String(error) };
 }
 
 export class Bank extends DurableObject<Env> {
@@ -23,7 +25,10 @@ export class Bank extends DurableObject<Env> {
 
   async state() {
     const accounts = this.ctx.storage.sql.exec("SELECT name, balance FROM accounts ORDER BY name").toArray();
-    const ledger = this.ctx.storage.sql.exec("SELECT memo FROM ledger ORDER BY id").toArray().map((r) => r.memo);
+    const ledger = this.ctx.storage.sql
+      .exec("SELECT memo FROM ledger ORDER BY id")
+      .toArray()
+      .map((r) => r.memo);
     const kv = Object.fromEntries(await this.ctx.storage.list());
     return { accounts, ledger, kv };
   }
@@ -112,7 +117,13 @@ export class Bank extends DurableObject<Env> {
       txn.rollback();
       return { inside };
     });
-    return { result, after: { rolled: (await this.ctx.storage.get("rolled")) ?? null, alice: (await this.ctx.storage.get("kv:alice")) ?? null } };
+    return {
+      result,
+      after: {
+        rolled: (await this.ctx.storage.get("rolled")) ?? null,
+        alice: (await this.ctx.storage.get("kv:alice")) ?? null,
+      },
+    };
   }
 
   async asyncSqlRollback() {
@@ -149,7 +160,9 @@ export default {
           return Response.json({ rpcError: errorInfo(error) }, { status: 409 });
         }
       case "/transfer-sql":
-        return Response.json(await bank.transferSql(p.get("from") ?? "", p.get("to") ?? "", Number(p.get("amount"))));
+        return Response.json(
+          await bank.transferSql(p.get("from") ?? "", p.get("to") ?? "", Number(p.get("amount"))),
+        );
       case "/sync-mixed":
         return Response.json(await bank.syncMixed(p.get("fail") === "1"));
       case "/nested":
@@ -157,7 +170,9 @@ export default {
       case "/seed-kv":
         return Response.json(await bank.seedKv());
       case "/transfer-kv":
-        return Response.json(await bank.transferKv(p.get("from") ?? "", p.get("to") ?? "", Number(p.get("amount"))));
+        return Response.json(
+          await bank.transferKv(p.get("from") ?? "", p.get("to") ?? "", Number(p.get("amount"))),
+        );
       case "/explicit-rollback":
         return Response.json(await bank.explicitRollback());
       case "/async-sql-rollback":

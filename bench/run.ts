@@ -1,0 +1,566 @@
+/**
+ * `npm run bench`: the same Durable Object project (bench/projects/counter)
+ * under Terrarium and under workerd (Miniflare), one after the other in one
+ * run, driven by a load generator in a process of its own. Prints a table
+ * per scenario with the ratio Terrarium/workerd, checks the team's floors
+ * (PASS/FAIL, informational: the exit code is 0 whenever the bench ran), and
+ * writes everything to bench/results/<timestamp>.json.
+ *
+ * Flags: --duration S (default 8), --warmup S (1.5), --cold N (200),
+ * --connections N (50), --objects N (100), --only terrarium|workerd.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Histogram } from "./lib/histogram.ts";
+import { LoadClient } from "./lib/load-client.ts";
+import { CLK_TCK, cpuMicros, threadCpu, totalRss } from "./lib/proc.ts";
+import type { LoadJob, LoadResult } from "./lib/protocol.ts";
+import { startTerrarium, startWorkerd, type RunningServer } from "./lib/servers.ts";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const PROJECT_DIR = join(REPO_ROOT, "bench", "projects", "counter");
+const RESULTS_DIR = join(REPO_ROOT, "bench", "results");
+
+// ---- options ----
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: "string", default: "8" },
+    warmup: { type: "string", default: "1.5" },
+    cold: { type: "string", default: "200" },
+    connections: { type: "string", default: "50" },
+    objects: { type: "string", default: "100" },
+    only: { type: "string" },
+  },
+});
+
+function num(name: string, v: string | undefined, min: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) {
+    process.stderr.write(`bench: --${name} needs a number >= ${min}, got "${v}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const cfg = {
+  durationMs: num("duration", flags.duration, 0.1) * 1000,
+  warmupMs: num("warmup", flags.warmup, 0) * 1000,
+  coldCount: Math.round(num("cold", flags.cold, 1)),
+  connections: Math.round(num("connections", flags.connections, 1)),
+  objects: Math.round(num("objects", flags.objects, 1)),
+};
+const sides = flags.only ? [flags.only] : ["terrarium", "workerd"];
+if (sides.some((s) => s !== "terrarium" && s !== "workerd")) {
+  process.stderr.write(`bench: --only takes terrarium or workerd\n`);
+  process.exit(2);
+}
+
+// ---- cleanup of everything this process started ----
+
+const servers = new Set<RunningServer>();
+let load: LoadClient | null = null;
+let cleaning: Promise<void> | null = null;
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await Promise.allSettled([...servers].map((s) => s.stop()));
+    servers.clear();
+    await load?.stop().catch(() => {});
+  })();
+  return cleaning;
+}
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (interrupted) {
+      process.stderr.write(`\nbench: ${signal} again, killing everything now\n`);
+      process.exit(130);
+    }
+    interrupted = true;
+    process.stderr.write(`\nbench: ${signal}, stopping the servers...\n`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+// Whatever happens, no server outlives the bench.
+process.on("exit", () => {
+  for (const s of servers) s.killNow();
+  load?.killNow();
+});
+
+function progress(msg: string): void {
+  process.stderr.write(`  · ${msg}\n`);
+}
+
+// ---- measurement ----
+
+interface ThreadShare {
+  tid: number;
+  comm: string;
+  main: boolean;
+  cpuMicrosPerRequest: number;
+}
+
+interface Measured {
+  requests: number;
+  ok: number;
+  errors: number;
+  errorSamples: string[];
+  elapsedMs: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  maxMs: number;
+  /** Server CPU (user+system) over the run divided by the requests served. */
+  cpuMicrosPerRequest: number;
+  /** Server CPU over the run as a share of one core (2 cores = 2.0). */
+  serverCores: number;
+  loadgenCores: number;
+  countMismatches: number;
+  /** Per-thread CPU of the server process with the most CPU (Terrarium: the serve process). */
+  threads: ThreadShare[];
+}
+
+async function measure(server: RunningServer, job: LoadJob): Promise<Measured> {
+  const pids = server.serverPids();
+  const busiest = pids[0]!;
+  const threads0 = new Map(threadCpu(busiest).map((t) => [t.tid, t.cpuMicros]));
+  const cpu0 = cpuMicros(pids);
+  const r: LoadResult = await load!.run(job);
+  const cpu1 = cpuMicros(pids);
+  const threads1 = threadCpu(busiest);
+  const h = Histogram.fromJSON(r.latency);
+  const requests = r.ok + r.errors;
+  const per = (micros: number): number => (requests > 0 ? micros / requests : 0);
+  const threads = threads1
+    .map((t) => ({
+      tid: t.tid,
+      comm: t.comm,
+      main: t.tid === busiest,
+      cpuMicrosPerRequest: per(t.cpuMicros - (threads0.get(t.tid) ?? 0)),
+    }))
+    .filter((t) => t.cpuMicrosPerRequest > 0)
+    .sort((a, b) => b.cpuMicrosPerRequest - a.cpuMicrosPerRequest);
+  return {
+    requests,
+    ok: r.ok,
+    errors: r.errors,
+    errorSamples: r.errorSamples,
+    elapsedMs: r.elapsedMs,
+    requestsPerSecond: (r.ok / r.elapsedMs) * 1000,
+    p50Ms: h.percentile(50) / 1000,
+    p99Ms: h.percentile(99) / 1000,
+    meanMs: h.mean / 1000,
+    maxMs: h.max / 1000,
+    cpuMicrosPerRequest: per(cpu1 - cpu0),
+    serverCores: (cpu1 - cpu0) / 1000 / r.elapsedMs,
+    loadgenCores: r.loadgenCpuShare,
+    countMismatches: r.countMismatches,
+    threads,
+  };
+}
+
+interface ServerResults {
+  url: string;
+  startupMs: number;
+  hot: Measured & {
+    /** Server RSS after scenario 1 minus before it: memory kept per request shows up here. */
+    rssGrowthBytes: number;
+  };
+  spread: Measured & {
+    /** First request to each of the objects, `connections` at a time, before the warm-up. */
+    primeMs: number;
+    primeErrors: number;
+    rssBeforeBytes: number;
+    rssAfterBytes: number;
+    /** (RSS after scenario 2 - RSS before its first request) / objects. */
+    memoryPerObjectBytes: number;
+  };
+  cold: Measured;
+  /** workerd only: CPU of the Node process hosting Miniflare, per request of scenario 1 (requests do not pass through it). */
+  hostCpuMicrosPerRequest?: number;
+}
+
+async function runServer(side: string): Promise<ServerResults> {
+  const label = side === "terrarium" ? "Terrarium" : "workerd";
+  process.stderr.write(`\n${label}\n`);
+  const t0 = performance.now();
+  const server =
+    side === "terrarium"
+      ? await startTerrarium(REPO_ROOT, PROJECT_DIR)
+      : await startWorkerd(REPO_ROOT, PROJECT_DIR);
+  servers.add(server);
+  const startupMs = performance.now() - t0;
+  progress(
+    `${server.url} ready in ${startupMs.toFixed(0)} ms (server pids ${server.serverPids().join(", ")})`,
+  );
+  try {
+    const url = server.url;
+    const conns = cfg.connections;
+    const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+    // (1) one hot object
+    const hotNames = ["hot"];
+    if (cfg.warmupMs > 0) {
+      progress(`scenario 1: warm-up ${secs(cfg.warmupMs)}`);
+      await load!.run({
+        kind: "duration",
+        url,
+        connections: conns,
+        durationMs: cfg.warmupMs,
+        names: hotNames,
+      });
+    }
+    progress(`scenario 1: one hot object, ${conns} connections, ${secs(cfg.durationMs)}`);
+    const hostCpu0 = side === "workerd" ? cpuMicros([server.pid]) : 0;
+    const hotRss0 = totalRss(server.serverPids());
+    const hot = await measure(server, {
+      kind: "duration",
+      url,
+      connections: conns,
+      durationMs: cfg.durationMs,
+      names: hotNames,
+    });
+    const hotRssGrowthBytes = totalRss(server.serverPids()) - hotRss0;
+    const hostCpuMicrosPerRequest =
+      side === "workerd" ? (cpuMicros([server.pid]) - hostCpu0) / Math.max(1, hot.requests) : undefined;
+
+    // (2) many objects
+    const names = Array.from({ length: cfg.objects }, (_, i) => `obj-${i}`);
+    const rssBeforeBytes = totalRss(server.serverPids());
+    progress(`scenario 2: first request to each of ${cfg.objects} objects, ${conns} at a time`);
+    const prime = await load!.run({ kind: "each", url, connections: conns, names });
+    if (cfg.warmupMs > 0) {
+      progress(`scenario 2: warm-up ${secs(cfg.warmupMs)}`);
+      await load!.run({ kind: "duration", url, connections: conns, durationMs: cfg.warmupMs, names });
+    }
+    progress(`scenario 2: ${cfg.objects} objects, ${conns} connections, ${secs(cfg.durationMs)}`);
+    const spread = await measure(server, {
+      kind: "duration",
+      url,
+      connections: conns,
+      durationMs: cfg.durationMs,
+      names,
+    });
+    const rssAfterBytes = totalRss(server.serverPids());
+
+    // (3) cold starts
+    progress(`scenario 3: ${cfg.coldCount} never-seen objects, one request at a time`);
+    const coldNames = Array.from({ length: cfg.coldCount }, (_, i) => `cold-${side}-${i}`);
+    const cold = await measure(server, { kind: "each", url, connections: 1, names: coldNames });
+
+    const problems = server.output().trim();
+    if (problems) progress(`${label} wrote:\n${problems.split("\n").slice(-20).join("\n")}`);
+    return {
+      url,
+      startupMs,
+      hot: { ...hot, rssGrowthBytes: hotRssGrowthBytes },
+      spread: {
+        ...spread,
+        primeMs: prime.elapsedMs,
+        primeErrors: prime.errors,
+        rssBeforeBytes,
+        rssAfterBytes,
+        memoryPerObjectBytes: (rssAfterBytes - rssBeforeBytes) / cfg.objects,
+      },
+      cold,
+      ...(hostCpuMicrosPerRequest !== undefined ? { hostCpuMicrosPerRequest } : {}),
+    };
+  } finally {
+    progress(`stopping ${label}`);
+    await server.stop();
+    servers.delete(server);
+  }
+}
+
+// ---- durability ----
+
+function terrariumDurability(): { journalMode: string; synchronous: string; text: string } {
+  const file = join(REPO_ROOT, "runtime", "host", "isolate.ts");
+  let src = "";
+  try {
+    src = readFileSync(file, "utf8");
+  } catch {
+    // reported below
+  }
+  const journal = /journal_mode\s*=\s*(\w+)/i.exec(src)?.[1]?.toUpperCase() ?? "default (DELETE)";
+  const sync = /synchronous\s*=\s*(\w+)/i.exec(src)?.[1]?.toUpperCase() ?? "default (FULL)";
+  const text =
+    `Durability: Terrarium uses SQLite journal_mode=${journal}, synchronous=${sync} ` +
+    `(read from ${relative(REPO_ROOT, file)}), each storage write committed on its own (autocommit); ` +
+    `workerd commits to disk per output gate (its SQLite is in WAL mode). ` +
+    `Both keep their object databases on the same disk (under ${process.env.TMPDIR ?? "/tmp"}).`;
+  return { journalMode: journal, synchronous: sync, text };
+}
+
+// ---- report ----
+
+function fmt(n: number | undefined, digits = 1): string {
+  if (n === undefined || !Number.isFinite(n)) return "-";
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function ratio(t: number | undefined, w: number | undefined): number | undefined {
+  if (t === undefined || w === undefined || w === 0) return undefined;
+  return t / w;
+}
+
+function table(title: string, rows: [string, number | undefined, number | undefined, number][]): string {
+  const head = ["", "Terrarium", "workerd", "Terrarium/workerd"];
+  const body = rows.map(([name, t, w, digits]) => {
+    const r = ratio(t, w);
+    return [name, fmt(t, digits), fmt(w, digits), r === undefined ? "-" : `${fmt(r, 2)}x`];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string =>
+    "  " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("   ");
+  return [title, line(head), ...body.map(line)].join("\n");
+}
+
+function mib(bytes: number | undefined): number | undefined {
+  return bytes === undefined ? undefined : bytes / (1024 * 1024);
+}
+
+interface Floor {
+  name: string;
+  pass: boolean | null;
+  detail: string;
+}
+
+function floors(t: ServerResults | undefined, w: ServerResults | undefined): Floor[] {
+  const out: Floor[] = [];
+  const rpsFloor = (name: string, tv: number | undefined, wv: number | undefined): void => {
+    const r = ratio(tv, wv);
+    out.push({
+      name,
+      pass: r === undefined ? null : r >= 2,
+      detail: r === undefined ? "not measured" : `${fmt(r, 2)}x (needs >= 2x)`,
+    });
+  };
+  rpsFloor("Scenario 1 req/s >= 2x workerd", t?.hot.requestsPerSecond, w?.hot.requestsPerSecond);
+  rpsFloor("Scenario 2 req/s >= 2x workerd", t?.spread.requestsPerSecond, w?.spread.requestsPerSecond);
+  for (const [name, m] of [
+    ["Scenario 1 p99 < 50 ms", t?.hot],
+    ["Scenario 2 p99 < 50 ms", t?.spread],
+  ] as const) {
+    out.push({
+      name: `${name} (Terrarium, ${cfg.connections} connections)`,
+      pass: m ? m.p99Ms < 50 : null,
+      detail: m ? `${fmt(m.p99Ms, 2)} ms` : "not measured",
+    });
+  }
+  const r = ratio(t?.cold.p50Ms, w?.cold.p50Ms);
+  out.push({
+    name: "Cold start median <= 3x workerd",
+    pass: r === undefined ? null : r <= 3,
+    detail: r === undefined ? "not measured" : `${fmt(r, 2)}x (needs <= 3x)`,
+  });
+  return out;
+}
+
+function report(t: ServerResults | undefined, w: ServerResults | undefined, durability: string): string {
+  const out: string[] = [];
+  const loadRows = (
+    a: Measured | undefined,
+    b: Measured | undefined,
+  ): [string, number | undefined, number | undefined, number][] => [
+    ["requests/s", a?.requestsPerSecond, b?.requestsPerSecond, 0],
+    ["p50 latency (ms)", a?.p50Ms, b?.p50Ms, 2],
+    ["p99 latency (ms)", a?.p99Ms, b?.p99Ms, 2],
+    ["server CPU per request (µs)", a?.cpuMicrosPerRequest, b?.cpuMicrosPerRequest, 0],
+    ["server CPU (cores busy)", a?.serverCores, b?.serverCores, 2],
+    ["load generator CPU (cores)", a?.loadgenCores, b?.loadgenCores, 2],
+    ["requests", a?.requests, b?.requests, 0],
+    ["errors", a?.errors, b?.errors, 0],
+  ];
+  const dur = (cfg.durationMs / 1000).toFixed(1);
+  out.push(
+    table(`Scenario 1: one hot object, ${cfg.connections} connections, ${dur} s`, [
+      ...loadRows(t?.hot, w?.hot),
+      ["server RSS growth during the run (MiB)", mib(t?.hot.rssGrowthBytes), mib(w?.hot.rssGrowthBytes), 1],
+      [
+        "RSS growth per request (bytes)",
+        t ? t.hot.rssGrowthBytes / Math.max(1, t.hot.requests) : undefined,
+        w ? w.hot.rssGrowthBytes / Math.max(1, w.hot.requests) : undefined,
+        0,
+      ],
+    ]),
+  );
+  out.push("");
+  out.push(
+    table(
+      `Scenario 2: ${cfg.objects} objects (random name per request), ${cfg.connections} connections, ${dur} s`,
+      [
+        ...loadRows(t?.spread, w?.spread),
+        [`first touch of ${cfg.objects} objects (ms)`, t?.spread.primeMs, w?.spread.primeMs, 0],
+        ["server RSS before (MiB)", mib(t?.spread.rssBeforeBytes), mib(w?.spread.rssBeforeBytes), 1],
+        ["server RSS after (MiB)", mib(t?.spread.rssAfterBytes), mib(w?.spread.rssAfterBytes), 1],
+        [
+          "memory per live object (KiB)",
+          (t?.spread.memoryPerObjectBytes ?? NaN) / 1024,
+          (w?.spread.memoryPerObjectBytes ?? NaN) / 1024,
+          0,
+        ],
+      ],
+    ),
+  );
+  out.push(
+    `  memory per live object = (server RSS after scenario 2 - RSS before its first request) / ${cfg.objects}`,
+  );
+  out.push("");
+  out.push(
+    table(`Scenario 3: cold start, ${cfg.coldCount} never-seen objects, one request at a time`, [
+      ["median first request (ms)", t?.cold.p50Ms, w?.cold.p50Ms, 2],
+      ["p99 first request (ms)", t?.cold.p99Ms, w?.cold.p99Ms, 2],
+      ["mean first request (ms)", t?.cold.meanMs, w?.cold.meanMs, 2],
+      ["server CPU per cold start (µs)", t?.cold.cpuMicrosPerRequest, w?.cold.cpuMicrosPerRequest, 0],
+      ["errors", t?.cold.errors, w?.cold.errors, 0],
+    ]),
+  );
+  out.push("");
+  out.push(durability);
+  if (t) {
+    out.push("");
+    out.push(
+      "Where Terrarium's CPU goes (serve process threads, µs per request; thread names as the kernel sees them):",
+    );
+    for (const [name, m] of [
+      ["scenario 1", t.hot],
+      ["scenario 2", t.spread],
+      ["scenario 3", t.cold],
+    ] as const) {
+      const main = m.threads.find((x) => x.main)?.cpuMicrosPerRequest ?? 0;
+      const others = m.threads.filter((x) => !x.main);
+      const top = others
+        .slice(0, 4)
+        .map((x) => `${x.comm}#${x.tid} ${fmt(x.cpuMicrosPerRequest, 0)}`)
+        .join(", ");
+      const rest = others.reduce((a, x) => a + x.cpuMicrosPerRequest, 0);
+      out.push(
+        `  ${name}: main thread ${fmt(main, 0)}, other threads ${fmt(rest, 0)} (${others.length} threads; busiest: ${top || "-"})`,
+      );
+    }
+  }
+  if (w?.hostCpuMicrosPerRequest !== undefined) {
+    out.push(
+      `workerd: the Miniflare host (Node) process used ${fmt(w.hostCpuMicrosPerRequest, 1)} µs/request in scenario 1 (not counted above).`,
+    );
+  }
+  const checks: string[] = [];
+  for (const [label, r] of [
+    ["Terrarium", t],
+    ["workerd", w],
+  ] as const) {
+    if (!r) continue;
+    for (const [name, m] of [
+      ["scenario 1", r.hot],
+      ["scenario 2", r.spread],
+      ["scenario 3", r.cold],
+    ] as const) {
+      if (m.countMismatches > 0)
+        checks.push(
+          `${label} ${name}: ${m.countMismatches} object(s) returned counts that do not match the requests they got`,
+        );
+      if (m.errors > 0) checks.push(`${label} ${name}: ${m.errors} errors, e.g. ${m.errorSamples[0] ?? "?"}`);
+    }
+    if (r.spread.primeErrors > 0)
+      checks.push(`${label} scenario 2 first touch: ${r.spread.primeErrors} errors`);
+  }
+  out.push(
+    checks.length
+      ? `Problems:\n${checks.map((c) => `  ${c}`).join("\n")}`
+      : "Correctness: no errors, and every object's final count equals the 200 responses it gave.",
+  );
+  out.push("");
+  out.push("Floors (informational; the bench exits 0 either way):");
+  for (const f of floors(t, w))
+    out.push(`  ${f.pass === null ? "N/A " : f.pass ? "PASS" : "FAIL"}  ${f.name}: ${f.detail}`);
+  return out.join("\n");
+}
+
+// ---- main ----
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadStart = loadavg();
+  process.stderr.write(
+    `Terrarium vs workerd on bench/projects/counter — ${cpus().length} cores, load average ${loadStart.map((l) => l.toFixed(2)).join(" ")}\n`,
+  );
+  if (loadStart[0]! > cpus().length) {
+    process.stderr.write(
+      `  (the machine is busy: other work competes with both servers; compare ratios, not absolutes)\n`,
+    );
+  }
+  load = new LoadClient(REPO_ROOT);
+  const results: Record<string, ServerResults> = {};
+  for (const side of sides) {
+    if (interrupted) break;
+    results[side] = await runServer(side);
+  }
+  await load.stop();
+  load = null;
+  if (interrupted) return;
+
+  const loadEnd = loadavg();
+  process.stderr.write(`\nload average at the end: ${loadEnd.map((l) => l.toFixed(2)).join(" ")}\n`);
+  const durability = terrariumDurability();
+  const t = results.terrarium;
+  const w = results.workerd;
+  process.stdout.write(`\n${report(t, w, durability.text)}\n`);
+
+  const fl = floors(t, w);
+  const json = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: {
+      cores: cpus().length,
+      cpuModel: cpus()[0]?.model ?? null,
+      totalMemBytes: totalmem(),
+      loadavgStart: loadStart,
+      loadavgEnd: loadEnd,
+      node: process.version,
+      clkTck: CLK_TCK,
+    },
+    config: cfg,
+    project: relative(REPO_ROOT, PROJECT_DIR),
+    durability,
+    terrarium: t ?? null,
+    workerd: w ?? null,
+    ratios: {
+      hotRequestsPerSecond: ratio(t?.hot.requestsPerSecond, w?.hot.requestsPerSecond) ?? null,
+      hotP50: ratio(t?.hot.p50Ms, w?.hot.p50Ms) ?? null,
+      hotP99: ratio(t?.hot.p99Ms, w?.hot.p99Ms) ?? null,
+      hotCpuPerRequest: ratio(t?.hot.cpuMicrosPerRequest, w?.hot.cpuMicrosPerRequest) ?? null,
+      spreadRequestsPerSecond: ratio(t?.spread.requestsPerSecond, w?.spread.requestsPerSecond) ?? null,
+      spreadP50: ratio(t?.spread.p50Ms, w?.spread.p50Ms) ?? null,
+      spreadP99: ratio(t?.spread.p99Ms, w?.spread.p99Ms) ?? null,
+      spreadCpuPerRequest: ratio(t?.spread.cpuMicrosPerRequest, w?.spread.cpuMicrosPerRequest) ?? null,
+      memoryPerObject: ratio(t?.spread.memoryPerObjectBytes, w?.spread.memoryPerObjectBytes) ?? null,
+      coldMedian: ratio(t?.cold.p50Ms, w?.cold.p50Ms) ?? null,
+      coldP99: ratio(t?.cold.p99Ms, w?.cold.p99Ms) ?? null,
+    },
+    floors: fl,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`\nResults written to ${relative(REPO_ROOT, file)}\n`);
+}
+
+main().then(
+  async () => {
+    await cleanup();
+    process.exit(interrupted ? 130 : 0);
+  },
+  async (e: unknown) => {
+    if (!interrupted)
+      process.stderr.write(`\nbench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    await cleanup();
+    process.exit(interrupted ? 130 : 1);
+  },
+);
