@@ -58,7 +58,8 @@ function stopper(
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
-          killGroup(child, "SIGTERM");
+          // The server first, so it can stop its own children in order (Miniflare disposes workerd).
+          child.kill("SIGTERM");
           const timer = setTimeout(() => killGroup(child, "SIGKILL"), STOP_TIMEOUT_MS);
           await exited;
           clearTimeout(timer);

@@ -19,6 +19,7 @@ import type {
   SerializedResponse,
   WorkerApi,
 } from "./protocol.ts";
+import { assertSerializable, findRpcMember } from "./rpc-values.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import { DurableObjectId } from "./namespace.ts";
 
@@ -130,7 +131,7 @@ class Isolate implements WorkerApi {
     const gateway = this.#gateway;
     const storage = new DurableObjectStorage(
       db,
-      { alarmChanged: (t) => void gateway.setAlarm(t) },
+      { initial: identity.alarm, alarmChanged: (t) => void gateway.setAlarm(t) },
       { deleteAllDeletesAlarm: loaded.spec.compatibilityDate >= "2026-02-24" },
     );
     const waitUntil = new Set<Promise<unknown>>();
@@ -156,6 +157,7 @@ class Isolate implements WorkerApi {
       instance = new (Ctor as new (ctx: unknown, env: unknown) => Record<string, unknown>)(ctx, loaded.env);
       this.#active = { identity, db, storage, instance, waitUntil };
       await this.#waitGate();
+      this.#throwIfBroken();
     } catch (e) {
       this.#active = null;
       db.close();
@@ -174,6 +176,7 @@ class Isolate implements WorkerApi {
         throw new TypeError(`Handler does not export a fetch() function.`);
       }
       response = await (handler as (r: Request) => unknown).call(this.#active.instance, request);
+      this.#throwIfBroken();
     } else {
       response = await this.#entryFetch(loaded, request);
     }
@@ -199,14 +202,31 @@ class Isolate implements WorkerApi {
     return (handler as (r: Request, env: unknown, ctx: unknown) => unknown).call(entry, request, loaded.env, this.#entryCtx);
   }
 
-  async rpc(method: string, args: unknown[]): Promise<unknown> {
+  async rpc(method: string, args: unknown[], kind: "call" | "get" = "call"): Promise<unknown> {
     await this.#waitGate();
     const active = this.#requireActive();
-    const fn = method === "constructor" ? undefined : active.instance[method];
-    if (typeof fn !== "function") {
-      throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+    const member = findRpcMember(active.instance, method);
+    let result: unknown;
+    if (kind === "get") {
+      result = member?.get ? member.get.call(active.instance) : member?.value;
+      if (typeof result === "function") throw new TypeError(`"${method}" is a method; call it.`);
+    } else {
+      const fn = member?.get ? member.get.call(active.instance) : member?.value;
+      if (typeof fn !== "function") {
+        throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+      }
+      result = await (fn as (...a: unknown[]) => unknown).apply(active.instance, args);
     }
-    return (fn as (...a: unknown[]) => unknown).apply(active.instance, args);
+    this.#throwIfBroken();
+    assertSerializable(result);
+    return result;
+  }
+
+  /** Set when a blockConcurrencyWhile callback threw: the object is being reset. */
+  #broken: Error | null = null;
+
+  #throwIfBroken(): void {
+    if (this.#broken) throw this.#broken;
   }
 
   async alarm(info: AlarmInvocation): Promise<number | null> {
@@ -215,7 +235,7 @@ class Isolate implements WorkerApi {
     const fn = active.instance.alarm;
     active.storage.takeAlarm();
     if (typeof fn === "function") await (fn as (i: AlarmInvocation) => unknown).call(active.instance, info);
-    return active.storage.getAlarm();
+    return active.storage.currentAlarm();
   }
 
   async deactivate(): Promise<void> {
@@ -253,10 +273,13 @@ class Isolate implements WorkerApi {
     const gate = run.then(
       () => undefined,
       (e: unknown) => {
-        // workerd resets an object whose blockConcurrencyWhile callback throws.
-        setImmediate(() => {
-          throw e instanceof Error ? e : new Error(String(e));
-        });
+        // workerd resets an object whose blockConcurrencyWhile callback
+        // throws: the event that called it fails, then the worker ends.
+        const err = e instanceof Error ? e : new Error(String(e));
+        this.#broken = err;
+        setTimeout(() => {
+          throw err;
+        }, 0);
       },
     );
     this.#gate = gate.finally(() => {

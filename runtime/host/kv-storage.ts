@@ -1,9 +1,11 @@
 import { deserialize, serialize } from "node:v8";
 import type Database from "better-sqlite3";
 
-/** workerd's limits for the KV API on SQLite-backed objects. */
-export const MAX_KEYS_PER_CALL = 128;
-export const MAX_KEY_BYTES = 2048;
+/**
+ * Cloudflare's documented limits (128 keys per call, 2 KiB keys) are not
+ * enforced by workerd locally, so Terrarium does not enforce them either;
+ * the limits preview of a load run flags them instead.
+ */
 export const MAX_VALUE_BYTES = 2 * 1024 * 1024;
 
 export interface ListOptions {
@@ -16,26 +18,34 @@ export interface ListOptions {
 }
 
 function checkKey(key: unknown): string {
-  if (typeof key !== "string") throw new TypeError("Keys must be strings.");
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
-    throw new RangeError(`Keys cannot be larger than ${MAX_KEY_BYTES} bytes.`);
-  }
-  return key;
+  return typeof key === "string" ? key : String(key);
 }
 
-function checkMany(keys: unknown[]): void {
-  if (keys.length > MAX_KEYS_PER_CALL) {
-    throw new RangeError(`Maximum number of keys is ${MAX_KEYS_PER_CALL}.`);
-  }
+function checkMany(_keys: unknown[]): void {}
+
+/** A DataCloneError as workerd raises it (a DOMException). */
+export function dataCloneError(e: unknown): Error {
+  const message = e instanceof Error ? e.message : String(e);
+  return new DOMException(message, "DataCloneError");
 }
 
 function encode(value: unknown): Buffer {
-  if (value === undefined) throw new TypeError("Values cannot be undefined.");
-  const buf = serialize(value);
+  if (value === undefined) throw new TypeError("put() called with undefined value.");
+  let buf: Buffer;
+  try {
+    buf = serialize(value);
+  } catch (e) {
+    throw dataCloneError(e);
+  }
   if (buf.byteLength > MAX_VALUE_BYTES) {
     throw new RangeError(`Values cannot be larger than ${MAX_VALUE_BYTES} bytes.`);
   }
   return buf;
+}
+
+/** Orders keys by their UTF-8 bytes, as SQLite and workerd do. */
+export function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /** The smallest string greater than every string with this prefix. */
@@ -51,70 +61,98 @@ function prefixEnd(prefix: string): string | null {
   return null;
 }
 
+interface KvStatements {
+  get: Database.Statement<[string], { value: Buffer }>;
+  put: Database.Statement<[string, Buffer]>;
+  delete: Database.Statement<[string]>;
+  deleteAll: Database.Statement<[]>;
+}
+
 /**
  * The synchronous key-value store in the object's own SQLite file
  * (`_cf_KV`, as workerd names it). The async `ctx.storage.get/put/...` and
  * the sync `ctx.storage.kv` both sit on it.
  */
 export class KvStore {
-  readonly #get: Database.Statement<[string], { value: Buffer }>;
-  readonly #put: Database.Statement<[string, Buffer]>;
-  readonly #delete: Database.Statement<[string]>;
-  readonly #deleteAll: Database.Statement<[]>;
   readonly #db: Database.Database;
+  #s: KvStatements | null = null;
 
   constructor(db: Database.Database) {
     this.#db = db;
-    db.exec("CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID");
-    this.#get = db.prepare("SELECT value FROM _cf_KV WHERE key = ?");
-    this.#put = db.prepare("INSERT INTO _cf_KV (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-    this.#delete = db.prepare("DELETE FROM _cf_KV WHERE key = ?");
-    this.#deleteAll = db.prepare("DELETE FROM _cf_KV");
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_cf_KV'").get()) this.#prepare();
+  }
+
+  /** Like workerd, the table appears with the first write. */
+  #prepare(): KvStatements {
+    if (!this.#s) {
+      const db = this.#db;
+      db.exec("CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID");
+      this.#s = {
+        get: db.prepare("SELECT value FROM _cf_KV WHERE key = ?"),
+        put: db.prepare("INSERT INTO _cf_KV (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+        delete: db.prepare("DELETE FROM _cf_KV WHERE key = ?"),
+        deleteAll: db.prepare("DELETE FROM _cf_KV"),
+      };
+    }
+    return this.#s;
+  }
+
+  /** Forgets prepared statements (after deleteAll drops the table). */
+  reset(): void {
+    this.#s = null;
   }
 
   get(key: string): unknown {
-    const row = this.#get.get(checkKey(key));
+    if (!this.#s) return undefined;
+    const row = this.#s.get.get(checkKey(key));
     return row ? deserialize(row.value) : undefined;
   }
 
   getMany(keys: string[]): Map<string, unknown> {
     checkMany(keys);
     const out = new Map<string, unknown>();
-    for (const k of [...keys].sort()) {
-      const row = this.#get.get(checkKey(k));
+    if (!this.#s) return out;
+    const get = this.#s.get;
+    for (const k of [...new Set(keys.map(checkKey))].sort(compareUtf8)) {
+      const row = get.get(k);
       if (row) out.set(k, deserialize(row.value));
     }
     return out;
   }
 
   put(key: string, value: unknown): void {
-    this.#put.run(checkKey(key), encode(value));
+    const encoded = encode(value);
+    this.#prepare().put.run(checkKey(key), encoded);
   }
 
   putMany(entries: Record<string, unknown>): void {
     const list = Object.entries(entries);
     checkMany(list);
     const encoded = list.map(([k, v]) => [checkKey(k), encode(v)] as const);
+    const put = this.#prepare().put;
     this.#db.transaction(() => {
-      for (const [k, v] of encoded) this.#put.run(k, v);
+      for (const [k, v] of encoded) put.run(k, v);
     })();
   }
 
   delete(key: string): boolean {
-    return this.#delete.run(checkKey(key)).changes > 0;
+    if (!this.#s) return false;
+    return this.#s.delete.run(checkKey(key)).changes > 0;
   }
 
   deleteMany(keys: string[]): number {
     checkMany(keys);
     let n = 0;
+    if (!this.#s) return 0;
+    const del = this.#s.delete;
     this.#db.transaction(() => {
-      for (const k of keys) n += this.#delete.run(checkKey(k)).changes;
+      for (const k of keys) n += del.run(checkKey(k)).changes;
     })();
     return n;
   }
 
   deleteAll(): void {
-    this.#deleteAll.run();
+    this.#s?.deleteAll.run();
   }
 
   list(options: ListOptions = {}): Map<string, unknown> {
@@ -144,15 +182,14 @@ export class KvStore {
         params.push(end);
       }
     }
+    if (!this.#s) return new Map();
     let sql = "SELECT key, value FROM _cf_KV";
     if (where.length) sql += ` WHERE ${where.join(" AND ")}`;
     sql += options.reverse ? " ORDER BY key DESC" : " ORDER BY key ASC";
     if (options.limit !== undefined) {
-      if (!Number.isInteger(options.limit) || options.limit <= 0) {
-        throw new TypeError("List limit must be a positive integer.");
-      }
+      if (!(options.limit > 0)) throw new TypeError("List limit must be positive.");
       sql += " LIMIT ?";
-      params.push(options.limit);
+      params.push(Math.floor(options.limit));
     }
     const rows = this.#db.prepare(sql).all(...params) as { key: string; value: Buffer }[];
     const out = new Map<string, unknown>();

@@ -2,6 +2,7 @@ import * as Comlink from "comlink";
 import { idFromName, idFromString, namespaceKey, newUniqueId, type NamespaceKey } from "../shared/ids.ts";
 import { bodyTransfer, deserializeResponse, serializeRequest } from "./http-serialize.ts";
 import type { GatewayApi } from "./protocol.ts";
+import { assertSerializable } from "./rpc-values.ts";
 
 export class DurableObjectId {
   readonly #hex: string;
@@ -16,8 +17,9 @@ export class DurableObjectId {
   equals(other: DurableObjectId): boolean {
     return other instanceof DurableObjectId && other.toString() === this.#hex;
   }
-  toJSON(): string {
-    return this.#hex;
+  /** As workerd: the name when there is one, never the hex id. */
+  toJSON(): { name?: string } {
+    return this.name !== undefined ? { name: this.name } : {};
   }
 }
 
@@ -85,7 +87,15 @@ function makeStub(binding: string, id: DurableObjectId, gateway: Comlink.Remote<
       if (typeof prop === "symbol") return undefined;
       if (prop in target) return target[prop as keyof typeof target];
       if (prop === "then" || prop === "toJSON") return undefined;
-      return (...args: unknown[]) => gateway.objectRpc(binding, hex, name, prop, args);
+      // Callable for a method, awaitable for a getter, as workerd's stubs are.
+      const call = (...args: unknown[]): Promise<unknown> => {
+        assertSerializable(args);
+        return gateway.objectRpc(binding, hex, name, prop, args, "call");
+      };
+      return Object.assign(call, {
+        then: (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) =>
+          gateway.objectRpc(binding, hex, name, prop, [], "get").then(resolve, reject),
+      });
     },
   }) as unknown as DurableObjectStub;
 }

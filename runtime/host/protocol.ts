@@ -38,6 +38,8 @@ export interface ObjectIdentity {
   id: string;
   name: string | null;
   dbPath: string;
+  /** The object's pending alarm, held by the State Manager. */
+  alarm: number | null;
 }
 
 export type LogLevel = "debug" | "log" | "info" | "warn" | "error";
@@ -58,7 +60,8 @@ export interface WorkerApi {
   load(spec: CodeSpec): Promise<{ classes: string[] }>;
   activate(identity: ObjectIdentity): Promise<void>;
   fetch(req: SerializedRequest): Promise<SerializedResponse>;
-  rpc(method: string, args: unknown[]): Promise<unknown>;
+  /** Calls a method (or, with kind "get", reads a getter) of the active object. */
+  rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
   /** Runs alarm(); resolves to the alarm the handler left set (null: none). */
   alarm(info: AlarmInvocation): Promise<number | null>;
   deactivate(): Promise<void>;
@@ -71,7 +74,7 @@ export interface WorkerApi {
  */
 export interface GatewayApi {
   objectFetch(binding: string, id: string, name: string | null, req: SerializedRequest): Promise<SerializedResponse>;
-  objectRpc(binding: string, id: string, name: string | null, method: string, args: unknown[]): Promise<unknown>;
+  objectRpc(binding: string, id: string, name: string | null, method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
   publish(topic: string, data: unknown): Promise<{ id: number }>;
   setAlarm(time: number | null): Promise<void>;
   getAlarm(): Promise<number | null>;

@@ -1,13 +1,22 @@
 import type Database from "better-sqlite3";
 
-type SqlValue = string | number | bigint | ArrayBuffer | null;
+type SqlValue = string | number | ArrayBuffer | null;
 type Row = Record<string, SqlValue>;
 
-function toBindable(v: unknown): unknown {
+const TRANSACTION_MESSAGE =
+  "To execute a transaction, please use the state.storage.transaction() or state.storage.transactionSync() APIs " +
+  "instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements. The JavaScript API is safer because it will " +
+  "automatically roll back on exceptions, and because it interacts correctly with Durable Objects' automatic " +
+  "atomic write coalescing.";
+
+/** workerd's conversions of JavaScript values bound to SQL parameters. */
+function toBindable(v: unknown): string | number | Buffer | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "number" || typeof v === "string") return v;
+  if (typeof v === "bigint") throw new TypeError("Cannot convert a BigInt value to a number");
   if (v instanceof ArrayBuffer) return Buffer.from(v);
   if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  if (v === undefined) return null;
-  return v;
+  return String(v);
 }
 
 function fromSqlite(v: unknown): SqlValue {
@@ -16,24 +25,39 @@ function fromSqlite(v: unknown): SqlValue {
     new Uint8Array(out).set(v);
     return out;
   }
+  if (typeof v === "bigint") return Number(v);
   return v as SqlValue;
 }
 
-/** Splits a multi-statement SQL string on top-level semicolons. */
-export function splitStatements(sql: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let i = 0;
-  let depthBeginEnd = 0;
+/** SQLite's message, with workerd's suffix naming the result code. */
+export function toSqlError(e: unknown): Error {
+  if (e instanceof Error && e.name === "SqliteError") {
+    const code = (e as Error & { code?: string }).code ?? "SQLITE_ERROR";
+    const primary = code.split("_").slice(0, 2).join("_");
+    return new Error(primary === code ? `${e.message}: ${code}` : `${e.message}: ${primary} (extended: ${code})`);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+interface Token {
+  kind: "placeholder" | "word" | "semicolon";
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Tokens outside strings and comments that matter to exec(): placeholders, words, semicolons. */
+function scan(sql: string): Token[] {
+  const out: Token[] = [];
   const n = sql.length;
+  let i = 0;
   while (i < n) {
     const c = sql[i]!;
     if (c === "'" || c === '"' || c === "`") {
-      const q = c;
       i++;
       while (i < n) {
-        if (sql[i] === q) {
-          if (sql[i + 1] === q) i += 2;
+        if (sql[i] === c) {
+          if (sql[i + 1] === c) i += 2;
           else break;
         } else i++;
       }
@@ -46,24 +70,81 @@ export function splitStatements(sql: string): string[] {
     } else if (c === "/" && sql[i + 1] === "*") {
       const end = sql.indexOf("*/", i + 2);
       i = end < 0 ? n : end + 2;
+    } else if (c === "?") {
+      let j = i + 1;
+      while (j < n && /[0-9]/.test(sql[j]!)) j++;
+      out.push({ kind: "placeholder", start: i, end: j, text: sql.slice(i, j) });
+      i = j;
     } else if (/[A-Za-z_]/.test(c)) {
       let j = i;
-      while (j < n && /[A-Za-z0-9_]/.test(sql[j]!)) j++;
-      const word = sql.slice(i, j).toUpperCase();
-      if (word === "BEGIN" && /\bTRIGGER\b/i.test(sql.slice(start, i))) depthBeginEnd++;
-      else if (word === "END" && depthBeginEnd > 0) depthBeginEnd--;
+      while (j < n && /[A-Za-z0-9_$]/.test(sql[j]!)) j++;
+      out.push({ kind: "word", start: i, end: j, text: sql.slice(i, j) });
       i = j;
-    } else if (c === ";" && depthBeginEnd === 0) {
-      const stmt = sql.slice(start, i).trim();
-      if (stmt) out.push(stmt);
-      start = i + 1;
+    } else if (c === ";") {
+      out.push({ kind: "semicolon", start: i, end: i + 1, text: ";" });
       i++;
     } else i++;
   }
-  const tail = sql.slice(start).trim();
-  if (tail && !/^(--[^\n]*\n?|\/\*[\s\S]*?\*\/|\s)*$/.test(tail)) out.push(tail);
   return out;
 }
+
+/** Splits a multi-statement SQL string on top-level semicolons (not inside CREATE TRIGGER ... END). */
+export function splitStatements(sql: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let trigger = false;
+  let depth = 0;
+  const push = (end: number): void => {
+    const text = sql.slice(start, end).trim();
+    if (text.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, "").trim()) out.push(text);
+  };
+  for (const t of scan(sql)) {
+    if (t.kind === "word") {
+      const w = t.text.toUpperCase();
+      if (w === "TRIGGER") trigger = true;
+      else if (w === "BEGIN" && trigger) depth++;
+      else if (w === "END" && depth > 0) depth--;
+    } else if (t.kind === "semicolon" && depth === 0) {
+      push(t.start);
+      start = t.end;
+      trigger = false;
+    }
+  }
+  push(sql.length);
+  return out;
+}
+
+interface Prepared {
+  stmt: Database.Statement;
+  /** Index into the caller's bindings for each `?` of the rewritten SQL. */
+  order: number[];
+  /** How many bindings the statement takes (the highest parameter number). */
+  arity: number;
+}
+
+/**
+ * Rewrites `?NNN` parameters to plain `?` (better-sqlite3 binds by position
+ * only) and records which binding each takes, so `?1` may appear twice.
+ */
+function rewriteParams(text: string): { sql: string; order: number[]; arity: number } {
+  const tokens = scan(text).filter((t) => t.kind === "placeholder");
+  let sql = "";
+  let last = 0;
+  let next = 0;
+  let arity = 0;
+  const order: number[] = [];
+  for (const t of tokens) {
+    const index = t.text.length > 1 ? Number(t.text.slice(1)) - 1 : next;
+    next = Math.max(next, index + 1);
+    arity = Math.max(arity, index + 1);
+    order.push(index);
+    sql += `${text.slice(last, t.start)}?`;
+    last = t.end;
+  }
+  return { sql: sql + text.slice(last), order, arity };
+}
+
+const FORBIDDEN_START = /^(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 
 /**
  * The cursor `ctx.storage.sql.exec` returns. Rows are read eagerly (so the
@@ -74,7 +155,7 @@ export class SqlStorageCursor<T extends Row = Row> implements Iterable<T> {
   readonly columnNames: string[];
   #rows: SqlValue[][];
   #pos = 0;
-  #rowsRead: number;
+  readonly #rowsRead: number;
   readonly #rowsWritten: number;
 
   constructor(columnNames: string[], rows: SqlValue[][], rowsRead: number, rowsWritten: number) {
@@ -120,10 +201,27 @@ export class SqlStorageCursor<T extends Row = Row> implements Iterable<T> {
     return this.next().value as T;
   }
 
-  *raw<R extends SqlValue[] = SqlValue[]>(): IterableIterator<R> {
-    while (this.#pos < this.#rows.length) {
-      yield this.#rows[this.#pos++] as R;
-    }
+  /** The remaining rows as arrays of values, as an iterator with toArray() and columnNames. */
+  raw<R extends SqlValue[] = SqlValue[]>(): IterableIterator<R> & { toArray(): R[]; columnNames: string[] } {
+    const take = (): IteratorResult<R> => {
+      const r = this.#rows[this.#pos];
+      if (r === undefined) return { done: true, value: undefined };
+      this.#pos++;
+      return { done: false, value: r as R };
+    };
+    const it = {
+      columnNames: this.columnNames,
+      next: take,
+      toArray: (): R[] => {
+        const out: R[] = [];
+        for (let r = take(); !r.done; r = take()) out.push(r.value);
+        return out;
+      },
+      [Symbol.iterator]() {
+        return it;
+      },
+    };
+    return it as IterableIterator<R> & { toArray(): R[]; columnNames: string[] };
   }
 
   [Symbol.iterator](): Iterator<T> {
@@ -134,51 +232,95 @@ export class SqlStorageCursor<T extends Row = Row> implements Iterable<T> {
 /** `ctx.storage.sql` over one object's better-sqlite3 connection. */
 export class SqlStorage {
   readonly #db: Database.Database;
-  readonly #cache = new Map<string, Database.Statement>();
+  readonly #cache = new Map<string, Prepared[]>();
+  readonly #totalChanges: Database.Statement;
 
   constructor(db: Database.Database) {
     this.#db = db;
+    this.#totalChanges = db.prepare("SELECT total_changes()").pluck();
   }
 
-  #prepare(sql: string): Database.Statement {
-    let stmt = this.#cache.get(sql);
-    if (!stmt) {
-      stmt = this.#db.prepare(sql);
-      if (this.#cache.size > 200) this.#cache.clear();
-      this.#cache.set(sql, stmt);
-    }
-    return stmt;
+  /** Splits and checks a query; each statement is prepared only when it runs (it may use a table the previous one made). */
+  #plan(query: string): { text: string; sql: string; order: number[]; arity: number }[] {
+    const statements = splitStatements(query);
+    if (statements.length === 0) throw new Error("SQL code did not contain a statement.");
+    return statements.map((text, i) => {
+      if (FORBIDDEN_START.test(text)) throw new Error(TRANSACTION_MESSAGE);
+      const internal = scan(text).find((t) => t.kind === "word" && /^_cf_/i.test(t.text));
+      if (internal) this.#refuseInternal(internal.text);
+      const { sql, order, arity } = rewriteParams(text);
+      if (i < statements.length - 1 && arity > 0) {
+        throw new Error("When executing multiple SQL statements in a single call, only the last statement can have parameters.");
+      }
+      return { text, sql, order, arity };
+    });
   }
 
-  exec<T extends Row = Row>(query: string, ...bindings: unknown[]): SqlStorageCursor<T> {
-    const params = bindings.map(toBindable);
+  #prepare(sql: string, order: number[], arity: number, cache: string | null): Prepared {
+    const cached = cache === null ? undefined : this.#cache.get(cache);
+    if (cached) return cached[0]!;
     let stmt: Database.Statement;
     try {
-      stmt = this.#prepare(query);
-    } catch (e) {
-      if (!(e instanceof RangeError) || !/more than one statement/.test(e.message)) throw toSqlError(e);
-      const parts = splitStatements(query);
-      const last = parts.pop();
-      if (last === undefined) return new SqlStorageCursor<T>([], [], 0, 0);
-      for (const p of parts) this.#run(this.#db.prepare(p), []);
-      return this.exec<T>(last, ...bindings);
-    }
-    return this.#run<T>(stmt, params);
-  }
-
-  #run<T extends Row>(stmt: Database.Statement, params: unknown[]): SqlStorageCursor<T> {
-    try {
-      if (stmt.reader) {
-        const columns = stmt.columns().map((c) => c.name);
-        const rows = (stmt.raw(true).all(...params) as unknown[][]).map((r) => r.map(fromSqlite));
-        stmt.raw(false);
-        return new SqlStorageCursor<T>(columns, rows, rows.length, 0);
-      }
-      const info = stmt.run(...params);
-      return new SqlStorageCursor<T>([], [], 0, info.changes);
+      stmt = this.#db.prepare(sql);
     } catch (e) {
       throw toSqlError(e);
     }
+    const p = { stmt, order, arity };
+    if (cache !== null) {
+      if (this.#cache.size > 500) this.#cache.clear();
+      this.#cache.set(cache, [p]);
+    }
+    return p;
+  }
+
+  /** workerd's authorizer refuses user SQL on its internal tables. */
+  #refuseInternal(name: string): never {
+    const row = this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE").get(name) as
+      | { name: string }
+      | undefined;
+    if (!row) throw new Error(`no such table: ${name}: SQLITE_ERROR`);
+    const first = (this.#db.prepare(`PRAGMA table_info("${row.name}")`).get() as { name: string } | undefined)?.name ?? "key";
+    throw new Error(`access to ${row.name}.${first} is prohibited: SQLITE_AUTH`);
+  }
+
+  exec<T extends Row = Row>(query: string, ...bindings: unknown[]): SqlStorageCursor<T> {
+    if (typeof query !== "string") throw new TypeError("exec() requires a SQL string.");
+    const cached = this.#cache.get(query);
+    if (cached) return this.#bindAndRun<T>(cached[0]!, bindings);
+    const plan = this.#plan(query);
+    const last = plan[plan.length - 1]!;
+    if (bindings.length !== last.arity) throw new Error("Wrong number of parameter bindings for SQL query.");
+    for (const s of plan.slice(0, -1)) this.#run(this.#prepare(s.sql, s.order, s.arity, null), []);
+    return this.#bindAndRun<T>(this.#prepare(last.sql, last.order, last.arity, plan.length === 1 ? query : null), bindings);
+  }
+
+  #bindAndRun<T extends Row>(p: Prepared, bindings: unknown[]): SqlStorageCursor<T> {
+    if (bindings.length !== p.arity) throw new Error("Wrong number of parameter bindings for SQL query.");
+    const values = bindings.map(toBindable);
+    return this.#run<T>(p, p.order.map((i) => values[i] ?? null));
+  }
+
+  #run<T extends Row>(p: Prepared, params: unknown[]): SqlStorageCursor<T> {
+    const stmt = p.stmt;
+    try {
+      if (stmt.reader) {
+        const before = this.#totalChanges.get() as number;
+        const columns = stmt.columns().map((c) => c.name);
+        const rows = (stmt.raw(true).all(...params) as unknown[][]).map((r) => r.map(fromSqlite));
+        stmt.raw(false);
+        const written = (this.#totalChanges.get() as number) - before;
+        return new SqlStorageCursor<T>(columns, rows, rows.length, written);
+      }
+      const info = stmt.run(...params);
+      return new SqlStorageCursor<T>([], [], info.changes, info.changes);
+    } catch (e) {
+      throw toSqlError(e);
+    }
+  }
+
+  /** Drops cached statements (after deleteAll dropped their tables). */
+  reset(): void {
+    this.#cache.clear();
   }
 
   get databaseSize(): number {
@@ -186,13 +328,4 @@ export class SqlStorage {
     const size = this.#db.pragma("page_size", { simple: true }) as number;
     return pages * size;
   }
-}
-
-/** SQLite's message reaches the caller, with workerd's prefix. */
-function toSqlError(e: unknown): Error {
-  if (e instanceof Error && e.name === "SqliteError") {
-    const err = new Error(`${e.message}: SQLITE_ERROR`);
-    return err;
-  }
-  return e instanceof Error ? e : new Error(String(e));
 }

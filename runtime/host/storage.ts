@@ -11,6 +11,8 @@ function settle<T>(fn: () => T): Promise<T> {
 }
 
 export interface AlarmSink {
+  /** The alarm the State Manager holds for this object when it starts (null: none). */
+  initial: number | null;
   /** Tells the orchestrator's State Manager when this object's alarm is due (null: none). */
   alarmChanged(time: number | null): void;
 }
@@ -48,9 +50,8 @@ export class DurableObjectStorage {
   readonly #alarms: AlarmSink;
   readonly #deleteAllDeletesAlarm: boolean;
   #savepoint = 0;
-  readonly #getAlarm: Database.Statement<[], { value: number }>;
-  readonly #setAlarm: Database.Statement<[number]>;
-  readonly #clearAlarm: Database.Statement<[]>;
+  /** The alarm lives in the orchestrator's state.sqlite, not in a table the object can see. */
+  #alarm: number | null;
 
   constructor(db: Database.Database, alarms: AlarmSink, opts: { deleteAllDeletesAlarm: boolean }) {
     this.#db = db;
@@ -59,12 +60,7 @@ export class DurableObjectStorage {
     this.kv = new SyncKvStorage(this.#kvStore);
     this.#alarms = alarms;
     this.#deleteAllDeletesAlarm = opts.deleteAllDeletesAlarm;
-    db.exec("CREATE TABLE IF NOT EXISTS _cf_METADATA (key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID");
-    this.#getAlarm = db.prepare("SELECT value FROM _cf_METADATA WHERE key = 'alarm'");
-    this.#setAlarm = db.prepare(
-      "INSERT INTO _cf_METADATA (key, value) VALUES ('alarm', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    );
-    this.#clearAlarm = db.prepare("DELETE FROM _cf_METADATA WHERE key = 'alarm'");
+    this.#alarm = alarms.initial;
   }
 
   get(keys: string | string[], _options?: unknown): Promise<unknown> {
@@ -89,15 +85,15 @@ export class DurableObjectStorage {
   /** Deletes every key and every SQL table (and the alarm, from compatibility date 2026-02-24). */
   deleteAll(_options?: unknown): Promise<void> {
     return settle(() => {
-      const tables = this.#db
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
-        .pluck()
-        .all() as string[];
+      const objects = this.#db
+        .prepare("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")
+        .all() as { type: string; name: string }[];
+      this.#db.pragma("foreign_keys = OFF");
       this.#db.transaction(() => {
-        this.#db.pragma("foreign_keys = OFF");
-        for (const t of tables) this.#db.exec(`DROP TABLE IF EXISTS "${t.replaceAll('"', '""')}"`);
-        this.#kvStore.deleteAll();
+        for (const o of objects) this.#db.exec(`DROP ${o.type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${o.name.replaceAll('"', '""')}"`);
       })();
+      this.#kvStore.reset();
+      this.sql.reset();
       if (this.#deleteAllDeletesAlarm) this.#deleteAlarmNow();
     });
   }
@@ -124,7 +120,7 @@ export class DurableObjectStorage {
   }
 
   getAlarm(_options?: unknown): Promise<number | null> {
-    return settle(() => this.#getAlarm.get()?.value ?? null);
+    return Promise.resolve(this.#alarm);
   }
 
   setAlarm(scheduled: number | Date, _options?: unknown): Promise<void> {
@@ -133,8 +129,8 @@ export class DurableObjectStorage {
       if (typeof time !== "number" || !Number.isFinite(time)) {
         throw new TypeError("setAlarm() requires a Date or a number of milliseconds since the epoch.");
       }
-      this.#setAlarm.run(Math.trunc(time));
-      this.#alarms.alarmChanged(Math.trunc(time));
+      this.#alarm = Math.trunc(time);
+      this.#alarms.alarmChanged(this.#alarm);
     });
   }
 
@@ -143,13 +139,18 @@ export class DurableObjectStorage {
   }
 
   #deleteAlarmNow(): void {
-    this.#clearAlarm.run();
+    this.#alarm = null;
     this.#alarms.alarmChanged(null);
   }
 
   /** Clears the stored alarm before its handler runs, as workerd does (a handler may set the next one). */
   takeAlarm(): void {
-    this.#clearAlarm.run();
+    this.#alarm = null;
+  }
+
+  /** The alarm as the object left it (after its alarm() handler ran). */
+  currentAlarm(): number | null {
+    return this.#alarm;
   }
 
   sync(): Promise<void> {

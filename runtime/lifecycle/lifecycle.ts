@@ -367,6 +367,7 @@ export class LifecycleManager {
           id: rec.id,
           name: rec.name,
           dbPath: this.#state.dbPath(rec.className, rec.id),
+          alarm: this.#state.alarms(rec.id)[0]?.time ?? null,
         }),
       );
     } catch (e) {
@@ -376,7 +377,8 @@ export class LifecycleManager {
       rec.lastError = msg;
       this.#registry.touch(rec);
       this.#log(rec, "error", `constructor failed: ${msg}`);
-      throw new ObjectError(`Durable Object ${rec.className} failed to start: ${msg}`, 500);
+      // The caller sees the constructor's own error, as with workerd.
+      throw e;
     }
     rec.lastError = null;
     live.host = host;
@@ -523,7 +525,7 @@ export class LifecycleManager {
     const caller = (): ObjectRecord | null => slot.object?.record ?? null;
     return {
       objectFetch: (binding, id, name, req) => this.objectFetch(binding, id, name, req, caller()),
-      objectRpc: (binding, id, name, method, args) => this.objectRpc(binding, id, name, method, args, caller()),
+      objectRpc: (binding, id, name, method, args, kind) => this.objectRpc(binding, id, name, method, args, caller(), kind),
       publish: (topic, data) => this.publish(topic, data, caller()),
       setAlarm: async (time) => {
         const rec = caller();
@@ -642,9 +644,18 @@ export class LifecycleManager {
     return Comlink.transfer(res, bodyTransfer(res));
   }
 
-  objectRpc(binding: string, idHex: string, name: string | null, method: string, args: unknown[], _from: ObjectRecord | null): Promise<unknown> {
+  objectRpc(
+    binding: string,
+    idHex: string,
+    name: string | null,
+    method: string,
+    args: unknown[],
+    _from: ObjectRecord | null,
+    kind: "call" | "get" = "call",
+  ): Promise<unknown> {
     const { className, id } = this.#resolve(binding, idHex);
-    return this.run({ className, id, name, kind: "rpc", cause: `rpc ${method}()` }, (api) => api.rpc(method, args));
+    const cause = kind === "call" ? `rpc ${method}()` : `rpc get ${method}`;
+    return this.run({ className, id, name, kind: "rpc", cause }, (api) => api.rpc(method, args, kind));
   }
 
   /** Sends a request to the entry Worker. */

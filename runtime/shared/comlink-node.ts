@@ -54,9 +54,11 @@ interface SerializedError {
 }
 
 /**
- * Errors cross thread boundaries with their name and message, and come out
- * as the standard class of that name where there is one (a TypeError thrown
- * in an object is a TypeError in its caller, as with workerd RPC).
+ * Errors cross thread boundaries as workerd's RPC carries them: the
+ * standard classes (TypeError, RangeError, ...) and DataCloneError keep
+ * their class; any other error arrives as an Error whose message starts
+ * with its name; a thrown non-error becomes an Error with its text; every
+ * one is marked `remote: true`.
  */
 export function installErrorTransfer(): void {
   const base = Comlink.transferHandlers.get("throw");
@@ -65,16 +67,27 @@ export function installErrorTransfer(): void {
     canHandle: (v: unknown): v is { value: unknown } => base.canHandle(v),
     serialize: ({ value }: { value: unknown }) => {
       const out: SerializedError =
-        value instanceof Error
+        value instanceof Error || value instanceof DOMException
           ? { name: value.name, message: value.message, stack: value.stack }
           : { name: "Error", message: String(value), stack: undefined };
       return [out, []];
     },
     deserialize: (s: SerializedError) => {
-      const Ctor = ERROR_TYPES[s.name] ?? Error;
-      const e = new Ctor(s.message);
-      if (!(s.name in ERROR_TYPES)) e.name = s.name;
-      if (s.stack) e.stack = s.stack;
+      let e: Error;
+      if (s.name === "DataCloneError") {
+        e = new DOMException(s.message, "DataCloneError") as unknown as Error;
+      } else {
+        const Ctor = ERROR_TYPES[s.name];
+        e = Ctor ? new Ctor(s.message) : new Error(s.message.startsWith(`${s.name}: `) ? s.message : `${s.name}: ${s.message}`);
+      }
+      if (s.stack) {
+        try {
+          e.stack = s.stack;
+        } catch {
+          // DOMException's stack may be read-only
+        }
+      }
+      Object.defineProperty(e, "remote", { value: true, enumerable: true, configurable: true, writable: true });
       throw e;
     },
   } as Comlink.TransferHandler<{ value: unknown }, SerializedError>);

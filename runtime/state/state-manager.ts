@@ -171,8 +171,11 @@ export class StateManager {
   }
 
   alarms(objectId?: string): AlarmRecord[] {
-    const all = [...this.#alarms.values()];
-    return objectId ? all.filter((a) => a.objectId === objectId) : all;
+    if (objectId !== undefined) {
+      const a = this.#alarms.get(objectId);
+      return a ? [a] : [];
+    }
+    return [...this.#alarms.values()];
   }
 
   setAlarm(objectId: string, className: string, time: number | null): void {

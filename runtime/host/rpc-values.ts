@@ -1,0 +1,61 @@
+const CLONEABLE_PROTOTYPES = new Set<unknown>([
+  Object.prototype,
+  Array.prototype,
+  Map.prototype,
+  Set.prototype,
+  Date.prototype,
+  RegExp.prototype,
+  ArrayBuffer.prototype,
+  DataView.prototype,
+  Error.prototype,
+  TypeError.prototype,
+  RangeError.prototype,
+  SyntaxError.prototype,
+  ReferenceError.prototype,
+  EvalError.prototype,
+  URIError.prototype,
+  Boolean.prototype,
+  Number.prototype,
+  String.prototype,
+  BigInt.prototype,
+  null,
+]);
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+
+/**
+ * Refuses, as workerd's RPC serializer does, instances of user classes
+ * (their prototype would be lost silently by structured clone).
+ */
+export function assertSerializable(value: unknown, seen = new Set<unknown>()): void {
+  if (value === null || typeof value !== "object" || seen.has(value)) return;
+  seen.add(value);
+  const proto = Object.getPrototypeOf(value) as unknown;
+  const typed = proto !== null && Object.getPrototypeOf(proto) === TypedArrayPrototype;
+  if (!CLONEABLE_PROTOTYPES.has(proto) && !typed) {
+    const name = (value as { constructor?: { name?: string } }).constructor?.name ?? "Object";
+    throw new DOMException(`Could not serialize object of type "${name}". This type does not support serialization.`, "DataCloneError");
+  }
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      assertSerializable(k, seen);
+      assertSerializable(v, seen);
+    }
+  } else if (value instanceof Set) {
+    for (const v of value) assertSerializable(v, seen);
+  } else if (!typed && !(value instanceof ArrayBuffer)) {
+    for (const v of Object.values(value)) assertSerializable(v, seen);
+  }
+}
+
+/**
+ * What an RPC call may reach on a Durable Object: methods and getters of
+ * its class (not own fields, not the constructor), as with workerd.
+ */
+export function findRpcMember(instance: object, name: string): PropertyDescriptor | null {
+  if (name === "constructor" || Object.prototype.hasOwnProperty.call(Object.prototype, name)) return null;
+  for (let p = Object.getPrototypeOf(instance) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(p, name);
+    if (d) return d;
+  }
+  return null;
+}
