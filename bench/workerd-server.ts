@@ -40,6 +40,9 @@ function stop(code: number): void {
   );
 }
 
+process.on("message", (m: unknown) => {
+  if ((m as { type?: string } | null)?.type === "stop") stop(0);
+});
 process.on("SIGTERM", () => stop(0));
 process.on("SIGINT", () => stop(0));
 process.on("disconnect", () => stop(0));

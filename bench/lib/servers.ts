@@ -51,6 +51,7 @@ function exitedPromise(child: ChildProcess): Promise<void> {
 function stopper(
   child: ChildProcess,
   cleanup: () => Promise<void>,
+  askToStop: () => void = () => child.kill("SIGTERM"),
 ): { stop(): Promise<void>; killNow(): void } {
   const exited = exitedPromise(child);
   let stopping: Promise<void> | null = null;
@@ -59,7 +60,7 @@ function stopper(
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
           // The server first, so it can stop its own children in order (Miniflare disposes workerd).
-          child.kill("SIGTERM");
+          askToStop();
           const timer = setTimeout(() => killGroup(child, "SIGKILL"), STOP_TIMEOUT_MS);
           await exited;
           clearTimeout(timer);
@@ -197,7 +198,16 @@ export async function startWorkerd(repoRoot: string, projectDir: string): Promis
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     detached: true,
   });
-  const { stop, killNow } = stopper(child, () => rm(dir, { recursive: true, force: true }));
+  // Asked over IPC rather than with SIGTERM: Miniflare's own SIGTERM hook exits at once,
+  // without waiting for workerd to end (it is left a zombie for init to reap).
+  const { stop, killNow } = stopper(
+    child,
+    () => rm(dir, { recursive: true, force: true }),
+    () => {
+      if (child.connected) child.send({ type: "stop" });
+      else child.kill("SIGTERM");
+    },
+  );
   const tail = new OutputTail();
   child.stdout?.setEncoding("utf8");
   child.stderr?.setEncoding("utf8");

@@ -20,6 +20,7 @@ import type {
   WorkerApi,
 } from "./protocol.ts";
 import { assertSerializable, findRpcMember } from "./rpc-values.ts";
+import { markReset } from "../shared/comlink-node.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import { DurableObjectId } from "./namespace.ts";
 
@@ -208,7 +209,8 @@ class Isolate implements WorkerApi {
     const member = findRpcMember(active.instance, method);
     let result: unknown;
     if (kind === "get") {
-      result = member?.get ? member.get.call(active.instance) : member?.value;
+      if (!member) throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+      result = member.get ? member.get.call(active.instance) : member.value;
       if (typeof result === "function") throw new TypeError(`"${method}" is a method; call it.`);
     } else {
       const fn = member?.get ? member.get.call(active.instance) : member?.value;
@@ -276,6 +278,7 @@ class Isolate implements WorkerApi {
         // workerd resets an object whose blockConcurrencyWhile callback
         // throws: the event that called it fails, then the worker ends.
         const err = e instanceof Error ? e : new Error(String(e));
+        markReset(err);
         this.#broken = err;
         setTimeout(() => {
           throw err;

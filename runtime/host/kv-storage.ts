@@ -1,5 +1,6 @@
 import { deserialize, serialize } from "node:v8";
 import type Database from "better-sqlite3";
+import { dataCloneError } from "../shared/errors.ts";
 
 /**
  * Cloudflare's documented limits (128 keys per call, 2 KiB keys) are not
@@ -24,9 +25,8 @@ function checkKey(key: unknown): string {
 function checkMany(_keys: unknown[]): void {}
 
 /** A DataCloneError as workerd raises it (a DOMException). */
-export function dataCloneError(e: unknown): Error {
-  const message = e instanceof Error ? e.message : String(e);
-  return new DOMException(message, "DataCloneError");
+function cloneError(e: unknown): Error {
+  return dataCloneError(e instanceof Error ? e.message : String(e)) as unknown as Error;
 }
 
 function encode(value: unknown): Buffer {
@@ -35,7 +35,7 @@ function encode(value: unknown): Buffer {
   try {
     buf = serialize(value);
   } catch (e) {
-    throw dataCloneError(e);
+    throw cloneError(e);
   }
   if (buf.byteLength > MAX_VALUE_BYTES) {
     throw new RangeError(`Values cannot be larger than ${MAX_VALUE_BYTES} bytes.`);
@@ -100,6 +100,11 @@ export class KvStore {
   /** Forgets prepared statements (after deleteAll drops the table). */
   reset(): void {
     this.#s = null;
+  }
+
+  /** After a rollback: the table may have been created inside the transaction. */
+  revalidate(): void {
+    if (this.#s && !this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_cf_KV'").get()) this.#s = null;
   }
 
   get(key: string): unknown {

@@ -3,6 +3,7 @@ import { idFromName, idFromString, namespaceKey, newUniqueId, type NamespaceKey 
 import { bodyTransfer, deserializeResponse, serializeRequest } from "./http-serialize.ts";
 import type { GatewayApi } from "./protocol.ts";
 import { assertSerializable } from "./rpc-values.ts";
+import { dataCloneError } from "../shared/errors.ts";
 
 export class DurableObjectId {
   readonly #hex: string;
@@ -89,8 +90,17 @@ function makeStub(binding: string, id: DurableObjectId, gateway: Comlink.Remote<
       if (prop === "then" || prop === "toJSON") return undefined;
       // Callable for a method, awaitable for a getter, as workerd's stubs are.
       const call = (...args: unknown[]): Promise<unknown> => {
-        assertSerializable(args);
-        return gateway.objectRpc(binding, hex, name, prop, args, "call");
+        try {
+          assertSerializable(args);
+          return gateway.objectRpc(binding, hex, name, prop, args, "call").catch((e: unknown) => {
+            // The arguments failed to clone on their way out: workerd's shape, not Node's.
+            if (e instanceof DOMException && e.name === "DataCloneError" && !Object.hasOwn(e, "remote")) throw dataCloneError(e.message);
+            throw e;
+          });
+        } catch (e) {
+          if (e instanceof Error && /could not be cloned/.test(e.message)) return Promise.reject(dataCloneError(e.message));
+          return Promise.reject(e as Error);
+        }
       };
       return Object.assign(call, {
         then: (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) =>

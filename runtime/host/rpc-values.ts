@@ -1,3 +1,5 @@
+import { dataCloneError } from "../shared/errors.ts";
+
 const CLONEABLE_PROTOTYPES = new Set<unknown>([
   Object.prototype,
   Array.prototype,
@@ -33,7 +35,7 @@ export function assertSerializable(value: unknown, seen = new Set<unknown>()): v
   const typed = proto !== null && Object.getPrototypeOf(proto) === TypedArrayPrototype;
   if (!CLONEABLE_PROTOTYPES.has(proto) && !typed) {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? "Object";
-    throw new DOMException(`Could not serialize object of type "${name}". This type does not support serialization.`, "DataCloneError");
+    throw dataCloneError(`Could not serialize object of type "${name}". This type does not support serialization.`);
   }
   if (value instanceof Map) {
     for (const [k, v] of value) {

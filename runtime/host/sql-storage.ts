@@ -30,11 +30,15 @@ function fromSqlite(v: unknown): SqlValue {
 }
 
 /** SQLite's message, with workerd's suffix naming the result code. */
-export function toSqlError(e: unknown): Error {
+export function toSqlError(e: unknown, sql?: string): Error {
   if (e instanceof Error && e.name === "SqliteError") {
     const code = (e as Error & { code?: string }).code ?? "SQLITE_ERROR";
     const primary = code.split("_").slice(0, 2).join("_");
-    return new Error(primary === code ? `${e.message}: ${code}` : `${e.message}: ${primary} (extended: ${code})`);
+    let message = e.message;
+    // workerd reports where a syntax error is; better-sqlite3 does not, so find the token.
+    const near = /^near "(.*)": syntax error$/.exec(message);
+    if (near && sql !== undefined && sql.includes(near[1]!)) message += ` at offset ${sql.indexOf(near[1]!)}`;
+    return new Error(primary === code ? `${message}: ${code}` : `${message}: ${primary} (extended: ${code})`);
   }
   return e instanceof Error ? e : new Error(String(e));
 }
@@ -263,7 +267,7 @@ export class SqlStorage {
     try {
       stmt = this.#db.prepare(sql);
     } catch (e) {
-      throw toSqlError(e);
+      throw toSqlError(e, sql);
     }
     const p = { stmt, order, arity };
     if (cache !== null) {

@@ -99,7 +99,12 @@ export class DurableObjectStorage {
   }
 
   transactionSync<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
+    try {
+      return this.#db.transaction(fn)();
+    } catch (e) {
+      this.#kvStore.revalidate();
+      throw e;
+    }
   }
 
   async transaction<T>(closure: (txn: DurableObjectTransaction) => Promise<T> | T): Promise<T> {
@@ -108,11 +113,14 @@ export class DurableObjectStorage {
     const txn = new DurableObjectTransaction(this);
     try {
       const result = await closure(txn);
-      if (txn.rolledBack) this.#db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
-      else this.#db.exec(`RELEASE ${name}`);
+      if (txn.rolledBack) {
+        this.#db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+        this.#kvStore.revalidate();
+      } else this.#db.exec(`RELEASE ${name}`);
       return result;
     } catch (e) {
       this.#db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+      this.#kvStore.revalidate();
       throw e;
     } finally {
       this.#savepoint--;
@@ -129,7 +137,8 @@ export class DurableObjectStorage {
       if (typeof time !== "number" || !Number.isFinite(time)) {
         throw new TypeError("setAlarm() requires a Date or a number of milliseconds since the epoch.");
       }
-      this.#alarm = Math.trunc(time);
+      // As workerd: an alarm in the past is due now, not at its old time.
+      this.#alarm = Math.max(Math.trunc(time), Date.now());
       this.#alarms.alarmChanged(this.#alarm);
     });
   }

@@ -8,6 +8,7 @@ import { idFromString, namespaceKey, type NamespaceKey } from "../shared/ids.ts"
 import { bodyTransfer } from "../host/http-serialize.ts";
 import type { CodeSpec, GatewayApi, LogRecord, SerializedRequest, SerializedResponse, WorkerApi } from "../host/protocol.ts";
 import { WorkerExitedError, WorkerHost } from "../host/worker-host.ts";
+import { isReset } from "../shared/comlink-node.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 
 const SPAWN_CONCURRENCY = 2;
@@ -332,6 +333,11 @@ export class LifecycleManager {
     try {
       return await host.call(fn);
     } catch (e) {
+      if (isReset(e)) {
+        // The object broke itself (blockConcurrencyWhile threw): the next event gets a fresh one.
+        await this.#lose(live, host, `reset: ${(e as Error).message}`);
+        throw e;
+      }
       if (e instanceof WorkerExitedError) {
         const exit = await host.exited;
         const why =

@@ -1,4 +1,5 @@
 import * as Comlink from "comlink";
+import { dataCloneError } from "./errors.ts";
 
 /** The part of a worker_threads MessagePort / Worker that Comlink needs. */
 export interface NodePort {
@@ -51,6 +52,18 @@ interface SerializedError {
   name: string;
   message: string;
   stack: string | undefined;
+  reset?: boolean;
+}
+
+const RESET = Symbol.for("terrarium.reset");
+
+/** Marks an error as ending its object (the orchestrator retires the worker before answering). */
+export function markReset(e: Error): void {
+  (e as unknown as Record<symbol, boolean>)[RESET] = true;
+}
+
+export function isReset(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[RESET] === true;
 }
 
 /**
@@ -68,14 +81,14 @@ export function installErrorTransfer(): void {
     serialize: ({ value }: { value: unknown }) => {
       const out: SerializedError =
         value instanceof Error || value instanceof DOMException
-          ? { name: value.name, message: value.message, stack: value.stack }
+          ? { name: value.name, message: value.message, stack: value.stack, reset: isReset(value) }
           : { name: "Error", message: String(value), stack: undefined };
       return [out, []];
     },
     deserialize: (s: SerializedError) => {
       let e: Error;
       if (s.name === "DataCloneError") {
-        e = new DOMException(s.message, "DataCloneError") as unknown as Error;
+        e = dataCloneError(s.message) as unknown as Error;
       } else {
         const Ctor = ERROR_TYPES[s.name];
         e = Ctor ? new Ctor(s.message) : new Error(s.message.startsWith(`${s.name}: `) ? s.message : `${s.name}: ${s.message}`);
@@ -88,6 +101,7 @@ export function installErrorTransfer(): void {
         }
       }
       Object.defineProperty(e, "remote", { value: true, enumerable: true, configurable: true, writable: true });
+      if (s.reset) markReset(e);
       throw e;
     },
   } as Comlink.TransferHandler<{ value: unknown }, SerializedError>);

@@ -16,6 +16,16 @@ import {
  */
 const TIMEOUT_MS = 60_000;
 
+/**
+ * Behaviour Terrarium does not reproduce yet, each with the reason. These
+ * tests assert the difference is still there, so a fix shows up as a
+ * failure that asks for the entry to be removed.
+ */
+const KNOWN_GAPS: Record<string, string> = {
+  "rpc-stubs": "functions and RpcTarget instances are not passed by reference over RPC yet",
+  "sql-counters": "rowsRead/rowsWritten come from a workerd patch to SQLite that counts engine steps; Terrarium approximates them",
+};
+
 const projects = readdirSync(PROJECTS_DIR, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name)
@@ -36,8 +46,9 @@ describe.each(projects)("fidelity: %s", (project) => {
     TIMEOUT_MS,
   );
 
-  it(
-    "answers the script under Terrarium as workerd does",
+  const gap = KNOWN_GAPS[project];
+  (gap ? it.fails : it)(
+    gap ? `differs from workerd (known gap: ${gap})` : "answers the script under Terrarium as workerd does",
     async () => {
       const expected = reference ?? (await recordProject(startWorkerd, dir));
       const actual = await recordProject(startTerrarium, dir);

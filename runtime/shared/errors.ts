@@ -1,0 +1,15 @@
+/**
+ * A DataCloneError shaped as workerd's: a DOMException (code 25) whose
+ * code, name and message are own, enumerable properties.
+ */
+export function dataCloneError(message: string): DOMException {
+  const e = new DOMException(message, "DataCloneError");
+  for (const [k, v] of [
+    ["code", 25],
+    ["name", "DataCloneError"],
+    ["message", message],
+  ] as const) {
+    Object.defineProperty(e, k, { value: v, enumerable: true, configurable: true, writable: true });
+  }
+  return e;
+}
