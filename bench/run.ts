@@ -24,6 +24,11 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PROJECT_DIR = join(REPO_ROOT, "bench", "projects", "counter");
 const RESULTS_DIR = join(REPO_ROOT, "bench", "results");
 
+if (process.platform !== "linux") {
+  process.stderr.write("bench: needs Linux (server CPU and memory are read from /proc)\n");
+  process.exit(1);
+}
+
 // ---- options ----
 
 const { values: flags } = parseArgs({

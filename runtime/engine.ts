@@ -4,7 +4,12 @@ import { buildHostWorkers, bundleProject } from "./build/bundler.ts";
 import { loadProject, type Project } from "./config/project.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
 import type { CodeSpec } from "./host/protocol.ts";
-import { defaultLifecycleOptions, LifecycleManager, type CodeVersion, type LifecycleOptions } from "./lifecycle/lifecycle.ts";
+import {
+  defaultLifecycleOptions,
+  LifecycleManager,
+  type CodeVersion,
+  type LifecycleOptions,
+} from "./lifecycle/lifecycle.ts";
 import { ServiceRegistry } from "./registry/registry.ts";
 import { RequestRouter } from "./router/router.ts";
 import { systemClock, type Clock } from "./shared/clock.ts";
@@ -66,7 +71,10 @@ export class Engine {
     const project = loadProject(opts.projectDir);
     const dataDir = opts.dataDir ?? join(project.dir, ".terrarium");
     const clock = opts.clock ?? systemClock;
-    const [bundle, hosts] = await Promise.all([bundleProject(project.wrangler, join(dataDir, "build")), buildHostWorkers()]);
+    const [bundle, hosts] = await Promise.all([
+      bundleProject(project.wrangler, join(dataDir, "build")),
+      buildHostWorkers(),
+    ]);
     const w = project.wrangler;
     const spec: CodeSpec = {
       bundlePath: bundle.path,
@@ -86,8 +94,10 @@ export class Engine {
     const options: LifecycleOptions = { ...defaultLifecycleOptions(), ...opts.lifecycle };
     const tl = project.terrarium.lifecycle;
     if (tl?.idleAfterMs !== undefined) options.policy = { ...options.policy, idleAfterMs: tl.idleAfterMs };
-    if (tl?.hibernateAfterMs !== undefined) options.policy = { ...options.policy, hibernateAfterMs: tl.hibernateAfterMs };
-    if (tl?.maxLiveObjects !== undefined && opts.lifecycle?.maxLiveObjects === undefined) options.maxLiveObjects = tl.maxLiveObjects;
+    if (tl?.hibernateAfterMs !== undefined)
+      options.policy = { ...options.policy, hibernateAfterMs: tl.hibernateAfterMs };
+    if (tl?.maxLiveObjects !== undefined && opts.lifecycle?.maxLiveObjects === undefined)
+      options.maxLiveObjects = tl.maxLiveObjects;
     for (const [className, c] of Object.entries(project.terrarium.classes ?? {})) {
       if (!c.lifecycle) continue;
       const policy: Partial<LifecycleOptions["policy"]> = {};
@@ -107,8 +117,9 @@ export class Engine {
       deliver: async (d, event) => {
         const className = lifecycle.classForBinding(d.binding);
         const id = idFromName(lifecycle.nsKey(className), d.objectName);
-        await lifecycle.run({ className, id, name: d.objectName, kind: "event", cause: `event ${event.topic}` }, (api) =>
-          api.rpc(d.method, [event]),
+        await lifecycle.run(
+          { className, id, name: d.objectName, kind: "event", cause: `event ${event.topic}` },
+          (api) => api.rpc(d.method, [event]),
         );
       },
     });
@@ -118,7 +129,8 @@ export class Engine {
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? []);
 
     const classNames = new Map<string, string[]>();
-    for (const b of w.durableObjects) classNames.set(b.className, [...(classNames.get(b.className) ?? []), b.binding]);
+    for (const b of w.durableObjects)
+      classNames.set(b.className, [...(classNames.get(b.className) ?? []), b.binding]);
     registry.setClasses(
       [...classNames].map(([className, bindings]) => ({
         className,
@@ -142,7 +154,13 @@ export class Engine {
       }
       state.startAlarms(async (a) => {
         return lifecycle.run(
-          { className: a.className, id: a.objectId, name: null, kind: "alarm", cause: a.retryCount ? `alarm (retry ${a.retryCount})` : "alarm" },
+          {
+            className: a.className,
+            id: a.objectId,
+            name: null,
+            kind: "alarm",
+            cause: a.retryCount ? `alarm (retry ${a.retryCount})` : "alarm",
+          },
           (api) => api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0 }),
         );
       });

@@ -27,6 +27,8 @@ if (script && process.env.ELECTRON_SKIP_BINARY_DOWNLOAD !== "1") {
     );
   }
 }
-if (!existsSync(new URL("../node_modules/better-sqlite3/build/Release/better_sqlite3.node", import.meta.url))) {
+if (
+  !existsSync(new URL("../node_modules/better-sqlite3/build/Release/better_sqlite3.node", import.meta.url))
+) {
   console.warn("terrarium: better-sqlite3's native module is missing; run `npm rebuild better-sqlite3`.");
 }

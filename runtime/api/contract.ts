@@ -11,7 +11,18 @@ import type { AlarmRecord, KvEntry, QueryResult } from "../state/state-manager.t
 import type { BusEvent, DeliveryRecord, TopicInfo } from "../event-bus/event-bus.ts";
 import type { RequestEvent } from "../shared/events.ts";
 
-export type { LifecycleState, LogEntry, TransitionRecord, AlarmRecord, KvEntry, QueryResult, BusEvent, DeliveryRecord, TopicInfo, RequestEvent };
+export type {
+  LifecycleState,
+  LogEntry,
+  TransitionRecord,
+  AlarmRecord,
+  KvEntry,
+  QueryResult,
+  BusEvent,
+  DeliveryRecord,
+  TopicInfo,
+  RequestEvent,
+};
 
 export interface ProjectInfo {
   name: string;
@@ -85,7 +96,10 @@ export const schemas = {
     .object({
       objectId: z.string().regex(/^[0-9a-f]{64}$/),
       sql: z.string().min(1).max(100_000),
-      params: z.array(z.union([z.string(), z.number(), z.null()])).max(1000).optional(),
+      params: z
+        .array(z.union([z.string(), z.number(), z.null()]))
+        .max(1000)
+        .optional(),
       allowWrites: z.boolean().optional(),
       limit: z.number().int().min(1).max(10_000).optional(),
     })
@@ -102,8 +116,14 @@ export const schemas = {
     .object({
       method: z.string().regex(/^[A-Z]+$/, "an HTTP method in capitals"),
       path: z.string().startsWith("/").max(8192),
-      headers: z.array(z.tuple([z.string().max(1024), z.string().max(16_384)])).max(200).optional(),
-      body: z.string().max(10 * 1024 * 1024).optional(),
+      headers: z
+        .array(z.tuple([z.string().max(1024), z.string().max(16_384)]))
+        .max(200)
+        .optional(),
+      body: z
+        .string()
+        .max(10 * 1024 * 1024)
+        .optional(),
     })
     .strict(),
 } as const;

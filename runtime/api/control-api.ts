@@ -45,7 +45,14 @@ export function createControlApi(engine: Engine): ControlApi {
     async listClasses() {
       const out = new Map<string, ClassSummary>();
       for (const c of engine.registry.classes()) {
-        out.set(c.className, { className: c.className, bindings: c.bindings, kind: c.kind, objects: 0, live: 0, byState: {} });
+        out.set(c.className, {
+          className: c.className,
+          bindings: c.bindings,
+          kind: c.kind,
+          objects: 0,
+          live: 0,
+          byState: {},
+        });
       }
       for (const r of engine.registry.objects()) {
         const c = out.get(r.className);
@@ -125,19 +132,32 @@ export function createControlApi(engine: Engine): ControlApi {
       const r = schemas.sendRequest.parse(spec);
       const base = engine.url ?? "http://127.0.0.1";
       const started = performance.now();
-      const body = r.body !== undefined && r.method !== "GET" && r.method !== "HEAD" ? new TextEncoder().encode(r.body) : null;
+      const body =
+        r.body !== undefined && r.method !== "GET" && r.method !== "HEAD"
+          ? new TextEncoder().encode(r.body)
+          : null;
       let res;
       try {
         res = await engine.router.handle({
           url: new URL(r.path, base).href,
           method: r.method,
           headers: r.headers ?? [],
-          body: body ? (body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer) : null,
+          body: body
+            ? (body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer)
+            : null,
         });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
-        const status = typeof (e as { status?: unknown }).status === "number" ? (e as { status: number }).status : 500;
-        return { status, statusText: "", headers: [["content-type", "text/plain"]], body: msg, bodyBase64: null, durationMs: performance.now() - started };
+        const status =
+          typeof (e as { status?: unknown }).status === "number" ? (e as { status: number }).status : 500;
+        return {
+          status,
+          statusText: "",
+          headers: [["content-type", "text/plain"]],
+          body: msg,
+          bodyBase64: null,
+          durationMs: performance.now() - started,
+        };
       }
       const type = res.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "";
       const bytes = res.body ? Buffer.from(res.body) : Buffer.alloc(0);

@@ -11,7 +11,16 @@ const runtimeRoot = resolve(here, "..");
 const repoRoot = resolve(runtimeRoot, "..");
 
 /** Node globals that object code must not see unless the project sets nodejs_compat. */
-const HIDDEN_GLOBALS = ["process", "Buffer", "global", "setImmediate", "clearImmediate", "require", "__dirname", "__filename"];
+const HIDDEN_GLOBALS = [
+  "process",
+  "Buffer",
+  "global",
+  "setImmediate",
+  "clearImmediate",
+  "require",
+  "__dirname",
+  "__filename",
+];
 
 export interface Bundle {
   /** Absolute path of the bundled ES module. */

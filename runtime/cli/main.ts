@@ -68,7 +68,11 @@ async function serve(argv: string[]): Promise<void> {
 
   let engine: Engine;
   try {
-    engine = await Engine.open({ projectDir, ...(values.data ? { dataDir: resolve(values.data) } : {}), lifecycle });
+    engine = await Engine.open({
+      projectDir,
+      ...(values.data ? { dataDir: resolve(values.data) } : {}),
+      lifecycle,
+    });
   } catch (e) {
     if (e instanceof ProjectError) fail(e.message);
     throw e;

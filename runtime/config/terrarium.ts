@@ -41,14 +41,20 @@ const subscription = z
     binding: z.string(),
     /** Name template for the subscriber object: literal, or "{data.field}" from the event. */
     object: z.string().min(1),
-    method: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/).default("onEvent"),
+    method: z
+      .string()
+      .regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/)
+      .default("onEvent"),
   })
   .strict();
 
 const terrariumSchema = z
   .object({
     $schema: z.string().optional(),
-    eventBus: z.object({ binding: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/) }).strict().optional(),
+    eventBus: z
+      .object({ binding: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/) })
+      .strict()
+      .optional(),
     lifecycle: lifecyclePolicy.extend({ maxLiveObjects: z.number().int().min(1).optional() }).optional(),
     classes: z
       .record(
@@ -88,12 +94,18 @@ export function loadTerrariumConfig(projectDir: string, wrangler: WranglerProjec
   const first = errors[0];
   if (first) {
     const line = text.slice(0, first.offset).split("\n").length;
-    throw new ProjectError(`invalid JSON: ${printParseErrorCode(first.error)}`, { file: "terrarium.json", line });
+    throw new ProjectError(`invalid JSON: ${printParseErrorCode(first.error)}`, {
+      file: "terrarium.json",
+      line,
+    });
   }
   const parsed = terrariumSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const field = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+    const field = issue.path
+      .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+      .join("")
+      .replace(/^\./, "");
     throw new ProjectError(issue.message, { file: "terrarium.json", field: field || "(root)" });
   }
   const cfg = parsed.data;
@@ -101,7 +113,10 @@ export function loadTerrariumConfig(projectDir: string, wrangler: WranglerProjec
   const classes = new Set(wrangler.durableObjects.map((b) => b.className));
   cfg.routes?.forEach((r, i) => {
     if (!bindings.has(r.binding)) {
-      throw new ProjectError(`unknown Durable Object binding ${r.binding}`, { file: "terrarium.json", field: `routes[${i}].binding` });
+      throw new ProjectError(`unknown Durable Object binding ${r.binding}`, {
+        file: "terrarium.json",
+        field: `routes[${i}].binding`,
+      });
     }
   });
   cfg.subscriptions?.forEach((s, i) => {
@@ -114,7 +129,10 @@ export function loadTerrariumConfig(projectDir: string, wrangler: WranglerProjec
   });
   for (const name of Object.keys(cfg.classes ?? {})) {
     if (!classes.has(name)) {
-      throw new ProjectError(`no Durable Object binding uses class ${name}`, { file: "terrarium.json", field: `classes.${name}` });
+      throw new ProjectError(`no Durable Object binding uses class ${name}`, {
+        file: "terrarium.json",
+        field: `classes.${name}`,
+      });
     }
   }
   const busBinding = cfg.eventBus?.binding;

@@ -29,7 +29,9 @@ const migration = z
   })
   .strict();
 
-const d1 = z.object({ binding: identifier, database_name: z.string().optional(), database_id: z.string().optional() }).passthrough();
+const d1 = z
+  .object({ binding: identifier, database_name: z.string().optional(), database_id: z.string().optional() })
+  .passthrough();
 const r2 = z.object({ binding: identifier, bucket_name: z.string().optional() }).passthrough();
 
 /**
@@ -41,11 +43,17 @@ const r2 = z.object({ binding: identifier, bucket_name: z.string().optional() })
 const wranglerSchema = z
   .object({
     $schema: z.string().optional(),
-    name: z.string().regex(/^[a-z0-9_-]+$/i, "must be letters, digits, '-' or '_'").optional(),
+    name: z
+      .string()
+      .regex(/^[a-z0-9_-]+$/i, "must be letters, digits, '-' or '_'")
+      .optional(),
     main: z.string().min(1),
     compatibility_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD"),
     compatibility_flags: z.array(z.string()).optional(),
-    durable_objects: z.object({ bindings: z.array(doBinding).optional() }).strict().optional(),
+    durable_objects: z
+      .object({ bindings: z.array(doBinding).optional() })
+      .strict()
+      .optional(),
     migrations: z.array(migration).optional(),
     vars: z.record(z.string(), z.unknown()).optional(),
     d1_databases: z.array(d1).optional(),
@@ -117,7 +125,11 @@ function parseText(path: string, text: string): unknown {
       return parseToml(text);
     } catch (e) {
       if (e instanceof TomlError) {
-        throw new ProjectError(e.message.split("\n")[0] ?? "invalid TOML", { file, line: e.line, column: e.column });
+        throw new ProjectError(e.message.split("\n")[0] ?? "invalid TOML", {
+          file,
+          line: e.line,
+          column: e.column,
+        });
       }
       throw e;
     }
@@ -135,7 +147,9 @@ function parseText(path: string, text: string): unknown {
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+  return path
+    .map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join("");
 }
 
 /** Reads and validates a project's wrangler config; throws ProjectError naming file and field. */
@@ -170,14 +184,20 @@ export function loadWranglerConfig(projectDir: string): WranglerProject {
   const seen = new Set<string>();
   bindings.forEach((b, i) => {
     if (seen.has(b.binding)) {
-      throw new ProjectError(`binding ${b.binding} is declared twice`, { file, field: `durable_objects.bindings[${i}].name` });
+      throw new ProjectError(`binding ${b.binding} is declared twice`, {
+        file,
+        field: `durable_objects.bindings[${i}].name`,
+      });
     }
     seen.add(b.binding);
   });
   const vars = cfg.vars ?? {};
   for (const b of bindings) {
     if (b.binding in vars) {
-      throw new ProjectError(`${b.binding} is both a var and a Durable Object binding`, { file, field: `vars.${b.binding}` });
+      throw new ProjectError(`${b.binding} is both a var and a Durable Object binding`, {
+        file,
+        field: `vars.${b.binding}`,
+      });
     }
   }
   const main = resolve(projectDir, cfg.main);

@@ -69,7 +69,8 @@ export function topicMatches(pattern: string, topic: string): boolean {
 export function expandTemplate(template: string, data: unknown): string {
   return template.replace(/\{([^}]+)\}/g, (_m, path: string) => {
     let v: unknown = { data };
-    for (const part of path.split(".")) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[part] : undefined;
+    for (const part of path.split("."))
+      v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[part] : undefined;
     return v === undefined || v === null ? "" : String(v);
   });
 }
@@ -125,19 +126,23 @@ export class EventBus {
       headOf: db.prepare<[string], { event_seq: number; attempts: number; next_at: number }>(
         "SELECT event_seq, attempts, next_at FROM deliveries WHERE status = 'pending' AND subscriber = ? ORDER BY event_seq LIMIT 1",
       ),
-      event: db.prepare<[number], { seq: number; topic: string; data: Buffer; published_at: number; publisher: string | null }>(
-        "SELECT * FROM events WHERE seq = ?",
+      event: db.prepare<
+        [number],
+        { seq: number; topic: string; data: Buffer; published_at: number; publisher: string | null }
+      >("SELECT * FROM events WHERE seq = ?"),
+      delivered: db.prepare<[string, number]>(
+        "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1 WHERE subscriber = ? AND event_seq = ?",
       ),
-      delivered: db.prepare<[string, number]>("UPDATE deliveries SET status = 'delivered', attempts = attempts + 1 WHERE subscriber = ? AND event_seq = ?"),
       failed: db.prepare<[string, number, string, string, number]>(
         "UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ? WHERE subscriber = ? AND event_seq = ?",
       ),
       topics: db.prepare<[], { topic: string; n: number; last: number }>(
         "SELECT topic, COUNT(*) AS n, MAX(published_at) AS last FROM events GROUP BY topic ORDER BY topic",
       ),
-      recent: db.prepare<[number, number], { seq: number; topic: string; data: Buffer; published_at: number; publisher: string | null }>(
-        "SELECT * FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-      ),
+      recent: db.prepare<
+        [number, number],
+        { seq: number; topic: string; data: Buffer; published_at: number; publisher: string | null }
+      >("SELECT * FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?"),
       deliveriesOf: db.prepare<[number], Record<string, unknown>>(
         "SELECT d.*, e.topic FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.event_seq = ?",
       ),
@@ -162,13 +167,19 @@ export class EventBus {
       throw new TypeError(`event data for ${topic} cannot be cloned: ${(e as Error).message}`);
     }
     const now = this.#clock.now();
-    const publisher = from ? JSON.stringify({ className: from.className, id: from.id, name: from.name }) : null;
+    const publisher = from
+      ? JSON.stringify({ className: from.className, id: from.id, name: from.name })
+      : null;
     const id = this.#db.transaction(() => {
       const seq = Number(this.#stmt.insertEvent.run(topic, blob, now, publisher).lastInsertRowid);
       for (const s of this.#subs) {
         if (!topicMatches(s.topic, topic)) continue;
         const objectName = expandTemplate(s.object, data);
-        this.#stmt.insertDelivery.run(seq, subscriberKey({ binding: s.binding, objectName, method: s.method }), now);
+        this.#stmt.insertDelivery.run(
+          seq,
+          subscriberKey({ binding: s.binding, objectName, method: s.method }),
+          now,
+        );
       }
       return seq;
     })();
@@ -209,7 +220,13 @@ export class EventBus {
           const attempts = head.attempts + 1;
           const dead = attempts >= MAX_DELIVERY_ATTEMPTS;
           const backoff = Math.min(60_000, 500 * 2 ** head.attempts);
-          this.#stmt.failed.run(dead ? "dead" : "pending", this.#clock.now() + backoff, (e as Error).message ?? String(e), subscriber, head.event_seq);
+          this.#stmt.failed.run(
+            dead ? "dead" : "pending",
+            this.#clock.now() + backoff,
+            (e as Error).message ?? String(e),
+            subscriber,
+            head.event_seq,
+          );
           if (!dead) return;
         }
       }
@@ -225,26 +242,31 @@ export class EventBus {
       topic,
       published: published.get(topic)?.n ?? 0,
       lastPublishedAt: published.get(topic)?.last ?? null,
-      subscribers: this.#subs.filter((s) => topicMatches(s.topic, topic) || s.topic === topic).map((s) => ({
-        binding: s.binding,
-        object: s.object,
-        method: s.method,
-      })),
+      subscribers: this.#subs
+        .filter((s) => topicMatches(s.topic, topic) || s.topic === topic)
+        .map((s) => ({
+          binding: s.binding,
+          object: s.object,
+          method: s.method,
+        })),
     }));
   }
 
   recent(opts: { limit?: number; before?: number } = {}): BusEvent[] {
-    return this.#stmt.recent.all(opts.before ?? Number.MAX_SAFE_INTEGER, Math.min(opts.limit ?? 100, 1000)).map((row) => ({
-      id: row.seq,
-      topic: row.topic,
-      data: deserialize(row.data),
-      publishedAt: row.published_at,
-      publisher: row.publisher ? (JSON.parse(row.publisher) as BusEvent["publisher"]) : null,
-    }));
+    return this.#stmt.recent
+      .all(opts.before ?? Number.MAX_SAFE_INTEGER, Math.min(opts.limit ?? 100, 1000))
+      .map((row) => ({
+        id: row.seq,
+        topic: row.topic,
+        data: deserialize(row.data),
+        publishedAt: row.published_at,
+        publisher: row.publisher ? (JSON.parse(row.publisher) as BusEvent["publisher"]) : null,
+      }));
   }
 
   deliveries(eventId?: number, limit = 100): DeliveryRecord[] {
-    const rows = eventId === undefined ? this.#stmt.recentDeliveries.all(limit) : this.#stmt.deliveriesOf.all(eventId);
+    const rows =
+      eventId === undefined ? this.#stmt.recentDeliveries.all(limit) : this.#stmt.deliveriesOf.all(eventId);
     return rows.map((r) => ({
       eventId: r.event_seq as number,
       topic: r.topic as string,

@@ -81,7 +81,8 @@ class EventBusBinding {
   }
   /** Publishes `data` on `topic`; resolves once the event is persisted. */
   publish(topic: string, data: unknown): Promise<{ id: number }> {
-    if (typeof topic !== "string" || topic === "") return Promise.reject(new TypeError("publish() needs a topic name."));
+    if (typeof topic !== "string" || topic === "")
+      return Promise.reject(new TypeError("publish() needs a topic name."));
     return this.#gateway.publish(topic, data);
   }
 }
@@ -104,7 +105,8 @@ class Isolate implements WorkerApi {
   }
 
   async load(spec: CodeSpec): Promise<{ classes: string[] }> {
-    if (this.#loaded?.spec.bundlePath === spec.bundlePath) return { classes: exportedClasses(this.#loaded.module) };
+    if (this.#loaded?.spec.bundlePath === spec.bundlePath)
+      return { classes: exportedClasses(this.#loaded.module) };
     const env: Record<string, unknown> = { ...spec.vars };
     for (const b of spec.durableObjects) {
       env[b.binding] = new DurableObjectNamespace(b.binding, spec.workerName, b.className, this.#gateway);
@@ -195,12 +197,18 @@ class Isolate implements WorkerApi {
         this.#entryCtx,
         loaded.env,
       );
-      if (typeof instance.fetch !== "function") throw new TypeError("Handler does not export a fetch() function.");
+      if (typeof instance.fetch !== "function")
+        throw new TypeError("Handler does not export a fetch() function.");
       return instance.fetch(request);
     }
     const handler = (entry as { fetch?: unknown } | undefined)?.fetch;
     if (typeof handler !== "function") throw new TypeError("Handler does not export a fetch() function.");
-    return (handler as (r: Request, env: unknown, ctx: unknown) => unknown).call(entry, request, loaded.env, this.#entryCtx);
+    return (handler as (r: Request, env: unknown, ctx: unknown) => unknown).call(
+      entry,
+      request,
+      loaded.env,
+      this.#entryCtx,
+    );
   }
 
   async rpc(method: string, args: unknown[], kind: "call" | "get" = "call"): Promise<unknown> {
@@ -243,7 +251,10 @@ class Isolate implements WorkerApi {
   async deactivate(): Promise<void> {
     const active = this.#active;
     if (!active) return;
-    await Promise.race([Promise.allSettled([...active.waitUntil]), new Promise((r) => setTimeout(r, 30_000))]);
+    await Promise.race([
+      Promise.allSettled([...active.waitUntil]),
+      new Promise((r) => setTimeout(r, 30_000)),
+    ]);
     this.#active = null;
     active.db.close();
   }

@@ -79,7 +79,8 @@ export class KvStore {
 
   constructor(db: Database.Database) {
     this.#db = db;
-    if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_cf_KV'").get()) this.#prepare();
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_cf_KV'").get())
+      this.#prepare();
   }
 
   /** Like workerd, the table appears with the first write. */
@@ -89,7 +90,9 @@ export class KvStore {
       db.exec("CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID");
       this.#s = {
         get: db.prepare("SELECT value FROM _cf_KV WHERE key = ?"),
-        put: db.prepare("INSERT INTO _cf_KV (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+        put: db.prepare(
+          "INSERT INTO _cf_KV (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        ),
         delete: db.prepare("DELETE FROM _cf_KV WHERE key = ?"),
         deleteAll: db.prepare("DELETE FROM _cf_KV"),
       };
@@ -104,7 +107,11 @@ export class KvStore {
 
   /** After a rollback: the table may have been created inside the transaction. */
   revalidate(): void {
-    if (this.#s && !this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_cf_KV'").get()) this.#s = null;
+    if (
+      this.#s &&
+      !this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_cf_KV'").get()
+    )
+      this.#s = null;
   }
 
   get(key: string): unknown {

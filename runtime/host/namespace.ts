@@ -71,7 +71,11 @@ export type DurableObjectStub = Record<string, unknown> & {
   fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
 };
 
-function makeStub(binding: string, id: DurableObjectId, gateway: Comlink.Remote<GatewayApi>): DurableObjectStub {
+function makeStub(
+  binding: string,
+  id: DurableObjectId,
+  gateway: Comlink.Remote<GatewayApi>,
+): DurableObjectStub {
   const hex = id.toString();
   const name = id.name ?? null;
   const base = {
@@ -94,11 +98,13 @@ function makeStub(binding: string, id: DurableObjectId, gateway: Comlink.Remote<
           assertSerializable(args);
           return gateway.objectRpc(binding, hex, name, prop, args, "call").catch((e: unknown) => {
             // The arguments failed to clone on their way out: workerd's shape, not Node's.
-            if (e instanceof DOMException && e.name === "DataCloneError" && !Object.hasOwn(e, "remote")) throw dataCloneError(e.message);
+            if (e instanceof DOMException && e.name === "DataCloneError" && !Object.hasOwn(e, "remote"))
+              throw dataCloneError(e.message);
             throw e;
           });
         } catch (e) {
-          if (e instanceof Error && /could not be cloned/.test(e.message)) return Promise.reject(dataCloneError(e.message));
+          if (e instanceof Error && /could not be cloned/.test(e.message))
+            return Promise.reject(dataCloneError(e.message));
           return Promise.reject(e as Error);
         }
       };

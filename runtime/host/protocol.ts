@@ -73,8 +73,20 @@ export interface WorkerApi {
  * what object code reaches outside itself through `env` and `ctx`.
  */
 export interface GatewayApi {
-  objectFetch(binding: string, id: string, name: string | null, req: SerializedRequest): Promise<SerializedResponse>;
-  objectRpc(binding: string, id: string, name: string | null, method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
+  objectFetch(
+    binding: string,
+    id: string,
+    name: string | null,
+    req: SerializedRequest,
+  ): Promise<SerializedResponse>;
+  objectRpc(
+    binding: string,
+    id: string,
+    name: string | null,
+    method: string,
+    args: unknown[],
+    kind?: "call" | "get",
+  ): Promise<unknown>;
   publish(topic: string, data: unknown): Promise<{ id: number }>;
   setAlarm(time: number | null): Promise<void>;
   getAlarm(): Promise<number | null>;

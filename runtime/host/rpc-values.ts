@@ -35,7 +35,9 @@ export function assertSerializable(value: unknown, seen = new Set<unknown>()): v
   const typed = proto !== null && Object.getPrototypeOf(proto) === TypedArrayPrototype;
   if (!CLONEABLE_PROTOTYPES.has(proto) && !typed) {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? "Object";
-    throw dataCloneError(`Could not serialize object of type "${name}". This type does not support serialization.`);
+    throw dataCloneError(
+      `Could not serialize object of type "${name}". This type does not support serialization.`,
+    );
   }
   if (value instanceof Map) {
     for (const [k, v] of value) {
@@ -55,7 +57,11 @@ export function assertSerializable(value: unknown, seen = new Set<unknown>()): v
  */
 export function findRpcMember(instance: object, name: string): PropertyDescriptor | null {
   if (name === "constructor" || Object.prototype.hasOwnProperty.call(Object.prototype, name)) return null;
-  for (let p = Object.getPrototypeOf(instance) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+  for (
+    let p = Object.getPrototypeOf(instance) as object | null;
+    p && p !== Object.prototype;
+    p = Object.getPrototypeOf(p) as object | null
+  ) {
     const d = Object.getOwnPropertyDescriptor(p, name);
     if (d) return d;
   }

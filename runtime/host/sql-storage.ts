@@ -254,7 +254,9 @@ export class SqlStorage {
       if (internal) this.#refuseInternal(internal.text);
       const { sql, order, arity } = rewriteParams(text);
       if (i < statements.length - 1 && arity > 0) {
-        throw new Error("When executing multiple SQL statements in a single call, only the last statement can have parameters.");
+        throw new Error(
+          "When executing multiple SQL statements in a single call, only the last statement can have parameters.",
+        );
       }
       return { text, sql, order, arity };
     });
@@ -279,11 +281,13 @@ export class SqlStorage {
 
   /** workerd's authorizer refuses user SQL on its internal tables. */
   #refuseInternal(name: string): never {
-    const row = this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE").get(name) as
-      | { name: string }
-      | undefined;
+    const row = this.#db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE")
+      .get(name) as { name: string } | undefined;
     if (!row) throw new Error(`no such table: ${name}: SQLITE_ERROR`);
-    const first = (this.#db.prepare(`PRAGMA table_info("${row.name}")`).get() as { name: string } | undefined)?.name ?? "key";
+    const first =
+      (this.#db.prepare(`PRAGMA table_info("${row.name}")`).get() as { name: string } | undefined)?.name ??
+      "key";
     throw new Error(`access to ${row.name}.${first} is prohibited: SQLITE_AUTH`);
   }
 
@@ -295,13 +299,19 @@ export class SqlStorage {
     const last = plan[plan.length - 1]!;
     if (bindings.length !== last.arity) throw new Error("Wrong number of parameter bindings for SQL query.");
     for (const s of plan.slice(0, -1)) this.#run(this.#prepare(s.sql, s.order, s.arity, null), []);
-    return this.#bindAndRun<T>(this.#prepare(last.sql, last.order, last.arity, plan.length === 1 ? query : null), bindings);
+    return this.#bindAndRun<T>(
+      this.#prepare(last.sql, last.order, last.arity, plan.length === 1 ? query : null),
+      bindings,
+    );
   }
 
   #bindAndRun<T extends Row>(p: Prepared, bindings: unknown[]): SqlStorageCursor<T> {
     if (bindings.length !== p.arity) throw new Error("Wrong number of parameter bindings for SQL query.");
     const values = bindings.map(toBindable);
-    return this.#run<T>(p, p.order.map((i) => values[i] ?? null));
+    return this.#run<T>(
+      p,
+      p.order.map((i) => values[i] ?? null),
+    );
   }
 
   #run<T extends Row>(p: Prepared, params: unknown[]): SqlStorageCursor<T> {

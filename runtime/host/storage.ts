@@ -86,11 +86,16 @@ export class DurableObjectStorage {
   deleteAll(_options?: unknown): Promise<void> {
     return settle(() => {
       const objects = this.#db
-        .prepare("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")
+        .prepare(
+          "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'",
+        )
         .all() as { type: string; name: string }[];
       this.#db.pragma("foreign_keys = OFF");
       this.#db.transaction(() => {
-        for (const o of objects) this.#db.exec(`DROP ${o.type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${o.name.replaceAll('"', '""')}"`);
+        for (const o of objects)
+          this.#db.exec(
+            `DROP ${o.type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${o.name.replaceAll('"', '""')}"`,
+          );
       })();
       this.#kvStore.reset();
       this.sql.reset();

@@ -6,7 +6,14 @@ import type { Clock } from "../shared/clock.ts";
 import type { EngineEvents } from "../shared/events.ts";
 import { idFromString, namespaceKey, type NamespaceKey } from "../shared/ids.ts";
 import { bodyTransfer } from "../host/http-serialize.ts";
-import type { CodeSpec, GatewayApi, LogRecord, SerializedRequest, SerializedResponse, WorkerApi } from "../host/protocol.ts";
+import type {
+  CodeSpec,
+  GatewayApi,
+  LogRecord,
+  SerializedRequest,
+  SerializedResponse,
+  WorkerApi,
+} from "../host/protocol.ts";
 import { WorkerExitedError, WorkerHost } from "../host/worker-host.ts";
 import { isReset } from "../shared/comlink-node.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
@@ -144,7 +151,9 @@ export class LifecycleManager {
   async start(): Promise<void> {
     this.#settleAfterRestart();
     const n = Math.max(1, this.#opts.entryWorkers);
-    this.#entries = await Promise.all(Array.from({ length: n }, () => this.#spawnLoaded(this.#code.entryFile, "entry")));
+    this.#entries = await Promise.all(
+      Array.from({ length: n }, () => this.#spawnLoaded(this.#code.entryFile, "entry")),
+    );
     this.#refillPool();
   }
 
@@ -160,7 +169,11 @@ export class LifecycleManager {
   transition(obj: ObjectRecord, to: LifecycleState, cause: string): void {
     if (!canTransition(obj.state, to)) {
       const err = new IllegalTransitionError(obj.state, to, obj.id);
-      this.#events.emit("problem", { time: this.#clock.now(), message: `BUG: ${err.message} (${cause})`, objectId: obj.id });
+      this.#events.emit("problem", {
+        time: this.#clock.now(),
+        message: `BUG: ${err.message} (${cause})`,
+        objectId: obj.id,
+      });
       throw err;
     }
     const rec = this.#registry.recordTransition({
@@ -176,7 +189,12 @@ export class LifecycleManager {
     this.#events.emit("transition", rec);
   }
 
-  #walk(obj: ObjectRecord, to: LifecycleState, cause: string, avoid: LifecycleState[] = ["Initializing"]): void {
+  #walk(
+    obj: ObjectRecord,
+    to: LifecycleState,
+    cause: string,
+    avoid: LifecycleState[] = ["Initializing"],
+  ): void {
     const path = pathBetween(obj.state, to, avoid);
     if (!path) return;
     for (const s of path) this.transition(obj, s, cause);
@@ -269,7 +287,8 @@ export class LifecycleManager {
     let error: string | undefined;
     try {
       const host = await this.#ensureLive(live, d.cause);
-      if (live.generation !== generation) throw new ObjectError("the object was reset while the request waited", 503);
+      if (live.generation !== generation)
+        throw new ObjectError("the object was reset while the request waited", 503);
       this.#beginProcessing(live, d.cause);
       const result = await this.#watch(live, host, fn);
       ok = true;
@@ -286,7 +305,11 @@ export class LifecycleManager {
         live.inFlight--;
         live.lastEventAt = this.#clock.now();
         if (live.inFlight === 0 && rec.state === "Processing") {
-          this.transition(rec, "Active", `${live.spanRequests} event${live.spanRequests === 1 ? "" : "s"} done`);
+          this.transition(
+            rec,
+            "Active",
+            `${live.spanRequests} event${live.spanRequests === 1 ? "" : "s"} done`,
+          );
           live.spanRequests = 0;
         }
       }
@@ -314,7 +337,11 @@ export class LifecycleManager {
   }
 
   /** Runs a call with the CPU watchdog: a worker busy past the limit is ended. */
-  async #watch<T>(live: LiveObject, host: WorkerHost, fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+  async #watch<T>(
+    live: LiveObject,
+    host: WorkerHost,
+    fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>,
+  ): Promise<T> {
     const limit = this.#opts.cpuLimitMs;
     let timer: NodeJS.Timeout | null = null;
     let killedFor: string | null = null;
@@ -342,8 +369,15 @@ export class LifecycleManager {
         const exit = await host.exited;
         const why =
           killedFor ??
-          (exit.error ? `${exit.error.name}: ${exit.error.message}` : exit.requested ? "it was stopped" : `exit code ${exit.code}`);
-        throw new ObjectError(`Durable Object ${live.record.className} ${live.record.id} was reset: ${why}`, 500);
+          (exit.error
+            ? `${exit.error.name}: ${exit.error.message}`
+            : exit.requested
+              ? "it was stopped"
+              : `exit code ${exit.code}`);
+        throw new ObjectError(
+          `Durable Object ${live.record.className} ${live.record.id} was reset: ${why}`,
+          500,
+        );
       }
       throw e;
     } finally {
@@ -392,7 +426,9 @@ export class LifecycleManager {
     this.transition(rec, "Active", "initialized");
     void host.exited.then((exit) => {
       if (!exit.requested && live.host === host) {
-        const why = exit.error ? `${exit.error.name}: ${exit.error.message}` : `worker exited with code ${exit.code}`;
+        const why = exit.error
+          ? `${exit.error.name}: ${exit.error.message}`
+          : `worker exited with code ${exit.code}`;
         void this.#lose(live, host, `reset: ${why}`);
       }
     });
@@ -516,10 +552,19 @@ export class LifecycleManager {
     // The object asking is already counted (it is starting).
     if (this.liveCount() - 1 < cap) return null;
     const candidates = [...this.#live.values()]
-      .filter((l) => l.host && l.inFlight === 0 && !l.starting && (l.record.state === "Active" || l.record.state === "Idle"))
+      .filter(
+        (l) =>
+          l.host &&
+          l.inFlight === 0 &&
+          !l.starting &&
+          (l.record.state === "Active" || l.record.state === "Idle"),
+      )
       .sort((a, b) => a.lastEventAt - b.lastEventAt);
     for (const c of candidates) {
-      const host = await this.#hibernate(c.record.id, `live object cap (${cap}) reached; least recently used`);
+      const host = await this.#hibernate(
+        c.record.id,
+        `live object cap (${cap}) reached; least recently used`,
+      );
       if (host) return host;
     }
     return null;
@@ -531,7 +576,8 @@ export class LifecycleManager {
     const caller = (): ObjectRecord | null => slot.object?.record ?? null;
     return {
       objectFetch: (binding, id, name, req) => this.objectFetch(binding, id, name, req, caller()),
-      objectRpc: (binding, id, name, method, args, kind) => this.objectRpc(binding, id, name, method, args, caller(), kind),
+      objectRpc: (binding, id, name, method, args, kind) =>
+        this.objectRpc(binding, id, name, method, args, caller(), kind),
       publish: (topic, data) => this.publish(topic, data, caller()),
       setAlarm: async (time) => {
         const rec = caller();
@@ -543,7 +589,8 @@ export class LifecycleManager {
       },
       log: (records: LogRecord[]) => {
         const rec = caller();
-        for (const r of records) this.#emitLog(rec, r.level, r.message, r.time, slot.object ? undefined : "entry");
+        for (const r of records)
+          this.#emitLog(rec, r.level, r.message, r.time, slot.object ? undefined : "entry");
       },
       waitUntilSettled: () => {},
     };
@@ -614,14 +661,23 @@ export class LifecycleManager {
           if (this.#closed || code !== this.#code) void h.stop();
           else this.#pool.push(h);
         })
-        .catch((e: unknown) => this.#emitLog(null, "error", `could not start a worker: ${String(e)}`, this.#clock.now(), "terrarium"))
+        .catch((e: unknown) =>
+          this.#emitLog(
+            null,
+            "error",
+            `could not start a worker: ${String(e)}`,
+            this.#clock.now(),
+            "terrarium",
+          ),
+        )
         .finally(() => this.#poolFilling--);
     }
   }
 
   /** A deactivated worker: back to the pool if there is room, else ended. */
   async #retire(host: WorkerHost): Promise<void> {
-    if (!this.#closed && this.#pool.length < Math.max(this.#opts.poolSize, MAX_IDLE_WORKERS) && host.alive) this.#pool.push(host);
+    if (!this.#closed && this.#pool.length < Math.max(this.#opts.poolSize, MAX_IDLE_WORKERS) && host.alive)
+      this.#pool.push(host);
     else await host.stop();
   }
 
@@ -644,8 +700,9 @@ export class LifecycleManager {
     _from: ObjectRecord | null,
   ): Promise<SerializedResponse> {
     const { className, id } = this.#resolve(binding, idHex);
-    const res = await this.run({ className, id, name, kind: "fetch", cause: `${req.method} ${new URL(req.url).pathname}` }, (api) =>
-      api.fetch(Comlink.transfer(req, bodyTransfer(req))),
+    const res = await this.run(
+      { className, id, name, kind: "fetch", cause: `${req.method} ${new URL(req.url).pathname}` },
+      (api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))),
     );
     return Comlink.transfer(res, bodyTransfer(res));
   }

@@ -68,7 +68,9 @@ const MIGRATIONS = [
 ];
 
 function statements(db: Database.Database) {
-  const upsertObject = db.prepare<[string, string, string | null, string, number, number, number, number, string | null]>(
+  const upsertObject = db.prepare<
+    [string, string, string | null, string, number, number, number, number, string | null]
+  >(
     `INSERT INTO objects (id, class_name, name, state, created_at, last_active, requests, storage_bytes, last_error)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(id) DO UPDATE SET state = excluded.state, last_active = excluded.last_active,
@@ -285,7 +287,9 @@ export class ServiceRegistry {
     this.flush();
     const before = opts.before ?? Number.MAX_SAFE_INTEGER;
     const limit = Math.min(opts.limit ?? 200, 10_000);
-    const rows = objectId ? this.#stmt.logsOf.all(objectId, before, limit) : this.#stmt.recentLogs.all(before, limit);
+    const rows = objectId
+      ? this.#stmt.logsOf.all(objectId, before, limit)
+      : this.#stmt.recentLogs.all(before, limit);
     return rows.map(toLog).reverse();
   }
 

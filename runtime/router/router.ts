@@ -96,7 +96,8 @@ export class RequestRouter {
       res.end(out.body ? Buffer.from(out.body) : undefined);
     } catch (e) {
       const status = e instanceof ObjectError ? e.status : 500;
-      const message = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+      const message =
+        e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
       if (!res.headersSent) {
         res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "x-terrarium-error": "1" });
       }

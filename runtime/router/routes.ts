@@ -27,7 +27,9 @@ export function compileRoute(config: RouteConfig): CompiledRoute {
       return seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     })
     .join("/");
-  const methods = config.method ? new Set((Array.isArray(config.method) ? config.method : [config.method]).map((m) => m.toUpperCase())) : null;
+  const methods = config.method
+    ? new Set((Array.isArray(config.method) ? config.method : [config.method]).map((m) => m.toUpperCase()))
+    : null;
   return { config, regex: new RegExp(`^${source}/?$`), params, methods };
 }
 
@@ -36,7 +38,12 @@ export interface RouteMatch {
   objectName: string;
 }
 
-export function matchRoute(routes: readonly CompiledRoute[], method: string, url: URL, headers: Headers): RouteMatch | null {
+export function matchRoute(
+  routes: readonly CompiledRoute[],
+  method: string,
+  url: URL,
+  headers: Headers,
+): RouteMatch | null {
   for (const route of routes) {
     if (route.methods && !route.methods.has(method)) continue;
     const m = route.regex.exec(url.pathname);

@@ -91,7 +91,9 @@ export function installErrorTransfer(): void {
         e = dataCloneError(s.message) as unknown as Error;
       } else {
         const Ctor = ERROR_TYPES[s.name];
-        e = Ctor ? new Ctor(s.message) : new Error(s.message.startsWith(`${s.name}: `) ? s.message : `${s.name}: ${s.message}`);
+        e = Ctor
+          ? new Ctor(s.message)
+          : new Error(s.message.startsWith(`${s.name}: `) ? s.message : `${s.name}: ${s.message}`);
       }
       if (s.stack) {
         try {
@@ -100,7 +102,12 @@ export function installErrorTransfer(): void {
           // DOMException's stack may be read-only
         }
       }
-      Object.defineProperty(e, "remote", { value: true, enumerable: true, configurable: true, writable: true });
+      Object.defineProperty(e, "remote", {
+        value: true,
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
       if (s.reset) markReset(e);
       throw e;
     },

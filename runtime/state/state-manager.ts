@@ -104,7 +104,13 @@ export class StateManager {
    * Runs one SQL statement on an object's database from outside the object.
    * Read-only unless `allowWrites`; at most `limit` rows come back.
    */
-  query(className: string, id: string, sql: string, params: unknown[] = [], opts: { allowWrites?: boolean; limit?: number } = {}): QueryResult {
+  query(
+    className: string,
+    id: string,
+    sql: string,
+    params: unknown[] = [],
+    opts: { allowWrites?: boolean; limit?: number } = {},
+  ): QueryResult {
     const db = this.#open(className, id, !opts.allowWrites);
     try {
       const stmt = db.prepare(sql);
@@ -130,7 +136,11 @@ export class StateManager {
     }
   }
 
-  listKv(className: string, id: string, opts: { prefix?: string; limit?: number; startAfter?: string } = {}): KvEntry[] {
+  listKv(
+    className: string,
+    id: string,
+    opts: { prefix?: string; limit?: number; startAfter?: string } = {},
+  ): KvEntry[] {
     const db = this.#open(className, id, true);
     try {
       const hasKv = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_cf_KV'").get();

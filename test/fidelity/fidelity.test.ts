@@ -23,7 +23,8 @@ const TIMEOUT_MS = 60_000;
  */
 const KNOWN_GAPS: Record<string, string> = {
   "rpc-stubs": "functions and RpcTarget instances are not passed by reference over RPC yet",
-  "sql-counters": "rowsRead/rowsWritten come from a workerd patch to SQLite that counts engine steps; Terrarium approximates them",
+  "sql-counters":
+    "rowsRead/rowsWritten come from a workerd patch to SQLite that counts engine steps; Terrarium approximates them",
 };
 
 const projects = readdirSync(PROJECTS_DIR, { withFileTypes: true })

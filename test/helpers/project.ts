@@ -13,8 +13,17 @@ export function tempProject(fixture: string): { dir: string; dataDir: string; cl
   return { dir, dataDir: join(root, "data"), cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export async function openEngine(dir: string, dataDir: string, opts: Partial<EngineOptions> = {}): Promise<Engine> {
-  return Engine.open({ projectDir: dir, dataDir, lifecycle: { poolSize: 1, ...opts.lifecycle }, ...(opts.clock ? { clock: opts.clock } : {}) });
+export async function openEngine(
+  dir: string,
+  dataDir: string,
+  opts: Partial<EngineOptions> = {},
+): Promise<Engine> {
+  return Engine.open({
+    projectDir: dir,
+    dataDir,
+    lifecycle: { poolSize: 1, ...opts.lifecycle },
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
 }
 
 export async function request(engine: Engine, method: string, path: string, body?: string) {

@@ -19,7 +19,9 @@ afterEach(async () => {
 describe("engine", () => {
   it("serializes read-modify-write under 100 concurrent requests (input gate)", async () => {
     engine = await openEngine(project.dir, project.dataDir);
-    const results = await Promise.all(Array.from({ length: 100 }, () => request(engine!, "POST", "/count/gate/slow-incr")));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => request(engine!, "POST", "/count/gate/slow-incr")),
+    );
     expect(results.every((r) => r.status === 200)).toBe(true);
     const values = results.map((r) => (r.json as { value: number }).value).sort((a, b) => a - b);
     expect(values).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
@@ -32,7 +34,9 @@ describe("engine", () => {
     expect(t.json).toEqual({ error: { name: "TypeError", message: "bad type", isTypeError: true } });
     const c = await request(engine, "GET", "/boom/custom");
     // As workerd: a custom error class arrives as an Error named in its message.
-    expect(c.json).toEqual({ error: { name: "Error", message: "QuotaError: custom failure", isTypeError: false } });
+    expect(c.json).toEqual({
+      error: { name: "Error", message: "QuotaError: custom failure", isTypeError: false },
+    });
   });
 
   it("passes SQLite's error message to the caller", async () => {
@@ -51,7 +55,13 @@ describe("engine", () => {
 
   it("hides Node globals from object code", async () => {
     engine = await openEngine(project.dir, project.dataDir);
-    expect((await request(engine, "GET", "/env")).json).toEqual({ mode: "test", process: "undefined", buffer: "undefined", fetch: "function", crypto: "object" });
+    expect((await request(engine, "GET", "/env")).json).toEqual({
+      mode: "test",
+      process: "undefined",
+      buffer: "undefined",
+      fetch: "function",
+      crypto: "object",
+    });
   });
 
   it("answers 500 when a constructor throws, keeps serving, and retries on the next request", async () => {
@@ -66,7 +76,10 @@ describe("engine", () => {
 
   it("walks the lifecycle to Hibernating on a fake clock and wakes with storage intact", async () => {
     const clock = new FakeClock();
-    engine = await openEngine(project.dir, project.dataDir, { clock, lifecycle: { policy: { idleAfterMs: 1000, hibernateAfterMs: 5000 } } });
+    engine = await openEngine(project.dir, project.dataDir, {
+      clock,
+      lifecycle: { policy: { idleAfterMs: 1000, hibernateAfterMs: 5000 } },
+    });
     const first = await request(engine, "POST", "/count/sleepy");
     expect(first.json).toMatchObject({ value: 1, memory: 1, name: "sleepy" });
     const id = (first.json as { id: string }).id;
@@ -130,7 +143,9 @@ describe("engine", () => {
     expect(kv).toEqual([{ key: "n", preview: "1", bytes: expect.any(Number) }]);
     const q = await engine.api.query({ objectId: id, sql: "SELECT key FROM _cf_KV" });
     expect(q.rows).toEqual([["n"]]);
-    await expect(engine.api.query({ objectId: id, sql: "DELETE FROM _cf_KV" })).rejects.toThrow(/unlock writes/);
+    await expect(engine.api.query({ objectId: id, sql: "DELETE FROM _cf_KV" })).rejects.toThrow(
+      /unlock writes/,
+    );
   });
 
   it("terminates an object: storage gone, the next request starts afresh", async () => {

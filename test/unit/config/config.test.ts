@@ -18,7 +18,10 @@ const MAIN = { "src/index.ts": "export default { fetch() { return new Response('
 
 describe("project config", () => {
   it("reads wrangler.jsonc, wrangler.json and wrangler.toml", () => {
-    const jsonc = project({ ...MAIN, "wrangler.jsonc": `{ // c\n "name": "a", "main": "src/index.ts", "compatibility_date": "2025-01-01", }` });
+    const jsonc = project({
+      ...MAIN,
+      "wrangler.jsonc": `{ // c\n "name": "a", "main": "src/index.ts", "compatibility_date": "2025-01-01", }`,
+    });
     expect(loadProject(jsonc).wrangler.name).toBe("a");
     const toml = project({
       ...MAIN,
@@ -35,14 +38,19 @@ describe("project config", () => {
   });
 
   it("names the field that is wrong", () => {
-    const dir = project({ ...MAIN, "wrangler.json": `{"main": "src/index.ts", "compatibility_date": "yesterday"}` });
+    const dir = project({
+      ...MAIN,
+      "wrangler.json": `{"main": "src/index.ts", "compatibility_date": "yesterday"}`,
+    });
     expect(() => loadProject(dir)).toThrow("wrangler.json: compatibility_date: must be a date YYYY-MM-DD");
     const b = project({
       ...MAIN,
       "wrangler.json": `{"main": "src/index.ts", "compatibility_date": "2025-01-01", "durable_objects": {"bindings": [{"name": "X"}]}}`,
     });
     expect(() => loadProject(b)).toThrow(/durable_objects\.bindings\[0\]\.class_name/);
-    const missing = project({ "wrangler.json": `{"main": "src/nope.ts", "compatibility_date": "2025-01-01"}` });
+    const missing = project({
+      "wrangler.json": `{"main": "src/nope.ts", "compatibility_date": "2025-01-01"}`,
+    });
     expect(() => loadProject(missing)).toThrow("wrangler.json: main: entry file src/nope.ts does not exist");
   });
 
@@ -52,7 +60,9 @@ describe("project config", () => {
       "wrangler.json": `{"main": "src/index.ts", "compatibility_date": "2025-01-01"}`,
       "terrarium.json": `{"routes": [{"pattern": "/x", "binding": "NOPE", "object": "x"}]}`,
     });
-    expect(() => loadProject(dir)).toThrow("terrarium.json: routes[0].binding: unknown Durable Object binding NOPE");
+    expect(() => loadProject(dir)).toThrow(
+      "terrarium.json: routes[0].binding: unknown Durable Object binding NOPE",
+    );
   });
 
   it("reports a compile error with file:line:column", async () => {
@@ -60,12 +70,15 @@ describe("project config", () => {
       "src/index.ts": "export default {\n  fetch() { return new Response('ok' }\n}",
       "wrangler.json": `{"main": "src/index.ts", "compatibility_date": "2025-01-01"}`,
     });
-    await expect(bundleProject(loadProject(dir).wrangler, join(dir, "out"))).rejects.toThrow(/^src\/index\.ts:2:\d+: Expected "\)"/);
+    await expect(bundleProject(loadProject(dir).wrangler, join(dir, "out"))).rejects.toThrow(
+      /^src\/index\.ts:2:\d+: Expected "\)"/,
+    );
   });
 
   it("refuses node: imports without nodejs_compat, as Cloudflare does", async () => {
     const dir = project({
-      "src/index.ts": "import { readFileSync } from 'node:fs';\nexport default { fetch() { return new Response(String(readFileSync)) } }",
+      "src/index.ts":
+        "import { readFileSync } from 'node:fs';\nexport default { fetch() { return new Response(String(readFileSync)) } }",
       "wrangler.json": `{"main": "src/index.ts", "compatibility_date": "2025-01-01"}`,
     });
     await expect(bundleProject(loadProject(dir).wrangler, join(dir, "out"))).rejects.toThrow(/nodejs_compat/);

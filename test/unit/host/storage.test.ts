@@ -10,12 +10,21 @@ let alarms: (number | null)[];
 beforeEach(() => {
   db = new Database(":memory:");
   alarms = [];
-  storage = new DurableObjectStorage(db, { initial: null, alarmChanged: (t) => alarms.push(t) }, { deleteAllDeletesAlarm: true });
+  storage = new DurableObjectStorage(
+    db,
+    { initial: null, alarmChanged: (t) => alarms.push(t) },
+    { deleteAllDeletesAlarm: true },
+  );
 });
 
 describe("ctx.storage KV API", () => {
   it("stores structured-clone values", async () => {
-    const value = { when: new Date(0), tags: new Set(["a"]), map: new Map([[1, { deep: [1, 2] }]]), big: 10n };
+    const value = {
+      when: new Date(0),
+      tags: new Set(["a"]),
+      map: new Map([[1, { deep: [1, 2] }]]),
+      big: 10n,
+    };
     await storage.put("k", value);
     expect(await storage.get("k")).toEqual(value);
     expect(await storage.get("missing")).toBeUndefined();
@@ -23,7 +32,12 @@ describe("ctx.storage KV API", () => {
 
   it("gets, puts and deletes many keys", async () => {
     await storage.put({ a: 1, b: 2, c: 3 });
-    expect(await storage.get(["c", "a", "zz"])).toEqual(new Map([["a", 1], ["c", 3]]));
+    expect(await storage.get(["c", "a", "zz"])).toEqual(
+      new Map([
+        ["a", 1],
+        ["c", 3],
+      ]),
+    );
     expect(await storage.delete(["a", "b", "zz"])).toBe(2);
     expect(await storage.delete("c")).toBe(true);
     expect(await storage.delete("c")).toBe(false);
@@ -94,8 +108,16 @@ describe("transactions", () => {
 describe("ctx.storage.sql", () => {
   it("executes statements and exposes workerd's cursor", () => {
     const sql = storage.sql;
-    sql.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, data BLOB); INSERT INTO t (name) VALUES ('seed')");
-    const ins = sql.exec("INSERT INTO t (name, data) VALUES (?, ?), (?, ?)", "a", new Uint8Array([1, 2]), "b", null);
+    sql.exec(
+      "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, data BLOB); INSERT INTO t (name) VALUES ('seed')",
+    );
+    const ins = sql.exec(
+      "INSERT INTO t (name, data) VALUES (?, ?), (?, ?)",
+      "a",
+      new Uint8Array([1, 2]),
+      "b",
+      null,
+    );
     expect(ins.rowsWritten).toBe(2);
     const cur = sql.exec("SELECT id, name FROM t ORDER BY id");
     expect(cur.columnNames).toEqual(["id", "name"]);
@@ -123,10 +145,9 @@ describe("ctx.storage.sql", () => {
 
   it("splits multi-statement strings on top-level semicolons only", () => {
     expect(splitStatements("SELECT ';'; SELECT 2; -- done")).toEqual(["SELECT ';'", "SELECT 2"]);
-    expect(splitStatements("CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; SELECT 2; END; SELECT 3")).toEqual([
-      "CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; SELECT 2; END",
-      "SELECT 3",
-    ]);
+    expect(
+      splitStatements("CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; SELECT 2; END; SELECT 3"),
+    ).toEqual(["CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; SELECT 2; END", "SELECT 3"]);
   });
 
   it("deleteAll removes keys, tables and (from 2026-02-24) the alarm", async () => {

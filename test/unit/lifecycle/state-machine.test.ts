@@ -43,7 +43,11 @@ describe("lifecycle state machine", () => {
   });
 
   it("finds legal paths for settling objects, avoiding states on request", () => {
-    expect(pathBetween("Processing", "Hibernating", ["Initializing"])).toEqual(["Active", "Idle", "Hibernating"]);
+    expect(pathBetween("Processing", "Hibernating", ["Initializing"])).toEqual([
+      "Active",
+      "Idle",
+      "Hibernating",
+    ]);
     expect(pathBetween("Hibernating", "Active")).toEqual(["Initializing", "Active"]);
     expect(pathBetween("Terminating", "Active")).toBeNull();
     expect(pathBetween("Idle", "Idle")).toEqual([]);

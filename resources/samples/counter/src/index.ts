@@ -22,7 +22,10 @@ export class Counter extends DurableObject<Env> {
   }
 
   get(): number {
-    return this.ctx.storage.sql.exec<{ value: number }>("SELECT value FROM counts WHERE name = 'n'").toArray()[0]?.value ?? 0;
+    return (
+      this.ctx.storage.sql.exec<{ value: number }>("SELECT value FROM counts WHERE name = 'n'").toArray()[0]
+        ?.value ?? 0
+    );
   }
 
   async fetch(request: Request): Promise<Response> {
