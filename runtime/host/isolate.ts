@@ -5,7 +5,7 @@ import { format } from "node:util";
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import Database from "better-sqlite3";
 import * as Comlink from "comlink";
-import { installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
+import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
 import { bodyTransfer, deserializeRequest, serializeResponse } from "./http-serialize.ts";
 import { DurableObjectNamespace } from "./namespace.ts";
 import type {
@@ -35,7 +35,7 @@ export function startIsolate(): void {
   const port = parentPort;
   if (!port) throw new Error("isolate must run in a worker thread");
   const gatewayPort = (workerData as { gatewayPort: MessagePort }).gatewayPort;
-  const gateway = Comlink.wrap<GatewayApi>(nodeEndpoint(gatewayPort));
+  const gateway = cachedRemote(Comlink.wrap<GatewayApi>(nodeEndpoint(gatewayPort)));
   captureConsole(gateway);
   Comlink.expose(new Isolate(gateway), nodeEndpoint(port));
 }

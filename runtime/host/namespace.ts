@@ -36,23 +36,48 @@ export class DurableObjectNamespace {
     this.#gateway = gateway;
   }
 
+  /** name -> id: two HMACs per derivation are worth remembering for hot names. */
+  readonly #byName = new Map<string, string>();
+  /** Ids this namespace minted or checked; get() need not check them again. */
+  readonly #valid = new Set<string>();
+
   idFromName(name: string): DurableObjectId {
     if (typeof name !== "string") throw new TypeError("idFromName() requires a string name.");
-    return new DurableObjectId(idFromName(this.#key, name), name);
+    let hex = this.#byName.get(name);
+    if (hex === undefined) {
+      hex = idFromName(this.#key, name);
+      if (this.#byName.size >= 10_000) this.#byName.clear();
+      this.#byName.set(name, hex);
+      this.#remember(hex);
+    }
+    return new DurableObjectId(hex, name);
+  }
+
+  #remember(hex: string): void {
+    if (this.#valid.size >= 10_000) this.#valid.clear();
+    this.#valid.add(hex);
   }
 
   newUniqueId(_options?: { jurisdiction?: string }): DurableObjectId {
-    return new DurableObjectId(newUniqueId(this.#key));
+    const hex = newUniqueId(this.#key);
+    this.#remember(hex);
+    return new DurableObjectId(hex);
   }
 
   idFromString(id: string): DurableObjectId {
-    return new DurableObjectId(idFromString(this.#key, id));
+    const hex = idFromString(this.#key, id);
+    this.#remember(hex);
+    return new DurableObjectId(hex);
   }
 
   get(id: DurableObjectId, _options?: { locationHint?: string }): DurableObjectStub {
     if (!(id instanceof DurableObjectId)) throw new TypeError("get() requires a DurableObjectId.");
     // An id minted by another namespace is refused here, as workerd does.
-    idFromString(this.#key, id.toString());
+    const hex = id.toString();
+    if (!this.#valid.has(hex)) {
+      idFromString(this.#key, hex);
+      this.#remember(hex);
+    }
     return makeStub(this.#binding, id, this.#gateway);
   }
 
@@ -82,7 +107,9 @@ function makeStub(
     id,
     name: id.name,
     async fetch(input: Request | string | URL, init?: RequestInit): Promise<Response> {
-      const req = await serializeRequest(new Request(input, init));
+      const req = await serializeRequest(
+        input instanceof Request && init === undefined ? input : new Request(input, init),
+      );
       const res = await gateway.objectFetch(binding, hex, name, Comlink.transfer(req, bodyTransfer(req)));
       return deserializeResponse(res);
     },

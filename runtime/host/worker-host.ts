@@ -1,6 +1,6 @@
 import { MessageChannel, Worker, type ResourceLimits } from "node:worker_threads";
 import * as Comlink from "comlink";
-import { installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
+import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
 import type { GatewayApi, WorkerApi } from "./protocol.ts";
 
 installErrorTransfer();
@@ -33,6 +33,7 @@ export class WorkerHost {
   readonly label: string;
   readonly api: Comlink.Remote<WorkerApi>;
   readonly exited: Promise<WorkerExit>;
+  readonly #raw: Comlink.Remote<WorkerApi>;
   #worker: Worker;
   #gatewayPort: import("node:worker_threads").MessagePort;
   #alive = true;
@@ -62,10 +63,17 @@ export class WorkerHost {
       this.#worker.once("exit", (code) => {
         this.#alive = false;
         this.#gatewayPort.close();
+        const e = this.#lastError;
+        const err = new WorkerExitedError(
+          `${this.label}: worker ended (${e ? `${e.name}: ${e.message}` : `exit code ${code}`})`,
+        );
+        for (const reject of this.#pending) reject(err);
+        this.#pending.clear();
         resolve({ code, error: this.#lastError, requested: this.#requested });
       });
     });
-    this.api = Comlink.wrap<WorkerApi>(nodeEndpoint(this.#worker));
+    this.#raw = Comlink.wrap<WorkerApi>(nodeEndpoint(this.#worker));
+    this.api = cachedRemote(this.#raw);
   }
 
   get alive(): boolean {
@@ -77,16 +85,26 @@ export class WorkerHost {
   }
 
   /** Runs a call on the worker; rejects with WorkerExitedError if the thread ends first. */
-  async call<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
-    if (!this.#alive) throw new WorkerExitedError(`${this.label}: worker is not running`);
-    return Promise.race([
-      fn(this.api),
-      this.exited.then((exit): never => {
-        const why = exit.error ? `${exit.error.name}: ${exit.error.message}` : `exit code ${exit.code}`;
-        throw new WorkerExitedError(`${this.label}: worker ended (${why})`);
-      }),
-    ]);
+  call<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (!this.#alive) return Promise.reject(new WorkerExitedError(`${this.label}: worker is not running`));
+    // NOTE: not Promise.race with `exited`: a reaction on a promise that lives
+    // as long as the worker would keep every call's result alive.
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.add(reject);
+      fn(this.api).then(
+        (v) => {
+          this.#pending.delete(reject);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.#pending.delete(reject);
+          reject(e as Error);
+        },
+      );
+    });
   }
+
+  readonly #pending = new Set<(e: Error) => void>();
 
   cpuUsage(): number {
     return this.#worker.performance.eventLoopUtilization().active;
@@ -98,7 +116,7 @@ export class WorkerHost {
     if (!this.#alive) return Promise.resolve();
     this.#stopping ??= (async () => {
       this.#requested = true;
-      this.api[Comlink.releaseProxy]();
+      this.#raw[Comlink.releaseProxy]();
       await this.#worker.terminate();
       await this.exited;
     })();

@@ -19,6 +19,17 @@ import { isReset } from "../shared/comlink-node.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 
 const SPAWN_CONCURRENCY = 2;
+/** Nothing in flight for this long ends a Processing span. */
+const SPAN_GAP_MS = 50;
+const WATCHDOG_MS = 50;
+
+/** The path of an absolute URL, without parsing it. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const q = url.indexOf("?", start);
+  return q < 0 ? url.slice(start) : url.slice(start, q);
+}
 /** Warm workers kept for reuse after their objects hibernate. */
 const MAX_IDLE_WORKERS = 32;
 
@@ -75,6 +86,9 @@ interface LiveObject {
   idleSince: number;
   /** Bumped when the worker is lost or retired, so late completions of old calls change nothing. */
   generation: number;
+  /** Watchdog bookkeeping: how long the worker's loop has been continuously busy. */
+  busy: { at: number; active: number; run: number } | null;
+  killedFor: string | null;
 }
 
 interface Slot {
@@ -120,6 +134,7 @@ export class LifecycleManager {
   #entries: WorkerHost[] = [];
   #entryNext = 0;
   #sweeper: { cancel(): void };
+  #dog: NodeJS.Timeout;
   #closed = false;
   #keys = new Map<string, NamespaceKey>();
   readonly slots = new Map<WorkerHost, Slot>();
@@ -142,6 +157,9 @@ export class LifecycleManager {
     this.#opts = deps.options;
     this.#code = deps.code;
     this.#sweeper = this.#clock.setInterval(() => this.sweep(), 100);
+    const dog = setInterval(() => this.#watchdog(), WATCHDOG_MS);
+    dog.unref();
+    this.#dog = dog;
   }
 
   get options(): LifecycleOptions {
@@ -267,6 +285,8 @@ export class LifecycleManager {
       lastEventAt: this.#clock.now(),
       idleSince: this.#clock.now(),
       generation: 0,
+      busy: null,
+      killedFor: null,
     };
     this.#live.set(id, live);
     return live;
@@ -304,26 +324,29 @@ export class LifecycleManager {
       if (live.generation === generation) {
         live.inFlight--;
         live.lastEventAt = this.#clock.now();
-        if (live.inFlight === 0 && rec.state === "Processing") {
-          this.transition(
-            rec,
-            "Active",
-            `${live.spanRequests} event${live.spanRequests === 1 ? "" : "s"} done`,
-          );
-          live.spanRequests = 0;
-        }
+        // The Processing span ends in the sweeper once nothing has been in
+        // flight for SPAN_GAP_MS, so steady traffic is one span, not two
+        // transitions per request.
       }
-      this.#events.emit("request", {
-        time: started,
-        objectId: d.id,
-        className: d.className,
-        kind: d.kind,
-        method: d.cause,
-        durationMs: this.#clock.now() - started,
-        ok,
-        ...(error ? { error } : {}),
-      });
+      if (this.#events.listening("request"))
+        this.#events.emit("request", {
+          time: started,
+          objectId: d.id,
+          className: d.className,
+          kind: d.kind,
+          method: d.cause,
+          durationMs: this.#clock.now() - started,
+          ok,
+          ...(error ? { error } : {}),
+        });
     }
+  }
+
+  #endSpan(live: LiveObject): void {
+    if (live.record.state !== "Processing" || live.inFlight > 0) return;
+    const n = live.spanRequests;
+    this.transition(live.record, "Active", `${n} event${n === 1 ? "" : "s"} done`);
+    live.spanRequests = 0;
   }
 
   #beginProcessing(live: LiveObject, cause: string): void {
@@ -336,27 +359,12 @@ export class LifecycleManager {
     live.spanRequests++;
   }
 
-  /** Runs a call with the CPU watchdog: a worker busy past the limit is ended. */
+  /** Runs a call on the object's worker, turning a lost worker into a clear error. */
   async #watch<T>(
     live: LiveObject,
     host: WorkerHost,
     fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>,
   ): Promise<T> {
-    const limit = this.#opts.cpuLimitMs;
-    let timer: NodeJS.Timeout | null = null;
-    let killedFor: string | null = null;
-    const startElu = host.alive ? host.cpuUsage() : 0;
-    const check = (): void => {
-      if (!host.alive) return;
-      const busy = host.cpuUsage() - startElu;
-      if (busy >= limit * 0.9) {
-        killedFor = `exceeded its CPU time limit of ${limit} ms`;
-        void this.#lose(live, host, `reset: ${killedFor}`);
-      } else {
-        timer = setTimeout(check, Math.max(10, limit - busy));
-      }
-    };
-    timer = setTimeout(check, limit);
     try {
       return await host.call(fn);
     } catch (e) {
@@ -368,7 +376,7 @@ export class LifecycleManager {
       if (e instanceof WorkerExitedError) {
         const exit = await host.exited;
         const why =
-          killedFor ??
+          live.killedFor ??
           (exit.error
             ? `${exit.error.name}: ${exit.error.message}`
             : exit.requested
@@ -380,8 +388,35 @@ export class LifecycleManager {
         );
       }
       throw e;
-    } finally {
-      if (timer) clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The CPU watchdog, on real time: a worker whose event loop stays busy
+   * past the CPU limit while it has a request in flight is spinning, and is
+   * ended. Waiting on I/O does not count, as on Cloudflare.
+   */
+  #watchdog(): void {
+    const now = performance.now();
+    const limit = this.#opts.cpuLimitMs;
+    for (const live of this.#live.values()) {
+      const host = live.host;
+      if (!host || !host.alive || live.inFlight === 0) {
+        live.busy = null;
+        continue;
+      }
+      const active = host.cpuUsage();
+      if (!live.busy) {
+        live.busy = { at: now, active, run: 0 };
+        continue;
+      }
+      const dt = now - live.busy.at;
+      const busyFor = active - live.busy.active;
+      live.busy = { at: now, active, run: busyFor >= dt * 0.8 ? live.busy.run + dt : 0 };
+      if (live.busy.run >= limit) {
+        live.killedFor = `exceeded its CPU time limit of ${limit} ms`;
+        void this.#lose(live, host, `reset: ${live.killedFor}`);
+      }
     }
   }
 
@@ -462,6 +497,7 @@ export class LifecycleManager {
   async #hibernate(id: string, cause: string): Promise<WorkerHost | null> {
     const live = this.#live.get(id);
     if (!live || !live.host || live.starting || live.inFlight > 0) return null;
+    this.#endSpan(live);
     const rec = live.record;
     if (rec.state !== "Active" && rec.state !== "Idle") return null;
     if (rec.state === "Active") this.transition(rec, "Idle", cause);
@@ -532,6 +568,10 @@ export class LifecycleManager {
     for (const live of [...this.#live.values()]) {
       const rec = live.record;
       if (!live.host || live.inFlight > 0 || live.starting) continue;
+      if (rec.state === "Processing") {
+        if (now - live.lastEventAt < SPAN_GAP_MS) continue;
+        this.#endSpan(live);
+      }
       const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[rec.className] };
       if (rec.state === "Active" && now - live.lastEventAt >= policy.idleAfterMs) {
         this.transition(rec, "Idle", `no requests for ${policy.idleAfterMs} ms`);
@@ -683,10 +723,18 @@ export class LifecycleManager {
 
   // ---- calls from the router and from workers ----
 
+  readonly #validIds = new Map<string, string>();
+
   #resolve(binding: string, id: string): { className: string; id: string } {
     const className = this.classForBinding(binding);
+    const key = `${className}:${id}`;
+    const known = this.#validIds.get(key);
+    if (known) return { className, id: known };
     try {
-      return { className, id: idFromString(this.nsKey(className), id) };
+      const valid = idFromString(this.nsKey(className), id);
+      if (this.#validIds.size >= 50_000) this.#validIds.clear();
+      this.#validIds.set(key, valid);
+      return { className, id: valid };
     } catch (e) {
       throw new ObjectError((e as Error).message, 400);
     }
@@ -753,6 +801,7 @@ export class LifecycleManager {
     if (this.#closed) return;
     this.#closed = true;
     this.#sweeper.cancel();
+    clearInterval(this.#dog);
     const deadline = Date.now() + 5_000;
     while ([...this.#live.values()].some((l) => l.inFlight > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));

@@ -38,6 +38,26 @@ export function nodeEndpoint(port: NodePort): Comlink.Endpoint {
   } as unknown as Comlink.Endpoint;
 }
 
+/**
+ * A Comlink remote whose method proxies are made once: Comlink creates (and
+ * registers for finalization) a new proxy on every property access, which
+ * shows up on the hot path of every request.
+ */
+export function cachedRemote<T extends object>(remote: Comlink.Remote<T>): Comlink.Remote<T> {
+  const cache = new Map<string, unknown>();
+  return new Proxy(remote as object, {
+    get(target, prop) {
+      if (typeof prop !== "string") return Reflect.get(target, prop) as unknown;
+      let v = cache.get(prop);
+      if (v === undefined) {
+        v = Reflect.get(target, prop) as unknown;
+        cache.set(prop, v);
+      }
+      return v;
+    },
+  }) as Comlink.Remote<T>;
+}
+
 const ERROR_TYPES: Record<string, new (message?: string) => Error> = {
   Error,
   TypeError,

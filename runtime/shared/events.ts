@@ -32,6 +32,10 @@ export class EngineEvents {
     return () => this.#emitter.off(event, fn);
   }
 
+  listening(event: keyof EngineEventMap): boolean {
+    return this.#emitter.listenerCount(event) > 0;
+  }
+
   emit<K extends keyof EngineEventMap>(event: K, e: EngineEventMap[K]): void {
     if (this.#emitter.listenerCount(event) > 0) this.#emitter.emit(event, e);
   }

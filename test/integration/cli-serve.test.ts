@@ -23,7 +23,9 @@ describe("terrarium serve", () => {
     expect(a.status).toBe(200);
     expect(await a.json()).toMatchObject({ value: 1, name: "http" });
     // In-flight requests finish when the signal comes.
-    const pending = Promise.all(Array.from({ length: 20 }, () => fetch(`${served!.url}/count/http/slow-incr`, { method: "POST" })));
+    const pending = Promise.all(
+      Array.from({ length: 20 }, () => fetch(`${served!.url}/count/http/slow-incr`, { method: "POST" })),
+    );
     const responses = await pending;
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(await served.stop("SIGTERM")).toBe(0);
@@ -42,7 +44,10 @@ describe("terrarium serve", () => {
 
   it("refuses a broken config with the file and field, and starts nothing", async () => {
     project = tempProject("kitchen");
-    writeFileSync(join(project.dir, "wrangler.jsonc"), `{ "main": "src/index.ts", "compatibility_date": 2025 }`);
+    writeFileSync(
+      join(project.dir, "wrangler.jsonc"),
+      `{ "main": "src/index.ts", "compatibility_date": 2025 }`,
+    );
     const r = await run(["serve", project.dir, "--port", "0"]);
     expect(r.code).toBe(1);
     expect(r.output).toContain("terrarium: wrangler.jsonc: compatibility_date:");
@@ -63,8 +68,15 @@ describe("terrarium serve", () => {
     const { request } = await import("node:http");
     const url = new URL(served.url);
     const status = await new Promise<number>((resolve) => {
-      const req = request({ host: url.hostname, port: url.port, method: "POST", path: "/count/x", headers: { "content-length": "10" } }, (res) =>
-        resolve(res.statusCode ?? 0),
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: "POST",
+          path: "/count/x",
+          headers: { "content-length": "10" },
+        },
+        (res) => resolve(res.statusCode ?? 0),
       );
       req.on("error", () => resolve(-1));
       req.end("abc"); // shorter than promised, then closed

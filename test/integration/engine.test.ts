@@ -90,6 +90,8 @@ describe("engine", () => {
     const second = await request(engine, "POST", "/count/sleepy");
     // storage survived, in-memory fields were reset
     expect(second.json).toMatchObject({ value: 2, memory: 1 });
+    // A Processing span ends once nothing has been in flight for a moment.
+    await clock.advance(100);
     const states = (await engine.api.transitions({ objectId: id })).map((t) => t.to);
     expect(states).toEqual([
       "Created",
