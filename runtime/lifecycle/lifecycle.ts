@@ -749,7 +749,7 @@ export class LifecycleManager {
   ): Promise<SerializedResponse> {
     const { className, id } = this.#resolve(binding, idHex);
     const res = await this.run(
-      { className, id, name, kind: "fetch", cause: `${req.method} ${new URL(req.url).pathname}` },
+      { className, id, name, kind: "fetch", cause: `${req.method} ${pathOf(req.url)}` },
       (api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))),
     );
     return Comlink.transfer(res, bodyTransfer(res));
