@@ -128,11 +128,76 @@ export const schemas = {
     .strict(),
 } as const;
 
+/** A path inside the project folder, relative and with forward slashes (`src/counter.ts`). */
+const projectPath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((p) => !p.startsWith("/") && !/^[A-Za-z]:/.test(p) && !p.split(/[\\/]/).includes(".."), {
+    message: "a path relative to the project folder, without ..",
+  });
+
+export const projectFileSchemas = {
+  path: projectPath,
+  write: z
+    .object({
+      path: projectPath,
+      text: z.string().max(2 * 1024 * 1024),
+    })
+    .strict(),
+  historyEntry: z
+    .object({
+      time: z.number().int().min(0),
+      request: schemas.sendRequest,
+      status: z.number().int().min(0).max(999),
+      durationMs: z.number().min(0),
+    })
+    .strict(),
+} as const;
+
 export type ListObjectsQuery = z.infer<typeof schemas.listObjects>;
 export type PageQuery = z.infer<typeof schemas.page>;
 export type SqlQuery = z.infer<typeof schemas.query>;
 export type KvQuery = z.infer<typeof schemas.listKv>;
 export type HttpRequestSpec = z.infer<typeof schemas.sendRequest>;
+
+export type ProjectFileWrite = z.infer<typeof projectFileSchemas.write>;
+export type HistoryEntryInput = z.infer<typeof projectFileSchemas.historyEntry>;
+
+/** One request the console sent, as kept in the project's data folder. */
+export interface HistoryEntry extends HistoryEntryInput {
+  id: string;
+}
+
+export interface ProjectFile {
+  path: string;
+  bytes: number;
+}
+
+export interface SourceFile {
+  path: string;
+  text: string;
+}
+
+/** What the Design view draws: the project's classes, routes, subscriptions and external systems. */
+export interface DesignInfo {
+  name: string;
+  /** The entry Worker's source, relative to the project folder. */
+  main: string;
+  configFile: string;
+  classes: {
+    className: string;
+    bindings: string[];
+    kind: string | null;
+    notes: string | null;
+    /** The file that declares `class <className>`, when one does. */
+    sourceFile: string | null;
+  }[];
+  routes: { pattern: string; method: string[] | null; binding: string; object: string }[];
+  subscriptions: { topic: string; binding: string; object: string; method: string }[];
+  external: { kind: "d1" | "r2" | "vars"; binding: string; detail: string | null }[];
+  eventBusBinding: string | null;
+}
 
 export interface ControlApi {
   project(): Promise<ProjectInfo>;
@@ -151,6 +216,114 @@ export interface ControlApi {
   topics(): Promise<TopicInfo[]>;
   recentEvents(q?: { limit?: number; before?: number }): Promise<BusEvent[]>;
   deliveries(eventId?: number): Promise<DeliveryRecord[]>;
+  /** The project laid out for the Design view. */
+  design(): Promise<DesignInfo>;
+  /** The project's own files (sources and configuration), without data, dependencies or VCS folders. */
+  listFiles(): Promise<ProjectFile[]>;
+  readFile(path: string): Promise<SourceFile>;
+  /** Writes a text file inside the project folder, creating its folder when needed. */
+  writeFile(file: ProjectFileWrite): Promise<ProjectFile>;
+  /** The console's request history, newest first (kept in the data folder). */
+  requestHistory(): Promise<HistoryEntry[]>;
+  addRequestHistory(entry: HistoryEntryInput): Promise<HistoryEntry>;
+  clearRequestHistory(): Promise<void>;
   /** Live transitions, logs and request events, delivered in batches (at most every 50 ms). */
   subscribe(listener: (batch: LiveEvent[]) => void): () => void;
+}
+
+/** The methods a bridge forwards: everything but `subscribe`, which is a stream. */
+export type ControlMethod = Exclude<keyof ControlApi, "subscribe">;
+
+const none = z.tuple([]);
+const optionalId = z.tuple([schemas.objectId.optional()]);
+
+/**
+ * The argument list of every control method, as a bridge receives it. The
+ * web bridge and Electron main parse each call with these before it reaches
+ * the engine (which parses again: the API is safe to call directly too).
+ */
+export const callSchemas = {
+  project: none,
+  listClasses: none,
+  listObjects: z.tuple([schemas.listObjects.optional()]),
+  getObject: z.tuple([schemas.objectId]),
+  transitions: z.tuple([schemas.page.optional()]),
+  logs: z.tuple([schemas.page.optional()]),
+  query: z.tuple([schemas.query]),
+  listKv: z.tuple([schemas.listKv]),
+  alarms: optionalId,
+  fireAlarm: z.tuple([schemas.objectId]),
+  sendRequest: z.tuple([schemas.sendRequest]),
+  hibernate: z.tuple([schemas.objectId]),
+  terminate: z.tuple([schemas.objectId]),
+  topics: none,
+  recentEvents: z.tuple([
+    z
+      .object({
+        limit: z.number().int().min(1).max(10_000).optional(),
+        before: z.number().int().optional(),
+      })
+      .strict()
+      .optional(),
+  ]),
+  deliveries: z.tuple([z.number().int().min(0).optional()]),
+  design: none,
+  listFiles: none,
+  readFile: z.tuple([projectFileSchemas.path]),
+  writeFile: z.tuple([projectFileSchemas.write]),
+  requestHistory: none,
+  addRequestHistory: z.tuple([projectFileSchemas.historyEntry]),
+  clearRequestHistory: none,
+} as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
+
+export const CONTROL_METHODS = Object.keys(callSchemas) as ControlMethod[];
+
+/**
+ * What a client sends over a bridge (the web twin's WebSocket, Electron's
+ * IPC): a call with an id to answer, or a request to start or stop the live
+ * event stream.
+ */
+export const bridgeRequestSchema = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("call"),
+      id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      method: z.enum(CONTROL_METHODS as [ControlMethod, ...ControlMethod[]]),
+      args: z.array(z.unknown()).max(4),
+    })
+    .strict(),
+  z.object({ type: z.literal("subscribe") }).strict(),
+  z.object({ type: z.literal("unsubscribe") }).strict(),
+]);
+
+export type BridgeRequest = z.infer<typeof bridgeRequestSchema>;
+
+/** An error as it crosses a bridge. `ValidationError` means the call was refused before reaching the engine. */
+export interface BridgeError {
+  name: string;
+  message: string;
+}
+
+/** What a bridge sends back. */
+export type BridgeReply =
+  | { type: "result"; id: number; ok: true; value: unknown }
+  | { type: "result"; id: number; ok: false; error: BridgeError }
+  | { type: "events"; batch: LiveEvent[] }
+  /** Live events were dropped because the client read too slowly; it should reload what it shows. */
+  | { type: "dropped"; count: number }
+  /** The message could not be understood; the bridge closes the connection after this. */
+  | { type: "refused"; reason: string };
+
+/**
+ * What Electron's preload puts on `window.terrarium`. In a plain browser (the
+ * web twin) it is absent and the renderer talks to the web bridge instead.
+ */
+export interface TerrariumBridge {
+  readonly host: "electron";
+  readonly versions: Readonly<{ electron: string; chrome: string; node: string }>;
+  readonly api: ControlApi;
+}
+
+export interface HostGlobals {
+  readonly terrarium?: TerrariumBridge;
 }

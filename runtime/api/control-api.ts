@@ -1,8 +1,11 @@
+import { relative, resolve, sep } from "node:path";
 import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
 import type { ClassSummary, ControlApi, HttpResult, LiveEvent, ObjectSummary } from "./contract.ts";
-import { schemas } from "./contract.ts";
+import { projectFileSchemas, schemas } from "./contract.ts";
+import { findClassSources, listProjectFiles, readProjectFile, writeProjectFile } from "./project-files.ts";
+import { RequestHistory } from "./request-history.ts";
 
 const TEXTUAL = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
@@ -28,6 +31,8 @@ export function createControlApi(engine: Engine): ControlApi {
     if (!r) throw new Error(`no object with id ${id}`);
     return r;
   };
+
+  const history = new RequestHistory(engine.dataDir);
 
   return {
     async project() {
@@ -191,6 +196,80 @@ export function createControlApi(engine: Engine): ControlApi {
 
     async deliveries(eventId) {
       return engine.eventBus.deliveries(eventId);
+    },
+
+    async design() {
+      const p = engine.project;
+      const w = p.wrangler;
+      const t = p.terrarium;
+      const classNames = [...new Set(w.durableObjects.map((b) => b.className))];
+      const sources = findClassSources(p.dir, engine.dataDir, classNames);
+      const rel = (abs: string): string => relative(p.dir, abs).split(sep).join("/");
+      const raw = w.raw as { d1_databases?: { binding: string; database_name?: string }[] } & {
+        r2_buckets?: { binding: string; bucket_name?: string }[];
+      };
+      return {
+        name: w.name,
+        main: rel(resolve(p.dir, w.main)),
+        configFile: rel(w.configPath),
+        classes: classNames.map((className) => ({
+          className,
+          bindings: w.durableObjects.filter((b) => b.className === className).map((b) => b.binding),
+          kind: t.classes?.[className]?.kind ?? null,
+          notes: t.classes?.[className]?.notes ?? null,
+          sourceFile: sources.get(className) ?? null,
+        })),
+        routes: (t.routes ?? []).map((r) => ({
+          pattern: r.pattern,
+          method: r.method === undefined ? null : Array.isArray(r.method) ? r.method : [r.method],
+          binding: r.binding,
+          object: r.object,
+        })),
+        subscriptions: (t.subscriptions ?? []).map((s) => ({
+          topic: s.topic,
+          binding: s.binding,
+          object: s.object,
+          method: s.method,
+        })),
+        external: [
+          ...(raw.d1_databases ?? []).map((d) => ({
+            kind: "d1" as const,
+            binding: d.binding,
+            detail: d.database_name ?? null,
+          })),
+          ...(raw.r2_buckets ?? []).map((b) => ({
+            kind: "r2" as const,
+            binding: b.binding,
+            detail: b.bucket_name ?? null,
+          })),
+          ...Object.keys(w.vars).map((name) => ({ kind: "vars" as const, binding: name, detail: null })),
+        ],
+        eventBusBinding: p.eventBusBinding,
+      };
+    },
+
+    async listFiles() {
+      return listProjectFiles(engine.project.dir, engine.dataDir);
+    },
+
+    async readFile(path) {
+      return readProjectFile(engine.project.dir, engine.dataDir, projectFileSchemas.path.parse(path));
+    },
+
+    async writeFile(file) {
+      return writeProjectFile(engine.project.dir, engine.dataDir, projectFileSchemas.write.parse(file));
+    },
+
+    async requestHistory() {
+      return history.list();
+    },
+
+    async addRequestHistory(entry) {
+      return history.add(projectFileSchemas.historyEntry.parse(entry));
+    },
+
+    async clearRequestHistory() {
+      history.clear();
     },
 
     subscribe(listener) {

@@ -22,6 +22,16 @@ Commands:
     --cpu-limit MS       CPU time per request or event (default 30000)
     --quiet              do not print object logs
 
+  ui [projectDir]      Open the Terrarium UI in a browser: the built renderer and
+                       the control API on 127.0.0.1, behind a per-launch token.
+                       Prints "UI on http://127.0.0.1:<port>/?token=<token>".
+    --port N             port of the UI (default 0: a free one)
+    --router-port M      port of the project's router (default 8787; 0 picks one)
+    --data DIR           data directory (default <projectDir>/.terrarium)
+    --idle-after MS      Active -> Idle after MS without requests (default 1000)
+    --hibernate-after MS Idle -> Hibernating after MS (default 10000)
+    --quiet              do not print object logs
+
   help                 Show this text.
 `;
 
@@ -121,6 +131,8 @@ export async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve":
       return serve(rest);
+    case "ui":
+      return (await import("./ui.ts")).ui(rest);
     case undefined:
     case "help":
     case "--help":

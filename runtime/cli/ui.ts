@@ -1,0 +1,132 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { startWebBridge, type WebBridge } from "../api/web-bridge.ts";
+import { ProjectError } from "../config/errors.ts";
+import { Engine } from "../engine.ts";
+import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const DEFAULT_SAMPLE = join(repoRoot, "resources", "samples", "counter");
+export const RENDERER_DIR = join(repoRoot, "out", "renderer");
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`terrarium: ${message}\n`);
+  process.exit(code);
+}
+
+function intFlag(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) fail(`--${name} needs a whole number, got "${v}"`, 2);
+  return n;
+}
+
+/** Builds the renderer with electron-vite when no build is there yet (a fresh clone). */
+function ensureRenderer(): void {
+  if (existsSync(join(RENDERER_DIR, "index.html"))) return;
+  process.stderr.write("terrarium: building the UI (electron-vite build)...\n");
+  const require = createRequire(import.meta.url);
+  const bin = join(dirname(require.resolve("electron-vite/package.json")), "bin", "electron-vite.js");
+  const r = spawnSync(process.execPath, [bin, "build"], {
+    cwd: repoRoot,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  if (r.status !== 0 || !existsSync(join(RENDERER_DIR, "index.html"))) {
+    fail("could not build the UI; run `npx electron-vite build` to see why");
+  }
+}
+
+/** `terrarium ui`: the engine, its router, and the web twin of the desktop app. */
+export async function ui(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: "string", default: "0" },
+      "router-port": { type: "string", default: "8787" },
+      data: { type: "string" },
+      "idle-after": { type: "string" },
+      "hibernate-after": { type: "string" },
+      quiet: { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length > 1) fail(`ui takes one project folder, got ${positionals.length}`, 2);
+  const projectDir = resolve(positionals[0] ?? DEFAULT_SAMPLE);
+  if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
+  const uiPort = intFlag(values.port, "port") ?? 0;
+  const routerPort = intFlag(values["router-port"], "router-port") ?? 8787;
+  if (uiPort > 65_535 || routerPort > 65_535) fail("a port is at most 65535", 2);
+  const lifecycle: Partial<LifecycleOptions> = {};
+  const idle = intFlag(values["idle-after"], "idle-after");
+  const hib = intFlag(values["hibernate-after"], "hibernate-after");
+  if (idle !== undefined || hib !== undefined) {
+    lifecycle.policy = { idleAfterMs: idle ?? 1_000, hibernateAfterMs: hib ?? 10_000 };
+  }
+
+  ensureRenderer();
+  let engine: Engine;
+  try {
+    engine = await Engine.open({
+      projectDir,
+      ...(values.data ? { dataDir: resolve(values.data) } : {}),
+      lifecycle,
+    });
+  } catch (e) {
+    if (e instanceof ProjectError) fail(e.message);
+    throw e;
+  }
+  if (!values.quiet) {
+    engine.events.on("log", (l) => {
+      const who = l.objectId ? `${l.source} ${l.objectId.slice(0, 8)}` : l.source;
+      const line = `[${who}] ${l.message}\n`;
+      if (l.level === "error" || l.level === "warn") process.stderr.write(line);
+      else process.stdout.write(line);
+    });
+  }
+  engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
+
+  let bridge: WebBridge;
+  try {
+    const actual = await engine.listen(routerPort).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "EADDRINUSE")
+        throw new Error(`port ${routerPort} is in use; pick another with --router-port`);
+      throw e;
+    });
+    process.stdout.write(`Router on http://127.0.0.1:${actual}\n`);
+    bridge = await startWebBridge({ api: engine.api, staticDir: RENDERER_DIR, port: uiPort }).catch(
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === "EADDRINUSE") throw new Error(`port ${uiPort} is in use; pick another with --port`);
+        throw e;
+      },
+    );
+  } catch (e) {
+    await engine.close();
+    fail(e instanceof Error ? e.message : String(e));
+  }
+  process.stdout.write(`UI on ${bridge.url}\n`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write(`terrarium: ${signal} again, exiting now\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    void bridge
+      .close()
+      .then(() => engine.close())
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          process.stderr.write(`terrarium: error while stopping: ${String(e)}\n`);
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
