@@ -11,7 +11,9 @@ import {
   type LifecycleOptions,
 } from "./lifecycle/lifecycle.ts";
 import { ServiceRegistry } from "./registry/registry.ts";
+import * as Comlink from "comlink";
 import { RequestRouter } from "./router/router.ts";
+import { SocketHub } from "./router/sockets.ts";
 import { systemClock, type Clock } from "./shared/clock.ts";
 import { EngineEvents } from "./shared/events.ts";
 import { idFromName } from "./shared/ids.ts";
@@ -109,7 +111,31 @@ export class Engine {
     const events = new EngineEvents();
     const registry = ServiceRegistry.open(dataDir, clock);
     const state = new StateManager(dataDir, clock);
-    const lifecycle = new LifecycleManager({ registry, state, clock, events, options, code });
+    const sockets = new SocketHub();
+    const lifecycle = new LifecycleManager({ registry, state, clock, events, options, code, sockets });
+    sockets.deliver = async (owner, e) => {
+      const transfer = e.type === "message" && e.data instanceof ArrayBuffer ? [e.data] : [];
+      if (owner.kind === "entry") {
+        await owner.host.call((api) => api.wsEvent(Comlink.transfer(e, transfer)));
+        return;
+      }
+      await lifecycle.run(
+        {
+          className: owner.className,
+          id: owner.objectId,
+          name: null,
+          kind: "event",
+          cause: `websocket ${e.type}`,
+        },
+        (api) => api.wsEvent(Comlink.transfer(e, transfer)),
+      );
+    };
+    sockets.onError = (owner, message) =>
+      events.emit("problem", {
+        time: clock.now(),
+        message,
+        objectId: owner.kind === "object" ? owner.objectId : null,
+      });
     const eventBus = new EventBus({
       dataDir,
       clock,
@@ -126,7 +152,7 @@ export class Engine {
     if (project.eventBusBinding) {
       lifecycle.publish = async (topic, data, from) => eventBus.publish(topic, data, from);
     }
-    const router = new RequestRouter(lifecycle, project.terrarium.routes ?? []);
+    const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
 
     const classNames = new Map<string, string[]>();
     for (const b of w.durableObjects)
@@ -184,6 +210,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.lifecycle.sockets.closeAll();
     await this.router.close();
     await this.eventBus.close();
     await this.lifecycle.close();

@@ -1,4 +1,5 @@
-import type { SerializedRequest, SerializedResponse } from "./protocol.ts";
+import type { SerializedRequest, SerializedResponse, SocketInfo } from "./protocol.ts";
+import { BaseResponse, TerrariumWebSocket, WorkersResponse } from "./websocket.ts";
 
 const NO_BODY_METHODS = new Set(["GET", "HEAD"]);
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
@@ -14,13 +15,39 @@ export function deserializeRequest(r: SerializedRequest): Request {
   return new Request(r.url, init);
 }
 
-export async function serializeResponse(res: Response): Promise<SerializedResponse> {
+export async function serializeResponse(
+  res: Response,
+  socketInfo: (ws: TerrariumWebSocket) => SocketInfo = (ws) => ({
+    id: ws.id,
+    accepted: false,
+    hibernatable: false,
+    tags: [],
+  }),
+): Promise<SerializedResponse> {
+  if (res.status === 101) {
+    const ws = (res as Partial<WorkersResponse>).webSocket;
+    if (!(ws instanceof TerrariumWebSocket)) throw new TypeError("A 101 response needs a webSocket.");
+    return {
+      status: 101,
+      statusText: "Switching Protocols",
+      headers: [...res.headers],
+      body: null,
+      webSocket: socketInfo(ws),
+    };
+  }
   const body = NULL_BODY_STATUS.has(res.status) ? null : await res.arrayBuffer();
   return { status: res.status, statusText: res.statusText, headers: [...res.headers], body };
 }
 
 export function deserializeResponse(r: SerializedResponse): Response {
-  return new Response(r.body === null || r.body.byteLength === 0 ? null : r.body, {
+  if (r.status === 101 && r.webSocket) {
+    return new WorkersResponse(null, {
+      status: 101,
+      headers: r.headers,
+      webSocket: new TerrariumWebSocket(r.webSocket.id, "client", null),
+    });
+  }
+  return new BaseResponse(r.body === null || r.body.byteLength === 0 ? null : r.body, {
     status: r.status,
     statusText: r.statusText,
     headers: r.headers,

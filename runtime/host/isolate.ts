@@ -17,12 +17,24 @@ import type {
   ObjectIdentity,
   SerializedRequest,
   SerializedResponse,
+  SocketEvent,
+  SocketInfo,
   WorkerApi,
 } from "./protocol.ts";
 import { assertSerializable, findRpcMember } from "./rpc-values.ts";
 import { markReset } from "../shared/comlink-node.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import { DurableObjectId } from "./namespace.ts";
+import {
+  BaseResponse,
+  closeEvent,
+  makeWebSocketPairClass,
+  messageEvent,
+  TerrariumWebSocket,
+  WebSocketRequestResponsePair,
+  WorkersResponse,
+  type SocketLink,
+} from "./websocket.ts";
 
 /**
  * The inside of one worker thread: either the project's stateless entry
@@ -56,6 +68,9 @@ function captureConsole(gateway: Comlink.Remote<GatewayApi>): void {
   }
 }
 
+/** Server ends made by `new WebSocketPair()` in this thread, until they are accepted or dropped. */
+const pendingServerEnds = new Map<string, TerrariumWebSocket>();
+
 function exportedClasses(module: Record<string, unknown>): string[] {
   return Object.keys(module).filter((k) => typeof module[k] === "function");
 }
@@ -79,6 +94,7 @@ class EventBusBinding {
   constructor(gateway: Comlink.Remote<GatewayApi>) {
     this.#gateway = gateway;
   }
+
   /** Publishes `data` on `topic`; resolves once the event is persisted. */
   publish(topic: string, data: unknown): Promise<{ id: number }> {
     if (typeof topic !== "string" || topic === "")
@@ -100,8 +116,36 @@ class Isolate implements WorkerApi {
     passThroughOnException: () => {},
   };
 
+  /** Server ends of this worker's WebSockets (the active object's, or the entry's own). */
+  readonly #sockets = new Map<string, TerrariumWebSocket>();
+  #autoResponse: WebSocketRequestResponsePair | null = null;
+  readonly #link: SocketLink;
+
   constructor(gateway: Comlink.Remote<GatewayApi>) {
     this.#gateway = gateway;
+    const sockets = this.#sockets;
+    this.#link = {
+      send: (id, data) =>
+        void gateway.wsSend(id, data instanceof ArrayBuffer ? Comlink.transfer(data, [data]) : data),
+      close: (id, code, reason) => void gateway.wsClose(id, code, reason),
+      accept: (id, info) => void gateway.wsAccept(id, info),
+      attach: (id, value) => void gateway.wsAttach(id, value),
+    };
+    const link = this.#link;
+    const g = globalThis as Record<string, unknown>;
+    // ws.accept() (the standard API) registers the socket here as well.
+    const pairLink: SocketLink = {
+      ...link,
+      accept: (id, info) => {
+        const ws = pendingServerEnds.get(id);
+        if (ws) sockets.set(id, ws);
+        link.accept(id, info);
+      },
+    };
+    g.WebSocketPair = makeWebSocketPairClass(pairLink, (server) => pendingServerEnds.set(server.id, server));
+    g.WebSocketRequestResponsePair = WebSocketRequestResponsePair;
+    g.Response = WorkersResponse;
+    g.navigator ??= { userAgent: "Cloudflare-Workers" };
   }
 
   async load(spec: CodeSpec): Promise<{ classes: string[] }> {
@@ -139,6 +183,16 @@ class Isolate implements WorkerApi {
     );
     const waitUntil = new Set<Promise<unknown>>();
     const id = new DurableObjectId(identity.id, identity.name ?? undefined);
+    this.#sockets.clear();
+    this.#autoResponse = null;
+    for (const held of identity.sockets) {
+      const ws = new TerrariumWebSocket(held.id, "server", this.#link);
+      ws.accepted = true;
+      ws.hibernatable = true;
+      ws.tags = held.tags;
+      ws.restore(held.attachment);
+      this.#sockets.set(held.id, ws);
+    }
     const ctx = {
       id,
       storage,
@@ -149,6 +203,35 @@ class Isolate implements WorkerApi {
         waitUntil.add(tracked);
       },
       blockConcurrencyWhile: <T>(fn: () => Promise<T> | T): Promise<T> => this.#blockConcurrencyWhile(fn),
+      acceptWebSocket: (ws: TerrariumWebSocket, tags: string[] = []) => {
+        if (!(ws instanceof TerrariumWebSocket) || ws.role !== "server") {
+          throw new TypeError("acceptWebSocket() takes the server end of a WebSocketPair.");
+        }
+        if (ws.accepted) throw new TypeError("The WebSocket has already been accepted.");
+        if (tags.length > 10) throw new RangeError("A WebSocket can have at most 10 tags.");
+        ws.accepted = true;
+        ws.hibernatable = true;
+        ws.tags = tags.map(String);
+        this.#sockets.set(ws.id, ws);
+        this.#link.accept(ws.id, { hibernatable: true, tags: ws.tags });
+      },
+      getWebSockets: (tag?: string) =>
+        [...this.#sockets.values()].filter(
+          (ws) => ws.hibernatable && ws.readyState <= 1 && (tag === undefined || ws.tags.includes(tag)),
+        ),
+      getTags: (ws: TerrariumWebSocket) => {
+        if (!(ws instanceof TerrariumWebSocket) || !ws.hibernatable)
+          throw new TypeError("getTags() takes a hibernatable WebSocket.");
+        return [...ws.tags];
+      },
+      setWebSocketAutoResponse: (pair?: WebSocketRequestResponsePair) => {
+        this.#autoResponse = pair ?? null;
+        void gateway.wsAutoResponse(pair ? { request: pair.request, response: pair.response } : null);
+      },
+      getWebSocketAutoResponse: () => this.#autoResponse,
+      getWebSocketAutoResponseTimestamp: (_ws: TerrariumWebSocket) => null,
+      setHibernatableWebSocketEventTimeout: (_ms?: number) => {},
+      getHibernatableWebSocketEventTimeout: () => null,
       abort: (reason?: string) => {
         setImmediate(() => {
           throw new Error(`Durable Object aborted${reason ? `: ${reason}` : ""}`);
@@ -183,11 +266,59 @@ class Isolate implements WorkerApi {
     } else {
       response = await this.#entryFetch(loaded, request);
     }
-    if (!(response instanceof Response)) {
+    if (!(response instanceof BaseResponse)) {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     }
-    const out = await serializeResponse(response);
+    const out = await serializeResponse(response, (ws) => this.#socketInfo(ws));
     return Comlink.transfer(out, bodyTransfer(out));
+  }
+
+  #socketInfo(client: TerrariumWebSocket): SocketInfo {
+    const server = this.#sockets.get(client.id) ?? pendingServerEnds.get(client.id);
+    pendingServerEnds.delete(client.id);
+    if (server && !this.#sockets.has(client.id) && server.accepted) this.#sockets.set(client.id, server);
+    return {
+      id: client.id,
+      accepted: server?.accepted ?? false,
+      hibernatable: server?.hibernatable ?? false,
+      tags: server?.tags ?? [],
+    };
+  }
+
+  async wsEvent(e: SocketEvent): Promise<void> {
+    await this.#waitGate();
+    const ws = this.#sockets.get(e.id);
+    if (!ws) return;
+    if (e.type === "close") {
+      ws.readyState = 3;
+      this.#sockets.delete(e.id);
+    }
+    const instance = this.#active?.instance;
+    if (ws.hibernatable && instance) {
+      const handler =
+        e.type === "message"
+          ? instance.webSocketMessage
+          : e.type === "close"
+            ? instance.webSocketClose
+            : instance.webSocketError;
+      if (typeof handler !== "function") return;
+      if (e.type === "message")
+        await (handler as (w: unknown, m: unknown) => unknown).call(instance, ws, e.data);
+      else if (e.type === "close")
+        await (handler as (w: unknown, c: number, r: string, cl: boolean) => unknown).call(
+          instance,
+          ws,
+          e.code,
+          e.reason,
+          e.wasClean,
+        );
+      else await (handler as (w: unknown, err: unknown) => unknown).call(instance, ws, new Error(e.message));
+      this.#throwIfBroken();
+      return;
+    }
+    if (e.type === "message") ws.dispatchEvent(messageEvent(e.data));
+    else if (e.type === "close") ws.dispatchEvent(closeEvent(e.code, e.reason, e.wasClean));
+    else ws.dispatchEvent(Object.assign(new Event("error"), { message: e.message }));
   }
 
   async #entryFetch(loaded: Loaded, request: Request): Promise<unknown> {
@@ -256,6 +387,9 @@ class Isolate implements WorkerApi {
       new Promise((r) => setTimeout(r, 30_000)),
     ]);
     this.#active = null;
+    this.#sockets.clear();
+    pendingServerEnds.clear();
+    this.#autoResponse = null;
     active.db.close();
   }
 

@@ -15,7 +15,29 @@ export interface SerializedResponse {
   statusText: string;
   headers: [string, string][];
   body: ArrayBuffer | null;
+  /** With status 101: the socket the response hands to the client. */
+  webSocket?: SocketInfo;
 }
+
+export interface SocketInfo {
+  id: string;
+  /** Accepted by the object before it answered (ctx.acceptWebSocket or ws.accept()). */
+  accepted: boolean;
+  hibernatable: boolean;
+  tags: string[];
+}
+
+/** A hibernatable socket as the orchestrator keeps it while its object sleeps. */
+export interface HeldSocket {
+  id: string;
+  tags: string[];
+  attachment: unknown;
+}
+
+export type SocketEvent =
+  | { type: "message"; id: string; data: string | ArrayBuffer }
+  | { type: "close"; id: string; code: number; reason: string; wasClean: boolean }
+  | { type: "error"; id: string; message: string };
 
 export interface BindingSpec {
   binding: string;
@@ -40,6 +62,8 @@ export interface ObjectIdentity {
   dbPath: string;
   /** The object's pending alarm, held by the State Manager. */
   alarm: number | null;
+  /** Its hibernatable WebSockets, held open by the orchestrator. */
+  sockets: HeldSocket[];
 }
 
 export type LogLevel = "debug" | "log" | "info" | "warn" | "error";
@@ -64,6 +88,8 @@ export interface WorkerApi {
   rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
   /** Runs alarm(); resolves to the alarm the handler left set (null: none). */
   alarm(info: AlarmInvocation): Promise<number | null>;
+  /** Delivers a WebSocket event to the socket's owner (handlers or listeners). */
+  wsEvent(e: SocketEvent): Promise<void>;
   deactivate(): Promise<void>;
   memory(): { heapUsed: number; rss: number };
 }
@@ -91,5 +117,10 @@ export interface GatewayApi {
   setAlarm(time: number | null): Promise<void>;
   getAlarm(): Promise<number | null>;
   log(records: LogRecord[]): void;
+  wsSend(id: string, data: string | ArrayBuffer): void;
+  wsClose(id: string, code: number | undefined, reason: string | undefined): void;
+  wsAccept(id: string, info: { hibernatable: boolean; tags: string[] }): void;
+  wsAttach(id: string, value: unknown): void;
+  wsAutoResponse(pair: { request: string; response: string } | null): void;
   waitUntilSettled(count: number): void;
 }

@@ -16,6 +16,7 @@ import type {
 } from "../host/protocol.ts";
 import { WorkerExitedError, WorkerHost } from "../host/worker-host.ts";
 import { isReset } from "../shared/comlink-node.ts";
+import type { SocketHub, SocketOwner } from "../router/sockets.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 
 const SPAWN_CONCURRENCY = 2;
@@ -138,6 +139,7 @@ export class LifecycleManager {
   #closed = false;
   #keys = new Map<string, NamespaceKey>();
   readonly slots = new Map<WorkerHost, Slot>();
+  readonly sockets: SocketHub;
   /** Set by the engine: delivers `env.<bus>.publish` from a worker. */
   publish: (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }> = () =>
     Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
@@ -149,7 +151,9 @@ export class LifecycleManager {
     events: EngineEvents;
     options: LifecycleOptions;
     code: CodeVersion;
+    sockets: SocketHub;
   }) {
+    this.sockets = deps.sockets;
     this.#registry = deps.registry;
     this.#state = deps.state;
     this.#clock = deps.clock;
@@ -443,6 +447,7 @@ export class LifecycleManager {
           name: rec.name,
           dbPath: this.#state.dbPath(rec.className, rec.id),
           alarm: this.#state.alarms(rec.id)[0]?.time ?? null,
+          sockets: this.sockets.held(rec.id),
         }),
       );
     } catch (e) {
@@ -480,6 +485,7 @@ export class LifecycleManager {
     this.slots.delete(host);
     live.record.lastError = cause;
     this.#log(live.record, "error", cause);
+    this.sockets.closeObject(live.record.id, 1011, "the Durable Object was reset", true);
     this.#walk(live.record, "Hibernating", cause);
     this.#live.delete(live.record.id);
     await host.stop();
@@ -536,6 +542,7 @@ export class LifecycleManager {
       return true;
     }
     this.transition(rec, "Terminating", cause);
+    this.sockets.closeObject(rec.id, 1001, "the Durable Object was terminated");
     if (live) {
       live.generation++;
       const host = live.host;
@@ -576,7 +583,11 @@ export class LifecycleManager {
       if (rec.state === "Active" && now - live.lastEventAt >= policy.idleAfterMs) {
         this.transition(rec, "Idle", `no requests for ${policy.idleAfterMs} ms`);
         live.idleSince = now;
-      } else if (rec.state === "Idle" && now - live.idleSince >= policy.hibernateAfterMs) {
+      } else if (
+        rec.state === "Idle" &&
+        now - live.idleSince >= policy.hibernateAfterMs &&
+        !this.sockets.pinsObject(rec.id)
+      ) {
         void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
       }
     }
@@ -633,6 +644,20 @@ export class LifecycleManager {
           this.#emitLog(rec, r.level, r.message, r.time, slot.object ? undefined : "entry");
       },
       waitUntilSettled: () => {},
+      wsSend: (id, data) => this.sockets.send(id, data),
+      wsClose: (id, code, reason) => this.sockets.close(id, code, reason),
+      wsAccept: (id, info) => {
+        const rec = caller();
+        const owner: SocketOwner = rec
+          ? { kind: "object", objectId: rec.id, className: rec.className }
+          : { kind: "entry", host: slot.host };
+        this.sockets.accepted(id, owner, info);
+      },
+      wsAttach: (id, value) => this.sockets.attach(id, value),
+      wsAutoResponse: (pair) => {
+        const rec = caller();
+        if (rec) this.sockets.setAutoResponse(rec.id, pair);
+      },
     };
   }
 
@@ -752,6 +777,7 @@ export class LifecycleManager {
       { className, id, name, kind: "fetch", cause: `${req.method} ${pathOf(req.url)}` },
       (api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))),
     );
+    if (res.webSocket) this.sockets.claim(res.webSocket, { kind: "object", objectId: id, className });
     return Comlink.transfer(res, bodyTransfer(res));
   }
 
@@ -777,7 +803,10 @@ export class LifecycleManager {
       host = await this.#spawnLoaded(this.#code.entryFile, "entry");
       this.#entries[i] = host;
     }
-    return host.call((api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))));
+    const entry = host;
+    const res = await entry.call((api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))));
+    if (res.webSocket) this.sockets.claim(res.webSocket, { kind: "entry", host: entry });
+    return res;
   }
 
   // ---- logs ----

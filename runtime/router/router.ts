@@ -1,10 +1,18 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import type { RouteConfig } from "../config/terrarium.ts";
 import type { SerializedRequest, SerializedResponse } from "../host/protocol.ts";
 import { ObjectError, type LifecycleManager } from "../lifecycle/lifecycle.ts";
 import { idFromName } from "../shared/ids.ts";
 import { compileRoute, matchRoute, type CompiledRoute } from "./routes.ts";
+import type { SocketHub } from "./sockets.ts";
 
 const MAX_BODY_BYTES = 100 * 1024 * 1024;
 
@@ -52,9 +60,45 @@ export class RequestRouter {
   #server: Server | null = null;
   #inFlight = 0;
 
-  constructor(lifecycle: LifecycleManager, routes: readonly RouteConfig[]) {
+  readonly #sockets: SocketHub;
+
+  constructor(lifecycle: LifecycleManager, routes: readonly RouteConfig[], sockets: SocketHub) {
     this.#lifecycle = lifecycle;
     this.#routes = routes.map(compileRoute);
+    this.#sockets = sockets;
+  }
+
+  /** A WebSocket upgrade is routed like any request; a 101 answer hands the socket to the client. */
+  async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on("error", () => socket.destroy());
+    let out: SerializedResponse;
+    try {
+      const host = req.headers.host ?? "127.0.0.1";
+      out = await this.handle({
+        url: `http://${host}${req.url ?? "/"}`,
+        method: req.method ?? "GET",
+        headers: toHeaders(req),
+        body: null,
+      });
+    } catch (e) {
+      const status = e instanceof ObjectError ? e.status : 500;
+      const message = e instanceof Error ? e.message : String(e);
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`,
+      );
+      return;
+    }
+    if (out.status === 101 && out.webSocket) {
+      this.#sockets.upgrade(req, socket, head, out.webSocket.id, out.headers);
+      return;
+    }
+    const body = out.body ? Buffer.from(out.body) : Buffer.alloc(0);
+    const lines = [`HTTP/1.1 ${out.status} ${out.statusText || STATUS_CODES[out.status] || ""}`];
+    for (const [k, v] of out.headers)
+      if (!/^(content-length|transfer-encoding|connection)$/i.test(k)) lines.push(`${k}: ${v}`);
+    lines.push(`content-length: ${body.byteLength}`, "connection: close", "", "");
+    socket.write(lines.join("\r\n"));
+    socket.end(body);
   }
 
   setRoutes(routes: readonly RouteConfig[]): void {
@@ -84,6 +128,12 @@ export class RequestRouter {
         headers: toHeaders(req),
         body,
       });
+      if (out.status === 101) {
+        throw new ObjectError(
+          "the Worker answered with a WebSocket (101) a request that did not ask to upgrade",
+          500,
+        );
+      }
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of out.headers) {
         const prev = headers[k];
@@ -109,6 +159,10 @@ export class RequestRouter {
 
   listen(port: number, host = "127.0.0.1"): Promise<number> {
     const server = createServer((req, res) => void this.#onRequest(req, res));
+    server.on(
+      "upgrade",
+      (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#onUpgrade(req, socket, head),
+    );
     server.keepAliveTimeout = 5_000;
     this.#server = server;
     return new Promise((resolve, reject) => {

@@ -91,6 +91,15 @@ export class Histogram {
     return this.#max;
   }
 
+  /** Forgets every sample (a per-second window reuses one histogram). */
+  reset(): void {
+    this.#counts.fill(0);
+    this.#count = 0;
+    this.#min = Infinity;
+    this.#max = 0;
+    this.#sum = 0;
+  }
+
   merge(other: Histogram): void {
     for (let i = 0; i < BUCKETS; i++) this.#counts[i]! += other.#counts[i]!;
     this.#count += other.#count;

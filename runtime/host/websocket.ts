@@ -1,0 +1,186 @@
+import { randomUUID } from "node:crypto";
+
+/**
+ * Durable Object WebSockets inside a worker thread. The real connection is
+ * held by the orchestrator (so it survives hibernation); here each socket is
+ * a handle that sends through the gateway and receives events the
+ * orchestrator delivers. `WebSocketPair` gives a client handle (returned in
+ * a 101 Response) and a server handle (accepted by the object).
+ */
+export interface SocketLink {
+  send(id: string, data: string | ArrayBuffer): void;
+  close(id: string, code: number | undefined, reason: string | undefined): void;
+  accept(id: string, info: { hibernatable: boolean; tags: string[] }): void;
+  attach(id: string, value: unknown): void;
+}
+
+export const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+
+const MAX_ATTACHMENT_BYTES = 2048;
+
+export class TerrariumWebSocket extends EventTarget {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readonly id: string;
+  readonly role: "client" | "server";
+  readyState: number = READY_STATE.OPEN;
+  url: string | null = null;
+  protocol: string | null = null;
+  extensions: string | null = null;
+  accepted = false;
+  hibernatable = false;
+  tags: string[] = [];
+  #attachment: unknown = undefined;
+  #link: SocketLink | null;
+
+  constructor(id: string, role: "client" | "server", link: SocketLink | null) {
+    super();
+    this.id = id;
+    this.role = role;
+    this.#link = link;
+  }
+
+  /** The standard API: events arrive on this object; the object cannot hibernate meanwhile. */
+  accept(): void {
+    if (this.accepted) throw new TypeError("The WebSocket has already been accepted.");
+    this.accepted = true;
+    this.#link?.accept(this.id, { hibernatable: false, tags: [] });
+  }
+
+  send(data: string | ArrayBuffer | ArrayBufferView): void {
+    if (!this.accepted)
+      throw new TypeError(
+        "You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.",
+      );
+    if (this.readyState !== READY_STATE.OPEN)
+      throw new TypeError("Can't call WebSocket send() after close().");
+    let payload: string | ArrayBuffer;
+    if (typeof data === "string") payload = data;
+    else if (data instanceof ArrayBuffer) payload = data.slice(0);
+    else payload = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+    this.#link?.send(this.id, payload);
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.readyState >= READY_STATE.CLOSING) return;
+    this.readyState = READY_STATE.CLOSING;
+    this.#link?.close(this.id, code, reason);
+  }
+
+  serializeAttachment(value: unknown): void {
+    const copy = structuredClone(value);
+    this.#attachment = copy;
+    this.#link?.attach(this.id, copy);
+  }
+
+  deserializeAttachment(): unknown {
+    return structuredClone(this.#attachment);
+  }
+
+  /** Restores what the orchestrator kept while the object hibernated. */
+  restore(attachment: unknown): void {
+    this.#attachment = attachment;
+  }
+
+  static checkAttachmentSize(bytes: number): void {
+    if (bytes > MAX_ATTACHMENT_BYTES) {
+      throw new RangeError(`A WebSocket 'attachment' cannot be larger than ${MAX_ATTACHMENT_BYTES} bytes.`);
+    }
+  }
+}
+
+/** `new WebSocketPair()`: [client, server], with the same id on both ends. */
+export function makeWebSocketPairClass(
+  link: SocketLink,
+  onCreate: (server: TerrariumWebSocket) => void,
+): new () => { 0: TerrariumWebSocket; 1: TerrariumWebSocket } {
+  return class WebSocketPair {
+    0: TerrariumWebSocket;
+    1: TerrariumWebSocket;
+    constructor() {
+      const id = randomUUID();
+      this[0] = new TerrariumWebSocket(id, "client", null);
+      this[1] = new TerrariumWebSocket(id, "server", link);
+      onCreate(this[1]);
+    }
+  };
+}
+
+export class WebSocketRequestResponsePair {
+  readonly request: string;
+  readonly response: string;
+  constructor(request: string, response: string) {
+    if (typeof request !== "string" || typeof response !== "string") {
+      throw new TypeError("WebSocketRequestResponsePair takes a request string and a response string.");
+    }
+    this.request = request;
+    this.response = response;
+  }
+}
+
+/** Node's own Response, kept before the worker's global is replaced by WorkersResponse. */
+export const BaseResponse = globalThis.Response;
+
+const upgrades = new WeakMap<object, TerrariumWebSocket>();
+
+/**
+ * The Workers `Response`, which also takes status 101 with a `webSocket`
+ * (Node's rejects any status below 200).
+ */
+export class WorkersResponse extends BaseResponse {
+  constructor(
+    body?: ConstructorParameters<typeof Response>[0],
+    init?: ResponseInit & { webSocket?: TerrariumWebSocket | null },
+  ) {
+    const { webSocket, ...rest } = init ?? {};
+    if (init?.status === 101) {
+      if (!(webSocket instanceof TerrariumWebSocket))
+        throw new RangeError("Responses with status 101 must have a webSocket.");
+      super(null, { ...rest, status: 200 });
+      upgrades.set(this, webSocket);
+    } else {
+      super(body, rest);
+    }
+  }
+
+  get webSocket(): TerrariumWebSocket | null {
+    return upgrades.get(this) ?? null;
+  }
+
+  static override json(data: unknown, init?: ResponseInit): WorkersResponse {
+    const headers = new Headers(init?.headers);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    return new WorkersResponse(JSON.stringify(data), { ...init, headers });
+  }
+
+  static override redirect(url: string | URL, status = 302): WorkersResponse {
+    return new WorkersResponse(null, { status, headers: { location: new URL(url).href } });
+  }
+}
+
+const baseStatus = Object.getOwnPropertyDescriptor(BaseResponse.prototype, "status")?.get;
+Object.defineProperty(WorkersResponse.prototype, "status", {
+  configurable: true,
+  get(this: Response): number {
+    return upgrades.has(this) ? 101 : (baseStatus?.call(this) as number);
+  },
+});
+
+/** A MessageEvent-like event for the standard API. */
+export function messageEvent(data: string | ArrayBuffer): Event {
+  const e = new Event("message");
+  Object.defineProperty(e, "data", { value: data });
+  return e;
+}
+
+export function closeEvent(code: number, reason: string, wasClean: boolean): Event {
+  const e = new Event("close");
+  Object.defineProperties(e, {
+    code: { value: code },
+    reason: { value: reason },
+    wasClean: { value: wasClean },
+  });
+  return e;
+}

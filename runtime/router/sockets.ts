@@ -1,0 +1,252 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import type { HeldSocket, SocketEvent, SocketInfo } from "../host/protocol.ts";
+import type { WorkerHost } from "../host/worker-host.ts";
+
+export type SocketOwner =
+  { kind: "object"; objectId: string; className: string } | { kind: "entry"; host: WorkerHost };
+
+interface HubSocket {
+  id: string;
+  owner: SocketOwner;
+  ws: WebSocket | null;
+  accepted: boolean;
+  hibernatable: boolean;
+  tags: string[];
+  attachment: unknown;
+  /** Sends made before the client finished its upgrade. */
+  outbox: (string | Buffer)[];
+  /** Events to this socket's owner are delivered one after another, in order. */
+  chain: Promise<void>;
+  closeRequested: { code: number | undefined; reason: string | undefined } | null;
+}
+
+export interface SocketSummary {
+  id: string;
+  objectId: string | null;
+  hibernatable: boolean;
+  tags: string[];
+  open: boolean;
+}
+
+/**
+ * The WebSockets of every object, held by the orchestrator so that a
+ * hibernatable socket stays connected while its object's worker is gone.
+ * Messages from a client wake the object and reach `webSocketMessage` (or
+ * the standard API's listeners); auto-responses are answered here without
+ * waking anything.
+ */
+export class SocketHub {
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  readonly #sockets = new Map<string, HubSocket>();
+  readonly #byObject = new Map<string, Set<string>>();
+  readonly #autoResponses = new Map<string, { request: string; response: string }>();
+  /** Set by the engine: delivers one event to the socket's owner. */
+  deliver: (owner: SocketOwner, e: SocketEvent) => Promise<void> = () => Promise.resolve();
+  /** Set by the engine: logs a delivery that failed. */
+  onError: (owner: SocketOwner, message: string) => void = () => {};
+
+  /** Records who owns a socket a 101 response handed out (the first claim wins). */
+  claim(info: SocketInfo, owner: SocketOwner): void {
+    const existing = this.#sockets.get(info.id);
+    if (existing) {
+      if (info.accepted) {
+        existing.accepted = true;
+        existing.hibernatable ||= info.hibernatable;
+        if (info.tags.length) existing.tags = info.tags;
+      }
+      return;
+    }
+    this.#sockets.set(info.id, {
+      id: info.id,
+      owner,
+      ws: null,
+      accepted: info.accepted,
+      hibernatable: info.hibernatable,
+      tags: info.tags,
+      attachment: undefined,
+      outbox: [],
+      chain: Promise.resolve(),
+      closeRequested: null,
+    });
+    if (owner.kind === "object") {
+      let set = this.#byObject.get(owner.objectId);
+      if (!set) this.#byObject.set(owner.objectId, (set = new Set()));
+      set.add(info.id);
+    }
+  }
+
+  /** ctx.acceptWebSocket / ws.accept() from a worker. */
+  accepted(id: string, owner: SocketOwner | null, info: { hibernatable: boolean; tags: string[] }): void {
+    const s = this.#sockets.get(id);
+    if (s) {
+      s.accepted = true;
+      s.hibernatable = info.hibernatable;
+      s.tags = info.tags;
+    } else if (owner) {
+      this.claim({ id, accepted: true, hibernatable: info.hibernatable, tags: info.tags }, owner);
+    }
+  }
+
+  attach(id: string, value: unknown): void {
+    const s = this.#sockets.get(id);
+    if (s) s.attachment = value;
+  }
+
+  setAutoResponse(objectId: string, pair: { request: string; response: string } | null): void {
+    if (pair) this.#autoResponses.set(objectId, pair);
+    else this.#autoResponses.delete(objectId);
+  }
+
+  send(id: string, data: string | ArrayBuffer): void {
+    const s = this.#sockets.get(id);
+    if (!s) return;
+    const payload = typeof data === "string" ? data : Buffer.from(data);
+    if (!s.ws) s.outbox.push(payload);
+    else if (s.ws.readyState === 1) s.ws.send(payload);
+  }
+
+  close(id: string, code: number | undefined, reason: string | undefined): void {
+    const s = this.#sockets.get(id);
+    if (!s) return;
+    if (!s.ws) {
+      s.closeRequested = { code, reason };
+      return;
+    }
+    s.ws.close(code ?? 1000, reason);
+  }
+
+  /** What an object needs at activation to see its sockets again (getWebSockets, attachments). */
+  held(objectId: string): HeldSocket[] {
+    const ids = this.#byObject.get(objectId);
+    if (!ids) return [];
+    const out: HeldSocket[] = [];
+    for (const id of ids) {
+      const s = this.#sockets.get(id);
+      if (s?.hibernatable && s.accepted) out.push({ id, tags: s.tags, attachment: s.attachment });
+    }
+    return out;
+  }
+
+  /** True while an object has sockets on the standard API (which keep it from hibernating). */
+  pinsObject(objectId: string): boolean {
+    const ids = this.#byObject.get(objectId);
+    if (!ids) return false;
+    for (const id of ids) {
+      const s = this.#sockets.get(id);
+      if (s && s.accepted && !s.hibernatable) return true;
+    }
+    return false;
+  }
+
+  /** Closes an object's sockets: all of them, or only those on the standard API (after a crash). */
+  closeObject(objectId: string, code: number, reason: string, onlyStandard = false): void {
+    for (const id of [...(this.#byObject.get(objectId) ?? [])]) {
+      const s = this.#sockets.get(id);
+      if (!s || (onlyStandard && s.hibernatable)) continue;
+      if (s.ws) s.ws.close(code, reason);
+      else this.#forget(s);
+    }
+  }
+
+  list(objectId?: string): SocketSummary[] {
+    const all = objectId
+      ? [...(this.#byObject.get(objectId) ?? [])].map((id) => this.#sockets.get(id)!)
+      : [...this.#sockets.values()];
+    return all.filter(Boolean).map((s) => ({
+      id: s.id,
+      objectId: s.owner.kind === "object" ? s.owner.objectId : null,
+      hibernatable: s.hibernatable,
+      tags: s.tags,
+      open: s.ws?.readyState === 1,
+    }));
+  }
+
+  get size(): number {
+    return this.#sockets.size;
+  }
+
+  /** Completes the HTTP upgrade for a socket a 101 response handed out. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, headers: [string, string][]): void {
+    const s = this.#sockets.get(id);
+    if (!s) {
+      socket.destroy();
+      return;
+    }
+    const extra = headers.filter(
+      ([k]) => !/^(upgrade|connection|sec-websocket-accept|content-length)$/i.test(k),
+    );
+    const onHeaders = (lines: string[]): void => {
+      for (const [k, v] of extra) lines.push(`${k}: ${v}`);
+    };
+    this.#wss.once("headers", onHeaders);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      this.#wss.off("headers", onHeaders);
+      this.#bind(s, ws);
+    });
+  }
+
+  #bind(s: HubSocket, ws: WebSocket): void {
+    s.ws = ws;
+    for (const m of s.outbox) ws.send(m);
+    s.outbox = [];
+    if (s.closeRequested) ws.close(s.closeRequested.code ?? 1000, s.closeRequested.reason);
+    ws.on("message", (raw: RawData, isBinary: boolean) => {
+      const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
+      if (!isBinary) {
+        const text = buf.toString("utf8");
+        const auto =
+          s.owner.kind === "object" && s.hibernatable ? this.#autoResponses.get(s.owner.objectId) : undefined;
+        if (auto && auto.request === text) {
+          ws.send(auto.response);
+          return;
+        }
+        this.#enqueue(s, { type: "message", id: s.id, data: text });
+      } else {
+        const data = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+        this.#enqueue(s, { type: "message", id: s.id, data });
+      }
+    });
+    ws.on("close", (code: number, reason: Buffer) => {
+      this.#enqueue(s, {
+        type: "close",
+        id: s.id,
+        code,
+        reason: reason.toString("utf8"),
+        wasClean: code !== 1006,
+      });
+      void s.chain.then(() => this.#forget(s));
+    });
+    ws.on("error", (err: Error) => {
+      this.#enqueue(s, { type: "error", id: s.id, message: err.message });
+    });
+  }
+
+  #enqueue(s: HubSocket, e: SocketEvent): void {
+    if (!s.accepted) return;
+    s.chain = s.chain.then(() =>
+      this.deliver(s.owner, e).catch((err: unknown) => {
+        this.onError(
+          s.owner,
+          `WebSocket ${e.type} handler failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }),
+    );
+  }
+
+  #forget(s: HubSocket): void {
+    this.#sockets.delete(s.id);
+    if (s.owner.kind === "object") {
+      const set = this.#byObject.get(s.owner.objectId);
+      set?.delete(s.id);
+      if (set && set.size === 0) this.#byObject.delete(s.owner.objectId);
+    }
+  }
+
+  /** Closes every socket (Terrarium stopping). */
+  closeAll(code = 1001, reason = "Terrarium stopped"): void {
+    for (const s of this.#sockets.values()) s.ws?.close(code, reason);
+    this.#wss.close();
+  }
+}
