@@ -5,7 +5,7 @@
  */
 import { Agent, request } from "node:http";
 import { performance } from "node:perf_hooks";
-import { Histogram } from "./lib/histogram.ts";
+import { Histogram } from "../runtime/load/histogram.ts";
 import type { LoadJob, LoadMessage, LoadReply, LoadResult } from "./lib/protocol.ts";
 
 const REQUEST_TIMEOUT_MS = 15_000;

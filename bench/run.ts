@@ -14,7 +14,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Histogram } from "./lib/histogram.ts";
+import { Histogram } from "../runtime/load/histogram.ts";
 import { LoadClient } from "./lib/load-client.ts";
 import { CLK_TCK, cpuMicros, threadCpu, totalRss } from "./lib/proc.ts";
 import type { LoadJob, LoadResult } from "./lib/protocol.ts";

@@ -1,4 +1,4 @@
-import type { HistogramJson } from "./histogram.ts";
+import type { HistogramJson } from "../../runtime/load/histogram.ts";
 
 /** What bench/run.ts asks of the load generator process (bench/load.ts). */
 export type LoadJob =

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { ProjectError } from "../config/errors.ts";
@@ -125,35 +125,43 @@ let hostBundles: Promise<HostBundles> | null = null;
  * into node_modules/.cache (inside the repo, so better-sqlite3 resolves).
  */
 export function buildHostWorkers(): Promise<HostBundles> {
-  hostBundles ??= (async () => {
-    const outDir = join(repoRoot, "node_modules", ".cache", "terrarium");
-    const result = await esbuild.build({
-      entryPoints: {
-        "object.worker": join(runtimeRoot, "host", "object.worker.ts"),
-        "entry.worker": join(runtimeRoot, "host", "entry.worker.ts"),
-      },
-      bundle: true,
-      write: false,
-      // NOTE: CommonJS, not ESM: a worker thread whose entry is an ES module
-      // starts about 100 ms slower here (the ESM loader boots in the thread).
-      format: "cjs",
-      platform: "node",
-      target: "node20",
-      external: ["better-sqlite3"],
-      outdir: outDir,
-      outExtension: { ".js": ".cjs" },
-      logLevel: "silent",
-    });
-    const paths: Record<string, string> = {};
-    mkdirSync(outDir, { recursive: true });
-    for (const f of result.outputFiles) {
-      const hash = createHash("sha256").update(f.contents).digest("hex").slice(0, 12);
-      const name = f.path.endsWith("object.worker.cjs") ? "object.worker" : "entry.worker";
-      const path = join(outDir, `${name}-${hash}.cjs`);
-      if (!existsSync(path)) writeFileSync(path, f.contents);
-      paths[name] = path;
-    }
-    return { objectWorker: paths["object.worker"]!, entryWorker: paths["entry.worker"]! };
-  })();
+  hostBundles ??= compileNodeEntries({
+    "object.worker": join(runtimeRoot, "host", "object.worker.ts"),
+    "entry.worker": join(runtimeRoot, "host", "entry.worker.ts"),
+  }).then((paths) => ({ objectWorker: paths["object.worker"]!, entryWorker: paths["entry.worker"]! }));
   return hostBundles;
+}
+
+/**
+ * Compiles runtime entry files (worker threads, child processes) to
+ * CommonJS files in node_modules/.cache/terrarium, named by content hash;
+ * returns each entry's path. Native and optional packages stay external and
+ * resolve from the repository's node_modules.
+ */
+export async function compileNodeEntries(entries: Record<string, string>): Promise<Record<string, string>> {
+  const outDir = join(repoRoot, "node_modules", ".cache", "terrarium");
+  const result = await esbuild.build({
+    entryPoints: entries,
+    bundle: true,
+    write: false,
+    // NOTE: CommonJS, not ESM: a worker thread whose entry is an ES module
+    // starts about 100 ms slower here (the ESM loader boots in the thread).
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    external: ["better-sqlite3", "ws"],
+    outdir: outDir,
+    outExtension: { ".js": ".cjs" },
+    logLevel: "silent",
+  });
+  const paths: Record<string, string> = {};
+  mkdirSync(outDir, { recursive: true });
+  for (const f of result.outputFiles) {
+    const hash = createHash("sha256").update(f.contents).digest("hex").slice(0, 12);
+    const name = basename(f.path, ".cjs");
+    const path = join(outDir, `${name}-${hash}.cjs`);
+    if (!existsSync(path)) writeFileSync(path, f.contents);
+    paths[name] = path;
+  }
+  return paths;
 }
