@@ -21,6 +21,7 @@ Commands:
     --max-live N         live objects before the least recently used hibernate
     --cpu-limit MS       CPU time per request or event (default 30000)
     --quiet              do not print object logs
+    --no-watch           do not reload when the project's files change
 
   ui [projectDir]      Open the Terrarium UI in a browser: the built renderer and
                        the control API on 127.0.0.1, behind a per-launch token.
@@ -31,6 +32,13 @@ Commands:
     --idle-after MS      Active -> Idle after MS without requests (default 1000)
     --hibernate-after MS Idle -> Hibernating after MS (default 10000)
     --quiet              do not print object logs
+    --no-watch           do not reload when the project's files change
+
+  export <projectDir>   Write a Cloudflare project that deploys with wrangler: the
+                       code unchanged, an entry Worker doing terrarium.json's
+                       routes and Event Bus, wrangler.jsonc with migrations.
+    --out DIR            output folder (must be empty or missing)
+    --force              replace the contents of a non-empty --out
 
   help                 Show this text.
 `;
@@ -59,6 +67,8 @@ async function serve(argv: string[]): Promise<void> {
       "max-live": { type: "string" },
       "cpu-limit": { type: "string" },
       quiet: { type: "boolean", default: false },
+      watch: { type: "boolean", default: true },
+      "no-watch": { type: "boolean", default: false },
     },
   });
   if (positionals.length > 1) fail(`serve takes one project folder, got ${positionals.length}`, 2);
@@ -96,6 +106,11 @@ async function serve(argv: string[]): Promise<void> {
     });
   }
   engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
+  engine.events.on("update", (u) => {
+    if (u.ok) process.stdout.write(`Updated: ${u.updated} live object${u.updated === 1 ? "" : "s"} on the new code (${u.durationMs} ms)\n`);
+    else process.stderr.write(`terrarium: update refused, the previous code keeps serving: ${u.error}\n`);
+  });
+  if (values.watch && !values["no-watch"]) engine.watch();
   let actual: number;
   try {
     actual = await engine.listen(port);
@@ -133,6 +148,8 @@ export async function main(argv: string[]): Promise<void> {
       return serve(rest);
     case "ui":
       return (await import("./ui.ts")).ui(rest);
+    case "export":
+      return (await import("./export.ts")).exportCommand(rest);
     case undefined:
     case "help":
     case "--help":

@@ -1,0 +1,509 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, extname, join, parse as parsePath, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { ProjectError } from "../config/errors.ts";
+import { loadProject, type Project } from "../config/project.ts";
+import { compileRoute } from "../router/routes.ts";
+import { planMigrations, type WranglerMigration } from "./migrations.ts";
+
+const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), "templates");
+
+/** Where the generated code goes in the exported project. */
+export const GENERATED_DIR = "src/terrarium";
+/** The Durable Object class and namespace binding of the generated Event Bus. */
+export const BUS_CLASS = "TerrariumEventBus";
+export const BUS_NAMESPACE = "TERRARIUM_EVENT_BUS";
+
+/** The versions the export is validated with (see package.json's devDependencies). */
+const TOOL_VERSIONS = {
+  "@cloudflare/workers-types": "^4.20260426.1",
+  typescript: "^5.9.3",
+  wrangler: "^4.86.0",
+};
+
+/** Folders that are never the project's source. */
+const SKIPPED_DIRS = new Set(["node_modules", ".terrarium", ".wrangler", ".git"]);
+
+export class ExportError extends Error {
+  override name = "ExportError";
+}
+
+export interface ExportFile {
+  /** Relative to the output folder, with "/" separators. */
+  path: string;
+  contents: string | Uint8Array;
+}
+
+export interface ExportPlan {
+  projectName: string;
+  /** Sorted by path. */
+  files: ExportFile[];
+  /** The migration appended to the project's own, if any. */
+  addedMigration: WranglerMigration | null;
+  /** Things the user should know before deploying. */
+  warnings: string[];
+}
+
+interface Analysis {
+  inputs: string[];
+  exports: string[];
+  packages: string[];
+}
+
+/** Bundles the project only to learn its source files, its exports and the packages it imports. */
+async function analyse(project: Project): Promise<Analysis> {
+  const w = project.wrangler;
+  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [w.main],
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: "esm",
+      platform: "neutral",
+      packages: "external",
+      external: ["cloudflare:*", "node:*"],
+      mainFields: ["workerd", "worker", "browser", "module", "main"],
+      conditions: ["workerd", "worker", "browser", "import"],
+      outfile: join(project.dir, "__export_probe__.js"),
+      logLevel: "silent",
+      absWorkingDir: project.dir,
+    });
+  } catch (e) {
+    const failure = e as esbuild.BuildFailure;
+    const first = failure.errors?.[0];
+    if (!first) throw e;
+    throw new ProjectError(first.text, {
+      ...(first.location ? { file: first.location.file, line: first.location.line } : {}),
+    });
+  }
+  const output = Object.values(result.metafile.outputs)[0];
+  const packages = new Set<string>();
+  for (const imp of output?.imports ?? []) {
+    if (!imp.external || /^(cloudflare|node):/.test(imp.path)) continue;
+    const parts = imp.path.split("/");
+    packages.add(imp.path.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!);
+  }
+  return {
+    inputs: Object.keys(result.metafile.inputs).map((p) => resolve(project.dir, p)),
+    exports: output?.exports ?? [],
+    packages: [...packages].sort(),
+  };
+}
+
+function walk(dir: string, skip: (abs: string) => boolean, out: string[]): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const abs = join(dir, entry.name);
+    if (skip(abs)) continue;
+    if (entry.isDirectory()) {
+      if (!SKIPPED_DIRS.has(entry.name)) walk(abs, skip, out);
+    } else if (entry.isFile()) {
+      out.push(abs);
+    }
+  }
+}
+
+function toPosix(p: string): string {
+  return p.split(sep).join("/");
+}
+
+/**
+ * The project's own files: everything its main module imports, every file
+ * beside main (unless main sits at the project root), and the root's .d.ts
+ * files (worker-configuration.d.ts and the like). Copied byte for byte.
+ */
+function sourceFiles(project: Project, analysis: Analysis, excluded: string | null): string[] {
+  const skip = (abs: string): boolean =>
+    excluded !== null && (abs === excluded || abs.startsWith(excluded + sep));
+  const files = new Set<string>();
+  for (const input of analysis.inputs) {
+    const rel = relative(project.dir, input);
+    if (rel.startsWith("..") || resolve(rel) === rel) {
+      throw new ProjectError(
+        `${relative(project.dir, project.wrangler.main)} imports ${input}, which is outside the project folder; ` +
+          `move it into the project (or publish it as a package) so the export can carry it`,
+      );
+    }
+    if (!skip(input)) files.add(input);
+  }
+  const mainDir = dirname(project.wrangler.main);
+  const beside: string[] = [];
+  if (mainDir !== project.dir) walk(mainDir, skip, beside);
+  for (const f of beside) files.add(f);
+  for (const entry of readdirSync(project.dir, { withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith(".d.ts")) files.add(join(project.dir, entry.name));
+  }
+  return [...files].sort();
+}
+
+function importPath(fromDir: string, file: string): string {
+  let rel = toPosix(relative(fromDir, file));
+  if (!rel.startsWith(".")) rel = `./${rel}`;
+  const ext = extname(rel);
+  return [".ts", ".tsx", ".js", ".jsx"].includes(ext) && !rel.endsWith(".d.ts")
+    ? rel.slice(0, -ext.length)
+    : rel;
+}
+
+function jsonLines(values: readonly unknown[], indent = "  "): string {
+  if (values.length === 0) return "[]";
+  return `[\n${values.map((v) => `${indent}${JSON.stringify(v)},`).join("\n")}\n]`;
+}
+
+function inlineJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(inlineJson).join(", ")}]`;
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return "{}";
+  return `{ ${entries.map(([k, v]) => `${JSON.stringify(k)}: ${inlineJson(v)}`).join(", ")} }`;
+}
+
+/** JSON as a person would indent it: a value that fits on its line stays on one line. */
+export function formatJson(value: unknown, indent = ""): string {
+  const inline = inlineJson(value);
+  if (value === null || typeof value !== "object" || indent.length + inline.length <= 80) return inline;
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    return `[\n${value.map((v) => inner + formatJson(v, inner)).join(",\n")}\n${indent}]`;
+  }
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner)}`).join(",\n")}\n${indent}}`;
+}
+
+function entrySource(project: Project, mainImport: string, classes: string[], hasBus: boolean): string {
+  const t = project.terrarium;
+  const routes = (t.routes ?? []).map((r) => {
+    const c = compileRoute(r);
+    return {
+      regex: c.regex.source,
+      params: c.params,
+      methods: c.methods ? [...c.methods] : null,
+      binding: r.binding,
+      object: r.object,
+    };
+  });
+  const subscriptions = (t.subscriptions ?? []).map((s) => ({
+    topic: s.topic,
+    binding: s.binding,
+    object: s.object,
+    method: s.method,
+  }));
+  const bus = hasBus ? { binding: project.eventBusBinding, namespace: BUS_NAMESPACE } : null;
+  const lines = [
+    `// Generated by \`terrarium export\` from ${project.wrangler.name}: the entry Worker that does`,
+    `// what terrarium.json declares. Do not edit; change the project in Terrarium`,
+    `// and export again. The project's own code is in ${mainImport}.`,
+    `import * as app from "${mainImport}";`,
+    `import { entryFor, publishingAs, type BusSpec, type RouteSpec } from "./runtime";`,
+  ];
+  if (hasBus) lines.push(`import { EventBus, type Subscription } from "./event-bus";`);
+  lines.push(
+    "",
+    `export * from "${mainImport}";`,
+    "",
+    "/** terrarium.json routes: a matching request goes straight to the object its template names. */",
+    `const ROUTES: readonly RouteSpec[] = ${jsonLines(routes)};`,
+    "",
+    "/** Where user code finds the Event Bus (env[binding]) and the namespace of its Durable Object. */",
+    `const BUS: BusSpec | null = ${JSON.stringify(bus)};`,
+  );
+  if (hasBus) {
+    lines.push(
+      "",
+      "/** terrarium.json subscriptions: topic -> a method of the object the template names. */",
+      `const SUBSCRIPTIONS: readonly Subscription[] = ${jsonLines(subscriptions)};`,
+      "",
+      "/** The Event Bus, with Terrarium's publish/subscribe semantics (see event-bus.ts). */",
+      `export class ${BUS_CLASS} extends EventBus {`,
+      "  protected readonly subscriptions = SUBSCRIPTIONS;",
+      "}",
+      "",
+      "// The project's Durable Object classes, unchanged but for an env whose Event Bus",
+      "// binding records which object published.",
+      ...classes.map((c) => `export const ${c} = publishingAs(app.${c}, ${JSON.stringify(c)}, BUS);`),
+    );
+  }
+  lines.push(
+    "",
+    "export default entryFor((app as unknown as { default?: unknown }).default, ROUTES, BUS);",
+    "",
+  );
+  return lines.join("\n");
+}
+
+function readme(project: Project, plan: { migration: WranglerMigration | null; hasBus: boolean }): string {
+  const w = project.wrangler;
+  const d1 = w.raw.d1_databases ?? [];
+  const r2 = w.raw.r2_buckets ?? [];
+  const lines = [
+    `# ${w.name}`,
+    "",
+    "A Cloudflare Workers project with Durable Objects, exported from Terrarium",
+    "(`terrarium export`). Your own code is unchanged under its original paths;",
+    `\`${GENERATED_DIR}/\` is generated and is the Worker's \`main\`.`,
+    "",
+    "## Deploy",
+    "",
+    "```sh",
+    "npm install",
+    "npx wrangler login          # once per machine",
+  ];
+  for (const d of d1) {
+    const name = d.database_name ?? d.binding.toLowerCase();
+    lines.push(`npx wrangler d1 create ${name}   # then put its database_id in wrangler.jsonc`);
+  }
+  for (const r of r2) lines.push(`npx wrangler r2 bucket create ${r.bucket_name ?? r.binding.toLowerCase()}`);
+  lines.push(
+    "npm run typecheck           # tsc against @cloudflare/workers-types",
+    "npm run deploy              # wrangler deploy",
+    "```",
+    "",
+    "`npm run dev` runs it locally under wrangler dev (workerd); `npm run types`",
+    "generates `worker-configuration.d.ts` from wrangler.jsonc.",
+    "",
+    "## What the generated entry does",
+    "",
+    "- `terrarium.json` routes: a request whose path matches a route goes straight",
+    "  to the Durable Object its template names (`getByName`), as in Terrarium;",
+    "  anything else reaches your own default export.",
+  );
+  if (plan.hasBus) {
+    lines.push(
+      `- The Event Bus: \`env.${project.eventBusBinding}.publish(topic, data)\` works as in Terrarium.`,
+      `  Events are stored in one Durable Object (\`${BUS_CLASS}\`, binding`,
+      `  \`${BUS_NAMESPACE}\`) and delivered at least once, in publish order per`,
+      "  subscriber, to the method each subscription names; a method that throws is",
+      "  retried with backoff (an alarm resumes deliveries after a restart).",
+      "  NOTE: `env` imported from `cloudflare:workers` at module scope is the",
+      `  deployed env, without \`${project.eventBusBinding}\`; use the env your class or handler receives.`,
+    );
+  }
+  if (plan.migration) {
+    lines.push(
+      "",
+      "## Migrations",
+      "",
+      `The export added migration \`${plan.migration.tag}\` to your project's own. Copy it`,
+      "into the project's wrangler config once you have deployed it, so that the",
+      "next export continues from it instead of rewriting it.",
+    );
+  }
+  if (d1.some((d) => !d.database_id)) {
+    lines.push(
+      "",
+      "## D1",
+      "",
+      "A D1 binding without `database_id` deploys only after you create the",
+      "database (above) and add its id.",
+    );
+  }
+  lines.push("");
+  return lines.join("\n");
+}
+
+/** Reads the project and computes every file of its export; writes nothing. */
+export async function planExport(projectDir: string, opts: { outDir?: string } = {}): Promise<ExportPlan> {
+  const project = loadProject(projectDir);
+  const w = project.wrangler;
+  const analysis = await analyse(project);
+  const excluded = opts.outDir ? resolve(opts.outDir) : null;
+  const sources = sourceFiles(project, analysis, excluded);
+  const warnings: string[] = [];
+  const files: ExportFile[] = [];
+
+  for (const abs of sources) {
+    const rel = toPosix(relative(project.dir, abs));
+    if (rel === GENERATED_DIR || rel.startsWith(`${GENERATED_DIR}/`)) {
+      throw new ProjectError(
+        `${rel}: ${GENERATED_DIR}/ is where the export puts its generated code; rename it`,
+      );
+    }
+    if (["wrangler.jsonc", "package.json", "tsconfig.json", "README.md", ".gitignore"].includes(rel))
+      continue;
+    files.push({ path: rel, contents: readFileSync(abs) });
+  }
+
+  const hasBus = project.eventBusBinding !== null;
+  const classes = [...new Set(w.durableObjects.map((b) => b.className))];
+  const exported = new Set(analysis.exports);
+  for (const name of [BUS_CLASS, BUS_NAMESPACE]) {
+    if (
+      hasBus &&
+      (exported.has(name) || w.durableObjects.some((b) => b.binding === name) || name in w.vars)
+    ) {
+      throw new ProjectError(`${name} is reserved for the exported Event Bus; rename yours`);
+    }
+  }
+
+  const needed = hasBus ? [...classes, BUS_CLASS] : classes;
+  const migrations = planMigrations({
+    migrations: w.migrations,
+    history: project.terrarium.history ?? [],
+    needed,
+    exported: new Set([...exported, ...(hasBus ? [BUS_CLASS] : [])]),
+  });
+  warnings.push(...migrations.warnings);
+  if (migrations.added) {
+    warnings.push(
+      `added migration ${migrations.added.tag} (${JSON.stringify(migrations.added).slice(1, -1)}); ` +
+        `copy it into the project's wrangler config after deploying so later exports continue from it`,
+    );
+  }
+  if (project.terrarium.sharding && Object.keys(project.terrarium.sharding).length > 0) {
+    // TODO(export): spread sharded classes in the entry as the Router does.
+    warnings.push("sharding policies are not exported yet: each key goes to one object on Cloudflare");
+  }
+  if (project.terrarium.mocks !== undefined) {
+    warnings.push("mock endpoints are for simulation only: the export calls the real URLs");
+  }
+
+  const entryDir = join(project.dir, GENERATED_DIR);
+  const mainImport = importPath(entryDir, w.main);
+  files.push({
+    path: `${GENERATED_DIR}/entry.ts`,
+    contents: entrySource(project, mainImport, classes, hasBus),
+  });
+  for (const name of ["runtime.ts", "event-bus.ts"]) {
+    files.push({ path: `${GENERATED_DIR}/${name}`, contents: readFileSync(join(TEMPLATES, name), "utf8") });
+  }
+
+  const raw: Record<string, unknown> = { ...w.raw };
+  for (const k of ["$schema", "name", "main", "compatibility_date", "compatibility_flags"]) delete raw[k];
+  for (const k of ["durable_objects", "migrations", "vars", "d1_databases", "r2_buckets"]) delete raw[k];
+  const config: Record<string, unknown> = {
+    $schema: "node_modules/wrangler/config-schema.json",
+    name: w.name,
+    main: `${GENERATED_DIR}/entry.ts`,
+    compatibility_date: w.compatibilityDate,
+  };
+  if (w.compatibilityFlags.length > 0) config.compatibility_flags = [...w.compatibilityFlags];
+  Object.assign(config, raw);
+  const bindings = w.durableObjects.map((b) => ({ name: b.binding, class_name: b.className }));
+  if (hasBus) bindings.push({ name: BUS_NAMESPACE, class_name: BUS_CLASS });
+  if (bindings.length > 0) config.durable_objects = { bindings };
+  const allMigrations = [...(w.raw.migrations ?? []), ...(migrations.added ? [migrations.added] : [])];
+  if (allMigrations.length > 0) config.migrations = allMigrations;
+  if (Object.keys(w.vars).length > 0) config.vars = w.vars;
+  if (w.raw.d1_databases?.length) config.d1_databases = w.raw.d1_databases;
+  if (w.raw.r2_buckets?.length) config.r2_buckets = w.raw.r2_buckets;
+  files.push({
+    path: "wrangler.jsonc",
+    contents:
+      `// Generated by \`terrarium export\` from ${w.name}. Deploy with \`npm run deploy\`;\n` +
+      `// see README.md.\n${formatJson(config)}\n`,
+  });
+
+  const ownPackage = join(project.dir, "package.json");
+  let dependencies: Record<string, string> = {};
+  if (existsSync(ownPackage)) {
+    const pkg = JSON.parse(readFileSync(ownPackage, "utf8")) as { dependencies?: Record<string, string> };
+    dependencies = { ...pkg.dependencies };
+  }
+  for (const p of analysis.packages) {
+    if (!(p in dependencies)) {
+      dependencies[p] = "*";
+      warnings.push(`package ${p} is imported but not in the project's package.json; pin its version`);
+    }
+  }
+  const packageJson: Record<string, unknown> = {
+    name: w.name.toLowerCase().replace(/[^a-z0-9-_.]/g, "-"),
+    version: "0.0.0",
+    private: true,
+    type: "module",
+    scripts: {
+      dev: "wrangler dev",
+      deploy: "wrangler deploy",
+      types: "wrangler types",
+      typecheck: "tsc --noEmit",
+    },
+  };
+  if (Object.keys(dependencies).length > 0)
+    packageJson.dependencies = Object.fromEntries(Object.entries(dependencies).sort());
+  packageJson.devDependencies = TOOL_VERSIONS;
+  files.push({ path: "package.json", contents: `${JSON.stringify(packageJson, null, 2)}\n` });
+  files.push({
+    path: "tsconfig.json",
+    contents: `${JSON.stringify(
+      {
+        compilerOptions: {
+          target: "es2022",
+          lib: ["es2022"],
+          module: "es2022",
+          moduleResolution: "bundler",
+          types: ["@cloudflare/workers-types"],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          isolatedModules: true,
+          allowJs: true,
+          checkJs: false,
+          resolveJsonModule: true,
+          allowImportingTsExtensions: true,
+          forceConsistentCasingInFileNames: true,
+        },
+        exclude: ["node_modules", ".wrangler", "dist"],
+      },
+      null,
+      2,
+    )}\n`,
+  });
+  files.push({ path: ".gitignore", contents: "node_modules/\n.wrangler/\n" });
+  files.push({ path: "README.md", contents: readme(project, { migration: migrations.added, hasBus }) });
+
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { projectName: w.name, files, addedMigration: migrations.added, warnings };
+}
+
+/** Kept when --force empties an output folder: a repository, installed packages, wrangler's local state. */
+const KEPT_ON_FORCE = new Set([".git", "node_modules", ".wrangler"]);
+
+/**
+ * Writes a plan into `outDir`, which must be missing or empty unless
+ * `force` (then its contents are replaced, but for .git, node_modules and
+ * .wrangler). Nothing is written outside `outDir`.
+ */
+export function writeExport(
+  plan: ExportPlan,
+  outDir: string,
+  opts: { force?: boolean; projectDir?: string } = {},
+): void {
+  const out = resolve(outDir);
+  if (out === parsePath(out).root || out === homedir()) {
+    throw new ExportError(`refusing to export into ${out}; pick a folder of its own`);
+  }
+  if (opts.projectDir) {
+    const project = resolve(opts.projectDir);
+    if (project === out || project.startsWith(out + sep)) {
+      throw new ExportError(`${out} holds the project itself; export to another folder`);
+    }
+  }
+  if (existsSync(out)) {
+    if (!lstatSync(out).isDirectory()) throw new ExportError(`${out} exists and is not a folder`);
+    const entries = readdirSync(out);
+    if (entries.length > 0) {
+      if (!opts.force) throw new ExportError(`${out} is not empty; pass --force to replace its contents`);
+      for (const e of entries)
+        if (!KEPT_ON_FORCE.has(e)) rmSync(join(out, e), { recursive: true, force: true });
+    }
+  }
+  for (const file of plan.files) {
+    const target = resolve(out, file.path);
+    if (!target.startsWith(out + sep)) throw new ExportError(`refusing to write ${file.path} outside ${out}`);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.contents);
+  }
+}
+
+/** `terrarium export`: plan, then write. */
+export async function exportProject(
+  projectDir: string,
+  outDir: string,
+  opts: { force?: boolean } = {},
+): Promise<ExportPlan> {
+  const plan = await planExport(projectDir, { outDir });
+  writeExport(plan, outDir, { ...opts, projectDir });
+  return plan;
+}
