@@ -1,6 +1,7 @@
+import { watch, type FSWatcher } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { ProjectError } from "./config/errors.ts";
-import { buildHostWorkers, bundleProject } from "./build/bundler.ts";
+import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
 import { loadProject, type Project } from "./config/project.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
 import type { CodeSpec } from "./host/protocol.ts";
@@ -10,7 +11,7 @@ import {
   type CodeVersion,
   type LifecycleOptions,
 } from "./lifecycle/lifecycle.ts";
-import { ServiceRegistry } from "./registry/registry.ts";
+import { ServiceRegistry, type ClassInfo } from "./registry/registry.ts";
 import * as Comlink from "comlink";
 import { RequestRouter } from "./router/router.ts";
 import { SocketHub } from "./router/sockets.ts";
@@ -20,6 +21,46 @@ import { idFromName } from "./shared/ids.ts";
 import { StateManager } from "./state/state-manager.ts";
 import { createControlApi } from "./api/control-api.ts";
 import type { ControlApi } from "./api/contract.ts";
+
+/** One version of the project's code as the workers load it. */
+function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles): CodeVersion {
+  const w = project.wrangler;
+  const spec: CodeSpec = {
+    bundlePath: bundle.path,
+    workerName: w.name,
+    compatibilityDate: w.compatibilityDate,
+    compatibilityFlags: [...w.compatibilityFlags],
+    durableObjects: w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
+    vars: { ...w.vars },
+    eventBusBinding: project.eventBusBinding,
+  };
+  return {
+    spec,
+    hostFile: hosts.objectWorker,
+    entryFile: hosts.entryWorker,
+    bindings: new Map(w.durableObjects.map((b) => [b.binding, b.className])),
+  };
+}
+
+function classInfos(project: Project): ClassInfo[] {
+  const byClass = new Map<string, string[]>();
+  for (const b of project.wrangler.durableObjects)
+    byClass.set(b.className, [...(byClass.get(b.className) ?? []), b.binding]);
+  return [...byClass].map(([className, bindings]) => ({
+    className,
+    bindings,
+    kind: project.terrarium.classes?.[className]?.kind ?? null,
+    exported: true,
+  }));
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  updated: number;
+  error: string | null;
+  time: number;
+  durationMs: number;
+}
 
 export interface EngineOptions {
   projectDir: string;
@@ -36,7 +77,7 @@ export interface EngineOptions {
  * every SQLite file is closed).
  */
 export class Engine {
-  readonly project: Project;
+  #project: Project;
   readonly dataDir: string;
   readonly events: EngineEvents;
   readonly registry: ServiceRegistry;
@@ -58,7 +99,7 @@ export class Engine {
     eventBus: EventBus;
     router: RequestRouter;
   }) {
-    this.project = parts.project;
+    this.#project = parts.project;
     this.dataDir = parts.dataDir;
     this.events = parts.events;
     this.registry = parts.registry;
@@ -78,21 +119,7 @@ export class Engine {
       buildHostWorkers(),
     ]);
     const w = project.wrangler;
-    const spec: CodeSpec = {
-      bundlePath: bundle.path,
-      workerName: w.name,
-      compatibilityDate: w.compatibilityDate,
-      compatibilityFlags: [...w.compatibilityFlags],
-      durableObjects: w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
-      vars: { ...w.vars },
-      eventBusBinding: project.eventBusBinding,
-    };
-    const code: CodeVersion = {
-      spec,
-      hostFile: hosts.objectWorker,
-      entryFile: hosts.entryWorker,
-      bindings: new Map(w.durableObjects.map((b) => [b.binding, b.className])),
-    };
+    const code = codeVersion(project, bundle, hosts);
     const options: LifecycleOptions = { ...defaultLifecycleOptions(), ...opts.lifecycle };
     const tl = project.terrarium.lifecycle;
     if (tl?.idleAfterMs !== undefined) options.policy = { ...options.policy, idleAfterMs: tl.idleAfterMs };
@@ -154,17 +181,7 @@ export class Engine {
     }
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
 
-    const classNames = new Map<string, string[]>();
-    for (const b of w.durableObjects)
-      classNames.set(b.className, [...(classNames.get(b.className) ?? []), b.binding]);
-    registry.setClasses(
-      [...classNames].map(([className, bindings]) => ({
-        className,
-        bindings,
-        kind: project.terrarium.classes?.[className]?.kind ?? null,
-        exported: true,
-      })),
-    );
+    registry.setClasses(classInfos(project));
 
     const engine = new Engine({ project, dataDir, events, registry, state, lifecycle, eventBus, router });
     try {
@@ -198,6 +215,82 @@ export class Engine {
     return engine;
   }
 
+  get project(): Project {
+    return this.#project;
+  }
+
+  #watcher: FSWatcher | null = null;
+  #reloadTimer: NodeJS.Timeout | null = null;
+  #reloading: Promise<ReloadResult> | null = null;
+
+  /**
+   * Re-reads the project and moves it to the new code (the Updating state).
+   * Bad config or code is refused with the error (file:line where there is
+   * one) and the running version keeps serving.
+   */
+  async reload(): Promise<ReloadResult> {
+    const started = Date.now();
+    const done = (r: Omit<ReloadResult, "time" | "durationMs">): ReloadResult => {
+      const result = { ...r, time: started, durationMs: Date.now() - started };
+      this.events.emit("update", result);
+      return result;
+    };
+    let project: Project;
+    let bundle: Bundle;
+    try {
+      project = loadProject(this.#project.dir);
+      if (project.wrangler.name !== this.#project.wrangler.name) {
+        return done({
+          ok: false,
+          updated: 0,
+          error:
+            "the worker name changed, and every object id derives from it: restart Terrarium to apply this change",
+        });
+      }
+      bundle = await bundleProject(project.wrangler, join(this.dataDir, "build"));
+    } catch (e) {
+      return done({ ok: false, updated: 0, error: e instanceof Error ? e.message : String(e) });
+    }
+    const next = codeVersion(project, bundle, await buildHostWorkers());
+    const same = JSON.stringify(next.spec) === JSON.stringify(this.lifecycle.code.spec);
+    let updated = 0;
+    if (!same) {
+      const r = await this.lifecycle.updateCode(next);
+      if (!r.ok) return done({ ok: false, updated: 0, error: r.error });
+      updated = r.updated;
+    }
+    this.#project = project;
+    this.router.setRoutes(project.terrarium.routes ?? []);
+    this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
+    this.registry.setClasses(classInfos(project));
+    return done({ ok: true, updated, error: null });
+  }
+
+  /** Watches the project's sources and config; a change triggers `reload`. */
+  watch(): void {
+    if (this.#watcher) return;
+    const dir = this.#project.dir;
+    const dataDir = this.dataDir;
+    this.#watcher = watch(dir, { recursive: true }, (_event, file) => {
+      if (!file) return;
+      const abs = join(dir, file.toString());
+      if (
+        abs.startsWith(dataDir) ||
+        /(^|[/\\])(node_modules|\.git|\.terrarium)([/\\]|$)/.test(file.toString())
+      )
+        return;
+      if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
+      this.#reloadTimer = setTimeout(() => {
+        this.#reloadTimer = null;
+        const run = (this.#reloading ?? Promise.resolve()).then(() => this.reload());
+        this.#reloading = run;
+        void run.finally(() => {
+          if (this.#reloading === run) this.#reloading = null;
+        });
+      }, 150);
+    });
+  }
+
   get url(): string | null {
     return this.#port === null ? null : `http://127.0.0.1:${this.#port}`;
   }
@@ -210,6 +303,9 @@ export class Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watcher?.close();
+    if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
+    await this.#reloading?.catch(() => {});
     this.lifecycle.sockets.closeAll();
     await this.router.close();
     await this.eventBus.close();

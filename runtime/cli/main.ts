@@ -107,7 +107,10 @@ async function serve(argv: string[]): Promise<void> {
   }
   engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
   engine.events.on("update", (u) => {
-    if (u.ok) process.stdout.write(`Updated: ${u.updated} live object${u.updated === 1 ? "" : "s"} on the new code (${u.durationMs} ms)\n`);
+    if (u.ok)
+      process.stdout.write(
+        `Updated: ${u.updated} live object${u.updated === 1 ? "" : "s"} on the new code (${u.durationMs} ms)\n`,
+      );
     else process.stderr.write(`terrarium: update refused, the previous code keeps serving: ${u.error}\n`);
   });
   if (values.watch && !values["no-watch"]) engine.watch();

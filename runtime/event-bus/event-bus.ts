@@ -95,7 +95,7 @@ function parseSubscriber(key: string): Delivery {
 export class EventBus {
   readonly #db: Database.Database;
   readonly #clock: Clock;
-  readonly #subs: SubscriptionConfig[];
+  #subs: SubscriptionConfig[];
   readonly #deliver: (d: Delivery, e: BusEvent) => Promise<void>;
   readonly #busy = new Set<string>();
   #timer: { cancel(): void } | null = null;
@@ -150,6 +150,11 @@ export class EventBus {
         "SELECT d.*, e.topic FROM deliveries d JOIN events e ON e.seq = d.event_seq ORDER BY d.event_seq DESC LIMIT ?",
       ),
     };
+  }
+
+  /** New subscriptions apply to events published from now on. */
+  setSubscriptions(subs: SubscriptionConfig[]): void {
+    this.#subs = subs;
   }
 
   start(): void {

@@ -1,4 +1,6 @@
-import { totalmem } from "node:os";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
 import * as Comlink from "comlink";
 import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
 import type { StateManager } from "../state/state-manager.ts";
@@ -90,11 +92,30 @@ interface LiveObject {
   /** Watchdog bookkeeping: how long the worker's loop has been continuously busy. */
   busy: { at: number; active: number; run: number } | null;
   killedFor: string | null;
+  /** Set while the object moves to new code; new events wait for it. */
+  updating: Promise<void> | null;
 }
 
 interface Slot {
   host: WorkerHost;
   object: LiveObject | null;
+  /** The code version the worker has loaded. */
+  code: CodeVersion | null;
+}
+
+export interface UpdateResult {
+  ok: boolean;
+  /** Live objects now running the new code. */
+  updated: number;
+  error: string | null;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function exitText(exit: { code: number; error: Error | null }): string {
+  return exit.error ? `${exit.error.name}: ${exit.error.message}` : `worker exited with code ${exit.code}`;
 }
 
 export class ObjectError extends Error {
@@ -291,6 +312,7 @@ export class LifecycleManager {
       generation: 0,
       busy: null,
       killedFor: null,
+      updating: null,
     };
     this.#live.set(id, live);
     return live;
@@ -303,7 +325,11 @@ export class LifecycleManager {
    */
   async run<T>(d: Dispatch, fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
     if (this.#closed) throw new ObjectError("Terrarium is shutting down", 503);
-    const live = this.#record(d.className, d.id, d.name, d.cause);
+    let live = this.#record(d.className, d.id, d.name, d.cause);
+    while (live.updating) {
+      await live.updating;
+      live = this.#record(d.className, d.id, d.name, d.cause);
+    }
     live.inFlight++;
     const generation = live.generation;
     const started = this.#clock.now();
@@ -662,7 +688,7 @@ export class LifecycleManager {
   }
 
   #spawn(file: string, label: string): WorkerHost {
-    const slot: Slot = { host: null as unknown as WorkerHost, object: null };
+    const slot: Slot = { host: null as unknown as WorkerHost, object: null, code: null };
     const host = new WorkerHost({
       file,
       label,
@@ -675,15 +701,21 @@ export class LifecycleManager {
     return host;
   }
 
-  async #spawnLoaded(file: string, label: string): Promise<WorkerHost> {
+  async #spawnLoaded(file: string, label: string, code: CodeVersion = this.#code): Promise<WorkerHost> {
     const host = this.#spawn(file, label);
     try {
-      await host.call((api) => api.load(this.#code.spec));
+      await host.call((api) => api.load(code.spec));
     } catch (e) {
       void host.stop();
       throw e;
     }
+    const slot = this.slots.get(host);
+    if (slot) slot.code = code;
     return host;
+  }
+
+  #isCurrent(host: WorkerHost): boolean {
+    return this.slots.get(host)?.code === this.#code;
   }
 
   /**
@@ -708,7 +740,8 @@ export class LifecycleManager {
   async #acquireWorker(): Promise<WorkerHost> {
     let host: WorkerHost | undefined;
     while ((host = this.#pool.shift())) {
-      if (host.alive) break;
+      if (host.alive && this.#isCurrent(host)) break;
+      void host.stop();
     }
     this.#refillPool();
     return host ?? this.#spawnQueued(this.#code.hostFile, "object");
@@ -741,7 +774,12 @@ export class LifecycleManager {
 
   /** A deactivated worker: back to the pool if there is room, else ended. */
   async #retire(host: WorkerHost): Promise<void> {
-    if (!this.#closed && this.#pool.length < Math.max(this.#opts.poolSize, MAX_IDLE_WORKERS) && host.alive)
+    if (
+      !this.#closed &&
+      this.#isCurrent(host) &&
+      this.#pool.length < Math.max(this.#opts.poolSize, MAX_IDLE_WORKERS) &&
+      host.alive
+    )
       this.#pool.push(host);
     else await host.stop();
   }
@@ -824,6 +862,150 @@ export class LifecycleManager {
       message,
     });
     this.#events.emit("log", entry);
+  }
+
+  // ---- live code updates ----
+
+  #updateChain: Promise<unknown> = Promise.resolve();
+
+  get code(): CodeVersion {
+    return this.#code;
+  }
+
+  /**
+   * Moves the project to new code. The new module is loaded and each live
+   * class's constructor is tried on a copy of one of its objects' storage
+   * first; if either throws, the update is refused and the old code keeps
+   * serving. Then every live object goes Active -> Updating -> Active: its
+   * in-flight events finish, new ones wait, its worker restarts on the new
+   * code, and its storage (and its WebSockets) stay.
+   */
+  updateCode(next: CodeVersion, cause = "code changed"): Promise<UpdateResult> {
+    const run = this.#updateChain.then(() => this.#update(next, cause));
+    this.#updateChain = run.catch(() => {});
+    return run;
+  }
+
+  async #update(next: CodeVersion, cause: string): Promise<UpdateResult> {
+    if (this.#closed) return { ok: false, updated: 0, error: "Terrarium is shutting down" };
+    let probe: WorkerHost;
+    try {
+      probe = await this.#spawnLoaded(next.entryFile, "entry", next);
+    } catch (e) {
+      return { ok: false, updated: 0, error: `the new code failed to load: ${errorText(e)}` };
+    }
+    const liveObjects = [...this.#live.values()].filter((l) => l.host);
+    const sampleByClass = new Map<string, LiveObject>();
+    for (const l of liveObjects)
+      if (!sampleByClass.has(l.record.className)) sampleByClass.set(l.record.className, l);
+    const scratch = mkdtempSync(join(tmpdir(), "terrarium-update-"));
+    try {
+      for (const [className, sample] of sampleByClass) {
+        if (!next.spec.durableObjects.some((b) => b.className === className)) continue;
+        const dbPath = join(scratch, `${className}.sqlite`);
+        const src = this.#state.dbPath(className, sample.record.id);
+        for (const suffix of ["", "-wal"])
+          if (existsSync(src + suffix)) copyFileSync(src + suffix, dbPath + suffix);
+        const trial = await this.#spawnLoaded(next.hostFile, "object", next);
+        try {
+          await trial.call((api) =>
+            api.activate({
+              className,
+              id: sample.record.id,
+              name: sample.record.name,
+              dbPath,
+              alarm: null,
+              sockets: [],
+            }),
+          );
+          await trial.call((api) => api.deactivate());
+        } catch (e) {
+          void probe.stop();
+          return {
+            ok: false,
+            updated: 0,
+            error: `${className}'s constructor throws on the new code: ${errorText(e)}`,
+          };
+        } finally {
+          void trial.stop();
+        }
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+
+    const old = this.#code;
+    this.#code = next;
+    this.#keys.clear();
+    this.#validIds.clear();
+    const oldEntries = this.#entries;
+    this.#entries = [probe];
+    while (this.#entries.length < Math.max(1, this.#opts.entryWorkers)) {
+      this.#entries.push(await this.#spawnLoaded(next.entryFile, "entry", next));
+    }
+    // Calls already on the old entry workers get a moment to finish.
+    setTimeout(() => oldEntries.forEach((h) => void h.stop()), 5_000).unref();
+    for (const h of this.#pool.splice(0)) void h.stop();
+    this.#refillPool();
+
+    let updated = 0;
+    await Promise.all(
+      liveObjects.map(async (live) => {
+        if (await this.#updateObject(live, old, cause)) updated++;
+      }),
+    );
+    return { ok: true, updated, error: null };
+  }
+
+  async #updateObject(live: LiveObject, _old: CodeVersion, cause: string): Promise<boolean> {
+    let release!: () => void;
+    live.updating = new Promise<void>((r) => (release = r));
+    try {
+      while (live.inFlight > 0 || live.starting) await new Promise((r) => setTimeout(r, 5));
+      const oldHost = live.host;
+      if (!oldHost || this.#live.get(live.record.id) !== live) return false;
+      const rec = live.record;
+      this.#endSpan(live);
+      if (rec.state === "Idle") this.transition(rec, "Active", cause);
+      if (rec.state !== "Active") return false;
+      this.transition(rec, "Updating", cause);
+      live.host = null;
+      live.generation++;
+      await oldHost.call((api) => api.deactivate()).catch(() => {});
+      void oldHost.stop();
+      const host = await this.#acquireWorker();
+      const slot = this.slots.get(host)!;
+      slot.object = live;
+      try {
+        await host.call((api) =>
+          api.activate({
+            className: rec.className,
+            id: rec.id,
+            name: rec.name,
+            dbPath: this.#state.dbPath(rec.className, rec.id),
+            alarm: this.#state.alarms(rec.id)[0]?.time ?? null,
+            sockets: this.sockets.held(rec.id),
+          }),
+        );
+      } catch (e) {
+        slot.object = null;
+        void host.stop();
+        rec.lastError = `constructor failed on the new code: ${errorText(e)}`;
+        this.transition(rec, "Active", rec.lastError);
+        this.#walk(rec, "Hibernating", rec.lastError);
+        this.#live.delete(rec.id);
+        return false;
+      }
+      live.host = host;
+      void host.exited.then((exit) => {
+        if (!exit.requested && live.host === host) void this.#lose(live, host, `reset: ${exitText(exit)}`);
+      });
+      this.transition(rec, "Active", "running the new code");
+      return true;
+    } finally {
+      live.updating = null;
+      release();
+    }
   }
 
   async close(): Promise<void> {

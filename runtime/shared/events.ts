@@ -17,6 +17,7 @@ export interface EngineEventMap {
   log: LogEntry;
   request: RequestEvent;
   problem: { time: number; message: string; objectId: string | null };
+  update: { ok: boolean; updated: number; error: string | null; time: number; durationMs: number };
 }
 
 /** A typed emitter for what the engine streams to the CLI and the UI. */

@@ -1,0 +1,97 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Engine } from "../../runtime/engine.ts";
+import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+
+let project: ReturnType<typeof tempProject>;
+let engine: Engine | null = null;
+
+afterEach(async () => {
+  await engine?.close();
+  engine = null;
+  project.cleanup();
+});
+
+function edit(file: string, from: string, to: string): void {
+  const path = join(project.dir, file);
+  const text = readFileSync(path, "utf8");
+  if (!text.includes(from)) throw new Error(`${from} not in ${file}`);
+  writeFileSync(path, text.replace(from, to));
+}
+
+describe("live code updates", () => {
+  it("moves live objects through Updating to the new code with no request lost and storage intact", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir);
+    const first = await request(engine, "POST", "/count/live");
+    const id = (first.json as { id: string }).id;
+    // Requests keep flowing while the code changes under them.
+    let stop = false as boolean;
+    const statuses: number[] = [];
+    const traffic = (async () => {
+      while (!stop) statuses.push((await request(engine!, "POST", "/count/live")).status);
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    edit(
+      "src/index.ts",
+      "      value: v,\n      memory: this.memory,",
+      "      version: 2,\n      value: v,\n      memory: this.memory,",
+    );
+    const result = await engine.reload();
+    await new Promise((r) => setTimeout(r, 100));
+    stop = true;
+    await traffic;
+    expect(result).toMatchObject({ ok: true, error: null });
+    expect(result.updated).toBeGreaterThanOrEqual(1);
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    const after = await request(engine, "POST", "/count/live");
+    expect(after.json).toMatchObject({ version: 2, value: statuses.length + 2 });
+    const states = (await engine.api.transitions({ objectId: id })).map((t) => t.to);
+    expect(states).toContain("Updating");
+    expect(states.indexOf("Updating")).toBeLessThan(states.lastIndexOf("Active"));
+  });
+
+  it("refuses code that does not compile, with file:line, and keeps serving the old code", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir);
+    await request(engine, "POST", "/count/safe");
+    edit("src/index.ts", "export class Fragile", "export class Fragile {{{");
+    const result = await engine.reload();
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/^src\/index\.ts:\d+:\d+: /);
+    expect((await request(engine, "POST", "/count/safe")).json).toMatchObject({ value: 2 });
+  });
+
+  it("refuses a constructor that throws on the new code, and keeps serving", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir);
+    await request(engine, "POST", "/count/ctor");
+    edit(
+      "src/index.ts",
+      "export class KvCounter extends DurableObject<Env> {\n  memory = 0;",
+      'export class KvCounter extends DurableObject<Env> {\n  memory = (() => { throw new Error("broken constructor"); })();',
+    );
+    const result = await engine.reload();
+    expect(result.ok).toBe(false);
+    expect(result.error).toContain("broken constructor");
+    expect((await request(engine, "POST", "/count/ctor")).json).toMatchObject({ value: 2 });
+  });
+
+  it("watches the project and applies a saved change", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir);
+    engine.watch();
+    const updates: boolean[] = [];
+    engine.events.on("update", (u) => updates.push(u.ok));
+    edit(
+      "src/index.ts",
+      'return new Response("not found", { status: 404 });',
+      'return new Response("nothing here", { status: 404 });',
+    );
+    await until(() => updates.length > 0, 10_000);
+    expect(updates[0]).toBe(true);
+    expect((await request(engine, "GET", "/nope")).body).toBe("nothing here");
+  });
+});
