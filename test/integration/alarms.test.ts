@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Engine } from "../../runtime/engine.ts";
+import { FakeClock } from "../../runtime/shared/clock.ts";
+import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+
+let project: ReturnType<typeof tempProject>;
+let engine: Engine | null = null;
+
+afterEach(async () => {
+  await engine?.close();
+  engine = null;
+  project.cleanup();
+});
+
+const log = async (name: string) =>
+  (await request(engine!, "GET", `/alarm-log/${name}`)).json as { retryCount: number; isRetry: boolean }[];
+
+describe("alarms", () => {
+  it("fires when due, once, with retryCount 0", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir);
+    await request(engine, "GET", "/alarm/a?in=100");
+    expect((await engine.api.alarms()).length).toBe(1);
+    await until(async () => (await log("a")).length === 1, 5_000);
+    expect(await log("a")).toEqual([{ retryCount: 0, isRetry: false }]);
+    await until(async () => (await engine!.api.alarms()).length === 0);
+  });
+
+  it("retries a throwing handler with exponential backoff from 2 s (fake clock)", async () => {
+    project = tempProject("kitchen");
+    const clock = new FakeClock(Date.now());
+    engine = await openEngine(project.dir, project.dataDir, { clock });
+    const set = (await request(engine, "GET", "/alarm/r?in=0&fail=3")).json as number;
+    const waitFor = async (n: number) => until(async () => (await log("r")).length >= n, 5_000);
+    const pending = async () => (await engine!.api.alarms())[0]!;
+    await clock.advance(set - clock.now() + 60);
+    await waitFor(1);
+    const r1 = await pending();
+    expect(r1.retryCount).toBe(1);
+    expect(r1.time - set).toBeGreaterThanOrEqual(2_000);
+    expect(r1.time - set).toBeLessThan(2_200);
+    await clock.advance(r1.time - clock.now() + 60);
+    await waitFor(2);
+    const r2 = await pending();
+    expect(r2.time - r1.time).toBeGreaterThanOrEqual(4_000);
+    expect(r2.time - r1.time).toBeLessThan(4_200);
+    await clock.advance(r2.time - clock.now() + 60);
+    await waitFor(3);
+    const r3 = await pending();
+    expect(r3.time - r2.time).toBeGreaterThanOrEqual(8_000);
+    expect(r3.time - r2.time).toBeLessThan(8_200);
+    await clock.advance(r3.time - clock.now() + 60);
+    await waitFor(4);
+    expect((await log("r")).map((i) => i.retryCount)).toEqual([0, 1, 2, 3]);
+    expect((await log("r")).map((i) => i.isRetry)).toEqual([false, true, true, true]);
+    await until(async () => (await engine!.api.alarms()).length === 0);
+  });
+
+  it("survives a restart, and one that fell due while stopped fires after start", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir);
+    await request(engine, "GET", "/alarm/p?in=500");
+    await engine.close();
+    await new Promise((r) => setTimeout(r, 700));
+    engine = await openEngine(project.dir, project.dataDir);
+    await until(async () => (await log("p")).length === 1, 5_000);
+  });
+
+  it("wakes a hibernating object, and can be fired now from the control API", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir, {
+      lifecycle: { policy: { idleAfterMs: 10, hibernateAfterMs: 10 } },
+    });
+    await request(engine, "GET", "/alarm/h?in=3600000");
+    const [pending] = await engine.api.alarms();
+    await until(async () => (await engine!.api.getObject(pending!.objectId))?.state === "Hibernating");
+    expect(await engine.api.fireAlarm(pending!.objectId)).toBe(true);
+    expect(await log("h")).toEqual([{ retryCount: 0, isRetry: false }]);
+    const states = (await engine.api.transitions({ objectId: pending!.objectId })).map((t) => t.to);
+    expect(states.slice(-4)).toContain("Initializing");
+  });
+});

@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Engine } from "../../runtime/engine.ts";
+import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+
+let project: ReturnType<typeof tempProject>;
+let engine: Engine | null = null;
+
+afterEach(async () => {
+  await engine?.close();
+  engine = null;
+  project.cleanup();
+});
+
+async function objectNamed(name: string) {
+  const all = await engine!.api.listObjects({ search: name });
+  return all.objects.find((o) => o.name === name);
+}
+
+describe("runaway and crashing objects", () => {
+  it("ends an object that blows its memory limit, and keeps serving others", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir, { lifecycle: { memoryLimitMb: 64 } });
+    const hog = await request(engine, "GET", "/hog/1");
+    expect(hog.status).toBe(500);
+    expect(hog.body).toMatch(/was reset: .*(memory|ERR_WORKER_OUT_OF_MEMORY)/i);
+    expect((await request(engine, "POST", "/count/fine")).status).toBe(200);
+    const obj = await objectNamed("hog-1");
+    expect(obj?.state).toBe("Hibernating");
+    expect(obj?.lastError).toMatch(/memory/i);
+    const causes = (await engine.api.transitions({ objectId: obj!.id })).map((t) => t.cause);
+    expect(causes.some((c) => /memory/i.test(c))).toBe(true);
+  });
+
+  it("resets an object after an uncaught exception: memory lost, storage kept", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir);
+    await request(engine, "POST", "/count/crash-x");
+    expect((await request(engine, "GET", "/crash/x")).json).toBe("scheduled");
+    await until(async () => (await objectNamed("crash-x"))?.state === "Hibernating");
+    expect((await objectNamed("crash-x"))?.lastError).toContain("uncaught in a timer");
+    expect((await request(engine, "GET", "/read/crash-x")).json).toEqual({ stored: 1, memory: 0 });
+  });
+
+  it("ctx.abort() resets the object on purpose", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir);
+    await request(engine, "GET", "/abort/y");
+    await until(async () => (await objectNamed("abort-y"))?.state === "Hibernating");
+    expect((await objectNamed("abort-y"))?.lastError).toContain("on purpose");
+  });
+});
