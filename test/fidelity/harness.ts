@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { Miniflare } from "miniflare";
+import { runWsStep, type WsStep } from "./ws-steps.ts";
 
 /**
  * The fidelity harness: runs one project under workerd (through Miniflare)
@@ -219,6 +220,7 @@ export async function startTerrarium(projectDir: string): Promise<RunningServer>
 }
 
 async function send(baseUrl: string, step: Step): Promise<RecordedResponse> {
+  if (step.method === "WS") return runWsStep(baseUrl, step as unknown as WsStep) as Promise<RecordedResponse>;
   const headers = new Headers(step.headers);
   let body: string | undefined;
   if (typeof step.body === "string") {

@@ -1,0 +1,67 @@
+import WebSocket from "ws";
+
+/** A WebSocket conversation in a request script: `{ "method": "WS", "path": ..., "send": [...] }`. */
+export interface WsStep {
+  readonly method: "WS";
+  readonly path: string;
+  /** Each message is sent after the replies to the previous one arrived. */
+  readonly send: readonly (string | { binary: number[] })[];
+  /** Replies to wait for after each message (default 1; 0 for none). */
+  readonly replies?: number;
+}
+
+export interface WsTranscript {
+  status: number;
+  contentType: "websocket";
+  body: { received: (string | { binary: number[] })[]; close: { code: number; reason: string } | null };
+}
+
+/** Runs one conversation; the transcript is what gets compared between runtimes. */
+export function runWsStep(baseUrl: string, step: WsStep): Promise<WsTranscript> {
+  const url = new URL(step.path, baseUrl.replace(/^http/, "ws"));
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const received: (string | { binary: number[] })[] = [];
+    let waiting = 0;
+    let next = 0;
+    let close: { code: number; reason: string } | null = null;
+    const timer = setTimeout(() => {
+      ws.terminate();
+      resolve({
+        status: 101,
+        contentType: "websocket",
+        body: { received: [...received, "<timed out>"], close },
+      });
+    }, 10_000);
+    const pump = (): void => {
+      if (waiting > 0) return;
+      const m = step.send[next++];
+      if (m === undefined) {
+        ws.close(1000, "done");
+        return;
+      }
+      waiting = step.replies ?? 1;
+      ws.send(typeof m === "string" ? m : Buffer.from(m.binary));
+      if (waiting === 0) setTimeout(pump, 50);
+    };
+    ws.on("unexpected-response", (_req, res) => {
+      clearTimeout(timer);
+      resolve({ status: res.statusCode ?? 0, contentType: "websocket", body: { received: [], close: null } });
+    });
+    ws.on("open", pump);
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      received.push(isBinary ? { binary: [...data] } : data.toString());
+      waiting--;
+      pump();
+    });
+    ws.on("close", (code, reason) => {
+      close = { code, reason: reason.toString() };
+      clearTimeout(timer);
+      resolve({ status: 101, contentType: "websocket", body: { received, close } });
+    });
+    ws.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
