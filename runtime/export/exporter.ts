@@ -429,8 +429,8 @@ export async function planExport(projectDir: string, opts: { outDir?: string } =
     contents: `${JSON.stringify(
       {
         compilerOptions: {
-          target: "es2022",
-          lib: ["es2022"],
+          target: "es2024",
+          lib: ["es2024"],
           module: "es2022",
           moduleResolution: "bundler",
           types: ["@cloudflare/workers-types"],

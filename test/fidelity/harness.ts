@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
@@ -51,6 +51,9 @@ interface DurableObjectBinding {
 
 interface WranglerProject {
   readonly name: string;
+  /** D1 binding -> database id (or name), R2 binding -> bucket name. */
+  readonly d1Databases: Record<string, string>;
+  readonly r2Buckets: Record<string, string>;
   readonly main: string;
   readonly compatibilityDate: string;
   readonly compatibilityFlags: string[];
@@ -91,8 +94,18 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
   const sqliteClasses = new Set(
     migrations.flatMap((m) => (isRecord(m) ? stringArray(m.new_sqlite_classes) : [])),
   );
+  const named = (list: unknown, key: string): Record<string, string> =>
+    Object.fromEntries(
+      (Array.isArray(list) ? list : []).flatMap((b: unknown) =>
+        isRecord(b) && typeof b.binding === "string"
+          ? [[b.binding, typeof b[key] === "string" ? b[key] : b.binding]]
+          : [],
+      ),
+    );
   return {
     name: typeof raw.name === "string" ? raw.name : basename(projectDir),
+    d1Databases: named(raw.d1_databases, "database_id"),
+    r2Buckets: named(raw.r2_buckets, "bucket_name"),
     main: raw.main,
     compatibilityDate: raw.compatibility_date,
     compatibilityFlags: stringArray(raw.compatibility_flags),
@@ -102,27 +115,34 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
   };
 }
 
+export interface WorkerdOptions {
+  /** A bundle built already (by `wrangler deploy --dry-run --outdir`); else main is bundled with esbuild. */
+  readonly scriptPath?: string;
+}
+
 /** Bundles the project and serves it from workerd, with in-memory storage. */
-export async function startWorkerd(projectDir: string): Promise<RunningServer> {
+export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}): Promise<RunningServer> {
   const project = await readProject(projectDir);
   const outDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-bundle-"));
-  const scriptPath = join(outDir, "index.js");
+  const scriptPath = opts.scriptPath ?? join(outDir, "index.js");
   try {
-    await build({
-      entryPoints: [join(projectDir, project.main)],
-      outfile: scriptPath,
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      external: ["cloudflare:workers"],
-      logLevel: "silent",
-    });
+    if (!opts.scriptPath) {
+      await build({
+        entryPoints: [join(projectDir, project.main)],
+        outfile: scriptPath,
+        bundle: true,
+        format: "esm",
+        platform: "neutral",
+        target: "es2022",
+        external: ["cloudflare:workers"],
+        logLevel: "silent",
+      });
+    }
     const mf = new Miniflare({
       name: project.name,
       modules: true,
       scriptPath,
-      modulesRoot: outDir,
+      modulesRoot: dirname(scriptPath),
       compatibilityDate: project.compatibilityDate,
       compatibilityFlags: project.compatibilityFlags,
       durableObjects: Object.fromEntries(
@@ -133,6 +153,10 @@ export async function startWorkerd(projectDir: string): Promise<RunningServer> {
       ),
       bindings: project.vars as Record<string, string>,
       durableObjectsPersist: false,
+      d1Databases: project.d1Databases,
+      r2Buckets: project.r2Buckets,
+      d1Persist: false,
+      r2Persist: false,
       host: "127.0.0.1",
       port: 0,
     });

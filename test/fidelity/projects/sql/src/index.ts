@@ -173,7 +173,10 @@ export class NoteBook extends DurableObject<Env> {
     const first = cursor.toArray();
     const second = cursor.toArray();
     const rawCursor = this.sql.exec("SELECT id, title FROM notes ORDER BY id LIMIT 2");
-    const raw = rawCursor.raw().toArray();
+    // workerd's raw() iterator has toArray(); @cloudflare/workers-types types it as a plain iterator.
+    const raw = (
+      rawCursor.raw() as ReturnType<typeof rawCursor.raw> & { toArray(): SqlStorageValue[][] }
+    ).toArray();
     return { first, second, raw, rawColumns: rawCursor.columnNames };
   }
 
