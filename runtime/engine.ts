@@ -23,7 +23,12 @@ import { createControlApi } from "./api/control-api.ts";
 import type { ControlApi } from "./api/contract.ts";
 
 /** One version of the project's code as the workers load it. */
-function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles): CodeVersion {
+/** A file or folder name for a D1 database or R2 bucket in the data directory. */
+function storeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, "_");
+}
+
+function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
   const w = project.wrangler;
   const spec: CodeSpec = {
     bundlePath: bundle.path,
@@ -33,6 +38,14 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles): Code
     durableObjects: w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
     vars: { ...w.vars },
     eventBusBinding: project.eventBusBinding,
+    d1Databases: (w.raw.d1_databases ?? []).map((d) => ({
+      binding: d.binding,
+      path: join(dataDir, "d1", `${storeName(d.database_name ?? d.database_id ?? d.binding)}.sqlite`),
+    })),
+    r2Buckets: (w.raw.r2_buckets ?? []).map((r) => ({
+      binding: r.binding,
+      path: join(dataDir, "r2", storeName(r.bucket_name ?? r.binding)),
+    })),
   };
   return {
     spec,
@@ -119,7 +132,7 @@ export class Engine {
       buildHostWorkers(),
     ]);
     const w = project.wrangler;
-    const code = codeVersion(project, bundle, hosts);
+    const code = codeVersion(project, bundle, hosts, dataDir);
     const options: LifecycleOptions = { ...defaultLifecycleOptions(), ...opts.lifecycle };
     const tl = project.terrarium.lifecycle;
     if (tl?.idleAfterMs !== undefined) options.policy = { ...options.policy, idleAfterMs: tl.idleAfterMs };
@@ -251,7 +264,7 @@ export class Engine {
     } catch (e) {
       return done({ ok: false, updated: 0, error: e instanceof Error ? e.message : String(e) });
     }
-    const next = codeVersion(project, bundle, await buildHostWorkers());
+    const next = codeVersion(project, bundle, await buildHostWorkers(), this.dataDir);
     const same = JSON.stringify(next.spec) === JSON.stringify(this.lifecycle.code.spec);
     let updated = 0;
     if (!same) {

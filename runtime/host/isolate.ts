@@ -8,6 +8,8 @@ import * as Comlink from "comlink";
 import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
 import { bodyTransfer, deserializeRequest, serializeResponse } from "./http-serialize.ts";
 import { DurableObjectNamespace } from "./namespace.ts";
+import { D1Database } from "../bindings/d1.ts";
+import { R2Bucket } from "../bindings/r2.ts";
 import type {
   AlarmInvocation,
   CodeSpec,
@@ -156,6 +158,8 @@ class Isolate implements WorkerApi {
       env[b.binding] = new DurableObjectNamespace(b.binding, spec.workerName, b.className, this.#gateway);
     }
     if (spec.eventBusBinding) env[spec.eventBusBinding] = new EventBusBinding(this.#gateway);
+    for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
+    for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
     (globalThis as Record<string, unknown>).__terrarium = { env };
     const module = (await import(pathToFileURL(spec.bundlePath).href)) as Record<string, unknown>;
     this.#loaded = { spec, module, env };

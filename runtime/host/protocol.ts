@@ -53,6 +53,10 @@ export interface CodeSpec {
   durableObjects: BindingSpec[];
   vars: Record<string, unknown>;
   eventBusBinding: string | null;
+  /** D1 bindings: each a SQLite file in the data directory, shared by every worker. */
+  d1Databases: { binding: string; path: string }[];
+  /** R2 bindings: each a folder in the data directory. */
+  r2Buckets: { binding: string; path: string }[];
 }
 
 export interface ObjectIdentity {
