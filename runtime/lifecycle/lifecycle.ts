@@ -462,7 +462,11 @@ export class LifecycleManager {
   async #activate(live: LiveObject, cause: string): Promise<WorkerHost> {
     const rec = live.record;
     if (rec.state === "Created" || rec.state === "Hibernating") this.transition(rec, "Initializing", cause);
-    const host = (await this.#makeRoom()) ?? (await this.#acquireWorker());
+    const host =
+      (await this.#makeRoom()) ??
+      this.#takePooled() ??
+      (await this.#borrowIdle()) ??
+      (await this.#acquireWorker());
     const slot = this.slots.get(host)!;
     slot.object = live;
     try {
@@ -737,6 +741,50 @@ export class LifecycleManager {
     }
   }
 
+  /** Idle objects whose workers could be lent to a new object. */
+  #idleSupply(): number {
+    let n = 0;
+    for (const l of this.#live.values()) if (l.record.state === "Idle" && l.host && l.inFlight === 0) n++;
+    return n;
+  }
+
+  #takePooled(): WorkerHost | null {
+    let host: WorkerHost | undefined;
+    while ((host = this.#pool.shift())) {
+      if (host.alive && this.#isCurrent(host)) {
+        this.#refillPool();
+        return host;
+      }
+      void host.stop();
+    }
+    return null;
+  }
+
+  /**
+   * With no pre-started worker free, an object that has sat Idle gives its
+   * worker up (it hibernates a little early) rather than the new object
+   * waiting for a thread to start.
+   */
+  async #borrowIdle(): Promise<WorkerHost | null> {
+    let oldest: LiveObject | null = null;
+    for (const l of this.#live.values()) {
+      if (l.record.state !== "Idle" || !l.host || l.inFlight > 0 || l.starting || l.updating) continue;
+      if (this.sockets.pinsObject(l.record.id)) continue;
+      if (!oldest || l.lastEventAt < oldest.lastEventAt) oldest = l;
+    }
+    if (!oldest) return null;
+    const host = await this.#hibernate(
+      oldest.record.id,
+      "its worker went to a new object (no pre-started worker was free)",
+    );
+    if (host && this.#isCurrent(host)) {
+      this.#refillPool();
+      return host;
+    }
+    if (host) void host.stop();
+    return null;
+  }
+
   async #acquireWorker(): Promise<WorkerHost> {
     let host: WorkerHost | undefined;
     while ((host = this.#pool.shift())) {
@@ -750,8 +798,9 @@ export class LifecycleManager {
   #refillPool(): void {
     if (this.#closed) return;
     const code = this.#code;
-    // At the live cap, evicted objects hand their workers on; no need to spawn more.
-    const room = this.#opts.maxLiveObjects + this.#opts.poolSize - this.liveCount();
+    // At the live cap, evicted objects hand their workers on, and Idle
+    // objects can lend theirs: threads are only started when neither can.
+    const room = this.#opts.maxLiveObjects + this.#opts.poolSize - this.liveCount() - this.#idleSupply();
     while (this.#pool.length + this.#poolFilling < Math.min(this.#opts.poolSize, room)) {
       this.#poolFilling++;
       void this.#spawnQueued(code.hostFile, "object")
