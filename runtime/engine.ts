@@ -192,6 +192,7 @@ export class Engine {
     if (project.eventBusBinding) {
       lifecycle.publish = async (topic, data, from) => eventBus.publish(topic, data, from);
     }
+    lifecycle.setSharding(project.terrarium.sharding ?? {});
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
 
     registry.setClasses(classInfos(project));
@@ -274,6 +275,7 @@ export class Engine {
     }
     this.#project = project;
     this.router.setRoutes(project.terrarium.routes ?? []);
+    this.lifecycle.setSharding(project.terrarium.sharding ?? {});
     this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
     this.registry.setClasses(classInfos(project));
     return done({ ok: true, updated, error: null });

@@ -6,7 +6,7 @@ import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
 import type { StateManager } from "../state/state-manager.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { EngineEvents } from "../shared/events.ts";
-import { idFromString, namespaceKey, type NamespaceKey } from "../shared/ids.ts";
+import { idFromName, idFromString, namespaceKey, type NamespaceKey } from "../shared/ids.ts";
 import { bodyTransfer } from "../host/http-serialize.ts";
 import type {
   CodeSpec,
@@ -18,6 +18,16 @@ import type {
 } from "../host/protocol.ts";
 import { WorkerExitedError, WorkerHost } from "../host/worker-host.ts";
 import { isReset } from "../shared/comlink-node.ts";
+import type { ShardingPolicyConfig } from "../config/terrarium.ts";
+import { shardObjectName } from "../router/sharding.ts";
+import {
+  decide,
+  nameForKey,
+  resolvePolicy,
+  shardNames,
+  type ShardGroup,
+  type ShardingPolicy,
+} from "./scaler.ts";
 import type { SocketHub, SocketOwner } from "../router/sockets.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 
@@ -94,6 +104,8 @@ interface LiveObject {
   killedFor: string | null;
   /** Set while the object moves to new code; new events wait for it. */
   updating: Promise<void> | null;
+  /** A Scaling transition owed once the current Processing span ends. */
+  pendingScaling: string | null;
 }
 
 interface Slot {
@@ -313,6 +325,7 @@ export class LifecycleManager {
       busy: null,
       killedFor: null,
       updating: null,
+      pendingScaling: null,
     };
     this.#live.set(id, live);
     return live;
@@ -377,6 +390,11 @@ export class LifecycleManager {
     const n = live.spanRequests;
     this.transition(live.record, "Active", `${n} event${n === 1 ? "" : "s"} done`);
     live.spanRequests = 0;
+    if (live.pendingScaling) {
+      this.transition(live.record, "Scaling", live.pendingScaling);
+      this.transition(live.record, "Active", "shards rebalanced");
+      live.pendingScaling = null;
+    }
   }
 
   #beginProcessing(live: LiveObject, cause: string): void {
@@ -602,6 +620,7 @@ export class LifecycleManager {
   /** Idle and hibernation timeouts; runs on the clock. */
   sweep(): void {
     const now = this.#clock.now();
+    if (this.#groups.size > 0) this.#scale(now);
     for (const live of [...this.#live.values()]) {
       const rec = live.record;
       if (!live.host || live.inFlight > 0 || live.starting) continue;
@@ -911,6 +930,97 @@ export class LifecycleManager {
       message,
     });
     this.#events.emit("log", entry);
+  }
+
+  // ---- sharding (the Scaling state) ----
+
+  #shardPolicies = new Map<string, ShardingPolicy>();
+  readonly #groups = new Map<string, ShardGroup>();
+
+  setSharding(policies: Record<string, ShardingPolicyConfig>): void {
+    this.#shardPolicies = new Map(Object.entries(policies).map(([c, p]) => [c, resolvePolicy(p)]));
+    for (const [k, g] of this.#groups) {
+      const p = this.#shardPolicies.get(g.className);
+      if (!p) this.#groups.delete(k);
+      else {
+        g.policy = p;
+        g.shards = Math.min(p.maxShards, Math.max(p.minShards, g.shards));
+      }
+    }
+  }
+
+  /**
+   * The object a routed request goes to: the route's object itself, or, for
+   * a sharded class, the shard its key hashes to at the current shard count.
+   */
+  shardTarget(
+    className: string,
+    binding: string,
+    base: string,
+    expand: (template: string) => string,
+  ): string {
+    const policy = this.#shardPolicies.get(className);
+    if (!policy) return base;
+    const key = `${className}\u0000${base}`;
+    let group = this.#groups.get(key);
+    if (!group) {
+      group = {
+        className,
+        binding,
+        base,
+        policy,
+        shards: policy.minShards,
+        overSince: null,
+        underSince: null,
+      };
+      this.#groups.set(key, group);
+    }
+    return nameForKey(group, expand(policy.key));
+  }
+
+  shardGroups(): { className: string; base: string; shards: number; names: string[] }[] {
+    return [...this.#groups.values()].map((g) => ({
+      className: g.className,
+      base: g.base,
+      shards: g.shards,
+      names: shardNames(g),
+    }));
+  }
+
+  #scale(now: number): void {
+    for (const group of this.#groups.values()) {
+      const names = shardNames(group);
+      const ns = this.nsKey(group.className);
+      const ids = names.map((n) => idFromName(ns, n));
+      const total = ids.reduce((sum, id) => sum + (this.#live.get(id)?.inFlight ?? 0), 0);
+      const d = decide(group, total / group.shards, now);
+      if (!d) continue;
+      group.shards = d.to;
+      const cause = `scaling ${group.base} from ${d.from} to ${d.to} shards: ${d.reason}`;
+      for (const id of ids.slice(0, d.to)) {
+        const live = this.#live.get(id);
+        if (!live?.host) continue;
+        if (live.record.state === "Active") {
+          this.transition(live.record, "Scaling", cause);
+          this.transition(live.record, "Active", "shards rebalanced");
+        } else {
+          // Busy shards take their Scaling step when their Processing span ends.
+          live.pendingScaling = live.pendingScaling ? `${live.pendingScaling}; then ${cause}` : cause;
+        }
+      }
+      if (d.change === "up") {
+        const name = shardObjectName(group.base, group.policy.shardName, d.to - 1);
+        void this.warm(group.className, idFromName(ns, name), name, cause).catch((e: unknown) =>
+          this.#log(null, "error", `could not start shard ${name}: ${errorText(e)}`),
+        );
+      }
+    }
+  }
+
+  /** Creates (or wakes) an object without an event, e.g. a new shard. */
+  async warm(className: string, id: string, name: string | null, cause: string): Promise<void> {
+    const live = this.#record(className, id, name, cause);
+    await this.#ensureLive(live, cause);
   }
 
   // ---- live code updates ----

@@ -110,9 +110,11 @@ export class RequestRouter {
     const url = new URL(req.url);
     const match = matchRoute(this.#routes, req.method, url, new Headers(req.headers));
     if (match) {
-      const className = this.#lifecycle.classForBinding(match.route.config.binding);
-      const id = idFromName(this.#lifecycle.nsKey(className), match.objectName);
-      return this.#lifecycle.objectFetch(match.route.config.binding, id, match.objectName, req, null);
+      const binding = match.route.config.binding;
+      const className = this.#lifecycle.classForBinding(binding);
+      const name = this.#lifecycle.shardTarget(className, binding, match.objectName, match.expand);
+      const id = idFromName(this.#lifecycle.nsKey(className), name);
+      return this.#lifecycle.objectFetch(binding, id, name, req, null);
     }
     return this.#lifecycle.entryFetch(req);
   }

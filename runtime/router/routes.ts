@@ -36,6 +36,8 @@ export function compileRoute(config: RouteConfig): CompiledRoute {
 export interface RouteMatch {
   route: CompiledRoute;
   objectName: string;
+  /** Expands another template ("{param}", "{query.x}", "{header.x}") against the same request. */
+  expand: (template: string) => string;
 }
 
 export function matchRoute(
@@ -52,12 +54,13 @@ export function matchRoute(
     route.params.forEach((p, i) => {
       values[p] = decodeURIComponent(m[i + 1] ?? "");
     });
-    const objectName = route.config.object.replace(/\{([^}]+)\}/g, (_all, key: string) => {
-      if (key.startsWith("query.")) return url.searchParams.get(key.slice(6)) ?? "";
-      if (key.startsWith("header.")) return headers.get(key.slice(7)) ?? "";
-      return values[key] ?? "";
-    });
-    return { route, objectName };
+    const expand = (template: string): string =>
+      template.replace(/\{([^}]+)\}/g, (_all, key: string) => {
+        if (key.startsWith("query.")) return url.searchParams.get(key.slice(6)) ?? "";
+        if (key.startsWith("header.")) return headers.get(key.slice(7)) ?? "";
+        return values[key] ?? "";
+      });
+    return { route, objectName: expand(route.config.object), expand };
   }
   return null;
 }
