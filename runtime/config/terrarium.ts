@@ -152,9 +152,11 @@ const loadProfile = z
     const issue = (message: string, path: (string | number)[] = []): void =>
       ctx.addIssue({ code: "custom", message, path });
     const model = p.model ?? (p.clients !== undefined ? "closed" : "open");
-    if (model === "open" && p.clients !== undefined)
+    if (p.model === undefined && p.rate !== undefined && p.clients !== undefined)
+      issue("give a rate (open model) or clients (closed model), not both", ["clients"]);
+    else if (model === "open" && p.clients !== undefined)
       issue("the open model takes a rate, not clients", ["clients"]);
-    if (model === "closed" && p.rate !== undefined)
+    else if (model === "closed" && p.rate !== undefined)
       issue("the closed model takes clients, not a rate", ["rate"]);
     if (!p.stages) {
       if (p.duration === undefined) issue("give a duration, or stages", ["duration"]);

@@ -5,8 +5,8 @@
  * reports once a second and once at the end.
  */
 import { randomUUID } from "node:crypto";
-import { Agent, request, type ClientRequest, type OutgoingHttpHeaders } from "node:http";
 import { performance } from "node:perf_hooks";
+import { Pool } from "undici";
 import WebSocket from "ws";
 import { Histogram, type HistogramJson } from "./histogram.ts";
 import { keySource, seededRandom, weightedPicker, type KeySource, type Random } from "./keys.ts";
@@ -16,9 +16,10 @@ import { Arrivals, levelAt, OpenScheduler, type TimerClock } from "./schedule.ts
 
 /**
  * Why a request did not succeed. http_4xx and http_5xx got an answer;
- * timeout, refused, reset, dropped (the mobile client's injected drop) and
- * other got none; backlog was never sent (the open model's cap on requests
- * outstanding was reached); ws_* are WebSocket failures.
+ * timeout, refused, reset, dropped (the mobile client's injected drop),
+ * unfinished (still unanswered when the run's grace period after its end ran
+ * out) and other got none; backlog was never sent (the open model's cap on
+ * requests outstanding was reached); ws_* are WebSocket failures.
  */
 export type ErrorKind =
   | "http_4xx"
@@ -28,6 +29,7 @@ export type ErrorKind =
   | "reset"
   | "dropped"
   | "backlog"
+  | "unfinished"
   | "other"
   | "ws_error"
   | "ws_closed";
@@ -79,11 +81,16 @@ function errorKind(e: Error & { code?: string }): ErrorKind {
       return "refused";
     case "ECONNRESET":
     case "EPIPE":
+    case "UND_ERR_SOCKET":
       return "reset";
-    case "ETIMEDOUT":
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
       return "timeout";
+    case "UND_ERR_DESTROYED":
+      return "unfinished";
   }
-  return e.message === "socket hang up" ? "reset" : "other";
+  return "other";
 }
 
 interface PreparedRequest {
@@ -111,9 +118,10 @@ export class Generator {
   readonly #plan: LoadPlan;
   readonly #onTick: (t: GeneratorTick) => void;
   readonly #random: Random;
-  readonly #agent: Agent;
-  readonly #host: string;
-  readonly #port: number;
+  readonly #pool: Pool;
+  /** The URL's path, put before every request path (empty for an origin). */
+  readonly #prefix: string;
+  readonly #wsOrigin: string;
   readonly #pick: () => PreparedRequest;
   readonly #vars: Map<string, () => string>;
   readonly #total = new Histogram();
@@ -139,13 +147,9 @@ export class Generator {
     this.#onTick = onTick;
     this.#random = seededRandom(plan.seed);
     const url = new URL(plan.url);
-    this.#host = url.hostname;
-    this.#port = Number(url.port || 80);
-    this.#agent = new Agent({
-      keepAlive: true,
-      maxSockets: plan.connections,
-      maxFreeSockets: plan.connections,
-    });
+    this.#prefix = url.pathname.replace(/\/+$/, "");
+    this.#wsOrigin = url.origin.replace(/^http/, "ws");
+    this.#pool = new Pool(url.origin, { connections: plan.connections, pipelining: 1 });
     this.#vars = new Map();
     for (const [name, spec] of Object.entries(plan.variables)) {
       if (Array.isArray(spec)) {
@@ -191,7 +195,7 @@ export class Generator {
     } finally {
       ticker.cancel();
       for (const s of this.#sockets) s.terminate();
-      this.#agent.destroy();
+      await this.#pool.destroy();
     }
     this.#tick(true);
     const elapsedMs = perfClock.now() - this.#start;
@@ -317,74 +321,73 @@ export class Generator {
   #send(due: number, vu: number): Promise<void> {
     const req = this.#pick();
     const values = this.#values(req, vu);
-    const path = renderTemplate(req.path, values);
+    const path = this.#prefix + renderTemplate(req.path, values);
     const body = req.body ? renderTemplate(req.body, values) : null;
-    const headers: OutgoingHttpHeaders = {};
+    const headers: Record<string, string> = {};
     for (const [k, t] of req.headers) headers[k] = renderTemplate(t, values);
-    if (body !== null) headers["content-length"] = Buffer.byteLength(body);
     this.#count("sent");
     this.#inFlight++;
     const mobile = this.#plan.mobile;
     return new Promise<void>((resolve) => {
-      let settled = false;
       const finish = (): void => {
-        if (settled) return;
-        settled = true;
         this.#inFlight--;
         if (this.#inFlight === 0) this.#drained?.();
         resolve();
       };
+      const fail = (e: Error & { code?: string }): void => {
+        const kind = errorKind(e);
+        const why = kind === "unfinished" ? "no answer by the end of the run" : e.message;
+        this.#error(kind, `${req.method} ${path}: ${why}`);
+        finish();
+      };
+      const drop = mobile.dropRate > 0 && this.#random() < mobile.dropRate;
+      let status = 0;
       const go = (): void => {
-        const r: ClientRequest = request(
-          {
-            agent: this.#agent,
-            host: this.#host,
-            port: this.#port,
-            method: req.method,
-            path,
-            headers,
-            timeout: this.#plan.timeoutMs,
-          },
-          (res) => {
-            res.on("data", () => {});
-            res.on("end", () => {
-              const status = res.statusCode ?? 0;
-              this.#count("completed");
-              const key = String(status);
-              this.#totals.statuses[key] = (this.#totals.statuses[key] ?? 0) + 1;
-              this.#win.statuses[key] = (this.#win.statuses[key] ?? 0) + 1;
-              const micros = (perfClock.now() - due) * 1000;
-              this.#total.record(micros);
-              this.#window.record(micros);
-              if (status >= 500) this.#error("http_5xx", `${req.method} ${path}: HTTP ${status}`);
-              else if (status >= 400) this.#error("http_4xx", `${req.method} ${path}: HTTP ${status}`);
-              finish();
-            });
-            res.on("error", (e) => {
-              this.#error(errorKind(e), `${req.method} ${path}: ${e.message}`);
-              finish();
-            });
-          },
-        );
-        r.on("timeout", () => {
-          const e = new Error(`timed out after ${this.#plan.timeoutMs} ms`) as Error & { code: string };
-          e.code = "ETIMEDOUT";
-          r.destroy(e);
-        });
-        r.on("error", (e) => {
-          if (settled) return;
-          this.#error(errorKind(e), `${req.method} ${path}: ${e.message}`);
-          finish();
-        });
-        if (mobile.dropRate > 0 && this.#random() < mobile.dropRate) {
-          r.once("socket", () => setTimeout(() => r.destroy(DROPPED), this.#random() * mobile.latencyMs));
+        try {
+          this.#pool.dispatch(
+            {
+              method: req.method,
+              path,
+              headers,
+              body,
+              headersTimeout: this.#plan.timeoutMs,
+              bodyTimeout: this.#plan.timeoutMs,
+            },
+            {
+              onRequestStart: () => {},
+              // A dropped connection loses the answer after the server did the work, as on a train.
+              onResponseStart: (controller, statusCode) => {
+                if (drop) controller.abort(DROPPED);
+                status = statusCode;
+              },
+              onResponseData: () => {},
+              onResponseEnd: () => {
+                this.#completed(status, due, req.method, path);
+                finish();
+              },
+              onResponseError: (_controller, e) => fail(e),
+            },
+          );
+        } catch (e) {
+          fail(e as Error);
         }
-        r.end(body ?? undefined);
       };
       const delay = mobile.latencyMs + (this.#random() * 2 - 1) * mobile.jitterMs;
       if (delay > 0) setTimeout(go, delay);
       else go();
     });
+  }
+
+  #completed(status: number, due: number, method: string, path: string): void {
+    this.#count("completed");
+    const key = String(status);
+    this.#totals.statuses[key] = (this.#totals.statuses[key] ?? 0) + 1;
+    this.#win.statuses[key] = (this.#win.statuses[key] ?? 0) + 1;
+    const micros = (perfClock.now() - due) * 1000;
+    this.#total.record(micros);
+    this.#window.record(micros);
+    if (status >= 500) this.#error("http_5xx", `${method} ${path}: HTTP ${status}`);
+    else if (status >= 400) this.#error("http_4xx", `${method} ${path}: HTTP ${status}`);
   }
 
   #count(what: "sent" | "completed"): void {
@@ -399,7 +402,7 @@ export class Generator {
   }
 
   #wsUrl(path: string): string {
-    return `ws://${this.#host}:${this.#port}${path}`;
+    return `${this.#wsOrigin}${this.#prefix}${path}`;
   }
 
   /** The open model's web clients: `sockets` WebSockets held for the whole run. */
@@ -421,16 +424,30 @@ export class Generator {
     let socket: WebSocket | null = null;
     let timer: NodeJS.Timeout | null = null;
     let retry: NodeJS.Timeout | null = null;
+    let uncount = (): void => {};
     const key = this.#socketKeys?.() ?? String(vu);
     const connect = (): void => {
-      const values = { key, vu: String(vu), seq: "0", rand: "0", uuid: randomUUID(), now: String(Date.now()) };
-      const ws = new WebSocket(this.#wsUrl(renderTemplate(path, values)), { handshakeTimeout: this.#plan.timeoutMs });
+      const values = {
+        key,
+        vu: String(vu),
+        seq: "0",
+        rand: "0",
+        uuid: randomUUID(),
+        now: String(Date.now()),
+      };
+      const ws = new WebSocket(this.#wsUrl(renderTemplate(path, values)), {
+        handshakeTimeout: this.#plan.timeoutMs,
+      });
       socket = ws;
       this.#sockets.add(ws);
       let failed = false;
-      let opened = false;
+      let counted = false;
+      uncount = () => {
+        if (counted) stats.open--;
+        counted = false;
+      };
       ws.on("open", () => {
-        opened = true;
+        counted = true;
         stats.opened++;
         stats.open++;
         let n = 0;
@@ -451,7 +468,7 @@ export class Generator {
         this.#sockets.delete(ws);
         if (timer) clearInterval(timer);
         timer = null;
-        if (opened) stats.open--;
+        uncount();
         if (closed) return;
         if (!failed) this.#error("ws_closed", `WebSocket ${web.socket}: closed by the server`);
         retry = setTimeout(connect, 1000);
@@ -462,6 +479,7 @@ export class Generator {
       closed = true;
       if (retry) clearTimeout(retry);
       if (timer) clearInterval(timer);
+      uncount();
       socket?.close();
     };
   }

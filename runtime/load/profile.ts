@@ -1,5 +1,12 @@
 import type { LoadProfileConfig } from "../config/terrarium.ts";
-import { parseDuration, parseKeySpec, parseRange, parseThreshold, type KeySpec, type Threshold } from "./parse.ts";
+import {
+  parseDuration,
+  parseKeySpec,
+  parseRange,
+  parseThreshold,
+  type KeySpec,
+  type Threshold,
+} from "./parse.ts";
 import { curveDuration, levelCurve, type LevelPoint } from "./schedule.ts";
 
 export type ClientKind = "api" | "web" | "mobile";
@@ -61,7 +68,8 @@ export function planLoad(name: string, p: LoadProfileConfig, url: string): LoadP
   const maxLevel = Math.max(...levels.map((l) => l.level));
   const keys = p.keys === undefined ? null : parseKeySpec(p.keys);
   const variables: Record<string, KeySpec | string[]> = {};
-  for (const [k, v] of Object.entries(p.variables ?? {})) variables[k] = Array.isArray(v) ? v : parseKeySpec(v);
+  for (const [k, v] of Object.entries(p.variables ?? {}))
+    variables[k] = Array.isArray(v) ? v : parseKeySpec(v);
   const client = p.client ?? "api";
   return {
     name,
@@ -89,7 +97,8 @@ export function planLoad(name: string, p: LoadProfileConfig, url: string): LoadP
     requests: p.requests.map((r) => {
       const json = r.body !== undefined && typeof r.body !== "string";
       const headers = Object.entries(r.headers ?? {}).map(([k, v]): [string, string] => [k.toLowerCase(), v]);
-      if (json && !headers.some(([k]) => k === "content-type")) headers.push(["content-type", "application/json"]);
+      if (json && !headers.some(([k]) => k === "content-type"))
+        headers.push(["content-type", "application/json"]);
       return {
         weight: r.weight ?? 1,
         method: r.method ?? (r.body === undefined ? "GET" : "POST"),
@@ -99,7 +108,8 @@ export function planLoad(name: string, p: LoadProfileConfig, url: string): LoadP
         keys: r.keys === undefined ? keys : parseKeySpec(r.keys),
       };
     }),
-    connections: p.connections ?? (model === "closed" ? Math.max(1, Math.ceil(maxLevel)) : DEFAULT_CONNECTIONS),
+    connections:
+      p.connections ?? (model === "closed" ? Math.max(1, Math.ceil(maxLevel)) : DEFAULT_CONNECTIONS),
     timeoutMs: p.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(p.timeout),
     maxInFlight: p.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
     seed: p.seed ?? Math.floor(Math.random() * 2 ** 31),
