@@ -40,6 +40,28 @@ Commands:
     --out DIR            output folder (must be empty or missing)
     --force              replace the contents of a non-empty --out
 
+  load <projectDir>    Drive simulated traffic at a project and print a k6-like
+                       summary. Serves the project itself, as serve does, unless
+                       --url points at a running Terrarium. Exits 99 when a
+                       threshold fails. Every run is saved in <data>/runs.
+    --profile NAME       a profile from terrarium.json's loadProfiles
+    --rate N             open model: N requests/s, whatever the answers do
+    --clients N          closed model: N virtual clients, each waiting for its answer
+    --think T            closed model: think time between requests (100ms, 50ms..150ms)
+    --duration T         how long (default 10s; 500ms, 10s, 2m)
+    --method M           HTTP method (default GET, POST with --body)
+    --path P             path template (default /): {key}, {seq}, {vu}, {rand}, {uuid}
+    --keys SPEC          what {key} takes: uniform:K, zipf:K[:s] (0 is hottest) or seq
+    --header 'K: V'      a request header (repeatable)
+    --body TEXT          request body template
+    --client KIND        api (default), mobile (latency, jitter, drops) or web (+ a WebSocket)
+    --socket PATH        web client: the WebSocket path template (default /ws/{key})
+    --threshold EXPR     p99<200, p99.9<1s, errors<1%, rps>400 (repeatable)
+    --url URL            load this server instead of serving the project
+    --data DIR           data directory (default <projectDir>/.terrarium)
+    --json               print the summary as JSON on stdout
+    --quiet              no per-second progress lines
+
   help                 Show this text.
 `;
 
@@ -149,6 +171,8 @@ export async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve":
       return serve(rest);
+    case "load":
+      return (await import("./load.ts")).load(rest);
     case "ui":
       return (await import("./ui.ts")).ui(rest);
     case "export":

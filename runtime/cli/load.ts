@@ -1,0 +1,191 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ProjectError } from "../config/errors.ts";
+import { loadProject } from "../config/project.ts";
+import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts";
+import { Engine } from "../engine.ts";
+import { parseThreshold, type Threshold } from "../load/parse.ts";
+import { runLoad } from "../load/run.ts";
+import { formatSummary, progressLine } from "../load/summary.ts";
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`terrarium: ${message}\n`);
+  process.exit(code);
+}
+
+const SHAPING = [
+  "rate",
+  "clients",
+  "think",
+  "duration",
+  "method",
+  "path",
+  "keys",
+  "header",
+  "body",
+  "client",
+  "socket",
+] as const;
+
+/** The profile an ad hoc command line describes, checked like one from terrarium.json. */
+function adhocProfile(v: Record<string, string | string[] | boolean | undefined>): LoadProfileConfig {
+  const str = (k: string): string | undefined => v[k] as string | undefined;
+  const num = (k: string): number | undefined => {
+    const s = str(k);
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n < 0) fail(`--${k} needs a number, got "${s}"`, 2);
+    return n;
+  };
+  const rate = num("rate");
+  const clients = num("clients");
+  if (rate !== undefined && clients !== undefined)
+    fail("give --rate (open model) or --clients (closed), not both", 2);
+  const headers: Record<string, string> = {};
+  for (const h of (v.header as string[] | undefined) ?? []) {
+    const i = h.indexOf(":");
+    if (i <= 0) fail(`--header needs "Name: value", got "${h}"`, 2);
+    headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+  }
+  const client = str("client") ?? "api";
+  const raw: Record<string, unknown> = {
+    ...(clients !== undefined ? { model: "closed", clients } : { model: "open", rate: rate ?? 10 }),
+    ...(str("think") !== undefined ? { thinkTime: str("think") } : {}),
+    duration: str("duration") ?? "10s",
+    client,
+    ...(str("keys") !== undefined ? { keys: str("keys") } : {}),
+    ...(client === "web" ? { web: { socket: str("socket") ?? "/ws/{key}" } } : {}),
+    requests: [
+      {
+        ...(str("method") !== undefined ? { method: str("method")!.toUpperCase() } : {}),
+        path: str("path") ?? "/",
+        ...(Object.keys(headers).length ? { headers } : {}),
+        ...(str("body") !== undefined ? { body: str("body") } : {}),
+      },
+    ],
+  };
+  try {
+    return parseLoadProfile(raw);
+  } catch (e) {
+    if (e instanceof ProjectError) fail(`${e.message.replace(/^requests\[0\]\./, "")} (from the flags)`, 2);
+    throw e;
+  }
+}
+
+/** `terrarium load`: one run of a profile, against the project served here or at --url. */
+export async function load(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      profile: { type: "string" },
+      rate: { type: "string" },
+      clients: { type: "string" },
+      think: { type: "string" },
+      duration: { type: "string" },
+      method: { type: "string" },
+      path: { type: "string" },
+      keys: { type: "string" },
+      header: { type: "string", multiple: true },
+      body: { type: "string" },
+      client: { type: "string" },
+      socket: { type: "string" },
+      threshold: { type: "string", multiple: true },
+      url: { type: "string" },
+      data: { type: "string" },
+      json: { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length !== 1) fail(`load takes one project folder, got ${positionals.length}`, 2);
+  const projectDir = resolve(positionals[0]!);
+  if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
+  let thresholds: Threshold[];
+  try {
+    thresholds = (values.threshold ?? []).map(parseThreshold);
+  } catch (e) {
+    fail(`--threshold: ${(e as Error).message}`, 2);
+  }
+  if (values.url !== undefined && !/^https?:\/\/[^/]+/.test(values.url))
+    fail(`--url needs http://host:port, got "${values.url}"`, 2);
+
+  let project;
+  try {
+    project = loadProject(projectDir);
+  } catch (e) {
+    if (e instanceof ProjectError) fail(e.message);
+    throw e;
+  }
+  let name: string;
+  let profile: LoadProfileConfig;
+  if (values.profile !== undefined) {
+    const given = SHAPING.filter((k) => values[k] !== undefined);
+    if (given.length)
+      fail(`--profile cannot be combined with --${given.join(", --")}; edit the profile instead`, 2);
+    const profiles = project.terrarium.loadProfiles ?? {};
+    const found = profiles[values.profile];
+    if (!found) {
+      const names = Object.keys(profiles);
+      fail(
+        `no load profile "${values.profile}" in terrarium.json${names.length ? ` (there is ${names.join(", ")})` : " (it has no loadProfiles)"}`,
+      );
+    }
+    name = values.profile;
+    profile = found;
+  } else {
+    name = "ad hoc";
+    profile = adhocProfile(values);
+  }
+  const dataDir = values.data ? resolve(values.data) : join(project.dir, ".terrarium");
+
+  let engine: Engine | null = null;
+  let url = values.url;
+  if (url === undefined) {
+    try {
+      engine = await Engine.open({ projectDir, dataDir });
+    } catch (e) {
+      if (e instanceof ProjectError) fail(e.message);
+      throw e;
+    }
+    engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
+    await engine.listen(0);
+    url = engine.url!;
+  }
+
+  const abort = new AbortController();
+  let interrupted = false;
+  const onSignal = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write("\nterrarium: stopping the run (again to quit now)...\n");
+    abort.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const progress = !values.quiet;
+  if (progress) process.stderr.write(`terrarium: load ${name} -> ${url}\n`);
+  let code = 0;
+  try {
+    const run = await runLoad({
+      name,
+      profile,
+      url,
+      dataDir,
+      engine,
+      thresholds,
+      signal: abort.signal,
+      ...(progress ? { onSecond: (s) => process.stderr.write(progressLine(s)) } : {}),
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(run.summary, null, 2)}\n`);
+    else process.stdout.write(formatSummary(run.summary));
+    if (!run.summary.ok) code = 99;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await engine?.close();
+  }
+  if (interrupted && code === 0) code = 130;
+  process.exit(code);
+}

@@ -1,0 +1,109 @@
+import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts";
+import type { MetricsSource } from "./metrics.ts";
+import { runLoad } from "./run.ts";
+import { newRunId } from "./run-id.ts";
+import { RunStore, type RunInfo, type RunRecord } from "./runs.ts";
+import type { RunSecond } from "./summary.ts";
+
+/** The run going now, as the console's live charts see it. */
+export interface ActiveRun {
+  id: string;
+  profile: string;
+  startedAt: number;
+  series: RunSecond[];
+}
+
+export interface LoadStatus {
+  active: ActiveRun | null;
+  /** Why the last run started here failed, if it did. */
+  lastError: string | null;
+}
+
+/**
+ * Load runs started from the control API (the UI's console) against the
+ * engine's own router: one at a time, saved like `terrarium load`'s.
+ */
+export class LoadConsole {
+  readonly #engine: MetricsSource & { readonly url: string | null; readonly dataDir: string };
+  readonly #profiles: () => Record<string, LoadProfileConfig>;
+  #active: (ActiveRun & { abort: AbortController }) | null = null;
+  #lastError: string | null = null;
+
+  constructor(
+    engine: MetricsSource & { readonly url: string | null; readonly dataDir: string },
+    profiles: () => Record<string, LoadProfileConfig>,
+  ) {
+    this.#engine = engine;
+    this.#profiles = profiles;
+  }
+
+  /** `profile` names one in terrarium.json; `config` gives one whole (checked like terrarium.json's). */
+  start(spec: { profile?: string | undefined; config?: unknown }): { id: string } {
+    if (this.#active) throw new Error(`a load run is going (${this.#active.id}); stop it first`);
+    const url = this.#engine.url;
+    if (!url) throw new Error("the project's router is not listening, so there is nothing to load");
+    let name: string;
+    let profile: LoadProfileConfig;
+    if (spec.config !== undefined) {
+      profile = parseLoadProfile(spec.config);
+      name = spec.profile ?? "console";
+    } else if (spec.profile !== undefined) {
+      const found = this.#profiles()[spec.profile];
+      if (!found) throw new Error(`no load profile "${spec.profile}" in terrarium.json`);
+      profile = found;
+      name = spec.profile;
+    } else {
+      throw new Error("give a profile name or a profile");
+    }
+    const startedAt = Date.now();
+    const active = {
+      id: newRunId(startedAt),
+      profile: name,
+      startedAt,
+      series: [] as RunSecond[],
+      abort: new AbortController(),
+    };
+    this.#active = active;
+    this.#lastError = null;
+    void runLoad({
+      id: active.id,
+      name,
+      profile,
+      url,
+      dataDir: this.#engine.dataDir,
+      engine: this.#engine,
+      signal: active.abort.signal,
+      onSecond: (s) => active.series.push(s),
+    })
+      .catch((e: unknown) => {
+        this.#lastError = e instanceof Error ? e.message : String(e);
+      })
+      .finally(() => {
+        if (this.#active === active) this.#active = null;
+      });
+    return { id: active.id };
+  }
+
+  /** Ends the run going now (what it measured is saved); false when none is. */
+  stop(): boolean {
+    if (!this.#active) return false;
+    this.#active.abort.abort();
+    return true;
+  }
+
+  status(): LoadStatus {
+    const a = this.#active;
+    return {
+      active: a && { id: a.id, profile: a.profile, startedAt: a.startedAt, series: [...a.series] },
+      lastError: this.#lastError,
+    };
+  }
+
+  list(): RunInfo[] {
+    return new RunStore(this.#engine.dataDir).list();
+  }
+
+  get(id: string): RunRecord | null {
+    return new RunStore(this.#engine.dataDir).get(id);
+  }
+}

@@ -1,0 +1,79 @@
+import type { LoadProfileConfig } from "../config/terrarium.ts";
+import { GeneratorProcess } from "./client.ts";
+import { EngineMetrics, type MetricsSource } from "./metrics.ts";
+import { describePlan, planLoad, profileThresholds } from "./profile.ts";
+import { newRunId } from "./run-id.ts";
+import { RunStore, type RunRecord } from "./runs.ts";
+import { HotObjects, runSecond, summarize, type RunSecond, type RunSummary } from "./summary.ts";
+import type { Threshold } from "./parse.ts";
+
+export interface LoadRunOptions {
+  /** Defaults to a new run id. */
+  id?: string;
+  /** The profile's name in terrarium.json, or a label for an ad hoc run. */
+  name: string;
+  /** A checked profile (parseLoadProfile). */
+  profile: LoadProfileConfig;
+  /** Base URL under load. */
+  url: string;
+  /** Where the run is saved (<dataDir>/runs); null saves nothing. */
+  dataDir: string | null;
+  /** The engine serving `url`, when it is in this process: adds what the objects did. */
+  engine?: MetricsSource | null;
+  /** Thresholds besides the profile's (e.g. from the command line). */
+  thresholds?: Threshold[];
+  onSecond?: (s: RunSecond) => void;
+  /** Aborting ends the run early; what was measured is kept and saved. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs one profile: a generator process drives the load, the engine's
+ * metrics (when the engine is here) are sampled on each of its ticks, and the
+ * run is saved with its summary and time series.
+ */
+export async function runLoad(opts: LoadRunOptions): Promise<RunRecord> {
+  const plan = planLoad(opts.name, opts.profile, opts.url);
+  const thresholds = [...profileThresholds(opts.profile), ...(opts.thresholds ?? [])];
+  const startedAt = Date.now();
+  const id = opts.id ?? newRunId(startedAt);
+  const metrics = opts.engine ? new EngineMetrics(opts.engine) : null;
+  const hot = new HotObjects();
+  const series: RunSecond[] = [];
+
+  const generator = await GeneratorProcess.start();
+  const onAbort = (): void => generator.stop();
+  opts.signal?.addEventListener("abort", onAbort);
+  metrics?.start();
+  let result;
+  let objects: RunSummary["objects"] = null;
+  try {
+    if (opts.signal?.aborted) generator.stop();
+    result = await generator.run(plan, (tick) => {
+      const sample = metrics?.sample() ?? null;
+      if (sample) hot.add(sample.hottest);
+      const second = runSecond(tick, sample);
+      series.push(second);
+      opts.onSecond?.(second);
+    });
+    if (metrics) objects = { byState: metrics.sample().byState, hottest: hot.top(10) };
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    metrics?.stop();
+    await generator.close();
+  }
+  const summary = summarize({
+    runId: id,
+    profile: opts.name,
+    description: describePlan(plan),
+    url: plan.url,
+    startedAt,
+    result,
+    thresholds,
+    objects,
+    flags: metrics?.limits.flags() ?? [],
+  });
+  const run: RunRecord = { id, profile: opts.name, config: opts.profile, plan, startedAt, summary, series };
+  if (opts.dataDir) new RunStore(opts.dataDir).save(run);
+  return run;
+}

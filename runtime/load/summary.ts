@@ -1,0 +1,330 @@
+import type { ErrorKind, GeneratorResult, GeneratorTick, WsStats } from "./generator.ts";
+import { Histogram, type HistogramJson } from "./histogram.ts";
+import type { LimitFlag } from "./limits.ts";
+import type { EngineSample, ObjectLoad } from "./metrics.ts";
+import { thresholdHolds, type Threshold } from "./parse.ts";
+
+export interface LatencySummary {
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  "p99.9": number;
+  max: number;
+}
+
+/** The busiest objects over a whole run. */
+export interface HotObject {
+  id: string;
+  className: string;
+  name: string | null;
+  requests: number;
+  /** The most requests it served in one second. */
+  peakRps: number;
+  meanMs: number;
+  maxMs: number;
+  inFlightMax: number;
+}
+
+/** What `terrarium load --json` prints, and what a saved run keeps as its result. */
+export interface RunSummary {
+  runId: string;
+  profile: string;
+  description: string;
+  url: string;
+  startedAt: number;
+  elapsedMs: number;
+  requests: {
+    sent: number;
+    /** Answered with any status. */
+    completed: number;
+    /** Sent but never answered: timeout, refused, reset, dropped, unfinished, other. */
+    failed: number;
+    /** Due but never sent: the open model's cap on requests outstanding was reached. */
+    dropped: number;
+  };
+  errors: Partial<Record<ErrorKind, number>>;
+  /** (HTTP 4xx and 5xx + failed + dropped) / (sent + dropped). */
+  errorRate: number;
+  statuses: Record<string, number>;
+  /** Requests per second over the run. */
+  throughput: { sent: number; completed: number };
+  /** Of answered requests, measured from when each was due; ms. */
+  latencyMs: LatencySummary;
+  thresholds: { threshold: string; actual: number; ok: boolean }[];
+  /** False when a threshold failed. */
+  ok: boolean;
+  generator: { cpuMs: number; cpuCores: number; maxLagMs: number };
+  websockets: WsStats | null;
+  /** Present when the engine ran in the same process (no --url). */
+  objects: { byState: EngineSample["byState"]; hottest: HotObject[] } | null;
+  flags: LimitFlag[];
+  errorSamples: string[];
+}
+
+/** One second of a run: the generator's view, and the engine's when it is in reach. */
+export interface RunSecond {
+  t: number;
+  windowMs: number;
+  level: number;
+  sent: number;
+  completed: number;
+  errors: number;
+  errorsByKind: Partial<Record<ErrorKind, number>>;
+  rps: number;
+  latencyMs: Pick<LatencySummary, "p50" | "p90" | "p99" | "p99.9" | "max">;
+  inFlight: number;
+  ws: WsStats | null;
+  engine: EngineSample | null;
+}
+
+const FAILED: readonly ErrorKind[] = ["timeout", "refused", "reset", "dropped", "unfinished", "other"];
+
+export function latencySummary(json: HistogramJson): LatencySummary {
+  const h = Histogram.fromJSON(json);
+  const ms = (us: number): number => Math.round(us) / 1000;
+  return {
+    min: ms(h.min),
+    mean: ms(h.mean),
+    p50: ms(h.percentile(50)),
+    p90: ms(h.percentile(90)),
+    p95: ms(h.percentile(95)),
+    p99: ms(h.percentile(99)),
+    "p99.9": ms(h.percentile(99.9)),
+    max: ms(h.max),
+  };
+}
+
+function errorCount(errors: Partial<Record<ErrorKind, number>>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(errors)) if (!k.startsWith("ws_")) n += v;
+  return n;
+}
+
+export function runSecond(tick: GeneratorTick, engine: EngineSample | null): RunSecond {
+  const l = latencySummary(tick.latency);
+  return {
+    t: tick.second,
+    windowMs: Math.round(tick.windowMs),
+    level: Math.round(tick.level * 100) / 100,
+    sent: tick.sent,
+    completed: tick.completed,
+    errors: errorCount(tick.errors),
+    errorsByKind: tick.errors,
+    rps: Math.round((tick.completed / Math.max(1, tick.windowMs)) * 1000 * 10) / 10,
+    latencyMs: { p50: l.p50, p90: l.p90, p99: l.p99, "p99.9": l["p99.9"], max: l.max },
+    inFlight: tick.inFlight,
+    ws: tick.ws,
+    engine,
+  };
+}
+
+/** Folds each second's hottest objects into the run's. */
+export class HotObjects {
+  readonly #all = new Map<string, HotObject & { sumMs: number }>();
+
+  add(objects: readonly ObjectLoad[]): void {
+    for (const o of objects) {
+      let h = this.#all.get(o.id);
+      if (!h) {
+        h = {
+          id: o.id,
+          className: o.className,
+          name: o.name,
+          requests: 0,
+          peakRps: 0,
+          meanMs: 0,
+          maxMs: 0,
+          inFlightMax: 0,
+          sumMs: 0,
+        };
+        this.#all.set(o.id, h);
+      }
+      h.name ??= o.name;
+      h.requests += o.requests;
+      h.sumMs += o.meanMs * o.requests;
+      h.meanMs = h.requests ? h.sumMs / h.requests : 0;
+      h.peakRps = Math.max(h.peakRps, o.rps);
+      h.maxMs = Math.max(h.maxMs, o.maxMs);
+      h.inFlightMax = Math.max(h.inFlightMax, o.inFlightMax);
+    }
+  }
+
+  top(n: number): HotObject[] {
+    return [...this.#all.values()]
+      .sort((a, b) => b.requests - a.requests || a.id.localeCompare(b.id))
+      .slice(0, n)
+      .map(({ sumMs: _sumMs, ...h }) => ({
+        ...h,
+        peakRps: Math.round(h.peakRps),
+        meanMs: Math.round(h.meanMs * 1000) / 1000,
+        maxMs: Math.round(h.maxMs * 1000) / 1000,
+      }));
+  }
+}
+
+export function summarize(opts: {
+  runId: string;
+  profile: string;
+  description: string;
+  url: string;
+  startedAt: number;
+  result: GeneratorResult;
+  thresholds: readonly Threshold[];
+  objects: RunSummary["objects"];
+  flags: LimitFlag[];
+}): RunSummary {
+  const r = opts.result;
+  const dropped = r.errors.backlog ?? 0;
+  const failed = FAILED.reduce((n, k) => n + (r.errors[k] ?? 0), 0);
+  const httpErrors = (r.errors.http_4xx ?? 0) + (r.errors.http_5xx ?? 0);
+  const attempts = r.sent + dropped;
+  const errorRate = attempts ? (httpErrors + failed + dropped) / attempts : 0;
+  const secs = r.elapsedMs / 1000;
+  const latency = latencySummary(r.latency);
+  const throughput = {
+    sent: Math.round((r.sent / secs) * 10) / 10,
+    completed: Math.round((r.completed / secs) * 10) / 10,
+  };
+  const thresholds = opts.thresholds.map((t) => {
+    let actual: number;
+    if (t.metric === "errors") actual = t.percent ? errorRate : errorCount(r.errors);
+    else if (t.metric === "rps") actual = throughput.completed;
+    else actual = latency[t.metric];
+    return { threshold: t.source, actual, ok: thresholdHolds(t, actual) };
+  });
+  return {
+    runId: opts.runId,
+    profile: opts.profile,
+    description: opts.description,
+    url: opts.url,
+    startedAt: opts.startedAt,
+    elapsedMs: Math.round(r.elapsedMs),
+    requests: { sent: r.sent, completed: r.completed, failed, dropped },
+    errors: r.errors,
+    errorRate,
+    statuses: r.statuses,
+    throughput,
+    latencyMs: latency,
+    thresholds,
+    ok: thresholds.every((t) => t.ok),
+    generator: {
+      cpuMs: Math.round(r.cpuMs),
+      cpuCores: Math.round((r.cpuMs / r.elapsedMs) * 100) / 100,
+      maxLagMs: Math.round(r.maxLagMs * 10) / 10,
+    },
+    websockets: r.ws,
+    objects: opts.objects,
+    flags: opts.flags,
+    errorSamples: r.errorSamples,
+  };
+}
+
+// ---- text ----
+
+function ms(v: number): string {
+  if (v >= 1000) return `${(v / 1000).toFixed(2)}s`;
+  if (v >= 100) return `${v.toFixed(0)}ms`;
+  return `${v.toFixed(2)}ms`;
+}
+
+function int(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+function row(label: string, value: string): string {
+  return `  ${label.padEnd(22, ".")}: ${value}\n`;
+}
+
+function thresholdValue(t: RunSummary["thresholds"][number]): string {
+  if (t.threshold.startsWith("errors"))
+    return t.threshold.includes("%") ? `${(t.actual * 100).toFixed(2)}%` : int(t.actual);
+  if (t.threshold.startsWith("rps")) return `${t.actual.toFixed(1)}/s`;
+  return ms(t.actual);
+}
+
+/** One line per second while a run goes. */
+export function progressLine(s: RunSecond): string {
+  const errs = s.errors ? `  errors ${int(s.errors)}` : "";
+  let line = `  ${String(s.t).padStart(4)}s  ${int(s.rps).padStart(6)} req/s  p50 ${ms(s.latencyMs.p50)}  p99 ${ms(s.latencyMs.p99)}  in flight ${int(s.inFlight)}${errs}`;
+  if (s.engine) {
+    const states = Object.entries(s.engine.byState)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+    const hot = s.engine.hottest[0];
+    line += `  | ${states}`;
+    if (hot) line += `  | hottest ${hot.name ?? hot.id.slice(0, 8)} ${int(hot.rps)}/s q${hot.inFlightMax}`;
+  }
+  return `${line}\n`;
+}
+
+/** The k6-like summary printed at the end of `terrarium load`. */
+export function formatSummary(s: RunSummary): string {
+  let out = `\n  run ${s.runId}: ${s.profile} — ${s.description}\n  target ${s.url}\n\n`;
+  if (s.thresholds.length) {
+    for (const t of s.thresholds)
+      out += `  ${t.ok ? "✓" : "✗"} ${t.threshold.padEnd(20)} ${thresholdValue(t)}\n`;
+    out += "\n";
+  }
+  const l = s.latencyMs;
+  out += row(
+    "latency (from due)",
+    `avg=${ms(l.mean)} min=${ms(l.min)} med=${ms(l.p50)} p(90)=${ms(l.p90)} p(99)=${ms(l.p99)} p(99.9)=${ms(l["p99.9"])} max=${ms(l.max)}`,
+  );
+  out += row(
+    "requests",
+    `${int(s.requests.sent)} sent, ${int(s.requests.completed)} answered  ${s.throughput.completed.toFixed(1)}/s`,
+  );
+  const failedPart = s.requests.failed ? `, ${int(s.requests.failed)} without answer` : "";
+  out += row(
+    "errors",
+    `${(s.errorRate * 100).toFixed(2)}%${failedPart}${s.requests.dropped ? `, ${int(s.requests.dropped)} never sent (backlog)` : ""}`,
+  );
+  const kinds = Object.entries(s.errors);
+  if (kinds.length) out += row("errors by kind", kinds.map(([k, v]) => `${k}=${int(v)}`).join(" "));
+  out += row(
+    "statuses",
+    Object.entries(s.statuses)
+      .map(([k, v]) => `${k}=${int(v)}`)
+      .join(" ") || "none",
+  );
+  if (s.websockets) {
+    const w = s.websockets;
+    out += row(
+      "websockets",
+      `${int(w.opened)} opened, ${int(w.sent)} messages sent, ${int(w.received)} received`,
+    );
+  }
+  out += row(
+    "generator",
+    `${s.generator.cpuCores.toFixed(2)} cores busy, worst start lag ${ms(s.generator.maxLagMs)}`,
+  );
+  if (s.objects) {
+    const states = Object.entries(s.objects.byState)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+    out += row("objects at the end", states || "none");
+    if (s.objects.hottest.length) {
+      out += "  hottest objects:\n";
+      for (const h of s.objects.hottest.slice(0, 5)) {
+        out += `    ${h.className} ${h.name ?? h.id.slice(0, 16)}  ${int(h.requests)} requests, peak ${int(h.peakRps)}/s, mean ${ms(h.meanMs)}, max ${ms(h.maxMs)}, in flight up to ${h.inFlightMax}\n`;
+      }
+    }
+  }
+  if (s.flags.length) {
+    out += "\n  Cloudflare limits passed:\n";
+    for (const f of s.flags) {
+      const who = f.objectId
+        ? `${f.className ?? "object"} ${f.name ?? f.objectId.slice(0, 16)}`
+        : "the project";
+      out += `  ! ${who}: ${f.observed} (limit: ${f.limit})\n      ${f.advice}\n`;
+    }
+  }
+  if (s.errorSamples.length) {
+    out += "\n  first errors:\n";
+    for (const e of s.errorSamples.slice(0, 5)) out += `    ${e}\n`;
+  }
+  return out;
+}
