@@ -15,7 +15,8 @@ const reactPackages = { regex: "^react(-dom)?(/.*)?$", message: "React belongs t
 const noNodeInRenderer = "renderer/ runs in a browser too: no Node modules.";
 const contractOnly =
   "renderer/ speaks to the engine only through the contract: `import type` from runtime/api.";
-const bridgeOnly = "renderer/ may only `import type` the preload bridge (electron/bridge.ts).";
+const noElectronCode =
+  "renderer/ never imports electron/: the preload's API is typed by the contract (runtime/api).";
 
 export default defineConfig(
   globalIgnores([
@@ -88,13 +89,7 @@ export default defineConfig(
               message: contractOnly,
               allowTypeImports: true,
             },
-            // TODO(api): drop the bridge exception once its type moves into runtime/api.
-            { regex: "^\\.{1,2}/(.*/)?electron/(?!bridge(\\.ts)?$)", message: bridgeOnly },
-            {
-              regex: "^\\.{1,2}/(.*/)?electron/bridge(\\.ts)?$",
-              message: bridgeOnly,
-              allowTypeImports: true,
-            },
+            { regex: "^\\.{1,2}/(.*/)?electron/", message: noElectronCode },
           ],
         },
       ],

@@ -1,6 +1,7 @@
 // `npm start`: build and open the desktop app, or, on a machine without the
-// Electron binary (its download failed or was skipped), say so and fall back to
-// the headless engine. Extra arguments (`npm start -- ...`) go to the app.
+// Electron binary (its download failed or was skipped), say so and open the
+// same UI in a browser (`terrarium ui`). Extra arguments (`npm start -- ...`)
+// go to the app: a project folder, and for `ui` its flags.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -50,15 +51,16 @@ if (electronBinary()) {
   );
   run(process.execPath, [electronVite, "preview", ...(extraArgs.length ? ["--", ...extraArgs] : [])]);
 } else {
-  // TODO(ui): open the same UI in the browser with `terrarium ui <dir>` once it exists.
+  // The same UI in a browser: `terrarium ui` serves it on 127.0.0.1 and prints its address.
   const cli = join(projectRoot, "bin", "terrarium.js");
   const sample = join("resources", "samples", "counter");
-  const args = extraArgs.length ? extraArgs : ["serve", sample];
+  const args = ["ui", ...(extraArgs.length ? extraArgs : [sample])];
   console.warn(
     "terrarium: the Electron binary is not installed, so the desktop app cannot start.\n" +
       "terrarium: (its download failed or was skipped, e.g. ELECTRON_SKIP_BINARY_DOWNLOAD=1;\n" +
       "terrarium:  `node node_modules/electron/install.js` retries it.)\n" +
-      `terrarium: running the engine headless instead: terrarium ${args.join(" ")}`,
+      `terrarium: opening the same UI in your browser instead: terrarium ${args.join(" ")}\n` +
+      "terrarium: open the address printed below (it carries this launch's token).",
   );
   if (!existsSync(cli)) {
     console.error("terrarium: bin/terrarium.js is missing; nothing to fall back to.");

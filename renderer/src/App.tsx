@@ -1,6 +1,10 @@
 import { useRef, type KeyboardEvent } from "react";
-import { hostBridge } from "./bridge.ts";
+import { useShallow } from "zustand/react/shallow";
+import { useConnectionStore } from "./stores/connection.ts";
 import { TABS, useUiStore, type Tab } from "./stores/ui.ts";
+import { ConsoleView } from "./views/console/console-view.tsx";
+import { DesignView } from "./views/design/design-view.tsx";
+import { InspectorView } from "./views/inspector/inspector-view.tsx";
 
 const TAB_LABELS: Record<Tab, string> = {
   design: "Design",
@@ -8,11 +12,10 @@ const TAB_LABELS: Record<Tab, string> = {
   inspector: "Inspector",
 };
 
-// TODO(ui): placeholders until the views land.
-const TAB_SUMMARIES: Record<Tab, string> = {
-  design: "Objects, their topology, routes, subscriptions and policies.",
-  console: "Requests, WebSockets and load profiles against the running project.",
-  inspector: "Live objects, lifecycle transitions, storage, alarms, events and logs.",
+const VIEWS: Record<Tab, () => React.JSX.Element> = {
+  design: DesignView,
+  console: ConsoleView,
+  inspector: InspectorView,
 };
 
 // Arrow keys move between tabs (the WAI-ARIA tabs pattern); the selected tab is
@@ -24,14 +27,12 @@ const KEY_STEPS: Partial<Record<string, (index: number) => number>> = {
   End: () => TABS.length - 1,
 };
 
-function hostLabel(): string {
-  const bridge = hostBridge();
-  return bridge ? `Desktop · Electron ${bridge.versions.electron}` : "Browser";
-}
-
 export function App() {
   const tab = useUiStore((s) => s.tab);
   const selectTab = useUiStore((s) => s.selectTab);
+  const { connection, status, project, error } = useConnectionStore(
+    useShallow((s) => ({ connection: s.connection, status: s.status, project: s.project, error: s.error })),
+  );
   const tabRefs = useRef(new Map<Tab, HTMLButtonElement>());
 
   function onTabKeyDown(event: KeyboardEvent<HTMLDivElement>) {
@@ -44,10 +45,12 @@ export function App() {
     tabRefs.current.get(next)?.focus();
   }
 
-  // NOTE: data-app-ready is the marker browser tests wait for; once the UI
-  // talks to the engine it should appear only when that connection is up.
+  // NOTE: data-app-ready is the marker browser tests wait for: the engine is
+  // reachable and has described its project.
+  const ready = status === "open" && project !== null;
+  const View = VIEWS[tab];
   return (
-    <div className="app" data-app-ready="true">
+    <div className="app" data-app-ready={ready ? "true" : "false"}>
       <header className="app-header">
         <h1 className="app-title">Terrarium</h1>
         <div className="tabs" role="tablist" aria-label="Views" onKeyDown={onTabKeyDown}>
@@ -71,11 +74,20 @@ export function App() {
             </button>
           ))}
         </div>
-        <span className="app-host">{hostLabel()}</span>
+        <span className="app-project" title={project?.dir}>
+          {project ? project.name : ""}
+        </span>
+        <span className={`app-host conn-${status}`}>
+          {status === "lost" ? "Disconnected, retrying…" : (connection?.hostLabel ?? "")}
+        </span>
       </header>
+      {error ? <p className="error banner">{error}</p> : null}
       <main className="app-main" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        <h2>{TAB_LABELS[tab]}</h2>
-        <p>{TAB_SUMMARIES[tab]}</p>
+        {ready ? (
+          <View />
+        ) : (
+          <p className="muted">{status === "lost" ? "Reconnecting…" : "Connecting to Terrarium…"}</p>
+        )}
       </main>
     </div>
   );

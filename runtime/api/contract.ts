@@ -10,10 +10,6 @@ import type { LogEntry, TransitionRecord } from "../registry/registry.ts";
 import type { AlarmRecord, KvEntry, QueryResult } from "../state/state-manager.ts";
 import type { BusEvent, DeliveryRecord, TopicInfo } from "../event-bus/event-bus.ts";
 import type { RequestEvent } from "../shared/events.ts";
-import type { LoadProfileConfig } from "../config/terrarium.ts";
-import type { LoadStatus } from "../load/console.ts";
-import type { RunInfo, RunRecord } from "../load/runs.ts";
-import { RUN_ID } from "../load/run-id.ts";
 
 export type {
   LifecycleState,
@@ -26,11 +22,16 @@ export type {
   DeliveryRecord,
   TopicInfo,
   RequestEvent,
-  LoadProfileConfig,
-  LoadStatus,
-  RunInfo,
-  RunRecord,
 };
+
+export interface UpdateResult {
+  ok: boolean;
+  /** Live objects moved to the new code. */
+  updated: number;
+  error: string | null;
+  time: number;
+  durationMs: number;
+}
 
 export interface ProjectInfo {
   name: string;
@@ -77,7 +78,9 @@ export type LiveEvent =
   | { type: "transition"; data: TransitionRecord }
   | { type: "log"; data: LogEntry }
   | { type: "request"; data: RequestEvent }
-  | { type: "problem"; data: { time: number; message: string; objectId: string | null } };
+  | { type: "problem"; data: { time: number; message: string; objectId: string | null } }
+  /** The project's code was reloaded (a saved change), or the change was refused and the old code kept. */
+  | { type: "update"; data: UpdateResult };
 
 export const schemas = {
   listObjects: z
@@ -163,19 +166,6 @@ export const projectFileSchemas = {
     .strict(),
 } as const;
 
-export const loadSchemas = {
-  runId: z.string().regex(RUN_ID, "a run id as listRuns gives it"),
-  /** A profile from terrarium.json by name, or one given whole (checked like terrarium.json's). */
-  startLoad: z
-    .object({
-      profile: z.string().min(1).max(200).optional(),
-      config: z.record(z.string(), z.unknown()).optional(),
-    })
-    .strict(),
-} as const;
-
-export type StartLoadSpec = z.infer<typeof loadSchemas.startLoad>;
-
 export type ListObjectsQuery = z.infer<typeof schemas.listObjects>;
 export type PageQuery = z.infer<typeof schemas.page>;
 export type SqlQuery = z.infer<typeof schemas.query>;
@@ -248,16 +238,6 @@ export interface ControlApi {
   requestHistory(): Promise<HistoryEntry[]>;
   addRequestHistory(entry: HistoryEntryInput): Promise<HistoryEntry>;
   clearRequestHistory(): Promise<void>;
-  /** Saved load runs (from `terrarium load` and the console), newest first. */
-  listRuns(): Promise<RunInfo[]>;
-  /** One saved run: its profile, summary and time series. */
-  getRun(id: string): Promise<RunRecord | null>;
-  /** Starts a load run against this engine's router; one at a time. */
-  startLoad(spec: StartLoadSpec): Promise<{ id: string }>;
-  /** Ends the run going now (it is saved with what it measured); false when none is. */
-  stopLoad(): Promise<boolean>;
-  /** The run going now with its seconds so far, for live charts (poll it about once a second). */
-  loadStatus(): Promise<LoadStatus>;
   /** Live transitions, logs and request events, delivered in batches (at most every 50 ms). */
   subscribe(listener: (batch: LiveEvent[]) => void): () => void;
 }
@@ -305,11 +285,6 @@ export const callSchemas = {
   requestHistory: none,
   addRequestHistory: z.tuple([projectFileSchemas.historyEntry]),
   clearRequestHistory: none,
-  listRuns: none,
-  getRun: z.tuple([loadSchemas.runId]),
-  startLoad: z.tuple([loadSchemas.startLoad]),
-  stopLoad: none,
-  loadStatus: none,
 } as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
 
 export const CONTROL_METHODS = Object.keys(callSchemas) as ControlMethod[];

@@ -3,8 +3,7 @@ import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
 import type { ClassSummary, ControlApi, HttpResult, LiveEvent, ObjectSummary } from "./contract.ts";
-import { loadSchemas, projectFileSchemas, schemas } from "./contract.ts";
-import { LoadConsole } from "../load/console.ts";
+import { projectFileSchemas, schemas } from "./contract.ts";
 import { findClassSources, listProjectFiles, readProjectFile, writeProjectFile } from "./project-files.ts";
 import { RequestHistory } from "./request-history.ts";
 
@@ -34,7 +33,6 @@ export function createControlApi(engine: Engine): ControlApi {
   };
 
   const history = new RequestHistory(engine.dataDir);
-  const load = new LoadConsole(engine, () => engine.project.terrarium.loadProfiles ?? {});
 
   return {
     async project() {
@@ -274,26 +272,6 @@ export function createControlApi(engine: Engine): ControlApi {
       history.clear();
     },
 
-    async listRuns() {
-      return load.list();
-    },
-
-    async getRun(id) {
-      return load.get(loadSchemas.runId.parse(id));
-    },
-
-    async startLoad(spec) {
-      return load.start(loadSchemas.startLoad.parse(spec));
-    },
-
-    async stopLoad() {
-      return load.stop();
-    },
-
-    async loadStatus() {
-      return load.status();
-    },
-
     subscribe(listener) {
       let batch: LiveEvent[] = [];
       let timer: NodeJS.Timeout | null = null;
@@ -311,6 +289,7 @@ export function createControlApi(engine: Engine): ControlApi {
         engine.events.on("log", (data) => push({ type: "log", data })),
         engine.events.on("request", (data) => push({ type: "request", data })),
         engine.events.on("problem", (data) => push({ type: "problem", data })),
+        engine.events.on("update", (data) => push({ type: "update", data })),
       ];
       return () => {
         for (const off of offs) off();

@@ -52,6 +52,8 @@ export async function ui(argv: string[]): Promise<void> {
       "idle-after": { type: "string" },
       "hibernate-after": { type: "string" },
       quiet: { type: "boolean", default: false },
+      watch: { type: "boolean", default: true },
+      "no-watch": { type: "boolean", default: false },
     },
   });
   if (positionals.length > 1) fail(`ui takes one project folder, got ${positionals.length}`, 2);
@@ -88,6 +90,15 @@ export async function ui(argv: string[]): Promise<void> {
     });
   }
   engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
+  engine.events.on("update", (u) => {
+    if (u.ok) {
+      process.stdout.write(
+        `Updated: ${u.updated} live object${u.updated === 1 ? "" : "s"} on the new code (${u.durationMs} ms)\n`,
+      );
+    } else process.stderr.write(`terrarium: update refused, the previous code keeps serving: ${u.error}\n`);
+  });
+  // Saving a file from the Design view is a change like any other: the engine reloads.
+  if (values.watch && !values["no-watch"]) engine.watch();
 
   let bridge: WebBridge;
   try {

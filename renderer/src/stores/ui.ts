@@ -6,18 +6,44 @@ import { create, type StateCreator } from "zustand";
 export const TABS = ["design", "console", "inspector"] as const;
 export type Tab = (typeof TABS)[number];
 
+export type InspectorSection = "objects" | "events";
+export type ObjectPanel = "lifecycle" | "storage" | "alarms" | "logs";
+
 export interface TabSlice {
   readonly tab: Tab;
   readonly selectTab: (tab: Tab) => void;
 }
 
-export type UiState = TabSlice;
+export interface InspectorSlice {
+  readonly inspectorSection: InspectorSection;
+  /** The object whose page is open in the Inspector, or null for the table. */
+  readonly selectedObject: string | null;
+  readonly objectPanel: ObjectPanel;
+  readonly showSection: (s: InspectorSection) => void;
+  readonly openObject: (id: string | null) => void;
+  readonly showPanel: (p: ObjectPanel) => void;
+}
+
+export type UiState = TabSlice & InspectorSlice;
 
 const createTabSlice: StateCreator<UiState, [], [], TabSlice> = (set) => ({
   tab: "design",
   selectTab: (tab) => set({ tab }),
 });
 
+const createInspectorSlice: StateCreator<UiState, [], [], InspectorSlice> = (set) => ({
+  inspectorSection: "objects",
+  selectedObject: null,
+  objectPanel: "lifecycle",
+  showSection: (inspectorSection) => set({ inspectorSection, selectedObject: null }),
+  openObject: (selectedObject) =>
+    set(
+      selectedObject ? { selectedObject, tab: "inspector", inspectorSection: "objects" } : { selectedObject },
+    ),
+  showPanel: (objectPanel) => set({ objectPanel }),
+});
+
 export const useUiStore = create<UiState>()((...a) => ({
   ...createTabSlice(...a),
+  ...createInspectorSlice(...a),
 }));

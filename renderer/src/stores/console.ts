@@ -1,0 +1,130 @@
+import { create } from "zustand";
+import type { HistoryEntry, HttpRequestSpec, HttpResult } from "../../../runtime/api/contract.ts";
+import { api, errorText } from "./connection.ts";
+
+// The console store: the request being composed, the last response, and the
+// history the engine keeps on disk for this project.
+
+export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
+
+export interface HeaderRow {
+  readonly key: string;
+  readonly value: string;
+  readonly enabled: boolean;
+}
+
+export interface Draft {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: readonly HeaderRow[];
+  readonly body: string;
+}
+
+export interface ConsoleState {
+  readonly draft: Draft;
+  readonly sending: boolean;
+  readonly response: HttpResult | null;
+  readonly error: string | null;
+  readonly history: readonly HistoryEntry[];
+  readonly edit: (patch: Partial<Draft>) => void;
+  readonly setHeader: (i: number, patch: Partial<HeaderRow>) => void;
+  readonly addHeader: () => void;
+  readonly removeHeader: (i: number) => void;
+  readonly send: () => Promise<void>;
+  readonly loadHistory: () => Promise<void>;
+  readonly clearHistory: () => Promise<void>;
+  readonly restore: (entry: HistoryEntry) => void;
+}
+
+/** The request a draft describes: enabled headers with a name, a body only when there is one. */
+export function specOf(d: Draft): HttpRequestSpec {
+  const path = d.path.startsWith("/") ? d.path : `/${d.path}`;
+  const headers = d.headers
+    .filter((h) => h.enabled && h.key.trim())
+    .map((h) => [h.key.trim(), h.value] as [string, string]);
+  const withBody = d.body !== "" && d.method !== "GET" && d.method !== "HEAD";
+  return {
+    method: d.method,
+    path,
+    ...(headers.length ? { headers } : {}),
+    ...(withBody ? { body: d.body } : {}),
+  };
+}
+
+const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The same request as a curl command line against the project's router. */
+export function curlOf(spec: HttpRequestSpec, base: string): string {
+  const parts = ["curl", "-i"];
+  if (spec.method !== "GET") parts.push("-X", spec.method);
+  parts.push(quote(new URL(spec.path, base).href));
+  for (const [k, v] of spec.headers ?? []) parts.push("-H", quote(`${k}: ${v}`));
+  if (spec.body !== undefined) parts.push("--data-raw", quote(spec.body));
+  return parts.join(" ");
+}
+
+export const useConsoleStore = create<ConsoleState>()((set, get) => ({
+  draft: {
+    method: "POST",
+    path: "/counter/demo/increment",
+    headers: [{ key: "content-type", value: "application/json", enabled: false }],
+    body: "",
+  },
+  sending: false,
+  response: null,
+  error: null,
+  history: [],
+
+  edit: (patch) => set((s) => ({ draft: { ...s.draft, ...patch } })),
+  setHeader: (i, patch) =>
+    set((s) => ({
+      draft: { ...s.draft, headers: s.draft.headers.map((h, j) => (j === i ? { ...h, ...patch } : h)) },
+    })),
+  addHeader: () =>
+    set((s) => ({
+      draft: { ...s.draft, headers: [...s.draft.headers, { key: "", value: "", enabled: true }] },
+    })),
+  removeHeader: (i) =>
+    set((s) => ({ draft: { ...s.draft, headers: s.draft.headers.filter((_, j) => j !== i) } })),
+
+  send: async () => {
+    const request = specOf(get().draft);
+    set({ sending: true, error: null });
+    try {
+      const response = await api().sendRequest(request);
+      set({ response, sending: false });
+      const entry = await api().addRequestHistory({
+        time: Date.now(),
+        request,
+        status: response.status,
+        durationMs: response.durationMs,
+      });
+      set((s) => ({ history: [entry, ...s.history].slice(0, 200) }));
+    } catch (e) {
+      set({ error: errorText(e), sending: false });
+    }
+  },
+
+  loadHistory: async () => {
+    try {
+      set({ history: await api().requestHistory() });
+    } catch (e) {
+      set({ error: errorText(e) });
+    }
+  },
+
+  clearHistory: async () => {
+    await api().clearRequestHistory();
+    set({ history: [] });
+  },
+
+  restore: (entry) =>
+    set({
+      draft: {
+        method: entry.request.method,
+        path: entry.request.path,
+        headers: (entry.request.headers ?? []).map(([key, value]) => ({ key, value, enabled: true })),
+        body: entry.request.body ?? "",
+      },
+    }),
+}));

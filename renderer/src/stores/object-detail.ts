@@ -1,0 +1,248 @@
+import { create } from "zustand";
+import type {
+  AlarmRecord,
+  KvEntry,
+  LiveEvent,
+  LogEntry,
+  ObjectSummary,
+  QueryResult,
+  TransitionRecord,
+} from "../../../runtime/api/contract.ts";
+import { api, errorText } from "./connection.ts";
+
+// The object-detail store: everything the Inspector shows about the one object
+// whose page is open. Its transitions and logs grow from the live stream.
+
+/** Transitions kept for the timeline and the diagram's counts. */
+const TRANSITION_LIMIT = 10_000;
+const LOG_LIMIT = 2_000;
+
+export interface SqlState {
+  readonly text: string;
+  readonly allowWrites: boolean;
+  readonly running: boolean;
+  readonly result: QueryResult | null;
+  readonly error: string | null;
+  readonly durationMs: number | null;
+}
+
+export interface TableInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly sql: string;
+}
+
+export interface ObjectDetailState {
+  readonly id: string | null;
+  readonly summary: ObjectSummary | null;
+  readonly transitions: readonly TransitionRecord[];
+  readonly logs: readonly LogEntry[];
+  readonly alarms: readonly AlarmRecord[];
+  readonly tables: readonly TableInfo[];
+  readonly kv: readonly KvEntry[];
+  readonly sql: SqlState;
+  readonly error: string | null;
+  readonly busy: string | null;
+  readonly open: (id: string | null) => Promise<void>;
+  readonly refresh: () => Promise<void>;
+  readonly loadStorage: () => Promise<void>;
+  readonly setSql: (patch: Partial<Pick<SqlState, "text" | "allowWrites">>) => void;
+  readonly runSql: () => Promise<void>;
+  readonly hibernate: () => Promise<void>;
+  readonly terminate: () => Promise<void>;
+  readonly fireAlarm: () => Promise<void>;
+  readonly applyLive: (events: readonly LiveEvent[]) => void;
+}
+
+const TABLES_SQL =
+  "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name";
+
+const emptySql: SqlState = {
+  text: "",
+  allowWrites: false,
+  running: false,
+  result: null,
+  error: null,
+  durationMs: null,
+};
+
+export const useObjectDetailStore = create<ObjectDetailState>()((set, get) => {
+  /** Runs fn only if the page still shows the same object when it resolves. */
+  const forCurrent = async <T>(id: string, fn: () => Promise<T>, apply: (v: T) => void): Promise<void> => {
+    try {
+      const v = await fn();
+      if (get().id === id) apply(v);
+    } catch (e) {
+      if (get().id === id) set({ error: errorText(e) });
+    }
+  };
+
+  return {
+    id: null,
+    summary: null,
+    transitions: [],
+    logs: [],
+    alarms: [],
+    tables: [],
+    kv: [],
+    sql: emptySql,
+    error: null,
+    busy: null,
+
+    open: async (id) => {
+      if (id === get().id) return;
+      set({
+        id,
+        summary: null,
+        transitions: [],
+        logs: [],
+        alarms: [],
+        tables: [],
+        kv: [],
+        sql: emptySql,
+        error: null,
+        busy: null,
+      });
+      if (id) await get().refresh();
+    },
+
+    refresh: async () => {
+      const id = get().id;
+      if (!id) return;
+      await Promise.all([
+        forCurrent(
+          id,
+          () => api().getObject(id),
+          (summary) => set({ summary }),
+        ),
+        forCurrent(
+          id,
+          () => api().transitions({ objectId: id, limit: TRANSITION_LIMIT }),
+          (transitions) => set({ transitions }),
+        ),
+        forCurrent(
+          id,
+          () => api().logs({ objectId: id, limit: LOG_LIMIT }),
+          (logs) => set({ logs }),
+        ),
+        forCurrent(
+          id,
+          () => api().alarms(id),
+          (alarms) => set({ alarms }),
+        ),
+      ]);
+    },
+
+    loadStorage: async () => {
+      const id = get().id;
+      if (!id) return;
+      await Promise.all([
+        forCurrent(
+          id,
+          () => api().query({ objectId: id, sql: TABLES_SQL }),
+          (r) =>
+            set({
+              tables: r.rows.map(([name, type, sql]) => ({
+                name: String(name),
+                type: String(type),
+                sql: String(sql ?? ""),
+              })),
+            }),
+        ),
+        forCurrent(
+          id,
+          () => api().listKv({ objectId: id, limit: 1000 }),
+          (kv) => set({ kv }),
+        ),
+      ]);
+    },
+
+    setSql: (patch) => set((s) => ({ sql: { ...s.sql, ...patch } })),
+
+    runSql: async () => {
+      const id = get().id;
+      const { text, allowWrites } = get().sql;
+      if (!id || !text.trim()) return;
+      set((s) => ({ sql: { ...s.sql, running: true, error: null } }));
+      const started = performance.now();
+      try {
+        const result = await api().query({ objectId: id, sql: text, allowWrites, limit: 1000 });
+        if (get().id !== id) return;
+        set((s) => ({
+          sql: { ...s.sql, running: false, result, durationMs: performance.now() - started },
+        }));
+        if (result.rowsWritten > 0) void get().loadStorage();
+      } catch (e) {
+        if (get().id !== id) return;
+        set((s) => ({
+          sql: { ...s.sql, running: false, result: null, error: errorText(e), durationMs: null },
+        }));
+      }
+    },
+
+    hibernate: async () => {
+      const id = get().id;
+      if (!id) return;
+      set({ busy: "Hibernating…", error: null });
+      await forCurrent(
+        id,
+        () => api().hibernate(id),
+        () => undefined,
+      );
+      set({ busy: null });
+      await get().refresh();
+    },
+
+    terminate: async () => {
+      const id = get().id;
+      if (!id) return;
+      set({ busy: "Terminating…", error: null });
+      await forCurrent(
+        id,
+        () => api().terminate(id),
+        () => undefined,
+      );
+      set({ busy: null });
+      await get().refresh();
+    },
+
+    fireAlarm: async () => {
+      const id = get().id;
+      if (!id) return;
+      await forCurrent(
+        id,
+        () => api().fireAlarm(id),
+        () => undefined,
+      );
+      await get().refresh();
+    },
+
+    applyLive: (events) => {
+      const { id, summary } = get();
+      if (!id) return;
+      const transitions: TransitionRecord[] = [];
+      const logs: LogEntry[] = [];
+      let requests = 0;
+      for (const e of events) {
+        if (e.type === "transition" && e.data.objectId === id) transitions.push(e.data);
+        else if (e.type === "log" && e.data.objectId === id) logs.push(e.data);
+        else if (e.type === "request" && e.data.objectId === id) requests++;
+      }
+      if (!transitions.length && !logs.length && !requests) return;
+      const last = transitions[transitions.length - 1];
+      set((s) => ({
+        transitions: transitions.length
+          ? [...s.transitions, ...transitions].slice(-TRANSITION_LIMIT)
+          : s.transitions,
+        logs: logs.length ? [...s.logs, ...logs].slice(-LOG_LIMIT) : s.logs,
+        summary: summary
+          ? {
+              ...summary,
+              ...(last ? { state: last.to, lastActive: Math.max(summary.lastActive, last.time) } : {}),
+              requests: summary.requests + requests,
+            }
+          : summary,
+      }));
+    },
+  };
+});

@@ -1,0 +1,375 @@
+import { useEffect, useMemo, type KeyboardEvent } from "react";
+import { useShallow } from "zustand/react/shallow";
+import type { LogEntry, TransitionRecord } from "../../../../runtime/api/contract.ts";
+import { cellText, formatBytes, formatTime } from "../../components/format.ts";
+import { StateBadge } from "../../components/state-badge.tsx";
+import { VirtualList } from "../../components/virtual-list.tsx";
+import { useObjectDetailStore } from "../../stores/object-detail.ts";
+import { useUiStore, type ObjectPanel } from "../../stores/ui.ts";
+import { StateDiagram } from "./state-diagram.tsx";
+
+const PANELS: { id: ObjectPanel; label: string }[] = [
+  { id: "lifecycle", label: "Lifecycle" },
+  { id: "storage", label: "Storage" },
+  { id: "alarms", label: "Alarms" },
+  { id: "logs", label: "Logs" },
+];
+
+export function ObjectPage({ id }: { readonly id: string }) {
+  const open = useObjectDetailStore((s) => s.open);
+  const { summary, error, busy } = useObjectDetailStore(
+    useShallow((s) => ({ summary: s.summary, error: s.error, busy: s.busy })),
+  );
+  const hibernate = useObjectDetailStore((s) => s.hibernate);
+  const terminate = useObjectDetailStore((s) => s.terminate);
+  const { panel, showPanel, openObject } = useUiStore(
+    useShallow((s) => ({ panel: s.objectPanel, showPanel: s.showPanel, openObject: s.openObject })),
+  );
+
+  useEffect(() => {
+    void open(id);
+  }, [id, open]);
+
+  const gone = summary === null;
+  return (
+    <section className="object-page" aria-label="Object" data-testid="object-page">
+      <div className="object-head">
+        <button type="button" className="link" onClick={() => openObject(null)}>
+          ← Objects
+        </button>
+        <h2>
+          <span className="muted">{summary?.className ?? "Object"} · </span>
+          <span data-testid="object-title">{summary?.name ?? id.slice(0, 12)}</span>
+        </h2>
+        {summary ? <StateBadge state={summary.state} /> : null}
+        <span className="grow" />
+        {busy ? <span className="muted">{busy}</span> : null}
+        <button
+          type="button"
+          disabled={gone || busy !== null || summary.state === "Hibernating"}
+          onClick={() => void hibernate()}
+        >
+          Hibernate now
+        </button>
+        <button
+          type="button"
+          className="danger"
+          disabled={gone || busy !== null}
+          onClick={() => {
+            if (window.confirm("Terminate this object? Its storage is deleted.")) void terminate();
+          }}
+        >
+          Terminate
+        </button>
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>Id</dt>
+          <dd className="mono" data-testid="object-id">
+            {id}
+          </dd>
+        </div>
+        <div>
+          <dt>Requests</dt>
+          <dd>{summary?.requests.toLocaleString() ?? "—"}</dd>
+        </div>
+        <div>
+          <dt>In flight</dt>
+          <dd>{summary?.inFlight ?? "—"}</dd>
+        </div>
+        <div>
+          <dt>Storage</dt>
+          <dd>{summary ? formatBytes(summary.storageBytes) : "—"}</dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd>{summary ? new Date(summary.createdAt).toLocaleString() : "—"}</dd>
+        </div>
+        {summary?.lastError ? (
+          <div>
+            <dt>Last error</dt>
+            <dd className="error">{summary.lastError}</dd>
+          </div>
+        ) : null}
+      </dl>
+      {error ? <p className="error">{error}</p> : null}
+      {gone && !error ? <p className="muted">This object is gone (terminated) or not loaded yet.</p> : null}
+      <div className="subtabs" role="tablist" aria-label="Object panels">
+        {PANELS.map((p) => (
+          <button
+            key={p.id}
+            type="button"
+            role="tab"
+            aria-selected={panel === p.id}
+            onClick={() => showPanel(p.id)}
+          >
+            {p.label}
+          </button>
+        ))}
+      </div>
+      <div className="panel" role="tabpanel">
+        {panel === "lifecycle" ? <LifecyclePanel /> : null}
+        {panel === "storage" ? <StoragePanel /> : null}
+        {panel === "alarms" ? <AlarmsPanel /> : null}
+        {panel === "logs" ? <LogsPanel /> : null}
+      </div>
+    </section>
+  );
+}
+
+function LifecyclePanel() {
+  const transitions = useObjectDetailStore((s) => s.transitions);
+  const state = useObjectDetailStore((s) => s.summary?.state ?? null);
+  const newestFirst = useMemo(() => [...transitions].reverse(), [transitions]);
+  return (
+    <div className="lifecycle">
+      <StateDiagram current={state} transitions={transitions} />
+      <h3>
+        Timeline <span className="muted">({transitions.length.toLocaleString()} transitions)</span>
+      </h3>
+      <div className="table" role="table" aria-label="Transitions">
+        <div className="timeline-grid table-head" role="row">
+          <span role="columnheader">Time</span>
+          <span role="columnheader">From</span>
+          <span role="columnheader">To</span>
+          <span role="columnheader">Cause</span>
+        </div>
+        <VirtualList
+          items={newestFirst}
+          rowHeight={30}
+          rowKey={(t: TransitionRecord, i) => `${t.seq}-${i}`}
+          label="Transition rows"
+          className="timeline-body"
+          empty={<p className="muted">No transitions recorded.</p>}
+          renderRow={(t) => (
+            <div className="timeline-grid" data-testid="transition" data-to={t.to}>
+              <span role="cell" className="mono">
+                {formatTime(t.time)}
+              </span>
+              <span role="cell">
+                {t.from ? <StateBadge state={t.from} /> : <span className="muted">—</span>}
+              </span>
+              <span role="cell">
+                <StateBadge state={t.to} />
+              </span>
+              <span role="cell" className="cause" title={t.cause}>
+                {t.cause}
+              </span>
+            </div>
+          )}
+        />
+      </div>
+    </div>
+  );
+}
+
+function StoragePanel() {
+  const { tables, kv, sql } = useObjectDetailStore(
+    useShallow((s) => ({ tables: s.tables, kv: s.kv, sql: s.sql })),
+  );
+  const loadStorage = useObjectDetailStore((s) => s.loadStorage);
+  const setSql = useObjectDetailStore((s) => s.setSql);
+  const runSql = useObjectDetailStore((s) => s.runSql);
+
+  useEffect(() => {
+    void loadStorage();
+  }, [loadStorage]);
+
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      void runSql();
+    }
+  };
+
+  return (
+    <div className="storage">
+      <aside className="storage-side">
+        <h3>Tables</h3>
+        {tables.length === 0 ? <p className="muted">No tables.</p> : null}
+        <ul className="plain">
+          {tables.map((t) => (
+            <li key={t.name}>
+              <button
+                type="button"
+                className="link"
+                title={t.sql}
+                onClick={() => {
+                  setSql({ text: `SELECT * FROM "${t.name.replace(/"/g, '""')}" LIMIT 100` });
+                  void runSql();
+                }}
+              >
+                {t.name}
+              </button>
+              {t.type === "view" ? <span className="muted"> (view)</span> : null}
+            </li>
+          ))}
+        </ul>
+        <details>
+          <summary>Schema</summary>
+          <pre className="schema">{tables.map((t) => `${t.sql};`).join("\n\n")}</pre>
+        </details>
+      </aside>
+      <div className="storage-main">
+        <div className="sql-box">
+          <textarea
+            aria-label="SQL"
+            className="mono"
+            rows={4}
+            spellCheck={false}
+            placeholder="SELECT * FROM sqlite_master"
+            value={sql.text}
+            onChange={(e) => setSql({ text: e.target.value })}
+            onKeyDown={onKey}
+          />
+          <div className="toolbar">
+            <button type="button" className="primary" disabled={sql.running} onClick={() => void runSql()}>
+              Run <span className="muted">Ctrl+Enter</span>
+            </button>
+            <label className={sql.allowWrites ? "warn" : ""}>
+              <input
+                type="checkbox"
+                checked={sql.allowWrites}
+                onChange={(e) => setSql({ allowWrites: e.target.checked })}
+              />{" "}
+              Unlock writes
+            </label>
+            <span className="muted">
+              {sql.allowWrites
+                ? "Statements may change this object's storage."
+                : "Read-only: statements that write are refused."}
+            </span>
+          </div>
+        </div>
+        {sql.error ? (
+          <p className="error" data-testid="sql-error">
+            {sql.error}
+          </p>
+        ) : null}
+        {sql.result ? (
+          <div data-testid="sql-result">
+            <p className="muted">
+              {sql.result.rows.length} row{sql.result.rows.length === 1 ? "" : "s"}
+              {sql.result.truncated ? " (truncated)" : ""}
+              {sql.result.rowsWritten ? `, ${sql.result.rowsWritten} written` : ""}
+              {sql.durationMs !== null ? ` in ${sql.durationMs.toFixed(1)} ms` : ""}
+            </p>
+            <div className="result-scroll">
+              <table className="result">
+                <thead>
+                  <tr>
+                    {sql.result.columns.map((c, i) => (
+                      <th key={i}>{c}</th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {sql.result.rows.map((row, i) => (
+                    <tr key={i}>
+                      {row.map((v, j) => (
+                        <td key={j} className={v === null ? "muted" : ""}>
+                          {cellText(v)}
+                        </td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        ) : null}
+        <h3>
+          Key-value entries <span className="muted">({kv.length})</span>
+        </h3>
+        {kv.length === 0 ? (
+          <p className="muted">No entries in ctx.storage (get/put).</p>
+        ) : (
+          <table className="result" data-testid="kv-table">
+            <thead>
+              <tr>
+                <th>Key</th>
+                <th>Value</th>
+                <th>Size</th>
+              </tr>
+            </thead>
+            <tbody>
+              {kv.map((e) => (
+                <tr key={e.key}>
+                  <td className="mono">{e.key}</td>
+                  <td className="mono">{e.preview}</td>
+                  <td className="num">{formatBytes(e.bytes)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function AlarmsPanel() {
+  const alarms = useObjectDetailStore((s) => s.alarms);
+  const fireAlarm = useObjectDetailStore((s) => s.fireAlarm);
+  if (alarms.length === 0)
+    return <p className="muted">No alarm set. An object sets one with ctx.storage.setAlarm().</p>;
+  return (
+    <table className="result">
+      <thead>
+        <tr>
+          <th>Scheduled for</th>
+          <th>Retry</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {alarms.map((a) => (
+          <tr key={a.objectId}>
+            <td>{new Date(a.time).toLocaleString()}</td>
+            <td>{a.retryCount}</td>
+            <td>
+              <button type="button" onClick={() => void fireAlarm()}>
+                Run now
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function LogsPanel() {
+  const logs = useObjectDetailStore((s) => s.logs);
+  const newestFirst = useMemo(() => [...logs].reverse(), [logs]);
+  return (
+    <div className="table" role="table" aria-label="Logs">
+      <div className="logs-grid table-head" role="row">
+        <span role="columnheader">Time</span>
+        <span role="columnheader">Level</span>
+        <span role="columnheader">Message</span>
+      </div>
+      <VirtualList
+        items={newestFirst}
+        rowHeight={26}
+        rowKey={(l: LogEntry, i) => `${l.time}-${i}`}
+        label="Log rows"
+        className="logs-body"
+        empty={<p className="muted">No logs. What the object writes with console.log appears here.</p>}
+        renderRow={(l) => (
+          <div className={`logs-grid log-${l.level}`} data-testid="log-line">
+            <span role="cell" className="mono">
+              {formatTime(l.time)}
+            </span>
+            <span role="cell" className="level">
+              {l.level}
+            </span>
+            <span role="cell" className="mono message" title={l.message}>
+              {l.message}
+            </span>
+          </div>
+        )}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { test as base, expect } from "@playwright/test";
+import { AppPage } from "./pages/app-page.ts";
+
+const ROOT = resolve(import.meta.dirname, "..", "..");
+const BIN = join(ROOT, "bin", "terrarium.js");
+export const SAMPLE = join(ROOT, "resources", "samples", "counter");
+export const SCREENSHOTS = join(ROOT, "test-results", "screenshots");
+/** `npm run docs:screenshots` sets this: the README's pictures come from the same run. */
+const DOCS_SCREENSHOTS =
+  process.env["TERRARIUM_DOCS_SCREENSHOTS"] === "1" ? join(ROOT, "docs", "screenshots") : null;
+
+export interface UiServer {
+  readonly url: string;
+  readonly routerUrl: string;
+  readonly projectDir: string;
+  readonly dataDir: string;
+  output(): string;
+}
+
+/** Starts `terrarium ui` as a user would and waits for the line with its address. */
+async function startUi(
+  projectDir: string,
+  dataDir: string,
+): Promise<{ server: UiServer; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [BIN, "ui", projectDir, "--port", "0", "--router-port", "0", "--data", dataDir],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const found = await new Promise<{ url: string; routerUrl: string }>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`terrarium ui did not start:\n${out}`)), 60_000);
+    const check = (): void => {
+      const ui = /UI on (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(out);
+      const router = /Router on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (ui && router) {
+        clearTimeout(timer);
+        ok({ url: ui[1]!, routerUrl: router[1]! });
+      }
+    };
+    child.stdout!.on("data", check);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`terrarium ui exited with ${code}:\n${out}`));
+    });
+  });
+  return { server: { ...found, projectDir, dataDir, output: () => out }, child };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A change to a file of the copied project before Terrarium opens it. */
+export interface SourceEdit {
+  readonly file: string;
+  readonly find: string;
+  readonly replace: string;
+}
+
+export interface Fixtures {
+  /** A private copy of the sample project and a fresh data folder, with `edits` applied to the copy. */
+  project: { dir: string; dataDir: string };
+  edits: readonly SourceEdit[];
+  ui: UiServer;
+  app: AppPage;
+  /** Saves a screenshot of the page to test-results/screenshots (and docs/screenshots when asked). */
+  shot: (name: string) => Promise<void>;
+}
+
+export const test = base.extend<Fixtures>({
+  edits: [[], { option: true }],
+  project: async ({ edits }, use) => {
+    const root = mkdtempSync(join(tmpdir(), "terrarium-e2e-"));
+    const dir = join(root, "project");
+    cpSync(SAMPLE, dir, { recursive: true, filter: (src) => !src.includes(".terrarium") });
+    for (const e of edits) {
+      const file = join(dir, e.file);
+      const text = readFileSync(file, "utf8");
+      if (!text.includes(e.find)) throw new Error(`${e.file} no longer contains ${JSON.stringify(e.find)}`);
+      writeFileSync(file, text.replace(e.find, e.replace));
+    }
+    await use({ dir, dataDir: join(root, "data") });
+    rmSync(root, { recursive: true, force: true });
+  },
+  ui: async ({ project }, use) => {
+    const { server, child } = await startUi(project.dir, project.dataDir);
+    await use(server);
+    await stop(child);
+  },
+  app: async ({ page, ui }, use) => {
+    const app = new AppPage(page);
+    await app.open(ui.url);
+    await use(app);
+  },
+  shot: async ({ page }, use) => {
+    await use(async (name) => {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      const path = join(SCREENSHOTS, `${name}.png`);
+      await page.screenshot({ path });
+      if (DOCS_SCREENSHOTS) {
+        mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
+        writeFileSync(join(DOCS_SCREENSHOTS, `${name}.png`), readFileSync(path));
+      }
+    });
+  },
+});
+
+export { expect };

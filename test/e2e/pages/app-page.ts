@@ -1,0 +1,31 @@
+import type { Locator, Page } from "@playwright/test";
+import { ConsolePage } from "./console-page.ts";
+import { DesignPage } from "./design-page.ts";
+import { InspectorPage } from "./inspector-page.ts";
+
+/** The whole app: its tabs, and one page module per view. */
+export class AppPage {
+  readonly console: ConsolePage;
+  readonly inspector: InspectorPage;
+  readonly design: DesignPage;
+
+  constructor(readonly page: Page) {
+    this.console = new ConsolePage(page);
+    this.inspector = new InspectorPage(page);
+    this.design = new DesignPage(page);
+  }
+
+  /** Opens the UI and waits for the app-ready marker: connected, project loaded. */
+  async open(url: string): Promise<void> {
+    await this.page.goto(url);
+    await this.page.locator('[data-app-ready="true"]').waitFor();
+  }
+
+  tab(name: "Design" | "Console" | "Inspector"): Locator {
+    return this.page.getByRole("tab", { name });
+  }
+
+  async show(name: "Design" | "Console" | "Inspector"): Promise<void> {
+    await this.tab(name).click();
+  }
+}

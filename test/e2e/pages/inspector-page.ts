@@ -1,0 +1,74 @@
+import type { Locator, Page } from "@playwright/test";
+
+/** The Inspector: the objects table, one object's page, the event bus. */
+export class InspectorPage {
+  readonly rows: Locator;
+  readonly search: Locator;
+  readonly stateFilter: Locator;
+  readonly count: Locator;
+  readonly objectPage: Locator;
+  readonly title: Locator;
+  readonly transitions: Locator;
+  readonly diagram: Locator;
+  readonly sql: Locator;
+  readonly runSql: Locator;
+  readonly unlockWrites: Locator;
+  readonly sqlResult: Locator;
+  readonly sqlError: Locator;
+  readonly logLines: Locator;
+  readonly hibernate: Locator;
+  readonly back: Locator;
+
+  constructor(readonly page: Page) {
+    this.rows = page.getByTestId("object-row");
+    this.search = page.getByLabel("Search objects");
+    this.stateFilter = page.getByLabel("Filter by state");
+    this.count = page.getByTestId("object-count");
+    this.objectPage = page.getByTestId("object-page");
+    this.title = page.getByTestId("object-title");
+    this.transitions = page.getByTestId("transition");
+    this.diagram = page.getByTestId("state-diagram");
+    this.sql = page.getByLabel("SQL", { exact: true });
+    this.runSql = page.getByRole("button", { name: /^Run/ });
+    this.unlockWrites = page.getByLabel("Unlock writes");
+    this.sqlResult = page.getByTestId("sql-result");
+    this.sqlError = page.getByTestId("sql-error");
+    this.logLines = page.getByTestId("log-line");
+    this.hibernate = page.getByRole("button", { name: "Hibernate now" });
+    this.back = page.getByRole("button", { name: "← Objects" });
+  }
+
+  row(name: string): Locator {
+    return this.page.locator(`[data-testid="object-row"][data-object-name="${name}"]`);
+  }
+
+  rowState(name: string): Locator {
+    return this.row(name).locator("[data-state]");
+  }
+
+  /** The badge in the object page's header. */
+  currentState(): Locator {
+    return this.page.locator(".object-head [data-state]");
+  }
+
+  panel(name: "Lifecycle" | "Storage" | "Alarms" | "Logs"): Locator {
+    return this.page.getByRole("tab", { name });
+  }
+
+  section(name: "Objects" | "Event bus"): Locator {
+    return this.page.getByRole("navigation", { name: "Inspector sections" }).getByRole("button", { name });
+  }
+
+  stateNode(state: string): Locator {
+    return this.diagram.locator(`[data-state-node="${state}"]`);
+  }
+
+  edge(from: string, to: string): Locator {
+    return this.diagram.locator(`[data-edge="${from}>${to}"]`);
+  }
+
+  async query(sql: string): Promise<void> {
+    await this.sql.fill(sql);
+    await this.runSql.click();
+  }
+}

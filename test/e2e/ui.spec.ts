@@ -1,0 +1,125 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, test } from "./fixtures.ts";
+
+/** One console.log per increment in the sample's counter: logs for the Inspector to show. */
+const LOGGING = {
+  file: "src/index.ts",
+  find: "increment(by = 1): number {",
+  replace: "increment(by = 1): number {\n    console.log(`increment by ${by}`);",
+};
+
+test.describe("the UI on the counter sample", () => {
+  test.use({ edits: [LOGGING] });
+
+  test("a request from the console creates an object the inspector follows to Hibernating and back", async ({
+    app,
+    ui,
+    shot,
+  }) => {
+    const { console: con, inspector } = app;
+
+    // Design: the project as a topology, the class's code in the editor.
+    await expect(app.design.canvas).toBeVisible();
+    await expect(app.design.classNode("Counter")).toBeVisible();
+    await expect(app.design.editor()).toHaveValue(/class Counter/);
+    await shot("design");
+
+    // Console: send a request to the project's router.
+    await app.show("Console");
+    await con.request("POST", "/counter/alice/increment");
+    await expect(con.status).toHaveText(/^200/);
+    await expect(con.responseBody).toContainText('"value": 1');
+    await expect(con.history.first()).toContainText("/counter/alice/increment");
+    await con.copyCurl.click();
+    await expect(con.curl).toHaveValue(`curl -i -X POST '${ui.routerUrl}/counter/alice/increment'`);
+    await shot("console");
+
+    // Inspector: the object appears, live.
+    await app.show("Inspector");
+    await expect(inspector.row("alice")).toBeVisible();
+    await expect(inspector.row("alice")).toContainText("Counter");
+    await expect(inspector.count).toHaveText("1 of 1 objects");
+    await shot("inspector");
+
+    // One object: its lifecycle as a timeline and as the state diagram.
+    await inspector.row("alice").click();
+    await expect(inspector.title).toHaveText("alice");
+    await expect(inspector.transitions.filter({ hasText: "Initializing" }).first()).toBeVisible();
+    await expect(inspector.edge("Created", "Initializing")).toHaveAttribute("data-count", "1");
+    await expect(inspector.edge("Initializing", "Active")).toHaveAttribute("data-count", "1");
+    await shot("object-lifecycle");
+
+    // Storage: a read-only SQL query, and a write refused until unlocked.
+    await inspector.panel("Storage").click();
+    await inspector.query("SELECT name, value FROM counts");
+    await expect(inspector.sqlResult).toContainText("1 row");
+    await expect(inspector.sqlResult.locator("td").nth(1)).toHaveText("1");
+    await inspector.query("UPDATE counts SET value = 41");
+    await expect(inspector.sqlError).toContainText("unlock writes");
+    await inspector.query("SELECT name, value FROM counts");
+    await shot("object-storage");
+
+    // Logs: what the object printed.
+    await inspector.panel("Logs").click();
+    await expect(inspector.logLines.first()).toContainText("increment by 1");
+    await shot("object-logs");
+
+    // Hibernate it now: the state, the timeline and the diagram say so.
+    await inspector.panel("Lifecycle").click();
+    await inspector.hibernate.click();
+    await expect(inspector.currentState()).toHaveText("Hibernating");
+    await expect(inspector.stateNode("Hibernating")).toHaveAttribute("aria-current", "true");
+    await expect(inspector.transitions.first()).toHaveAttribute("data-to", "Hibernating");
+    await shot("object-hibernating");
+
+    // A new request wakes it: Hibernating -> Initializing -> Active, counted on the diagram.
+    await app.show("Console");
+    await con.request("POST", "/counter/alice/increment");
+    await expect(con.responseBody).toContainText('"value": 2');
+    await app.show("Inspector");
+    await expect(inspector.edge("Hibernating", "Initializing")).toHaveAttribute("data-count", "1");
+    await expect(inspector.edge("Initializing", "Active")).toHaveAttribute("data-count", "2");
+    await expect(inspector.currentState()).not.toHaveText("Hibernating");
+
+    // Back on the table, the row is live too.
+    await inspector.back.click();
+    await expect(inspector.rowState("alice")).not.toHaveText("Hibernating");
+  });
+});
+
+test("code edited and saved in the Design view is written to the project and served", async ({
+  app,
+  ui,
+  shot,
+}) => {
+  const { design, console: con } = app;
+  await design.classNode("Counter").click();
+  await expect(design.file).toHaveValue("src/index.ts");
+  const editor = design.editor();
+  const source = await editor.inputValue();
+  expect(source).toContain("increment(by = 1)");
+  await editor.fill(source.replace("increment(by = 1)", "increment(by = 10)"));
+  await expect(design.save).toBeEnabled();
+  await design.save.click();
+  await expect(design.saveStatus).toContainText("Saved src/index.ts");
+  await expect(design.updateStatus).toContainText("reloaded the project");
+  expect(readFileSync(join(ui.projectDir, "src", "index.ts"), "utf8")).toContain("increment(by = 10)");
+  await shot("design-saved");
+
+  await app.show("Console");
+  await con.request("POST", "/counter/bob/increment");
+  await expect(con.responseBody).toContainText('"value": 10');
+});
+
+test("a broken edit is refused and the previous code keeps serving", async ({ app }) => {
+  const { design, console: con } = app;
+  const editor = design.editor();
+  await expect(editor).toHaveValue(/class Counter/);
+  await editor.fill(`${await editor.inputValue()}\nexport const broken = ;\n`);
+  await design.save.click();
+  await expect(design.updateStatus).toContainText("refused");
+  await app.show("Console");
+  await con.request("POST", "/counter/carol/increment");
+  await expect(con.responseBody).toContainText('"value": 1');
+});
