@@ -10,6 +10,10 @@ import type { LogEntry, TransitionRecord } from "../registry/registry.ts";
 import type { AlarmRecord, KvEntry, QueryResult } from "../state/state-manager.ts";
 import type { BusEvent, DeliveryRecord, TopicInfo } from "../event-bus/event-bus.ts";
 import type { RequestEvent } from "../shared/events.ts";
+import type { LoadProfileConfig } from "../config/terrarium.ts";
+import type { LoadStatus } from "../load/console.ts";
+import type { RunInfo, RunRecord } from "../load/runs.ts";
+import { RUN_ID } from "../load/run-id.ts";
 
 export type {
   LifecycleState,
@@ -22,6 +26,10 @@ export type {
   DeliveryRecord,
   TopicInfo,
   RequestEvent,
+  LoadProfileConfig,
+  LoadStatus,
+  RunInfo,
+  RunRecord,
 };
 
 export interface UpdateResult {
@@ -166,6 +174,19 @@ export const projectFileSchemas = {
     .strict(),
 } as const;
 
+export const loadSchemas = {
+  runId: z.string().regex(RUN_ID, "a run id as listRuns gives it"),
+  /** A profile from terrarium.json by name, or one given whole (checked like terrarium.json's). */
+  startLoad: z
+    .object({
+      profile: z.string().min(1).max(200).optional(),
+      config: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict(),
+} as const;
+
+export type StartLoadSpec = z.infer<typeof loadSchemas.startLoad>;
+
 export type ListObjectsQuery = z.infer<typeof schemas.listObjects>;
 export type PageQuery = z.infer<typeof schemas.page>;
 export type SqlQuery = z.infer<typeof schemas.query>;
@@ -238,6 +259,16 @@ export interface ControlApi {
   requestHistory(): Promise<HistoryEntry[]>;
   addRequestHistory(entry: HistoryEntryInput): Promise<HistoryEntry>;
   clearRequestHistory(): Promise<void>;
+  /** Saved load runs (from `terrarium load` and the console), newest first. */
+  listRuns(): Promise<RunInfo[]>;
+  /** One saved run: its profile, summary and time series. */
+  getRun(id: string): Promise<RunRecord | null>;
+  /** Starts a load run against this engine's router; one at a time. */
+  startLoad(spec: StartLoadSpec): Promise<{ id: string }>;
+  /** Ends the run going now (it is saved with what it measured); false when none is. */
+  stopLoad(): Promise<boolean>;
+  /** The run going now with its seconds so far, for live charts (poll it about once a second). */
+  loadStatus(): Promise<LoadStatus>;
   /** Live transitions, logs and request events, delivered in batches (at most every 50 ms). */
   subscribe(listener: (batch: LiveEvent[]) => void): () => void;
 }
@@ -285,6 +316,11 @@ export const callSchemas = {
   requestHistory: none,
   addRequestHistory: z.tuple([projectFileSchemas.historyEntry]),
   clearRequestHistory: none,
+  listRuns: none,
+  getRun: z.tuple([loadSchemas.runId]),
+  startLoad: z.tuple([loadSchemas.startLoad]),
+  stopLoad: none,
+  loadStatus: none,
 } as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
 
 export const CONTROL_METHODS = Object.keys(callSchemas) as ControlMethod[];

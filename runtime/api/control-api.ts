@@ -3,7 +3,8 @@ import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
 import type { ClassSummary, ControlApi, HttpResult, LiveEvent, ObjectSummary } from "./contract.ts";
-import { projectFileSchemas, schemas } from "./contract.ts";
+import { loadSchemas, projectFileSchemas, schemas } from "./contract.ts";
+import { LoadConsole } from "../load/console.ts";
 import { findClassSources, listProjectFiles, readProjectFile, writeProjectFile } from "./project-files.ts";
 import { RequestHistory } from "./request-history.ts";
 
@@ -33,6 +34,7 @@ export function createControlApi(engine: Engine): ControlApi {
   };
 
   const history = new RequestHistory(engine.dataDir);
+  const load = new LoadConsole(engine, () => engine.project.terrarium.loadProfiles ?? {});
 
   return {
     async project() {
@@ -270,6 +272,26 @@ export function createControlApi(engine: Engine): ControlApi {
 
     async clearRequestHistory() {
       history.clear();
+    },
+
+    async listRuns() {
+      return load.list();
+    },
+
+    async getRun(id) {
+      return load.get(loadSchemas.runId.parse(id));
+    },
+
+    async startLoad(spec) {
+      return load.start(loadSchemas.startLoad.parse(spec));
+    },
+
+    async stopLoad() {
+      return load.stop();
+    },
+
+    async loadStatus() {
+      return load.status();
     },
 
     subscribe(listener) {
