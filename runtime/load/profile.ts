@@ -131,7 +131,7 @@ export function describePlan(plan: LoadPlan): string {
     plan.model === "open"
       ? `open model, ${range} req/s${plan.arrival === "poisson" ? " (Poisson)" : ""}`
       : `closed model, ${range} clients${plan.thinkMs.max > 0 ? `, think ${plan.thinkMs.min}..${plan.thinkMs.max} ms` : ""}`;
-  return `${what} for ${secs}, ${plan.client} client${plan.levels.length > 2 ? `, ${plan.levels.length - 1} stages` : ""}`;
+  return `${what} for ${secs}, ${plan.client} client`;
 }
 
 function fmt(n: number): string {
