@@ -45,7 +45,7 @@ Commands:
                        --url points at a running Terrarium. Exits 99 when a
                        threshold fails. Every run is saved in <data>/runs.
     --profile NAME       a profile from terrarium.json's loadProfiles
-    --rate N             open model: N requests/s, whatever the answers do
+    --rate N             open model: N requests/s, whatever the answers do (default 10)
     --clients N          closed model: N virtual clients, each waiting for its answer
     --think T            closed model: think time between requests (100ms, 50ms..150ms)
     --duration T         how long (default 10s; 500ms, 10s, 2m)
