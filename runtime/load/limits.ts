@@ -6,6 +6,7 @@
  */
 import type { LogEntry } from "../registry/registry.ts";
 import type { RequestEvent } from "../shared/events.ts";
+import { count } from "./format.ts";
 
 export const CLOUDFLARE_LIMITS = {
   /** Soft limit: one object serves about this many requests per second. */
@@ -61,10 +62,6 @@ const ADVICE: Record<LimitKind, { limit: string; advice: string }> = {
   },
 };
 
-function number(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-
 function bytes(n: number): string {
   if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
   return `${(n / 1024 ** 2).toFixed(1)} MB`;
@@ -102,13 +99,13 @@ export class LimitWatcher {
   requestRate(who: ObjectRef, requests: number, windowMs: number, at: number): void {
     const rps = (requests / windowMs) * 1000;
     if (rps > this.#limits.requestsPerSecond)
-      this.#flag("requests", who, at, `${number(rps)} requests/s`, rps);
+      this.#flag("requests", who, at, `${count(rps)} requests/s`, rps);
   }
 
   /** Wall time is all an outside observer has; a request over the CPU limit takes at least as long. */
   request(e: RequestEvent, who: ObjectRef, at: number): void {
     if (e.durationMs > this.#limits.cpuMsPerRequest) {
-      this.#flag("cpu", who, at, `a request took ${number(e.durationMs)} ms (wall time)`, e.durationMs);
+      this.#flag("cpu", who, at, `a request took ${count(e.durationMs)} ms (wall time)`, e.durationMs);
     }
     if (e.error) this.#message(e.error, who, at);
   }

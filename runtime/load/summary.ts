@@ -1,5 +1,6 @@
 import type { ErrorKind, GeneratorResult, GeneratorTick, WsStats } from "./generator.ts";
 import { Histogram, type HistogramJson } from "./histogram.ts";
+import { count } from "./format.ts";
 import type { LimitFlag } from "./limits.ts";
 import type { EngineSample, ObjectLoad } from "./metrics.ts";
 import { thresholdHolds, type Threshold } from "./parse.ts";
@@ -230,32 +231,28 @@ function ms(v: number): string {
   return `${v.toFixed(2)}ms`;
 }
 
-function int(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-
 function row(label: string, value: string): string {
   return `  ${label.padEnd(22, ".")}: ${value}\n`;
 }
 
 function thresholdValue(t: RunSummary["thresholds"][number]): string {
   if (t.threshold.startsWith("errors"))
-    return t.threshold.includes("%") ? `${(t.actual * 100).toFixed(2)}%` : int(t.actual);
+    return t.threshold.includes("%") ? `${(t.actual * 100).toFixed(2)}%` : count(t.actual);
   if (t.threshold.startsWith("rps")) return `${t.actual.toFixed(1)}/s`;
   return ms(t.actual);
 }
 
 /** One line per second while a run goes. */
 export function progressLine(s: RunSecond): string {
-  const errs = s.errors ? `  errors ${int(s.errors)}` : "";
-  let line = `  ${String(s.t).padStart(4)}s  ${int(s.rps).padStart(6)} req/s  p50 ${ms(s.latencyMs.p50)}  p99 ${ms(s.latencyMs.p99)}  in flight ${int(s.inFlight)}${errs}`;
+  const errs = s.errors ? `  errors ${count(s.errors)}` : "";
+  let line = `  ${String(s.t).padStart(4)}s  ${count(s.rps).padStart(6)} req/s  p50 ${ms(s.latencyMs.p50)}  p99 ${ms(s.latencyMs.p99)}  in flight ${count(s.inFlight)}${errs}`;
   if (s.engine) {
     const states = Object.entries(s.engine.byState)
       .map(([k, v]) => `${k} ${v}`)
       .join(", ");
     const hot = s.engine.hottest[0];
     line += `  | ${states}`;
-    if (hot) line += `  | hottest ${hot.name ?? hot.id.slice(0, 8)} ${int(hot.rps)}/s q${hot.inFlightMax}`;
+    if (hot) line += `  | hottest ${hot.name ?? hot.id.slice(0, 8)} ${count(hot.rps)}/s q${hot.inFlightMax}`;
   }
   return `${line}\n`;
 }
@@ -275,26 +272,26 @@ export function formatSummary(s: RunSummary): string {
   );
   out += row(
     "requests",
-    `${int(s.requests.sent)} sent, ${int(s.requests.completed)} answered  ${s.throughput.completed.toFixed(1)}/s`,
+    `${count(s.requests.sent)} sent, ${count(s.requests.completed)} answered  ${s.throughput.completed.toFixed(1)}/s`,
   );
-  const failedPart = s.requests.failed ? `, ${int(s.requests.failed)} without answer` : "";
+  const failedPart = s.requests.failed ? `, ${count(s.requests.failed)} without answer` : "";
   out += row(
     "errors",
-    `${(s.errorRate * 100).toFixed(2)}%${failedPart}${s.requests.dropped ? `, ${int(s.requests.dropped)} never sent (backlog)` : ""}`,
+    `${(s.errorRate * 100).toFixed(2)}%${failedPart}${s.requests.dropped ? `, ${count(s.requests.dropped)} never sent (backlog)` : ""}`,
   );
   const kinds = Object.entries(s.errors);
-  if (kinds.length) out += row("errors by kind", kinds.map(([k, v]) => `${k}=${int(v)}`).join(" "));
+  if (kinds.length) out += row("errors by kind", kinds.map(([k, v]) => `${k}=${count(v)}`).join(" "));
   out += row(
     "statuses",
     Object.entries(s.statuses)
-      .map(([k, v]) => `${k}=${int(v)}`)
+      .map(([k, v]) => `${k}=${count(v)}`)
       .join(" ") || "none",
   );
   if (s.websockets) {
     const w = s.websockets;
     out += row(
       "websockets",
-      `${int(w.opened)} opened, ${int(w.sent)} messages sent, ${int(w.received)} received`,
+      `${count(w.opened)} opened, ${count(w.sent)} messages sent, ${count(w.received)} received`,
     );
   }
   out += row(
@@ -309,7 +306,7 @@ export function formatSummary(s: RunSummary): string {
     if (s.objects.hottest.length) {
       out += "  hottest objects:\n";
       for (const h of s.objects.hottest.slice(0, 5)) {
-        out += `    ${h.className} ${h.name ?? h.id.slice(0, 16)}  ${int(h.requests)} requests, peak ${int(h.peakRps)}/s, mean ${ms(h.meanMs)}, max ${ms(h.maxMs)}, in flight up to ${h.inFlightMax}\n`;
+        out += `    ${h.className} ${h.name ?? h.id.slice(0, 16)}  ${count(h.requests)} requests, peak ${count(h.peakRps)}/s, mean ${ms(h.meanMs)}, max ${ms(h.maxMs)}, in flight up to ${h.inFlightMax}\n`;
       }
     }
   }
