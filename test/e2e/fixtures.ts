@@ -1,13 +1,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test as base, expect } from "@playwright/test";
+import { ServiceRegistry } from "../../runtime/registry/registry.ts";
+import { systemClock } from "../../runtime/shared/clock.ts";
 import { AppPage } from "./pages/app-page.ts";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "bin", "terrarium.js");
 export const SAMPLE = join(ROOT, "resources", "samples", "counter");
+export const KITCHEN = join(ROOT, "test", "fixtures", "kitchen");
 export const SCREENSHOTS = join(ROOT, "test-results", "screenshots");
 /** `npm run docs:screenshots` sets this: the README's pictures come from the same run. */
 const DOCS_SCREENSHOTS =
@@ -53,6 +57,31 @@ async function startUi(
   return { server: { ...found, projectDir, dataDir, output: () => out }, child };
 }
 
+/**
+ * Writes `n` hibernating Counter objects to the data folder's registry
+ * through the registry itself, so the schema is whatever the engine uses.
+ * Names are `user-00000` ...; the most recent is `user-00000`.
+ */
+function seedRegistry(dataDir: string, n: number): void {
+  mkdirSync(dataDir, { recursive: true });
+  const now = Date.now();
+  const registry = ServiceRegistry.open(dataDir, systemClock);
+  for (let i = 0; i < n; i++) {
+    registry.create({
+      id: createHash("sha256").update(`seed-${i}`).digest("hex"),
+      className: "Counter",
+      name: `user-${String(i).padStart(5, "0")}`,
+      state: "Hibernating",
+      createdAt: now - n * 1000,
+      lastActive: now - i * 1000,
+      requests: i % 97,
+      storageBytes: 4096 * (1 + (i % 7)),
+      lastError: null,
+    });
+  }
+  registry.close();
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
@@ -72,7 +101,11 @@ export interface SourceEdit {
 export interface Fixtures {
   /** A private copy of the sample project and a fresh data folder, with `edits` applied to the copy. */
   project: { dir: string; dataDir: string };
+  /** The project the test copies: the counter sample unless a test says otherwise. */
+  source: string;
   edits: readonly SourceEdit[];
+  /** Objects written to the registry before Terrarium starts, as a project that ran a while would have. */
+  seedObjects: number;
   ui: UiServer;
   app: AppPage;
   /** Saves a screenshot of the page to test-results/screenshots (and docs/screenshots when asked). */
@@ -80,11 +113,13 @@ export interface Fixtures {
 }
 
 export const test = base.extend<Fixtures>({
+  source: [SAMPLE, { option: true }],
   edits: [[], { option: true }],
-  project: async ({ edits }, use) => {
+  seedObjects: [0, { option: true }],
+  project: async ({ source, edits }, use) => {
     const root = mkdtempSync(join(tmpdir(), "terrarium-e2e-"));
     const dir = join(root, "project");
-    cpSync(SAMPLE, dir, { recursive: true, filter: (src) => !src.includes(".terrarium") });
+    cpSync(source, dir, { recursive: true, filter: (src) => !src.includes(".terrarium") });
     for (const e of edits) {
       const file = join(dir, e.file);
       const text = readFileSync(file, "utf8");
@@ -94,7 +129,8 @@ export const test = base.extend<Fixtures>({
     await use({ dir, dataDir: join(root, "data") });
     rmSync(root, { recursive: true, force: true });
   },
-  ui: async ({ project }, use) => {
+  ui: async ({ project, seedObjects }, use) => {
+    if (seedObjects > 0) seedRegistry(project.dataDir, seedObjects);
     const { server, child } = await startUi(project.dir, project.dataDir);
     await use(server);
     await stop(child);

@@ -36,6 +36,15 @@ export class InspectorPage {
     this.logLines = page.getByTestId("log-line");
     this.hibernate = page.getByRole("button", { name: "Hibernate now" });
     this.back = page.getByRole("button", { name: "← Objects" });
+    this.kv = page.getByTestId("kv-table");
+    this.eventBus = page.getByTestId("event-bus");
+  }
+
+  readonly kv: Locator;
+  readonly eventBus: Locator;
+
+  topic(topic: string): Locator {
+    return this.eventBus.getByRole("row").filter({ hasText: topic }).first();
   }
 
   row(name: string): Locator {

@@ -85,7 +85,8 @@ function Edge(props: {
   readonly kind: "request" | "route" | "binding" | "subscription" | "external";
 }) {
   const { from, to, label, kind } = props;
-  const mid: [number, number] = [(from[0] + to[0]) / 2, (from[1] + to[1]) / 2];
+  // Labels sit past the middle, clear of the crowded source side.
+  const mid: [number, number] = [from[0] + (to[0] - from[0]) * 0.55, (from[1] + to[1]) / 2];
   return (
     <g className={`topo-edge ${kind}`} data-edge-kind={kind}>
       <path d={curve(from, to)} markerEnd="url(#topo-arrow)" />

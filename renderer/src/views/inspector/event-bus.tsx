@@ -12,6 +12,19 @@ function dataText(v: unknown): string {
   }
 }
 
+/** The engine names a subscriber `["BINDING","object","method"]`; shown as `BINDING(object).method`. */
+function subscriberText(s: string): string {
+  try {
+    const v: unknown = JSON.parse(s);
+    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "string")) {
+      return `${v[0]}(${v[1]}).${v[2]}`;
+    }
+  } catch {
+    // not that shape: shown as it is
+  }
+  return s;
+}
+
 export function EventBusView() {
   const { topics, events, selected, deliveries, error } = useEventsStore(
     useShallow((s) => ({
@@ -118,7 +131,7 @@ export function EventBusView() {
             <tbody>
               {deliveries.map((d) => (
                 <tr key={d.subscriber}>
-                  <td className="mono">{d.subscriber}</td>
+                  <td className="mono">{subscriberText(d.subscriber)}</td>
                   <td>{d.status}</td>
                   <td className="num">{d.attempts}</td>
                   <td className="error">{d.lastError ?? ""}</td>
