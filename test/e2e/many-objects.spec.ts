@@ -20,7 +20,7 @@ test.describe("the objects table with 10,000 objects", () => {
     const body = page.getByRole("rowgroup", { name: "Object rows" });
     const started = Date.now();
     for (let i = 1; i <= 40; i++) {
-      await body.evaluate((el, f) => (el.scrollTop = el.scrollHeight * f), i / 40);
+      await body.evaluate((el: HTMLElement, f) => (el.scrollTop = el.scrollHeight * f), i / 40);
       await expect(inspector.rows.first()).toBeVisible();
     }
     expect(Date.now() - started).toBeLessThan(10_000);
