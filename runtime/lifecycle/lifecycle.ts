@@ -12,6 +12,7 @@ import type {
   CodeSpec,
   GatewayApi,
   LogRecord,
+  ObjectIdentity,
   SerializedRequest,
   SerializedResponse,
   WorkerApi,
@@ -477,6 +478,18 @@ export class LifecycleManager {
     return live.starting;
   }
 
+  /** What a worker needs to become this object: its storage, its alarm, its held sockets. */
+  #identity(rec: ObjectRecord): ObjectIdentity {
+    return {
+      className: rec.className,
+      id: rec.id,
+      name: rec.name,
+      dbPath: this.#state.dbPath(rec.className, rec.id),
+      alarm: this.#state.alarms(rec.id)[0]?.time ?? null,
+      sockets: this.sockets.held(rec.id),
+    };
+  }
+
   async #activate(live: LiveObject, cause: string): Promise<WorkerHost> {
     const rec = live.record;
     if (rec.state === "Created" || rec.state === "Hibernating") this.transition(rec, "Initializing", cause);
@@ -488,16 +501,7 @@ export class LifecycleManager {
     const slot = this.slots.get(host)!;
     slot.object = live;
     try {
-      await host.call((api) =>
-        api.activate({
-          className: rec.className,
-          id: rec.id,
-          name: rec.name,
-          dbPath: this.#state.dbPath(rec.className, rec.id),
-          alarm: this.#state.alarms(rec.id)[0]?.time ?? null,
-          sockets: this.sockets.held(rec.id),
-        }),
-      );
+      await host.call((api) => api.activate(this.#identity(rec)));
     } catch (e) {
       slot.object = null;
       void host.stop();
@@ -1136,16 +1140,7 @@ export class LifecycleManager {
       const slot = this.slots.get(host)!;
       slot.object = live;
       try {
-        await host.call((api) =>
-          api.activate({
-            className: rec.className,
-            id: rec.id,
-            name: rec.name,
-            dbPath: this.#state.dbPath(rec.className, rec.id),
-            alarm: this.#state.alarms(rec.id)[0]?.time ?? null,
-            sockets: this.sockets.held(rec.id),
-          }),
-        );
+        await host.call((api) => api.activate(this.#identity(rec)));
       } catch (e) {
         slot.object = null;
         void host.stop();
