@@ -16,6 +16,16 @@ export const SCREENSHOTS = join(ROOT, "test-results", "screenshots");
 /** `npm run docs:screenshots` sets this: the README's pictures come from the same run. */
 const DOCS_SCREENSHOTS =
   process.env["TERRARIUM_DOCS_SCREENSHOTS"] === "1" ? join(ROOT, "docs", "screenshots") : null;
+/** The screenshots the README shows, one per view. */
+const DOCS_SHOTS = new Set([
+  "design-kitchen",
+  "console",
+  "inspector-10k",
+  "object-hibernating",
+  "object-storage",
+  "object-logs",
+  "event-bus",
+]);
 
 export interface UiServer {
   readonly url: string;
@@ -145,7 +155,7 @@ export const test = base.extend<Fixtures>({
       mkdirSync(SCREENSHOTS, { recursive: true });
       const path = join(SCREENSHOTS, `${name}.png`);
       await page.screenshot({ path });
-      if (DOCS_SCREENSHOTS) {
+      if (DOCS_SCREENSHOTS && DOCS_SHOTS.has(name)) {
         mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
         writeFileSync(join(DOCS_SCREENSHOTS, `${name}.png`), readFileSync(path));
       }
