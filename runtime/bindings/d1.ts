@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { toSqlError } from "../host/sql-storage.ts";
+import { rewriteParams, toSqlError } from "../host/sql-storage.ts";
 
 /**
  * A D1 binding on a local SQLite file, for `env.<binding>` in object and
@@ -10,6 +10,8 @@ import { toSqlError } from "../host/sql-storage.ts";
  * Cloudflare. Results are shaped as workerd's D1 client returns them under
  * Miniflare: BLOBs as arrays of bytes, booleans bound as 1/0, errors as
  * `D1_ERROR: <SQLite message>: SQLITE_...`, `run()` with its rows too.
+ * NOTE: each worker has its own connection, so a read's `meta.last_row_id`
+ * is the last insert on that worker's connection, not on the database.
  */
 
 type D1Value = string | number | null | number[];
@@ -164,15 +166,17 @@ export class D1Database {
     let rowsRead = 0;
     let rowsWritten = 0;
     let stmt: Database.Statement | null = null;
+    // better-sqlite3 binds by position only: `?NNN` becomes `?` and takes its binding by number.
+    const { sql, order } = rewriteParams(q.sql);
     try {
-      stmt = db.prepare(q.sql);
+      stmt = db.prepare(sql);
     } catch (e) {
       // NOTE: several statements in one query run as a script, without results.
       if (!(e instanceof RangeError)) throw e;
       db.exec(q.sql);
     }
     if (stmt) {
-      const params = q.params.map(toSqlite);
+      const params = order.map((i) => toSqlite(q.params[i] ?? null));
       if (stmt.reader) {
         rows = (stmt.raw(true).all(...params) as unknown[][]).map((r) => r.map(fromSqlite));
         columns = stmt.columns().map((c) => c.name);

@@ -74,8 +74,8 @@ export class R2Object {
   readonly etag: string;
   readonly httpEtag: string;
   readonly uploaded: Date;
-  readonly httpMetadata: R2HTTPMetadata | undefined;
-  readonly customMetadata: Record<string, string> | undefined;
+  readonly httpMetadata: R2HTTPMetadata;
+  readonly customMetadata: Record<string, string>;
   readonly range: { offset: number; length: number } | undefined;
   readonly checksums: R2Checksums;
   readonly storageClass = "Standard";
@@ -93,10 +93,9 @@ export class R2Object {
     const http = JSON.parse(row.http_metadata) as R2HTTPMetadata & { cacheExpiry?: string | Date };
     if (typeof http.cacheExpiry === "string") http.cacheExpiry = new Date(http.cacheExpiry);
     const include = opts.include ?? { http: true, custom: true };
-    this.httpMetadata = include.http ? (http as R2HTTPMetadata) : undefined;
-    this.customMetadata = include.custom
-      ? (JSON.parse(row.custom_metadata) as Record<string, string>)
-      : undefined;
+    // list() gives what its `include` leaves out as empty objects.
+    this.httpMetadata = include.http ? (http as R2HTTPMetadata) : {};
+    this.customMetadata = include.custom ? (JSON.parse(row.custom_metadata) as Record<string, string>) : {};
     this.range = opts.range;
     this.checksums = new R2Checksums(row.etag);
   }
@@ -276,7 +275,7 @@ export class R2Bucket {
 
   async head(key: string): Promise<R2Object | null> {
     const row = this.#s.get.get(checkKey("head", key));
-    return row ? new R2Object(row) : null;
+    return row ? new R2Object(row, { range: { offset: 0, length: row.size } }) : null;
   }
 
   async get(
@@ -285,7 +284,9 @@ export class R2Bucket {
   ): Promise<R2ObjectBody | R2Object | null> {
     const row = this.#s.get.get(checkKey("get", key));
     if (!row) return null;
-    if (!passes(row, conditionOf(options.onlyIf))) return new R2Object(row);
+    if (!passes(row, conditionOf(options.onlyIf))) {
+      return new R2Object(row, { range: { offset: 0, length: row.size } });
+    }
     const range = this.#range(row.size, options.range);
     const length = range ? range.length : row.size;
     const offset = range ? range.offset : 0;
@@ -308,7 +309,7 @@ export class R2Bucket {
       const header = input.get("range");
       if (header === null) return null;
       const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-      if (!m) throw r2Error("get", "The requested range is not satisfiable.", 10039);
+      if (!m) throw r2Error("get", "The requested range is not satisfiable", 10039);
       if (m[1] === "") r = { suffix: Number(m[2]) };
       else r = { offset: Number(m[1]), ...(m[2] !== "" ? { length: Number(m[2]) - Number(m[1]) + 1 } : {}) };
     } else {
@@ -320,7 +321,7 @@ export class R2Bucket {
     }
     const offset = r.offset ?? 0;
     if (offset > size || (r.length !== undefined && r.length < 0)) {
-      throw r2Error("get", "The requested range is not satisfiable.", 10039);
+      throw r2Error("get", "The requested range is not satisfiable", 10039);
     }
     return { offset, length: Math.min(r.length ?? size - offset, size - offset) };
   }

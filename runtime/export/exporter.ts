@@ -23,6 +23,23 @@ const TOOL_VERSIONS = {
   wrangler: "^4.86.0",
 };
 
+/** The dated entrypoints of @cloudflare/workers-types v4, oldest first. */
+const TYPES_DATES = [
+  "2022-01-31",
+  "2022-03-21",
+  "2022-08-04",
+  "2022-10-31",
+  "2022-11-30",
+  "2023-03-01",
+  "2023-07-01",
+];
+
+/** The workers-types entrypoint for a compatibility date: the newest dated one not after it. */
+export function workersTypesFor(compatibilityDate: string): string {
+  const date = TYPES_DATES.filter((d) => d <= compatibilityDate).pop();
+  return date ? `@cloudflare/workers-types/${date}` : "@cloudflare/workers-types";
+}
+
 /** Folders that are never the project's source. */
 const SKIPPED_DIRS = new Set(["node_modules", ".terrarium", ".wrangler", ".git"]);
 
@@ -433,7 +450,7 @@ export async function planExport(projectDir: string, opts: { outDir?: string } =
           lib: ["es2024"],
           module: "es2022",
           moduleResolution: "bundler",
-          types: ["@cloudflare/workers-types"],
+          types: [workersTypesFor(w.compatibilityDate)],
           strict: true,
           noEmit: true,
           skipLibCheck: true,

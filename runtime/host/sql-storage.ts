@@ -130,7 +130,7 @@ interface Prepared {
  * Rewrites `?NNN` parameters to plain `?` (better-sqlite3 binds by position
  * only) and records which binding each takes, so `?1` may appear twice.
  */
-function rewriteParams(text: string): { sql: string; order: number[]; arity: number } {
+export function rewriteParams(text: string): { sql: string; order: number[]; arity: number } {
   const tokens = scan(text).filter((t) => t.kind === "placeholder");
   let sql = "";
   let last = 0;

@@ -122,7 +122,10 @@ describe("the exported Event Bus", () => {
   });
 
   /** Publishes from objects and from the entry, then waits until both subscribers have everything. */
-  async function drive(url: string): Promise<{ log: unknown[]; entryLog: unknown[]; flaky: unknown }> {
+  async function drive(
+    url: string,
+    label: string,
+  ): Promise<{ log: unknown[]; entryLog: unknown[]; flaky: unknown }> {
     const post = async (path: string): Promise<unknown> =>
       (await fetch(url + path, { method: "POST" })).json();
     expect(await post("/publish/a/3")).toEqual([1, 2, 3]);
@@ -136,7 +139,8 @@ describe("the exported Event Bus", () => {
       if (log.length === 4 && flaky.order.length === 4) {
         return { log, entryLog: (await get("/log/b")) as unknown[], flaky };
       }
-      if (Date.now() > deadline) throw new Error(`deliveries incomplete: ${JSON.stringify({ log, flaky })}`);
+      if (Date.now() > deadline)
+        throw new Error(`deliveries incomplete under ${label}: ${JSON.stringify({ flaky })}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -166,14 +170,14 @@ describe("the exported Event Bus", () => {
       const server = await startWorkerd(out, { scriptPath: join(root, "dist", "entry.js") });
       let exported;
       try {
-        exported = await drive(server.url);
+        exported = await drive(server.url, "workerd");
       } finally {
         await server.stop();
       }
       const terrarium = await startTerrarium(fixture);
       let original;
       try {
-        original = await drive(terrarium.url);
+        original = await drive(terrarium.url, "terrarium serve");
       } finally {
         await terrarium.stop();
       }

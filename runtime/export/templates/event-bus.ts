@@ -121,13 +121,19 @@ export abstract class EventBus extends DurableObject<Record<string, unknown>> {
     return { id: seq };
   }
 
-  /** Resumes every due delivery, then sleeps until the next one is due. */
+  /** Resumes every due delivery (after an eviction or a restart), then sleeps until the next one is due. */
   override async alarm(): Promise<void> {
     await this.#pump();
+  }
+
+  /** Points the alarm at the earliest pending delivery: the durable backstop for the timers below. */
+  async #rearm(): Promise<void> {
     const next = this.ctx.storage.sql
       .exec<{ t: number | null }>("SELECT MIN(next_at) AS t FROM deliveries WHERE status = 'pending'")
       .one().t;
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    if (next === null) return;
+    const at = Math.max(next, Date.now());
+    if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
   }
 
   async #scheduleAt(time: number): Promise<void> {
@@ -148,7 +154,7 @@ export abstract class EventBus extends DurableObject<Record<string, unknown>> {
         }
         return running;
       }),
-    ).then(() => undefined);
+    ).then(() => this.#rearm());
   }
 
   async #drain(subscriber: string): Promise<void> {
@@ -201,7 +207,8 @@ export abstract class EventBus extends DurableObject<Record<string, unknown>> {
           head.event_seq,
         );
         if (!dead) {
-          await this.#scheduleAt(retryAt);
+          // While the object stays in memory a timer retries on time; the alarm covers an eviction.
+          setTimeout(() => this.ctx.waitUntil(this.#pump()), retryAt - Date.now());
           return;
         }
       }
