@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
 import { build } from "esbuild";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { Miniflare } from "miniflare";
@@ -36,6 +37,37 @@ export interface Step {
   readonly body?: unknown;
   /** Send this many copies at once; their responses are compared as a multiset. */
   readonly concurrent?: number;
+  /**
+   * Values to keep from this response's JSON body: variable name -> dotted
+   * path ("token", "user.id"). Later steps use them as `{{name}}`, and every
+   * recorded response shows them as `{{name}}`, so runs that mint different
+   * tokens or ids still compare equal.
+   */
+  readonly capture?: Record<string, string>;
+  /**
+   * For what happens asynchronously (Event Bus deliveries, alarms): resend
+   * the step every 100 ms, for up to 10 s, until the JSON body has `equals`
+   * at the dotted `path` ("notifications.length", "total").
+   */
+  readonly until?: { readonly path: string; readonly equals: unknown };
+}
+
+function at(value: unknown, path: string): unknown {
+  let v = value;
+  for (const part of path.split(".")) v = isRecord(v) || Array.isArray(v) ? (v as never)[part] : undefined;
+  return v;
+}
+
+async function sendUntil(baseUrl: string, step: Step): Promise<RecordedResponse> {
+  const until = step.until;
+  if (!until) return send(baseUrl, step);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const response = await send(baseUrl, step);
+    if (isDeepStrictEqual(at(response.body, until.path), until.equals) || Date.now() > deadline)
+      return response;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export interface RecordedResponse {
@@ -271,6 +303,28 @@ async function send(baseUrl: string, step: Step): Promise<RecordedResponse> {
   return { status: response.status, contentType, body: parsed };
 }
 
+/** Puts captured values where a step says `{{name}}`. */
+function substitute(step: Step, vars: ReadonlyMap<string, string>): Step {
+  if (vars.size === 0) return step;
+  const text = JSON.stringify(step).replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
+    const v = vars.get(name);
+    return v === undefined ? whole : JSON.stringify(v).slice(1, -1);
+  });
+  return JSON.parse(text) as Step;
+}
+
+/** Shows every captured value in a response as `{{name}}`. */
+function redact(value: unknown, vars: ReadonlyMap<string, string>): unknown {
+  if (typeof value === "string") {
+    let out = value;
+    for (const [name, v] of vars) if (v.length >= 6) out = out.split(v).join(`{{${name}}}`);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v, vars));
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, vars)]));
+  return value;
+}
+
 /**
  * Replays `steps` in order and returns every response. The copies of a
  * `concurrent` step are sent at once and their responses sorted into a
@@ -278,7 +332,20 @@ async function send(baseUrl: string, step: Step): Promise<RecordedResponse> {
  */
 export async function runScript(baseUrl: string, steps: readonly Step[]): Promise<RecordedResponse[]> {
   const results: RecordedResponse[] = [];
-  for (const step of steps) {
+  const vars = new Map<string, string>();
+  for (const template of steps) {
+    const step = substitute(template, vars);
+    if (step.capture || step.until) {
+      const response = await sendUntil(baseUrl, step);
+      for (const [name, path] of Object.entries(step.capture ?? {})) {
+        const v = at(response.body, path);
+        if (v === undefined || v === null)
+          throw new Error(`${step.method} ${step.path}: nothing at ${path} to capture`);
+        vars.set(name, String(v));
+      }
+      results.push(response);
+      continue;
+    }
     const copies = step.concurrent ?? 1;
     if (copies <= 1) {
       results.push(await send(baseUrl, step));
@@ -289,6 +356,7 @@ export async function runScript(baseUrl: string, steps: readonly Step[]): Promis
     keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     results.push(...keyed.map((k) => k.response));
   }
+  if (vars.size > 0) return results.map((r) => redact(r, vars) as RecordedResponse);
   return results;
 }
 
