@@ -104,12 +104,17 @@ describe("export", () => {
     return root;
   }
 
-  it("generates the sample's wrangler.jsonc and entry (snapshot)", async () => {
-    const plan = await planExport(join(REPO, "resources", "samples", "counter"));
-    const file = (p: string): string => String(plan.files.find((f) => f.path === p)?.contents);
-    await expect(file("wrangler.jsonc")).toMatchFileSnapshot("__snapshots__/counter.wrangler.jsonc.snap");
-    await expect(file("src/terrarium/entry.ts")).toMatchFileSnapshot("__snapshots__/counter.entry.ts.snap");
-  });
+  it.each(["counter", "aidevos"])(
+    "generates the %s sample's wrangler.jsonc and entry (snapshot)",
+    async (sample) => {
+      const plan = await planExport(join(REPO, "resources", "samples", sample));
+      const file = (p: string): string => String(plan.files.find((f) => f.path === p)?.contents);
+      await expect(file("wrangler.jsonc")).toMatchFileSnapshot(`__snapshots__/${sample}.wrangler.jsonc.snap`);
+      await expect(file("src/terrarium/entry.ts")).toMatchFileSnapshot(
+        `__snapshots__/${sample}.entry.ts.snap`,
+      );
+    },
+  );
 
   it("keeps the user's files byte for byte and points main at the generated entry", async () => {
     const plan = await planExport(join(FIXTURES, "kitchen"));

@@ -1,0 +1,111 @@
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exportProject } from "../../runtime/export/exporter.ts";
+import { startTerrarium, startWorkerd, type RunningServer } from "../fidelity/harness.ts";
+
+/**
+ * The AIDevOS sample's API Gateway calling out to a third-party API (a
+ * local server standing in for it), under `terrarium serve` and under
+ * workerd after export. Its request script (requests.json) is replayed on
+ * both by export.test.ts.
+ */
+const REPO = resolve(import.meta.dirname, "..", "..");
+const SAMPLE = join(REPO, "resources", "samples", "aidevos");
+
+let root: string;
+let upstream: Server;
+let upstreamCalls = 0;
+let upstreamFails = false;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), "terrarium-aidevos-"));
+  upstream = createServer((req, res) => {
+    upstreamCalls++;
+    if (upstreamFails) {
+      res.writeHead(503).end("down");
+      return;
+    }
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ symbol: "DO", price: 42 }));
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1/quote`;
+  const project = join(root, "project");
+  cpSync(SAMPLE, project, { recursive: true, filter: (src) => !src.includes(".terrarium") });
+  const config = join(project, "wrangler.jsonc");
+  writeFileSync(config, readFileSync(config, "utf8").replace("https://api.example.com/v1/quote", url));
+  const out = join(root, "out");
+  await exportProject(project, out);
+  symlinkSync(join(REPO, "node_modules"), join(out, "node_modules"), "dir");
+  const wrangler = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
+  await new Promise<void>((resolveBuild, reject) => {
+    const child = spawn(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", join(root, "dist")], {
+      cwd: out,
+      stdio: "ignore",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
+    child.once("exit", (code) =>
+      code === 0 ? resolveBuild() : reject(new Error(`wrangler exited ${code}`)),
+    );
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await new Promise((r) => upstream?.close(r));
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+async function quoteCalls(server: RunningServer): Promise<{ status: number; body: unknown }[]> {
+  const post = (path: string, body: unknown, token?: string): Promise<Response> =>
+    fetch(server.url + path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  const { token } = (await (
+    await post("/auth/signup", { email: "grace@example.com", password: "hopper hopper", name: "Grace" })
+  ).json()) as { token: string };
+  const { key } = (await (await post("/keys", { label: "quotes" }, token)).json()) as { key: string };
+  const call = async (): Promise<{ status: number; body: unknown }> => {
+    const res = await fetch(`${server.url}/api/v1/quote`, { headers: { "x-api-key": key } });
+    return { status: res.status, body: await res.json() };
+  };
+  upstreamFails = false;
+  const ok = await call();
+  upstreamFails = true;
+  const failed = await call();
+  upstreamFails = false;
+  return [ok, failed];
+}
+
+describe("AIDevOS API Gateway and its third-party API", () => {
+  it.each([
+    ["terrarium serve", () => startTerrarium(join(root, "project"))],
+    [
+      "workerd, exported",
+      () => startWorkerd(join(root, "out"), { scriptPath: join(root, "dist", "entry.js") }),
+    ],
+  ])(
+    "calls out and passes the answer on, or a 502 when it fails (%s)",
+    async (_name, start) => {
+      const before = upstreamCalls;
+      const server = await start();
+      try {
+        expect(await quoteCalls(server)).toEqual([
+          { status: 200, body: { quote: { symbol: "DO", price: 42 } } },
+          { status: 502, body: { error: "the upstream API answered 503" } },
+        ]);
+      } finally {
+        await server.stop();
+      }
+      expect(upstreamCalls - before).toBe(2);
+    },
+    60_000,
+  );
+});
