@@ -1,0 +1,63 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { OBJECT_KINDS } from "../config/terrarium.ts";
+
+/** resources/templates: one folder per object kind, a class file and its template.json. */
+export const TEMPLATES_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "resources",
+  "templates",
+);
+
+const identifier = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/);
+
+const templateSchema = z
+  .object({
+    kind: z.enum(OBJECT_KINDS),
+    /** The class the file exports; rename it when adding a second one. */
+    className: identifier,
+    /** A suggested Durable Object binding name. */
+    binding: identifier,
+    file: z.string().regex(/^[\w.-]+\.ts$/),
+    description: z.string().min(1),
+    /** env bindings and vars the class reads (other objects, DB, FILES, EVENTS, ...). */
+    uses: z.array(identifier),
+    /** Suggested terrarium.json routes to this class (binding filled in when added). */
+    routes: z
+      .array(z.object({ pattern: z.string().startsWith("/"), object: z.string().min(1) }).strict())
+      .optional(),
+    /** Suggested subscriptions of this class. */
+    subscriptions: z
+      .array(z.object({ topic: z.string().min(1), object: z.string().min(1), method: identifier }).strict())
+      .optional(),
+    /** Topics the class publishes on the Event Bus. */
+    publishes: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+export type ObjectTemplate = z.infer<typeof templateSchema> & {
+  /** The template's folder name. */
+  id: string;
+  /** The class file's text, to write into a project. */
+  source: string;
+};
+
+/**
+ * The object templates of the Design view's "add object", one per kind of
+ * the AIDevOS design. Each class file is self-contained: it imports only
+ * `cloudflare:workers` and declares the env it reads.
+ */
+export function listTemplates(dir: string = TEMPLATES_DIR): ObjectTemplate[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
+    .map((id) => {
+      const meta = templateSchema.parse(JSON.parse(readFileSync(join(dir, id, "template.json"), "utf8")));
+      return { ...meta, id, source: readFileSync(join(dir, id, meta.file), "utf8") };
+    });
+}
