@@ -192,14 +192,17 @@ export function formatJson(value: unknown, indent = ""): string {
 
 function entrySource(project: Project, mainImport: string, classes: string[], hasBus: boolean): string {
   const t = project.terrarium;
+  const classOf = new Map(project.wrangler.durableObjects.map((b) => [b.binding, b.className]));
   const routes = (t.routes ?? []).map((r) => {
     const c = compileRoute(r);
+    const policy = t.sharding?.[classOf.get(r.binding) ?? ""];
     return {
       regex: c.regex.source,
       params: c.params,
       methods: c.methods ? [...c.methods] : null,
       binding: r.binding,
       object: r.object,
+      ...(policy ? { shard: { key: policy.key, shards: policy.maxShards, name: policy.shardName } } : {}),
     };
   });
   const subscriptions = (t.subscriptions ?? []).map((s) => ({
@@ -298,6 +301,13 @@ function readme(project: Project, plan: { migration: WranglerMigration | null; h
       `  deployed env, without \`${project.eventBusBinding}\`; use the env your class or handler receives.`,
     );
   }
+  for (const [className, policy] of Object.entries(project.terrarium.sharding ?? {})) {
+    lines.push(
+      `- Sharding: requests routed to \`${className}\` spread over ${policy.maxShards} objects by`,
+      `  \`${policy.key}\` (jump consistent hashing, the same as Terrarium's Router), all of them`,
+      "  at once: Cloudflare has no shared view of load to scale on, and an idle shard costs nothing.",
+    );
+  }
   if (plan.migration) {
     lines.push(
       "",
@@ -369,9 +379,11 @@ export async function planExport(projectDir: string, opts: { outDir?: string } =
         `copy it into the project's wrangler config after deploying so later exports continue from it`,
     );
   }
-  if (project.terrarium.sharding && Object.keys(project.terrarium.sharding).length > 0) {
-    // TODO(export): spread sharded classes in the entry as the Router does.
-    warnings.push("sharding policies are not exported yet: each key goes to one object on Cloudflare");
+  for (const [className, policy] of Object.entries(project.terrarium.sharding ?? {})) {
+    warnings.push(
+      `${className} is sharded: on Cloudflare its routed requests spread over all ${policy.maxShards} shards ` +
+        `(maxShards) at once, as Terrarium spreads them at its peak`,
+    );
   }
   if (project.terrarium.mocks !== undefined) {
     warnings.push("mock endpoints are for simulation only: the export calls the real URLs");
@@ -383,7 +395,7 @@ export async function planExport(projectDir: string, opts: { outDir?: string } =
     path: `${GENERATED_DIR}/entry.ts`,
     contents: entrySource(project, mainImport, classes, hasBus),
   });
-  for (const name of ["runtime.ts", "event-bus.ts"]) {
+  for (const name of ["runtime.ts", "event-bus.ts", "sharding.ts"]) {
     files.push({ path: `${GENERATED_DIR}/${name}`, contents: readFileSync(join(TEMPLATES, name), "utf8") });
   }
 

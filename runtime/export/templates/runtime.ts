@@ -2,6 +2,7 @@
 // terrarium.json declares. Do not edit; change terrarium.json and export again.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { EventBus, Publisher } from "./event-bus";
+import { shardObjectName, shardOf } from "./sharding";
 
 /** A route from terrarium.json, compiled by Terrarium's own router. */
 export interface RouteSpec {
@@ -14,6 +15,12 @@ export interface RouteSpec {
   binding: string;
   /** Object name template: "{param}", "{query.k}", "{header.h}", literal text. */
   object: string;
+  /**
+   * The class's sharding policy from terrarium.json: the key template, the
+   * shard count (its maxShards: Cloudflare has no shared view of load to
+   * scale on, and an idle shard costs nothing) and the shard name template.
+   */
+  shard?: { key: string; shards: number; name: string };
 }
 
 export interface BusSpec {
@@ -29,7 +36,7 @@ type Env = Record<string, unknown>;
 export function matchRoute(
   routes: readonly RouteSpec[],
   request: Request,
-): { route: RouteSpec; objectName: string } | null {
+): { route: RouteSpec; objectName: string; expand: (template: string) => string } | null {
   const url = new URL(request.url);
   for (const route of routes) {
     if (route.methods && !route.methods.includes(request.method)) continue;
@@ -39,12 +46,13 @@ export function matchRoute(
     route.params.forEach((p, i) => {
       values[p] = decodeURIComponent(m[i + 1] ?? "");
     });
-    const objectName = route.object.replace(/\{([^}]+)\}/g, (_all, key: string) => {
-      if (key.startsWith("query.")) return url.searchParams.get(key.slice(6)) ?? "";
-      if (key.startsWith("header.")) return request.headers.get(key.slice(7)) ?? "";
-      return values[key] ?? "";
-    });
-    return { route, objectName };
+    const expand = (template: string): string =>
+      template.replace(/\{([^}]+)\}/g, (_all, key: string) => {
+        if (key.startsWith("query.")) return url.searchParams.get(key.slice(6)) ?? "";
+        if (key.startsWith("header.")) return request.headers.get(key.slice(7)) ?? "";
+        return values[key] ?? "";
+      });
+    return { route, objectName: expand(route.object), expand };
   }
   return null;
 }
@@ -58,7 +66,11 @@ export function routeRequest(
   const match = matchRoute(routes, request);
   if (!match) return null;
   const namespace = env[match.route.binding] as DurableObjectNamespace;
-  return namespace.getByName(match.objectName).fetch(request);
+  const shard = match.route.shard;
+  const name = shard
+    ? shardObjectName(match.objectName, shard.name, shardOf(match.expand(shard.key), shard.shards))
+    : match.objectName;
+  return namespace.getByName(name).fetch(request);
 }
 
 /**

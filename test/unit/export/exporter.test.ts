@@ -170,3 +170,19 @@ describe("export", () => {
     expect(again.files.some((f) => f.path.startsWith("dist/"))).toBe(false);
   });
 });
+
+describe("the exported shard function", () => {
+  it("puts every key on the shard Terrarium's Router picks", async () => {
+    const exported = await import("../../../runtime/export/templates/sharding.ts");
+    const router = await import("../../../runtime/router/sharding.ts");
+    for (const shards of [1, 2, 3, 4, 16]) {
+      for (let i = 0; i < 500; i++) {
+        const key = i % 7 === 0 ? `ключ-${i}` : `user-${i}`;
+        expect(exported.shardOf(key, shards)).toBe(router.shardOf(key, shards));
+      }
+    }
+    expect(exported.shardObjectName("main", "{name}#{shard}", 2)).toBe(
+      router.shardObjectName("main", "{name}#{shard}", 2),
+    );
+  });
+});

@@ -47,6 +47,12 @@ POST /analytics/events {topic}   GET /analytics/summary
 GET|POST /custom/<name>                              the Custom template object
 `;
 
+/**
+ * Analytics is sharded by client (terrarium.json `sharding.Analytics`: at most
+ * 4 shards named "main", "main#1", ...), so a summary adds up every shard.
+ */
+const ANALYTICS_SHARDS = ["main", "main#1", "main#2", "main#3"];
+
 function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
   return Response.json(body, { status, headers });
 }
@@ -112,6 +118,15 @@ async function handle(request: Request, env: Env, url: URL): Promise<Response> {
     const email = String(b.email ?? "").toLowerCase();
     if (!email) return error(401, "wrong email or password");
     return authAnswer(await env.AUTH.getByName(email).logIn(email, String(b.password ?? "")));
+  }
+
+  if (path === "/analytics/summary" && method === "GET") {
+    const parts = await Promise.all(ANALYTICS_SHARDS.map((name) => env.ANALYTICS.getByName(name).summary()));
+    const totals: Record<string, number> = {};
+    for (const p of parts)
+      for (const [topic, n] of Object.entries(p.totals)) totals[topic] = (totals[topic] ?? 0) + n;
+    const sorted = Object.fromEntries(Object.entries(totals).sort(([a], [b]) => (a < b ? -1 : 1)));
+    return json({ totals: sorted, total: parts.reduce((s, p) => s + p.total, 0) });
   }
 
   if (path.startsWith("/api/v1/")) {
