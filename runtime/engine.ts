@@ -46,6 +46,7 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
       binding: r.binding,
       path: join(dataDir, "r2", storeName(r.bucket_name ?? r.binding)),
     })),
+    mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
   };
   return {
     spec,

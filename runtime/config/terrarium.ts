@@ -235,6 +235,23 @@ const classChange = z.union([
   z.object({ op: z.literal("delete"), class: className }).strict(),
 ]);
 
+/**
+ * A mock third-party endpoint: outbound fetches to URLs under `url` get
+ * this answer while Terrarium runs the project (see runtime/bindings/mock-fetch.ts).
+ */
+const mock = z
+  .object({
+    url: z.string().regex(/^https?:\/\/[^/]+/, "must be an http(s) URL prefix"),
+    method: z.string().optional(),
+    status: z.number().int().min(200).max(599).default(200),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.unknown().optional(),
+    latencyMs: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).optional(),
+    errorRate: z.number().min(0).max(1).optional(),
+    errorStatus: z.number().int().min(400).max(599).optional(),
+  })
+  .strict();
+
 const terrariumSchema = z
   .object({
     $schema: z.string().optional(),
@@ -263,8 +280,8 @@ const terrariumSchema = z
     loadProfiles: z
       .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . -"), loadProfile)
       .optional(),
-    // Owned by later subsystems (mocks, canvas); kept as-is.
-    mocks: z.unknown().optional(),
+    mocks: z.array(mock).optional(),
+    // Owned by a later subsystem (the canvas); kept as-is.
     layout: z.unknown().optional(),
   })
   .strict();

@@ -10,6 +10,7 @@ import { bodyTransfer, deserializeRequest, serializeResponse } from "./http-seri
 import { DurableObjectNamespace } from "./namespace.ts";
 import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
+import { installMockFetch } from "../bindings/mock-fetch.ts";
 import type {
   AlarmInvocation,
   CodeSpec,
@@ -160,6 +161,9 @@ class Isolate implements WorkerApi {
     if (spec.eventBusBinding) env[spec.eventBusBinding] = new EventBusBinding(this.#gateway);
     for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
     for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
+    installMockFetch(spec.mocks, (c) =>
+      console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`),
+    );
     (globalThis as Record<string, unknown>).__terrarium = { env };
     const module = (await import(pathToFileURL(spec.bundlePath).href)) as Record<string, unknown>;
     this.#loaded = { spec, module, env };

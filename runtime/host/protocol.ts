@@ -1,3 +1,5 @@
+import type { MockSpec } from "../bindings/mock-fetch.ts";
+
 /**
  * What crosses between the orchestrator (main thread) and a worker thread.
  * Requests and responses travel as plain structured-cloneable records with
@@ -57,6 +59,8 @@ export interface CodeSpec {
   d1Databases: { binding: string; path: string }[];
   /** R2 bindings: each a folder in the data directory. */
   r2Buckets: { binding: string; path: string }[];
+  /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
+  mocks: MockSpec[];
 }
 
 export interface ObjectIdentity {

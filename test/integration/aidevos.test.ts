@@ -109,3 +109,35 @@ describe("AIDevOS API Gateway and its third-party API", () => {
     60_000,
   );
 });
+
+describe("AIDevOS with its mock third-party API (terrarium.json mocks)", () => {
+  it("answers the gateway's outbound fetch from the mock while Terrarium runs it", async () => {
+    const project = join(root, "mocked");
+    cpSync(SAMPLE, project, { recursive: true, filter: (src) => !src.includes(".terrarium") });
+    const file = join(project, "terrarium.json");
+    const config = JSON.parse(readFileSync(file, "utf8")) as { mocks: { errorRate?: number }[] };
+    config.mocks[0]!.errorRate = 0;
+    writeFileSync(file, JSON.stringify(config));
+    const server = await startTerrarium(project);
+    try {
+      const post = (path: string, body: unknown, token?: string): Promise<Response> =>
+        fetch(server.url + path, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify(body),
+        });
+      const { token } = (await (
+        await post("/auth/signup", { email: "mock@example.com", password: "mocked mocked" })
+      ).json()) as { token: string };
+      const { key } = (await (await post("/keys", {}, token)).json()) as { key: string };
+      const res = await fetch(`${server.url}/api/v1/quote`, { headers: { "x-api-key": key } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ quote: { symbol: "DO", price: 42.5, source: "Terrarium mock" } });
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
