@@ -29,7 +29,6 @@ export class GeneratorProcess {
   readonly #child: ChildProcess;
   readonly #ready: Promise<void>;
   #result: Promise<GeneratorResult> | null = null;
-  #onTick: (t: GeneratorTick) => void = () => {};
 
   private constructor(child: ChildProcess) {
     this.#child = child;
@@ -63,11 +62,10 @@ export class GeneratorProcess {
 
   run(plan: LoadPlan, onTick: (t: GeneratorTick) => void): Promise<GeneratorResult> {
     if (this.#result) throw new Error("a generator process runs one plan");
-    this.#onTick = onTick;
     const child = this.#child;
     this.#result = new Promise((resolve, reject) => {
       const onMessage = (m: FromGenerator): void => {
-        if (m.type === "tick") this.#onTick(m.tick);
+        if (m.type === "tick") onTick(m.tick);
         else if (m.type === "done") resolve(m.result);
         else if (m.type === "failed") reject(new Error(`load generator: ${m.error}`));
       };

@@ -85,16 +85,16 @@ const FAILED: readonly ErrorKind[] = ["timeout", "refused", "reset", "dropped", 
 
 export function latencySummary(json: HistogramJson): LatencySummary {
   const h = Histogram.fromJSON(json);
-  const ms = (us: number): number => Math.round(us) / 1000;
+  const toMs = (us: number): number => Math.round(us) / 1000;
   return {
-    min: ms(h.min),
-    mean: ms(h.mean),
-    p50: ms(h.percentile(50)),
-    p90: ms(h.percentile(90)),
-    p95: ms(h.percentile(95)),
-    p99: ms(h.percentile(99)),
-    "p99.9": ms(h.percentile(99.9)),
-    max: ms(h.max),
+    min: toMs(h.min),
+    mean: toMs(h.mean),
+    p50: toMs(h.percentile(50)),
+    p90: toMs(h.percentile(90)),
+    p95: toMs(h.percentile(95)),
+    p99: toMs(h.percentile(99)),
+    "p99.9": toMs(h.percentile(99.9)),
+    max: toMs(h.max),
   };
 }
 
