@@ -14,7 +14,9 @@ import { installMockFetch } from "../bindings/mock-fetch.ts";
 import type {
   AlarmInvocation,
   CodeSpec,
+  DirectRecord,
   GatewayApi,
+  PeerApi,
   LogLevel,
   LogRecord,
   ObjectIdentity,
@@ -25,6 +27,7 @@ import type {
   WorkerApi,
 } from "./protocol.ts";
 import { assertSerializable, findRpcMember } from "./rpc-values.ts";
+import { BYE, Peers } from "./peers.ts";
 import { markReset } from "../shared/comlink-node.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import { DurableObjectId } from "./namespace.ts";
@@ -73,6 +76,14 @@ function captureConsole(gateway: Comlink.Remote<GatewayApi>): void {
 
 /** Server ends made by `new WebSocketPair()` in this thread, until they are accepted or dropped. */
 const pendingServerEnds = new Map<string, TerrariumWebSocket>();
+
+/** The path of an absolute URL, without parsing it. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const q = url.indexOf("?", start);
+  return q < 0 ? url.slice(start) : url.slice(start, q);
+}
 
 function exportedClasses(module: Record<string, unknown>): string[] {
   return Object.keys(module).filter((k) => typeof module[k] === "function");
@@ -124,8 +135,11 @@ class Isolate implements WorkerApi {
   #autoResponse: WebSocketRequestResponsePair | null = null;
   readonly #link: SocketLink;
 
+  readonly #peers: Peers;
+
   constructor(gateway: Comlink.Remote<GatewayApi>) {
     this.#gateway = gateway;
+    this.#peers = new Peers(gateway);
     const sockets = this.#sockets;
     this.#link = {
       send: (id, data) =>
@@ -156,7 +170,7 @@ class Isolate implements WorkerApi {
       return { classes: exportedClasses(this.#loaded.module) };
     const env: Record<string, unknown> = { ...spec.vars };
     for (const b of spec.durableObjects) {
-      env[b.binding] = new DurableObjectNamespace(b.binding, spec.workerName, b.className, this.#gateway);
+      env[b.binding] = new DurableObjectNamespace(b.binding, spec.workerName, b.className, this.#peers);
     }
     if (spec.eventBusBinding) env[spec.eventBusBinding] = new EventBusBinding(this.#gateway);
     for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
@@ -387,9 +401,91 @@ class Isolate implements WorkerApi {
     return active.storage.currentAlarm();
   }
 
+  // ---- direct lines from other workers (runtime/host/peers.ts) ----
+
+  /** Set while the object is being deactivated: direct calls are refused ("moved"). */
+  #leaving = false;
+  #direct = 0;
+  #directRecords: DirectRecord[] = [];
+  #directTimer: NodeJS.Timeout | null = null;
+
+  readonly #peerPorts = new Set<MessagePort>();
+
+  /** Closes every direct line into this worker, saying goodbye first (the worker is about to end). */
+  closePeers(): void {
+    for (const port of this.#peerPorts) {
+      // With no object active here nothing on these lines can have run, so
+      // callers may safely send what is pending through the orchestrator.
+      if (!this.#active) port.postMessage(BYE);
+      port.close();
+    }
+    this.#peerPorts.clear();
+  }
+
+  connectPeer(port: MessagePort): void {
+    this.#peerPorts.add(port);
+    port.on("close", () => this.#peerPorts.delete(port));
+    const api: PeerApi = {
+      fetch: (id, req) =>
+        this.#directCall(id, "fetch", `${req.method} ${pathOf(req.url)}`, () => this.fetch(req)),
+      rpc: (id, method, args, kind) =>
+        this.#directCall(id, "rpc", kind === "call" ? `rpc ${method}()` : `rpc get ${method}`, () =>
+          this.rpc(method, args, kind),
+        ),
+    };
+    Comlink.expose(api, nodeEndpoint(port));
+  }
+
+  async #directCall<T>(
+    id: string,
+    kind: DirectRecord["kind"],
+    cause: string,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    if (!this.#active || this.#active.identity.id !== id || this.#leaving) {
+      const moved = new Error("the object is not here");
+      moved.name = "TerrariumMoved";
+      throw moved;
+    }
+    const start = performance.now();
+    if (this.#direct++ === 0) this.#reportDirect(true, id);
+    let ok = false;
+    let error: string | undefined;
+    try {
+      const result = await fn();
+      ok = true;
+      return result;
+    } catch (e) {
+      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      throw e;
+    } finally {
+      const record: DirectRecord = {
+        time: Date.now(),
+        durationMs: performance.now() - start,
+        ok,
+        kind,
+        cause,
+      };
+      if (error !== undefined) record.error = error;
+      this.#directRecords.push(record);
+      if (--this.#direct === 0) this.#reportDirect(false, id);
+      else this.#directTimer ??= setTimeout(() => this.#reportDirect(this.#direct > 0, id), 100);
+    }
+  }
+
+  #reportDirect(busy: boolean, id: string): void {
+    if (this.#directTimer) clearTimeout(this.#directTimer);
+    this.#directTimer = null;
+    const records = this.#directRecords;
+    this.#directRecords = [];
+    void this.#gateway.direct(id, busy, records);
+  }
+
   async deactivate(): Promise<void> {
     const active = this.#active;
     if (!active) return;
+    this.#leaving = true;
+    while (this.#direct > 0) await new Promise((r) => setTimeout(r, 2));
     await Promise.race([
       Promise.allSettled([...active.waitUntil]),
       new Promise((r) => setTimeout(r, 30_000)),
@@ -399,6 +495,7 @@ class Isolate implements WorkerApi {
     pendingServerEnds.clear();
     this.#autoResponse = null;
     active.db.close();
+    this.#leaving = false;
   }
 
   memory(): { heapUsed: number; rss: number } {

@@ -1,9 +1,26 @@
-import * as Comlink from "comlink";
 import { idFromName, idFromString, namespaceKey, newUniqueId, type NamespaceKey } from "../shared/ids.ts";
-import { bodyTransfer, deserializeResponse, serializeRequest } from "./http-serialize.ts";
-import type { GatewayApi } from "./protocol.ts";
+import { deserializeResponse, serializeRequest } from "./http-serialize.ts";
+import type { SerializedRequest, SerializedResponse } from "./protocol.ts";
 import { assertSerializable } from "./rpc-values.ts";
 import { dataCloneError } from "../shared/errors.ts";
+
+/** How stubs reach objects: through the orchestrator, or on a direct line (runtime/host/peers.ts). */
+export interface ObjectCalls {
+  fetch(
+    binding: string,
+    id: string,
+    name: string | null,
+    req: SerializedRequest,
+  ): Promise<SerializedResponse>;
+  rpc(
+    binding: string,
+    id: string,
+    name: string | null,
+    method: string,
+    args: unknown[],
+    kind: "call" | "get",
+  ): Promise<unknown>;
+}
 
 export class DurableObjectId {
   readonly #hex: string;
@@ -28,12 +45,12 @@ export class DurableObjectId {
 export class DurableObjectNamespace {
   readonly #binding: string;
   readonly #key: NamespaceKey;
-  readonly #gateway: Comlink.Remote<GatewayApi>;
+  readonly #calls: ObjectCalls;
 
-  constructor(binding: string, workerName: string, className: string, gateway: Comlink.Remote<GatewayApi>) {
+  constructor(binding: string, workerName: string, className: string, calls: ObjectCalls) {
     this.#binding = binding;
     this.#key = namespaceKey(workerName, className);
-    this.#gateway = gateway;
+    this.#calls = calls;
   }
 
   /** name -> id: two HMACs per derivation are worth remembering for hot names. */
@@ -78,7 +95,7 @@ export class DurableObjectNamespace {
       idFromString(this.#key, hex);
       this.#remember(hex);
     }
-    return makeStub(this.#binding, id, this.#gateway);
+    return makeStub(this.#binding, id, this.#calls);
   }
 
   getByName(name: string, options?: { locationHint?: string }): DurableObjectStub {
@@ -96,11 +113,7 @@ export type DurableObjectStub = Record<string, unknown> & {
   fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
 };
 
-function makeStub(
-  binding: string,
-  id: DurableObjectId,
-  gateway: Comlink.Remote<GatewayApi>,
-): DurableObjectStub {
+function makeStub(binding: string, id: DurableObjectId, calls: ObjectCalls): DurableObjectStub {
   const hex = id.toString();
   const name = id.name ?? null;
   const base = {
@@ -110,8 +123,7 @@ function makeStub(
       const req = await serializeRequest(
         input instanceof Request && init === undefined ? input : new Request(input, init),
       );
-      const res = await gateway.objectFetch(binding, hex, name, Comlink.transfer(req, bodyTransfer(req)));
-      return deserializeResponse(res);
+      return deserializeResponse(await calls.fetch(binding, hex, name, req));
     },
   };
   return new Proxy(base, {
@@ -123,7 +135,7 @@ function makeStub(
       const call = (...args: unknown[]): Promise<unknown> => {
         try {
           assertSerializable(args);
-          return gateway.objectRpc(binding, hex, name, prop, args, "call").catch((e: unknown) => {
+          return calls.rpc(binding, hex, name, prop, args, "call").catch((e: unknown) => {
             // The arguments failed to clone on their way out: workerd's shape, not Node's.
             if (e instanceof DOMException && e.name === "DataCloneError" && !Object.hasOwn(e, "remote"))
               throw dataCloneError(e.message);
@@ -137,7 +149,7 @@ function makeStub(
       };
       return Object.assign(call, {
         then: (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) =>
-          gateway.objectRpc(binding, hex, name, prop, [], "get").then(resolve, reject),
+          calls.rpc(binding, hex, name, prop, [], "get").then(resolve, reject),
       });
     },
   }) as unknown as DurableObjectStub;

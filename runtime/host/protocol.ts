@@ -87,6 +87,22 @@ export interface AlarmInvocation {
   isRetry: boolean;
 }
 
+/** Exposed by an object's worker on a direct line to another worker (see runtime/host/peers.ts). */
+export interface PeerApi {
+  fetch(id: string, req: SerializedRequest): Promise<SerializedResponse>;
+  rpc(id: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
+}
+
+/** A call served on a direct line, reported to the orchestrator afterwards. */
+export interface DirectRecord {
+  time: number;
+  durationMs: number;
+  ok: boolean;
+  kind: "fetch" | "rpc";
+  cause: string;
+  error?: string;
+}
+
 /** Exposed by every worker thread on its parentPort. */
 export interface WorkerApi {
   load(spec: CodeSpec): Promise<{ classes: string[] }>;
@@ -96,6 +112,10 @@ export interface WorkerApi {
   rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
   /** Runs alarm(); resolves to the alarm the handler left set (null: none). */
   alarm(info: AlarmInvocation): Promise<number | null>;
+  /** Closes the direct lines into this worker, saying goodbye on each (before a requested stop). */
+  closePeers(): void;
+  /** Serves calls to the active object on a direct line from another worker. */
+  connectPeer(port: import("node:worker_threads").MessagePort): void;
   /** Delivers a WebSocket event to the socket's owner (handlers or listeners). */
   wsEvent(e: SocketEvent): Promise<void>;
   deactivate(): Promise<void>;
@@ -125,6 +145,10 @@ export interface GatewayApi {
   setAlarm(time: number | null): Promise<void>;
   getAlarm(): Promise<number | null>;
   log(records: LogRecord[]): void;
+  /** A direct line to an object's worker, or null when it is not live. */
+  peer(binding: string, id: string): Promise<import("node:worker_threads").MessagePort | null>;
+  /** Calls served on direct lines; busy: whether more are in flight. */
+  direct(objectId: string, busy: boolean, records: DirectRecord[]): void;
   wsSend(id: string, data: string | ArrayBuffer): void;
   wsClose(id: string, code: number | undefined, reason: string | undefined): void;
   wsAccept(id: string, info: { hibernatable: boolean; tags: string[] }): void;

@@ -116,6 +116,9 @@ export class WorkerHost {
     if (!this.#alive) return Promise.resolve();
     this.#stopping ??= (async () => {
       this.#requested = true;
+      // Direct lines from other workers close with a goodbye, so calls that
+      // were on their way retry through the orchestrator instead of failing.
+      await Promise.race([this.api.closePeers().catch(() => {}), new Promise((r) => setTimeout(r, 200))]);
       this.#raw[Comlink.releaseProxy]();
       await this.#worker.terminate();
       await this.exited;

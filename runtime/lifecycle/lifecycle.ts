@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import * as Comlink from "comlink";
@@ -10,6 +11,7 @@ import { idFromName, idFromString, namespaceKey, type NamespaceKey } from "../sh
 import { bodyTransfer } from "../host/http-serialize.ts";
 import type {
   CodeSpec,
+  DirectRecord,
   GatewayApi,
   LogRecord,
   ObjectIdentity,
@@ -107,6 +109,12 @@ interface LiveObject {
   updating: Promise<void> | null;
   /** A Scaling transition owed once the current Processing span ends. */
   pendingScaling: string | null;
+  /** Calls are in flight on direct lines (reported by the object's worker). */
+  directBusy: boolean;
+}
+
+function busy(l: LiveObject): boolean {
+  return l.inFlight > 0 || l.directBusy;
 }
 
 interface Slot {
@@ -174,6 +182,8 @@ export class LifecycleManager {
   #keys = new Map<string, NamespaceKey>();
   readonly slots = new Map<WorkerHost, Slot>();
   readonly sockets: SocketHub;
+  /** Calls served on direct lines between workers, since start. */
+  directCalls = 0;
   /** Set by the engine: delivers `env.<bus>.publish` from a worker. */
   publish: (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }> = () =>
     Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
@@ -327,6 +337,7 @@ export class LifecycleManager {
       killedFor: null,
       updating: null,
       pendingScaling: null,
+      directBusy: false,
     };
     this.#live.set(id, live);
     return live;
@@ -387,7 +398,7 @@ export class LifecycleManager {
   }
 
   #endSpan(live: LiveObject): void {
-    if (live.record.state !== "Processing" || live.inFlight > 0) return;
+    if (live.record.state !== "Processing" || busy(live)) return;
     const n = live.spanRequests;
     this.transition(live.record, "Active", `${n} event${n === 1 ? "" : "s"} done`);
     live.spanRequests = 0;
@@ -450,7 +461,7 @@ export class LifecycleManager {
     const limit = this.#opts.cpuLimitMs;
     for (const live of this.#live.values()) {
       const host = live.host;
-      if (!host || !host.alive || live.inFlight === 0) {
+      if (!host || !host.alive || !busy(live)) {
         live.busy = null;
         continue;
       }
@@ -554,7 +565,7 @@ export class LifecycleManager {
   /** Hibernates an object and hands back its worker, deactivated and reusable (or null). */
   async #hibernate(id: string, cause: string): Promise<WorkerHost | null> {
     const live = this.#live.get(id);
-    if (!live || !live.host || live.starting || live.inFlight > 0) return null;
+    if (!live || !live.host || live.starting || busy(live)) return null;
     this.#endSpan(live);
     const rec = live.record;
     if (rec.state !== "Active" && rec.state !== "Idle") return null;
@@ -627,7 +638,7 @@ export class LifecycleManager {
     if (this.#groups.size > 0) this.#scale(now);
     for (const live of [...this.#live.values()]) {
       const rec = live.record;
-      if (!live.host || live.inFlight > 0 || live.starting) continue;
+      if (!live.host || busy(live) || live.starting) continue;
       if (rec.state === "Processing") {
         if (now - live.lastEventAt < SPAN_GAP_MS) continue;
         this.#endSpan(live);
@@ -658,10 +669,7 @@ export class LifecycleManager {
     const candidates = [...this.#live.values()]
       .filter(
         (l) =>
-          l.host &&
-          l.inFlight === 0 &&
-          !l.starting &&
-          (l.record.state === "Active" || l.record.state === "Idle"),
+          l.host && !busy(l) && !l.starting && (l.record.state === "Active" || l.record.state === "Idle"),
       )
       .sort((a, b) => a.lastEventAt - b.lastEventAt);
     for (const c of candidates) {
@@ -707,6 +715,8 @@ export class LifecycleManager {
         this.sockets.accepted(id, owner, info);
       },
       wsAttach: (id, value) => this.sockets.attach(id, value),
+      peer: (binding, id) => this.#peer(binding, id),
+      direct: (objectId, busy, records) => this.#direct(slot, objectId, busy, records),
       wsAutoResponse: (pair) => {
         const rec = caller();
         if (rec) this.sockets.setAutoResponse(rec.id, pair);
@@ -767,7 +777,7 @@ export class LifecycleManager {
   /** Idle objects whose workers could be lent to a new object. */
   #idleSupply(): number {
     let n = 0;
-    for (const l of this.#live.values()) if (l.record.state === "Idle" && l.host && l.inFlight === 0) n++;
+    for (const l of this.#live.values()) if (l.record.state === "Idle" && l.host && !busy(l)) n++;
     return n;
   }
 
@@ -791,7 +801,7 @@ export class LifecycleManager {
   async #borrowIdle(): Promise<WorkerHost | null> {
     let oldest: LiveObject | null = null;
     for (const l of this.#live.values()) {
-      if (l.record.state !== "Idle" || !l.host || l.inFlight > 0 || l.starting || l.updating) continue;
+      if (l.record.state !== "Idle" || !l.host || busy(l) || l.starting || l.updating) continue;
       if (this.sockets.pinsObject(l.record.id)) continue;
       if (!oldest || l.lastEventAt < oldest.lastEventAt) oldest = l;
     }
@@ -903,6 +913,60 @@ export class LifecycleManager {
     const { className, id } = this.#resolve(binding, idHex);
     const cause = kind === "call" ? `rpc ${method}()` : `rpc get ${method}`;
     return this.run({ className, id, name, kind: "rpc", cause }, (api) => api.rpc(method, args, kind));
+  }
+
+  /**
+   * A direct line from a worker to the worker of a live object it calls
+   * often (runtime/host/peers.ts). The target refuses calls once it no
+   * longer hosts the object, and the caller falls back to this path.
+   */
+  async #peer(binding: string, idHex: string): Promise<MessagePort | null> {
+    const { id } = this.#resolve(binding, idHex);
+    const live = this.#live.get(id);
+    const host = live?.host;
+    if (!live || !host?.alive || live.updating || live.starting) return null;
+    const { port1, port2 } = new MessageChannel();
+    try {
+      await host.call((api) => api.connectPeer(Comlink.transfer(port1, [port1])));
+    } catch {
+      port2.close();
+      return null;
+    }
+    return Comlink.transfer(port2, [port2]);
+  }
+
+  /** Calls an object's worker served on direct lines: the same bookkeeping as #run's, in batches. */
+  #direct(slot: Slot, objectId: string, busy: boolean, records: DirectRecord[]): void {
+    const live = slot.object;
+    if (!live || live.host !== slot.host || live.record.id !== objectId) return;
+    const rec = live.record;
+    const now = this.#clock.now();
+    if (busy && !live.directBusy) {
+      live.directBusy = true;
+      this.#beginProcessing(live, records[0]?.cause ?? "direct calls");
+      live.spanRequests--;
+    }
+    live.spanRequests += records.length;
+    rec.requests += records.length;
+    this.directCalls += records.length;
+    rec.lastActive = now;
+    live.lastEventAt = now;
+    this.#registry.touch(rec);
+    if (!busy) live.directBusy = false;
+    if (this.#events.listening("request")) {
+      for (const r of records) {
+        this.#events.emit("request", {
+          time: r.time - r.durationMs,
+          objectId: rec.id,
+          className: rec.className,
+          kind: r.kind,
+          method: r.cause,
+          durationMs: r.durationMs,
+          ok: r.ok,
+          ...(r.error ? { error: r.error } : {}),
+        });
+      }
+    }
   }
 
   /** Sends a request to the entry Worker. */

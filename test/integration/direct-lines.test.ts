@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Engine } from "../../runtime/engine.ts";
+import { openEngine, request, tempProject } from "../helpers/project.ts";
+
+let project: ReturnType<typeof tempProject>;
+let engine: Engine | null = null;
+
+afterEach(async () => {
+  await engine?.close();
+  engine = null;
+  project.cleanup();
+});
+
+describe("calls between workers", () => {
+  it("loses and duplicates nothing while objects hibernate, move and are evicted under load", async () => {
+    project = tempProject("kitchen");
+    // Aggressive timeouts and a small cap: objects come and go constantly,
+    // so calls race with hibernation, eviction and worker reuse.
+    engine = await openEngine(project.dir, project.dataDir, {
+      lifecycle: { policy: { idleAfterMs: 20, hibernateAfterMs: 40 }, maxLiveObjects: 4 },
+    });
+    const names = Array.from({ length: 8 }, (_, i) => `n${i}`);
+    const sent = new Map<string, number>();
+    const failures: string[] = [];
+    const deadline = Date.now() + 4_000;
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, c) => {
+        let i = c;
+        while (Date.now() < deadline) {
+          const name = names[i++ % names.length]!;
+          const r = await request(engine!, "POST", `/count/${name}/slow-incr`);
+          if (r.status === 200) sent.set(name, (sent.get(name) ?? 0) + 1);
+          else failures.push(`${name}: ${r.status} ${r.body}`);
+          if (i % 7 === 0) await new Promise((r) => setTimeout(r, 30 + (i % 3) * 20));
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+    // Some calls went on direct lines while those lines were being torn down.
+    expect(engine.lifecycle.directCalls).toBeGreaterThan(0);
+    for (const name of names) {
+      const stored = ((await request(engine, "GET", `/read/${name}`)).json as { stored: number }).stored;
+      expect(stored, name).toBe(sent.get(name) ?? 0);
+    }
+  }, 60_000);
+
+  it("serves a hot object on a direct line and keeps its records and lifecycle", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir);
+    // Steady load: 20 clients, 20 requests each.
+    const results = (
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const out = [];
+          for (let i = 0; i < 20; i++) out.push(await request(engine!, "POST", "/count/hot/slow-incr"));
+          return out;
+        }),
+      )
+    ).flat();
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(engine.lifecycle.directCalls).toBeGreaterThan(300);
+    expect((await request(engine, "GET", "/read/hot")).json).toEqual({ stored: 400, memory: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    const obj = (await engine.api.listObjects({ search: "hot" })).objects.find((o) => o.name === "hot")!;
+    expect(obj.requests).toBeGreaterThanOrEqual(401);
+    expect(obj.state).toBe("Active");
+  }, 60_000);
+});
