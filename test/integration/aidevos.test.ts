@@ -5,8 +5,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import WebSocket from "ws";
 import { exportProject } from "../../runtime/export/exporter.ts";
 import { startTerrarium, startWorkerd, type RunningServer } from "../fidelity/harness.ts";
+import { serve } from "../helpers/cli.ts";
 
 /**
  * The AIDevOS sample's API Gateway calling out to a third-party API (a
@@ -140,4 +143,77 @@ describe("AIDevOS with its mock third-party API (terrarium.json mocks)", () => {
       await server.stop();
     }
   }, 60_000);
+});
+
+describe("AIDevOS notifications over hibernating WebSockets", () => {
+  it.each([
+    ["terrarium serve", () => startTerrarium(join(root, "project"))],
+    [
+      "workerd, exported",
+      () => startWorkerd(join(root, "out"), { scriptPath: join(root, "dist", "entry.js") }),
+    ],
+    [
+      "terrarium serve, hibernating between events",
+      async (): Promise<RunningServer> => {
+        const served = await serve(join(root, "project"), [
+          "--data",
+          join(root, "hibernating-data"),
+          "--idle-after",
+          "50",
+          "--hibernate-after",
+          "100",
+          "--quiet",
+        ]);
+        return { url: served.url, stop: async () => void (await served.stop()) };
+      },
+    ],
+  ])(
+    "pushes a notice to a connected client when the bus delivers an event (%s)",
+    async (name, start) => {
+      const server = await start();
+      try {
+        const signup = await fetch(`${server.url}/auth/signup`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: "ws@example.com", password: "sockets sockets", name: "Sock" }),
+        });
+        const { token } = (await signup.json()) as { token: string };
+        const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/notifications/ws?token=${token}`);
+        const messages: unknown[] = [];
+        ws.on("message", (data: Buffer) => messages.push(JSON.parse(data.toString())));
+        await new Promise((resolveOpen, reject) => {
+          ws.once("open", resolveOpen);
+          ws.once("error", reject);
+        });
+        // Long enough for an object on a short hibernation timeout to hibernate with the socket open.
+        await new Promise((r) => setTimeout(r, 1_000));
+        await fetch(`${server.url}/records`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({ title: "pushed" }),
+        });
+        const deadline = Date.now() + 10_000;
+        while (!messages.some((m) => (m as { text?: string }).text === 'Saved "pushed".')) {
+          if (Date.now() > deadline) throw new Error(`no push: ${JSON.stringify(messages)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(messages).toContainEqual({ type: "notice", id: 2, text: 'Saved "pushed".' });
+        ws.close(1000, "done");
+      } finally {
+        await server.stop();
+      }
+      if (name.includes("hibernating")) {
+        // The registry's transition log: the object slept with the socket open, and the event woke it.
+        const db = new Database(join(root, "hibernating-data", "registry.sqlite"), { readonly: true });
+        const states = db
+          .prepare("SELECT to_state FROM transitions WHERE class_name = 'Notifications' ORDER BY seq")
+          .pluck()
+          .all() as string[];
+        db.close();
+        expect(states.slice(states.indexOf("Hibernating"))).toContain("Initializing");
+        expect(states).toContain("Hibernating");
+      }
+    },
+    60_000,
+  );
 });
