@@ -51,6 +51,7 @@ async function openMainWindow(): Promise<void> {
   const window = createSecureWindow({
     preload: join(import.meta.dirname, "../preload/index.cjs"),
     ...(devServerUrl === undefined ? {} : { devServerOrigin: new URL(devServerUrl).origin }),
+    ...(engine?.url ? { connectOrigins: [engine.url.replace(/^http/, "ws")] } : {}),
   });
   const contents = window.webContents;
   ourWindows.add(contents);

@@ -11,13 +11,16 @@ export interface ContentSecurityPolicyOptions {
    * reload needs a WebSocket back to it; none of that is allowed without it.
    */
   readonly devServerOrigin?: string;
+  /** Origins the page may also connect to: the project's router, for the Console's WebSocket client. */
+  readonly connectOrigins?: readonly string[];
 }
 
 /**
  * The Content-Security-Policy of the renderer. It starts from
  * `default-src 'none'` and allows back only what the bundled UI loads: its own
  * scripts, styles, fonts and images (plus `data:` images), and connections to
- * its own origin (the web twin's bridge). No inline script, no eval, no
+ * its own origin (the web twin's bridge) and to `connectOrigins` (the
+ * project's router). No inline script, no eval, no
  * plugins, no frames, no form posts, no `<base>` rewriting.
  */
 export function contentSecurityPolicy(options: ContentSecurityPolicyOptions = {}): string {
@@ -28,7 +31,11 @@ export function contentSecurityPolicy(options: ContentSecurityPolicyOptions = {}
     "style-src": dev ? ["'self'", "'unsafe-inline'"] : ["'self'"],
     "img-src": ["'self'", "data:"],
     "font-src": ["'self'"],
-    "connect-src": dev ? ["'self'", dev.replace(/^http/, "ws")] : ["'self'"],
+    "connect-src": [
+      "'self'",
+      ...(dev ? [dev.replace(/^http/, "ws")] : []),
+      ...(options.connectOrigins ?? []),
+    ],
     "base-uri": ["'none'"],
     "form-action": ["'none'"],
     "frame-ancestors": ["'none'"],

@@ -4,6 +4,8 @@ import { contentSecurityPolicy, secureWindowOptions, type SecureWindowInput } fr
 export interface CreateSecureWindowInput extends SecureWindowInput {
   /** The Vite dev server the window loads in `electron-vite dev`; relaxes the CSP for it. */
   readonly devServerOrigin?: string;
+  /** Origins the page may connect to besides its own (the project's router). */
+  readonly connectOrigins?: readonly string[];
 }
 
 const hardenedSessions = new WeakSet<Session>();
@@ -17,9 +19,10 @@ const hardenedSessions = new WeakSet<Session>();
  */
 export function createSecureWindow(input: CreateSecureWindowInput): BrowserWindow {
   const window = new BrowserWindow(secureWindowOptions({ preload: input.preload }));
-  const csp = contentSecurityPolicy(
-    input.devServerOrigin === undefined ? {} : { devServerOrigin: input.devServerOrigin },
-  );
+  const csp = contentSecurityPolicy({
+    ...(input.devServerOrigin === undefined ? {} : { devServerOrigin: input.devServerOrigin }),
+    ...(input.connectOrigins === undefined ? {} : { connectOrigins: input.connectOrigins }),
+  });
   hardenSession(window.webContents.session, csp);
   hardenWebContents(window.webContents);
   return window;

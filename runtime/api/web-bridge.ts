@@ -17,6 +17,11 @@ export interface WebBridgeOptions {
   port?: number;
   /** Defaults to 32 random bytes; tests pass their own. */
   token?: string;
+  /**
+   * Origins the page may connect to besides its own: the project's router
+   * (`ws://127.0.0.1:8787`), for the Console's WebSocket client.
+   */
+  connectOrigins?: readonly string[];
 }
 
 export interface WebBridge {
@@ -44,21 +49,24 @@ const MIME: Record<string, string> = {
 };
 
 /**
- * The page's Content-Security-Policy: the Electron window's, plus nothing.
- * The page loads only its own files and talks only to its own origin (the
- * WebSocket included: CSP 3 lets 'self' match ws: on the same host and port).
+ * The page's Content-Security-Policy, the Electron window's: the page loads
+ * only its own files and talks only to its own origin (the WebSocket
+ * included: CSP 3 lets 'self' match ws: on the same host and port) and to
+ * the origins it is given (the project's router).
  */
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
+function contentSecurityPolicy(connectOrigins: readonly string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    ["connect-src 'self'", ...connectOrigins].join(" "),
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
 
 const COMMON_HEADERS: Record<string, string> = {
   "x-content-type-options": "nosniff",
@@ -106,6 +114,11 @@ function cookieToken(req: IncomingMessage, name: string): string | null {
  */
 export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge> {
   const token = opts.token ?? randomBytes(32).toString("hex");
+  for (const o of opts.connectOrigins ?? []) {
+    if (!/^wss?:\/\/(127\.0\.0\.1|localhost):\d+$/.test(o))
+      throw new Error(`not a local WebSocket origin: ${o}`);
+  }
+  const csp = contentSecurityPolicy(opts.connectOrigins ?? []);
   const staticRoot = resolve(opts.staticDir);
   let port = opts.port ?? 0;
   const cookieName = () => `terrarium_${port}`;
@@ -152,7 +165,7 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
       "content-length": String(body.length),
     };
     if (isIndex) {
-      headers["content-security-policy"] = CSP;
+      headers["content-security-policy"] = csp;
       headers["set-cookie"] = `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     }
     res.writeHead(200, headers);

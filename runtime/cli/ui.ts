@@ -108,12 +108,15 @@ export async function ui(argv: string[]): Promise<void> {
       throw e;
     });
     process.stdout.write(`Router on http://127.0.0.1:${actual}\n`);
-    bridge = await startWebBridge({ api: engine.api, staticDir: RENDERER_DIR, port: uiPort }).catch(
-      (e: NodeJS.ErrnoException) => {
-        if (e.code === "EADDRINUSE") throw new Error(`port ${uiPort} is in use; pick another with --port`);
-        throw e;
-      },
-    );
+    bridge = await startWebBridge({
+      api: engine.api,
+      staticDir: RENDERER_DIR,
+      port: uiPort,
+      connectOrigins: [`ws://127.0.0.1:${actual}`],
+    }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "EADDRINUSE") throw new Error(`port ${uiPort} is in use; pick another with --port`);
+      throw e;
+    });
   } catch (e) {
     await engine.close();
     fail(e instanceof Error ? e.message : String(e));

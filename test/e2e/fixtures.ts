@@ -12,6 +12,7 @@ const ROOT = resolve(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "bin", "terrarium.js");
 export const SAMPLE = join(ROOT, "resources", "samples", "counter");
 export const KITCHEN = join(ROOT, "test", "fixtures", "kitchen");
+export const SOCKETS = join(ROOT, "test", "fixtures", "sockets");
 export const SCREENSHOTS = join(ROOT, "test-results", "screenshots");
 /** `npm run docs:screenshots` sets this: the README's pictures come from the same run. */
 const DOCS_SCREENSHOTS =
@@ -25,6 +26,7 @@ const DOCS_SHOTS = new Set([
   "object-storage",
   "object-logs",
   "event-bus",
+  "console-websocket",
 ]);
 
 export interface UiServer {
@@ -139,11 +141,15 @@ export const test = base.extend<Fixtures>({
     await use({ dir, dataDir: join(root, "data") });
     rmSync(root, { recursive: true, force: true });
   },
-  ui: async ({ project, seedObjects }, use) => {
+  ui: async ({ project, seedObjects }, use, testInfo) => {
     if (seedObjects > 0) seedRegistry(project.dataDir, seedObjects);
     const { server, child } = await startUi(project.dir, project.dataDir);
     await use(server);
     await stop(child);
+    // What `terrarium ui` printed, next to the failure it may explain.
+    if (testInfo.status !== testInfo.expectedStatus) {
+      await testInfo.attach("terrarium-ui.log", { body: server.output(), contentType: "text/plain" });
+    }
   },
   app: async ({ page, ui }, use) => {
     const app = new AppPage(page);

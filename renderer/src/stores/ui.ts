@@ -7,6 +7,7 @@ export const TABS = ["design", "console", "inspector"] as const;
 export type Tab = (typeof TABS)[number];
 
 export type InspectorSection = "objects" | "events";
+export type ConsoleSection = "http" | "websocket" | "load";
 export type ObjectPanel = "lifecycle" | "storage" | "alarms" | "logs";
 
 export interface TabSlice {
@@ -24,7 +25,12 @@ export interface InspectorSlice {
   readonly showPanel: (p: ObjectPanel) => void;
 }
 
-export type UiState = TabSlice & InspectorSlice;
+export interface ConsoleSlice {
+  readonly consoleSection: ConsoleSection;
+  readonly showConsoleSection: (s: ConsoleSection) => void;
+}
+
+export type UiState = TabSlice & InspectorSlice & ConsoleSlice;
 
 const createTabSlice: StateCreator<UiState, [], [], TabSlice> = (set) => ({
   tab: "design",
@@ -43,7 +49,13 @@ const createInspectorSlice: StateCreator<UiState, [], [], InspectorSlice> = (set
   showPanel: (objectPanel) => set({ objectPanel }),
 });
 
+const createConsoleSlice: StateCreator<UiState, [], [], ConsoleSlice> = (set) => ({
+  consoleSection: "http",
+  showConsoleSection: (consoleSection) => set({ consoleSection }),
+});
+
 export const useUiStore = create<UiState>()((...a) => ({
   ...createTabSlice(...a),
   ...createInspectorSlice(...a),
+  ...createConsoleSlice(...a),
 }));

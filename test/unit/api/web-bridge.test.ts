@@ -49,9 +49,10 @@ afterAll(async () => {
 function get(
   path: string,
   headers: Record<string, string> = {},
+  port = bridge.port,
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port: bridge.port, path, headers }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path, headers }, (res) => {
       res.resume();
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
     });
@@ -88,6 +89,24 @@ describe("web bridge: the page", () => {
     expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
     expect(res.headers["referrer-policy"]).toBe("no-referrer");
     expect(String(res.headers["set-cookie"])).toContain("HttpOnly; SameSite=Strict");
+  });
+
+  it("lets the page connect to the router it is given, and refuses a non-local one", async () => {
+    const withRouter = await startWebBridge({
+      api,
+      staticDir: root,
+      token: TOKEN,
+      connectOrigins: ["ws://127.0.0.1:8787"],
+    });
+    try {
+      const res = await get(`/?token=${TOKEN}`, {}, withRouter.port);
+      expect(res.headers["content-security-policy"]).toContain("connect-src 'self' ws://127.0.0.1:8787;");
+    } finally {
+      await withRouter.close();
+    }
+    await expect(
+      startWebBridge({ api, staticDir: root, connectOrigins: ["wss://evil.example:443"] }),
+    ).rejects.toThrow("not a local WebSocket origin");
   });
 
   it("refuses the page without the token or with a wrong one", async () => {

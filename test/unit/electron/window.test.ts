@@ -82,6 +82,12 @@ describe("contentSecurityPolicy", () => {
     expect(d.get("script-src")).toEqual(["'self'", "'unsafe-inline'"]);
     expect(d.get("connect-src")).toEqual(["'self'", "ws://localhost:5173"]);
   });
+
+  it("lets the page connect to the project's router, and nothing else more", () => {
+    const d = directives(contentSecurityPolicy({ connectOrigins: ["ws://127.0.0.1:8787"] }));
+    expect(d.get("connect-src")).toEqual(["'self'", "ws://127.0.0.1:8787"]);
+    expect(d.get("script-src")).toEqual(["'self'"]);
+  });
 });
 
 describe("createSecureWindow", () => {

@@ -4,11 +4,13 @@ import type { HttpResult } from "../../../../runtime/api/contract.ts";
 import { formatBytes, formatDuration, formatTime } from "../../components/format.ts";
 import { useConnectionStore } from "../../stores/connection.ts";
 import { curlOf, METHODS, specOf, useConsoleStore } from "../../stores/console.ts";
-
-type ConsoleTab = "http" | "websocket" | "load";
+import { useUiStore } from "../../stores/ui.ts";
+import { WebSocketConsole } from "./websocket-console.tsx";
 
 export function ConsoleView() {
-  const [tab, setTab] = useState<ConsoleTab>("http");
+  // In the UI store, not local state: the open section survives a trip to another view.
+  const tab = useUiStore((u) => u.consoleSection);
+  const setTab = useUiStore((u) => u.showConsoleSection);
   return (
     <div className="console">
       <nav className="subtabs" aria-label="Console sections">
@@ -23,12 +25,7 @@ export function ConsoleView() {
         </button>
       </nav>
       {tab === "http" ? <HttpConsole /> : null}
-      {tab === "websocket" ? (
-        <p className="muted placeholder">
-          WebSocket client: connect to a path, send messages, read the message log. It arrives with the
-          engine&apos;s WebSocket support in the console.
-        </p>
-      ) : null}
+      {tab === "websocket" ? <WebSocketConsole /> : null}
       {tab === "load" ? (
         <p className="muted placeholder">Load profiles and live charts arrive with simulated traffic.</p>
       ) : null}
