@@ -34,8 +34,11 @@ function dirs(root: string): string[] {
     .sort();
 }
 
-const projects = [...dirs(SAMPLES_DIR), ...dirs(PROJECTS_DIR)].map((dir) => ({
-  name: `${dir.startsWith(SAMPLES_DIR) ? "sample" : "fidelity"}/${dir.split("/").pop()!}`,
+/** Fixtures that exercise the generated entry: a WorkerEntrypoint default export behind routes and the bus. */
+const FIXTURES = ["entrypoint"].map((f) => join(REPO, "test", "fixtures", f));
+
+const projects = [...dirs(SAMPLES_DIR), ...dirs(PROJECTS_DIR), ...FIXTURES].map((dir) => ({
+  name: `${dir.startsWith(SAMPLES_DIR) ? "sample" : dir.startsWith(PROJECTS_DIR) ? "fidelity" : "fixture"}/${dir.split("/").pop()!}`,
   dir,
 }));
 
