@@ -139,6 +139,14 @@ export class D1Database {
     return { count: results.length, duration: results.reduce((s, r) => s + r.meta.duration, 0) };
   }
 
+  /**
+   * D1's Sessions API. One local database has no replicas, so a session
+   * reads and writes the primary; its bookmark names the last commit seen.
+   */
+  withSession(_constraintOrBookmark?: string): D1DatabaseSession {
+    return new D1DatabaseSession(this);
+  }
+
   /** @deprecated in D1 as well: the database file's bytes. */
   async dump(): Promise<ArrayBuffer> {
     const buf = this.db.serialize();
@@ -254,5 +262,34 @@ export class D1PreparedStatement {
   async raw<T = D1Value[]>(options?: { columnNames?: boolean }): Promise<T[]> {
     const answer = this.#db.run([this.query], false)[0]!;
     return [...(options?.columnNames ? [answer.columns] : []), ...answer.rows] as T[];
+  }
+}
+
+export class D1DatabaseSession {
+  readonly #db: D1Database;
+  #bookmark: string | null = null;
+
+  constructor(db: D1Database) {
+    this.#db = db;
+  }
+
+  prepare(query: string): D1PreparedStatement {
+    this.#bookmark = this.#current();
+    return this.#db.prepare(query);
+  }
+
+  async batch<T = Row>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
+    const results = await this.#db.batch<T>(statements);
+    this.#bookmark = this.#current();
+    return results;
+  }
+
+  getBookmark(): string | null {
+    return this.#bookmark;
+  }
+
+  #current(): string {
+    const version = this.#db.db.pragma("data_version", { simple: true }) as number;
+    return `terrarium-${String(version).padStart(12, "0")}`;
   }
 }

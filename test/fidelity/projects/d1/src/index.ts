@@ -108,6 +108,14 @@ export default {
             db.exec("INSERT INTO notes (text) VALUES ('ok')\nINSERT INTO nowhere VALUES (1)"),
           ),
         });
+      case "/session": {
+        const session = db.withSession("first-primary");
+        const row = await session
+          .prepare("SELECT COUNT(*) AS n FROM notes WHERE author = ?")
+          .bind("entry")
+          .first();
+        return Response.json({ row, bookmark: typeof session.getBookmark() });
+      }
       case "/count":
         return Response.json(
           await db
