@@ -29,6 +29,8 @@ async function openEngine(projectDir: string): Promise<Engine> {
   const { Engine: EngineClass } = (await import(entry)) as typeof import("../runtime/engine.ts");
   const opened = await EngineClass.open({ projectDir });
   await opened.listen(8787).catch(() => opened.listen(0));
+  // Saves from the Design view (and any editor) reload the project, as in `terrarium ui`.
+  opened.watch();
   return opened;
 }
 

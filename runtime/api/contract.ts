@@ -193,6 +193,40 @@ export type SqlQuery = z.infer<typeof schemas.query>;
 export type KvQuery = z.infer<typeof schemas.listKv>;
 export type HttpRequestSpec = z.infer<typeof schemas.sendRequest>;
 
+export const templateSchemas = {
+  addClass: z
+    .object({
+      template: z.string().regex(/^[a-z0-9-]{1,64}$/, "a template id as templates() lists it"),
+      className: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,99}$/, "a JavaScript identifier"),
+      binding: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,99}$/, "a JavaScript identifier"),
+    })
+    .strict(),
+} as const;
+
+export type AddClassSpec = z.infer<typeof templateSchemas.addClass>;
+
+/** An object template (resources/templates) as the Design view offers it. */
+export interface TemplateInfo {
+  id: string;
+  kind: string;
+  className: string;
+  binding: string;
+  description: string;
+  /** env bindings the class reads. */
+  uses: string[];
+  routes: { pattern: string; object: string }[];
+  subscriptions: { topic: string; object: string; method: string }[];
+  publishes: string[];
+}
+
+export interface AddClassResult {
+  className: string;
+  binding: string;
+  /** Files written or changed, relative to the project folder. */
+  files: string[];
+  notes: string[];
+}
+
 export type ProjectFileWrite = z.infer<typeof projectFileSchemas.write>;
 export type HistoryEntryInput = z.infer<typeof projectFileSchemas.historyEntry>;
 
@@ -259,6 +293,14 @@ export interface ControlApi {
   requestHistory(): Promise<HistoryEntry[]>;
   addRequestHistory(entry: HistoryEntryInput): Promise<HistoryEntry>;
   clearRequestHistory(): Promise<void>;
+  /** The object templates, one per kind of the AIDevOS design. */
+  templates(): Promise<TemplateInfo[]>;
+  /**
+   * Adds a class from a template: its file, its export from the entry, a
+   * binding and migration in the wrangler config, its kind, routes and
+   * subscriptions in terrarium.json. The engine reloads as for any saved change.
+   */
+  addClass(spec: AddClassSpec): Promise<AddClassResult>;
   /** Saved load runs (from `terrarium load` and the console), newest first. */
   listRuns(): Promise<RunInfo[]>;
   /** One saved run: its profile, summary and time series. */
@@ -316,6 +358,8 @@ export const callSchemas = {
   requestHistory: none,
   addRequestHistory: z.tuple([projectFileSchemas.historyEntry]),
   clearRequestHistory: none,
+  templates: none,
+  addClass: z.tuple([templateSchemas.addClass]),
   listRuns: none,
   getRun: z.tuple([loadSchemas.runId]),
   startLoad: z.tuple([loadSchemas.startLoad]),

@@ -3,10 +3,12 @@ import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
 import type { ClassSummary, ControlApi, HttpResult, LiveEvent, ObjectSummary } from "./contract.ts";
-import { loadSchemas, projectFileSchemas, schemas } from "./contract.ts";
+import { loadSchemas, projectFileSchemas, schemas, templateSchemas } from "./contract.ts";
 import { LoadConsole } from "../load/console.ts";
 import { findClassSources, listProjectFiles, readProjectFile, writeProjectFile } from "./project-files.ts";
 import { RequestHistory } from "./request-history.ts";
+import { addClassFromTemplate } from "../templates/add-class.ts";
+import { listTemplates } from "../templates/templates.ts";
 
 const TEXTUAL = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
@@ -272,6 +274,24 @@ export function createControlApi(engine: Engine): ControlApi {
 
     async clearRequestHistory() {
       history.clear();
+    },
+
+    async templates() {
+      return listTemplates().map((t) => ({
+        id: t.id,
+        kind: t.kind,
+        className: t.className,
+        binding: t.binding,
+        description: t.description,
+        uses: t.uses,
+        routes: t.routes ?? [],
+        subscriptions: t.subscriptions ?? [],
+        publishes: t.publishes ?? [],
+      }));
+    },
+
+    async addClass(spec) {
+      return addClassFromTemplate(engine.project.dir, templateSchemas.addClass.parse(spec));
     },
 
     async listRuns() {

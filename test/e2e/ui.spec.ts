@@ -123,3 +123,32 @@ test("a broken edit is refused and the previous code keeps serving", async ({ ap
   await con.request("POST", "/counter/carol/increment");
   await expect(con.responseBody).toContainText('"value": 1');
 });
+
+test("an object added from a template is written to the project, served and routed", async ({
+  app,
+  ui,
+  shot,
+}) => {
+  const { design, console: con, inspector } = app;
+  await design.addObject.click();
+  await design.template("Analytics").click();
+  await expect(design.className).toHaveValue("Analytics");
+  await expect(design.binding).toHaveValue("ANALYTICS");
+  await design.add("Analytics").click();
+  await expect(design.addResult).toContainText("Added Analytics (env.ANALYTICS)");
+  await expect(design.updateStatus).toContainText("reloaded the project");
+  await expect(design.classNode("Analytics")).toBeVisible();
+  await expect(design.canvas.locator('[data-edge-kind="route"]')).toContainText("/analytics/events");
+  expect(readFileSync(join(ui.projectDir, "wrangler.jsonc"), "utf8")).toContain('"class_name": "Analytics"');
+  // The entry open in the editor shows its new export, so a save cannot drop it.
+  await expect(design.editor()).toHaveValue(/export \{ Analytics \} from "\.\/analytics";/);
+  await shot("design-add-object");
+
+  // Its route (terrarium.json) sends the request straight to the new object.
+  await app.show("Console");
+  await con.request("POST", "/analytics/events", '{"topic":"signup"}');
+  await expect(con.status).toHaveText(/^202/);
+  await expect(con.responseBody).toContainText('"accepted": true');
+  await app.show("Inspector");
+  await expect(inspector.row("main")).toContainText("Analytics");
+});

@@ -39,9 +39,15 @@ export const useDesignStore = create<DesignState>()((set, get) => ({
     try {
       const [design, files] = await Promise.all([api().design(), api().listFiles()]);
       set({ design, files, error: null });
-      if (get().path === null) {
+      const path = get().path;
+      if (path === null) {
         const first = design.classes.find((c) => c.sourceFile)?.sourceFile ?? design.main;
         await get().openFile(first);
+      } else if (get().text === get().saved) {
+        // The file may have changed on disk (another editor, an added class):
+        // show what is there now, unless the user is editing it.
+        const f = await api().readFile(path);
+        if (get().path === path && get().text === get().saved) set({ saved: f.text, text: f.text });
       }
     } catch (e) {
       set({ error: errorText(e) });

@@ -8,16 +8,34 @@ export class DesignPage {
   readonly saveStatus: Locator;
   readonly updateStatus: Locator;
 
+  readonly addObject: Locator;
+  readonly className: Locator;
+  readonly binding: Locator;
+  readonly addResult: Locator;
+
   constructor(readonly page: Page) {
     this.canvas = page.getByTestId("topology");
     this.file = page.getByTestId("file-select");
     this.save = page.getByRole("button", { name: "Save" });
     this.saveStatus = page.getByTestId("save-status");
     this.updateStatus = page.getByTestId("update-status");
+    this.addObject = page.getByRole("button", { name: "+ Add object" });
+    this.className = page.getByLabel("Class name");
+    this.binding = page.getByLabel("Binding");
+    this.addResult = page.getByTestId("add-class-result");
   }
 
   classNode(className: string): Locator {
     return this.page.getByTestId(`class-${className}`);
+  }
+
+  template(kind: string): Locator {
+    return this.page.getByRole("listitem").filter({ hasText: kind });
+  }
+
+  /** The form's submit button, "Add <kind>". */
+  add(kind: string): Locator {
+    return this.page.getByRole("button", { name: `Add ${kind}` });
   }
 
   editor(): Locator {

@@ -3,6 +3,8 @@ import { useShallow } from "zustand/react/shallow";
 import { useConnectionStore } from "../../stores/connection.ts";
 import { useDesignStore } from "../../stores/design.ts";
 import { useObjectsStore } from "../../stores/objects.ts";
+import { useAddClassStore } from "../../stores/add-class.ts";
+import { AddClassPanel } from "./add-class-panel.tsx";
 import { CodeEditor } from "./code-editor.tsx";
 import { Topology } from "./topology.tsx";
 
@@ -30,6 +32,8 @@ export function DesignView() {
     })),
   );
   const project = useConnectionStore((s) => s.project);
+  const addOpen = useAddClassStore((s) => s.open);
+  const showAdd = useAddClassStore((s) => s.show);
   const classes = useObjectsStore((s) => s.classes);
   const loadObjects = useObjectsStore((s) => s.load);
 
@@ -42,6 +46,16 @@ export function DesignView() {
   return (
     <div className="design">
       {error ? <p className="error">{error}</p> : null}
+      <div className="toolbar design-toolbar">
+        <button type="button" onClick={() => void showAdd(!addOpen)} aria-expanded={addOpen}>
+          + Add object
+        </button>
+        <span className="muted small">
+          Click a class to edit its code. Routes, subscriptions and policies live in terrarium.json (pick it
+          below).
+        </span>
+      </div>
+      {addOpen ? <AddClassPanel /> : null}
       <section className="canvas" aria-label="Topology">
         {design ? (
           <Topology
