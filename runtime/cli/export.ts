@@ -32,7 +32,8 @@ export async function exportCommand(argv: string[]): Promise<void> {
     const plan = await exportProject(projectDir, out, { force: values.force });
     for (const w of plan.warnings) process.stderr.write(`terrarium: warning: ${w}\n`);
     for (const f of plan.files) process.stdout.write(`  ${f.path}\n`);
-    const where = relative(process.cwd(), out) || ".";
+    const rel = relative(process.cwd(), out);
+    const where = rel === "" ? "." : rel.startsWith("..") ? out : rel;
     process.stdout.write(
       `Exported ${plan.projectName} to ${out} (${plan.files.length} files).\n` +
         `Next: cd ${where} && npm install && npm run deploy\n`,
