@@ -57,6 +57,9 @@ test.describe("the UI on the counter sample", () => {
     await expect(inspector.sqlResult.locator("td").nth(1)).toHaveText("1");
     await inspector.query("UPDATE counts SET value = 41");
     await expect(inspector.sqlError).toContainText("unlock writes");
+    await inspector.table("counts").click();
+    await expect(inspector.pager()).toContainText("rows 1–1");
+    await expect(inspector.sqlResult.locator("td").nth(1)).toHaveText("1");
     await inspector.query("SELECT name, value FROM counts");
     await shot("object-storage");
 

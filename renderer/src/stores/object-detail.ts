@@ -19,6 +19,8 @@ const LOG_LIMIT = 2_000;
 
 export interface SqlState {
   readonly text: string;
+  /** The table being paged through, when the query is a page of it. */
+  readonly page: { readonly table: string; readonly offset: number } | null;
   readonly allowWrites: boolean;
   readonly running: boolean;
   readonly result: QueryResult | null;
@@ -48,6 +50,8 @@ export interface ObjectDetailState {
   readonly loadStorage: () => Promise<void>;
   readonly setSql: (patch: Partial<Pick<SqlState, "text" | "allowWrites">>) => void;
   readonly runSql: () => Promise<void>;
+  /** Shows a table's rows a page at a time (a SELECT the user can then edit). */
+  readonly browse: (table: string, offset?: number) => Promise<void>;
   readonly hibernate: () => Promise<void>;
   readonly terminate: () => Promise<void>;
   readonly fireAlarm: () => Promise<void>;
@@ -57,8 +61,12 @@ export interface ObjectDetailState {
 const TABLES_SQL =
   "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name";
 
+/** Rows per page when browsing a table. */
+export const PAGE_ROWS = 100;
+
 const emptySql: SqlState = {
   text: "",
+  page: null,
   allowWrites: false,
   running: false,
   result: null,
@@ -157,7 +165,14 @@ export const useObjectDetailStore = create<ObjectDetailState>()((set, get) => {
       ]);
     },
 
-    setSql: (patch) => set((s) => ({ sql: { ...s.sql, ...patch } })),
+    setSql: (patch) =>
+      set((s) => ({ sql: { ...s.sql, ...patch, page: patch.text === undefined ? s.sql.page : null } })),
+
+    browse: async (table, offset = 0) => {
+      const text = `SELECT * FROM "${table.replace(/"/g, '""')}" LIMIT ${PAGE_ROWS} OFFSET ${offset}`;
+      set((s) => ({ sql: { ...s.sql, text, page: { table, offset } } }));
+      await get().runSql();
+    },
 
     runSql: async () => {
       const id = get().id;

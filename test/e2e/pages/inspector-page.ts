@@ -76,6 +76,15 @@ export class InspectorPage {
     return this.diagram.locator(`[data-edge="${from}>${to}"]`);
   }
 
+  /** A table in the storage panel's list: clicking it pages through its rows. */
+  table(name: string): Locator {
+    return this.page.getByTestId("table-link").filter({ hasText: new RegExp(`^${name}$`) });
+  }
+
+  pager(): Locator {
+    return this.page.getByTestId("pager");
+  }
+
   async query(sql: string): Promise<void> {
     await this.sql.fill(sql);
     await this.runSql.click();

@@ -4,7 +4,7 @@ import type { LogEntry, TransitionRecord } from "../../../../runtime/api/contrac
 import { cellText, formatBytes, formatTime } from "../../components/format.ts";
 import { StateBadge } from "../../components/state-badge.tsx";
 import { VirtualList } from "../../components/virtual-list.tsx";
-import { useObjectDetailStore } from "../../stores/object-detail.ts";
+import { PAGE_ROWS, useObjectDetailStore } from "../../stores/object-detail.ts";
 import { useUiStore, type ObjectPanel } from "../../stores/ui.ts";
 import { StateDiagram } from "./state-diagram.tsx";
 
@@ -170,6 +170,7 @@ function StoragePanel() {
   const loadStorage = useObjectDetailStore((s) => s.loadStorage);
   const setSql = useObjectDetailStore((s) => s.setSql);
   const runSql = useObjectDetailStore((s) => s.runSql);
+  const browse = useObjectDetailStore((s) => s.browse);
 
   useEffect(() => {
     void loadStorage();
@@ -193,11 +194,9 @@ function StoragePanel() {
               <button
                 type="button"
                 className="link"
+                data-testid="table-link"
                 title={t.sql}
-                onClick={() => {
-                  setSql({ text: `SELECT * FROM "${t.name.replace(/"/g, '""')}" LIMIT 100` });
-                  void runSql();
-                }}
+                onClick={() => void browse(t.name)}
               >
                 {t.name}
               </button>
@@ -248,6 +247,31 @@ function StoragePanel() {
         ) : null}
         {sql.result ? (
           <div data-testid="sql-result">
+            {sql.page ? (
+              <div className="toolbar pager" data-testid="pager">
+                <strong className="mono">{sql.page.table}</strong>
+                <span className="muted">
+                  rows {sql.result.rows.length ? sql.page.offset + 1 : 0}–
+                  {sql.page.offset + sql.result.rows.length}
+                </span>
+                <button
+                  type="button"
+                  disabled={sql.running || sql.page.offset === 0}
+                  onClick={() =>
+                    sql.page && void browse(sql.page.table, Math.max(0, sql.page.offset - PAGE_ROWS))
+                  }
+                >
+                  ‹ Previous
+                </button>
+                <button
+                  type="button"
+                  disabled={sql.running || sql.result.rows.length < PAGE_ROWS}
+                  onClick={() => sql.page && void browse(sql.page.table, sql.page.offset + PAGE_ROWS)}
+                >
+                  Next ›
+                </button>
+              </div>
+            ) : null}
             <p className="muted">
               {sql.result.rows.length} row{sql.result.rows.length === 1 ? "" : "s"}
               {sql.result.truncated ? " (truncated)" : ""}
