@@ -411,6 +411,10 @@ class Isolate implements WorkerApi {
 
   readonly #peerPorts = new Set<MessagePort>();
 
+  leave(): void {
+    this.#leaving = true;
+  }
+
   /** Closes every direct line into this worker, saying goodbye first (the worker is about to end). */
   closePeers(): void {
     for (const port of this.#peerPorts) {

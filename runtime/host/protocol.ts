@@ -112,6 +112,8 @@ export interface WorkerApi {
   rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
   /** Runs alarm(); resolves to the alarm the handler left set (null: none). */
   alarm(info: AlarmInvocation): Promise<number | null>;
+  /** Refuses new calls on direct lines ("moved") until the object is deactivated. */
+  leave(): void;
   /** Closes the direct lines into this worker, saying goodbye on each (before a requested stop). */
   closePeers(): void;
   /** Serves calls to the active object on a direct line from another worker. */

@@ -173,7 +173,6 @@ export class LifecycleManager {
   readonly #live = new Map<string, LiveObject>();
   #code: CodeVersion;
   #pool: WorkerHost[] = [];
-  #poolFilling = 0;
   #entries: WorkerHost[] = [];
   #entryNext = 0;
   #sweeper: { cancel(): void };
@@ -504,11 +503,7 @@ export class LifecycleManager {
   async #activate(live: LiveObject, cause: string): Promise<WorkerHost> {
     const rec = live.record;
     if (rec.state === "Created" || rec.state === "Hibernating") this.transition(rec, "Initializing", cause);
-    const host =
-      (await this.#makeRoom()) ??
-      this.#takePooled() ??
-      (await this.#borrowIdle()) ??
-      (await this.#acquireWorker());
+    const host = (await this.#makeRoom()) ?? (await this.#acquireWorker());
     const slot = this.slots.get(host)!;
     slot.object = live;
     try {
@@ -655,6 +650,8 @@ export class LifecycleManager {
         void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
       }
     }
+    // Objects that just went Idle can lend their workers to objects waiting for one.
+    if (this.#waiters.length > 0) this.#supply();
   }
 
   /**
@@ -756,29 +753,24 @@ export class LifecycleManager {
   }
 
   /**
-   * Starting a worker thread and loading better-sqlite3 in it costs tens of
-   * milliseconds of CPU, so spawns are queued (at most two at once, as many
-   * as this machine has cores) and workers are recycled between objects.
+   * Worker supply. Starting a worker thread and loading better-sqlite3 in it
+   * costs tens of milliseconds of CPU, so an object that needs a worker takes
+   * the first of: a pre-started one from the pool, one an Idle object lends
+   * (it hibernates a little early), or a newly started one; at most two
+   * threads start at once, as many as this machine has cores. Whichever
+   * becomes free first goes to the longest-waiting object.
    */
-  #spawnQueue: (() => void)[] = [];
+  #waiters: { resolve: (h: WorkerHost) => void; reject: (e: Error) => void }[] = [];
   #spawning = 0;
+  #lending = 0;
 
-  async #spawnQueued(file: string, label: string): Promise<WorkerHost> {
-    if (this.#spawning >= SPAWN_CONCURRENCY) await new Promise<void>((r) => this.#spawnQueue.push(r));
-    this.#spawning++;
-    try {
-      return await this.#spawnLoaded(file, label);
-    } finally {
-      this.#spawning--;
-      this.#spawnQueue.shift()?.();
-    }
-  }
-
-  /** Idle objects whose workers could be lent to a new object. */
-  #idleSupply(): number {
-    let n = 0;
-    for (const l of this.#live.values()) if (l.record.state === "Idle" && l.host && !busy(l)) n++;
-    return n;
+  #acquireWorker(): Promise<WorkerHost> {
+    const pooled = this.#takePooled();
+    if (pooled) return Promise.resolve(pooled);
+    return new Promise<WorkerHost>((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      this.#supply();
+    });
   }
 
   #takePooled(): WorkerHost | null {
@@ -793,77 +785,98 @@ export class LifecycleManager {
     return null;
   }
 
-  /**
-   * With no pre-started worker free, an object that has sat Idle gives its
-   * worker up (it hibernates a little early) rather than the new object
-   * waiting for a thread to start.
-   */
-  async #borrowIdle(): Promise<WorkerHost | null> {
+  /** A free, current worker: to the longest waiter, else the pool, else ended. */
+  #offer(host: WorkerHost): void {
+    if (this.#closed || !this.#isCurrent(host) || !host.alive) {
+      void host.stop();
+      this.#supply();
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter.resolve(host);
+    else if (this.#pool.length < Math.max(this.#opts.poolSize, MAX_IDLE_WORKERS)) this.#pool.push(host);
+    else void host.stop();
+  }
+
+  #lender(): LiveObject | null {
     let oldest: LiveObject | null = null;
     for (const l of this.#live.values()) {
       if (l.record.state !== "Idle" || !l.host || busy(l) || l.starting || l.updating) continue;
       if (this.sockets.pinsObject(l.record.id)) continue;
       if (!oldest || l.lastEventAt < oldest.lastEventAt) oldest = l;
     }
-    if (!oldest) return null;
-    const host = await this.#hibernate(
-      oldest.record.id,
-      "its worker went to a new object (no pre-started worker was free)",
-    );
-    if (host && this.#isCurrent(host)) {
-      this.#refillPool();
-      return host;
-    }
-    if (host) void host.stop();
-    return null;
+    return oldest;
   }
 
-  async #acquireWorker(): Promise<WorkerHost> {
-    let host: WorkerHost | undefined;
-    while ((host = this.#pool.shift())) {
-      if (host.alive && this.#isCurrent(host)) break;
-      void host.stop();
-    }
-    this.#refillPool();
-    return host ?? this.#spawnQueued(this.#code.hostFile, "object");
-  }
-
-  #refillPool(): void {
+  /** Works toward a worker for every waiter: loans from Idle objects first, then thread starts. */
+  #supply(): void {
     if (this.#closed) return;
-    const code = this.#code;
-    // At the live cap, evicted objects hand their workers on, and Idle
-    // objects can lend theirs: threads are only started when neither can.
-    const room = this.#opts.maxLiveObjects + this.#opts.poolSize - this.liveCount() - this.#idleSupply();
-    while (this.#pool.length + this.#poolFilling < Math.min(this.#opts.poolSize, room)) {
-      this.#poolFilling++;
-      void this.#spawnQueued(code.hostFile, "object")
-        .then((h) => {
-          if (this.#closed || code !== this.#code) void h.stop();
-          else this.#pool.push(h);
-        })
-        .catch((e: unknown) =>
+    while (this.#waiters.length > this.#spawning + this.#lending) {
+      const lender = this.#lender();
+      if (lender) {
+        this.#lending++;
+        void this.#hibernate(
+          lender.record.id,
+          "its worker went to a new object (no pre-started worker was free)",
+        )
+          .then((h) => {
+            this.#lending--;
+            if (h) this.#offer(h);
+            else this.#supply();
+          })
+          .catch(() => {
+            this.#lending--;
+            this.#supply();
+          });
+        continue;
+      }
+      if (this.#spawning >= SPAWN_CONCURRENCY) break;
+      this.#spawn1();
+    }
+  }
+
+  #spawn1(): void {
+    this.#spawning++;
+    void this.#spawnLoaded(this.#code.hostFile, "object")
+      .then(
+        (h) => this.#offer(h),
+        (e: unknown) => {
+          // A worker that cannot load the code fails the oldest waiter rather than looping.
+          this.#waiters.shift()?.reject(e instanceof Error ? e : new Error(String(e)));
           this.#emitLog(
             null,
             "error",
             `could not start a worker: ${String(e)}`,
             this.#clock.now(),
             "terrarium",
-          ),
-        )
-        .finally(() => this.#poolFilling--);
-    }
+          );
+        },
+      )
+      .finally(() => {
+        this.#spawning--;
+        this.#supply();
+        this.#refillPool();
+      });
   }
 
-  /** A deactivated worker: back to the pool if there is room, else ended. */
+  /** Idle objects whose workers could be lent to a new object. */
+  #idleSupply(): number {
+    let n = 0;
+    for (const l of this.#live.values()) if (l.record.state === "Idle" && l.host && !busy(l)) n++;
+    return n;
+  }
+
+  /** Keeps a few pre-started workers ready, unless Idle objects or the live cap can supply them. */
+  #refillPool(): void {
+    if (this.#closed || this.#waiters.length > 0) return;
+    const room = this.#opts.maxLiveObjects + this.#opts.poolSize - this.liveCount() - this.#idleSupply();
+    const want = Math.min(this.#opts.poolSize, room);
+    while (this.#pool.length + this.#spawning < want && this.#spawning < SPAWN_CONCURRENCY) this.#spawn1();
+  }
+
+  /** A deactivated worker: back to a waiter or the pool if there is room, else ended. */
   async #retire(host: WorkerHost): Promise<void> {
-    if (
-      !this.#closed &&
-      this.#isCurrent(host) &&
-      this.#pool.length < Math.max(this.#opts.poolSize, MAX_IDLE_WORKERS) &&
-      host.alive
-    )
-      this.#pool.push(host);
-    else await host.stop();
+    this.#offer(host);
   }
 
   // ---- calls from the router and from workers ----
@@ -1191,6 +1204,11 @@ export class LifecycleManager {
       while (live.inFlight > 0 || live.starting) await new Promise((r) => setTimeout(r, 5));
       const oldHost = live.host;
       if (!oldHost || this.#live.get(live.record.id) !== live) return false;
+      // Direct lines into the object refuse new calls from here on (their
+      // callers come back through run(), which waits for this update); the
+      // calls already running finish first.
+      await oldHost.call((api) => api.leave()).catch(() => {});
+      while (live.directBusy || live.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
       const rec = live.record;
       this.#endSpan(live);
       if (rec.state === "Idle") this.transition(rec, "Active", cause);
@@ -1231,6 +1249,7 @@ export class LifecycleManager {
     this.#closed = true;
     this.#sweeper.cancel();
     clearInterval(this.#dog);
+    for (const w of this.#waiters.splice(0)) w.reject(new ObjectError("Terrarium is shutting down", 503));
     const deadline = Date.now() + 5_000;
     while ([...this.#live.values()].some((l) => l.inFlight > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
