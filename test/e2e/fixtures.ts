@@ -41,10 +41,11 @@ export interface UiServer {
 async function startUi(
   projectDir: string,
   dataDir: string,
+  extra: readonly string[],
 ): Promise<{ server: UiServer; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [BIN, "ui", projectDir, "--port", "0", "--router-port", "0", "--data", dataDir],
+    [BIN, "ui", projectDir, "--port", "0", "--router-port", "0", "--data", dataDir, ...extra],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
@@ -118,6 +119,8 @@ export interface Fixtures {
   edits: readonly SourceEdit[];
   /** Objects written to the registry before Terrarium starts, as a project that ran a while would have. */
   seedObjects: number;
+  /** Extra flags for `terrarium ui`. */
+  uiArgs: readonly string[];
   ui: UiServer;
   app: AppPage;
   /** Saves a screenshot of the page to test-results/screenshots (and docs/screenshots when asked). */
@@ -128,6 +131,7 @@ export const test = base.extend<Fixtures>({
   source: [SAMPLE, { option: true }],
   edits: [[], { option: true }],
   seedObjects: [0, { option: true }],
+  uiArgs: [[], { option: true }],
   project: async ({ source, edits }, use) => {
     const root = mkdtempSync(join(tmpdir(), "terrarium-e2e-"));
     const dir = join(root, "project");
@@ -141,9 +145,9 @@ export const test = base.extend<Fixtures>({
     await use({ dir, dataDir: join(root, "data") });
     rmSync(root, { recursive: true, force: true });
   },
-  ui: async ({ project, seedObjects }, use, testInfo) => {
+  ui: async ({ project, seedObjects, uiArgs }, use, testInfo) => {
     if (seedObjects > 0) seedRegistry(project.dataDir, seedObjects);
-    const { server, child } = await startUi(project.dir, project.dataDir);
+    const { server, child } = await startUi(project.dir, project.dataDir, uiArgs);
     await use(server);
     await stop(child);
     // What `terrarium ui` printed, next to the failure it may explain.

@@ -91,28 +91,44 @@ test.describe("the UI on the counter sample", () => {
   });
 });
 
-test("code edited and saved in the Design view is written to the project and served", async ({
-  app,
-  ui,
-  shot,
-}) => {
-  const { design, console: con } = app;
-  await design.classNode("Counter").click();
-  await expect(design.file).toHaveValue("src/index.ts");
-  const editor = design.editor();
-  const source = await editor.inputValue();
-  expect(source).toContain("increment(by = 1)");
-  await editor.fill(source.replace("increment(by = 1)", "increment(by = 10)"));
-  await expect(design.save).toBeEnabled();
-  await design.save.click();
-  await expect(design.saveStatus).toContainText("Saved src/index.ts");
-  await expect(design.updateStatus).toContainText("reloaded the project");
-  expect(readFileSync(join(ui.projectDir, "src", "index.ts"), "utf8")).toContain("increment(by = 10)");
-  await shot("design-saved");
+test.describe("a live object and a code change", () => {
+  // Long enough that the object is still live when the change is saved, on a busy machine too.
+  test.use({ uiArgs: ["--hibernate-after", "600000"] });
 
-  await app.show("Console");
-  await con.request("POST", "/counter/bob/increment");
-  await expect(con.responseBody).toContainText('"value": 10');
+  test("code edited and saved in the Design view is written to the project and served", async ({
+    app,
+    ui,
+    shot,
+  }) => {
+    const { design, console: con, inspector } = app;
+    // A live object first: the update moves it through Updating with its storage kept.
+    await app.show("Console");
+    await con.request("POST", "/counter/bob/increment");
+    await expect(con.responseBody).toContainText('"value": 1');
+
+    await app.show("Design");
+    await design.classNode("Counter").click();
+    await expect(design.file).toHaveValue("src/index.ts");
+    const editor = design.editor();
+    const source = await editor.inputValue();
+    expect(source).toContain("increment(by = 1)");
+    await editor.fill(source.replace("increment(by = 1)", "increment(by = 10)"));
+    await expect(design.save).toBeEnabled();
+    await design.save.click();
+    await expect(design.saveStatus).toContainText("Saved src/index.ts");
+    await expect(design.updateStatus).toContainText("reloaded the project: 1 live object on the new code");
+    expect(readFileSync(join(ui.projectDir, "src", "index.ts"), "utf8")).toContain("increment(by = 10)");
+    await shot("design-saved");
+
+    await app.show("Console");
+    await con.request("POST", "/counter/bob/increment");
+    await expect(con.responseBody).toContainText('"value": 11');
+
+    await app.show("Inspector");
+    await inspector.row("bob").click();
+    await expect(inspector.edge("Active", "Updating")).toHaveAttribute("data-count", "1");
+    await expect(inspector.edge("Updating", "Active")).toHaveAttribute("data-count", "1");
+  });
 });
 
 test("a broken edit is refused and the previous code keeps serving", async ({ app }) => {
