@@ -798,10 +798,18 @@ export class LifecycleManager {
     else void host.stop();
   }
 
+  /**
+   * An object that has been Idle for at least half its hibernation timeout
+   * (so not part of the working set: lending from busier objects only makes
+   * them cold again a moment later).
+   */
   #lender(): LiveObject | null {
+    const now = this.#clock.now();
     let oldest: LiveObject | null = null;
     for (const l of this.#live.values()) {
       if (l.record.state !== "Idle" || !l.host || busy(l) || l.starting || l.updating) continue;
+      const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[l.record.className] };
+      if (now - l.idleSince < policy.hibernateAfterMs / 2) continue;
       if (this.sockets.pinsObject(l.record.id)) continue;
       if (!oldest || l.lastEventAt < oldest.lastEventAt) oldest = l;
     }
@@ -861,8 +869,13 @@ export class LifecycleManager {
 
   /** Idle objects whose workers could be lent to a new object. */
   #idleSupply(): number {
+    const now = this.#clock.now();
     let n = 0;
-    for (const l of this.#live.values()) if (l.record.state === "Idle" && l.host && !busy(l)) n++;
+    for (const l of this.#live.values()) {
+      if (l.record.state !== "Idle" || !l.host || busy(l)) continue;
+      const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[l.record.className] };
+      if (now - l.idleSince >= policy.hibernateAfterMs / 2) n++;
+    }
     return n;
   }
 
