@@ -36,7 +36,7 @@ async function openEngine(projectDir: string): Promise<Engine> {
 
 function projectDirFromArgs(): string {
   const arg = process.argv.slice(app.isPackaged ? 1 : 2).find((a) => !a.startsWith("-"));
-  return arg ?? join(appRoot, "resources", "samples", "counter");
+  return arg ?? join(appRoot, "resources", "samples", "aidevos");
 }
 
 function trusted(sender: WebContents, frameUrl: string | null, isTopFrame: boolean): boolean {

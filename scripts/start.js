@@ -53,7 +53,7 @@ if (electronBinary()) {
 } else {
   // The same UI in a browser: `terrarium ui` serves it on 127.0.0.1 and prints its address.
   const cli = join(projectRoot, "bin", "terrarium.js");
-  const sample = join("resources", "samples", "counter");
+  const sample = join("resources", "samples", "aidevos");
   const args = ["ui", ...(extraArgs.length ? extraArgs : [sample])];
   console.warn(
     "terrarium: the Electron binary is not installed, so the desktop app cannot start.\n" +

@@ -7,7 +7,7 @@ import { Engine } from "../engine.ts";
 import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const DEFAULT_SAMPLE = join(repoRoot, "resources", "samples", "counter");
+export const DEFAULT_SAMPLE = join(repoRoot, "resources", "samples", "aidevos");
 
 const USAGE = `Usage: terrarium <command> [options]
 

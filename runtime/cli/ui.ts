@@ -10,7 +10,7 @@ import { Engine } from "../engine.ts";
 import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DEFAULT_SAMPLE = join(repoRoot, "resources", "samples", "counter");
+const DEFAULT_SAMPLE = join(repoRoot, "resources", "samples", "aidevos");
 export const RENDERER_DIR = join(repoRoot, "out", "renderer");
 
 function fail(message: string, code = 1): never {
