@@ -849,6 +849,7 @@ export class LifecycleManager {
       .then(
         (h) => this.#offer(h),
         (e: unknown) => {
+          if (this.#closed) return;
           // A worker that cannot load the code fails the oldest waiter rather than looping.
           this.#waiters.shift()?.reject(e instanceof Error ? e : new Error(String(e)));
           this.#emitLog(
