@@ -113,6 +113,11 @@ interface LiveObject {
   directBusy: boolean;
 }
 
+/** How long an object must have been Idle before it lends its worker: 2 s, within [idleAfter, hibernateAfter]. */
+function loanAfter(p: LifecyclePolicy): number {
+  return Math.min(p.hibernateAfterMs, Math.max(p.idleAfterMs, 2_000));
+}
+
 function busy(l: LiveObject): boolean {
   return l.inFlight > 0 || l.directBusy;
 }
@@ -799,9 +804,9 @@ export class LifecycleManager {
   }
 
   /**
-   * An object that has been Idle for at least half its hibernation timeout
-   * (so not part of the working set: lending from busier objects only makes
-   * them cold again a moment later).
+   * An object that has been Idle for a while (see loanAfter), so not part of
+   * the working set: lending from busier objects only makes them cold again
+   * a moment later.
    */
   #lender(): LiveObject | null {
     const now = this.#clock.now();
@@ -809,7 +814,7 @@ export class LifecycleManager {
     for (const l of this.#live.values()) {
       if (l.record.state !== "Idle" || !l.host || busy(l) || l.starting || l.updating) continue;
       const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[l.record.className] };
-      if (now - l.idleSince < policy.hibernateAfterMs / 2) continue;
+      if (now - l.idleSince < loanAfter(policy)) continue;
       if (this.sockets.pinsObject(l.record.id)) continue;
       if (!oldest || l.lastEventAt < oldest.lastEventAt) oldest = l;
     }
@@ -875,7 +880,7 @@ export class LifecycleManager {
     for (const l of this.#live.values()) {
       if (l.record.state !== "Idle" || !l.host || busy(l)) continue;
       const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[l.record.className] };
-      if (now - l.idleSince >= policy.hibernateAfterMs / 2) n++;
+      if (now - l.idleSince >= loanAfter(policy)) n++;
     }
     return n;
   }
