@@ -4,14 +4,16 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { OBJECT_KINDS } from "../config/terrarium.ts";
 
-/** resources/templates: one folder per object kind, a class file and its template.json. */
-export const TEMPLATES_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "resources",
-  "templates",
-);
+const RESOURCES = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "resources");
+
+/** resources/templates: one folder per object kind, with its template.json. */
+export const TEMPLATES_DIR = join(RESOURCES, "templates");
+
+/**
+ * The templates' class files are the AIDevOS sample's own (one copy, so the
+ * template a user adds is exactly the class the sample runs and tests).
+ */
+export const TEMPLATE_SOURCES_DIR = join(RESOURCES, "samples", "aidevos", "src");
 
 const identifier = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/);
 
@@ -51,13 +53,16 @@ export type ObjectTemplate = z.infer<typeof templateSchema> & {
  * the AIDevOS design. Each class file is self-contained: it imports only
  * `cloudflare:workers` and declares the env it reads.
  */
-export function listTemplates(dir: string = TEMPLATES_DIR): ObjectTemplate[] {
+export function listTemplates(
+  dir: string = TEMPLATES_DIR,
+  sources: string = TEMPLATE_SOURCES_DIR,
+): ObjectTemplate[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort()
     .map((id) => {
       const meta = templateSchema.parse(JSON.parse(readFileSync(join(dir, id, "template.json"), "utf8")));
-      return { ...meta, id, source: readFileSync(join(dir, id, meta.file), "utf8") };
+      return { ...meta, id, source: readFileSync(join(sources, meta.file), "utf8") };
     });
 }
