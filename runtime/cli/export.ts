@@ -3,11 +3,7 @@ import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ProjectError } from "../config/errors.ts";
 import { ExportError, exportProject } from "../export/exporter.ts";
-
-function fail(message: string, code = 1): never {
-  process.stderr.write(`terrarium: ${message}\n`);
-  process.exit(code);
-}
+import { fail } from "./common.ts";
 
 /** `terrarium export <projectDir> --out <dir> [--force]` */
 export async function exportCommand(argv: string[]): Promise<void> {

@@ -8,11 +8,7 @@ import { Engine } from "../engine.ts";
 import { parseThreshold, type Threshold } from "../load/parse.ts";
 import { runLoad } from "../load/run.ts";
 import { formatSummary, progressLine } from "../load/summary.ts";
-
-function fail(message: string, code = 1): never {
-  process.stderr.write(`terrarium: ${message}\n`);
-  process.exit(code);
-}
+import { fail } from "./common.ts";
 
 const SHAPING = [
   "rate",

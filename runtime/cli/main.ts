@@ -2,9 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ProjectError } from "../config/errors.ts";
-import { Engine } from "../engine.ts";
-import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
+import { fail, intFlag, lifecycleFlags, openProject, printEngineEvents } from "./common.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_SAMPLE = join(repoRoot, "resources", "samples", "aidevos");
@@ -65,18 +63,6 @@ Commands:
   help                 Show this text.
 `;
 
-function fail(message: string, code = 1): never {
-  process.stderr.write(`terrarium: ${message}\n`);
-  process.exit(code);
-}
-
-function intFlag(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) fail(`--${name} needs a whole number, got "${v}"`, 2);
-  return n;
-}
-
 async function serve(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -97,44 +83,10 @@ async function serve(argv: string[]): Promise<void> {
   const projectDir = resolve(positionals[0] ?? DEFAULT_SAMPLE);
   if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
   const port = intFlag(values.port, "port") ?? 8787;
-  const lifecycle: Partial<LifecycleOptions> = {};
-  const idle = intFlag(values["idle-after"], "idle-after");
-  const hib = intFlag(values["hibernate-after"], "hibernate-after");
-  if (idle !== undefined || hib !== undefined) {
-    lifecycle.policy = { idleAfterMs: idle ?? 1_000, hibernateAfterMs: hib ?? 10_000 };
-  }
-  const maxLive = intFlag(values["max-live"], "max-live");
-  if (maxLive !== undefined) lifecycle.maxLiveObjects = Math.max(1, maxLive);
-  const cpu = intFlag(values["cpu-limit"], "cpu-limit");
-  if (cpu !== undefined) lifecycle.cpuLimitMs = Math.max(1, cpu);
+  const lifecycle = lifecycleFlags(values);
 
-  let engine: Engine;
-  try {
-    engine = await Engine.open({
-      projectDir,
-      ...(values.data ? { dataDir: resolve(values.data) } : {}),
-      lifecycle,
-    });
-  } catch (e) {
-    if (e instanceof ProjectError) fail(e.message);
-    throw e;
-  }
-  if (!values.quiet) {
-    engine.events.on("log", (l) => {
-      const who = l.objectId ? `${l.source} ${l.objectId.slice(0, 8)}` : l.source;
-      const line = `[${who}] ${l.message}\n`;
-      if (l.level === "error" || l.level === "warn") process.stderr.write(line);
-      else process.stdout.write(line);
-    });
-  }
-  engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
-  engine.events.on("update", (u) => {
-    if (u.ok)
-      process.stdout.write(
-        `Updated: ${u.updated} live object${u.updated === 1 ? "" : "s"} on the new code (${u.durationMs} ms)\n`,
-      );
-    else process.stderr.write(`terrarium: update refused, the previous code keeps serving: ${u.error}\n`);
-  });
+  const engine = await openProject(projectDir, values.data, lifecycle);
+  printEngineEvents(engine, values.quiet);
   if (values.watch && !values["no-watch"]) engine.watch();
   let actual: number;
   try {

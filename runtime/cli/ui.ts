@@ -5,25 +5,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startWebBridge, type WebBridge } from "../api/web-bridge.ts";
-import { ProjectError } from "../config/errors.ts";
-import { Engine } from "../engine.ts";
-import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
+import { fail, intFlag, lifecycleFlags, openProject, printEngineEvents } from "./common.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DEFAULT_SAMPLE = join(repoRoot, "resources", "samples", "aidevos");
 export const RENDERER_DIR = join(repoRoot, "out", "renderer");
-
-function fail(message: string, code = 1): never {
-  process.stderr.write(`terrarium: ${message}\n`);
-  process.exit(code);
-}
-
-function intFlag(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) fail(`--${name} needs a whole number, got "${v}"`, 2);
-  return n;
-}
 
 /** Builds the renderer with electron-vite when no build is there yet (a fresh clone). */
 function ensureRenderer(): void {
@@ -62,41 +48,11 @@ export async function ui(argv: string[]): Promise<void> {
   const uiPort = intFlag(values.port, "port") ?? 0;
   const routerPort = intFlag(values["router-port"], "router-port") ?? 8787;
   if (uiPort > 65_535 || routerPort > 65_535) fail("a port is at most 65535", 2);
-  const lifecycle: Partial<LifecycleOptions> = {};
-  const idle = intFlag(values["idle-after"], "idle-after");
-  const hib = intFlag(values["hibernate-after"], "hibernate-after");
-  if (idle !== undefined || hib !== undefined) {
-    lifecycle.policy = { idleAfterMs: idle ?? 1_000, hibernateAfterMs: hib ?? 10_000 };
-  }
+  const lifecycle = lifecycleFlags(values);
 
   ensureRenderer();
-  let engine: Engine;
-  try {
-    engine = await Engine.open({
-      projectDir,
-      ...(values.data ? { dataDir: resolve(values.data) } : {}),
-      lifecycle,
-    });
-  } catch (e) {
-    if (e instanceof ProjectError) fail(e.message);
-    throw e;
-  }
-  if (!values.quiet) {
-    engine.events.on("log", (l) => {
-      const who = l.objectId ? `${l.source} ${l.objectId.slice(0, 8)}` : l.source;
-      const line = `[${who}] ${l.message}\n`;
-      if (l.level === "error" || l.level === "warn") process.stderr.write(line);
-      else process.stdout.write(line);
-    });
-  }
-  engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
-  engine.events.on("update", (u) => {
-    if (u.ok) {
-      process.stdout.write(
-        `Updated: ${u.updated} live object${u.updated === 1 ? "" : "s"} on the new code (${u.durationMs} ms)\n`,
-      );
-    } else process.stderr.write(`terrarium: update refused, the previous code keeps serving: ${u.error}\n`);
-  });
+  const engine = await openProject(projectDir, values.data, lifecycle);
+  printEngineEvents(engine, values.quiet);
   // Saving a file from the Design view is a change like any other: the engine reloads.
   if (values.watch && !values["no-watch"]) engine.watch();
 

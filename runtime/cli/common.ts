@@ -1,0 +1,70 @@
+import { resolve } from "node:path";
+import { ProjectError } from "../config/errors.ts";
+import { Engine } from "../engine.ts";
+import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
+
+/** What the commands share: errors, number flags, opening a project, printing what the engine reports. */
+export function fail(message: string, code = 1): never {
+  process.stderr.write(`terrarium: ${message}\n`);
+  process.exit(code);
+}
+
+export function intFlag(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) fail(`--${name} needs a whole number, got "${v}"`, 2);
+  return n;
+}
+
+/** --idle-after, --hibernate-after, --max-live and --cpu-limit, where a command has them. */
+export function lifecycleFlags(
+  values: Record<string, string | boolean | undefined>,
+): Partial<LifecycleOptions> {
+  const str = (k: string): string | undefined =>
+    typeof values[k] === "string" ? (values[k] as string) : undefined;
+  const lifecycle: Partial<LifecycleOptions> = {};
+  const idle = intFlag(str("idle-after"), "idle-after");
+  const hib = intFlag(str("hibernate-after"), "hibernate-after");
+  if (idle !== undefined || hib !== undefined) {
+    lifecycle.policy = { idleAfterMs: idle ?? 1_000, hibernateAfterMs: hib ?? 10_000 };
+  }
+  const maxLive = intFlag(str("max-live"), "max-live");
+  if (maxLive !== undefined) lifecycle.maxLiveObjects = Math.max(1, maxLive);
+  const cpu = intFlag(str("cpu-limit"), "cpu-limit");
+  if (cpu !== undefined) lifecycle.cpuLimitMs = Math.max(1, cpu);
+  return lifecycle;
+}
+
+/** Opens a project, turning a ProjectError into the one-line message users get. */
+export async function openProject(
+  projectDir: string,
+  data: string | undefined,
+  lifecycle: Partial<LifecycleOptions>,
+): Promise<Engine> {
+  try {
+    return await Engine.open({ projectDir, ...(data ? { dataDir: resolve(data) } : {}), lifecycle });
+  } catch (e) {
+    if (e instanceof ProjectError) fail(e.message);
+    throw e;
+  }
+}
+
+/** Object logs (unless quiet), problems and live-update results, as serve and ui print them. */
+export function printEngineEvents(engine: Engine, quiet: boolean): void {
+  if (!quiet) {
+    engine.events.on("log", (l) => {
+      const who = l.objectId ? `${l.source} ${l.objectId.slice(0, 8)}` : l.source;
+      const line = `[${who}] ${l.message}\n`;
+      if (l.level === "error" || l.level === "warn") process.stderr.write(line);
+      else process.stdout.write(line);
+    });
+  }
+  engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
+  engine.events.on("update", (u) => {
+    if (u.ok) {
+      process.stdout.write(
+        `Updated: ${u.updated} live object${u.updated === 1 ? "" : "s"} on the new code (${u.durationMs} ms)\n`,
+      );
+    } else process.stderr.write(`terrarium: update refused, the previous code keeps serving: ${u.error}\n`);
+  });
+}
