@@ -31,8 +31,13 @@ describe("alarms", () => {
     const clock = new FakeClock(Date.now());
     engine = await openEngine(project.dir, project.dataDir, { clock });
     const set = (await request(engine, "GET", "/alarm/r?in=0&fail=3")).json as number;
-    const waitFor = async (n: number) => until(async () => (await log("r")).length >= n, 5_000);
     const pending = async () => (await engine!.api.alarms())[0]!;
+    // The handler logs before it throws; the retry is scheduled once the failure reaches the State Manager.
+    const waitFor = async (n: number) =>
+      until(
+        async () => (await log("r")).length >= n && (n >= 4 || (await pending())?.retryCount === n),
+        5_000,
+      );
     await clock.advance(set - clock.now() + 60);
     await waitFor(1);
     const r1 = await pending();
