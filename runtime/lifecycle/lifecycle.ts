@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -1163,8 +1163,8 @@ export class LifecycleManager {
         if (!next.spec.durableObjects.some((b) => b.className === className)) continue;
         const dbPath = join(scratch, `${className}.sqlite`);
         const src = this.#state.dbPath(className, sample.record.id);
-        for (const suffix of ["", "-wal"])
-          if (existsSync(src + suffix)) copyFileSync(src + suffix, dbPath + suffix);
+        // A consistent snapshot of the live database (copying its files could catch a checkpoint half-way).
+        if (existsSync(src)) this.#state.snapshot(className, sample.record.id, dbPath);
         const trial = await this.#spawnLoaded(next.hostFile, "object", next);
         try {
           await trial.call((api) =>

@@ -164,6 +164,16 @@ export class StateManager {
     }
   }
 
+  /** Writes a consistent copy of an object's database to `dest` (VACUUM INTO, safe beside a live writer). */
+  snapshot(className: string, id: string, dest: string): void {
+    const db = this.#open(className, id, true);
+    try {
+      db.exec(`VACUUM INTO '${dest.replaceAll("'", "''")}'`);
+    } finally {
+      db.close();
+    }
+  }
+
   /** Deletes an object's storage (Terminating). */
   remove(className: string, id: string): void {
     const path = this.dbPath(className, id);
