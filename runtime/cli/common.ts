@@ -1,9 +1,24 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ProjectError } from "../config/errors.ts";
 import { Engine } from "../engine.ts";
 import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
 
 /** What the commands share: errors, number flags, opening a project, printing what the engine reports. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** The project a command opens when given none: the AIDevOS sample system. */
+export const DEFAULT_SAMPLE = join(REPO_ROOT, "resources", "samples", "aidevos");
+
+/** The one project folder a command takes (default: the sample), which must exist. */
+export function projectFolder(command: string, positionals: readonly string[]): string {
+  if (positionals.length > 1) fail(`${command} takes one project folder, got ${positionals.length}`, 2);
+  const projectDir = resolve(positionals[0] ?? DEFAULT_SAMPLE);
+  if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
+  return projectDir;
+}
+
 export function fail(message: string, code = 1): never {
   process.stderr.write(`terrarium: ${message}\n`);
   process.exit(code);

@@ -1,11 +1,5 @@
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { fail, intFlag, lifecycleFlags, openProject, printEngineEvents } from "./common.ts";
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const DEFAULT_SAMPLE = join(repoRoot, "resources", "samples", "aidevos");
+import { fail, intFlag, lifecycleFlags, openProject, printEngineEvents, projectFolder } from "./common.ts";
 
 const USAGE = `Usage: terrarium <command> [options]
 
@@ -79,9 +73,7 @@ async function serve(argv: string[]): Promise<void> {
       "no-watch": { type: "boolean", default: false },
     },
   });
-  if (positionals.length > 1) fail(`serve takes one project folder, got ${positionals.length}`, 2);
-  const projectDir = resolve(positionals[0] ?? DEFAULT_SAMPLE);
-  if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
+  const projectDir = projectFolder("serve", positionals);
   const port = intFlag(values.port, "port") ?? 8787;
   const lifecycle = lifecycleFlags(values);
 

@@ -1,15 +1,20 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { startWebBridge, type WebBridge } from "../api/web-bridge.ts";
-import { fail, intFlag, lifecycleFlags, openProject, printEngineEvents } from "./common.ts";
+import { defaultRendererDir, startWebBridge, type WebBridge } from "../api/web-bridge.ts";
+import {
+  fail,
+  intFlag,
+  lifecycleFlags,
+  openProject,
+  printEngineEvents,
+  projectFolder,
+  REPO_ROOT,
+} from "./common.ts";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DEFAULT_SAMPLE = join(repoRoot, "resources", "samples", "aidevos");
-export const RENDERER_DIR = join(repoRoot, "out", "renderer");
+export const RENDERER_DIR = defaultRendererDir(REPO_ROOT);
 
 /** Builds the renderer with electron-vite when no build is there yet (a fresh clone). */
 function ensureRenderer(): void {
@@ -18,7 +23,7 @@ function ensureRenderer(): void {
   const require = createRequire(import.meta.url);
   const bin = join(dirname(require.resolve("electron-vite/package.json")), "bin", "electron-vite.js");
   const r = spawnSync(process.execPath, [bin, "build"], {
-    cwd: repoRoot,
+    cwd: REPO_ROOT,
     stdio: ["ignore", "ignore", "inherit"],
   });
   if (r.status !== 0 || !existsSync(join(RENDERER_DIR, "index.html"))) {
@@ -42,9 +47,7 @@ export async function ui(argv: string[]): Promise<void> {
       "no-watch": { type: "boolean", default: false },
     },
   });
-  if (positionals.length > 1) fail(`ui takes one project folder, got ${positionals.length}`, 2);
-  const projectDir = resolve(positionals[0] ?? DEFAULT_SAMPLE);
-  if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
+  const projectDir = projectFolder("ui", positionals);
   const uiPort = intFlag(values.port, "port") ?? 0;
   const routerPort = intFlag(values["router-port"], "router-port") ?? 8787;
   if (uiPort > 65_535 || routerPort > 65_535) fail("a port is at most 65535", 2);
