@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse as parseJsonc } from "jsonc-parser";
 import { exportProject, formatJson, planExport, writeExport } from "../../../runtime/export/exporter.ts";
@@ -173,7 +174,11 @@ describe("export", () => {
 
 describe("the exported shard function", () => {
   it("puts every key on the shard Terrarium's Router picks", async () => {
-    const exported = await import("../../../runtime/export/templates/sharding.ts");
+    const out = mkdtempSync(join(tmpdir(), "terrarium-shard-export-"));
+    await exportProject(join(REPO, "resources", "samples", "aidevos"), out, { force: true });
+    const exported = (await import(
+      pathToFileURL(join(out, "src", "terrarium", "sharding.ts")).href
+    )) as typeof import("../../../runtime/router/sharding.ts");
     const router = await import("../../../runtime/router/sharding.ts");
     for (const shards of [1, 2, 3, 4, 16]) {
       for (let i = 0; i < 500; i++) {
@@ -184,5 +189,6 @@ describe("the exported shard function", () => {
     expect(exported.shardObjectName("main", "{name}#{shard}", 2)).toBe(
       router.shardObjectName("main", "{name}#{shard}", 2),
     );
+    rmSync(out, { recursive: true, force: true });
   });
 });
