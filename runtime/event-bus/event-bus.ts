@@ -5,6 +5,9 @@ import type { SubscriptionConfig } from "../config/terrarium.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
 import type { Clock } from "../shared/clock.ts";
 import { openDatabase } from "../shared/sqlite.ts";
+import { expandTemplate, MAX_DELIVERY_ATTEMPTS, retryDelayMs, topicMatches } from "./delivery.ts";
+
+export { expandTemplate, MAX_DELIVERY_ATTEMPTS, topicMatches } from "./delivery.ts";
 
 /** What a subscriber's handler method receives. */
 export interface BusEvent {
@@ -57,23 +60,6 @@ const MIGRATIONS = [
    );
    CREATE INDEX deliveries_pending ON deliveries(status, subscriber, event_seq);`,
 ];
-
-export const MAX_DELIVERY_ATTEMPTS = 10;
-
-export function topicMatches(pattern: string, topic: string): boolean {
-  if (pattern === "*" || pattern === topic) return true;
-  return pattern.endsWith(".*") && topic.startsWith(pattern.slice(0, -1));
-}
-
-/** Expands "{data.userId}"-style placeholders from an event. */
-export function expandTemplate(template: string, data: unknown): string {
-  return template.replace(/\{([^}]+)\}/g, (_m, path: string) => {
-    let v: unknown = { data };
-    for (const part of path.split("."))
-      v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[part] : undefined;
-    return v === undefined || v === null ? "" : String(v);
-  });
-}
 
 function subscriberKey(d: Delivery): string {
   return JSON.stringify([d.binding, d.objectName, d.method]);
@@ -224,7 +210,7 @@ export class EventBus {
           if (this.#closed) return;
           const attempts = head.attempts + 1;
           const dead = attempts >= MAX_DELIVERY_ATTEMPTS;
-          const backoff = Math.min(60_000, 500 * 2 ** head.attempts);
+          const backoff = retryDelayMs(head.attempts);
           this.#stmt.failed.run(
             dead ? "dead" : "pending",
             this.#clock.now() + backoff,
