@@ -58,3 +58,11 @@ export function deserializeResponse(r: SerializedResponse): Response {
 export function bodyTransfer(r: { body: ArrayBuffer | null }): ArrayBuffer[] {
   return r.body && r.body.byteLength > 0 ? [r.body] : [];
 }
+
+/** The path of an absolute URL, without parsing it (request causes on the hot path). */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const q = url.indexOf("?", start);
+  return q < 0 ? url.slice(start) : url.slice(start, q);
+}

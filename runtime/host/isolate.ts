@@ -6,7 +6,8 @@ import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import Database from "better-sqlite3";
 import * as Comlink from "comlink";
 import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
-import { bodyTransfer, deserializeRequest, serializeResponse } from "./http-serialize.ts";
+import { bodyTransfer, deserializeRequest, pathOf, serializeResponse } from "./http-serialize.ts";
+import { errorText } from "../shared/errors.ts";
 import { DurableObjectNamespace } from "./namespace.ts";
 import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
@@ -76,14 +77,6 @@ function captureConsole(gateway: Comlink.Remote<GatewayApi>): void {
 
 /** Server ends made by `new WebSocketPair()` in this thread, until they are accepted or dropped. */
 const pendingServerEnds = new Map<string, TerrariumWebSocket>();
-
-/** The path of an absolute URL, without parsing it. */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const q = url.indexOf("?", start);
-  return q < 0 ? url.slice(start) : url.slice(start, q);
-}
 
 function exportedClasses(module: Record<string, unknown>): string[] {
   return Object.keys(module).filter((k) => typeof module[k] === "function");
@@ -460,7 +453,7 @@ class Isolate implements WorkerApi {
       ok = true;
       return result;
     } catch (e) {
-      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      error = errorText(e);
       throw e;
     } finally {
       const record: DirectRecord = {

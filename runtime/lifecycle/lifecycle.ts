@@ -8,7 +8,8 @@ import type { StateManager } from "../state/state-manager.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { EngineEvents } from "../shared/events.ts";
 import { idFromName, idFromString, namespaceKey, type NamespaceKey } from "../shared/ids.ts";
-import { bodyTransfer } from "../host/http-serialize.ts";
+import { bodyTransfer, pathOf } from "../host/http-serialize.ts";
+import { errorText } from "../shared/errors.ts";
 import type {
   CodeSpec,
   DirectRecord,
@@ -39,13 +40,6 @@ const SPAWN_CONCURRENCY = 2;
 const SPAN_GAP_MS = 50;
 const WATCHDOG_MS = 50;
 
-/** The path of an absolute URL, without parsing it. */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const q = url.indexOf("?", start);
-  return q < 0 ? url.slice(start) : url.slice(start, q);
-}
 /** Warm workers kept for reuse after their objects hibernate. */
 const MAX_IDLE_WORKERS = 32;
 
@@ -134,10 +128,6 @@ export interface UpdateResult {
   /** Live objects now running the new code. */
   updated: number;
   error: string | null;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
 function exitText(exit: { code: number; error: Error | null }): string {
@@ -373,7 +363,7 @@ export class LifecycleManager {
       ok = true;
       return result;
     } catch (e) {
-      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      error = errorText(e);
       throw e;
     } finally {
       const rec = live.record;
@@ -516,7 +506,7 @@ export class LifecycleManager {
     } catch (e) {
       slot.object = null;
       void host.stop();
-      const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      const msg = errorText(e);
       rec.lastError = msg;
       this.#registry.touch(rec);
       this.#log(rec, "error", `constructor failed: ${msg}`);

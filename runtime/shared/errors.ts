@@ -13,3 +13,8 @@ export function dataCloneError(message: string): DOMException {
   }
   return e;
 }
+
+/** "Name: message" for an error, its text for anything else thrown. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
