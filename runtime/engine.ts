@@ -20,6 +20,8 @@ import { EngineEvents } from "./shared/events.ts";
 import { idFromName } from "./shared/ids.ts";
 import { StateManager } from "./state/state-manager.ts";
 import { createControlApi } from "./api/control-api.ts";
+import { LoadConsole } from "./load/console.ts";
+import { readLoadProfiles } from "./load/profiles-file.ts";
 import type { ControlApi } from "./api/contract.ts";
 
 /** One version of the project's code as the workers load it. */
@@ -99,6 +101,8 @@ export class Engine {
   readonly lifecycle: LifecycleManager;
   readonly eventBus: EventBus;
   readonly router: RequestRouter;
+  /** Load runs started through the control API (the UI's console). */
+  readonly load: LoadConsole;
   readonly api: ControlApi;
   #port: number | null = null;
   #closed = false;
@@ -121,6 +125,9 @@ export class Engine {
     this.lifecycle = parts.lifecycle;
     this.eventBus = parts.eventBus;
     this.router = parts.router;
+    this.load = new LoadConsole(this, () =>
+      readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
+    );
     this.api = createControlApi(this);
   }
 
@@ -322,6 +329,8 @@ export class Engine {
     this.#watcher?.close();
     if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
     await this.#reloading?.catch(() => {});
+    // A console run ends (and is saved) while the router and objects still answer.
+    await this.load.close();
     this.lifecycle.sockets.closeAll();
     await this.router.close();
     await this.eventBus.close();

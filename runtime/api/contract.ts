@@ -176,6 +176,14 @@ export const projectFileSchemas = {
 
 export const loadSchemas = {
   runId: z.string().regex(RUN_ID, "a run id as listRuns gives it"),
+  /** The `t` of the last second a client has: loadStatus sends only later ones. */
+  since: z.number().int().min(0).max(1_000_000),
+  saveLoadProfile: z
+    .object({
+      name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "letters, digits, _ . -"),
+      profile: z.record(z.string(), z.unknown()),
+    })
+    .strict(),
   /** A profile from terrarium.json by name, or one given whole (checked like terrarium.json's). */
   startLoad: z
     .object({
@@ -186,6 +194,7 @@ export const loadSchemas = {
 } as const;
 
 export type StartLoadSpec = z.infer<typeof loadSchemas.startLoad>;
+export type SaveLoadProfileSpec = z.infer<typeof loadSchemas.saveLoadProfile>;
 
 export type ListObjectsQuery = z.infer<typeof schemas.listObjects>;
 export type PageQuery = z.infer<typeof schemas.page>;
@@ -309,8 +318,18 @@ export interface ControlApi {
   startLoad(spec: StartLoadSpec): Promise<{ id: string }>;
   /** Ends the run going now (it is saved with what it measured); false when none is. */
   stopLoad(): Promise<boolean>;
-  /** The run going now with its seconds so far, for live charts (poll it about once a second). */
-  loadStatus(): Promise<LoadStatus>;
+  /**
+   * The run going now with its seconds so far, for live charts (poll it about
+   * once a second); with `since`, only the seconds after that one.
+   */
+  loadStatus(since?: number): Promise<LoadStatus>;
+  /** The load profiles in terrarium.json, as the file holds them now. */
+  loadProfiles(): Promise<Record<string, LoadProfileConfig>>;
+  /**
+   * Saves one load profile to terrarium.json (created when missing, comments
+   * kept), checked as the file's are; answers with all the profiles.
+   */
+  saveLoadProfile(spec: SaveLoadProfileSpec): Promise<Record<string, LoadProfileConfig>>;
   /** Live transitions, logs and request events, delivered in batches (at most every 50 ms). */
   subscribe(listener: (batch: LiveEvent[]) => void): () => void;
 }
@@ -364,7 +383,9 @@ export const callSchemas = {
   getRun: z.tuple([loadSchemas.runId]),
   startLoad: z.tuple([loadSchemas.startLoad]),
   stopLoad: none,
-  loadStatus: none,
+  loadStatus: z.tuple([loadSchemas.since.optional()]),
+  loadProfiles: none,
+  saveLoadProfile: z.tuple([loadSchemas.saveLoadProfile]),
 } as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
 
 export const CONTROL_METHODS = Object.keys(callSchemas) as ControlMethod[];

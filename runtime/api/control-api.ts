@@ -4,9 +4,9 @@ import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
 import type { ClassSummary, ControlApi, HttpResult, LiveEvent, ObjectSummary } from "./contract.ts";
 import { loadSchemas, projectFileSchemas, schemas, templateSchemas } from "./contract.ts";
-import { LoadConsole } from "../load/console.ts";
 import { findClassSources, listProjectFiles, readProjectFile, writeProjectFile } from "./project-files.ts";
 import { RequestHistory } from "./request-history.ts";
+import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
 
@@ -36,7 +36,7 @@ export function createControlApi(engine: Engine): ControlApi {
   };
 
   const history = new RequestHistory(engine.dataDir);
-  const load = new LoadConsole(engine, () => engine.project.terrarium.loadProfiles ?? {});
+  const load = engine.load;
 
   return {
     async project() {
@@ -310,8 +310,17 @@ export function createControlApi(engine: Engine): ControlApi {
       return load.stop();
     },
 
-    async loadStatus() {
-      return load.status();
+    async loadStatus(since) {
+      return load.status(since === undefined ? 0 : loadSchemas.since.parse(since));
+    },
+
+    async loadProfiles() {
+      return readLoadProfiles(engine.project.dir, engine.project.terrarium.loadProfiles ?? {});
+    },
+
+    async saveLoadProfile(spec) {
+      const { name, profile } = loadSchemas.saveLoadProfile.parse(spec);
+      return saveLoadProfile(engine.project.dir, name, profile);
     },
 
     subscribe(listener) {

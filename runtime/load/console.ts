@@ -1,8 +1,10 @@
 import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts";
 import type { MetricsSource } from "./metrics.ts";
+import { planLoad } from "./profile.ts";
 import { runLoad } from "./run.ts";
 import { newRunId } from "./run-id.ts";
 import { RunStore, type RunInfo, type RunRecord } from "./runs.ts";
+import type { LevelPoint } from "./schedule.ts";
 import type { RunSecond } from "./summary.ts";
 
 /** The run going now, as the console's live charts see it. */
@@ -10,6 +12,11 @@ export interface ActiveRun {
   id: string;
   profile: string;
   startedAt: number;
+  /** The profile's level over time (its stages and spike), as the plan draws it. */
+  levels: LevelPoint[];
+  model: "open" | "closed";
+  durationMs: number;
+  /** The seconds after the one the caller asked from (all of them by default). */
   series: RunSecond[];
 }
 
@@ -26,8 +33,9 @@ export interface LoadStatus {
 export class LoadConsole {
   readonly #engine: MetricsSource & { readonly url: string | null; readonly dataDir: string };
   readonly #profiles: () => Record<string, LoadProfileConfig>;
-  #active: (ActiveRun & { abort: AbortController }) | null = null;
+  #active: (ActiveRun & { abort: AbortController; done: Promise<void> }) | null = null;
   #lastError: string | null = null;
+  #closed = false;
 
   constructor(
     engine: MetricsSource & { readonly url: string | null; readonly dataDir: string },
@@ -39,6 +47,7 @@ export class LoadConsole {
 
   /** `profile` names one in terrarium.json; `config` gives one whole (checked like terrarium.json's). */
   start(spec: { profile?: string | undefined; config?: unknown }): { id: string } {
+    if (this.#closed) throw new Error("the engine is closing");
     if (this.#active) throw new Error(`a load run is going (${this.#active.id}); stop it first`);
     const url = this.#engine.url;
     if (!url) throw new Error("the project's router is not listening, so there is nothing to load");
@@ -55,17 +64,22 @@ export class LoadConsole {
     } else {
       throw new Error("give a profile name or a profile");
     }
+    const plan = planLoad(name, profile, url);
     const startedAt = Date.now();
     const active = {
       id: newRunId(startedAt),
       profile: name,
       startedAt,
+      levels: plan.levels,
+      model: plan.model,
+      durationMs: plan.durationMs,
       series: [] as RunSecond[],
       abort: new AbortController(),
+      done: Promise.resolve(),
     };
     this.#active = active;
     this.#lastError = null;
-    void runLoad({
+    active.done = runLoad({
       id: active.id,
       name,
       profile,
@@ -75,13 +89,28 @@ export class LoadConsole {
       signal: active.abort.signal,
       onSecond: (s) => active.series.push(s),
     })
-      .catch((e: unknown) => {
-        this.#lastError = e instanceof Error ? e.message : String(e);
-      })
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          this.#lastError = e instanceof Error ? e.message : String(e);
+        },
+      )
       .finally(() => {
         if (this.#active === active) this.#active = null;
       });
     return { id: active.id };
+  }
+
+  /**
+   * Stops the run going now and waits until it is saved: the engine calls
+   * this before it closes, so no generator outlives the router it loads.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const a = this.#active;
+    if (!a) return;
+    a.abort.abort();
+    await a.done;
   }
 
   /** Ends the run going now (what it measured is saved); false when none is. */
@@ -91,10 +120,19 @@ export class LoadConsole {
     return true;
   }
 
-  status(): LoadStatus {
+  /** `since` is the last second the caller has (its `t`): only later ones are sent. */
+  status(since = 0): LoadStatus {
     const a = this.#active;
     return {
-      active: a && { id: a.id, profile: a.profile, startedAt: a.startedAt, series: [...a.series] },
+      active: a && {
+        id: a.id,
+        profile: a.profile,
+        startedAt: a.startedAt,
+        levels: a.levels,
+        model: a.model,
+        durationMs: a.durationMs,
+        series: a.series.filter((s) => s.t > since),
+      },
       lastError: this.#lastError,
     };
   }

@@ -15,9 +15,11 @@ export const CLOUDFLARE_LIMITS = {
   memoryBytes: 128 * 1024 * 1024,
   storageBytes: 10 * 1024 ** 3,
   keyValueBytes: 2 * 1024 * 1024,
+  /** WebSockets one object may hold through the hibernation API. */
+  hibernatableSockets: 32_768,
 } as const;
 
-export type LimitKind = "requests" | "cpu" | "memory" | "storage" | "value-size";
+export type LimitKind = "requests" | "cpu" | "memory" | "storage" | "value-size" | "websockets";
 
 export interface LimitFlag {
   kind: LimitKind;
@@ -59,6 +61,11 @@ const ADVICE: Record<LimitKind, { limit: string; advice: string }> = {
   "value-size": {
     limit: "2 MB per key and value (and per SQL row)",
     advice: "store large values in R2 and keep a reference, or split them over several keys",
+  },
+  websockets: {
+    limit: "32,768 hibernatable WebSockets per object",
+    advice:
+      "spread the connections over more objects (one per room, channel or shard of users) instead of one object every client connects to",
   },
 };
 
@@ -125,6 +132,12 @@ export class LimitWatcher {
   storage(who: ObjectRef, storageBytes: number, at: number): void {
     if (storageBytes > this.#limits.storageBytes)
       this.#flag("storage", who, at, `${bytes(storageBytes)} stored`, storageBytes);
+  }
+
+  /** The hibernatable sockets one object holds now. */
+  sockets(who: ObjectRef, held: number, at: number): void {
+    if (held > this.#limits.hibernatableSockets)
+      this.#flag("websockets", who, at, `${count(held)} hibernatable WebSockets held`, held);
   }
 
   flags(): LimitFlag[] {

@@ -11,10 +11,19 @@ import type { EngineEvents, RequestEvent } from "../shared/events.ts";
 import { Histogram } from "./histogram.ts";
 import { LimitWatcher } from "./limits.ts";
 
-/** The parts of an Engine the metrics read. */
+/**
+ * The parts of an Engine the metrics read. The optional ones add CPU time
+ * (each worker's event-loop busy time, charged to the object it serves),
+ * held WebSockets and shard counts when the engine has them.
+ */
 export interface MetricsSource {
   readonly events: Pick<EngineEvents, "on">;
-  readonly lifecycle: { inFlight(id: string): number };
+  readonly lifecycle: {
+    inFlight(id: string): number;
+    readonly slots?: ReadonlyMap<{ cpuUsage(): number }, { object: { record: { id: string } } | null }>;
+    readonly sockets?: { list(): readonly { objectId: string | null; hibernatable: boolean }[] };
+    shardGroups?(): readonly { className: string; base: string; shards: number }[];
+  };
   readonly registry: { objects(): Iterable<ObjectRecord>; get(id: string): ObjectRecord | undefined };
   readonly state?: { storageBytes(className: string, id: string): number };
 }
@@ -32,6 +41,8 @@ export interface ObjectLoad {
   /** The object's queue: the most requests in flight seen, and their mean over samples. */
   inFlightMax: number;
   inFlightMean: number;
+  /** Ms its worker's event loop was busy over the window (CPU time, as near as Node measures it). */
+  cpuMs: number;
 }
 
 export interface ClassLoad {
@@ -44,6 +55,20 @@ export interface ClassLoad {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** CPU time of the class's objects over the window, ms. */
+  cpuMs: number;
+}
+
+/** A sharding decision (the Scaling transitions it caused), from the transitions' cause. */
+export interface ScalingMark {
+  /** Ms since the start of the run. */
+  at: number;
+  className: string;
+  /** The sharded object name. */
+  base: string;
+  from: number;
+  to: number;
+  cause: string;
 }
 
 export interface EngineSample {
@@ -52,6 +77,10 @@ export interface EngineSample {
   classes: ClassLoad[];
   /** The busiest objects of the window, most requests first. */
   hottest: ObjectLoad[];
+  /** The shard count of every sharded name at the end of the window. */
+  shards: { className: string; base: string; shards: number }[];
+  /** Sharding decisions made in the window. */
+  scaling: ScalingMark[];
 }
 
 interface ObjectWindow {
@@ -63,9 +92,25 @@ interface ObjectWindow {
   inFlightMax: number;
   inFlightSum: number;
   samples: number;
+  cpuMs: number;
 }
 
 const SAMPLE_MS = 100;
+const SCALING_CAUSE = /scaling (.+?) from (\d+) to (\d+) shards: ([^;]*)/g;
+
+function emptyWindow(className: string): ObjectWindow {
+  return {
+    className,
+    requests: 0,
+    errors: 0,
+    sumMs: 0,
+    maxMs: 0,
+    inFlightMax: 0,
+    inFlightSum: 0,
+    samples: 0,
+    cpuMs: 0,
+  };
+}
 
 export class EngineMetrics {
   readonly #source: MetricsSource;
@@ -75,6 +120,11 @@ export class EngineMetrics {
   #objects = new Map<string, ObjectWindow>();
   #classes = new Map<string, Histogram>();
   #classErrors = new Map<string, number>();
+  /** Each worker's busy time when last read, and the object it was serving then. */
+  #hostCpu = new Map<object, { objectId: string; active: number }>();
+  #scaling: ScalingMark[] = [];
+  /** The last step marked per sharded name: one decision moves every live shard through Scaling. */
+  #lastStep = new Map<string, string>();
   #windowStart = 0;
   #runStart = 0;
   #offs: (() => void)[] = [];
@@ -91,7 +141,11 @@ export class EngineMetrics {
     this.#offs = [
       this.#source.events.on("request", (e) => this.#onRequest(e)),
       this.#source.events.on("log", (l) => this.#onLog(l)),
+      this.#source.events.on("transition", (t) => {
+        if (t.to === "Scaling") this.#onScaling(t.className, t.cause);
+      }),
     ];
+    this.#readCpu();
     const t = setInterval(() => this.#sampleQueues(), SAMPLE_MS);
     t.unref();
     this.#sampler = t;
@@ -113,16 +167,7 @@ export class EngineMetrics {
     if (e.objectId === null || e.className === null) return;
     let w = this.#objects.get(e.objectId);
     if (!w) {
-      w = {
-        className: e.className,
-        requests: 0,
-        errors: 0,
-        sumMs: 0,
-        maxMs: 0,
-        inFlightMax: 0,
-        inFlightSum: 0,
-        samples: 0,
-      };
+      w = emptyWindow(e.className);
       this.#objects.set(e.objectId, w);
     }
     w.requests++;
@@ -154,6 +199,64 @@ export class EngineMetrics {
 
   #sampleQueues(): void {
     for (const [id, w] of this.#objects) this.#sampleOne(id, w);
+    this.#readCpu();
+  }
+
+  /**
+   * Charges each worker's busy time since the last read to the object it
+   * serves. A worker that changed hands (lent, or retired and reused) starts
+   * a fresh reading: its time in between belongs to no one we can name.
+   */
+  #readCpu(): void {
+    const slots = this.#source.lifecycle.slots;
+    if (!slots) return;
+    const seen = new Set<object>();
+    for (const [host, slot] of slots) {
+      const objectId = slot.object?.record.id;
+      if (!objectId) continue;
+      let active: number;
+      try {
+        active = host.cpuUsage();
+      } catch {
+        continue; // a worker that just exited
+      }
+      seen.add(host);
+      const prev = this.#hostCpu.get(host);
+      this.#hostCpu.set(host, { objectId, active });
+      if (!prev || prev.objectId !== objectId || active <= prev.active) continue;
+      const w = this.#objects.get(objectId);
+      if (w) w.cpuMs += active - prev.active;
+      else {
+        const rec = this.#source.registry.get(objectId);
+        if (!rec) continue;
+        const fresh = emptyWindow(rec.className);
+        fresh.cpuMs = active - prev.active;
+        this.#objects.set(objectId, fresh);
+      }
+    }
+    for (const host of this.#hostCpu.keys()) if (!seen.has(host)) this.#hostCpu.delete(host);
+  }
+
+  /**
+   * A busy shard takes its Scaling step late, with every decision it missed
+   * in its cause ("A; then B"): only the last one is news, and only when no
+   * other shard reported it already.
+   */
+  #onScaling(className: string, cause: string): void {
+    const m = [...cause.matchAll(SCALING_CAUSE)].at(-1);
+    if (!m) return;
+    const [, base = "", from = "0", to = "0", reason = ""] = m;
+    const step = `${from}>${to}`;
+    if (this.#lastStep.get(base) === step) return;
+    this.#lastStep.set(base, step);
+    this.#scaling.push({
+      at: this.#now() - this.#runStart,
+      className,
+      base,
+      from: Number(from),
+      to: Number(to),
+      cause: `from ${from} to ${to} shards: ${reason.trim()}`,
+    });
   }
 
   /** Closes the current window and starts the next. */
@@ -168,6 +271,7 @@ export class EngineMetrics {
 
     const loads: ObjectLoad[] = [];
     const perClass = new Map<string, number>();
+    const classCpu = new Map<string, number>();
     for (const [id, w] of this.#objects) {
       const rec = this.#source.registry.get(id);
       const load: ObjectLoad = {
@@ -181,9 +285,11 @@ export class EngineMetrics {
         maxMs: w.maxMs,
         inFlightMax: w.inFlightMax,
         inFlightMean: w.samples ? w.inFlightSum / w.samples : 0,
+        cpuMs: Math.round(w.cpuMs * 10) / 10,
       };
       loads.push(load);
       if (w.requests > 0) perClass.set(w.className, (perClass.get(w.className) ?? 0) + 1);
+      classCpu.set(w.className, (classCpu.get(w.className) ?? 0) + w.cpuMs);
       this.limits.requestRate(
         { objectId: id, className: w.className, name: load.name },
         w.requests,
@@ -204,6 +310,14 @@ export class EngineMetrics {
       }
     }
 
+    const sockets = this.#source.lifecycle.sockets;
+    if (sockets) {
+      const held = new Map<string, number>();
+      for (const s of sockets.list())
+        if (s.hibernatable && s.objectId) held.set(s.objectId, (held.get(s.objectId) ?? 0) + 1);
+      for (const [id, n] of held) this.limits.sockets(this.#ref(id), n, at);
+    }
+
     const classes: ClassLoad[] = [...this.#classes].map(([className, h]) => ({
       className,
       requests: h.count,
@@ -213,27 +327,31 @@ export class EngineMetrics {
       p50Ms: h.percentile(50) / 1000,
       p99Ms: h.percentile(99) / 1000,
       maxMs: h.max / 1000,
+      cpuMs: Math.round((classCpu.get(className) ?? 0) * 10) / 10,
     }));
 
     // Objects still busy carry over (their queue is sampled on), with fresh counts.
     const next = new Map<string, ObjectWindow>();
     for (const [id, w] of this.#objects) {
-      if (this.#source.lifecycle.inFlight(id) > 0) {
-        next.set(id, {
-          ...w,
-          requests: 0,
-          errors: 0,
-          sumMs: 0,
-          maxMs: 0,
-          inFlightMax: 0,
-          inFlightSum: 0,
-          samples: 0,
-        });
-      }
+      if (this.#source.lifecycle.inFlight(id) > 0) next.set(id, emptyWindow(w.className));
     }
     this.#objects = next;
     this.#classes = new Map();
     this.#classErrors = new Map();
-    return { windowMs, byState, classes: classes.filter((c) => c.requests > 0), hottest };
+    const shards = (this.#source.lifecycle.shardGroups?.() ?? []).map((g) => ({
+      className: g.className,
+      base: g.base,
+      shards: g.shards,
+    }));
+    const scaling = this.#scaling;
+    this.#scaling = [];
+    return {
+      windowMs,
+      byState,
+      classes: classes.filter((c) => c.requests > 0),
+      hottest,
+      shards,
+      scaling,
+    };
   }
 }

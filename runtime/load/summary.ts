@@ -27,6 +27,8 @@ export interface HotObject {
   meanMs: number;
   maxMs: number;
   inFlightMax: number;
+  /** CPU time over the run (its worker's event-loop busy time), ms. */
+  cpuMs: number;
 }
 
 /** What `terrarium load --json` prints, and what a saved run keeps as its result. */
@@ -139,6 +141,7 @@ export class HotObjects {
           meanMs: 0,
           maxMs: 0,
           inFlightMax: 0,
+          cpuMs: 0,
           sumMs: 0,
         };
         this.#all.set(o.id, h);
@@ -150,6 +153,7 @@ export class HotObjects {
       h.peakRps = Math.max(h.peakRps, o.rps);
       h.maxMs = Math.max(h.maxMs, o.maxMs);
       h.inFlightMax = Math.max(h.inFlightMax, o.inFlightMax);
+      h.cpuMs += o.cpuMs;
     }
   }
 
@@ -162,6 +166,7 @@ export class HotObjects {
         peakRps: Math.round(h.peakRps),
         meanMs: Math.round(h.meanMs * 1000) / 1000,
         maxMs: Math.round(h.maxMs * 1000) / 1000,
+        cpuMs: Math.round(h.cpuMs),
       }));
   }
 }
@@ -306,7 +311,7 @@ export function formatSummary(s: RunSummary): string {
     if (s.objects.hottest.length) {
       out += "  hottest objects:\n";
       for (const h of s.objects.hottest.slice(0, 5)) {
-        out += `    ${h.className} ${h.name ?? h.id.slice(0, 16)}  ${count(h.requests)} requests, peak ${count(h.peakRps)}/s, mean ${ms(h.meanMs)}, max ${ms(h.maxMs)}, in flight up to ${h.inFlightMax}\n`;
+        out += `    ${h.className} ${h.name ?? h.id.slice(0, 16)}  ${count(h.requests)} requests, peak ${count(h.peakRps)}/s, mean ${ms(h.meanMs)}, max ${ms(h.maxMs)}, in flight up to ${h.inFlightMax}, CPU ${ms(h.cpuMs)}\n`;
       }
     }
   }

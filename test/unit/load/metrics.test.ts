@@ -122,3 +122,121 @@ describe("engine metrics under load", () => {
     expect(metrics.limits.flags()).toEqual([]);
   });
 });
+
+describe("engine metrics: CPU, sockets and sharding", () => {
+  it("charges each worker's busy time to the object it serves, and starts over when the worker changes hands", () => {
+    const events = new EngineEvents();
+    const a = "a".repeat(64);
+    const b = "b".repeat(64);
+    const objects = new Map([
+      [a, record(a, "a", "Processing")],
+      [b, record(b, "b", "Active")],
+    ]);
+    const host = { busy: 100, cpuUsage: () => host.busy };
+    const slot: { object: { record: { id: string } } | null } = { object: { record: { id: a } } };
+    let now = 0;
+    const metrics = new EngineMetrics(
+      {
+        events,
+        lifecycle: { inFlight: () => 0, slots: new Map([[host, slot]]) },
+        registry: { objects: () => objects.values(), get: (x) => objects.get(x) },
+      },
+      { now: () => now },
+    );
+    metrics.start();
+    host.busy = 350;
+    now = 1000;
+    let s = metrics.sample();
+    expect(s.hottest).toEqual([expect.objectContaining({ name: "a", requests: 0, cpuMs: 250 })]);
+
+    // Lent to b: the time between the last reading and the hand-over is no one's.
+    slot.object = { record: { id: b } };
+    host.busy = 500;
+    now = 2000;
+    s = metrics.sample();
+    expect(s.hottest).toEqual([]);
+    host.busy = 540;
+    now = 3000;
+    s = metrics.sample();
+    metrics.stop();
+    expect(s.hottest).toEqual([expect.objectContaining({ name: "b", cpuMs: 40 })]);
+  });
+
+  it("flags an object holding more than 32,768 hibernatable WebSockets", () => {
+    const events = new EngineEvents();
+    const busy = "e".repeat(64);
+    const calm = "f".repeat(64);
+    const objects = new Map([
+      [busy, record(busy, "lobby", "Hibernating")],
+      [calm, record(calm, "room", "Hibernating")],
+    ]);
+    const sockets = [
+      ...Array.from({ length: 32_769 }, () => ({ objectId: busy, hibernatable: true })),
+      ...Array.from({ length: 40_000 }, () => ({ objectId: calm, hibernatable: false })),
+    ];
+    const metrics = new EngineMetrics({
+      events,
+      lifecycle: { inFlight: () => 0, sockets: { list: () => sockets } },
+      registry: { objects: () => objects.values(), get: (x) => objects.get(x) },
+    });
+    metrics.start();
+    metrics.sample();
+    metrics.stop();
+    const flags = metrics.limits.flags();
+    expect(flags).toHaveLength(1);
+    expect(flags[0]).toMatchObject({ kind: "websockets", name: "lobby", peak: 32_769 });
+    expect(flags[0]!.observed).toBe("32,769 hibernatable WebSockets held");
+    expect(flags[0]!.advice).toMatch(/spread the connections/);
+  });
+
+  it("marks each sharding decision once, however many shards took the Scaling step", () => {
+    const events = new EngineEvents();
+    const groups = [{ className: "Tally", base: "t", shards: 1, names: ["t"] }];
+    let now = 0;
+    const metrics = new EngineMetrics(
+      {
+        events,
+        lifecycle: { inFlight: () => 0, shardGroups: () => groups },
+        registry: { objects: () => [], get: () => undefined },
+      },
+      { now: () => now },
+    );
+    metrics.start();
+    const scaling = (objectId: string, cause: string): void =>
+      events.emit("transition", {
+        seq: 0,
+        time: 0,
+        objectId,
+        className: "Tally",
+        from: "Active",
+        to: "Scaling",
+        cause,
+      });
+    now = 400;
+    groups[0]!.shards = 2;
+    scaling("1".repeat(64), "scaling t from 1 to 2 shards: mean in-flight 3.0 above the target 2 for 300 ms");
+    now = 1000;
+    const first = metrics.sample();
+    groups[0]!.shards = 3;
+    now = 1500;
+    const up = "scaling t from 2 to 3 shards: mean in-flight 5.0 above the target 2 for 300 ms";
+    scaling("1".repeat(64), up);
+    scaling("2".repeat(64), `scaling t from 1 to 2 shards: x; then ${up}`);
+    now = 2000;
+    const second = metrics.sample();
+    metrics.stop();
+    expect(first.shards).toEqual([{ className: "Tally", base: "t", shards: 2 }]);
+    expect(first.scaling).toEqual([
+      {
+        at: 400,
+        className: "Tally",
+        base: "t",
+        from: 1,
+        to: 2,
+        cause: "from 1 to 2 shards: mean in-flight 3.0 above the target 2 for 300 ms",
+      },
+    ]);
+    expect(second.shards).toEqual([{ className: "Tally", base: "t", shards: 3 }]);
+    expect(second.scaling.map((m) => `${m.from}>${m.to} @${m.at}`)).toEqual(["2>3 @1500"]);
+  });
+});

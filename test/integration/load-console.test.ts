@@ -1,0 +1,83 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Engine } from "../../runtime/engine.ts";
+import { RunStore } from "../../runtime/load/runs.ts";
+import { openEngine, tempProject, until } from "../helpers/project.ts";
+
+let cleanup: (() => void) | null = null;
+let engine: Engine | null = null;
+
+afterEach(async () => {
+  await engine?.close();
+  engine = null;
+  cleanup?.();
+  cleanup = null;
+});
+
+const BURST = {
+  description: "a slow tally under a steady rate",
+  rate: 20,
+  duration: "60s",
+  keys: "uniform:8",
+  requests: [{ path: "/tally/t?wait=5", headers: { "x-user": "u{key}" } }],
+};
+
+describe("load runs from the console", () => {
+  it("saves a profile to terrarium.json, keeping the rest, and refuses one that does not check", async () => {
+    const p = tempProject("sharded");
+    cleanup = p.cleanup;
+    engine = await openEngine(p.dir, p.dataDir);
+    const file = join(p.dir, "terrarium.json");
+    const before = readFileSync(file, "utf8");
+    expect(await engine.api.loadProfiles()).toEqual({});
+
+    await expect(
+      engine.api.saveLoadProfile({ name: "bad", profile: { duration: "5s", requests: [{ path: "/" }] } }),
+    ).rejects.toThrow(/needs a rate/);
+    expect(readFileSync(file, "utf8")).toBe(before);
+    await expect(engine.api.saveLoadProfile({ name: "../x", profile: BURST })).rejects.toThrow(
+      /letters, digits/,
+    );
+
+    const all = await engine.api.saveLoadProfile({ name: "burst", profile: BURST });
+    expect(Object.keys(all)).toEqual(["burst"]);
+    expect(all["burst"]).toMatchObject({ rate: 20, keys: "uniform:8" });
+    const saved = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    expect(saved["sharding"]).toEqual(JSON.parse(before).sharding);
+    expect(saved["loadProfiles"]).toEqual({ burst: BURST });
+    expect(await engine.api.loadProfiles()).toEqual(all);
+  });
+
+  it("streams a run's seconds since the last one seen, and closing the engine ends and saves the run", async () => {
+    const p = tempProject("sharded");
+    cleanup = p.cleanup;
+    engine = await openEngine(p.dir, p.dataDir);
+    await engine.listen(0);
+    await engine.api.saveLoadProfile({ name: "burst", profile: BURST });
+    // Started by name at once: the profile is read from the file, not from the engine's last reload.
+    const { id } = await engine.api.startLoad({ profile: "burst" });
+
+    await until(async () => ((await engine!.api.loadStatus()).active?.series.length ?? 0) >= 3, 20_000);
+    const status = await engine.api.loadStatus(1);
+    const active = status.active!;
+    expect(active).toMatchObject({ id, profile: "burst", model: "open", durationMs: 60_000 });
+    expect(active.levels).toEqual([
+      { t: 0, level: 20 },
+      { t: 60_000, level: 20 },
+    ]);
+    expect(active.series.length).toBeGreaterThanOrEqual(2);
+    expect(active.series.every((s) => s.t > 1)).toBe(true);
+    const cpu = active.series.flatMap((s) => s.engine?.hottest ?? []).reduce((n, o) => n + o.cpuMs, 0);
+    expect(cpu).toBeGreaterThan(0);
+    expect(active.series[0]!.engine!.shards.map((g) => g.className)).toContain("Tally");
+
+    const closing = engine;
+    engine = null;
+    await closing.close();
+    const runs = new RunStore(p.dataDir).list();
+    expect(runs.map((r) => r.id)).toEqual([id]);
+    expect(runs[0]!.elapsedMs).toBeLessThan(60_000);
+    expect(runs[0]!.completed).toBeGreaterThan(0);
+  });
+});
