@@ -110,6 +110,7 @@ async function runJob(job: LoadJob): Promise<LoadResult> {
         while (next < names.length) {
           const name = names[next++]!;
           record(name, await get(agent, base, name));
+          if (job.gapMs && next < names.length) await new Promise((r) => setTimeout(r, job.gapMs));
         }
       };
       await Promise.all(Array.from({ length: Math.min(job.connections, names.length) }, loop));

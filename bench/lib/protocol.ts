@@ -17,6 +17,8 @@ export type LoadJob =
       url: string;
       connections: number;
       names: string[];
+      /** Each loop waits this long after a response before its next request (default 0: back to back). */
+      gapMs?: number;
     };
 
 export interface LoadResult {

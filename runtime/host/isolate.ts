@@ -110,6 +110,40 @@ class EventBusBinding {
   }
 }
 
+/** The class `Isolate.warm()` runs: the calls a typical object makes on its first request. */
+class WarmUpObject {
+  readonly #ctx: { storage: DurableObjectStorage };
+  constructor(ctx: { storage: DurableObjectStorage }) {
+    this.#ctx = ctx;
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)");
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    const input = (await request.json()) as unknown;
+    const { sql } = this.#ctx.storage;
+    const row = sql
+      .exec<{ v: number }>(
+        "INSERT INTO t (id, v) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET v = v + 1 RETURNING v",
+      )
+      .one();
+    sql.exec("SELECT id, v FROM t WHERE id = ?", 1).toArray();
+    for (const r of sql.exec("SELECT v FROM t").raw()) row.v += Number(r[0] ?? 0);
+    const storage = this.#ctx.storage;
+    await storage.put("k", { input, row });
+    await storage.get("k");
+    await storage.list({ prefix: "k" });
+    await storage.delete("k");
+    storage.kv.put("s", 1);
+    storage.kv.get("s");
+    return new Response(JSON.stringify(row), { headers: { "content-type": "application/json" } });
+  }
+
+  async ping(value: unknown): Promise<unknown> {
+    await this.#ctx.storage.put("p", value);
+    return this.#ctx.storage.get("p");
+  }
+}
+
 class Isolate implements WorkerApi {
   readonly #gateway: Comlink.Remote<GatewayApi>;
   #loaded: Loaded | null = null;
@@ -168,9 +202,10 @@ class Isolate implements WorkerApi {
     if (spec.eventBusBinding) env[spec.eventBusBinding] = new EventBusBinding(this.#gateway);
     for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
     for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
-    installMockFetch(spec.mocks, (c) =>
-      console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`),
-    );
+    installMockFetch(spec.mocks, (c) => {
+      void this.#gateway.mockCall(c);
+      console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);
+    });
     (globalThis as Record<string, unknown>).__terrarium = { env };
     const module = (await import(pathToFileURL(spec.bundlePath).href)) as Record<string, unknown>;
     this.#loaded = { spec, module, env };
@@ -186,7 +221,43 @@ class Isolate implements WorkerApi {
           `add \`export class ${identity.className}\` (or fix durable_objects.bindings).`,
       );
     }
-    mkdirSync(dirname(identity.dbPath), { recursive: true });
+    await this.#become(identity, Ctor, loaded);
+  }
+
+  /**
+   * Runs Terrarium's own object path once (activate, a fetch and an RPC call
+   * doing SQL and KV work, deactivate) with a class of its own on an
+   * in-memory database, so that a pooled worker's first real object runs
+   * compiled code instead of paying V8's lazy compilation on its first
+   * request. No project code runs.
+   */
+  async warm(): Promise<void> {
+    const loaded = this.#requireLoaded();
+    const identity: ObjectIdentity = {
+      className: WarmUpObject.name,
+      id: "0".repeat(64),
+      name: null,
+      dbPath: ":memory:",
+      alarm: null,
+      sockets: [],
+    };
+    await this.#become(identity, WarmUpObject, loaded);
+    try {
+      const body = new TextEncoder().encode('{"warm":true}').buffer;
+      await this.fetch({
+        url: "http://warm-up/",
+        method: "POST",
+        headers: [["content-type", "application/json"]],
+        body,
+      });
+      await this.rpc("ping", [{ n: 1 }]);
+    } finally {
+      await this.deactivate();
+    }
+  }
+
+  async #become(identity: ObjectIdentity, Ctor: unknown, loaded: Loaded): Promise<void> {
+    if (identity.dbPath !== ":memory:") mkdirSync(dirname(identity.dbPath), { recursive: true });
     const db = new Database(identity.dbPath);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");

@@ -1,4 +1,4 @@
-import type { MockSpec } from "../bindings/mock-fetch.ts";
+import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
 
 /**
  * What crosses between the orchestrator (main thread) and a worker thread.
@@ -107,6 +107,8 @@ export interface DirectRecord {
 export interface WorkerApi {
   load(spec: CodeSpec): Promise<{ classes: string[] }>;
   activate(identity: ObjectIdentity): Promise<void>;
+  /** Runs Terrarium's own object path once on a throwaway in-memory object (no project code). */
+  warm(): Promise<void>;
   fetch(req: SerializedRequest): Promise<SerializedResponse>;
   /** Calls a method (or, with kind "get", reads a getter) of the active object. */
   rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
@@ -147,6 +149,8 @@ export interface GatewayApi {
   setAlarm(time: number | null): Promise<void>;
   getAlarm(): Promise<number | null>;
   log(records: LogRecord[]): void;
+  /** A call a mock endpoint (terrarium.json `mocks`) answered. */
+  mockCall(call: MockCall): void;
   /** A direct line to an object's worker, or null when it is not live. */
   peer(binding: string, id: string): Promise<import("node:worker_threads").MessagePort | null>;
   /** Calls served on direct lines; busy: whether more are in flight. */

@@ -42,6 +42,8 @@ const WATCHDOG_MS = 50;
 
 /** Warm workers kept for reuse after their objects hibernate. */
 const MAX_IDLE_WORKERS = 32;
+/** How long after a pooled worker is taken its replacement starts. */
+const REFILL_DELAY_MS = 30;
 
 export interface LifecyclePolicy {
   /** Active with nothing in flight for this long -> Idle. */
@@ -696,6 +698,10 @@ export class LifecycleManager {
         for (const r of records)
           this.#emitLog(rec, r.level, r.message, r.time, slot.object ? undefined : "entry");
       },
+      mockCall: (call) => {
+        const rec = caller();
+        this.#events.emit("mock", { ...call, objectId: rec?.id ?? null, className: rec?.className ?? null });
+      },
       waitUntilSettled: () => {},
       wsSend: (id, data) => this.sockets.send(id, data),
       wsClose: (id, code, reason) => this.sockets.close(id, code, reason),
@@ -772,7 +778,9 @@ export class LifecycleManager {
     let host: WorkerHost | undefined;
     while ((host = this.#pool.shift())) {
       if (host.alive && this.#isCurrent(host)) {
-        this.#refillPool();
+        // Not at once: a thread start takes a core for tens of milliseconds,
+        // and the object that took this worker is about to run its first request.
+        setTimeout(() => this.#refillPool(), REFILL_DELAY_MS).unref();
         return host;
       }
       void host.stop();
@@ -811,10 +819,14 @@ export class LifecycleManager {
     return oldest;
   }
 
-  /** Works toward a worker for every waiter: loans from Idle objects first, then thread starts. */
+  /**
+   * Works toward a worker for every waiter: loans from Idle objects first,
+   * even while thread starts are under way (a loan takes milliseconds, a
+   * start tens of them), then thread starts.
+   */
   #supply(): void {
     if (this.#closed) return;
-    while (this.#waiters.length > this.#spawning + this.#lending) {
+    while (this.#waiters.length > this.#lending) {
       const lender = this.#lender();
       if (lender) {
         this.#lending++;
@@ -833,7 +845,8 @@ export class LifecycleManager {
           });
         continue;
       }
-      if (this.#spawning >= SPAWN_CONCURRENCY) break;
+      if (this.#waiters.length <= this.#spawning + this.#lending || this.#spawning >= SPAWN_CONCURRENCY)
+        break;
       this.#spawn1();
     }
   }
@@ -841,6 +854,15 @@ export class LifecycleManager {
   #spawn1(): void {
     this.#spawning++;
     void this.#spawnLoaded(this.#code.hostFile, "object")
+      .then(async (h) => {
+        try {
+          await h.call((api) => api.warm());
+        } catch (e) {
+          void h.stop();
+          throw e;
+        }
+        return h;
+      })
       .then(
         (h) => this.#offer(h),
         (e: unknown) => {
