@@ -1,5 +1,5 @@
 import type { SerializedRequest, SerializedResponse, SocketInfo } from "./protocol.ts";
-import { BaseResponse, TerrariumWebSocket, WorkersResponse } from "./websocket.ts";
+import { BaseResponse, plainBody, rememberBody, TerrariumWebSocket, WorkersResponse } from "./websocket.ts";
 
 const NO_BODY_METHODS = new Set(["GET", "HEAD"]);
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
@@ -35,7 +35,11 @@ export async function serializeResponse(
       webSocket: socketInfo(ws),
     };
   }
-  const body = NULL_BODY_STATUS.has(res.status) ? null : await res.arrayBuffer();
+  let body: ArrayBuffer | null = null;
+  if (!NULL_BODY_STATUS.has(res.status)) {
+    const plain = plainBody(res);
+    body = plain === undefined ? await res.arrayBuffer() : (plain ?? new ArrayBuffer(0));
+  }
   return { status: res.status, statusText: res.statusText, headers: [...res.headers], body };
 }
 
@@ -47,11 +51,11 @@ export function deserializeResponse(r: SerializedResponse): Response {
       webSocket: new TerrariumWebSocket(r.webSocket.id, "client", null),
     });
   }
-  return new BaseResponse(r.body === null || r.body.byteLength === 0 ? null : r.body, {
-    status: r.status,
-    statusText: r.statusText,
-    headers: r.headers,
-  });
+  const body = r.body === null || r.body.byteLength === 0 ? null : r.body;
+  const res = new BaseResponse(body, { status: r.status, statusText: r.statusText, headers: r.headers });
+  // The bytes came over the wire and belong to this response alone.
+  if (body !== null) rememberBody(res, body);
+  return res;
 }
 
 /** The transferables of a serialized request or response (its body). */

@@ -126,6 +126,42 @@ export const BaseResponse = globalThis.Response;
 const upgrades = new WeakMap<object, TerrariumWebSocket>();
 
 /**
+ * The body a Response was made with, when it was a string or bytes: sending
+ * the response on then skips reading it back through a ReadableStream, which
+ * costs a few hundred microseconds in a thread whose code is not yet
+ * optimised (every object's thread, for its first many requests).
+ */
+const plainBodies = new WeakMap<object, string | ArrayBuffer | null>();
+
+function plainBodyOf(body: unknown): string | ArrayBuffer | null | undefined {
+  if (body === null || body === undefined) return null;
+  if (typeof body === "string") return body;
+  // Bytes are copied now, as the Response constructor does: later writes to them do not count.
+  if (body instanceof ArrayBuffer) return body.slice(0);
+  if (ArrayBuffer.isView(body))
+    return body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+  return undefined;
+}
+
+/** Records that `res` carries `body` (bytes the caller owns and will not touch again). */
+export function rememberBody(res: Response, body: ArrayBuffer | null): void {
+  plainBodies.set(res, body);
+}
+
+/**
+ * The body of a Response as bytes without reading its stream, when it was
+ * made from a string or bytes and nobody has touched its stream; else
+ * undefined (read it the usual way).
+ */
+export function plainBody(res: Response): ArrayBuffer | null | undefined {
+  const body = plainBodies.get(res);
+  if (body === undefined || res.bodyUsed || res.body?.locked) return undefined;
+  plainBodies.delete(res);
+  if (typeof body !== "string") return body;
+  return new TextEncoder().encode(body).buffer as ArrayBuffer;
+}
+
+/**
  * The Workers `Response`, which also takes status 101 with a `webSocket`
  * (Node's rejects any status below 200).
  */
@@ -142,6 +178,8 @@ export class WorkersResponse extends BaseResponse {
       upgrades.set(this, webSocket);
     } else {
       super(body, rest);
+      const plain = plainBodyOf(body);
+      if (plain !== undefined) plainBodies.set(this, plain);
     }
   }
 
