@@ -4,6 +4,7 @@ import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
 import { loadProject, type Project } from "./config/project.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
+import { d1Stores, r2Stores } from "./bindings/stores.ts";
 import type { CodeSpec } from "./host/protocol.ts";
 import {
   defaultLifecycleOptions,
@@ -25,11 +26,6 @@ import { readLoadProfiles } from "./load/profiles-file.ts";
 import type { ControlApi } from "./api/contract.ts";
 
 /** One version of the project's code as the workers load it. */
-/** A file or folder name for a D1 database or R2 bucket in the data directory. */
-function storeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]/g, "_");
-}
-
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
   const w = project.wrangler;
   const spec: CodeSpec = {
@@ -40,14 +36,8 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     durableObjects: w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
     vars: { ...w.vars },
     eventBusBinding: project.eventBusBinding,
-    d1Databases: (w.raw.d1_databases ?? []).map((d) => ({
-      binding: d.binding,
-      path: join(dataDir, "d1", `${storeName(d.database_name ?? d.database_id ?? d.binding)}.sqlite`),
-    })),
-    r2Buckets: (w.raw.r2_buckets ?? []).map((r) => ({
-      binding: r.binding,
-      path: join(dataDir, "r2", storeName(r.bucket_name ?? r.binding)),
-    })),
+    d1Databases: d1Stores(project, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
+    r2Buckets: r2Stores(project, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
   };
   return {

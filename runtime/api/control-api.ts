@@ -9,6 +9,7 @@ import { RequestHistory } from "./request-history.ts";
 import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
+import { external } from "./external.ts";
 
 const TEXTUAL = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
@@ -36,6 +37,7 @@ export function createControlApi(engine: Engine): ControlApi {
   };
 
   const history = new RequestHistory(engine.dataDir);
+  const ext = external(engine);
   const load = engine.load;
 
   return {
@@ -323,6 +325,8 @@ export function createControlApi(engine: Engine): ControlApi {
       return saveLoadProfile(engine.project.dir, name, profile);
     },
 
+    ...ext.methods,
+
     subscribe(listener) {
       let batch: LiveEvent[] = [];
       let timer: NodeJS.Timeout | null = null;
@@ -341,6 +345,7 @@ export function createControlApi(engine: Engine): ControlApi {
         engine.events.on("request", (data) => push({ type: "request", data })),
         engine.events.on("problem", (data) => push({ type: "problem", data })),
         engine.events.on("update", (data) => push({ type: "update", data })),
+        ext.onLive(push),
       ];
       return () => {
         for (const off of offs) off();

@@ -23,12 +23,18 @@ export interface MockSpec {
   errorStatus?: number | undefined;
 }
 
+/** One call a mock answered, as the worker reports it to the orchestrator. */
 export interface MockCall {
+  /** The matching mock's `url` prefix. */
   mock: string;
   method: string;
   url: string;
   status: number;
   latencyMs: number;
+  /** The answer was an error injected at the mock's error rate, not its canned response. */
+  injectedError: boolean;
+  /** When the call was made (ms since the epoch). */
+  time: number;
 }
 
 function delay(latency: MockSpec["latencyMs"], random: () => number): number {
@@ -48,6 +54,7 @@ export async function mockAnswer(
     (m) => request.url.startsWith(m.url) && (!m.method || m.method.toUpperCase() === request.method),
   );
   if (!mock) return null;
+  const time = Date.now();
   const latencyMs = delay(mock.latencyMs, random);
   if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
   const failed = mock.errorRate !== undefined && random() < mock.errorRate;
@@ -71,7 +78,15 @@ export async function mockAnswer(
   }
   return {
     response,
-    call: { mock: mock.url, method: request.method, url: request.url, status: response.status, latencyMs },
+    call: {
+      mock: mock.url,
+      method: request.method,
+      url: request.url,
+      status: response.status,
+      latencyMs,
+      injectedError: failed,
+      time,
+    },
   };
 }
 

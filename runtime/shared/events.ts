@@ -1,5 +1,12 @@
 import { EventEmitter } from "node:events";
 import type { TransitionRecord, LogEntry } from "../registry/registry.ts";
+import type { MockCall } from "../bindings/mock-fetch.ts";
+
+/** A call a mock endpoint answered, with the object (or the entry Worker) that made it. */
+export interface MockCallEvent extends MockCall {
+  objectId: string | null;
+  className: string | null;
+}
 
 export interface RequestEvent {
   time: number;
@@ -18,6 +25,7 @@ export interface EngineEventMap {
   request: RequestEvent;
   problem: { time: number; message: string; objectId: string | null };
   update: { ok: boolean; updated: number; error: string | null; time: number; durationMs: number };
+  mock: MockCallEvent;
 }
 
 /** A typed emitter for what the engine streams to the CLI and the UI. */

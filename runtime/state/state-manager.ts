@@ -36,7 +36,8 @@ const MIGRATIONS = [
    );`,
 ];
 
-function jsonSafe(v: unknown): unknown {
+/** A SQLite value as JSON can carry it: BLOBs as `{ $blob: base64 }`, big integers as text. */
+export function jsonSafe(v: unknown): unknown {
   if (Buffer.isBuffer(v)) return { $blob: v.toString("base64") };
   if (typeof v === "bigint") return v.toString();
   return v;

@@ -1,5 +1,4 @@
-import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import WebSocket from "ws";
 import { exportProject } from "../../runtime/export/exporter.ts";
+import { linkToolchain, runCheck } from "../../runtime/export/validate.ts";
 import { startTerrarium, startWorkerd, type RunningServer } from "../fidelity/harness.ts";
 import { serve } from "../helpers/cli.ts";
 
@@ -45,18 +45,9 @@ beforeAll(async () => {
   writeFileSync(config, readFileSync(config, "utf8").replace("https://api.example.com/v1/quote", url));
   const out = join(root, "out");
   await exportProject(project, out);
-  symlinkSync(join(REPO, "node_modules"), join(out, "node_modules"), "dir");
-  const wrangler = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
-  await new Promise<void>((resolveBuild, reject) => {
-    const child = spawn(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", join(root, "dist")], {
-      cwd: out,
-      stdio: "ignore",
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    });
-    child.once("exit", (code) =>
-      code === 0 ? resolveBuild() : reject(new Error(`wrangler exited ${code}`)),
-    );
-  });
+  linkToolchain(out);
+  const built = await runCheck("dry-run", out, { distDir: join(root, "dist") });
+  if (!built.ok) throw new Error(`wrangler exited ${built.code}:\n${built.output}`);
 }, 120_000);
 
 afterAll(async () => {

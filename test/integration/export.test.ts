@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportProject, planExport } from "../../runtime/export/exporter.ts";
+import { linkToolchain, runCheck } from "../../runtime/export/validate.ts";
 import {
   PROJECTS_DIR,
   readSteps,
@@ -42,21 +42,6 @@ const projects = [...dirs(SAMPLES_DIR), ...dirs(PROJECTS_DIR), ...FIXTURES].map(
   dir,
 }));
 
-function run(cmd: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, {
-      cwd,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "true" },
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => resolvePromise({ code, output }));
-  });
-}
-
 describe.each(projects)("export: $name", ({ name, dir }) => {
   let root: string;
   let out: string;
@@ -66,7 +51,7 @@ describe.each(projects)("export: $name", ({ name, dir }) => {
     out = join(root, "out");
     await exportProject(dir, out);
     // What `npm install` gives a user: the toolchain the export names.
-    symlinkSync(join(REPO, "node_modules"), join(out, "node_modules"), "dir");
+    linkToolchain(out);
   });
   afterAll(() => {
     if (root) rmSync(root, { recursive: true, force: true });
@@ -80,8 +65,7 @@ describe.each(projects)("export: $name", ({ name, dir }) => {
   it(
     "type-checks against @cloudflare/workers-types",
     async () => {
-      const tsc = join(REPO, "node_modules", "typescript", "bin", "tsc");
-      const r = await run(process.execPath, [tsc, "-p", out, "--noEmit"], out);
+      const r = await runCheck("typecheck", out);
       expect(r.output).toBe("");
       expect(r.code).toBe(0);
     },
@@ -91,9 +75,8 @@ describe.each(projects)("export: $name", ({ name, dir }) => {
   it(
     "builds with wrangler deploy --dry-run and answers its script under workerd as under terrarium serve",
     async () => {
-      const wrangler = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
       const dist = join(root, "dist");
-      const r = await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", dist], out);
+      const r = await runCheck("dry-run", out, { distDir: dist });
       expect(r.output).toContain("--dry-run: exiting now.");
       expect(r.code).toBe(0);
       if (!existsSync(join(dir, "requests.json"))) return;
@@ -161,13 +144,8 @@ describe("the exported Event Bus", () => {
     async () => {
       const out = join(root, "out");
       await exportProject(fixture, out);
-      symlinkSync(join(REPO, "node_modules"), join(out, "node_modules"), "dir");
-      const wrangler = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
-      const built = await run(
-        process.execPath,
-        [wrangler, "deploy", "--dry-run", "--outdir", join(root, "dist")],
-        out,
-      );
+      linkToolchain(out);
+      const built = await runCheck("dry-run", out, { distDir: join(root, "dist") });
       expect(built.code).toBe(0);
 
       const server = await startWorkerd(out, { scriptPath: join(root, "dist", "entry.js") });

@@ -27,7 +27,9 @@ describe("mock third-party endpoints", () => {
     const high = await mockAnswer([flaky], new Request(quote.url), () => 0.9);
     expect(low?.response.status).toBe(502);
     expect(await low?.response.text()).toBe("mock error");
+    expect(low?.call).toMatchObject({ status: 502, injectedError: true });
     expect(high?.response.status).toBe(200);
+    expect(high?.call).toMatchObject({ status: 200, injectedError: false });
   });
 
   it("waits its latency: fixed, or drawn from a range", async () => {
