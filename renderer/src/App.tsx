@@ -5,17 +5,20 @@ import { TABS, useUiStore, type Tab } from "./stores/ui.ts";
 import { ConsoleView } from "./views/console/console-view.tsx";
 import { DesignView } from "./views/design/design-view.tsx";
 import { InspectorView } from "./views/inspector/inspector-view.tsx";
+import { ExportView } from "./views/export/export-view.tsx";
 
 const TAB_LABELS: Record<Tab, string> = {
   design: "Design",
   console: "Console",
   inspector: "Inspector",
+  export: "Export",
 };
 
 const VIEWS: Record<Tab, () => React.JSX.Element> = {
   design: DesignView,
   console: ConsoleView,
   inspector: InspectorView,
+  export: ExportView,
 };
 
 // Arrow keys move between tabs (the WAI-ARIA tabs pattern); the selected tab is

@@ -3,6 +3,8 @@ import { useDesignStore } from "./stores/design.ts";
 import { useObjectDetailStore } from "./stores/object-detail.ts";
 import { useObjectsStore } from "./stores/objects.ts";
 import { useEventsStore } from "./stores/events.ts";
+import { useExportStore } from "./stores/export.ts";
+import { useMockCallsStore } from "./stores/mock-calls.ts";
 
 /** How often live events reach the stores: React renders at most this often, whatever the engine's rate. */
 const FLUSH_MS = 250;
@@ -21,6 +23,8 @@ export function startLive(api: ControlApi): () => void {
     buffer = [];
     useObjectsStore.getState().applyLive(events);
     useObjectDetailStore.getState().applyLive(events);
+    useMockCallsStore.getState().applyLive(events);
+    useExportStore.getState().applyLive(events);
     if (events.some((e) => e.type === "request" && e.data.kind === "event"))
       void useEventsStore.getState().load();
     for (const e of events) if (e.type === "update") useDesignStore.getState().noteUpdate(e.data);

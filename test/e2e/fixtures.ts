@@ -27,6 +27,8 @@ const DOCS_SHOTS = new Set([
   "object-logs",
   "event-bus",
   "console-websocket",
+  "inspector-bucket",
+  "export-validated",
 ]);
 
 export interface UiServer {

@@ -3,10 +3,10 @@ import { create, type StateCreator } from "zustand";
 // The UI store: what the user is looking at. Engine state (objects, metrics,
 // transitions) lives in stores of its own.
 
-export const TABS = ["design", "console", "inspector"] as const;
+export const TABS = ["design", "console", "inspector", "export"] as const;
 export type Tab = (typeof TABS)[number];
 
-export type InspectorSection = "objects" | "events";
+export type InspectorSection = "objects" | "events" | "database" | "bucket" | "mocks";
 export type ConsoleSection = "http" | "websocket" | "load";
 export type ObjectPanel = "lifecycle" | "storage" | "alarms" | "logs";
 

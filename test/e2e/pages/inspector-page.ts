@@ -64,7 +64,7 @@ export class InspectorPage {
     return this.page.getByRole("tab", { name });
   }
 
-  section(name: "Objects" | "Event bus"): Locator {
+  section(name: "Objects" | "Event bus" | "Database" | "Bucket" | "Mock calls"): Locator {
     return this.page.getByRole("navigation", { name: "Inspector sections" }).getByRole("button", { name });
   }
 
@@ -79,6 +79,16 @@ export class InspectorPage {
   /** A table in the storage panel's list: clicking it pages through its rows. */
   table(name: string): Locator {
     return this.page.getByTestId("table-link").filter({ hasText: new RegExp(`^${name}$`) });
+  }
+
+  /** The Database section: a D1 table in its list (with its row count). */
+  databaseTable(name: string): Locator {
+    return this.page.locator(`[data-testid="database-table"][data-table="${name}"]`);
+  }
+
+  /** The Bucket section: one key's row. */
+  bucketKey(key: string): Locator {
+    return this.page.locator(`[data-testid="bucket-key"][data-key="${key}"]`);
   }
 
   pager(): Locator {

@@ -2,7 +2,10 @@ import { useEffect } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { useObjectsStore } from "../../stores/objects.ts";
 import { useUiStore } from "../../stores/ui.ts";
+import { BucketPage } from "./bucket-page.tsx";
+import { DatabasePage } from "./database-page.tsx";
 import { EventBusView } from "./event-bus.tsx";
+import { MockCallsView } from "./mock-calls.tsx";
 import { ObjectPage } from "./object-page.tsx";
 import { ObjectsTable } from "./objects-table.tsx";
 
@@ -28,8 +31,29 @@ export function InspectorView() {
         <button type="button" aria-pressed={section === "events"} onClick={() => showSection("events")}>
           Event bus
         </button>
+        <button type="button" aria-pressed={section === "database"} onClick={() => showSection("database")}>
+          Database
+        </button>
+        <button type="button" aria-pressed={section === "bucket"} onClick={() => showSection("bucket")}>
+          Bucket
+        </button>
+        <button type="button" aria-pressed={section === "mocks"} onClick={() => showSection("mocks")}>
+          Mock calls
+        </button>
       </nav>
-      {section === "events" ? <EventBusView /> : selected ? <ObjectPage id={selected} /> : <ObjectsTable />}
+      {section === "events" ? (
+        <EventBusView />
+      ) : section === "database" ? (
+        <DatabasePage />
+      ) : section === "bucket" ? (
+        <BucketPage />
+      ) : section === "mocks" ? (
+        <MockCallsView />
+      ) : selected ? (
+        <ObjectPage id={selected} />
+      ) : (
+        <ObjectsTable />
+      )}
     </div>
   );
 }

@@ -1,0 +1,161 @@
+import { useEffect, useState } from "react";
+import { useShallow } from "zustand/react/shallow";
+import type { BucketObjectInfo } from "../../../../runtime/api/contract.ts";
+import { formatBytes } from "../../components/format.ts";
+import { useBucketStore } from "../../stores/bucket.ts";
+
+function metadataText(m: Record<string, string>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(", ");
+}
+
+/** An R2 bucket as the Inspector shows it: keys with their metadata, a prefix filter, cursor paging, one value. */
+export function BucketPage() {
+  const s = useBucketStore(
+    useShallow((st) => ({
+      buckets: st.buckets,
+      binding: st.binding,
+      prefix: st.prefix,
+      objects: st.objects,
+      cursors: st.cursors,
+      next: st.next,
+      opened: st.opened,
+      error: st.error,
+    })),
+  );
+  const { load, choose, setPrefix, nextPage, previousPage, open } = useBucketStore(
+    useShallow((st) => ({
+      load: st.load,
+      choose: st.choose,
+      setPrefix: st.setPrefix,
+      nextPage: st.nextPage,
+      previousPage: st.previousPage,
+      open: st.open,
+    })),
+  );
+  const [prefix, setPrefixText] = useState(s.prefix);
+
+  useEffect(() => {
+    void load();
+    const t = setInterval(() => void load(), 3_000);
+    return () => clearInterval(t);
+  }, [load]);
+
+  useEffect(() => {
+    const t = setTimeout(() => {
+      if (prefix !== useBucketStore.getState().prefix) setPrefix(prefix);
+    }, 250);
+    return () => clearTimeout(t);
+  }, [prefix, setPrefix]);
+
+  const bucket = s.buckets.find((b) => b.binding === s.binding) ?? null;
+  if (s.buckets.length === 0) {
+    return (
+      <section className="bucket-page" aria-label="Bucket" data-testid="bucket-page">
+        <p className="muted">
+          No R2 buckets. Bind one in wrangler.jsonc (<code>r2_buckets</code>); Terrarium keeps it in the data
+          folder.
+        </p>
+      </section>
+    );
+  }
+
+  const row = (o: BucketObjectInfo) => (
+    <tr
+      key={o.key}
+      className={s.opened?.key === o.key ? "selected" : ""}
+      data-testid="bucket-key"
+      data-key={o.key}
+      onClick={() => void open(o.key)}
+    >
+      <td className="mono clip">
+        <button type="button" className="link" onClick={() => void open(o.key)}>
+          {o.key}
+        </button>
+      </td>
+      <td className="num">{formatBytes(o.size)}</td>
+      <td className="mono">{o.etag.slice(0, 12)}</td>
+      <td>{new Date(o.uploaded).toLocaleString()}</td>
+      <td className="mono clip">{metadataText(o.httpMetadata)}</td>
+      <td className="mono clip">{metadataText(o.customMetadata)}</td>
+    </tr>
+  );
+
+  return (
+    <section className="bucket-page" aria-label="Bucket" data-testid="bucket-page">
+      <div className="toolbar">
+        {s.buckets.length > 1 ? (
+          <select aria-label="Bucket" value={s.binding ?? ""} onChange={(e) => choose(e.target.value)}>
+            {s.buckets.map((b) => (
+              <option key={b.binding} value={b.binding}>
+                {b.binding} ({b.name})
+              </option>
+            ))}
+          </select>
+        ) : null}
+        {bucket ? (
+          <h2>
+            <span className="muted">R2 · </span>
+            <span className="mono">env.{bucket.binding}</span> <span className="muted">{bucket.name}</span>
+          </h2>
+        ) : null}
+        <span className="grow" />
+        {bucket ? (
+          <span className="muted" data-testid="bucket-size">
+            {bucket.objects.toLocaleString()} objects, {formatBytes(bucket.bytes)}
+          </span>
+        ) : null}
+      </div>
+      <div className="toolbar">
+        <input
+          type="search"
+          className="mono grow"
+          aria-label="Key prefix"
+          placeholder="Key prefix, e.g. users/"
+          value={prefix}
+          onChange={(e) => setPrefixText(e.target.value)}
+        />
+        <button type="button" disabled={s.cursors.length <= 1} onClick={() => void previousPage()}>
+          ‹ Previous
+        </button>
+        <button type="button" disabled={!s.next} onClick={() => void nextPage()}>
+          Next ›
+        </button>
+      </div>
+      {s.error ? <p className="error">{s.error}</p> : null}
+      <div className="result-scroll bucket-keys">
+        <table className="result" aria-label="Bucket keys">
+          <thead>
+            <tr>
+              <th>Key</th>
+              <th className="num">Size</th>
+              <th>ETag</th>
+              <th>Uploaded</th>
+              <th>HTTP metadata</th>
+              <th>Custom metadata</th>
+            </tr>
+          </thead>
+          <tbody>{s.objects.map(row)}</tbody>
+        </table>
+        {s.objects.length === 0 ? (
+          <p className="muted">{s.prefix ? `No keys under ${s.prefix}.` : "The bucket is empty."}</p>
+        ) : null}
+      </div>
+      {s.opened ? (
+        <div className="bucket-value" data-testid="bucket-value">
+          <h3>
+            Value <span className="mono muted">{s.opened.key}</span>
+          </h3>
+          {s.opened.text !== null ? (
+            <pre className="file-preview">{s.opened.text}</pre>
+          ) : (
+            <p className="muted">
+              Not shown: {s.opened.why} ({formatBytes(s.opened.size)}).
+            </p>
+          )}
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,193 @@
+import { useEffect, type KeyboardEvent } from "react";
+import { useShallow } from "zustand/react/shallow";
+import { cellText, formatBytes, formatDuration } from "../../components/format.ts";
+import { DB_PAGE_ROWS, useDatabaseStore } from "../../stores/database.ts";
+
+/** A D1 database as the Inspector shows it: its tables and schema, paged rows, a read-only SQL box. */
+export function DatabasePage() {
+  const s = useDatabaseStore(
+    useShallow((st) => ({
+      databases: st.databases,
+      binding: st.binding,
+      sql: st.sql,
+      page: st.page,
+      running: st.running,
+      result: st.result,
+      durationMs: st.durationMs,
+      error: st.error,
+    })),
+  );
+  const { load, choose, setSql, run, browse } = useDatabaseStore(
+    useShallow((st) => ({
+      load: st.load,
+      choose: st.choose,
+      setSql: st.setSql,
+      run: st.run,
+      browse: st.browse,
+    })),
+  );
+
+  useEffect(() => {
+    void load();
+    const t = setInterval(() => void load(), 3_000);
+    return () => clearInterval(t);
+  }, [load]);
+
+  const db = s.databases.find((d) => d.binding === s.binding) ?? null;
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      void run();
+    }
+  };
+
+  if (s.databases.length === 0) {
+    return (
+      <section className="database-page" aria-label="Database" data-testid="database-page">
+        <p className="muted">
+          No D1 databases. Bind one in wrangler.jsonc (<code>d1_databases</code>); Terrarium keeps it in a
+          SQLite file in the data folder.
+        </p>
+      </section>
+    );
+  }
+
+  return (
+    <section className="database-page" aria-label="Database" data-testid="database-page">
+      <div className="toolbar">
+        {s.databases.length > 1 ? (
+          <select aria-label="Database" value={s.binding ?? ""} onChange={(e) => choose(e.target.value)}>
+            {s.databases.map((d) => (
+              <option key={d.binding} value={d.binding}>
+                {d.binding} ({d.name})
+              </option>
+            ))}
+          </select>
+        ) : null}
+        {db ? (
+          <h2>
+            <span className="muted">D1 · </span>
+            <span className="mono">env.{db.binding}</span> <span className="muted">{db.name}</span>
+          </h2>
+        ) : null}
+        <span className="grow" />
+        {db ? (
+          <span className="muted" data-testid="database-size">
+            {db.exists
+              ? `${db.tables.length} table${db.tables.length === 1 ? "" : "s"}, ${formatBytes(db.bytes)}`
+              : "not used yet"}
+          </span>
+        ) : null}
+      </div>
+      <div className="storage">
+        <aside className="storage-side">
+          <h3>Tables</h3>
+          {db && db.tables.length === 0 ? (
+            <p className="muted">{db.exists ? "No tables." : "Nothing has used this database yet."}</p>
+          ) : null}
+          <ul className="plain">
+            {db?.tables.map((t) => (
+              <li key={t.name} data-testid="database-table" data-table={t.name}>
+                <button type="button" className="link" title={t.sql} onClick={() => void browse(t.name)}>
+                  {t.name}
+                </button>{" "}
+                <span className="muted">{t.rows === null ? "(view)" : t.rows.toLocaleString()}</span>
+              </li>
+            ))}
+          </ul>
+          {db && db.tables.length > 0 ? (
+            <details>
+              <summary>Schema</summary>
+              <pre className="schema">{db.tables.map((t) => `${t.sql};`).join("\n\n")}</pre>
+            </details>
+          ) : null}
+        </aside>
+        <div className="storage-main">
+          <div className="sql-box">
+            <textarea
+              aria-label="Database SQL"
+              className="mono"
+              rows={4}
+              spellCheck={false}
+              placeholder="SELECT * FROM sqlite_master"
+              value={s.sql}
+              onChange={(e) => setSql(e.target.value)}
+              onKeyDown={onKey}
+            />
+            <div className="toolbar">
+              <button
+                type="button"
+                className="primary"
+                disabled={s.running || !db?.exists}
+                onClick={() => void run()}
+              >
+                Run <span className="muted">Ctrl+Enter</span>
+              </button>
+              <span className="muted">Read-only: statements that write are refused.</span>
+            </div>
+          </div>
+          {s.error ? (
+            <p className="error" data-testid="database-error">
+              {s.error}
+            </p>
+          ) : null}
+          {s.result ? (
+            <div data-testid="database-result">
+              {s.page ? (
+                <div className="toolbar pager">
+                  <strong className="mono">{s.page.table}</strong>
+                  <span className="muted">
+                    rows {s.result.rows.length ? s.page.offset + 1 : 0}–{s.page.offset + s.result.rows.length}
+                  </span>
+                  <button
+                    type="button"
+                    disabled={s.running || s.page.offset === 0}
+                    onClick={() =>
+                      s.page && void browse(s.page.table, Math.max(0, s.page.offset - DB_PAGE_ROWS))
+                    }
+                  >
+                    ‹ Previous
+                  </button>
+                  <button
+                    type="button"
+                    disabled={s.running || s.result.rows.length < DB_PAGE_ROWS}
+                    onClick={() => s.page && void browse(s.page.table, s.page.offset + DB_PAGE_ROWS)}
+                  >
+                    Next ›
+                  </button>
+                </div>
+              ) : null}
+              <p className="muted">
+                {s.result.rows.length} row{s.result.rows.length === 1 ? "" : "s"}
+                {s.result.truncated ? " (truncated)" : ""}
+                {s.durationMs !== null ? ` in ${formatDuration(s.durationMs)}` : ""}
+              </p>
+              <div className="result-scroll">
+                <table className="result">
+                  <thead>
+                    <tr>
+                      {s.result.columns.map((c, i) => (
+                        <th key={i}>{c}</th>
+                      ))}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {s.result.rows.map((row, i) => (
+                      <tr key={i}>
+                        {row.map((v, j) => (
+                          <td key={j} className={`clip ${v === null ? "muted" : ""}`}>
+                            {cellText(v)}
+                          </td>
+                        ))}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </div>
+          ) : null}
+        </div>
+      </div>
+    </section>
+  );
+}
