@@ -82,6 +82,7 @@ interface ObjectRef {
 
 export class LimitWatcher {
   readonly #flags = new Map<string, LimitFlag>();
+  readonly #reported = new Set<string>();
   readonly #limits: typeof CLOUDFLARE_LIMITS;
 
   constructor(limits: Partial<typeof CLOUDFLARE_LIMITS> = {}) {
@@ -138,6 +139,17 @@ export class LimitWatcher {
   sockets(who: ObjectRef, held: number, at: number): void {
     if (held > this.#limits.hibernatableSockets)
       this.#flag("websockets", who, at, `${count(held)} hibernatable WebSockets held`, held);
+  }
+
+  /** Flags raised since the last call (copies), for a live view that adds them as they come. */
+  fresh(): LimitFlag[] {
+    const out: LimitFlag[] = [];
+    for (const [key, f] of this.#flags) {
+      if (this.#reported.has(key)) continue;
+      this.#reported.add(key);
+      out.push({ ...f });
+    }
+    return out;
   }
 
   flags(): LimitFlag[] {

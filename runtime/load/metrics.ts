@@ -9,7 +9,7 @@ import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { LogEntry, ObjectRecord } from "../registry/registry.ts";
 import type { EngineEvents, RequestEvent } from "../shared/events.ts";
 import { Histogram } from "./histogram.ts";
-import { LimitWatcher } from "./limits.ts";
+import { LimitWatcher, type LimitFlag } from "./limits.ts";
 
 /**
  * The parts of an Engine the metrics read. The optional ones add CPU time
@@ -59,7 +59,11 @@ export interface ClassLoad {
   cpuMs: number;
 }
 
-/** A sharding decision (the Scaling transitions it caused), from the transitions' cause. */
+/**
+ * A sharding decision: seen as the shard count changing, explained by the
+ * cause of the transitions it caused (a new shard's, or the Scaling step of
+ * the shards that were there).
+ */
 export interface ScalingMark {
   /** Ms since the start of the run. */
   at: number;
@@ -81,6 +85,8 @@ export interface EngineSample {
   shards: { className: string; base: string; shards: number }[];
   /** Sharding decisions made in the window. */
   scaling: ScalingMark[];
+  /** Cloudflare limits first passed in the window (the run's summary has them all, with their peaks). */
+  flags: LimitFlag[];
 }
 
 interface ObjectWindow {
@@ -123,8 +129,10 @@ export class EngineMetrics {
   /** Each worker's busy time when last read, and the object it was serving then. */
   #hostCpu = new Map<object, { objectId: string; active: number }>();
   #scaling: ScalingMark[] = [];
-  /** The last step marked per sharded name: one decision moves every live shard through Scaling. */
-  #lastStep = new Map<string, string>();
+  /** The shard count last seen per sharded name. */
+  #shardCounts = new Map<string, number>();
+  /** Marks not yet explained by a transition's cause, per "base from>to". */
+  #unexplained = new Map<string, ScalingMark>();
   #windowStart = 0;
   #runStart = 0;
   #offs: (() => void)[] = [];
@@ -142,10 +150,11 @@ export class EngineMetrics {
       this.#source.events.on("request", (e) => this.#onRequest(e)),
       this.#source.events.on("log", (l) => this.#onLog(l)),
       this.#source.events.on("transition", (t) => {
-        if (t.to === "Scaling") this.#onScaling(t.className, t.cause);
+        if (t.cause.includes("scaling ")) this.#explain(t.cause);
       }),
     ];
     this.#readCpu();
+    this.#watchShards();
     const t = setInterval(() => this.#sampleQueues(), SAMPLE_MS);
     t.unref();
     this.#sampler = t;
@@ -200,6 +209,7 @@ export class EngineMetrics {
   #sampleQueues(): void {
     for (const [id, w] of this.#objects) this.#sampleOne(id, w);
     this.#readCpu();
+    this.#watchShards();
   }
 
   /**
@@ -237,26 +247,42 @@ export class EngineMetrics {
     for (const host of this.#hostCpu.keys()) if (!seen.has(host)) this.#hostCpu.delete(host);
   }
 
+  /** A mark for every change of a shard count since the last look (a new name is no change). */
+  #watchShards(): void {
+    const groups = this.#source.lifecycle.shardGroups?.();
+    if (!groups) return;
+    for (const g of groups) {
+      const before = this.#shardCounts.get(g.base);
+      this.#shardCounts.set(g.base, g.shards);
+      if (before === undefined || before === g.shards) continue;
+      const mark: ScalingMark = {
+        at: this.#now() - this.#runStart,
+        className: g.className,
+        base: g.base,
+        from: before,
+        to: g.shards,
+        cause: `from ${before} to ${g.shards} shards`,
+      };
+      this.#scaling.push(mark);
+      this.#unexplained.set(`${g.base} ${before}>${g.shards}`, mark);
+    }
+  }
+
   /**
-   * A busy shard takes its Scaling step late, with every decision it missed
-   * in its cause ("A; then B"): only the last one is news, and only when no
-   * other shard reported it already.
+   * Adds the scaler's reason to the marks a transition's cause names. A
+   * busy shard takes its Scaling step late, with every decision it missed in
+   * its cause ("A; then B"), so each is matched on its own.
    */
-  #onScaling(className: string, cause: string): void {
-    const m = [...cause.matchAll(SCALING_CAUSE)].at(-1);
-    if (!m) return;
-    const [, base = "", from = "0", to = "0", reason = ""] = m;
-    const step = `${from}>${to}`;
-    if (this.#lastStep.get(base) === step) return;
-    this.#lastStep.set(base, step);
-    this.#scaling.push({
-      at: this.#now() - this.#runStart,
-      className,
-      base,
-      from: Number(from),
-      to: Number(to),
-      cause: `from ${from} to ${to} shards: ${reason.trim()}`,
-    });
+  #explain(cause: string): void {
+    this.#watchShards();
+    for (const m of cause.matchAll(SCALING_CAUSE)) {
+      const [, base = "", from = "", to = "", reason = ""] = m;
+      const key = `${base} ${from}>${to}`;
+      const mark = this.#unexplained.get(key);
+      if (!mark) continue;
+      mark.cause = `from ${from} to ${to} shards: ${reason.trim()}`;
+      this.#unexplained.delete(key);
+    }
   }
 
   /** Closes the current window and starts the next. */
@@ -343,6 +369,7 @@ export class EngineMetrics {
       base: g.base,
       shards: g.shards,
     }));
+    this.#watchShards();
     const scaling = this.#scaling;
     this.#scaling = [];
     return {
@@ -352,6 +379,7 @@ export class EngineMetrics {
       hottest,
       shards,
       scaling,
+      flags: this.limits.fresh(),
     };
   }
 }

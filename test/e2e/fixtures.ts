@@ -27,6 +27,8 @@ const DOCS_SHOTS = new Set([
   "object-logs",
   "event-bus",
   "console-websocket",
+  "console-load",
+  "console-load-compare",
   "inspector-bucket",
   "export-validated",
 ]);

@@ -189,6 +189,143 @@ describe("engine metrics: CPU, sockets and sharding", () => {
     expect(flags[0]!.advice).toMatch(/spread the connections/);
   });
 
+  it("hands each flag to the live view once, in the window it was first passed", () => {
+    const events = new EngineEvents();
+    const id = "a".repeat(64);
+    const objects = new Map([[id, record(id, "hot", "Processing")]]);
+    let now = 0;
+    const metrics = new EngineMetrics(
+      {
+        events,
+        lifecycle: { inFlight: () => 0 },
+        registry: { objects: () => objects.values(), get: (x) => objects.get(x) },
+      },
+      { now: () => now },
+    );
+    metrics.start();
+    const burst = (n: number): void => {
+      for (let i = 0; i < n; i++)
+        events.emit("request", {
+          time: 0,
+          objectId: id,
+          className: "Counter",
+          kind: "fetch",
+          method: "GET /",
+          durationMs: 1,
+          ok: true,
+        });
+    };
+    burst(10);
+    now = 1000;
+    expect(metrics.sample().flags).toEqual([]);
+    burst(1200);
+    now = 2000;
+    const first = metrics.sample().flags;
+    burst(1500);
+    now = 3000;
+    const again = metrics.sample().flags;
+    metrics.stop();
+    expect(first).toEqual([expect.objectContaining({ kind: "requests", name: "hot", peak: 1200 })]);
+    expect(again).toEqual([]);
+    expect(metrics.limits.flags()[0]).toMatchObject({ peak: 1500, count: 2 });
+  });
+
+  it("marks each change of a shard count once, with the scaler's reason from the transitions it caused", () => {
+    const events = new EngineEvents();
+    const groups = [{ className: "Tally", base: "t", shards: 1, names: ["t"] }];
+    let now = 0;
+    const metrics = new EngineMetrics(
+      {
+        events,
+        lifecycle: { inFlight: () => 0, shardGroups: () => groups },
+        registry: { objects: () => [], get: () => undefined },
+      },
+      { now: () => now },
+    );
+    metrics.start();
+    const transition = (objectId: string, to: "Created" | "Scaling", cause: string): void =>
+      events.emit("transition", { seq: 0, time: 0, objectId, className: "Tally", from: null, to, cause });
+    const up1 = "scaling t from 1 to 2 shards: mean in-flight 3.0 above the target 2 for 300 ms";
+    const up2 = "scaling t from 2 to 3 shards: mean in-flight 5.0 above the target 2 for 300 ms";
+
+    // Up to 2: the new shard's first transition carries the decision.
+    now = 400;
+    groups[0]!.shards = 2;
+    transition("2".repeat(64), "Created", up1);
+    now = 1000;
+    const first = metrics.sample();
+    // Up to 3 while shard t stays busy: its Scaling step (with both decisions) comes a window later.
+    now = 1500;
+    groups[0]!.shards = 3;
+    now = 2000;
+    const second = metrics.sample();
+    expect(second.scaling.map((m) => m.cause)).toEqual(["from 2 to 3 shards"]);
+    transition("1".repeat(64), "Scaling", `${up1}; then ${up2}`);
+    transition("3".repeat(64), "Created", up2);
+    now = 3000;
+    const third = metrics.sample();
+    metrics.stop();
+
+    expect(first.shards).toEqual([{ className: "Tally", base: "t", shards: 2 }]);
+    expect(first.scaling).toEqual([
+      {
+        at: 400,
+        className: "Tally",
+        base: "t",
+        from: 1,
+        to: 2,
+        cause: "from 1 to 2 shards: mean in-flight 3.0 above the target 2 for 300 ms",
+      },
+    ]);
+    expect(second.shards).toEqual([{ className: "Tally", base: "t", shards: 3 }]);
+    // The mark is explained when the reason arrives (a saved run keeps it), and not marked twice.
+    expect(second.scaling.map((m) => `${m.from}>${m.to} @${m.at}: ${m.cause}`)).toEqual([
+      "2>3 @2000: from 2 to 3 shards: mean in-flight 5.0 above the target 2 for 300 ms",
+    ]);
+    expect(third.scaling).toEqual([]);
+  });
+
+  it("hands each flag to the live view once, in the window it was first passed", () => {
+    const events = new EngineEvents();
+    const id = "a".repeat(64);
+    const objects = new Map([[id, record(id, "hot", "Processing")]]);
+    let now = 0;
+    const metrics = new EngineMetrics(
+      {
+        events,
+        lifecycle: { inFlight: () => 0 },
+        registry: { objects: () => objects.values(), get: (x) => objects.get(x) },
+      },
+      { now: () => now },
+    );
+    metrics.start();
+    const burst = (n: number): void => {
+      for (let i = 0; i < n; i++)
+        events.emit("request", {
+          time: 0,
+          objectId: id,
+          className: "Counter",
+          kind: "fetch",
+          method: "GET /",
+          durationMs: 1,
+          ok: true,
+        });
+    };
+    burst(10);
+    now = 1000;
+    expect(metrics.sample().flags).toEqual([]);
+    burst(1200);
+    now = 2000;
+    const first = metrics.sample().flags;
+    burst(1500);
+    now = 3000;
+    const again = metrics.sample().flags;
+    metrics.stop();
+    expect(first).toEqual([expect.objectContaining({ kind: "requests", name: "hot", peak: 1200 })]);
+    expect(again).toEqual([]);
+    expect(metrics.limits.flags()[0]).toMatchObject({ peak: 1500, count: 2 });
+  });
+
   it("marks each sharding decision once, however many shards took the Scaling step", () => {
     const events = new EngineEvents();
     const groups = [{ className: "Tally", base: "t", shards: 1, names: ["t"] }];

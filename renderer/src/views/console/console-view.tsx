@@ -6,6 +6,7 @@ import { useConnectionStore } from "../../stores/connection.ts";
 import { curlOf, METHODS, specOf, useConsoleStore } from "../../stores/console.ts";
 import { useUiStore } from "../../stores/ui.ts";
 import { WebSocketConsole } from "./websocket-console.tsx";
+import { LoadView } from "./load-view.tsx";
 
 export function ConsoleView() {
   // In the UI store, not local state: the open section survives a trip to another view.
@@ -26,9 +27,7 @@ export function ConsoleView() {
       </nav>
       {tab === "http" ? <HttpConsole /> : null}
       {tab === "websocket" ? <WebSocketConsole /> : null}
-      {tab === "load" ? (
-        <p className="muted placeholder">Load profiles and live charts arrive with simulated traffic.</p>
-      ) : null}
+      {tab === "load" ? <LoadView /> : null}
     </div>
   );
 }
