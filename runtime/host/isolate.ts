@@ -17,6 +17,7 @@ import type {
   CodeSpec,
   DirectRecord,
   GatewayApi,
+  GatewayNotice,
   PeerApi,
   LogLevel,
   LogRecord,
@@ -55,16 +56,17 @@ export function startIsolate(): void {
   if (!port) throw new Error("isolate must run in a worker thread");
   const gatewayPort = (workerData as { gatewayPort: MessagePort }).gatewayPort;
   const gateway = cachedRemote(Comlink.wrap<GatewayApi>(nodeEndpoint(gatewayPort)));
-  captureConsole(gateway);
-  Comlink.expose(new Isolate(gateway), nodeEndpoint(port));
+  const notify = (n: GatewayNotice): void => gatewayPort.postMessage(n);
+  captureConsole(notify);
+  Comlink.expose(new Isolate(gateway, notify), nodeEndpoint(port));
 }
 
-function captureConsole(gateway: Comlink.Remote<GatewayApi>): void {
+function captureConsole(notify: (n: GatewayNotice) => void): void {
   let pending: LogRecord[] = [];
   const flush = (): void => {
-    const batch = pending;
+    const records = pending;
     pending = [];
-    void gateway.log(batch);
+    notify({ notice: "log", records });
   };
   const levels: LogLevel[] = ["debug", "log", "info", "warn", "error"];
   for (const level of levels) {
@@ -144,6 +146,9 @@ class WarmUpObject {
   }
 }
 
+/** How often a worker reports its direct-line calls to the orchestrator, at most. */
+const DIRECT_REPORT_MS = 20;
+
 class Isolate implements WorkerApi {
   readonly #gateway: Comlink.Remote<GatewayApi>;
   #loaded: Loaded | null = null;
@@ -164,8 +169,11 @@ class Isolate implements WorkerApi {
 
   readonly #peers: Peers;
 
-  constructor(gateway: Comlink.Remote<GatewayApi>) {
+  readonly #notify: (n: GatewayNotice) => void;
+
+  constructor(gateway: Comlink.Remote<GatewayApi>, notify: (n: GatewayNotice) => void) {
     this.#gateway = gateway;
+    this.#notify = notify;
     this.#peers = new Peers(gateway);
     const sockets = this.#sockets;
     this.#link = {
@@ -470,6 +478,9 @@ class Isolate implements WorkerApi {
   /** Set while the object is being deactivated: direct calls are refused ("moved"). */
   #leaving = false;
   #direct = 0;
+  /** The object the direct calls being reported ran on. */
+  #directId = "";
+  #reportedBusy = false;
   #directRecords: DirectRecord[] = [];
   #directTimer: NodeJS.Timeout | null = null;
 
@@ -516,7 +527,9 @@ class Isolate implements WorkerApi {
       throw moved;
     }
     const start = performance.now();
-    if (this.#direct++ === 0) this.#reportDirect(true, id);
+    this.#direct++;
+    this.#directId = id;
+    this.#directTimer ??= setTimeout(() => this.#reportDirect(), DIRECT_REPORT_MS);
     let ok = false;
     let error: string | undefined;
     try {
@@ -536,17 +549,29 @@ class Isolate implements WorkerApi {
       };
       if (error !== undefined) record.error = error;
       this.#directRecords.push(record);
-      if (--this.#direct === 0) this.#reportDirect(false, id);
-      else this.#directTimer ??= setTimeout(() => this.#reportDirect(this.#direct > 0, id), 100);
+      this.#direct--;
+      this.#directTimer ??= setTimeout(() => this.#reportDirect(), DIRECT_REPORT_MS);
     }
   }
 
-  #reportDirect(busy: boolean, id: string): void {
+  /**
+   * Tells the orchestrator what ran on direct lines: the calls done (for
+   * the object's counts and Processing spans) and whether calls are still
+   * running (for the CPU watchdog). Coalesced: at most one report per
+   * DIRECT_REPORT_MS, and none while nothing changed, so an object serving
+   * one request at a time costs one message per request, not two.
+   */
+  #reportDirect(): void {
     if (this.#directTimer) clearTimeout(this.#directTimer);
     this.#directTimer = null;
-    const records = this.#directRecords;
-    this.#directRecords = [];
-    void this.#gateway.direct(id, busy, records);
+    const busy = this.#direct > 0;
+    if (this.#directRecords.length > 0 || busy !== this.#reportedBusy) {
+      const records = this.#directRecords;
+      this.#directRecords = [];
+      this.#reportedBusy = busy;
+      this.#notify({ notice: "direct", objectId: this.#directId, busy, records });
+    }
+    if (busy) this.#directTimer = setTimeout(() => this.#reportDirect(), DIRECT_REPORT_MS);
   }
 
   async deactivate(): Promise<void> {
@@ -554,6 +579,8 @@ class Isolate implements WorkerApi {
     if (!active) return;
     this.#leaving = true;
     while (this.#direct > 0) await new Promise((r) => setTimeout(r, 2));
+    // What ran here is reported before the object is gone.
+    if (this.#directTimer) this.#reportDirect();
     await Promise.race([
       Promise.allSettled([...active.waitUntil]),
       new Promise((r) => setTimeout(r, 30_000)),

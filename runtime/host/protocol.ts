@@ -162,3 +162,16 @@ export interface GatewayApi {
   wsAutoResponse(pair: { request: string; response: string } | null): void;
   waitUntilSettled(count: number): void;
 }
+
+/**
+ * A one-way message a worker posts on its gateway port beside Comlink's
+ * calls: no reply comes back, so it costs the worker no second wake-up.
+ * Comlink's listener ignores it (it has no Comlink message type).
+ */
+export type GatewayNotice =
+  | { notice: "log"; records: LogRecord[] }
+  | { notice: "direct"; objectId: string; busy: boolean; records: DirectRecord[] };
+
+export function isGatewayNotice(m: unknown): m is GatewayNotice {
+  return typeof m === "object" && m !== null && "notice" in m;
+}

@@ -985,11 +985,13 @@ export class LifecycleManager {
     if (!live || live.host !== slot.host || live.record.id !== objectId) return;
     const rec = live.record;
     const now = this.#clock.now();
-    if (busy && !live.directBusy) {
-      live.directBusy = true;
+    // Reports are coalesced (see Isolate.#reportDirect): calls already done
+    // still open a Processing span, which the sweeper closes.
+    if ((busy || records.length > 0) && !live.directBusy) {
       this.#beginProcessing(live, records[0]?.cause ?? "direct calls");
       live.spanRequests--;
     }
+    if (busy) live.directBusy = true;
     live.spanRequests += records.length;
     rec.requests += records.length;
     this.directCalls += records.length;
