@@ -11,6 +11,7 @@ import {
   LifecycleManager,
   type CodeVersion,
   type LifecycleOptions,
+  type LifecyclePolicy,
 } from "./lifecycle/lifecycle.ts";
 import { ServiceRegistry, type ClassInfo } from "./registry/registry.ts";
 import * as Comlink from "comlink";
@@ -18,7 +19,9 @@ import { RequestRouter } from "./router/router.ts";
 import { SocketHub } from "./router/sockets.ts";
 import { systemClock, type Clock } from "./shared/clock.ts";
 import { EngineEvents } from "./shared/events.ts";
-import { idFromName } from "./shared/ids.ts";
+import { idFromName, namespaceKey, rekeyId } from "./shared/ids.ts";
+import { deleteClassFiles, renameClassFiles, type ClassChangeResult } from "./design/class-changes.ts";
+import { saveSettings, type SettingsEdit } from "./design/settings.ts";
 import { StateManager } from "./state/state-manager.ts";
 import { createControlApi } from "./api/control-api.ts";
 import { LoadConsole } from "./load/console.ts";
@@ -46,6 +49,27 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     entryFile: hosts.entryWorker,
     bindings: new Map(w.durableObjects.map((b) => [b.binding, b.className])),
   };
+}
+
+/** The idle and hibernation timeouts: `base`, then terrarium.json's project-wide and per-class values. */
+function projectPolicies(
+  project: Project,
+  base: LifecyclePolicy,
+  baseClasses: LifecycleOptions["classPolicies"] = {},
+): Pick<LifecycleOptions, "policy" | "classPolicies"> {
+  const tl = project.terrarium.lifecycle;
+  const policy = { ...base };
+  if (tl?.idleAfterMs !== undefined) policy.idleAfterMs = tl.idleAfterMs;
+  if (tl?.hibernateAfterMs !== undefined) policy.hibernateAfterMs = tl.hibernateAfterMs;
+  const classPolicies = { ...baseClasses };
+  for (const [className, c] of Object.entries(project.terrarium.classes ?? {})) {
+    if (!c.lifecycle) continue;
+    const p: Partial<LifecyclePolicy> = {};
+    if (c.lifecycle.idleAfterMs !== undefined) p.idleAfterMs = c.lifecycle.idleAfterMs;
+    if (c.lifecycle.hibernateAfterMs !== undefined) p.hibernateAfterMs = c.lifecycle.hibernateAfterMs;
+    classPolicies[className] = { ...classPolicies[className], ...p };
+  }
+  return { policy, classPolicies };
 }
 
 function classInfos(project: Project): ClassInfo[] {
@@ -96,6 +120,9 @@ export class Engine {
   readonly api: ControlApi;
   #port: number | null = null;
   #closed = false;
+  /** The timeouts before terrarium.json's (options or defaults), so a reload can apply its new values. */
+  #basePolicy: LifecyclePolicy = defaultLifecycleOptions().policy;
+  #baseClassPolicies: LifecycleOptions["classPolicies"] = {};
 
   private constructor(parts: {
     project: Project;
@@ -132,19 +159,11 @@ export class Engine {
     const w = project.wrangler;
     const code = codeVersion(project, bundle, hosts, dataDir);
     const options: LifecycleOptions = { ...defaultLifecycleOptions(), ...opts.lifecycle };
+    const basePolicy = options.policy;
+    Object.assign(options, projectPolicies(project, basePolicy, options.classPolicies));
     const tl = project.terrarium.lifecycle;
-    if (tl?.idleAfterMs !== undefined) options.policy = { ...options.policy, idleAfterMs: tl.idleAfterMs };
-    if (tl?.hibernateAfterMs !== undefined)
-      options.policy = { ...options.policy, hibernateAfterMs: tl.hibernateAfterMs };
     if (tl?.maxLiveObjects !== undefined && opts.lifecycle?.maxLiveObjects === undefined)
       options.maxLiveObjects = tl.maxLiveObjects;
-    for (const [className, c] of Object.entries(project.terrarium.classes ?? {})) {
-      if (!c.lifecycle) continue;
-      const policy: Partial<LifecycleOptions["policy"]> = {};
-      if (c.lifecycle.idleAfterMs !== undefined) policy.idleAfterMs = c.lifecycle.idleAfterMs;
-      if (c.lifecycle.hibernateAfterMs !== undefined) policy.hibernateAfterMs = c.lifecycle.hibernateAfterMs;
-      options.classPolicies = { ...options.classPolicies, [className]: policy };
-    }
 
     const events = new EngineEvents();
     const registry = ServiceRegistry.open(dataDir, clock);
@@ -196,6 +215,8 @@ export class Engine {
     registry.setClasses(classInfos(project));
 
     const engine = new Engine({ project, dataDir, events, registry, state, lifecycle, eventBus, router });
+    engine.#basePolicy = basePolicy;
+    engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
     try {
       await lifecycle.start();
       const exported = new Set(await lifecycle.exportedClasses());
@@ -274,9 +295,92 @@ export class Engine {
     this.#project = project;
     this.router.setRoutes(project.terrarium.routes ?? []);
     this.lifecycle.setSharding(project.terrarium.sharding ?? {});
+    const policies = projectPolicies(project, this.#basePolicy, this.#baseClassPolicies);
+    this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
     this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
     this.registry.setClasses(classInfos(project));
     return done({ ok: true, updated, error: null });
+  }
+
+  /** Runs `fn` after any reload under way, and before the next one starts. */
+  #serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = (this.#reloading ?? Promise.resolve()).then(fn);
+    const marker = run.then(
+      () => ({ ok: true, updated: 0, error: null, time: Date.now(), durationMs: 0 }),
+      (e: unknown) => ({ ok: false, updated: 0, error: String(e), time: Date.now(), durationMs: 0 }),
+    );
+    this.#reloading = marker;
+    void marker.finally(() => {
+      if (this.#reloading === marker) this.#reloading = null;
+    });
+    return run;
+  }
+
+  /**
+   * Renames a Durable Object class, files and data: the project's files as
+   * renameClassFiles changes them, and every object of the class moves to
+   * the new one with its storage, alarm, transitions and logs, as
+   * Cloudflare's renamed_classes migration keeps a class's objects. Ids
+   * derive from the class name (as in workerd), so an object created by
+   * name gets the id its name has under the new class and keeps being found
+   * by it; one made with newUniqueId keeps the first half of its id.
+   */
+  renameClass(from: string, to: string): Promise<ClassChangeResult & { objects: number }> {
+    return this.#serialized(async () => {
+      const reopen = await this.lifecycle.closeClass(from, `class ${from} is being renamed to ${to}; retry`);
+      try {
+        const result = renameClassFiles(this.#project.dir, this.dataDir, from, to);
+        const ns = namespaceKey(this.#project.wrangler.name, to);
+        const objects = [...this.registry.objects()].filter((r) => r.className === from);
+        for (const rec of objects) {
+          const oldId = rec.id;
+          const newId = rec.name !== null ? idFromName(ns, rec.name) : rekeyId(ns, oldId);
+          this.state.move(from, oldId, to, newId);
+          this.registry.rekey(oldId, newId, to);
+        }
+        const reload = await this.reload();
+        if (!reload.ok) result.notes.push(`the engine did not take the new code: ${reload.error}`);
+        return { ...result, objects: objects.length };
+      } finally {
+        reopen();
+      }
+    });
+  }
+
+  /**
+   * Deletes a Durable Object class: the project's files as deleteClassFiles
+   * changes them, and every object of the class is terminated with its
+   * storage, as Cloudflare's deleted_classes migration deletes them.
+   */
+  deleteClass(className: string): Promise<ClassChangeResult & { objects: number }> {
+    return this.#serialized(async () => {
+      const reopen = await this.lifecycle.closeClass(className, `class ${className} is being deleted`);
+      try {
+        const result = deleteClassFiles(this.#project.dir, this.dataDir, className);
+        const objects = [...this.registry.objects()].filter((r) => r.className === className);
+        for (const rec of objects) await this.lifecycle.terminate(rec.id, `class ${className} was deleted`);
+        const reload = await this.reload();
+        if (!reload.ok) result.notes.push(`the engine did not take the new code: ${reload.error}`);
+        return { ...result, objects: objects.length };
+      } finally {
+        reopen();
+      }
+    });
+  }
+
+  /** Saves the Design panel's edit to terrarium.json and applies it (routes, subscriptions, timeouts) at once. */
+  saveSettings(edit: SettingsEdit): Promise<{ files: string[] }> {
+    return this.#serialized(async () => {
+      const result = saveSettings(this.#project.dir, edit);
+      const reload = await this.reload();
+      if (!reload.ok) throw new ProjectError(reload.error ?? "the engine did not take the change");
+      return result;
+    });
+  }
+
+  /** The idle and hibernation timeouts where terrarium.json sets none. */
+  get defaultPolicy(): LifecyclePolicy {
+    return { ...this.#basePolicy };
   }
 
   /** Watches the project's sources and config; a change triggers `reload`. */

@@ -334,6 +334,61 @@ export const templateSchemas = {
 
 export type AddClassSpec = z.infer<typeof templateSchemas.addClass>;
 
+const identifier = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,99}$/, "a JavaScript identifier");
+const timeout = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 24 * 3600 * 1000)
+  .nullable();
+const policyEdit = z
+  .object({ idleAfterMs: timeout.optional(), hibernateAfterMs: timeout.optional() })
+  .strict();
+
+/** The Design view's changes to the project (the engine checks them again against the project's schema). */
+export const designSchemas = {
+  renameClass: z.object({ from: identifier, to: identifier }).strict(),
+  deleteClass: z.object({ className: identifier }).strict(),
+  saveSettings: z
+    .object({
+      routes: z.array(z.record(z.string(), z.unknown())).max(1_000).optional(),
+      subscriptions: z.array(z.record(z.string(), z.unknown())).max(1_000).optional(),
+      lifecycle: policyEdit.optional(),
+      classes: z
+        .record(
+          identifier,
+          z
+            .object({
+              kind: z.string().max(100).nullable().optional(),
+              notes: z.string().max(2_000).nullable().optional(),
+              lifecycle: policyEdit.optional(),
+            })
+            .strict(),
+        )
+        .optional(),
+    })
+    .strict(),
+} as const;
+
+export type RenameClassSpec = z.infer<typeof designSchemas.renameClass>;
+export type DeleteClassSpec = z.infer<typeof designSchemas.deleteClass>;
+export type SettingsSpec = z.infer<typeof designSchemas.saveSettings>;
+
+/** What renaming or deleting a class changed. */
+export interface ClassChangeInfo {
+  /** Project files written, relative to the project folder. */
+  files: string[];
+  notes: string[];
+  /** Objects of the class moved (rename) or deleted (delete). */
+  objects: number;
+}
+
+/** Idle and hibernation timeouts as terrarium.json sets them (absent: the default applies). */
+export interface PolicyInfo {
+  idleAfterMs?: number;
+  hibernateAfterMs?: number;
+}
+
 /** An object template (resources/templates) as the Design view offers it. */
 export interface TemplateInfo {
   id: string;
@@ -387,7 +442,14 @@ export interface DesignInfo {
     notes: string | null;
     /** The file that declares `class <className>`, when one does. */
     sourceFile: string | null;
+    /** The class's own timeouts from terrarium.json. */
+    lifecycle: PolicyInfo;
+    /** Objects of the class the registry knows (a rename moves them, a delete deletes them). */
+    objects: number;
   }[];
+  /** The project-wide timeouts from terrarium.json, and the values in force where neither sets one. */
+  lifecycle: PolicyInfo;
+  defaultLifecycle: Required<PolicyInfo>;
   routes: { pattern: string; method: string[] | null; binding: string; object: string }[];
   subscriptions: { topic: string; binding: string; object: string; method: string }[];
   external: { kind: "d1" | "r2" | "vars"; binding: string; detail: string | null }[];
@@ -430,6 +492,15 @@ export interface ControlApi {
    * subscriptions in terrarium.json. The engine reloads as for any saved change.
    */
   addClass(spec: AddClassSpec): Promise<AddClassResult>;
+  /**
+   * Renames a class: code, wrangler bindings with a renamed_classes
+   * migration, terrarium.json; its objects move with their storage.
+   */
+  renameClass(spec: RenameClassSpec): Promise<ClassChangeInfo>;
+  /** Deletes a class: binding and export gone, a deleted_classes migration; its objects are deleted. */
+  deleteClass(spec: DeleteClassSpec): Promise<ClassChangeInfo>;
+  /** Saves routes, subscriptions and timeouts to terrarium.json; the engine applies them at once. */
+  saveSettings(spec: SettingsSpec): Promise<{ files: string[] }>;
   /** Saved load runs (from `terrarium load` and the console), newest first. */
   listRuns(): Promise<RunInfo[]>;
   /** One saved run: its profile, summary and time series. */
@@ -527,6 +598,9 @@ export const callSchemas = {
   clearRequestHistory: none,
   templates: none,
   addClass: z.tuple([templateSchemas.addClass]),
+  renameClass: z.tuple([designSchemas.renameClass]),
+  deleteClass: z.tuple([designSchemas.deleteClass]),
+  saveSettings: z.tuple([designSchemas.saveSettings]),
   listRuns: none,
   getRun: z.tuple([loadSchemas.runId]),
   startLoad: z.tuple([loadSchemas.startLoad]),

@@ -2,8 +2,15 @@ import { relative, resolve, sep } from "node:path";
 import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
-import type { ClassSummary, ControlApi, HttpResult, LiveEvent, ObjectSummary } from "./contract.ts";
-import { loadSchemas, projectFileSchemas, schemas, templateSchemas } from "./contract.ts";
+import type {
+  ClassSummary,
+  ControlApi,
+  HttpResult,
+  LiveEvent,
+  ObjectSummary,
+  PolicyInfo,
+} from "./contract.ts";
+import { designSchemas, loadSchemas, projectFileSchemas, schemas, templateSchemas } from "./contract.ts";
 import { findClassSources, listProjectFiles, readProjectFile, writeProjectFile } from "./project-files.ts";
 import { RequestHistory } from "./request-history.ts";
 import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
@@ -12,6 +19,16 @@ import { listTemplates } from "../templates/templates.ts";
 import { external } from "./external.ts";
 
 const TEXTUAL = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
+
+/** Timeouts as terrarium.json sets them, without the ones it leaves out. */
+function policyInfo(
+  p: { idleAfterMs?: number | undefined; hibernateAfterMs?: number | undefined } | undefined,
+): PolicyInfo {
+  const out: PolicyInfo = {};
+  if (p?.idleAfterMs !== undefined) out.idleAfterMs = p.idleAfterMs;
+  if (p?.hibernateAfterMs !== undefined) out.hibernateAfterMs = p.hibernateAfterMs;
+  return out;
+}
 
 /**
  * The control API over one engine. Every argument is parsed with the
@@ -210,6 +227,9 @@ export function createControlApi(engine: Engine): ControlApi {
       const t = p.terrarium;
       const classNames = [...new Set(w.durableObjects.map((b) => b.className))];
       const sources = findClassSources(p.dir, engine.dataDir, classNames);
+      const objectCounts = new Map<string, number>();
+      for (const r of engine.registry.objects())
+        objectCounts.set(r.className, (objectCounts.get(r.className) ?? 0) + 1);
       const rel = (abs: string): string => relative(p.dir, abs).split(sep).join("/");
       const raw = w.raw as { d1_databases?: { binding: string; database_name?: string }[] } & {
         r2_buckets?: { binding: string; bucket_name?: string }[];
@@ -224,7 +244,16 @@ export function createControlApi(engine: Engine): ControlApi {
           kind: t.classes?.[className]?.kind ?? null,
           notes: t.classes?.[className]?.notes ?? null,
           sourceFile: sources.get(className) ?? null,
+          lifecycle: policyInfo(t.classes?.[className]?.lifecycle),
+          objects: objectCounts.get(className) ?? 0,
         })),
+        lifecycle: {
+          ...(t.lifecycle?.idleAfterMs !== undefined ? { idleAfterMs: t.lifecycle.idleAfterMs } : {}),
+          ...(t.lifecycle?.hibernateAfterMs !== undefined
+            ? { hibernateAfterMs: t.lifecycle.hibernateAfterMs }
+            : {}),
+        },
+        defaultLifecycle: engine.defaultPolicy,
         routes: (t.routes ?? []).map((r) => ({
           pattern: r.pattern,
           method: r.method === undefined ? null : Array.isArray(r.method) ? r.method : [r.method],
@@ -294,6 +323,19 @@ export function createControlApi(engine: Engine): ControlApi {
 
     async addClass(spec) {
       return addClassFromTemplate(engine.project.dir, templateSchemas.addClass.parse(spec));
+    },
+
+    async renameClass(spec) {
+      const { from, to } = designSchemas.renameClass.parse(spec);
+      return engine.renameClass(from, to);
+    },
+
+    async deleteClass(spec) {
+      return engine.deleteClass(designSchemas.deleteClass.parse(spec).className);
+    },
+
+    async saveSettings(spec) {
+      return engine.saveSettings(designSchemas.saveSettings.parse(spec));
     },
 
     async listRuns() {

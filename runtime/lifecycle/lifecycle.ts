@@ -479,6 +479,8 @@ export class LifecycleManager {
   async #ensureLive(live: LiveObject, cause: string): Promise<WorkerHost> {
     if (live.host?.alive) return live.host;
     if (live.starting) return live.starting;
+    const closed = this.#closedClasses.get(live.record.className);
+    if (closed !== undefined) throw new ObjectError(closed, 503);
     live.starting = this.#activate(live, cause).finally(() => {
       live.starting = null;
     });
@@ -578,6 +580,51 @@ export class LifecycleManager {
     }
     if (slot) slot.object = null;
     return host.alive ? host : null;
+  }
+
+  /** New idle and hibernation timeouts (terrarium.json changed); the sweeper applies them from now on. */
+  setPolicies(policy: LifecyclePolicy, classPolicies: LifecycleOptions["classPolicies"]): void {
+    this.#opts.policy = policy;
+    this.#opts.classPolicies = classPolicies;
+  }
+
+  /** Classes whose objects may not start while the class itself changes: class -> why. */
+  readonly #closedClasses = new Map<string, string>();
+
+  /**
+   * Stops a class's objects before a change to the class itself (a rename,
+   * a deletion): starting one is refused with a 503 saying `reason`, and
+   * every live object of the class hibernates once what it has in flight
+   * is done (its WebSockets are closed with 1012, as for a restart).
+   * Resolves with the function that opens the class again; rejects, with
+   * the class open, if objects stay busy past `timeoutMs`.
+   */
+  async closeClass(className: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
+    this.#closedClasses.set(className, reason);
+    const reopen = (): void => {
+      this.#closedClasses.delete(className);
+    };
+    const deadline = Date.now() + timeoutMs;
+    try {
+      for (;;) {
+        const live = [...this.#live.values()].filter(
+          (l) => l.record.className === className && (l.host || l.starting),
+        );
+        if (live.length === 0) return reopen;
+        if (Date.now() > deadline) {
+          throw new ObjectError(`${live.length} object(s) of ${className} stayed busy; try again`, 409);
+        }
+        for (const l of live) {
+          if (!l.host || l.starting || busy(l) || l.updating) continue;
+          this.sockets.closeObject(l.record.id, 1012, reason);
+          await this.hibernate(l.record.id, reason);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } catch (e) {
+      reopen();
+      throw e;
+    }
   }
 
   /** Ends an object for good: worker, storage and alarm. */

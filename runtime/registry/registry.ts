@@ -228,6 +228,29 @@ export class ServiceRegistry {
     this.#deleted.add(id);
   }
 
+  /**
+   * Gives an object a new id and class (its class was renamed), with its
+   * transitions and logs. The object must not be live.
+   */
+  rekey(oldId: string, newId: string, className: string): void {
+    const rec = this.#objects.get(oldId);
+    if (!rec) throw new Error(`no object with id ${oldId}`);
+    if (newId !== oldId && this.#objects.has(newId))
+      throw new Error(`an object with id ${newId} already exists`);
+    this.flush();
+    this.#db.transaction(() => {
+      this.#db.prepare("UPDATE objects SET id = ?, class_name = ? WHERE id = ?").run(newId, className, oldId);
+      this.#db
+        .prepare("UPDATE transitions SET object_id = ?, class_name = ? WHERE object_id = ?")
+        .run(newId, className, oldId);
+      this.#db.prepare("UPDATE logs SET object_id = ? WHERE object_id = ?").run(newId, oldId);
+    })();
+    this.#objects.delete(oldId);
+    rec.id = newId;
+    rec.className = className;
+    this.#objects.set(newId, rec);
+  }
+
   recordTransition(t: Omit<TransitionRecord, "seq">): TransitionRecord {
     this.#transitions.push(t);
     return { ...t, seq: this.#nextSeq++ };

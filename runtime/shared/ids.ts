@@ -26,6 +26,15 @@ export function idFromName(ns: NamespaceKey, name: string): string {
   return withMac(ns, head);
 }
 
+/**
+ * The id an object of another namespace has in `ns` (its class was
+ * renamed): the same first half, the second half re-derived. Named objects
+ * get `idFromName` instead, so their names keep finding them.
+ */
+export function rekeyId(ns: NamespaceKey, id: string): string {
+  return withMac(ns, Buffer.from(id.slice(0, 32), "hex"));
+}
+
 export function newUniqueId(ns: NamespaceKey): string {
   return withMac(ns, randomBytes(16));
 }

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { inspect } from "node:util";
 import { deserialize } from "node:v8";
 import Database from "better-sqlite3";
@@ -172,6 +172,24 @@ export class StateManager {
       db.exec(`VACUUM INTO '${dest.replaceAll("'", "''")}'`);
     } finally {
       db.close();
+    }
+  }
+
+  /** Moves an object's storage and alarm to a new class and id (its class was renamed). Not while it is live. */
+  move(fromClass: string, fromId: string, toClass: string, toId: string): void {
+    const src = this.dbPath(fromClass, fromId);
+    const dest = this.dbPath(toClass, toId);
+    if (existsSync(src)) {
+      if (existsSync(dest)) throw new Error(`${dest} already exists`);
+      mkdirSync(dirname(dest), { recursive: true });
+      for (const suffix of ["", "-wal", "-shm"]) {
+        if (existsSync(src + suffix)) renameSync(src + suffix, dest + suffix);
+      }
+    }
+    const alarm = this.#alarms.get(fromId);
+    if (alarm) {
+      this.setAlarm(fromId, fromClass, null);
+      this.setAlarm(toId, toClass, alarm.time);
     }
   }
 

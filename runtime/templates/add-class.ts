@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, extname, join, relative, sep } from "node:path";
-import { applyEdits, modify, parse as parseJsonc, type FormattingOptions } from "jsonc-parser";
+import { parse as parseJsonc } from "jsonc-parser";
 import { parse as parseToml } from "smol-toml";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/project.ts";
 import { listTemplates, type ObjectTemplate } from "./templates.ts";
+import { editJsonc, IDENTIFIER, nextMigrationTag, writeAllOrNothing } from "../design/edit-files.ts";
 
 export interface AddClassSpec {
   /** The template's id (its folder under resources/templates). */
@@ -22,9 +23,6 @@ export interface AddClassResult {
   notes: string[];
 }
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const FORMAT: FormattingOptions = { tabSize: 2, insertSpaces: true, eol: "\n" };
-
 function kebab(name: string): string {
   return name
     .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
@@ -32,18 +30,11 @@ function kebab(name: string): string {
     .toLowerCase();
 }
 
-function editJsonc(text: string, path: (string | number)[], value: unknown, insert = false): string {
-  return applyEdits(text, modify(text, path, value, { formattingOptions: FORMAT, isArrayInsertion: insert }));
-}
-
 /** The wrangler config with one more binding and the migration that creates its class, comments kept. */
 function wranglerWithClass(project: Project, className: string, binding: string): string {
   const w = project.wrangler;
   const text = readFileSync(w.configPath, "utf8");
-  const tags = new Set(w.migrations.map((m) => m.tag));
-  let n = w.migrations.length + 1;
-  while (tags.has(`v${n}`)) n++;
-  const tag = `v${n}`;
+  const tag = nextMigrationTag(w.migrations);
   if (extname(w.configPath) === ".toml") {
     // NOTE: arrays of tables can be appended at the end of any TOML document
     // that did not write them inline; the parse below catches one that did.
@@ -162,12 +153,7 @@ export function addClassFromTemplate(
     [w.main, entry],
   ];
 
-  const previous = new Map<string, string | null>(
-    writes.map(([p]) => [p, existsSync(p) ? readFileSync(p, "utf8") : null]),
-  );
-  try {
-    mkdirSync(mainDir, { recursive: true });
-    for (const [p, text] of writes) writeFileSync(p, text);
+  writeAllOrNothing(writes, () => {
     const after = loadProject(project.dir);
     const bound = new Set([
       ...after.wrangler.durableObjects.map((b) => b.binding),
@@ -184,13 +170,7 @@ export function addClassFromTemplate(
     if (missing.length) {
       notes.push(`${className} reads env.${missing.join(", env.")}, which this project does not bind yet`);
     }
-  } catch (e) {
-    for (const [p, text] of previous) {
-      if (text === null) rmSync(p, { force: true });
-      else writeFileSync(p, text);
-    }
-    throw e;
-  }
+  });
   return {
     className,
     binding,
