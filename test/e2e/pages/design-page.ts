@@ -16,13 +16,36 @@ export class DesignPage {
   constructor(readonly page: Page) {
     this.canvas = page.getByTestId("topology");
     this.file = page.getByTestId("file-select");
-    this.save = page.getByRole("button", { name: "Save" });
+    this.save = page.getByRole("button", { name: "Save", exact: true });
     this.saveStatus = page.getByTestId("save-status");
     this.updateStatus = page.getByTestId("update-status");
     this.addObject = page.getByRole("button", { name: "+ Add object" });
-    this.className = page.getByLabel("Class name");
-    this.binding = page.getByLabel("Binding");
+    this.className = page.getByLabel("Class name", { exact: true });
+    this.binding = page.getByLabel("Binding", { exact: true });
     this.addResult = page.getByTestId("add-class-result");
+  }
+
+  /** The side panel: the selected class, routes and subscriptions, timeouts. */
+  panelTab(name: "Class" | "Routes & subscriptions" | "Timeouts"): Locator {
+    return this.page.getByRole("tab", { name, exact: true });
+  }
+
+  get panelStatus(): Locator {
+    return this.page.getByTestId("design-panel-status");
+  }
+
+  get panelError(): Locator {
+    return this.page.getByRole("complementary", { name: "Design settings" }).getByRole("alert");
+  }
+
+  panelButton(name: string): Locator {
+    return this.page.getByRole("complementary", { name: "Design settings" }).getByRole("button", { name });
+  }
+
+  panelField(label: string): Locator {
+    return this.page
+      .getByRole("complementary", { name: "Design settings" })
+      .getByLabel(label, { exact: true });
   }
 
   classNode(className: string): Locator {

@@ -6,6 +6,7 @@ import { useObjectsStore } from "../../stores/objects.ts";
 import { useAddClassStore } from "../../stores/add-class.ts";
 import { AddClassPanel } from "./add-class-panel.tsx";
 import { CodeEditor } from "./code-editor.tsx";
+import { DesignPanel } from "./design-panel.tsx";
 import { Topology } from "./topology.tsx";
 
 export function DesignView() {
@@ -51,24 +52,27 @@ export function DesignView() {
           + Add object
         </button>
         <span className="muted small">
-          Click a class to edit its code. Routes, subscriptions and policies live in terrarium.json (pick it
-          below).
+          Click a class to edit its code, rename or delete it; routes, subscriptions and timeouts are in the
+          panel on the right (saved to terrarium.json).
         </span>
       </div>
       {addOpen ? <AddClassPanel /> : null}
-      <section className="canvas" aria-label="Topology">
-        {design ? (
-          <Topology
-            design={design}
-            project={project}
-            classes={classes}
-            selectedClass={selectedClass}
-            onSelectClass={(c) => void selectClass(c)}
-          />
-        ) : (
-          <p className="muted">Loading the project…</p>
-        )}
-      </section>
+      <div className="design-main">
+        <section className="canvas" aria-label="Topology">
+          {design ? (
+            <Topology
+              design={design}
+              project={project}
+              classes={classes}
+              selectedClass={selectedClass}
+              onSelectClass={(c) => void selectClass(c)}
+            />
+          ) : (
+            <p className="muted">Loading the project…</p>
+          )}
+        </section>
+        {design ? <DesignPanel design={design} selectedClass={selectedClass} /> : null}
+      </div>
       <section className="editor" aria-label="Code">
         <div className="toolbar">
           <select
