@@ -168,7 +168,7 @@ export class Engine {
     const events = new EngineEvents();
     const registry = ServiceRegistry.open(dataDir, clock);
     const state = new StateManager(dataDir, clock);
-    const sockets = new SocketHub();
+    const sockets = new SocketHub(() => clock.now());
     const lifecycle = new LifecycleManager({ registry, state, clock, events, options, code, sockets });
     sockets.deliver = async (owner, e) => {
       const transfer = e.type === "message" && e.data instanceof ArrayBuffer ? [e.data] : [];

@@ -8,7 +8,14 @@ import { z } from "zod";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { LogEntry, TransitionRecord } from "../registry/registry.ts";
 import type { AlarmRecord, KvEntry, QueryResult } from "../state/state-manager.ts";
-import type { BusEvent, DeliveryRecord, TopicInfo } from "../event-bus/event-bus.ts";
+import type {
+  BusEvent,
+  DeliveryRecord,
+  ObjectEvents,
+  ReceivedEvent,
+  TopicInfo,
+} from "../event-bus/event-bus.ts";
+import type { SocketSummary } from "../router/sockets.ts";
 import type { RequestEvent } from "../shared/events.ts";
 import type { LoadProfileConfig } from "../config/terrarium.ts";
 import type { LoadStatus } from "../load/console.ts";
@@ -34,6 +41,9 @@ export type {
   QueryResult,
   BusEvent,
   DeliveryRecord,
+  ObjectEvents,
+  ReceivedEvent,
+  SocketSummary,
   TopicInfo,
   RequestEvent,
   LoadProfileConfig,
@@ -142,7 +152,6 @@ export const schemas = {
         .array(z.union([z.string(), z.number(), z.null()]))
         .max(1000)
         .optional(),
-      allowWrites: z.boolean().optional(),
       limit: z.number().int().min(1).max(10_000).optional(),
     })
     .strict(),
@@ -196,6 +205,59 @@ export const projectFileSchemas = {
     })
     .strict(),
 } as const;
+
+/** A name the user gives a saved request: trimmed, not empty. */
+const savedName = z
+  .string()
+  .trim()
+  .min(1, "a name")
+  .max(200)
+  .refine((n) => ![...n].some((c) => c.charCodeAt(0) < 0x20), {
+    message: "a name without control characters",
+  });
+const savedId = z.uuid("a saved request's id as savedRequests gives it");
+
+export const savedRequestSchemas = {
+  /** Saves under `name`; a request already saved under that name is replaced. */
+  save: z.object({ name: savedName, request: schemas.sendRequest }).strict(),
+  rename: z.object({ id: savedId, name: savedName }).strict(),
+  id: savedId,
+} as const;
+
+export type SaveRequestSpec = z.infer<typeof savedRequestSchemas.save>;
+export type RenameSavedRequestSpec = z.infer<typeof savedRequestSchemas.rename>;
+
+/** A request the user saved in the console under a name, kept in the project's data folder. */
+export interface SavedRequest {
+  id: string;
+  name: string;
+  request: HttpRequestSpec;
+  savedAt: number;
+}
+
+const objectIdSchema = z.string().regex(/^[0-9a-f]{64}$/, "an object id is 64 lower-case hex digits");
+
+/** One object's page in the Inspector: its sockets, events, a request straight to it, SQL that writes. */
+export const objectSchemas = {
+  events: z
+    .object({ objectId: objectIdSchema, limit: z.number().int().min(1).max(1000).optional() })
+    .strict(),
+  request: schemas.sendRequest.extend({ objectId: objectIdSchema }).strict(),
+  writeSql: z
+    .object({
+      objectId: objectIdSchema,
+      sql: z.string().min(1).max(100_000),
+      params: z
+        .array(z.union([z.string(), z.number(), z.null()]))
+        .max(1000)
+        .optional(),
+    })
+    .strict(),
+} as const;
+
+export type ObjectEventsQuery = z.infer<typeof objectSchemas.events>;
+export type ObjectRequestSpec = z.infer<typeof objectSchemas.request>;
+export type WriteSqlSpec = z.infer<typeof objectSchemas.writeSql>;
 
 export const loadSchemas = {
   runId: z.string().regex(RUN_ID, "a run id as listRuns gives it"),
@@ -484,6 +546,31 @@ export interface ControlApi {
   requestHistory(): Promise<HistoryEntry[]>;
   addRequestHistory(entry: HistoryEntryInput): Promise<HistoryEntry>;
   clearRequestHistory(): Promise<void>;
+  /** The console's saved requests, by name (kept in the data folder). */
+  savedRequests(): Promise<SavedRequest[]>;
+  /** Saves a request under a name; one saved under that name already is replaced. */
+  saveRequest(spec: SaveRequestSpec): Promise<SavedRequest>;
+  /** Renames a saved request; refused when another one has that name. */
+  renameSavedRequest(spec: RenameSavedRequestSpec): Promise<SavedRequest>;
+  /** False when no saved request has that id. */
+  deleteSavedRequest(id: string): Promise<boolean>;
+  /** An object's WebSockets, as the orchestrator holds them (also while the object hibernates). */
+  objectSockets(objectId: string): Promise<SocketSummary[]>;
+  /** The events an object published and those delivered to it, newest first. */
+  objectEvents(q: ObjectEventsQuery): Promise<ObjectEvents>;
+  /**
+   * Sends a request straight to one object's fetch handler, by its id (waking
+   * it as a routed request would), bypassing the entry Worker. WebSocket
+   * upgrades are refused: the console's WebSocket tab opens those.
+   */
+  objectRequest(spec: ObjectRequestSpec): Promise<HttpResult>;
+  /**
+   * Runs one statement that may write on an object's database. Only while no
+   * worker has the database open (the object hibernates or was never
+   * started): a live object is refused, so its in-memory state never
+   * disagrees with its storage. `query` is always read-only.
+   */
+  writeSql(spec: WriteSqlSpec): Promise<QueryResult>;
   /** The object templates, one per kind of the AIDevOS design. */
   templates(): Promise<TemplateInfo[]>;
   /**
@@ -596,6 +683,14 @@ export const callSchemas = {
   requestHistory: none,
   addRequestHistory: z.tuple([projectFileSchemas.historyEntry]),
   clearRequestHistory: none,
+  savedRequests: none,
+  saveRequest: z.tuple([savedRequestSchemas.save]),
+  renameSavedRequest: z.tuple([savedRequestSchemas.rename]),
+  deleteSavedRequest: z.tuple([savedRequestSchemas.id]),
+  objectSockets: z.tuple([schemas.objectId]),
+  objectEvents: z.tuple([objectSchemas.events]),
+  objectRequest: z.tuple([objectSchemas.request]),
+  writeSql: z.tuple([objectSchemas.writeSql]),
   templates: none,
   addClass: z.tuple([templateSchemas.addClass]),
   renameClass: z.tuple([designSchemas.renameClass]),

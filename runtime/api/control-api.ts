@@ -2,23 +2,24 @@ import { relative, resolve, sep } from "node:path";
 import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
-import type {
-  ClassSummary,
-  ControlApi,
-  HttpResult,
-  LiveEvent,
-  ObjectSummary,
-  PolicyInfo,
+import type { ClassSummary, ControlApi, LiveEvent, ObjectSummary, PolicyInfo } from "./contract.ts";
+import {
+  designSchemas,
+  loadSchemas,
+  projectFileSchemas,
+  savedRequestSchemas,
+  schemas,
+  templateSchemas,
 } from "./contract.ts";
-import { designSchemas, loadSchemas, projectFileSchemas, schemas, templateSchemas } from "./contract.ts";
 import { findClassSources, listProjectFiles, readProjectFile, writeProjectFile } from "./project-files.ts";
 import { RequestHistory } from "./request-history.ts";
+import { SavedRequests } from "./saved-requests.ts";
+import { errorResult, httpResult, serializedRequest } from "./http-result.ts";
+import { objectTools } from "./object-tools.ts";
 import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
 import { external } from "./external.ts";
-
-const TEXTUAL = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
 /** Timeouts as terrarium.json sets them, without the ones it leaves out. */
 function policyInfo(
@@ -54,6 +55,7 @@ export function createControlApi(engine: Engine): ControlApi {
   };
 
   const history = new RequestHistory(engine.dataDir);
+  const saved = new SavedRequests(engine.dataDir);
   const ext = external(engine);
   const load = engine.load;
 
@@ -133,7 +135,6 @@ export function createControlApi(engine: Engine): ControlApi {
       const p = schemas.query.parse(q);
       const r = record(p.objectId);
       return engine.state.query(r.className, r.id, p.sql, p.params ?? [], {
-        ...(p.allowWrites !== undefined ? { allowWrites: p.allowWrites } : {}),
         ...(p.limit !== undefined ? { limit: p.limit } : {}),
       });
     },
@@ -158,47 +159,13 @@ export function createControlApi(engine: Engine): ControlApi {
 
     async sendRequest(spec) {
       const r = schemas.sendRequest.parse(spec);
-      const base = engine.url ?? "http://127.0.0.1";
       const started = performance.now();
-      const body =
-        r.body !== undefined && r.method !== "GET" && r.method !== "HEAD"
-          ? new TextEncoder().encode(r.body)
-          : null;
-      let res;
       try {
-        res = await engine.router.handle({
-          url: new URL(r.path, base).href,
-          method: r.method,
-          headers: r.headers ?? [],
-          body: body
-            ? (body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer)
-            : null,
-        });
+        const res = await engine.router.handle(serializedRequest(r, engine.url ?? "http://127.0.0.1"));
+        return httpResult(res, started);
       } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        const status =
-          typeof (e as { status?: unknown }).status === "number" ? (e as { status: number }).status : 500;
-        return {
-          status,
-          statusText: "",
-          headers: [["content-type", "text/plain"]],
-          body: msg,
-          bodyBase64: null,
-          durationMs: performance.now() - started,
-        };
+        return errorResult(e, started);
       }
-      const type = res.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "";
-      const bytes = res.body ? Buffer.from(res.body) : Buffer.alloc(0);
-      const textual = type === "" || TEXTUAL.test(type);
-      const out: HttpResult = {
-        status: res.status,
-        statusText: res.statusText,
-        headers: res.headers,
-        body: textual ? bytes.toString("utf8") : "",
-        bodyBase64: textual ? null : bytes.toString("base64"),
-        durationMs: performance.now() - started,
-      };
-      return out;
     },
 
     async hibernate(objectId) {
@@ -306,6 +273,26 @@ export function createControlApi(engine: Engine): ControlApi {
     async clearRequestHistory() {
       history.clear();
     },
+
+    async savedRequests() {
+      return saved.list();
+    },
+
+    async saveRequest(spec) {
+      const { name, request } = savedRequestSchemas.save.parse(spec);
+      return saved.save(name, request);
+    },
+
+    async renameSavedRequest(spec) {
+      const { id, name } = savedRequestSchemas.rename.parse(spec);
+      return saved.rename(id, name);
+    },
+
+    async deleteSavedRequest(id) {
+      return saved.delete(savedRequestSchemas.id.parse(id));
+    },
+
+    ...objectTools(engine),
 
     async templates() {
       return listTemplates().map((t) => ({

@@ -40,6 +40,21 @@ export interface DeliveryRecord {
   lastError: string | null;
 }
 
+/** An event as one subscriber object received it: which method, and how its delivery went. */
+export interface ReceivedEvent extends BusEvent {
+  binding: string;
+  method: string;
+  status: DeliveryRecord["status"];
+  attempts: number;
+  lastError: string | null;
+}
+
+/** The events one object published, and those delivered (or being delivered) to it; newest first. */
+export interface ObjectEvents {
+  published: BusEvent[];
+  received: ReceivedEvent[];
+}
+
 const MIGRATIONS = [
   `CREATE TABLE events (
      seq INTEGER PRIMARY KEY,
@@ -59,7 +74,23 @@ const MIGRATIONS = [
      PRIMARY KEY (subscriber, event_seq)
    );
    CREATE INDEX deliveries_pending ON deliveries(status, subscriber, event_seq);`,
+  // The publisher's object id as a column of its own, so an object's events are found by index.
+  `ALTER TABLE events ADD COLUMN publisher_id TEXT;
+   UPDATE events SET publisher_id = json_extract(publisher, '$.id') WHERE publisher IS NOT NULL;
+   CREATE INDEX events_publisher ON events(publisher_id, seq);`,
 ];
+
+type EventRow = { seq: number; topic: string; data: Buffer; published_at: number; publisher: string | null };
+
+function eventOf(row: EventRow): BusEvent {
+  return {
+    id: row.seq,
+    topic: row.topic,
+    data: deserialize(row.data),
+    publishedAt: row.published_at,
+    publisher: row.publisher ? (JSON.parse(row.publisher) as BusEvent["publisher"]) : null,
+  };
+}
 
 function subscriberKey(d: Delivery): string {
   return JSON.stringify([d.binding, d.objectName, d.method]);
@@ -100,8 +131,8 @@ export class EventBus {
     this.#deliver = deps.deliver;
     const db = this.#db;
     this.#stmt = {
-      insertEvent: db.prepare<[string, Buffer, number, string | null]>(
-        "INSERT INTO events (topic, data, published_at, publisher) VALUES (?, ?, ?, ?)",
+      insertEvent: db.prepare<[string, Buffer, number, string | null, string | null]>(
+        "INSERT INTO events (topic, data, published_at, publisher, publisher_id) VALUES (?, ?, ?, ?, ?)",
       ),
       insertDelivery: db.prepare<[number, string, number]>(
         "INSERT OR IGNORE INTO deliveries (event_seq, subscriber, status, next_at) VALUES (?, ?, 'pending', ?)",
@@ -131,6 +162,19 @@ export class EventBus {
       >("SELECT * FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?"),
       deliveriesOf: db.prepare<[number], Record<string, unknown>>(
         "SELECT d.*, e.topic FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.event_seq = ?",
+      ),
+      publishedBy: db.prepare<[string, number], EventRow>(
+        "SELECT seq, topic, data, published_at, publisher FROM events WHERE publisher_id = ? ORDER BY seq DESC LIMIT ?",
+      ),
+      // Subscriber keys are JSON arrays [binding, objectName, method]: every key of one
+      // object starts with the same prefix, followed by the method's opening quote.
+      deliveredTo: db.prepare<
+        [string, string, number],
+        EventRow & { subscriber: string; status: string; attempts: number; last_error: string | null }
+      >(
+        `SELECT e.seq, e.topic, e.data, e.published_at, e.publisher, d.subscriber, d.status, d.attempts, d.last_error
+         FROM deliveries d JOIN events e ON e.seq = d.event_seq
+         WHERE d.subscriber >= ? AND d.subscriber < ? ORDER BY d.event_seq DESC LIMIT ?`,
       ),
       recentDeliveries: db.prepare<[number], Record<string, unknown>>(
         "SELECT d.*, e.topic FROM deliveries d JOIN events e ON e.seq = d.event_seq ORDER BY d.event_seq DESC LIMIT ?",
@@ -162,7 +206,9 @@ export class EventBus {
       ? JSON.stringify({ className: from.className, id: from.id, name: from.name })
       : null;
     const id = this.#db.transaction(() => {
-      const seq = Number(this.#stmt.insertEvent.run(topic, blob, now, publisher).lastInsertRowid);
+      const seq = Number(
+        this.#stmt.insertEvent.run(topic, blob, now, publisher, from?.id ?? null).lastInsertRowid,
+      );
       for (const s of this.#subs) {
         if (!topicMatches(s.topic, topic)) continue;
         const objectName = expandTemplate(s.object, data);
@@ -195,13 +241,7 @@ export class EventBus {
         if (!head || head.next_at > this.#clock.now()) return;
         const row = this.#stmt.event.get(head.event_seq);
         if (!row) return;
-        const event: BusEvent = {
-          id: row.seq,
-          topic: row.topic,
-          data: deserialize(row.data),
-          publishedAt: row.published_at,
-          publisher: row.publisher ? (JSON.parse(row.publisher) as BusEvent["publisher"]) : null,
-        };
+        const event = eventOf(row);
         try {
           await this.#deliver(parseSubscriber(subscriber), event);
           if (this.#closed) return;
@@ -246,13 +286,7 @@ export class EventBus {
   recent(opts: { limit?: number; before?: number } = {}): BusEvent[] {
     return this.#stmt.recent
       .all(opts.before ?? Number.MAX_SAFE_INTEGER, Math.min(opts.limit ?? 100, 1000))
-      .map((row) => ({
-        id: row.seq,
-        topic: row.topic,
-        data: deserialize(row.data),
-        publishedAt: row.published_at,
-        publisher: row.publisher ? (JSON.parse(row.publisher) as BusEvent["publisher"]) : null,
-      }));
+      .map(eventOf);
   }
 
   deliveries(eventId?: number, limit = 100): DeliveryRecord[] {
@@ -266,6 +300,39 @@ export class EventBus {
       attempts: r.attempts as number,
       lastError: (r.last_error as string | null) ?? null,
     }));
+  }
+
+  /**
+   * What one object published, and what was delivered to it under any of
+   * `bindings` (its class's) by its name; at most `limit` of each.
+   */
+  ofObject(
+    object: { id: string; name: string | null },
+    bindings: readonly string[],
+    limit = 100,
+  ): ObjectEvents {
+    const n = Math.min(limit, 1000);
+    const published = this.#stmt.publishedBy.all(object.id, n).map(eventOf);
+    const received: ReceivedEvent[] = [];
+    if (object.name !== null) {
+      for (const binding of bindings) {
+        const prefix = JSON.stringify([binding, object.name]).slice(0, -1) + ",";
+        for (const row of this.#stmt.deliveredTo.all(`${prefix}"`, `${prefix}#`, n)) {
+          const d = parseSubscriber(row.subscriber);
+          received.push({
+            ...eventOf(row),
+            binding: d.binding,
+            method: d.method,
+            status: row.status as DeliveryRecord["status"],
+            attempts: row.attempts,
+            lastError: row.last_error,
+          });
+        }
+      }
+      received.sort((a, b) => b.id - a.id || a.method.localeCompare(b.method));
+      received.length = Math.min(received.length, n);
+    }
+    return { published, received };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { serialize } from "node:v8";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { HeldSocket, SocketEvent, SocketInfo } from "../host/protocol.ts";
 import type { WorkerHost } from "../host/worker-host.ts";
@@ -15,6 +16,13 @@ interface HubSocket {
   hibernatable: boolean;
   tags: string[];
   attachment: unknown;
+  /** The attachment's size as structured-clone data (Cloudflare allows 2,048 bytes), 0 when none. */
+  attachmentBytes: number;
+  /** When a response handed the socket out. */
+  openedAt: number;
+  /** Messages from the client, and sent to it (auto-responses included). */
+  received: number;
+  sent: number;
   /** Sends made before the client finished its upgrade. */
   outbox: (string | Buffer)[];
   /** Events to this socket's owner are delivered one after another, in order. */
@@ -28,6 +36,21 @@ export interface SocketSummary {
   hibernatable: boolean;
   tags: string[];
   open: boolean;
+  /** Accepted by its owner (ctx.acceptWebSocket or ws.accept()). */
+  accepted: boolean;
+  openedAt: number;
+  /** Size of serializeAttachment()'s value as structured-clone data; 0 when none. */
+  attachmentBytes: number;
+  received: number;
+  sent: number;
+}
+
+function attachmentSize(value: unknown): number {
+  try {
+    return serialize(value).byteLength;
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -46,6 +69,11 @@ export class SocketHub {
   deliver: (owner: SocketOwner, e: SocketEvent) => Promise<void> = () => Promise.resolve();
   /** Set by the engine: logs a delivery that failed. */
   onError: (owner: SocketOwner, message: string) => void = () => {};
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
 
   /** Records who owns a socket a 101 response handed out (the first claim wins). */
   claim(info: SocketInfo, owner: SocketOwner): void {
@@ -66,6 +94,10 @@ export class SocketHub {
       hibernatable: info.hibernatable,
       tags: info.tags,
       attachment: undefined,
+      attachmentBytes: 0,
+      openedAt: this.#now(),
+      received: 0,
+      sent: 0,
       outbox: [],
       chain: Promise.resolve(),
       closeRequested: null,
@@ -91,7 +123,9 @@ export class SocketHub {
 
   attach(id: string, value: unknown): void {
     const s = this.#sockets.get(id);
-    if (s) s.attachment = value;
+    if (!s) return;
+    s.attachment = value;
+    s.attachmentBytes = value === undefined || value === null ? 0 : attachmentSize(value);
   }
 
   setAutoResponse(objectId: string, pair: { request: string; response: string } | null): void {
@@ -103,6 +137,7 @@ export class SocketHub {
     const s = this.#sockets.get(id);
     if (!s) return;
     const payload = typeof data === "string" ? data : Buffer.from(data);
+    s.sent++;
     if (!s.ws) s.outbox.push(payload);
     else if (s.ws.readyState === 1) s.ws.send(payload);
   }
@@ -160,6 +195,11 @@ export class SocketHub {
       hibernatable: s.hibernatable,
       tags: s.tags,
       open: s.ws?.readyState === 1,
+      accepted: s.accepted,
+      openedAt: s.openedAt,
+      attachmentBytes: s.attachmentBytes,
+      received: s.received,
+      sent: s.sent,
     }));
   }
 
@@ -193,12 +233,14 @@ export class SocketHub {
     s.outbox = [];
     if (s.closeRequested) ws.close(s.closeRequested.code ?? 1000, s.closeRequested.reason);
     ws.on("message", (raw: RawData, isBinary: boolean) => {
+      s.received++;
       const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
       if (!isBinary) {
         const text = buf.toString("utf8");
         const auto =
           s.owner.kind === "object" && s.hibernatable ? this.#autoResponses.get(s.owner.objectId) : undefined;
         if (auto && auto.request === text) {
+          s.sent++;
           ws.send(auto.response);
           return;
         }

@@ -181,7 +181,10 @@ export const useObjectDetailStore = create<ObjectDetailState>()((set, get) => {
       set((s) => ({ sql: { ...s.sql, running: true, error: null } }));
       const started = performance.now();
       try {
-        const result = await api().query({ objectId: id, sql: text, allowWrites, limit: 1000 });
+        // Writes go through their own method, which the engine refuses while the object is live.
+        const result = allowWrites
+          ? await api().writeSql({ objectId: id, sql: text })
+          : await api().query({ objectId: id, sql: text, limit: 1000 });
         if (get().id !== id) return;
         set((s) => ({
           sql: { ...s.sql, running: false, result, durationMs: performance.now() - started },

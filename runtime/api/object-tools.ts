@@ -1,0 +1,92 @@
+import type { Engine } from "../engine.ts";
+import type { ObjectRecord } from "../registry/registry.ts";
+import type { ControlApi } from "./contract.ts";
+import { objectSchemas, schemas } from "./contract.ts";
+import { errorResult, httpResult, serializedRequest } from "./http-result.ts";
+
+type ObjectMethods = Pick<ControlApi, "objectSockets" | "objectEvents" | "objectRequest" | "writeSql">;
+
+/** An object's request is refused with this when it asks to upgrade (the WebSocket tab does that). */
+export class UpgradeRefused extends Error {
+  override name = "UpgradeRefused";
+}
+
+/** A write refused because the object's worker has its database open. */
+export class ObjectLiveError extends Error {
+  override name = "ObjectLiveError";
+}
+
+/**
+ * The control methods behind one object's page in the Inspector: its
+ * sockets, its events, a request sent straight to it, and SQL that writes.
+ * Arguments are parsed with the contract's schemas, as in control-api.ts.
+ */
+export function objectTools(engine: Engine): ObjectMethods {
+  const record = (id: string): ObjectRecord => {
+    const r = engine.registry.get(id);
+    if (!r) throw new Error(`no object with id ${id}`);
+    return r;
+  };
+  const bindingsOf = (className: string): string[] =>
+    engine.registry.classes().find((c) => c.className === className)?.bindings ?? [];
+  /** Whether a worker is, or is becoming, this object (and so may have its database open). */
+  const heldByWorker = (id: string): boolean => {
+    for (const slot of engine.lifecycle.slots.values()) if (slot.object?.record.id === id) return true;
+    return false;
+  };
+
+  return {
+    async objectSockets(objectId) {
+      const id = schemas.objectId.parse(objectId);
+      return engine.lifecycle.sockets
+        .list(id)
+        .sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
+    },
+
+    async objectEvents(q) {
+      const { objectId, limit } = objectSchemas.events.parse(q);
+      const r = record(objectId);
+      return engine.eventBus.ofObject(r, bindingsOf(r.className), limit ?? 100);
+    },
+
+    async objectRequest(spec) {
+      const { objectId, ...request } = objectSchemas.request.parse(spec);
+      const r = record(objectId);
+      if (request.headers?.some(([k, v]) => k.toLowerCase() === "upgrade" && v.trim() !== ""))
+        throw new UpgradeRefused(
+          "a WebSocket upgrade cannot be sent from here; use the console's WebSocket tab",
+        );
+      const binding = bindingsOf(r.className)[0];
+      if (!binding) throw new Error(`the project no longer binds the class ${r.className}`);
+      const started = performance.now();
+      try {
+        const res = await engine.lifecycle.objectFetch(
+          binding,
+          r.id,
+          r.name,
+          serializedRequest(request, engine.url ?? "http://127.0.0.1"),
+          null,
+        );
+        return httpResult(res, started);
+      } catch (e) {
+        return errorResult(e, started);
+      }
+    },
+
+    async writeSql(spec) {
+      const { objectId, sql, params } = objectSchemas.writeSql.parse(spec);
+      const r = record(objectId);
+      // NOTE: the check and the write are one synchronous stretch on the main
+      // thread, so no activation can begin between them.
+      if ((r.state !== "Hibernating" && r.state !== "Created") || heldByWorker(r.id)) {
+        throw new ObjectLiveError(
+          `the object is ${r.state}: its worker has the database open. Hibernate it, then run the write`,
+        );
+      }
+      const result = engine.state.query(r.className, r.id, sql, params ?? [], { allowWrites: true });
+      r.storageBytes = engine.state.storageBytes(r.className, r.id);
+      engine.registry.touch(r);
+      return result;
+    },
+  };
+}

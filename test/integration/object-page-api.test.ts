@@ -1,0 +1,220 @@
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { dispatch } from "../../runtime/api/dispatch.ts";
+import type { Engine } from "../../runtime/engine.ts";
+import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+
+// The control methods behind the console's saved requests and one object's
+// page in the Inspector, against a real engine.
+
+let project: ReturnType<typeof tempProject> | null = null;
+let engine: Engine | null = null;
+const clients: WebSocket[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.terminate();
+  await engine?.close();
+  engine = null;
+  project?.cleanup();
+  project = null;
+});
+
+async function start(fixture: string): Promise<Engine> {
+  project = tempProject(fixture);
+  engine = await openEngine(project.dir, project.dataDir);
+  return engine;
+}
+
+async function idOf(e: Engine, className: string, name: string): Promise<string> {
+  const { objects } = await e.api.listObjects({ className, search: name });
+  const found = objects.find((o) => o.name === name);
+  if (!found) throw new Error(`no ${className} named ${name}`);
+  return found.id;
+}
+
+async function hibernated(e: Engine, id: string): Promise<void> {
+  await until(async () => {
+    await e.api.hibernate(id);
+    return (await e.api.getObject(id))?.state === "Hibernating";
+  });
+}
+
+describe("saved requests", () => {
+  it("saves, replaces by name, renames, deletes, and keeps them on disk", async () => {
+    const e = await start("kitchen");
+    const first = await e.api.saveRequest({
+      name: "  Count a ",
+      request: { method: "POST", path: "/count/a", headers: [["x-test", "1"]], body: "{}" },
+    });
+    expect(first.name).toBe("Count a");
+    await e.api.saveRequest({ name: "Audit", request: { method: "GET", path: "/audit/a" } });
+    // The same name (any case) replaces the request, keeping its id.
+    const replaced = await e.api.saveRequest({
+      name: "count A",
+      request: { method: "POST", path: "/count/b" },
+    });
+    expect(replaced.id).toBe(first.id);
+    expect((await e.api.savedRequests()).map((s) => [s.name, s.request.path])).toEqual([
+      ["Audit", "/audit/a"],
+      ["count A", "/count/b"],
+    ]);
+
+    const audit = (await e.api.savedRequests())[0]!;
+    await expect(e.api.renameSavedRequest({ id: audit.id, name: "COUNT a" })).rejects.toThrow(
+      /already saved/,
+    );
+    await e.api.renameSavedRequest({ id: audit.id, name: "Read the audit log" });
+    expect(await e.api.deleteSavedRequest(replaced.id)).toBe(true);
+    expect(await e.api.deleteSavedRequest(replaced.id)).toBe(false);
+
+    await e.close();
+    engine = await openEngine(project!.dir, project!.dataDir);
+    expect(await engine.api.savedRequests()).toEqual([
+      expect.objectContaining({
+        id: audit.id,
+        name: "Read the audit log",
+        request: { method: "GET", path: "/audit/a" },
+      }),
+    ]);
+  });
+
+  it("refuses malformed calls at the bridge", async () => {
+    const e = await start("kitchen");
+    await expect(
+      dispatch(e.api, "saveRequest", [{ name: "   ", request: { method: "GET", path: "/" } }]),
+    ).rejects.toThrow(/ValidationError|a name/);
+    await expect(
+      dispatch(e.api, "saveRequest", [{ name: "x", request: { method: "GET", path: "no-slash" } }]),
+    ).rejects.toMatchObject({ name: "ValidationError" });
+    await expect(dispatch(e.api, "deleteSavedRequest", ["../../etc"])).rejects.toMatchObject({
+      name: "ValidationError",
+    });
+    await expect(
+      dispatch(e.api, "renameSavedRequest", [{ id: crypto.randomUUID(), name: "x", extra: 1 }]),
+    ).rejects.toMatchObject({ name: "ValidationError" });
+  });
+});
+
+describe("one object's page", () => {
+  it("lists an object's sockets with tags, attachment size and counts, also while it hibernates", async () => {
+    const e = await start("sockets");
+    const port = await e.listen(0);
+    const open = (user: string) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/room/r1?user=${user}`);
+        clients.push(ws);
+        ws.once("open", () => resolve(ws));
+        ws.once("error", reject);
+      });
+    const alice = await open("alice");
+    await open("bob");
+    const id = await idOf(e, "Room", "r1");
+    const echoed = new Promise((r) => alice.once("message", r));
+    alice.send("hello");
+    await echoed;
+
+    const sockets = await e.api.objectSockets(id);
+    expect(sockets).toHaveLength(2);
+    expect(sockets.map((s) => s.tags)).toEqual([
+      ["alice", "all"],
+      ["bob", "all"],
+    ]);
+    for (const s of sockets) {
+      expect(s).toMatchObject({ objectId: id, hibernatable: true, accepted: true, open: true });
+      expect(s.attachmentBytes).toBeGreaterThan(0);
+      expect(s.openedAt).toBeGreaterThan(0);
+    }
+    expect(sockets[0]!.received).toBe(1);
+    expect(sockets.map((s) => s.sent)).toEqual([1, 1]);
+
+    await hibernated(e, id);
+    expect((await e.api.objectSockets(id)).map((s) => s.open)).toEqual([true, true]);
+    expect(await e.api.objectSockets(await idOf(e, "Room", "r1"))).toHaveLength(2);
+  });
+
+  it("shows the events an object published and those delivered to it", async () => {
+    const e = await start("kitchen");
+    await request(e, "POST", "/count/ev");
+    await request(e, "POST", "/count/ev");
+    await request(e, "POST", "/count/other");
+    const counter = await idOf(e, "KvCounter", "ev");
+    const published = (await e.api.objectEvents({ objectId: counter })).published;
+    expect(published.map((p) => [p.topic, (p.data as { value: number }).value])).toEqual([
+      ["count.changed", 2],
+      ["count.changed", 1],
+    ]);
+    expect(published[0]!.publisher).toMatchObject({ className: "KvCounter", id: counter, name: "ev" });
+
+    await until(async () => {
+      const { objects } = await e.api.listObjects({ className: "Audit", search: "log-ev" });
+      if (!objects[0]) return false;
+      const r = await e.api.objectEvents({ objectId: objects[0].id });
+      return r.received.length === 2 && r.received.every((x) => x.status === "delivered");
+    });
+    const audit = await idOf(e, "Audit", "log-ev");
+    const { received, published: none } = await e.api.objectEvents({ objectId: audit, limit: 1 });
+    expect(none).toEqual([]);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({
+      topic: "count.changed",
+      binding: "AUDIT",
+      method: "onEvent",
+      status: "delivered",
+      attempts: 1,
+      lastError: null,
+      publisher: { id: counter },
+    });
+    // Nothing of log-other's shows on log-ev's page.
+    expect(received[0]!.data).toEqual({ name: "ev", value: 2 });
+  });
+
+  it("sends a request straight to an object's fetch, waking it", async () => {
+    const e = await start("kitchen");
+    await request(e, "POST", "/count/direct");
+    const id = await idOf(e, "KvCounter", "direct");
+    await hibernated(e, id);
+    const res = await e.api.objectRequest({ objectId: id, method: "POST", path: "/anything/else" });
+    expect(res.status).toBe(200);
+    expect(res.headers).toContainEqual(["content-type", "application/json"]);
+    expect(JSON.parse(res.body)).toMatchObject({ value: 2, memory: 1, id, name: "direct" });
+    expect((await e.api.getObject(id))?.state).not.toBe("Hibernating");
+
+    await expect(
+      e.api.objectRequest({ objectId: id, method: "GET", path: "/", headers: [["Upgrade", "websocket"]] }),
+    ).rejects.toThrow(/WebSocket tab/);
+    await expect(
+      dispatch(e.api, "objectRequest", [{ objectId: "nope", method: "GET", path: "/" }]),
+    ).rejects.toMatchObject({ name: "ValidationError" });
+  });
+
+  it("writes SQL only while no worker has the object's database open", async () => {
+    const e = await start("kitchen");
+    await request(e, "POST", "/count/w");
+    await until(async () => (await request(e, "GET", "/audit/w")).body.includes("count.changed"));
+    const audit = await idOf(e, "Audit", "log-w");
+    const insert = "INSERT INTO seen VALUES (999, 'by hand', 7)";
+
+    await expect(e.api.writeSql({ objectId: audit, sql: insert })).rejects.toThrow(
+      /worker has the database open/,
+    );
+    await expect(e.api.query({ objectId: audit, sql: insert })).rejects.toThrow(/unlock writes/);
+
+    await hibernated(e, audit);
+    const written = await e.api.writeSql({ objectId: audit, sql: insert });
+    expect(written.rowsWritten).toBe(1);
+    const read = await e.api.query({
+      objectId: audit,
+      sql: "SELECT topic, value FROM seen WHERE event_id = 999",
+    });
+    expect(read.rows).toEqual([["by hand", 7]]);
+    // The object, woken, sees what was written.
+    expect((await request(e, "GET", "/audit/w")).json).toContainEqual({
+      event_id: 999,
+      topic: "by hand",
+      value: 7,
+    });
+    await expect(
+      dispatch(e.api, "query", [{ objectId: audit, sql: insert, allowWrites: true }]),
+    ).rejects.toMatchObject({ name: "ValidationError" });
+  });
+});
