@@ -31,6 +31,7 @@ import type {
 import { assertSerializable, findRpcMember } from "./rpc-values.ts";
 import { BYE, Peers } from "./peers.ts";
 import { markReset } from "../shared/comlink-node.ts";
+import { serveLean } from "../shared/lean-rpc.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import { DurableObjectId } from "./namespace.ts";
 import {
@@ -58,7 +59,12 @@ export function startIsolate(): void {
   const gateway = cachedRemote(Comlink.wrap<GatewayApi>(nodeEndpoint(gatewayPort)));
   const notify = (n: GatewayNotice): void => gatewayPort.postMessage(n);
   captureConsole(notify);
-  Comlink.expose(new Isolate(gateway, notify), nodeEndpoint(port));
+  const isolate = new Isolate(gateway, notify);
+  Comlink.expose(isolate, nodeEndpoint(port));
+  // The orchestrator's requests to the entry Worker come on a lean line beside Comlink.
+  serveLean(port, { fetch: (req: SerializedRequest) => isolate.fetch(req) }, (_m, res) =>
+    bodyTransfer(res as SerializedResponse),
+  );
 }
 
 function captureConsole(notify: (n: GatewayNotice) => void): void {
@@ -512,7 +518,9 @@ class Isolate implements WorkerApi {
           this.rpc(method, args, kind),
         ),
     };
-    Comlink.expose(api, nodeEndpoint(port));
+    serveLean(port, { ...api }, (method, result) =>
+      method === "fetch" ? bodyTransfer(result as SerializedResponse) : [],
+    );
   }
 
   async #directCall<T>(

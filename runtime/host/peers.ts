@@ -1,6 +1,6 @@
 import type { MessagePort } from "node:worker_threads";
 import * as Comlink from "comlink";
-import { cachedRemote, nodeEndpoint } from "../shared/comlink-node.ts";
+import { LeanClient } from "../shared/lean-rpc.ts";
 import { bodyTransfer } from "./http-serialize.ts";
 import type { GatewayApi, PeerApi, SerializedRequest, SerializedResponse } from "./protocol.ts";
 
@@ -15,7 +15,7 @@ interface Pending {
 }
 
 interface Peer {
-  remote: Comlink.Remote<PeerApi>;
+  client: LeanClient;
   port: MessagePort;
   pending: Set<Pending>;
   /** The target said goodbye before closing: nothing pending on this line ran there. */
@@ -65,7 +65,7 @@ export class Peers {
         // NOTE: not transferred: if the target says "moved", the body is sent again.
         return await this.#call(
           peer,
-          (r) => r.fetch(id, req),
+          (c) => c.call<SerializedResponse>("fetch", [id, req] satisfies Parameters<PeerApi["fetch"]>),
           () => this.#gateway.objectFetch(binding, id, name, req),
         );
       } catch (e) {
@@ -91,7 +91,7 @@ export class Peers {
       try {
         return await this.#call(
           peer,
-          (r) => r.rpc(id, method, args, kind),
+          (c) => c.call("rpc", [id, method, args, kind] satisfies Parameters<PeerApi["rpc"]>),
           () => this.#gateway.objectRpc(binding, id, name, method, args, kind),
         );
       } catch (e) {
@@ -104,11 +104,7 @@ export class Peers {
     return result;
   }
 
-  #call<T>(
-    peer: Peer,
-    fn: (r: Comlink.Remote<PeerApi>) => Promise<T>,
-    viaOrchestrator: () => Promise<T>,
-  ): Promise<T> {
+  #call<T>(peer: Peer, fn: (c: LeanClient) => Promise<T>, viaOrchestrator: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry: Pending = { reject, retry: () => viaOrchestrator().then(resolve, reject) };
       peer.pending.add(entry);
@@ -116,7 +112,7 @@ export class Peers {
         peer.pending.delete(entry);
         if (peer.retired && peer.pending.size === 0) peer.port.close();
       };
-      fn(peer.remote).then(
+      fn(peer.client).then(
         (v) => {
           settle();
           resolve(v);
@@ -152,7 +148,7 @@ export class Peers {
       if (oldestId !== undefined && oldest) this.#retire(oldestId, oldest);
     }
     const peer: Peer = {
-      remote: cachedRemote(Comlink.wrap<PeerApi>(nodeEndpoint(port))),
+      client: new LeanClient(port),
       port,
       pending: new Set(),
       bye: false,

@@ -1,8 +1,16 @@
 import { setFlagsFromString } from "node:v8";
-import { MessageChannel, Worker, type ResourceLimits } from "node:worker_threads";
+import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from "node:worker_threads";
 import * as Comlink from "comlink";
 import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
-import { isGatewayNotice, type GatewayApi, type WorkerApi } from "./protocol.ts";
+import { LeanClient } from "../shared/lean-rpc.ts";
+import { bodyTransfer } from "./http-serialize.ts";
+import {
+  isGatewayNotice,
+  type GatewayApi,
+  type SerializedRequest,
+  type SerializedResponse,
+  type WorkerApi,
+} from "./protocol.ts";
 
 installErrorTransfer();
 
@@ -98,6 +106,15 @@ export class WorkerHost {
     });
     this.#raw = Comlink.wrap<WorkerApi>(nodeEndpoint(this.#worker));
     this.api = cachedRemote(this.#raw);
+    // Beside Comlink on the same port (each ignores the other's messages).
+    this.#lean = new LeanClient(this.#worker as unknown as MessagePort);
+  }
+
+  readonly #lean: LeanClient;
+
+  /** Sends a request to the worker's fetch handler on the lean line (the entry Worker's hot path). */
+  fetch(req: SerializedRequest): Promise<SerializedResponse> {
+    return this.call(() => this.#lean.call<SerializedResponse>("fetch", [req], bodyTransfer(req)));
   }
 
   get alive(): boolean {

@@ -1071,7 +1071,7 @@ export class LifecycleManager {
       this.#entries[i] = host;
     }
     const entry = host;
-    const res = await entry.call((api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))));
+    const res = await entry.fetch(req);
     if (res.webSocket) this.sockets.claim(res.webSocket, { kind: "entry", host: entry });
     return res;
   }

@@ -68,7 +68,7 @@ const ERROR_TYPES: Record<string, new (message?: string) => Error> = {
   URIError,
 };
 
-interface SerializedError {
+export interface SerializedError {
   name: string;
   message: string;
   stack: string | undefined;
@@ -93,43 +93,49 @@ export function isReset(e: unknown): boolean {
  * with its name; a thrown non-error becomes an Error with its text; every
  * one is marked `remote: true`.
  */
+/** An error (or any thrown value) as it crosses a thread boundary. */
+export function serializeError(value: unknown): SerializedError {
+  return value instanceof Error || value instanceof DOMException
+    ? { name: value.name, message: value.message, stack: value.stack, reset: isReset(value) }
+    : { name: "Error", message: String(value), stack: undefined };
+}
+
+/** The error a SerializedError stands for, as the receiving side sees it. */
+export function deserializeError(s: SerializedError): Error {
+  let e: Error;
+  if (s.name === "DataCloneError") {
+    e = dataCloneError(s.message) as unknown as Error;
+  } else {
+    const Ctor = ERROR_TYPES[s.name];
+    e = Ctor
+      ? new Ctor(s.message)
+      : new Error(s.message.startsWith(`${s.name}: `) ? s.message : `${s.name}: ${s.message}`);
+  }
+  if (s.stack) {
+    try {
+      e.stack = s.stack;
+    } catch {
+      // DOMException's stack may be read-only
+    }
+  }
+  Object.defineProperty(e, "remote", {
+    value: true,
+    enumerable: true,
+    configurable: true,
+    writable: true,
+  });
+  if (s.reset) markReset(e);
+  return e;
+}
+
 export function installErrorTransfer(): void {
   const base = Comlink.transferHandlers.get("throw");
   if (!base) return;
   Comlink.transferHandlers.set("throw", {
     canHandle: (v: unknown): v is { value: unknown } => base.canHandle(v),
-    serialize: ({ value }: { value: unknown }) => {
-      const out: SerializedError =
-        value instanceof Error || value instanceof DOMException
-          ? { name: value.name, message: value.message, stack: value.stack, reset: isReset(value) }
-          : { name: "Error", message: String(value), stack: undefined };
-      return [out, []];
-    },
+    serialize: ({ value }: { value: unknown }) => [serializeError(value), []],
     deserialize: (s: SerializedError) => {
-      let e: Error;
-      if (s.name === "DataCloneError") {
-        e = dataCloneError(s.message) as unknown as Error;
-      } else {
-        const Ctor = ERROR_TYPES[s.name];
-        e = Ctor
-          ? new Ctor(s.message)
-          : new Error(s.message.startsWith(`${s.name}: `) ? s.message : `${s.name}: ${s.message}`);
-      }
-      if (s.stack) {
-        try {
-          e.stack = s.stack;
-        } catch {
-          // DOMException's stack may be read-only
-        }
-      }
-      Object.defineProperty(e, "remote", {
-        value: true,
-        enumerable: true,
-        configurable: true,
-        writable: true,
-      });
-      if (s.reset) markReset(e);
-      throw e;
+      throw deserializeError(s);
     },
   } as Comlink.TransferHandler<{ value: unknown }, SerializedError>);
 }
