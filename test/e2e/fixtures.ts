@@ -20,6 +20,7 @@ const DOCS_SCREENSHOTS =
 /** The screenshots the README shows, one per view. */
 const DOCS_SHOTS = new Set([
   "design-kitchen",
+  "design-panel-class",
   "console",
   "inspector-10k",
   "object-hibernating",
