@@ -63,6 +63,24 @@ describe("planMigrations", () => {
     });
   });
 
+  it("adds nothing twice when the Design view wrote the rename and deletion into the project's migrations too", () => {
+    const plan = planMigrations({
+      migrations: [
+        m("v1", { newSqliteClasses: ["Old", "Gone"] }),
+        m("v2", { renamedClasses: [{ from: "Old", to: "New" }] }),
+        m("v3", { deletedClasses: ["Gone"] }),
+      ],
+      history: [
+        { op: "rename", from: "Old", to: "New" },
+        { op: "delete", class: "Gone" },
+      ],
+      needed: ["New"],
+      exported: new Set(["New"]),
+    });
+    expect(plan.added).toBeNull();
+    expect(plan.warnings).toEqual([]);
+  });
+
   it("warns, and deletes nothing, when a deployed class disappeared without a recorded deletion", () => {
     const plan = planMigrations({
       migrations: [m("v1", { newSqliteClasses: ["A", "B"] })],
