@@ -227,34 +227,40 @@ function RoutesTab({ design }: { design: DesignInfo }) {
       <ul className="edit-rows" aria-label="Routes">
         {s.routes.map((r, i) => (
           <li key={i} className="edit-row">
-            <input
-              className="mono"
-              aria-label={`Route ${i + 1} pattern`}
-              value={r.pattern}
-              onChange={(e) => a.editRoute(i, { pattern: e.target.value })}
-            />
-            <input
-              className="mono narrow"
-              aria-label={`Route ${i + 1} methods`}
-              placeholder="any"
-              value={r.method}
-              onChange={(e) => a.editRoute(i, { method: e.target.value })}
-            />
-            {bindingSelect(r.binding, (v) => a.editRoute(i, { binding: v }), `Route ${i + 1} binding`)}
-            <input
-              className="mono"
-              aria-label={`Route ${i + 1} object`}
-              value={r.object}
-              onChange={(e) => a.editRoute(i, { object: e.target.value })}
-            />
-            <button
-              type="button"
-              className="link"
-              aria-label={`Remove route ${i + 1}`}
-              onClick={() => a.removeRoute(i)}
-            >
-              ✕
-            </button>
+            <div className="edit-line">
+              <input
+                className="mono grow"
+                aria-label={`Route ${i + 1} pattern`}
+                value={r.pattern}
+                onChange={(e) => a.editRoute(i, { pattern: e.target.value })}
+              />
+              <input
+                className="mono narrow"
+                aria-label={`Route ${i + 1} methods`}
+                placeholder="any method"
+                value={r.method}
+                onChange={(e) => a.editRoute(i, { method: e.target.value })}
+              />
+              <button
+                type="button"
+                className="link"
+                aria-label={`Remove route ${i + 1}`}
+                onClick={() => a.removeRoute(i)}
+              >
+                ✕
+              </button>
+            </div>
+            <div className="edit-line">
+              <span className="muted small">→</span>
+              {bindingSelect(r.binding, (v) => a.editRoute(i, { binding: v }), `Route ${i + 1} binding`)}
+              <input
+                className="mono grow"
+                aria-label={`Route ${i + 1} object`}
+                title="the object's name"
+                value={r.object}
+                onChange={(e) => a.editRoute(i, { object: e.target.value })}
+              />
+            </div>
           </li>
         ))}
       </ul>
@@ -269,37 +275,44 @@ function RoutesTab({ design }: { design: DesignInfo }) {
       <ul className="edit-rows" aria-label="Subscriptions">
         {s.subscriptions.map((x, i) => (
           <li key={i} className="edit-row">
-            <input
-              className="mono"
-              aria-label={`Subscription ${i + 1} topic`}
-              value={x.topic}
-              onChange={(e) => a.editSubscription(i, { topic: e.target.value })}
-            />
-            {bindingSelect(
-              x.binding,
-              (v) => a.editSubscription(i, { binding: v }),
-              `Subscription ${i + 1} binding`,
-            )}
-            <input
-              className="mono"
-              aria-label={`Subscription ${i + 1} object`}
-              value={x.object}
-              onChange={(e) => a.editSubscription(i, { object: e.target.value })}
-            />
-            <input
-              className="mono narrow"
-              aria-label={`Subscription ${i + 1} method`}
-              value={x.method}
-              onChange={(e) => a.editSubscription(i, { method: e.target.value })}
-            />
-            <button
-              type="button"
-              className="link"
-              aria-label={`Remove subscription ${i + 1}`}
-              onClick={() => a.removeSubscription(i)}
-            >
-              ✕
-            </button>
+            <div className="edit-line">
+              <input
+                className="mono grow"
+                aria-label={`Subscription ${i + 1} topic`}
+                value={x.topic}
+                onChange={(e) => a.editSubscription(i, { topic: e.target.value })}
+              />
+              <button
+                type="button"
+                className="link"
+                aria-label={`Remove subscription ${i + 1}`}
+                onClick={() => a.removeSubscription(i)}
+              >
+                ✕
+              </button>
+            </div>
+            <div className="edit-line">
+              <span className="muted small">→</span>
+              {bindingSelect(
+                x.binding,
+                (v) => a.editSubscription(i, { binding: v }),
+                `Subscription ${i + 1} binding`,
+              )}
+              <input
+                className="mono grow"
+                aria-label={`Subscription ${i + 1} object`}
+                title="the object's name"
+                value={x.object}
+                onChange={(e) => a.editSubscription(i, { object: e.target.value })}
+              />
+              <input
+                className="mono narrow"
+                aria-label={`Subscription ${i + 1} method`}
+                title="the method it calls"
+                value={x.method}
+                onChange={(e) => a.editSubscription(i, { method: e.target.value })}
+              />
+            </div>
           </li>
         ))}
       </ul>

@@ -78,20 +78,36 @@ function Node(props: {
   );
 }
 
+/** A list as a short label: the first item and how many more (the full list is the edge's tooltip). */
+function shortList(items: readonly string[]): string {
+  const first = items[0] ?? "";
+  const head = first.length > 18 ? `${first.slice(0, 17)}…` : first;
+  return items.length > 1 ? `${head} +${items.length - 1}` : head;
+}
+
 function Edge(props: {
   readonly from: [number, number];
   readonly to: [number, number];
   readonly label?: string;
+  /** Where the label goes: past the middle, or beside the arrowhead, above or below it. */
+  readonly labelAt?: "middle" | "end-above" | "end-below";
+  /** The full text behind a shortened label. */
+  readonly title?: string;
   readonly kind: "request" | "route" | "binding" | "subscription" | "external";
 }) {
-  const { from, to, label, kind } = props;
-  // Labels sit past the middle, clear of the crowded source side.
-  const mid: [number, number] = [from[0] + (to[0] - from[0]) * 0.55, (from[1] + to[1]) / 2];
+  const { from, to, label, kind, labelAt = "middle", title } = props;
+  // Edges into the class column converge; their labels sit by their own
+  // arrowheads (one class per row), so they never pile up in the middle.
+  const at: [number, number, "middle" | "end"] =
+    labelAt === "middle"
+      ? [from[0] + (to[0] - from[0]) * 0.55, (from[1] + to[1]) / 2 - 5, "middle"]
+      : [to[0] - 10, labelAt === "end-above" ? to[1] - 5 : to[1] + 12, "end"];
   return (
     <g className={`topo-edge ${kind}`} data-edge-kind={kind}>
+      {title ? <title>{title}</title> : null}
       <path d={curve(from, to)} markerEnd="url(#topo-arrow)" />
       {label ? (
-        <text x={mid[0]} y={mid[1] - 5} textAnchor="middle">
+        <text x={at[0]} y={at[1]} textAnchor={at[2]}>
           {label}
         </text>
       ) : null}
@@ -248,7 +264,9 @@ export function Topology(props: {
                 from={right(routerBox)}
                 to={left(box)}
                 kind="route"
-                label={routes.map((r) => r.pattern).join(", ")}
+                label={shortList(routes.map((r) => r.pattern))}
+                labelAt="end-above"
+                title={`routes: ${routes.map((r) => r.pattern).join(", ")}`}
               />
             ) : null}
             {subs.length ? (
@@ -256,7 +274,9 @@ export function Topology(props: {
                 from={right(busBox)}
                 to={left(box)}
                 kind="subscription"
-                label={subs.map((s) => s.topic).join(", ")}
+                label={shortList([...new Set(subs.map((s) => s.topic))])}
+                labelAt="end-below"
+                title={`subscribed to: ${[...new Set(subs.map((s) => `${s.topic} → ${s.method}()`))].join(", ")}`}
               />
             ) : null}
           </g>
