@@ -54,8 +54,36 @@ Commands:
     --json               print the summary as JSON on stdout
     --quiet              no per-second progress lines
 
+  new <dir>            Create a project from a sample: its files in <dir> (new or
+                       empty), the Worker named after the folder.
+    --sample NAME        counter (default: one class, Cloudflare's starter shape)
+                         or aidevos (the AIDevOS system of eight classes)
+    --name NAME          the Worker's name (default: from the folder name)
+
   help                 Show this text.
 `;
+
+async function newCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { sample: { type: "string" }, name: { type: "string" } },
+  });
+  if (positionals.length !== 1)
+    fail("new takes one folder: terrarium new <dir> [--sample counter|aidevos]", 2);
+  const { newProject } = await import("../templates/new-project.ts");
+  try {
+    const made = newProject(positionals[0]!, {
+      ...(values.sample !== undefined ? { sample: values.sample } : {}),
+      ...(values.name !== undefined ? { name: values.name } : {}),
+    });
+    process.stdout.write(
+      `Created ${made.name} in ${made.dir}\nRun it: npx terrarium serve ${made.dir}   or   npx terrarium ui ${made.dir}\n`,
+    );
+  } catch (e) {
+    fail(e instanceof Error ? e.message : String(e));
+  }
+}
 
 async function serve(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -121,6 +149,8 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./ui.ts")).ui(rest);
     case "export":
       return (await import("./export.ts")).exportCommand(rest);
+    case "new":
+      return newCommand(rest);
     case undefined:
     case "help":
     case "--help":

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { OBJECT_KINDS } from "../config/terrarium.ts";
 
-const RESOURCES = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "resources");
+export const RESOURCES = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "resources");
 
 /** resources/templates: one folder per object kind, with its template.json. */
 export const TEMPLATES_DIR = join(RESOURCES, "templates");
