@@ -1,9 +1,14 @@
 import { create } from "zustand";
-import type { HistoryEntry, HttpRequestSpec, HttpResult } from "../../../runtime/api/contract.ts";
+import type {
+  HistoryEntry,
+  HttpRequestSpec,
+  HttpResult,
+  SavedRequest,
+} from "../../../runtime/api/contract.ts";
 import { api, errorText } from "./connection.ts";
 
 // The console store: the request being composed, the last response, and the
-// history the engine keeps on disk for this project.
+// history and saved requests the engine keeps on disk for this project.
 
 export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 
@@ -26,6 +31,9 @@ export interface ConsoleState {
   readonly response: HttpResult | null;
   readonly error: string | null;
   readonly history: readonly HistoryEntry[];
+  readonly saved: readonly SavedRequest[];
+  /** The saved request the draft was loaded from (or last saved as), if any. */
+  readonly savedId: string | null;
   readonly edit: (patch: Partial<Draft>) => void;
   readonly setHeader: (i: number, patch: Partial<HeaderRow>) => void;
   readonly addHeader: () => void;
@@ -34,6 +42,21 @@ export interface ConsoleState {
   readonly loadHistory: () => Promise<void>;
   readonly clearHistory: () => Promise<void>;
   readonly restore: (entry: HistoryEntry) => void;
+  readonly loadSaved: () => Promise<void>;
+  /** Saves the draft under a name (replacing a request saved under it); false when refused. */
+  readonly saveDraft: (name: string) => Promise<boolean>;
+  readonly openSaved: (saved: SavedRequest) => void;
+  readonly renameSaved: (id: string, name: string) => Promise<boolean>;
+  readonly deleteSaved: (id: string) => Promise<void>;
+}
+
+function draftOf(request: HttpRequestSpec): Draft {
+  return {
+    method: request.method,
+    path: request.path,
+    headers: (request.headers ?? []).map(([key, value]) => ({ key, value, enabled: true })),
+    body: request.body ?? "",
+  };
 }
 
 /** The request a draft describes: enabled headers with a name, a body only when there is one. */
@@ -74,6 +97,8 @@ export const useConsoleStore = create<ConsoleState>()((set, get) => ({
   response: null,
   error: null,
   history: [],
+  saved: [],
+  savedId: null,
 
   edit: (patch) => set((s) => ({ draft: { ...s.draft, ...patch } })),
   setHeader: (i, patch) =>
@@ -118,13 +143,49 @@ export const useConsoleStore = create<ConsoleState>()((set, get) => ({
     set({ history: [] });
   },
 
-  restore: (entry) =>
-    set({
-      draft: {
-        method: entry.request.method,
-        path: entry.request.path,
-        headers: (entry.request.headers ?? []).map(([key, value]) => ({ key, value, enabled: true })),
-        body: entry.request.body ?? "",
-      },
-    }),
+  restore: (entry) => set({ draft: draftOf(entry.request), savedId: null }),
+
+  loadSaved: async () => {
+    try {
+      set({ saved: await api().savedRequests() });
+    } catch (e) {
+      set({ error: errorText(e) });
+    }
+  },
+
+  saveDraft: async (name) => {
+    try {
+      const saved = await api().saveRequest({ name, request: specOf(get().draft) });
+      set({ savedId: saved.id, error: null });
+      await get().loadSaved();
+      return true;
+    } catch (e) {
+      set({ error: errorText(e) });
+      return false;
+    }
+  },
+
+  openSaved: (saved) => set({ draft: draftOf(saved.request), savedId: saved.id }),
+
+  renameSaved: async (id, name) => {
+    try {
+      await api().renameSavedRequest({ id, name });
+      set({ error: null });
+      await get().loadSaved();
+      return true;
+    } catch (e) {
+      set({ error: errorText(e) });
+      return false;
+    }
+  },
+
+  deleteSaved: async (id) => {
+    try {
+      await api().deleteSavedRequest(id);
+      set((s) => ({ savedId: s.savedId === id ? null : s.savedId }));
+      await get().loadSaved();
+    } catch (e) {
+      set({ error: errorText(e) });
+    }
+  },
 }));

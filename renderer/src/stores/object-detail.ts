@@ -1,11 +1,14 @@
 import { create } from "zustand";
 import type {
   AlarmRecord,
+  HttpResult,
   KvEntry,
   LiveEvent,
   LogEntry,
+  ObjectEvents,
   ObjectSummary,
   QueryResult,
+  SocketSummary,
   TransitionRecord,
 } from "../../../runtime/api/contract.ts";
 import { api, errorText } from "./connection.ts";
@@ -26,6 +29,32 @@ export interface SqlState {
   readonly result: QueryResult | null;
   readonly error: string | null;
   readonly durationMs: number | null;
+  /** The last write was refused because the object is live (its worker has the database open). */
+  readonly refusedLive: boolean;
+}
+
+/** The request composed on the object's page, sent straight to its fetch handler. */
+export interface ObjectRequestState {
+  readonly method: string;
+  readonly path: string;
+  /** One `name: value` per line. */
+  readonly headers: string;
+  readonly body: string;
+  readonly sending: boolean;
+  readonly result: HttpResult | null;
+  readonly error: string | null;
+}
+
+/** `name: value` lines as header pairs; lines without a name are skipped. */
+export function parseHeaderLines(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const line of text.split("\n")) {
+    const i = line.indexOf(":");
+    const name = (i < 0 ? line : line.slice(0, i)).trim();
+    if (!name) continue;
+    out.push([name, i < 0 ? "" : line.slice(i + 1).trim()]);
+  }
+  return out;
 }
 
 export interface TableInfo {
@@ -43,6 +72,9 @@ export interface ObjectDetailState {
   readonly tables: readonly TableInfo[];
   readonly kv: readonly KvEntry[];
   readonly sql: SqlState;
+  readonly sockets: readonly SocketSummary[] | null;
+  readonly events: ObjectEvents | null;
+  readonly request: ObjectRequestState;
   readonly error: string | null;
   readonly busy: string | null;
   readonly open: (id: string | null) => Promise<void>;
@@ -52,6 +84,14 @@ export interface ObjectDetailState {
   readonly runSql: () => Promise<void>;
   /** Shows a table's rows a page at a time (a SELECT the user can then edit). */
   readonly browse: (table: string, offset?: number) => Promise<void>;
+  /** Hibernates the object, then runs the SQL box's statement (a write refused while it was live). */
+  readonly hibernateAndRun: () => Promise<void>;
+  readonly loadSockets: () => Promise<void>;
+  readonly loadEvents: () => Promise<void>;
+  readonly editRequest: (
+    patch: Partial<Pick<ObjectRequestState, "method" | "path" | "headers" | "body">>,
+  ) => void;
+  readonly sendRequest: () => Promise<void>;
   readonly hibernate: () => Promise<void>;
   readonly terminate: () => Promise<void>;
   readonly fireAlarm: () => Promise<void>;
@@ -72,6 +112,17 @@ const emptySql: SqlState = {
   result: null,
   error: null,
   durationMs: null,
+  refusedLive: false,
+};
+
+const emptyRequest: ObjectRequestState = {
+  method: "GET",
+  path: "/",
+  headers: "",
+  body: "",
+  sending: false,
+  result: null,
+  error: null,
 };
 
 export const useObjectDetailStore = create<ObjectDetailState>()((set, get) => {
@@ -94,6 +145,9 @@ export const useObjectDetailStore = create<ObjectDetailState>()((set, get) => {
     tables: [],
     kv: [],
     sql: emptySql,
+    sockets: null,
+    events: null,
+    request: emptyRequest,
     error: null,
     busy: null,
 
@@ -108,6 +162,10 @@ export const useObjectDetailStore = create<ObjectDetailState>()((set, get) => {
         tables: [],
         kv: [],
         sql: emptySql,
+        sockets: null,
+        events: null,
+        // The composer keeps what was typed (a path tried on one object is often tried on the next).
+        request: { ...get().request, sending: false, result: null, error: null },
         error: null,
         busy: null,
       });
@@ -178,7 +236,7 @@ export const useObjectDetailStore = create<ObjectDetailState>()((set, get) => {
       const id = get().id;
       const { text, allowWrites } = get().sql;
       if (!id || !text.trim()) return;
-      set((s) => ({ sql: { ...s.sql, running: true, error: null } }));
+      set((s) => ({ sql: { ...s.sql, running: true, error: null, refusedLive: false } }));
       const started = performance.now();
       try {
         // Writes go through their own method, which the engine refuses while the object is live.
@@ -193,8 +251,65 @@ export const useObjectDetailStore = create<ObjectDetailState>()((set, get) => {
       } catch (e) {
         if (get().id !== id) return;
         set((s) => ({
-          sql: { ...s.sql, running: false, result: null, error: errorText(e), durationMs: null },
+          sql: {
+            ...s.sql,
+            running: false,
+            result: null,
+            error: errorText(e),
+            durationMs: null,
+            refusedLive: e instanceof Error && e.name === "ObjectLiveError",
+          },
         }));
+      }
+    },
+
+    hibernateAndRun: async () => {
+      await get().hibernate();
+      if (get().summary?.state === "Hibernating") await get().runSql();
+    },
+
+    loadSockets: async () => {
+      const id = get().id;
+      if (!id) return;
+      await forCurrent(
+        id,
+        () => api().objectSockets(id),
+        (sockets) => set({ sockets }),
+      );
+    },
+
+    loadEvents: async () => {
+      const id = get().id;
+      if (!id) return;
+      await forCurrent(
+        id,
+        () => api().objectEvents({ objectId: id, limit: 200 }),
+        (events) => set({ events }),
+      );
+    },
+
+    editRequest: (patch) => set((s) => ({ request: { ...s.request, ...patch } })),
+
+    sendRequest: async () => {
+      const id = get().id;
+      const r = get().request;
+      if (!id || r.sending) return;
+      const path = r.path.startsWith("/") ? r.path : `/${r.path}`;
+      const headers = parseHeaderLines(r.headers);
+      const withBody = r.body !== "" && r.method !== "GET" && r.method !== "HEAD";
+      set((s) => ({ request: { ...s.request, sending: true, error: null } }));
+      try {
+        const result = await api().objectRequest({
+          objectId: id,
+          method: r.method,
+          path,
+          ...(headers.length ? { headers } : {}),
+          ...(withBody ? { body: r.body } : {}),
+        });
+        if (get().id === id) set((s) => ({ request: { ...s.request, sending: false, result } }));
+      } catch (e) {
+        if (get().id === id)
+          set((s) => ({ request: { ...s.request, sending: false, result: null, error: errorText(e) } }));
       }
     },
 

@@ -8,7 +8,7 @@ export type Tab = (typeof TABS)[number];
 
 export type InspectorSection = "objects" | "events" | "database" | "bucket" | "mocks";
 export type ConsoleSection = "http" | "websocket" | "load";
-export type ObjectPanel = "lifecycle" | "storage" | "alarms" | "logs";
+export type ObjectPanel = "lifecycle" | "storage" | "sockets" | "events" | "request" | "alarms" | "logs";
 
 export interface TabSlice {
   readonly tab: Tab;

@@ -11,6 +11,12 @@ export class ConsolePage {
   readonly status: Locator;
   readonly responseBody: Locator;
   readonly history: Locator;
+  readonly saveOpen: Locator;
+  readonly saveAs: Locator;
+  readonly saveConfirm: Locator;
+  readonly saved: Locator;
+  readonly newName: Locator;
+  readonly htmlPreview: Locator;
 
   readonly wsPath: Locator;
   readonly wsConnect: Locator;
@@ -30,6 +36,12 @@ export class ConsolePage {
     this.status = page.getByTestId("response-status");
     this.responseBody = page.getByTestId("response-body");
     this.history = page.getByTestId("history").getByRole("button");
+    this.saveOpen = page.getByRole("button", { name: "Save…", exact: true });
+    this.saveAs = page.getByLabel("Save as");
+    this.saveConfirm = page.getByRole("button", { name: "Save request", exact: true });
+    this.saved = page.getByTestId("saved-requests").locator("[data-saved-name]");
+    this.newName = page.getByLabel("New name");
+    this.htmlPreview = page.getByTestId("html-preview");
     this.wsPath = page.getByLabel("WebSocket path");
     this.wsConnect = page.getByRole("button", { name: "Connect" });
     this.wsDisconnect = page.getByRole("button", { name: "Disconnect" });
@@ -37,6 +49,36 @@ export class ConsolePage {
     this.wsMessage = page.getByLabel("Message", { exact: true });
     this.wsSend = page.getByRole("region", { name: "WebSocket" }).getByRole("button", { name: "Send" });
     this.wsLog = page.getByTestId("ws-message");
+  }
+
+  /** A saved request in the side list, by its name. */
+  savedRequest(name: string): Locator {
+    return this.page.getByTestId("saved-requests").locator(`[data-saved-name="${name}"]`);
+  }
+
+  /** The button that loads a saved request into the composer. */
+  openSaved(name: string): Locator {
+    return this.savedRequest(name).locator("button.saved-open");
+  }
+
+  renameSaved(name: string): Locator {
+    return this.page.getByRole("button", { name: `Rename ${name}`, exact: true });
+  }
+
+  deleteSaved(name: string): Locator {
+    return this.page.getByRole("button", { name: `Delete ${name}`, exact: true });
+  }
+
+  /** The response's Body, Preview (HTML only) or Headers tab. */
+  responseTab(name: "Body" | "Preview" | RegExp): Locator {
+    return this.page.getByTestId("response").getByRole("button", { name });
+  }
+
+  /** Saves the composer's request under a name. */
+  async saveAsName(name: string): Promise<void> {
+    await this.saveOpen.click();
+    await this.saveAs.fill(name);
+    await this.saveConfirm.click();
   }
 
   section(name: "HTTP" | "WebSocket" | "Load"): Locator {

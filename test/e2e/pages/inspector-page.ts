@@ -43,6 +43,32 @@ export class InspectorPage {
   readonly kv: Locator;
   readonly eventBus: Locator;
 
+  /** The object page's Sockets, Events and Send request panels. */
+  get sockets(): Locator {
+    return this.page.getByTestId("object-socket");
+  }
+  get publishedEvents(): Locator {
+    return this.page.getByTestId("published-event");
+  }
+  get receivedEvents(): Locator {
+    return this.page.getByTestId("received-event");
+  }
+  get objectRequestPath(): Locator {
+    return this.page.getByLabel("Object request path");
+  }
+  get objectRequestMethod(): Locator {
+    return this.page.getByLabel("Object request method");
+  }
+  get objectRequestBody(): Locator {
+    return this.page.getByLabel("Object request body");
+  }
+  get sendToObject(): Locator {
+    return this.page.getByRole("button", { name: "Send to object" });
+  }
+  get objectResponse(): Locator {
+    return this.page.getByRole("region", { name: "Object response" });
+  }
+
   topic(topic: string): Locator {
     return this.eventBus.getByRole("row").filter({ hasText: topic }).first();
   }
@@ -60,7 +86,7 @@ export class InspectorPage {
     return this.page.locator(".object-head [data-state]");
   }
 
-  panel(name: "Lifecycle" | "Storage" | "Alarms" | "Logs"): Locator {
+  panel(name: "Lifecycle" | "Storage" | "Sockets" | "Events" | "Send request" | "Alarms" | "Logs"): Locator {
     return this.page.getByRole("tab", { name });
   }
 

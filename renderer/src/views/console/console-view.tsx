@@ -1,11 +1,13 @@
-import { useEffect, useMemo, useState, type KeyboardEvent } from "react";
+import { useEffect, useState, type KeyboardEvent } from "react";
 import { useShallow } from "zustand/react/shallow";
-import type { HttpResult } from "../../../../runtime/api/contract.ts";
-import { formatBytes, formatDuration, formatTime } from "../../components/format.ts";
+import type { SavedRequest } from "../../../../runtime/api/contract.ts";
+import { formatTime } from "../../components/format.ts";
+import { ResponseView } from "../../components/response-view.tsx";
 import { useConnectionStore } from "../../stores/connection.ts";
 import { curlOf, METHODS, specOf, useConsoleStore } from "../../stores/console.ts";
 import { useUiStore } from "../../stores/ui.ts";
 import { WebSocketConsole } from "./websocket-console.tsx";
+import "./saved-requests.css";
 import { LoadView } from "./load-view.tsx";
 
 export function ConsoleView() {
@@ -33,23 +35,36 @@ export function ConsoleView() {
 }
 
 function HttpConsole() {
-  const { draft, sending, response, error, history } = useConsoleStore(
+  const { draft, sending, response, error, history, saved, savedId } = useConsoleStore(
     useShallow((s) => ({
       draft: s.draft,
       sending: s.sending,
       response: s.response,
       error: s.error,
       history: s.history,
+      saved: s.saved,
+      savedId: s.savedId,
     })),
   );
   const s = useConsoleStore.getState();
   const routerUrl = useConnectionStore((c) => c.project?.url ?? null);
   const [curl, setCurl] = useState<string | null>(null);
-  const [bodyTab, setBodyTab] = useState<"body" | "headers">("body");
+  // The name being typed to save the draft under, while the save row is open.
+  const [saveName, setSaveName] = useState<string | null>(null);
 
   useEffect(() => {
     void useConsoleStore.getState().loadHistory();
+    void useConsoleStore.getState().loadSaved();
   }, []);
+
+  const openSave = () => {
+    const current = saved.find((r) => r.id === savedId);
+    setSaveName(current?.name ?? `${draft.method} ${draft.path}`);
+  };
+  const commitSave = async () => {
+    if (saveName === null || !saveName.trim()) return;
+    if (await s.saveDraft(saveName.trim())) setSaveName(null);
+  };
 
   const onEnter = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === "Enter") void s.send();
@@ -64,6 +79,7 @@ function HttpConsole() {
   return (
     <div className="http-console">
       <aside className="history" aria-label="History">
+        <SavedList saved={saved} current={savedId} />
         <div className="history-head">
           <h3>History</h3>
           <button
@@ -116,10 +132,41 @@ function HttpConsole() {
           <button type="button" className="primary" disabled={sending} onClick={() => void s.send()}>
             {sending ? "Sending…" : "Send"}
           </button>
+          <button type="button" onClick={openSave} aria-expanded={saveName !== null}>
+            Save…
+          </button>
           <button type="button" onClick={copyCurl}>
             Copy as curl
           </button>
         </div>
+        {saveName !== null ? (
+          <div className="save-row">
+            <input
+              aria-label="Save as"
+              className="grow"
+              autoFocus
+              value={saveName}
+              maxLength={200}
+              onChange={(e) => setSaveName(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === "Enter") void commitSave();
+                if (e.key === "Escape") setSaveName(null);
+              }}
+            />
+            <button
+              type="button"
+              className="primary"
+              disabled={!saveName.trim()}
+              onClick={() => void commitSave()}
+            >
+              Save request
+            </button>
+            <button type="button" className="link" onClick={() => setSaveName(null)}>
+              Cancel
+            </button>
+            <span className="muted small">A request saved under the same name is replaced.</span>
+          </div>
+        ) : null}
         <p className="muted small">
           Sent to the project&apos;s router{routerUrl ? ` at ${routerUrl}` : ""}, as any client would reach
           it.
@@ -188,76 +235,88 @@ function HttpConsole() {
           </div>
         </div>
         {error ? <p className="error">{error}</p> : null}
-        {response ? <ResponseView response={response} tab={bodyTab} setTab={setBodyTab} /> : null}
+        {response ? <ResponseView response={response} /> : null}
       </section>
     </div>
   );
 }
 
-function prettyBody(r: HttpResult): { text: string; note: string | null } {
-  if (r.bodyBase64 !== null) {
-    const bytes = Math.floor((r.bodyBase64.length * 3) / 4);
-    return {
-      text: r.bodyBase64.slice(0, 4096),
-      note: `Binary body, ${formatBytes(bytes)}, shown as base64.`,
-    };
-  }
-  const type = r.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "";
-  if (/json/i.test(type) || /^\s*[[{]/.test(r.body)) {
-    try {
-      return { text: JSON.stringify(JSON.parse(r.body), null, 2), note: null };
-    } catch {
-      // not JSON after all: shown as it came
-    }
-  }
-  if (/html/i.test(type)) return { text: r.body, note: "HTML, shown as source." };
-  return { text: r.body, note: null };
-}
-
-function ResponseView(props: {
-  readonly response: HttpResult;
-  readonly tab: "body" | "headers";
-  readonly setTab: (t: "body" | "headers") => void;
+/** The requests saved in this project: click one to load it; rename or delete it in place. */
+function SavedList({
+  saved,
+  current,
+}: {
+  readonly saved: readonly SavedRequest[];
+  readonly current: string | null;
 }) {
-  const { response: r, tab, setTab } = props;
-  const body = useMemo(() => prettyBody(r), [r]);
+  const s = useConsoleStore.getState();
+  const [editing, setEditing] = useState<{ id: string; name: string } | null>(null);
+  const commit = async () => {
+    if (!editing || !editing.name.trim()) return;
+    if (await s.renameSaved(editing.id, editing.name.trim())) setEditing(null);
+  };
   return (
-    <section className="response" aria-label="Response" data-testid="response">
-      <div className="response-line">
-        <span className={`status s${String(r.status)[0]}`} data-testid="response-status">
-          {r.status} {r.statusText}
-        </span>
-        <span className="muted">{formatDuration(r.durationMs)}</span>
-        <span className="muted">{formatBytes(r.body.length)}</span>
-        <span className="grow" />
-        <div className="subtabs small">
-          <button type="button" aria-pressed={tab === "body"} onClick={() => setTab("body")}>
-            Body
-          </button>
-          <button type="button" aria-pressed={tab === "headers"} onClick={() => setTab("headers")}>
-            Headers ({r.headers.length})
-          </button>
-        </div>
-      </div>
-      {tab === "body" ? (
-        <>
-          {body.note ? <p className="muted small">{body.note}</p> : null}
-          <pre className="body" data-testid="response-body">
-            {body.text}
-          </pre>
-        </>
-      ) : (
-        <table className="result">
-          <tbody>
-            {r.headers.map(([k, v], i) => (
-              <tr key={i}>
-                <td className="mono">{k}</td>
-                <td className="mono">{v}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+    <section className="saved" aria-label="Saved requests">
+      <h3>Saved</h3>
+      {saved.length === 0 ? (
+        <p className="muted small">Save the request in the composer to keep it here under a name.</p>
+      ) : null}
+      <ul className="plain" data-testid="saved-requests">
+        {saved.map((r) =>
+          editing?.id === r.id ? (
+            <li key={r.id} className="saved-edit">
+              <input
+                aria-label="New name"
+                autoFocus
+                value={editing.name}
+                maxLength={200}
+                onChange={(e) => setEditing({ id: r.id, name: e.target.value })}
+                onKeyDown={(e) => {
+                  if (e.key === "Enter") void commit();
+                  if (e.key === "Escape") setEditing(null);
+                }}
+              />
+              <button type="button" className="link" onClick={() => void commit()}>
+                Rename
+              </button>
+            </li>
+          ) : (
+            <li
+              key={r.id}
+              className={`saved-item${r.id === current ? " current" : ""}`}
+              data-saved-name={r.name}
+            >
+              <button
+                type="button"
+                className="saved-open"
+                onClick={() => s.openSaved(r)}
+                title={r.request.path}
+              >
+                <span className={`method m-${r.request.method.toLowerCase()}`}>{r.request.method}</span>
+                <span className="clip">{r.name}</span>
+              </button>
+              <button
+                type="button"
+                className="link"
+                aria-label={`Rename ${r.name}`}
+                title="Rename"
+                onClick={() => setEditing({ id: r.id, name: r.name })}
+              >
+                ✎
+              </button>
+              <button
+                type="button"
+                className="link"
+                aria-label={`Delete ${r.name}`}
+                title="Delete"
+                onClick={() => void s.deleteSaved(r.id)}
+              >
+                ×
+              </button>
+            </li>
+          ),
+        )}
+      </ul>
     </section>
   );
 }

@@ -7,10 +7,14 @@ import { VirtualList } from "../../components/virtual-list.tsx";
 import { PAGE_ROWS, useObjectDetailStore } from "../../stores/object-detail.ts";
 import { useUiStore, type ObjectPanel } from "../../stores/ui.ts";
 import { StateDiagram } from "./state-diagram.tsx";
+import { EventsPanel, RequestPanel, SocketsPanel } from "./object-panels.tsx";
 
 const PANELS: { id: ObjectPanel; label: string }[] = [
   { id: "lifecycle", label: "Lifecycle" },
   { id: "storage", label: "Storage" },
+  { id: "sockets", label: "Sockets" },
+  { id: "events", label: "Events" },
+  { id: "request", label: "Send request" },
   { id: "alarms", label: "Alarms" },
   { id: "logs", label: "Logs" },
 ];
@@ -110,6 +114,9 @@ export function ObjectPage({ id }: { readonly id: string }) {
       <div className="panel" role="tabpanel">
         {panel === "lifecycle" ? <LifecyclePanel /> : null}
         {panel === "storage" ? <StoragePanel /> : null}
+        {panel === "sockets" ? <SocketsPanel /> : null}
+        {panel === "events" ? <EventsPanel /> : null}
+        {panel === "request" ? <RequestPanel /> : null}
         {panel === "alarms" ? <AlarmsPanel /> : null}
         {panel === "logs" ? <LogsPanel /> : null}
       </div>
@@ -171,6 +178,7 @@ function StoragePanel() {
   const setSql = useObjectDetailStore((s) => s.setSql);
   const runSql = useObjectDetailStore((s) => s.runSql);
   const browse = useObjectDetailStore((s) => s.browse);
+  const hibernateAndRun = useObjectDetailStore((s) => s.hibernateAndRun);
 
   useEffect(() => {
     void loadStorage();
@@ -235,7 +243,7 @@ function StoragePanel() {
             </label>
             <span className="muted">
               {sql.allowWrites
-                ? "Statements may change this object's storage."
+                ? "Statements may change this object's storage; they run only while it hibernates (no worker has its database open)."
                 : "Read-only: statements that write are refused."}
             </span>
           </div>
@@ -243,6 +251,14 @@ function StoragePanel() {
         {sql.error ? (
           <p className="error" data-testid="sql-error">
             {sql.error}
+            {sql.refusedLive ? (
+              <>
+                {" "}
+                <button type="button" disabled={sql.running} onClick={() => void hibernateAndRun()}>
+                  Hibernate now and run
+                </button>
+              </>
+            ) : null}
           </p>
         ) : null}
         {sql.result ? (
