@@ -487,6 +487,7 @@ class Isolate implements WorkerApi {
   /** The object the direct calls being reported ran on. */
   #directId = "";
   #reportedBusy = false;
+  #lastReport = 0;
   #directRecords: DirectRecord[] = [];
   #directTimer: NodeJS.Timeout | null = null;
 
@@ -558,7 +559,11 @@ class Isolate implements WorkerApi {
       if (error !== undefined) record.error = error;
       this.#directRecords.push(record);
       this.#direct--;
-      this.#directTimer ??= setTimeout(() => this.#reportDirect(), DIRECT_REPORT_MS);
+      // Idle again and nothing reported lately: report now rather than
+      // waking up again for the timer.
+      if (this.#direct === 0 && performance.now() - this.#lastReport >= DIRECT_REPORT_MS)
+        this.#reportDirect();
+      else this.#directTimer ??= setTimeout(() => this.#reportDirect(), DIRECT_REPORT_MS);
     }
   }
 
@@ -567,11 +572,13 @@ class Isolate implements WorkerApi {
    * the object's counts and Processing spans) and whether calls are still
    * running (for the CPU watchdog). Coalesced: at most one report per
    * DIRECT_REPORT_MS, and none while nothing changed, so an object serving
-   * one request at a time costs one message per request, not two.
+   * one request at a time costs one message per request, sent as the call
+   * ends, and a busy object one message per DIRECT_REPORT_MS.
    */
   #reportDirect(): void {
     if (this.#directTimer) clearTimeout(this.#directTimer);
     this.#directTimer = null;
+    this.#lastReport = performance.now();
     const busy = this.#direct > 0;
     if (this.#directRecords.length > 0 || busy !== this.#reportedBusy) {
       const records = this.#directRecords;
