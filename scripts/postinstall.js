@@ -32,3 +32,13 @@ if (
 ) {
   console.warn("terrarium: better-sqlite3's native module is missing; run `npm rebuild better-sqlite3`.");
 }
+// The desktop app needs better-sqlite3 built for Electron's ABI as well;
+// without an Electron binary there is nothing to do.
+spawnSync(
+  process.execPath,
+  [new URL("./build-sqlite-electron.js", import.meta.url).pathname, "--if-electron"],
+  {
+    stdio: "inherit",
+    timeout: 600_000,
+  },
+);

@@ -3,30 +3,14 @@
 // same UI in a browser (`terrarium ui`). Extra arguments (`npm start -- ...`)
 // go to the app: a project folder, and for `ui` its flags.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { electronBinary } from "./electron-binary.js";
 
 const require = createRequire(import.meta.url);
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
-
-// NOTE: not `require("electron")`: with no binary, that starts the download
-// itself and throws when it fails. The package records the binary's path in
-// path.txt once the download has succeeded.
-function electronBinary() {
-  if (process.env.ELECTRON_EXEC_PATH) return process.env.ELECTRON_EXEC_PATH;
-  let packageDir;
-  try {
-    packageDir = dirname(require.resolve("electron/package.json"));
-  } catch {
-    return null;
-  }
-  const pathFile = join(packageDir, "path.txt");
-  if (!existsSync(pathFile)) return null;
-  const binary = join(packageDir, "dist", readFileSync(pathFile, "utf8").trim());
-  return existsSync(binary) ? binary : null;
-}
 
 function run(command, args) {
   const child = spawn(command, args, { cwd: projectRoot, stdio: "inherit" });

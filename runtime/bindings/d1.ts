@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { rewriteParams, toSqlError } from "../host/sql-storage.ts";
+import { openSqlite } from "../shared/sqlite-native.ts";
 
 /**
  * A D1 binding on a local SQLite file, for `env.<binding>` in object and
@@ -106,7 +107,7 @@ export class D1Database {
   get db(): Database.Database {
     if (!this.#db) {
       mkdirSync(dirname(this.#path), { recursive: true });
-      const db = new Database(this.#path);
+      const db = openSqlite(this.#path);
       db.pragma("journal_mode = WAL");
       db.pragma("busy_timeout = 5000");
       db.defaultSafeIntegers(false);

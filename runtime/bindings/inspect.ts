@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { jsonSafe, type QueryResult } from "../state/state-manager.ts";
 import type { D1Store, R2Store } from "./stores.ts";
+import { openSqlite } from "../shared/sqlite-native.ts";
 
 /**
  * The Inspector's view of the project's external systems: its D1 databases
@@ -75,7 +76,7 @@ function fileBytes(path: string): number {
 }
 
 function withReadOnly<T>(path: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = openSqlite(path, { readonly: true, fileMustExist: true });
   try {
     db.pragma("busy_timeout = 5000");
     return fn(db);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { openSqlite } from "../shared/sqlite-native.ts";
 
 /**
  * An R2 bucket binding on the local disk, for `env.<binding>` in object and
@@ -251,7 +252,7 @@ export class R2Bucket {
   get #s(): ReturnType<typeof statements> {
     if (!this.#stmts) {
       mkdirSync(join(this.#dir, "blobs"), { recursive: true });
-      const db = new Database(join(this.#dir, "index.sqlite"));
+      const db = openSqlite(join(this.#dir, "index.sqlite"));
       db.pragma("journal_mode = WAL");
       db.pragma("busy_timeout = 5000");
       db.exec(`CREATE TABLE IF NOT EXISTS objects (

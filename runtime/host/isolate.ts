@@ -44,6 +44,7 @@ import {
   WorkersResponse,
   type SocketLink,
 } from "./websocket.ts";
+import { openSqlite } from "../shared/sqlite-native.ts";
 
 /**
  * The inside of one worker thread: either the project's stateless entry
@@ -272,7 +273,7 @@ class Isolate implements WorkerApi {
 
   async #become(identity: ObjectIdentity, Ctor: unknown, loaded: Loaded): Promise<void> {
     if (identity.dbPath !== ":memory:") mkdirSync(dirname(identity.dbPath), { recursive: true });
-    const db = new Database(identity.dbPath);
+    const db = openSqlite(identity.dbPath);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     const gateway = this.#gateway;

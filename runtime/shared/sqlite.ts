@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { openSqlite } from "./sqlite-native.ts";
 
 /**
  * Opens (creating) an orchestrator database in WAL mode and brings its schema
@@ -8,7 +9,7 @@ import Database from "better-sqlite3";
  */
 export function openDatabase(path: string, migrations: readonly string[]): Database.Database {
   mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = openSqlite(path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");

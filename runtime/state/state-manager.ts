@@ -5,6 +5,7 @@ import { deserialize } from "node:v8";
 import Database from "better-sqlite3";
 import type { Clock } from "../shared/clock.ts";
 import { openDatabase } from "../shared/sqlite.ts";
+import { openSqlite } from "../shared/sqlite-native.ts";
 
 export interface QueryResult {
   columns: string[];
@@ -96,7 +97,7 @@ export class StateManager {
   #open(className: string, id: string, readonly: boolean): Database.Database {
     const path = this.dbPath(className, id);
     if (!existsSync(path)) throw new Error(`object ${id} has no storage yet`);
-    const db = new Database(path, { readonly, fileMustExist: true });
+    const db = openSqlite(path, { readonly, fileMustExist: true });
     db.pragma("busy_timeout = 5000");
     return db;
   }
