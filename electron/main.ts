@@ -1,12 +1,15 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { app, BrowserWindow, dialog, ipcMain, type WebContents } from "electron";
+import { app, BrowserWindow, dialog, ipcMain, Menu, shell, type WebContents } from "electron";
 import type { Engine } from "../runtime/engine.ts";
 import { registerControlIpc } from "./control-ipc.ts";
+import { buildMenuTemplate } from "./menu.ts";
+import { createProjectFromTemplate, isProjectFolder, PROJECT_TEMPLATES, RecentProjects } from "./projects.ts";
 import { createSecureWindow } from "./window.ts";
 
 // The Electron main process: the engine (the orchestration layer) for one
-// project, the window, and the control API served to it over validated IPC.
+// project at a time, the window, the menu, and the control API served to the
+// window over validated IPC.
 
 // Set by `electron-vite dev` to the renderer's dev server; unset in a build.
 const devServerUrl = app.isPackaged ? undefined : process.env["ELECTRON_RENDERER_URL"];
@@ -16,6 +19,10 @@ const appRoot = app.getAppPath();
 const ourWindows = new Set<WebContents>();
 
 let engine: Engine | null = null;
+let closeIpc: (() => void) | null = null;
+/** Set once the app is ready (userData is known then). */
+let recent: RecentProjects | null = null;
+const samplesDir = join(appRoot, "resources", "samples");
 
 /**
  * Opens the engine from its TypeScript sources, as the CLI does (tsx compiles
@@ -34,9 +41,10 @@ async function openEngine(projectDir: string): Promise<Engine> {
   return opened;
 }
 
-function projectDirFromArgs(): string {
+/** The folder given on the command line, else the project opened last, else the AIDevOS sample. */
+function firstProjectDir(): string {
   const arg = process.argv.slice(app.isPackaged ? 1 : 2).find((a) => !a.startsWith("-"));
-  return arg ?? join(appRoot, "resources", "samples", "aidevos");
+  return arg ?? recent?.list()[0] ?? join(samplesDir, "aidevos");
 }
 
 function trusted(sender: WebContents, frameUrl: string | null, isTopFrame: boolean): boolean {
@@ -66,6 +74,148 @@ async function openMainWindow(): Promise<void> {
   }
 }
 
+function refreshMenu(): void {
+  const template = buildMenuTemplate({
+    platform: process.platform,
+    appName: app.getName(),
+    templates: PROJECT_TEMPLATES,
+    recent: recent?.list() ?? [],
+    hasProject: engine !== null,
+    actions: {
+      newProject: (id) => void newProject(id),
+      openProject: () => void chooseProject(),
+      openRecent: (dir) => void switchProject(dir),
+      clearRecent: () => {
+        recent?.clear();
+        refreshMenu();
+      },
+      revealDataFolder: () => void revealDataFolder(),
+      exportProject: () => void exportProject(),
+    },
+  });
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
+function fail(title: string, error: unknown): void {
+  dialog.showErrorBox("Terrarium", `${title}\n\n${error instanceof Error ? error.message : String(error)}`);
+}
+
+/** Opens a project's engine and serves its control API; remembers it as recent. */
+async function startProject(projectDir: string): Promise<void> {
+  engine = await openEngine(projectDir);
+  closeIpc = registerControlIpc({ ipcMain, api: engine.api, trusted });
+  recent?.add(projectDir);
+}
+
+async function stopProject(): Promise<void> {
+  closeIpc?.();
+  closeIpc = null;
+  const old = engine;
+  engine = null;
+  await old?.close();
+}
+
+/**
+ * Closes the open project and opens another in a new window (its CSP names
+ * the new router's port). When the other cannot be opened, the previous one
+ * is opened again.
+ */
+async function switchProject(dir: string): Promise<void> {
+  if (!isProjectFolder(dir)) {
+    fail(
+      `${dir} is not a project folder.`,
+      "A project folder holds a wrangler.jsonc, wrangler.json or wrangler.toml.",
+    );
+    return;
+  }
+  const previous = engine?.project.dir ?? null;
+  if (previous !== null && resolve(previous) === resolve(dir)) return;
+  await stopProject();
+  try {
+    await startProject(dir);
+  } catch (error) {
+    fail(`The project in ${dir} could not be opened.`, error);
+    if (previous)
+      await startProject(previous).catch((e: unknown) => fail(`${previous} could not be reopened.`, e));
+  }
+  refreshMenu();
+  if (!engine) return;
+  // The new window first: closing the last one would quit the app.
+  const old = BrowserWindow.getAllWindows();
+  await openMainWindow();
+  for (const w of old) w.destroy();
+}
+
+async function chooseProject(): Promise<void> {
+  const picked = await dialog.showOpenDialog({
+    title: "Open a project folder (one with a wrangler config)",
+    properties: ["openDirectory"],
+  });
+  const dir = picked.filePaths[0];
+  if (!picked.canceled && dir) await switchProject(dir);
+}
+
+async function newProject(templateId: string): Promise<void> {
+  const picked = await dialog.showOpenDialog({
+    title: "Choose an empty folder for the new project",
+    buttonLabel: "Create Project Here",
+    properties: ["openDirectory", "createDirectory", "promptToCreate"],
+  });
+  const dir = picked.filePaths[0];
+  if (picked.canceled || !dir) return;
+  let created: string;
+  try {
+    created = createProjectFromTemplate(samplesDir, templateId, dir);
+  } catch (error) {
+    fail("The project could not be created.", error);
+    return;
+  }
+  await switchProject(created);
+}
+
+async function revealDataFolder(): Promise<void> {
+  if (!engine) return;
+  const problem = await shell.openPath(engine.dataDir);
+  if (problem) fail(`${engine.dataDir} could not be shown.`, problem);
+}
+
+/** Exports the project to a folder the user picks; a folder with files in it is replaced only when confirmed. */
+async function exportProject(): Promise<void> {
+  const current = engine;
+  if (!current) return;
+  const picked = await dialog.showOpenDialog({
+    title: "Export the project to a folder",
+    buttonLabel: "Export Here",
+    properties: ["openDirectory", "createDirectory", "promptToCreate"],
+  });
+  const outDir = picked.filePaths[0];
+  if (picked.canceled || !outDir) return;
+  try {
+    const plan = await current.api.exportPlan({ outDir });
+    let force = false;
+    if (plan.target && plan.target.entries > 0) {
+      const answer = await dialog.showMessageBox({
+        type: "warning",
+        message: `${outDir} is not empty.`,
+        detail: "Replace its contents with the export? .git, node_modules and .wrangler are kept.",
+        buttons: ["Replace Contents", "Cancel"],
+        defaultId: 1,
+        cancelId: 1,
+      });
+      if (answer.response !== 0) return;
+      force = true;
+    }
+    const written = await current.api.writeExport({ outDir, force });
+    await dialog.showMessageBox({
+      type: "info",
+      message: `Exported ${written.files} files to ${written.outDir}.`,
+      detail: written.warnings.length ? written.warnings.join("\n") : "Deploy it with wrangler deploy.",
+    });
+  } catch (error) {
+    fail("The export failed.", error);
+  }
+}
+
 // Every renderer sandboxed, whatever its options say; must precede "ready".
 app.enableSandbox();
 
@@ -88,18 +238,16 @@ app.on("before-quit", (event) => {
 app
   .whenReady()
   .then(async () => {
-    const projectDir = projectDirFromArgs();
+    recent = new RecentProjects(join(app.getPath("userData"), "recent-projects.json"));
+    const projectDir = firstProjectDir();
     try {
-      engine = await openEngine(projectDir);
+      await startProject(projectDir);
     } catch (error) {
-      dialog.showErrorBox(
-        "Terrarium",
-        `The project in ${projectDir} could not be opened:\n\n${String(error)}`,
-      );
+      fail(`The project in ${projectDir} could not be opened.`, error);
       app.exit(1);
       return;
     }
-    registerControlIpc({ ipcMain, api: engine.api, trusted });
+    refreshMenu();
     await openMainWindow();
   })
   .catch((error: unknown) => {

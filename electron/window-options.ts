@@ -22,6 +22,11 @@ export interface ContentSecurityPolicyOptions {
  * its own origin (the web twin's bridge) and to `connectOrigins` (the
  * project's router). No inline script, no eval, no
  * plugins, no frames, no form posts, no `<base>` rewriting.
+ *
+ * NOTE: the Console's HTML preview is an `<iframe sandbox="" srcdoc>`; a
+ * srcdoc document is not fetched, so no frame-src is needed for it, and it
+ * inherits this policy (its scripts, inline styles and remote loads stay
+ * blocked, besides what the sandbox blocks).
  */
 export function contentSecurityPolicy(options: ContentSecurityPolicyOptions = {}): string {
   const dev = options.devServerOrigin;

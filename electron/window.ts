@@ -8,7 +8,8 @@ export interface CreateSecureWindowInput extends SecureWindowInput {
   readonly connectOrigins?: readonly string[];
 }
 
-const hardenedSessions = new WeakSet<Session>();
+/** The CSP each hardened session sends: that of the last window opened in it. */
+const sessionCsp = new WeakMap<Session, string>();
 
 /**
  * The one way Terrarium opens a window. Besides the options of
@@ -29,17 +30,19 @@ export function createSecureWindow(input: CreateSecureWindowInput): BrowserWindo
 }
 
 function hardenSession(session: Session, csp: string): void {
-  // NOTE: a session holds one listener per webRequest event; installing it
-  // again for a second window would only replace it with an identical one.
-  if (hardenedSessions.has(session)) return;
-  hardenedSessions.add(session);
+  // NOTE: a session holds one listener per webRequest event, installed once;
+  // a later window (another project, whose router has another port) brings
+  // its CSP, which the listener sends from then on.
+  const installed = sessionCsp.has(session);
+  sessionCsp.set(session, csp);
+  if (installed) return;
   session.webRequest.onHeadersReceived((details, callback) => {
     const responseHeaders = Object.fromEntries(
       Object.entries(details.responseHeaders ?? {}).filter(
         ([name]) => name.toLowerCase() !== "content-security-policy",
       ),
     );
-    responseHeaders["Content-Security-Policy"] = [csp];
+    responseHeaders["Content-Security-Policy"] = [sessionCsp.get(session) ?? csp];
     callback({ responseHeaders });
   });
   session.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false));

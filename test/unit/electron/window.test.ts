@@ -130,6 +130,19 @@ describe("createSecureWindow", () => {
     });
   });
 
+  it("sends the CSP of the last window opened, with its router's origin", () => {
+    createSecureWindow({ preload: "/p.cjs", connectOrigins: ["ws://127.0.0.1:8787"] });
+    createSecureWindow({ preload: "/p.cjs", connectOrigins: ["ws://127.0.0.1:9000"] });
+    const callback = vi.fn();
+    fake.state.headersListener?.({ responseHeaders: {} }, callback);
+    expect(callback).toHaveBeenCalledWith({
+      responseHeaders: {
+        "Content-Security-Policy": [contentSecurityPolicy({ connectOrigins: ["ws://127.0.0.1:9000"] })],
+      },
+    });
+    createSecureWindow({ preload: "/p.cjs" });
+  });
+
   it("refuses every permission", () => {
     createSecureWindow({ preload: "/p.cjs" });
     const callback = vi.fn();

@@ -1,0 +1,91 @@
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { RECENT_IN_MENU, type MenuTemplate } from "./menu.ts";
+
+// Projects as the desktop app's menu handles them: the templates a new
+// project starts from, the recent list kept in Electron's userData folder.
+// Plain Node, so it is tested without Electron.
+
+/** The sample projects a new project can start from (resources/samples/<id>). */
+export const PROJECT_TEMPLATES: readonly MenuTemplate[] = [
+  { id: "counter", label: "Counter (one class)" },
+  { id: "aidevos", label: "AIDevOS system (eight classes, D1, R2, Event Bus)" },
+];
+
+const WRANGLER_CONFIGS = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
+
+/** Whether a folder holds a wrangler config (what Terrarium opens as a project). */
+export function isProjectFolder(dir: string): boolean {
+  return WRANGLER_CONFIGS.some((f) => existsSync(join(dir, f)));
+}
+
+/**
+ * Copies a template's project into `target`, which must be missing or an
+ * empty folder (nothing is ever overwritten). Terrarium's data folder of the
+ * template, if any, is not copied.
+ */
+export function createProjectFromTemplate(samplesDir: string, templateId: string, target: string): string {
+  if (!PROJECT_TEMPLATES.some((t) => t.id === templateId)) throw new Error(`no template "${templateId}"`);
+  const source = join(samplesDir, templateId);
+  const dest = resolve(target);
+  if (existsSync(dest) && (!statSync(dest).isDirectory() || readdirSync(dest).length > 0)) {
+    throw new Error(`${dest} is not an empty folder; choose an empty one for a new project`);
+  }
+  mkdirSync(dest, { recursive: true });
+  cpSync(source, dest, {
+    recursive: true,
+    filter: (src) => !src.slice(source.length).split(/[\\/]/).includes(".terrarium"),
+  });
+  return dest;
+}
+
+/**
+ * The projects opened most recently, newest first, in a JSON file (in
+ * Electron's userData folder). Folders that no longer hold a project are
+ * left out when read.
+ */
+export class RecentProjects {
+  readonly #file: string;
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  list(): string[] {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(this.#file, "utf8"));
+    } catch {
+      return [];
+    }
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter((d): d is string => typeof d === "string" && isProjectFolder(d));
+  }
+
+  add(dir: string): string[] {
+    const abs = resolve(dir);
+    const next = [abs, ...this.list().filter((d) => d !== abs)].slice(0, RECENT_IN_MENU);
+    this.#write(next);
+    return next;
+  }
+
+  clear(): void {
+    this.#write([]);
+  }
+
+  #write(dirs: string[]): void {
+    mkdirSync(dirname(this.#file), { recursive: true });
+    const tmp = `${this.#file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(dirs, null, 1));
+    renameSync(tmp, this.#file);
+  }
+}
