@@ -26,6 +26,8 @@ const DOCS_SHOTS = new Set([
   "object-hibernating",
   "object-storage",
   "object-logs",
+  "object-events",
+  "console-html-preview",
   "event-bus",
   "console-websocket",
   "console-load",
