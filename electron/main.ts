@@ -4,7 +4,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, shell, type WebContents } fr
 import type { Engine } from "../runtime/engine.ts";
 import { registerControlIpc } from "./control-ipc.ts";
 import { buildMenuTemplate } from "./menu.ts";
-import { createProjectFromTemplate, isProjectFolder, PROJECT_TEMPLATES, RecentProjects } from "./projects.ts";
+import { isProjectFolder, PROJECT_TEMPLATES, RecentProjects } from "./projects.ts";
 import { createSecureWindow } from "./window.ts";
 
 // The Electron main process: the engine (the orchestration layer) for one
@@ -22,18 +22,25 @@ let engine: Engine | null = null;
 let closeIpc: (() => void) | null = null;
 /** Set once the app is ready (userData is known then). */
 let recent: RecentProjects | null = null;
-const samplesDir = join(appRoot, "resources", "samples");
+
+let tsxRegistered = false;
 
 /**
- * Opens the engine from its TypeScript sources, as the CLI does (tsx compiles
- * them on load): its bundler and object workers find their files relative to
- * those sources, so they are not bundled into this file.
+ * Loads a module of the engine from its TypeScript sources, as the CLI does
+ * (tsx compiles them on load): its bundler and object workers find their
+ * files relative to those sources, so they are not bundled into this file.
  */
+async function runtimeModule<T>(...path: string[]): Promise<T> {
+  if (!tsxRegistered) {
+    const { register } = await import("tsx/esm/api");
+    register();
+    tsxRegistered = true;
+  }
+  return (await import(pathToFileURL(join(appRoot, "runtime", ...path)).href)) as T;
+}
+
 async function openEngine(projectDir: string): Promise<Engine> {
-  const { register } = await import("tsx/esm/api");
-  register();
-  const entry = pathToFileURL(join(appRoot, "runtime", "engine.ts")).href;
-  const { Engine: EngineClass } = (await import(entry)) as typeof import("../runtime/engine.ts");
+  const { Engine: EngineClass } = await runtimeModule<typeof import("../runtime/engine.ts")>("engine.ts");
   const opened = await EngineClass.open({ projectDir });
   await opened.listen(8787).catch(() => opened.listen(0));
   // Saves from the Design view (and any editor) reload the project, as in `terrarium ui`.
@@ -44,7 +51,7 @@ async function openEngine(projectDir: string): Promise<Engine> {
 /** The folder given on the command line, else the project opened last, else the AIDevOS sample. */
 function firstProjectDir(): string {
   const arg = process.argv.slice(app.isPackaged ? 1 : 2).find((a) => !a.startsWith("-"));
-  return arg ?? recent?.list()[0] ?? join(samplesDir, "aidevos");
+  return arg ?? recent?.list()[0] ?? join(appRoot, "resources", "samples", "aidevos");
 }
 
 function trusted(sender: WebContents, frameUrl: string | null, isTopFrame: boolean): boolean {
@@ -165,7 +172,12 @@ async function newProject(templateId: string): Promise<void> {
   if (picked.canceled || !dir) return;
   let created: string;
   try {
-    created = createProjectFromTemplate(samplesDir, templateId, dir);
+    // The same code as `terrarium new`: the sample copied, its Worker named after the folder.
+    const { newProject: create } = await runtimeModule<typeof import("../runtime/templates/new-project.ts")>(
+      "templates",
+      "new-project.ts",
+    );
+    created = create(dir, { sample: templateId }).dir;
   } catch (error) {
     fail("The project could not be created.", error);
     return;

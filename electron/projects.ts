@@ -1,13 +1,4 @@
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { RECENT_IN_MENU, type MenuTemplate } from "./menu.ts";
 
@@ -15,7 +6,11 @@ import { RECENT_IN_MENU, type MenuTemplate } from "./menu.ts";
 // project starts from, the recent list kept in Electron's userData folder.
 // Plain Node, so it is tested without Electron.
 
-/** The sample projects a new project can start from (resources/samples/<id>). */
+/**
+ * The samples a new project can start from, as the menu labels them; the ids
+ * are runtime/templates/new-project.ts's SAMPLES (which `terrarium new` and
+ * the menu both create projects with).
+ */
 export const PROJECT_TEMPLATES: readonly MenuTemplate[] = [
   { id: "counter", label: "Counter (one class)" },
   { id: "aidevos", label: "AIDevOS system (eight classes, D1, R2, Event Bus)" },
@@ -26,26 +21,6 @@ const WRANGLER_CONFIGS = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
 /** Whether a folder holds a wrangler config (what Terrarium opens as a project). */
 export function isProjectFolder(dir: string): boolean {
   return WRANGLER_CONFIGS.some((f) => existsSync(join(dir, f)));
-}
-
-/**
- * Copies a template's project into `target`, which must be missing or an
- * empty folder (nothing is ever overwritten). Terrarium's data folder of the
- * template, if any, is not copied.
- */
-export function createProjectFromTemplate(samplesDir: string, templateId: string, target: string): string {
-  if (!PROJECT_TEMPLATES.some((t) => t.id === templateId)) throw new Error(`no template "${templateId}"`);
-  const source = join(samplesDir, templateId);
-  const dest = resolve(target);
-  if (existsSync(dest) && (!statSync(dest).isDirectory() || readdirSync(dest).length > 0)) {
-    throw new Error(`${dest} is not an empty folder; choose an empty one for a new project`);
-  }
-  mkdirSync(dest, { recursive: true });
-  cpSync(source, dest, {
-    recursive: true,
-    filter: (src) => !src.slice(source.length).split(/[\\/]/).includes(".terrarium"),
-  });
-  return dest;
 }
 
 /**
