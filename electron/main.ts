@@ -40,6 +40,13 @@ async function runtimeModule<T>(...path: string[]): Promise<T> {
 }
 
 async function openEngine(projectDir: string): Promise<Engine> {
+  // better-sqlite3 as built for Electron's ABI (scripts/build-sqlite-electron.js), for this
+  // process and every worker it starts.
+  const native = await runtimeModule<typeof import("../runtime/shared/sqlite-native.ts")>(
+    "shared",
+    "sqlite-native.ts",
+  );
+  process.env[native.SQLITE_BINDING_ENV] ??= native.electronBindingPath(appRoot, process.versions.modules);
   const { Engine: EngineClass } = await runtimeModule<typeof import("../runtime/engine.ts")>("engine.ts");
   const opened = await EngineClass.open({ projectDir });
   await opened.listen(8787).catch(() => opened.listen(0));
