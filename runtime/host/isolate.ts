@@ -577,17 +577,28 @@ class Isolate implements WorkerApi {
    * ends, and a busy object one message per DIRECT_REPORT_MS.
    */
   #reportDirect(): void {
+    const report = this.takeDirect();
+    if (report.records.length > 0 || report.busy !== report.wasBusy) {
+      this.#notify({
+        notice: "direct",
+        objectId: report.objectId,
+        busy: report.busy,
+        records: report.records,
+      });
+    }
+  }
+
+  takeDirect(): { objectId: string; busy: boolean; wasBusy: boolean; records: DirectRecord[] } {
     if (this.#directTimer) clearTimeout(this.#directTimer);
     this.#directTimer = null;
     this.#lastReport = performance.now();
     const busy = this.#direct > 0;
-    if (this.#directRecords.length > 0 || busy !== this.#reportedBusy) {
-      const records = this.#directRecords;
-      this.#directRecords = [];
-      this.#reportedBusy = busy;
-      this.#notify({ notice: "direct", objectId: this.#directId, busy, records });
-    }
+    const wasBusy = this.#reportedBusy;
+    const records = this.#directRecords;
+    this.#directRecords = [];
+    this.#reportedBusy = busy;
     if (busy) this.#directTimer = setTimeout(() => this.#reportDirect(), DIRECT_REPORT_MS);
+    return { objectId: this.#directId, busy, wasBusy, records };
   }
 
   async deactivate(): Promise<void> {

@@ -116,6 +116,11 @@ export interface WorkerApi {
   alarm(info: AlarmInvocation): Promise<number | null>;
   /** Refuses new calls on direct lines ("moved") until the object is deactivated. */
   leave(): void;
+  /**
+   * The direct-line calls done but not yet reported, handed over in the
+   * reply (a notice on the gateway port could arrive after it).
+   */
+  takeDirect(): { objectId: string; busy: boolean; records: DirectRecord[] };
   /** Closes the direct lines into this worker, saying goodbye on each (before a requested stop). */
   closePeers(): void;
   /** Serves calls to the active object on a direct line from another worker. */

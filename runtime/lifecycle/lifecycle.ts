@@ -1062,6 +1062,21 @@ export class LifecycleManager {
     }
   }
 
+  /**
+   * Collects the direct-line calls workers have done but not yet reported
+   * (they report every few milliseconds), so counts read right after a run
+   * include every call.
+   */
+  async settleDirect(): Promise<void> {
+    await Promise.all(
+      [...this.slots].map(async ([host, slot]) => {
+        if (!slot.object || !host.alive) return;
+        const r = await host.call((api) => api.takeDirect()).catch(() => null);
+        if (r && (r.records.length > 0 || r.busy)) this.#direct(slot, r.objectId, r.busy, r.records);
+      }),
+    );
+  }
+
   /** Sends a request to the entry Worker. */
   async entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
     let host = this.#entries[this.#entryNext++ % this.#entries.length];

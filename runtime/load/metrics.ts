@@ -23,6 +23,8 @@ export interface MetricsSource {
     readonly slots?: ReadonlyMap<{ cpuUsage(): number }, { object: { record: { id: string } } | null }>;
     readonly sockets?: { list(): readonly { objectId: string | null; hibernatable: boolean }[] };
     shardGroups?(): readonly { className: string; base: string; shards: number }[];
+    /** Brings in activity workers have not reported yet. */
+    settleDirect?(): Promise<void>;
   };
   readonly registry: { objects(): Iterable<ObjectRecord>; get(id: string): ObjectRecord | undefined };
   readonly state?: { storageBytes(className: string, id: string): number };
