@@ -76,11 +76,15 @@ export function objectTools(engine: Engine): ObjectMethods {
     async writeSql(spec) {
       const { objectId, sql, params } = objectSchemas.writeSql.parse(spec);
       const r = record(objectId);
+      // A live object's worker has the database open: the write runs there,
+      // between the object's events, and its cached statements are dropped.
+      const live = await engine.lifecycle.adminSql(r.id, sql, params ?? []);
+      if (live) return live;
       // NOTE: the check and the write are one synchronous stretch on the main
       // thread, so no activation can begin between them.
       if ((r.state !== "Hibernating" && r.state !== "Created") || heldByWorker(r.id)) {
         throw new ObjectLiveError(
-          `the object is ${r.state}: its worker has the database open. Hibernate it, then run the write`,
+          `the object is ${r.state} and its worker is busy changing hands; try again, or hibernate it first`,
         );
       }
       const result = engine.state.query(r.className, r.id, sql, params ?? [], { allowWrites: true });

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { jsonSafe, type QueryResult } from "../state/state-manager.ts";
+import { runQuery, type QueryResult } from "../shared/sql-query.ts";
 import type { D1Store, R2Store } from "./stores.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";
 
@@ -120,21 +120,9 @@ export function databaseQuery(
   limit = 1000,
 ): QueryResult {
   if (!existsSync(store.path)) throw new Error(`${store.binding} has no data yet: nothing has used it`);
-  return withReadOnly(store.path, (db) => {
-    const stmt = db.prepare(sql);
-    if (!stmt.reader) throw new Error("this statement writes; the database page is read-only");
-    const columns = stmt.columns().map((c) => c.name);
-    const rows: unknown[][] = [];
-    let truncated = false;
-    for (const row of stmt.raw(true).iterate(...params) as IterableIterator<unknown[]>) {
-      if (rows.length >= limit) {
-        truncated = true;
-        break;
-      }
-      rows.push(row.map(jsonSafe));
-    }
-    return { columns, rows, truncated, rowsWritten: 0 };
-  });
+  return withReadOnly(store.path, (db) =>
+    runQuery(db, sql, params, { limit, refusal: "this statement writes; the database page is read-only" }),
+  );
 }
 
 // ---- R2 ----

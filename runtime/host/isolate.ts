@@ -32,6 +32,7 @@ import { assertSerializable, findRpcMember } from "./rpc-values.ts";
 import { BYE, Peers } from "./peers.ts";
 import { markReset } from "../shared/comlink-node.ts";
 import { serveLean } from "../shared/lean-rpc.ts";
+import { runQuery, type QueryResult } from "../shared/sql-query.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import { DurableObjectId } from "./namespace.ts";
 import {
@@ -478,6 +479,16 @@ class Isolate implements WorkerApi {
     active.storage.takeAlarm();
     if (typeof fn === "function") await (fn as (i: AlarmInvocation) => unknown).call(active.instance, info);
     return active.storage.currentAlarm();
+  }
+
+  async adminSql(sql: string, params: unknown[]): Promise<QueryResult> {
+    await this.#waitGate();
+    const active = this.#requireActive();
+    try {
+      return runQuery(active.db, sql, params, { allowWrites: true });
+    } finally {
+      active.storage.afterExternalWrite();
+    }
   }
 
   // ---- direct lines from other workers (runtime/host/peers.ts) ----

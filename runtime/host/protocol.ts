@@ -1,4 +1,5 @@
 import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
+import type { QueryResult } from "../shared/sql-query.ts";
 
 /**
  * What crosses between the orchestrator (main thread) and a worker thread.
@@ -114,6 +115,8 @@ export interface WorkerApi {
   rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
   /** Runs alarm(); resolves to the alarm the handler left set (null: none). */
   alarm(info: AlarmInvocation): Promise<number | null>;
+  /** Runs a statement from the Inspector's SQL box on the active object's database, between its events. */
+  adminSql(sql: string, params: unknown[]): Promise<QueryResult>;
   /** Refuses new calls on direct lines ("moved") until the object is deactivated. */
   leave(): void;
   /**

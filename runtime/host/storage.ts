@@ -63,6 +63,12 @@ export class DurableObjectStorage {
     this.#alarm = alarms.initial;
   }
 
+  /** Someone outside the object's code changed its database (the Inspector): drop what was cached about it. */
+  afterExternalWrite(): void {
+    this.#kvStore.revalidate();
+    this.sql.reset();
+  }
+
   get(keys: string | string[], _options?: unknown): Promise<unknown> {
     return settle(() => (Array.isArray(keys) ? this.#kvStore.getMany(keys) : this.#kvStore.get(keys)));
   }

@@ -34,6 +34,7 @@ import {
 } from "./scaler.ts";
 import type { SocketHub, SocketOwner } from "../router/sockets.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
+import type { QueryResult } from "../shared/sql-query.ts";
 
 const SPAWN_CONCURRENCY = 2;
 /** Nothing in flight for this long ends a Processing span. */
@@ -1060,6 +1061,20 @@ export class LifecycleManager {
         });
       }
     }
+  }
+
+  /**
+   * Runs a statement from the Inspector on a live object's database, in its
+   * worker (which has the file open) between its events; null when the
+   * object has no worker right now (run it on the file instead).
+   */
+  async adminSql(id: string, sql: string, params: unknown[]): Promise<QueryResult | null> {
+    const live = this.#live.get(id);
+    if (!live?.host || live.starting || live.updating) return null;
+    const result = await live.host.call((api) => api.adminSql(sql, params));
+    live.record.storageBytes = this.#state.storageBytes(live.record.className, live.record.id);
+    this.#registry.touch(live.record);
+    return result;
   }
 
   /**

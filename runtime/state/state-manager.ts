@@ -6,13 +6,9 @@ import Database from "better-sqlite3";
 import type { Clock } from "../shared/clock.ts";
 import { openDatabase } from "../shared/sqlite.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";
+import { jsonSafe, runQuery, type QueryResult } from "../shared/sql-query.ts";
 
-export interface QueryResult {
-  columns: string[];
-  rows: unknown[][];
-  truncated: boolean;
-  rowsWritten: number;
-}
+export { jsonSafe, type QueryResult };
 
 export interface KvEntry {
   key: string;
@@ -36,13 +32,6 @@ const MIGRATIONS = [
      retry_count INTEGER NOT NULL DEFAULT 0
    );`,
 ];
-
-/** A SQLite value as JSON can carry it: BLOBs as `{ $blob: base64 }`, big integers as text. */
-export function jsonSafe(v: unknown): unknown {
-  if (Buffer.isBuffer(v)) return { $blob: v.toString("base64") };
-  if (typeof v === "bigint") return v.toString();
-  return v;
-}
 
 /** Alarm retry policy, as Cloudflare documents it: exponential backoff from 2 s, 6 retries. */
 export const ALARM_FIRST_RETRY_MS = 2_000;
@@ -115,24 +104,7 @@ export class StateManager {
   ): QueryResult {
     const db = this.#open(className, id, !opts.allowWrites);
     try {
-      const stmt = db.prepare(sql);
-      if (!stmt.reader) {
-        if (!opts.allowWrites) throw new Error("this statement writes; unlock writes to run it");
-        const info = stmt.run(...params);
-        return { columns: [], rows: [], truncated: false, rowsWritten: info.changes };
-      }
-      const limit = opts.limit ?? 1000;
-      const columns = stmt.columns().map((c) => c.name);
-      const rows: unknown[][] = [];
-      let truncated = false;
-      for (const row of stmt.raw(true).iterate(...params) as IterableIterator<unknown[]>) {
-        if (rows.length >= limit) {
-          truncated = true;
-          break;
-        }
-        rows.push(row.map(jsonSafe));
-      }
-      return { columns, rows, truncated, rowsWritten: 0 };
+      return runQuery(db, sql, params, opts);
     } finally {
       db.close();
     }

@@ -187,34 +187,49 @@ describe("one object's page", () => {
     ).rejects.toMatchObject({ name: "ValidationError" });
   });
 
-  it("writes SQL only while no worker has the object's database open", async () => {
+  it("writes SQL to a live object through its worker, and to a hibernating one on its file", async () => {
     const e = await start("kitchen");
     await request(e, "POST", "/count/w");
     await until(async () => (await request(e, "GET", "/audit/w")).body.includes("count.changed"));
     const audit = await idOf(e, "Audit", "log-w");
-    const insert = "INSERT INTO seen VALUES (999, 'by hand', 7)";
+    const insert = (id: number): string => `INSERT INTO seen VALUES (${id}, 'by hand', 7)`;
+    expect((await e.api.getObject(audit))?.state).not.toBe("Hibernating");
 
-    await expect(e.api.writeSql({ objectId: audit, sql: insert })).rejects.toThrow(
-      /worker has the database open/,
-    );
-    await expect(e.api.query({ objectId: audit, sql: insert })).rejects.toThrow(/unlock writes/);
-
-    await hibernated(e, audit);
-    const written = await e.api.writeSql({ objectId: audit, sql: insert });
-    expect(written.rowsWritten).toBe(1);
-    const read = await e.api.query({
-      objectId: audit,
-      sql: "SELECT topic, value FROM seen WHERE event_id = 999",
-    });
-    expect(read.rows).toEqual([["by hand", 7]]);
-    // The object, woken, sees what was written.
+    // Live: the write runs in the object's worker, which sees it at once.
+    await expect(e.api.query({ objectId: audit, sql: insert(999) })).rejects.toThrow(/unlock writes/);
+    expect((await e.api.writeSql({ objectId: audit, sql: insert(999) })).rowsWritten).toBe(1);
     expect((await request(e, "GET", "/audit/w")).json).toContainEqual({
       event_id: 999,
       topic: "by hand",
       value: 7,
     });
+    expect((await e.api.getObject(audit))?.state).not.toBe("Hibernating");
+    // A statement the object's own cached statements depend on does not leave them stale.
+    await e.api.writeSql({ objectId: audit, sql: "DELETE FROM seen WHERE event_id = 999" });
+    expect((await request(e, "GET", "/audit/w")).json).not.toContainEqual(
+      expect.objectContaining({ event_id: 999 }),
+    );
+
+    // Hibernating: the write goes to the file, and the object sees it when it wakes.
+    await hibernated(e, audit);
+    expect((await e.api.writeSql({ objectId: audit, sql: insert(998) })).rowsWritten).toBe(1);
+    const read = await e.api.query({
+      objectId: audit,
+      sql: "SELECT topic, value FROM seen WHERE event_id = 998",
+    });
+    expect(read.rows).toEqual([["by hand", 7]]);
+    expect((await request(e, "GET", "/audit/w")).json).toContainEqual({
+      event_id: 998,
+      topic: "by hand",
+      value: 7,
+    });
+
+    // SQL errors reach the caller; malformed calls are refused before they reach the object.
+    await expect(e.api.writeSql({ objectId: audit, sql: "INSERT INTO nope VALUES (1)" })).rejects.toThrow(
+      /no such table: nope/,
+    );
     await expect(
-      dispatch(e.api, "query", [{ objectId: audit, sql: insert, allowWrites: true }]),
+      dispatch(e.api, "query", [{ objectId: audit, sql: insert(1), allowWrites: true }]),
     ).rejects.toMatchObject({ name: "ValidationError" });
   });
 });

@@ -243,7 +243,7 @@ function StoragePanel() {
             </label>
             <span className="muted">
               {sql.allowWrites
-                ? "Statements may change this object's storage; they run only while it hibernates (no worker has its database open)."
+                ? "Statements may change this object's storage: in its worker between its events while it is live, on its file while it hibernates."
                 : "Read-only: statements that write are refused."}
             </span>
           </div>
