@@ -149,11 +149,36 @@ export function rememberBody(res: Response, body: ArrayBuffer | null): void {
 }
 
 /**
+ * Bodies a WorkersResponse was made with (a string or bytes), not yet
+ * turned into a stream: undici builds a ReadableStream for every Response
+ * with a body (~50 µs even in optimised code, more in a cold object's
+ * thread), and most responses an object makes are sent on without anyone
+ * reading them. The stream is made the first time code asks for the body.
+ */
+interface LazyBody {
+  body: string | ArrayBuffer;
+  /** A Response carrying the body as a stream, once someone asked for it. */
+  stream: Response | null;
+}
+
+const lazyBodies = new WeakMap<object, LazyBody>();
+
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+
+/**
  * The body of a Response as bytes without reading its stream, when it was
  * made from a string or bytes and nobody has touched its stream; else
  * undefined (read it the usual way).
  */
 export function plainBody(res: Response): ArrayBuffer | null | undefined {
+  const lazy = lazyBodies.get(res);
+  if (lazy) {
+    if (lazy.stream) return undefined;
+    lazyBodies.delete(res);
+    return typeof lazy.body === "string"
+      ? (new TextEncoder().encode(lazy.body).buffer as ArrayBuffer)
+      : lazy.body;
+  }
   const body = plainBodies.get(res);
   if (body === undefined || res.bodyUsed || res.body?.locked) return undefined;
   plainBodies.delete(res);
@@ -177,9 +202,21 @@ export class WorkersResponse extends BaseResponse {
       super(null, { ...rest, status: 200 });
       upgrades.set(this, webSocket);
     } else {
-      super(body, rest);
       const plain = plainBodyOf(body);
-      if (plain !== undefined) plainBodies.set(this, plain);
+      // A null-body status with a body goes to the constructor, which refuses it.
+      const lazy =
+        plain !== undefined &&
+        plain !== null &&
+        !(rest.status !== undefined && NULL_BODY_STATUS.has(rest.status));
+      super(lazy ? null : body, rest);
+      if (lazy) {
+        // What the constructor would have added for a string body.
+        if (typeof plain === "string" && !this.headers.has("content-type"))
+          this.headers.set("content-type", "text/plain;charset=UTF-8");
+        lazyBodies.set(this, { body: plain, stream: null });
+      } else if (plain !== undefined) {
+        plainBodies.set(this, plain);
+      }
     }
   }
 
@@ -197,6 +234,62 @@ export class WorkersResponse extends BaseResponse {
     return new WorkersResponse(null, { status, headers: { location: new URL(url).href } });
   }
 }
+
+/** The Response that streams a lazy body, made on first use; null when the body is not lazy. */
+function lazyStream(res: Response): Response | null {
+  const lazy = lazyBodies.get(res);
+  if (!lazy) return null;
+  // With this response's headers: blob() and formData() read the content type from them.
+  lazy.stream ??= new BaseResponse(typeof lazy.body === "string" ? lazy.body : lazy.body.slice(0), {
+    headers: res.headers,
+  });
+  return lazy.stream;
+}
+
+// The body's accessors and readers, for a lazy body, go to the stream made
+// on first use. (Defined on the prototype: TypeScript types them as fields.)
+const baseProto = BaseResponse.prototype as unknown as Record<string, (this: Response) => unknown>;
+for (const key of ["body", "bodyUsed"] as const) {
+  const get = Object.getOwnPropertyDescriptor(BaseResponse.prototype, key)?.get;
+  Object.defineProperty(WorkersResponse.prototype, key, {
+    configurable: true,
+    get(this: Response): unknown {
+      const lazy = lazyBodies.get(this);
+      if (!lazy) return get?.call(this);
+      if (key === "bodyUsed") return lazy.stream?.bodyUsed ?? false;
+      return lazyStream(this)!.body;
+    },
+  });
+}
+for (const key of ["text", "json", "arrayBuffer", "blob", "bytes", "formData"] as const) {
+  const original = baseProto[key];
+  if (typeof original !== "function") continue;
+  Object.defineProperty(WorkersResponse.prototype, key, {
+    configurable: true,
+    writable: true,
+    value(this: Response): unknown {
+      const stream = lazyStream(this);
+      return stream ? (stream as unknown as Record<string, () => unknown>)[key]!() : original.call(this);
+    },
+  });
+}
+const baseClone = baseProto.clone!;
+Object.defineProperty(WorkersResponse.prototype, "clone", {
+  configurable: true,
+  writable: true,
+  value(this: Response): unknown {
+    const lazy = lazyBodies.get(this);
+    if (!lazy) return baseClone.call(this);
+    const copy = new WorkersResponse(null, {
+      status: this.status,
+      statusText: this.statusText,
+      headers: this.headers,
+    });
+    // Unread, the copy shares the bytes; once read, the streams are teed as usual.
+    lazyBodies.set(copy, { body: lazy.body, stream: lazy.stream ? lazy.stream.clone() : null });
+    return copy;
+  },
+});
 
 const baseStatus = Object.getOwnPropertyDescriptor(BaseResponse.prototype, "status")?.get;
 Object.defineProperty(WorkersResponse.prototype, "status", {

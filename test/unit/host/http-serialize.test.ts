@@ -52,3 +52,64 @@ describe("serializeResponse", () => {
     expect(new Headers(out.headers).get("content-type")).toBe("application/json");
   });
 });
+
+describe("WorkersResponse with a string or bytes body (streamed only when read)", () => {
+  it("reads like any Response: text, json, body stream, bodyUsed, once only", async () => {
+    const res = new WorkersResponse("héllo");
+    expect(res.headers.get("content-type")).toBe("text/plain;charset=UTF-8");
+    expect(res.bodyUsed).toBe(false);
+    expect(await res.text()).toBe("héllo");
+    expect(res.bodyUsed).toBe(true);
+    await expect(res.text()).rejects.toThrow(TypeError);
+
+    const viaStream = new WorkersResponse(new Uint8Array([104, 105]));
+    expect(viaStream.headers.get("content-type")).toBeNull();
+    const reader = viaStream.body!.getReader();
+    const chunks: number[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(...r.value);
+    expect(chunks).toEqual([104, 105]);
+    expect(viaStream.bodyUsed).toBe(true);
+
+    expect(await WorkersResponse.json({ a: [1] }).json()).toEqual({ a: [1] });
+    expect(await new WorkersResponse("x", { headers: { "content-type": "text/html" } }).blob()).toMatchObject(
+      {
+        type: "text/html",
+        size: 1,
+      },
+    );
+    const form = await new WorkersResponse("a=1&b=two", {
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    }).formData();
+    expect([...form.entries()]).toEqual([
+      ["a", "1"],
+      ["b", "two"],
+    ]);
+  });
+
+  it("clones before and after the body is touched, and refuses a clone of a used body", async () => {
+    const res = new WorkersResponse("twice", { status: 201, statusText: "Made", headers: { "x-a": "1" } });
+    const copy = res.clone();
+    expect(copy.status).toBe(201);
+    expect(copy.statusText).toBe("Made");
+    expect(copy.headers.get("x-a")).toBe("1");
+    expect(await copy.text()).toBe("twice");
+    expect(res.body).not.toBeNull();
+    const second = res.clone();
+    expect(await res.text()).toBe("twice");
+    expect(await second.text()).toBe("twice");
+    expect(() => res.clone()).toThrow(TypeError);
+  });
+
+  it("refuses a body with a null-body status, as the constructor does", () => {
+    expect(() => new WorkersResponse("no", { status: 204 })).toThrow(TypeError);
+  });
+
+  it("sends a body that was streamed and not read, and refuses one that was read", async () => {
+    const streamed = new WorkersResponse("looked at");
+    expect(streamed.body).not.toBeNull();
+    expect(text((await serializeResponse(streamed)).body)).toBe("looked at");
+    const read = new WorkersResponse("read");
+    await read.arrayBuffer();
+    await expect(serializeResponse(read)).rejects.toThrow(TypeError);
+  });
+});
