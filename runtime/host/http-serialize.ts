@@ -1,5 +1,11 @@
 import type { SerializedRequest, SerializedResponse, SocketInfo } from "./protocol.ts";
-import { BaseResponse, plainBody, rememberBody, TerrariumWebSocket, WorkersResponse } from "./websocket.ts";
+import {
+  BaseResponse,
+  plainBody,
+  responseWithBytes,
+  TerrariumWebSocket,
+  WorkersResponse,
+} from "./websocket.ts";
 
 const NO_BODY_METHODS = new Set(["GET", "HEAD"]);
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
@@ -51,11 +57,11 @@ export function deserializeResponse(r: SerializedResponse): Response {
       webSocket: new TerrariumWebSocket(r.webSocket.id, "client", null),
     });
   }
-  const body = r.body === null || r.body.byteLength === 0 ? null : r.body;
-  const res = new BaseResponse(body, { status: r.status, statusText: r.statusText, headers: r.headers });
+  const init = { status: r.status, statusText: r.statusText, headers: r.headers };
   // The bytes came over the wire and belong to this response alone.
-  if (body !== null) rememberBody(res, body);
-  return res;
+  return r.body === null || r.body.byteLength === 0
+    ? new BaseResponse(null, init)
+    : responseWithBytes(r.body, init);
 }
 
 /** The transferables of a serialized request or response (its body). */

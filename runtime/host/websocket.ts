@@ -143,9 +143,11 @@ function plainBodyOf(body: unknown): string | ArrayBuffer | null | undefined {
   return undefined;
 }
 
-/** Records that `res` carries `body` (bytes the caller owns and will not touch again). */
-export function rememberBody(res: Response, body: ArrayBuffer | null): void {
-  plainBodies.set(res, body);
+/** A Response with these bytes as its body, which the caller owns and will not touch again (no copy, no stream yet). */
+export function responseWithBytes(body: ArrayBuffer, init: ResponseInit): Response {
+  const res = new WorkersResponse(null, init);
+  lazyBodies.set(res, { body, stream: null });
+  return res;
 }
 
 /**
