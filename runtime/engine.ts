@@ -254,7 +254,8 @@ export class Engine {
 
   #watcher: FSWatcher | null = null;
   #reloadTimer: NodeJS.Timeout | null = null;
-  #reloading: Promise<ReloadResult> | null = null;
+  /** The reload or project change under way, settled (never rejects). */
+  #reloading: Promise<void> | null = null;
 
   /**
    * Re-reads the project and moves it to the new code (the Updating state).
@@ -302,16 +303,16 @@ export class Engine {
     return done({ ok: true, updated, error: null });
   }
 
-  /** Runs `fn` after any reload under way, and before the next one starts. */
+  /** Runs `fn` after any reload or project change under way, and before the next one starts. */
   #serialized<T>(fn: () => Promise<T>): Promise<T> {
     const run = (this.#reloading ?? Promise.resolve()).then(fn);
-    const marker = run.then(
-      () => ({ ok: true, updated: 0, error: null, time: Date.now(), durationMs: 0 }),
-      (e: unknown) => ({ ok: false, updated: 0, error: String(e), time: Date.now(), durationMs: 0 }),
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
     );
-    this.#reloading = marker;
-    void marker.finally(() => {
-      if (this.#reloading === marker) this.#reloading = null;
+    this.#reloading = settled;
+    void settled.then(() => {
+      if (this.#reloading === settled) this.#reloading = null;
     });
     return run;
   }
@@ -399,11 +400,7 @@ export class Engine {
       if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
       this.#reloadTimer = setTimeout(() => {
         this.#reloadTimer = null;
-        const run = (this.#reloading ?? Promise.resolve()).then(() => this.reload());
-        this.#reloading = run;
-        void run.finally(() => {
-          if (this.#reloading === run) this.#reloading = null;
-        });
+        void this.#serialized(() => this.reload());
       }, 150);
     });
   }
@@ -422,7 +419,7 @@ export class Engine {
     this.#closed = true;
     this.#watcher?.close();
     if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
-    await this.#reloading?.catch(() => {});
+    await this.#reloading;
     // A console run ends (and is saved) while the router and objects still answer.
     await this.load.close();
     this.lifecycle.sockets.closeAll();

@@ -1,6 +1,7 @@
 import type { SerializedRequest, SerializedResponse, SocketInfo } from "./protocol.ts";
 import {
   BaseResponse,
+  NULL_BODY_STATUS,
   plainBody,
   responseWithBytes,
   TerrariumWebSocket,
@@ -8,7 +9,6 @@ import {
 } from "./websocket.ts";
 
 const NO_BODY_METHODS = new Set(["GET", "HEAD"]);
-const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
 export async function serializeRequest(req: Request): Promise<SerializedRequest> {
   const body = NO_BODY_METHODS.has(req.method) ? null : await req.arrayBuffer();
@@ -41,11 +41,7 @@ export async function serializeResponse(
       webSocket: socketInfo(ws),
     };
   }
-  let body: ArrayBuffer | null = null;
-  if (!NULL_BODY_STATUS.has(res.status)) {
-    const plain = plainBody(res);
-    body = plain === undefined ? await res.arrayBuffer() : (plain ?? new ArrayBuffer(0));
-  }
+  const body = NULL_BODY_STATUS.has(res.status) ? null : (plainBody(res) ?? (await res.arrayBuffer()));
   return { status: res.status, statusText: res.statusText, headers: [...res.headers], body };
 }
 

@@ -125,18 +125,9 @@ export const BaseResponse = globalThis.Response;
 
 const upgrades = new WeakMap<object, TerrariumWebSocket>();
 
-/**
- * The body a Response was made with, when it was a string or bytes: sending
- * the response on then skips reading it back through a ReadableStream, which
- * costs a few hundred microseconds in a thread whose code is not yet
- * optimised (every object's thread, for its first many requests).
- */
-const plainBodies = new WeakMap<object, string | ArrayBuffer | null>();
-
-function plainBodyOf(body: unknown): string | ArrayBuffer | null | undefined {
-  if (body === null || body === undefined) return null;
+/** A body given as a string or bytes (the bytes copied now, as the constructor does); else undefined. */
+function plainBodyOf(body: unknown): string | ArrayBuffer | undefined {
   if (typeof body === "string") return body;
-  // Bytes are copied now, as the Response constructor does: later writes to them do not count.
   if (body instanceof ArrayBuffer) return body.slice(0);
   if (ArrayBuffer.isView(body))
     return body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
@@ -165,27 +156,21 @@ interface LazyBody {
 
 const lazyBodies = new WeakMap<object, LazyBody>();
 
-const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+/** Statuses whose responses have no body. */
+export const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
 /**
- * The body of a Response as bytes without reading its stream, when it was
- * made from a string or bytes and nobody has touched its stream; else
- * undefined (read it the usual way).
+ * The body of a Response as bytes without a stream, when it was made from a
+ * string or bytes and no code has asked for its body; else undefined (read
+ * it the usual way).
  */
-export function plainBody(res: Response): ArrayBuffer | null | undefined {
+export function plainBody(res: Response): ArrayBuffer | undefined {
   const lazy = lazyBodies.get(res);
-  if (lazy) {
-    if (lazy.stream) return undefined;
-    lazyBodies.delete(res);
-    return typeof lazy.body === "string"
-      ? (new TextEncoder().encode(lazy.body).buffer as ArrayBuffer)
-      : lazy.body;
-  }
-  const body = plainBodies.get(res);
-  if (body === undefined || res.bodyUsed || res.body?.locked) return undefined;
-  plainBodies.delete(res);
-  if (typeof body !== "string") return body;
-  return new TextEncoder().encode(body).buffer as ArrayBuffer;
+  if (!lazy || lazy.stream) return undefined;
+  lazyBodies.delete(res);
+  return typeof lazy.body === "string"
+    ? (new TextEncoder().encode(lazy.body).buffer as ArrayBuffer)
+    : lazy.body;
 }
 
 /**
@@ -206,18 +191,13 @@ export class WorkersResponse extends BaseResponse {
     } else {
       const plain = plainBodyOf(body);
       // A null-body status with a body goes to the constructor, which refuses it.
-      const lazy =
-        plain !== undefined &&
-        plain !== null &&
-        !(rest.status !== undefined && NULL_BODY_STATUS.has(rest.status));
+      const lazy = plain !== undefined && !(rest.status !== undefined && NULL_BODY_STATUS.has(rest.status));
       super(lazy ? null : body, rest);
       if (lazy) {
         // What the constructor would have added for a string body.
         if (typeof plain === "string" && !this.headers.has("content-type"))
           this.headers.set("content-type", "text/plain;charset=UTF-8");
         lazyBodies.set(this, { body: plain, stream: null });
-      } else if (plain !== undefined) {
-        plainBodies.set(this, plain);
       }
     }
   }
