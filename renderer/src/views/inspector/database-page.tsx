@@ -1,6 +1,7 @@
 import { useEffect, type KeyboardEvent } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { cellText, formatBytes, formatDuration } from "../../components/format.ts";
+import { formatBytes, formatDuration } from "../../components/format.ts";
+import { ResultPager, ResultTable } from "../../components/query-result.tsx";
 import { DB_PAGE_ROWS, useDatabaseStore } from "../../stores/database.ts";
 
 /** A D1 database as the Inspector shows it: its tables and schema, paged rows, a read-only SQL box. */
@@ -134,56 +135,20 @@ export function DatabasePage() {
           {s.result ? (
             <div data-testid="database-result">
               {s.page ? (
-                <div className="toolbar pager">
-                  <strong className="mono">{s.page.table}</strong>
-                  <span className="muted">
-                    rows {s.result.rows.length ? s.page.offset + 1 : 0}–{s.page.offset + s.result.rows.length}
-                  </span>
-                  <button
-                    type="button"
-                    disabled={s.running || s.page.offset === 0}
-                    onClick={() =>
-                      s.page && void browse(s.page.table, Math.max(0, s.page.offset - DB_PAGE_ROWS))
-                    }
-                  >
-                    ‹ Previous
-                  </button>
-                  <button
-                    type="button"
-                    disabled={s.running || s.result.rows.length < DB_PAGE_ROWS}
-                    onClick={() => s.page && void browse(s.page.table, s.page.offset + DB_PAGE_ROWS)}
-                  >
-                    Next ›
-                  </button>
-                </div>
+                <ResultPager
+                  page={s.page}
+                  rows={s.result.rows.length}
+                  pageRows={DB_PAGE_ROWS}
+                  running={s.running}
+                  onBrowse={(table, offset) => void browse(table, offset)}
+                />
               ) : null}
               <p className="muted">
                 {s.result.rows.length} row{s.result.rows.length === 1 ? "" : "s"}
                 {s.result.truncated ? " (truncated)" : ""}
                 {s.durationMs !== null ? ` in ${formatDuration(s.durationMs)}` : ""}
               </p>
-              <div className="result-scroll">
-                <table className="result">
-                  <thead>
-                    <tr>
-                      {s.result.columns.map((c, i) => (
-                        <th key={i}>{c}</th>
-                      ))}
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {s.result.rows.map((row, i) => (
-                      <tr key={i}>
-                        {row.map((v, j) => (
-                          <td key={j} className={`clip ${v === null ? "muted" : ""}`}>
-                            {cellText(v)}
-                          </td>
-                        ))}
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <ResultTable result={s.result} clipCells />
             </div>
           ) : null}
         </div>

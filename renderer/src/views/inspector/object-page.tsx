@@ -1,7 +1,8 @@
 import { useEffect, useMemo, type KeyboardEvent } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { LogEntry, TransitionRecord } from "../../../../runtime/api/contract.ts";
-import { cellText, formatBytes, formatTime } from "../../components/format.ts";
+import { formatBytes, formatTime } from "../../components/format.ts";
+import { ResultPager, ResultTable } from "../../components/query-result.tsx";
 import { StateBadge } from "../../components/state-badge.tsx";
 import { VirtualList } from "../../components/virtual-list.tsx";
 import { PAGE_ROWS, useObjectDetailStore } from "../../stores/object-detail.ts";
@@ -264,29 +265,14 @@ function StoragePanel() {
         {sql.result ? (
           <div data-testid="sql-result">
             {sql.page ? (
-              <div className="toolbar pager" data-testid="pager">
-                <strong className="mono">{sql.page.table}</strong>
-                <span className="muted">
-                  rows {sql.result.rows.length ? sql.page.offset + 1 : 0}–
-                  {sql.page.offset + sql.result.rows.length}
-                </span>
-                <button
-                  type="button"
-                  disabled={sql.running || sql.page.offset === 0}
-                  onClick={() =>
-                    sql.page && void browse(sql.page.table, Math.max(0, sql.page.offset - PAGE_ROWS))
-                  }
-                >
-                  ‹ Previous
-                </button>
-                <button
-                  type="button"
-                  disabled={sql.running || sql.result.rows.length < PAGE_ROWS}
-                  onClick={() => sql.page && void browse(sql.page.table, sql.page.offset + PAGE_ROWS)}
-                >
-                  Next ›
-                </button>
-              </div>
+              <ResultPager
+                page={sql.page}
+                rows={sql.result.rows.length}
+                pageRows={PAGE_ROWS}
+                running={sql.running}
+                onBrowse={(table, offset) => void browse(table, offset)}
+                testId="pager"
+              />
             ) : null}
             <p className="muted">
               {sql.result.rows.length} row{sql.result.rows.length === 1 ? "" : "s"}
@@ -294,28 +280,7 @@ function StoragePanel() {
               {sql.result.rowsWritten ? `, ${sql.result.rowsWritten} written` : ""}
               {sql.durationMs !== null ? ` in ${sql.durationMs.toFixed(1)} ms` : ""}
             </p>
-            <div className="result-scroll">
-              <table className="result">
-                <thead>
-                  <tr>
-                    {sql.result.columns.map((c, i) => (
-                      <th key={i}>{c}</th>
-                    ))}
-                  </tr>
-                </thead>
-                <tbody>
-                  {sql.result.rows.map((row, i) => (
-                    <tr key={i}>
-                      {row.map((v, j) => (
-                        <td key={j} className={v === null ? "muted" : ""}>
-                          {cellText(v)}
-                        </td>
-                      ))}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <ResultTable result={sql.result} />
           </div>
         ) : null}
         <h3>
