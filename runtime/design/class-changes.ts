@@ -1,10 +1,17 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename, extname, join, relative, sep } from "node:path";
 import { parse as parseJsonc } from "jsonc-parser";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/project.ts";
 import { listProjectFiles } from "../api/project-files.ts";
-import { appendMigration, editJsonc, IDENTIFIER, nextMigrationTag, writeAllOrNothing } from "./edit-files.ts";
+import {
+  appendMigration,
+  editJsonc,
+  IDENTIFIER,
+  nextMigrationTag,
+  terrariumText,
+  writeAllOrNothing,
+} from "./edit-files.ts";
 import { findIdentifier, renameIdentifier } from "./identifiers.ts";
 
 // Renaming and deleting a Durable Object class in a project's files, as a
@@ -49,11 +56,6 @@ function requireClass(project: Project, className: string): void {
       file: basename(project.wrangler.configPath),
     });
   }
-}
-
-function terrariumText(project: Project): { path: string; text: string } {
-  const path = join(project.dir, "terrarium.json");
-  return { path, text: existsSync(path) ? readFileSync(path, "utf8") : "{}\n" };
 }
 
 /** The wrangler config with every binding of `from` pointing at `to`, and the renamed_classes migration. */
@@ -152,7 +154,7 @@ export function renameClassFiles(
   }
   writes.push([project.wrangler.configPath, wranglerRenamed(project, from, to)]);
 
-  const t = terrariumText(project);
+  const t = terrariumText(project.dir);
   let text = t.text;
   const cfg = project.terrarium;
   if (cfg.classes?.[from]) {
@@ -216,7 +218,7 @@ export function deleteClassFiles(projectDir: string, dataDir: string, className:
     );
   writes.push([w.configPath, wranglerDeleted(project, className)]);
 
-  const t = terrariumText(project);
+  const t = terrariumText(project.dir);
   let text = t.text;
   const cfg = project.terrarium;
   if (cfg.classes?.[className]) text = editJsonc(text, ["classes", className], undefined);

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, extname } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { applyEdits, modify, type FormattingOptions } from "jsonc-parser";
 import type { Migration } from "../config/wrangler.ts";
 
@@ -14,6 +14,12 @@ const FORMAT: FormattingOptions = { tabSize: 2, insertSpaces: true, eol: "\n" };
 /** `text` (JSON with comments) with the value at `path` set, inserted (arrays) or, with undefined, removed. */
 export function editJsonc(text: string, path: (string | number)[], value: unknown, insert = false): string {
   return applyEdits(text, modify(text, path, value, { formattingOptions: FORMAT, isArrayInsertion: insert }));
+}
+
+/** terrarium.json's path in a project folder, and its text (`{}` when the project has none yet). */
+export function terrariumText(projectDir: string): { path: string; text: string } {
+  const path = join(projectDir, "terrarium.json");
+  return { path, text: existsSync(path) ? readFileSync(path, "utf8") : "{}\n" };
 }
 
 /** The next migration tag after the project's own: v<N+1>, skipping tags in use. */

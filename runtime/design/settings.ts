@@ -1,8 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject } from "../config/project.ts";
-import { editJsonc, writeAllOrNothing } from "./edit-files.ts";
+import { editJsonc, terrariumText, writeAllOrNothing } from "./edit-files.ts";
 
 /** Idle and hibernation timeouts; null removes the value (the default applies). */
 export interface PolicyEdit {
@@ -49,8 +47,8 @@ function editPolicy(text: string, path: string[], policy: PolicyEdit): string {
  */
 export function saveSettings(projectDir: string, edit: SettingsEdit): { files: string[] } {
   const project = loadProject(projectDir);
-  const path = join(project.dir, "terrarium.json");
-  let text = existsSync(path) ? readFileSync(path, "utf8") : "{}\n";
+  const { path, text: current } = terrariumText(project.dir);
+  let text = current;
   if (edit.routes) text = editJsonc(text, ["routes"], edit.routes.length ? edit.routes : undefined);
   if (edit.subscriptions) {
     text = editJsonc(text, ["subscriptions"], edit.subscriptions.length ? edit.subscriptions : undefined);

@@ -1,10 +1,6 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { applyEdits, modify, type FormattingOptions } from "jsonc-parser";
 import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts";
 import { loadProject } from "../config/project.ts";
-
-const FORMAT: FormattingOptions = { tabSize: 2, insertSpaces: true, eol: "\n" };
+import { editJsonc, terrariumText, writeAllOrNothing } from "../design/edit-files.ts";
 
 /**
  * The load profiles terrarium.json holds now, read from disk so a save
@@ -36,16 +32,9 @@ export function saveLoadProfile(
   value: unknown,
 ): Record<string, LoadProfileConfig> {
   const profile = parseLoadProfile(value);
-  const path = join(projectDir, "terrarium.json");
-  const before = existsSync(path) ? readFileSync(path, "utf8") : null;
-  const text = before ?? "{}\n";
-  const next = applyEdits(text, modify(text, ["loadProfiles", name], profile, { formattingOptions: FORMAT }));
-  writeFileSync(path, next);
-  try {
-    return loadProject(projectDir).terrarium.loadProfiles ?? {};
-  } catch (e) {
-    if (before === null) rmSync(path, { force: true });
-    else writeFileSync(path, before);
-    throw e;
-  }
+  const { path, text } = terrariumText(projectDir);
+  return writeAllOrNothing(
+    [[path, editJsonc(text, ["loadProfiles", name], profile)]],
+    () => loadProject(projectDir).terrarium.loadProfiles ?? {},
+  );
 }

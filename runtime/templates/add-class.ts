@@ -5,7 +5,13 @@ import { parse as parseToml } from "smol-toml";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/project.ts";
 import { listTemplates, type ObjectTemplate } from "./templates.ts";
-import { editJsonc, IDENTIFIER, nextMigrationTag, writeAllOrNothing } from "../design/edit-files.ts";
+import {
+  editJsonc,
+  IDENTIFIER,
+  nextMigrationTag,
+  terrariumText,
+  writeAllOrNothing,
+} from "../design/edit-files.ts";
 
 export interface AddClassSpec {
   /** The template's id (its folder under resources/templates). */
@@ -73,8 +79,7 @@ function terrariumWithClass(
   binding: string,
   notes: string[],
 ): string {
-  const path = join(project.dir, "terrarium.json");
-  let text = existsSync(path) ? readFileSync(path, "utf8") : "{}\n";
+  let { text } = terrariumText(project.dir);
   const cfg = project.terrarium;
   text = editJsonc(text, ["classes", className], { kind: t.kind });
   const patterns = new Set((cfg.routes ?? []).map((r) => r.pattern));
