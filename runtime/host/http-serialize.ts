@@ -1,24 +1,20 @@
+import { lazyRequest, unreadRecord } from "./lazy-request.ts";
 import type { SerializedRequest, SerializedResponse, SocketInfo } from "./protocol.ts";
-import {
-  BaseResponse,
-  NULL_BODY_STATUS,
-  plainBody,
-  responseWithBytes,
-  TerrariumWebSocket,
-  WorkersResponse,
-} from "./websocket.ts";
+import { NULL_BODY_STATUS, plainBody, responseFromWire, wireRecord, WorkersResponse } from "./response.ts";
+import { TerrariumWebSocket } from "./websocket.ts";
 
 const NO_BODY_METHODS = new Set(["GET", "HEAD"]);
 
 export async function serializeRequest(req: Request): Promise<SerializedRequest> {
+  const unread = unreadRecord(req);
+  if (unread) return unread;
   const body = NO_BODY_METHODS.has(req.method) ? null : await req.arrayBuffer();
   return { url: req.url, method: req.method, headers: [...req.headers], body };
 }
 
+/** The Request a worker's code is handed: built when the code first looks inside it (lazy-request.ts). */
 export function deserializeRequest(r: SerializedRequest): Request {
-  const init: RequestInit = { method: r.method, headers: r.headers };
-  if (r.body !== null && !NO_BODY_METHODS.has(r.method)) init.body = r.body;
-  return new Request(r.url, init);
+  return lazyRequest(r);
 }
 
 export async function serializeResponse(
@@ -30,6 +26,8 @@ export async function serializeResponse(
     tags: [],
   }),
 ): Promise<SerializedResponse> {
+  const unbuilt = wireRecord(res);
+  if (unbuilt) return unbuilt;
   if (res.status === 101) {
     const ws = (res as Partial<WorkersResponse>).webSocket;
     if (!(ws instanceof TerrariumWebSocket)) throw new TypeError("A 101 response needs a webSocket.");
@@ -53,11 +51,7 @@ export function deserializeResponse(r: SerializedResponse): Response {
       webSocket: new TerrariumWebSocket(r.webSocket.id, "client", null),
     });
   }
-  const init = { status: r.status, statusText: r.statusText, headers: r.headers };
-  // The bytes came over the wire and belong to this response alone.
-  return r.body === null || r.body.byteLength === 0
-    ? new BaseResponse(null, init)
-    : responseWithBytes(r.body, init);
+  return responseFromWire(r);
 }
 
 /** The transferables of a serialized request or response (its body). */

@@ -35,14 +35,13 @@ import { serveLean } from "../shared/lean-rpc.ts";
 import { runQuery, type QueryResult } from "../shared/sql-query.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import { DurableObjectId } from "./namespace.ts";
+import { BaseResponse, WorkersResponse } from "./response.ts";
 import {
-  BaseResponse,
   closeEvent,
   makeWebSocketPairClass,
   messageEvent,
   TerrariumWebSocket,
   WebSocketRequestResponsePair,
-  WorkersResponse,
   type SocketLink,
 } from "./websocket.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";

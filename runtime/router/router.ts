@@ -108,6 +108,8 @@ export class RequestRouter {
   /** Handles one request, from HTTP or from the control API. */
   async handle(req: SerializedRequest): Promise<SerializedResponse> {
     const url = new URL(req.url);
+    // Serialised as a Request would keep it (workers hand the url on as it is).
+    if (url.href !== req.url) req = { ...req, url: url.href };
     const match = matchRoute(this.#routes, req.method, url, new Headers(req.headers));
     if (match) {
       const binding = match.route.config.binding;

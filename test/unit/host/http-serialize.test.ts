@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deserializeResponse, serializeResponse } from "../../../runtime/host/http-serialize.ts";
-import { WorkersResponse } from "../../../runtime/host/websocket.ts";
+import { WorkersResponse } from "../../../runtime/host/response.ts";
 
 const text = (b: ArrayBuffer | null): string => new TextDecoder().decode(b ?? new ArrayBuffer(0));
 
