@@ -16,9 +16,11 @@ import type {
   AlarmInvocation,
   CodeSpec,
   DirectRecord,
+  DirectReport,
   GatewayApi,
   GatewayNotice,
   PeerApi,
+  PeerReply,
   LogLevel,
   LogRecord,
   ObjectIdentity,
@@ -30,7 +32,7 @@ import type {
 } from "./protocol.ts";
 import { assertSerializable, findRpcMember } from "./rpc-values.ts";
 import { BYE, Peers } from "./peers.ts";
-import { markReset } from "../shared/comlink-node.ts";
+import { markReset, serializeError } from "../shared/comlink-node.ts";
 import { serveLean } from "../shared/lean-rpc.ts";
 import { runQuery, type QueryResult } from "../shared/sql-query.ts";
 import { DurableObjectStorage } from "./storage.ts";
@@ -153,9 +155,6 @@ class WarmUpObject {
   }
 }
 
-/** How often a worker reports its direct-line calls to the orchestrator, at most. */
-const DIRECT_REPORT_MS = 20;
-
 class Isolate implements WorkerApi {
   readonly #gateway: Comlink.Remote<GatewayApi>;
   #loaded: Loaded | null = null;
@@ -176,12 +175,9 @@ class Isolate implements WorkerApi {
 
   readonly #peers: Peers;
 
-  readonly #notify: (n: GatewayNotice) => void;
-
   constructor(gateway: Comlink.Remote<GatewayApi>, notify: (n: GatewayNotice) => void) {
     this.#gateway = gateway;
-    this.#notify = notify;
-    this.#peers = new Peers(gateway);
+    this.#peers = new Peers(gateway, (reports) => notify({ notice: "direct", reports }));
     const sockets = this.#sockets;
     this.#link = {
       send: (id, data) =>
@@ -494,13 +490,8 @@ class Isolate implements WorkerApi {
 
   /** Set while the object is being deactivated: direct calls are refused ("moved"). */
   #leaving = false;
+  /** Calls running on direct lines. */
   #direct = 0;
-  /** The object the direct calls being reported ran on. */
-  #directId = "";
-  #reportedBusy = false;
-  #lastReport = 0;
-  #directRecords: DirectRecord[] = [];
-  #directTimer: NodeJS.Timeout | null = null;
 
   readonly #peerPorts = new Set<MessagePort>();
 
@@ -530,85 +521,52 @@ class Isolate implements WorkerApi {
           this.rpc(method, args, kind),
         ),
     };
-    serveLean(port, { ...api }, (method, result) =>
-      method === "fetch" ? bodyTransfer(result as SerializedResponse) : [],
-    );
+    serveLean(port, { ...api }, (method, reply) => {
+      const res = method === "fetch" ? (reply as { v?: SerializedResponse }).v : undefined;
+      return res ? bodyTransfer(res) : [];
+    });
   }
 
+  /**
+   * Runs a call that came on a direct line, answering with its result (or
+   * error) and its record; the caller reports the records to the
+   * orchestrator (runtime/host/peers.ts). A call for an object this worker
+   * no longer hosts is refused as "moved", not run.
+   */
   async #directCall<T>(
     id: string,
     kind: DirectRecord["kind"],
     cause: string,
     fn: () => Promise<T>,
-  ): Promise<T> {
+  ): Promise<PeerReply<T>> {
     if (!this.#active || this.#active.identity.id !== id || this.#leaving) {
       const moved = new Error("the object is not here");
       moved.name = "TerrariumMoved";
-      throw moved;
+      return { e: serializeError(moved) };
     }
     const start = performance.now();
     this.#direct++;
-    this.#directId = id;
-    this.#directTimer ??= setTimeout(() => this.#reportDirect(), DIRECT_REPORT_MS);
-    let ok = false;
-    let error: string | undefined;
     try {
-      const result = await fn();
-      ok = true;
-      return result;
+      const v = await fn();
+      return { v, d: { time: Date.now(), durationMs: performance.now() - start, ok: true, kind, cause } };
     } catch (e) {
-      error = errorText(e);
-      throw e;
-    } finally {
-      const record: DirectRecord = {
+      const d: DirectRecord = {
         time: Date.now(),
         durationMs: performance.now() - start,
-        ok,
+        ok: false,
         kind,
         cause,
+        error: errorText(e),
       };
-      if (error !== undefined) record.error = error;
-      this.#directRecords.push(record);
+      return { e: serializeError(e), d };
+    } finally {
       this.#direct--;
-      // Idle again and nothing reported lately: report now rather than
-      // waking up again for the timer.
-      if (this.#direct === 0 && performance.now() - this.#lastReport >= DIRECT_REPORT_MS)
-        this.#reportDirect();
-      else this.#directTimer ??= setTimeout(() => this.#reportDirect(), DIRECT_REPORT_MS);
     }
   }
 
-  /**
-   * Tells the orchestrator what ran on direct lines: the calls done (for
-   * the object's counts and Processing spans) and whether calls are still
-   * running (for the CPU watchdog). Coalesced: at most one report per
-   * DIRECT_REPORT_MS, and none while nothing changed, so an object serving
-   * one request at a time costs one message per request, sent as the call
-   * ends, and a busy object one message per DIRECT_REPORT_MS.
-   */
-  #reportDirect(): void {
-    const report = this.takeDirect();
-    if (report.records.length > 0 || report.busy !== report.wasBusy) {
-      this.#notify({
-        notice: "direct",
-        objectId: report.objectId,
-        busy: report.busy,
-        records: report.records,
-      });
-    }
-  }
-
-  takeDirect(): { objectId: string; busy: boolean; wasBusy: boolean; records: DirectRecord[] } {
-    if (this.#directTimer) clearTimeout(this.#directTimer);
-    this.#directTimer = null;
-    this.#lastReport = performance.now();
-    const busy = this.#direct > 0;
-    const wasBusy = this.#reportedBusy;
-    const records = this.#directRecords;
-    this.#directRecords = [];
-    this.#reportedBusy = busy;
-    if (busy) this.#directTimer = setTimeout(() => this.#reportDirect(), DIRECT_REPORT_MS);
-    return { objectId: this.#directId, busy, wasBusy, records };
+  /** What this worker's own calls on direct lines have not reported yet. */
+  takeDirect(): DirectReport[] {
+    return this.#peers.take();
   }
 
   async deactivate(): Promise<void> {
@@ -616,8 +574,6 @@ class Isolate implements WorkerApi {
     if (!active) return;
     this.#leaving = true;
     while (this.#direct > 0) await new Promise((r) => setTimeout(r, 2));
-    // What ran here is reported before the object is gone.
-    if (this.#directTimer) this.#reportDirect();
     await Promise.race([
       Promise.allSettled([...active.waitUntil]),
       new Promise((r) => setTimeout(r, 30_000)),

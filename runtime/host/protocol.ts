@@ -1,4 +1,5 @@
 import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
+import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 
 /**
@@ -90,8 +91,25 @@ export interface AlarmInvocation {
 
 /** Exposed by an object's worker on a direct line to another worker (see runtime/host/peers.ts). */
 export interface PeerApi {
-  fetch(id: string, req: SerializedRequest): Promise<SerializedResponse>;
-  rpc(id: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
+  fetch(id: string, req: SerializedRequest): Promise<PeerReply<SerializedResponse>>;
+  rpc(id: string, method: string, args: unknown[], kind: "call" | "get"): Promise<PeerReply<unknown>>;
+}
+
+/**
+ * The answer to a call on a direct line, with the record of the call (none
+ * when the object was not there to run it). The caller reports the records
+ * to the orchestrator in batches (runtime/host/peers.ts), so a call costs
+ * the object's worker no message besides its answer.
+ */
+export type PeerReply<T> = { v: T; d: DirectRecord } | { e: SerializedError; d?: DirectRecord };
+
+/** What a worker that calls objects on direct lines tells the orchestrator about one of them. */
+export interface DirectReport {
+  objectId: string;
+  /** This caller has had a call to the object in flight for DIRECT_REPORT_MS or more. */
+  busy: boolean;
+  /** Calls done since the last report. */
+  records: DirectRecord[];
 }
 
 /** A call served on a direct line, reported to the orchestrator afterwards. */
@@ -120,10 +138,11 @@ export interface WorkerApi {
   /** Refuses new calls on direct lines ("moved") until the object is deactivated. */
   leave(): void;
   /**
-   * The direct-line calls done but not yet reported, handed over in the
-   * reply (a notice on the gateway port could arrive after it).
+   * What this worker's direct-line calls to objects have not reported yet,
+   * handed over in the reply (a notice on the gateway port could arrive
+   * after it).
    */
-  takeDirect(): { objectId: string; busy: boolean; records: DirectRecord[] };
+  takeDirect(): DirectReport[];
   /** Closes the direct lines into this worker, saying goodbye on each (before a requested stop). */
   closePeers(): void;
   /** Serves calls to the active object on a direct line from another worker. */
@@ -161,8 +180,10 @@ export interface GatewayApi {
   mockCall(call: MockCall): void;
   /** A direct line to an object's worker, or null when it is not live. */
   peer(binding: string, id: string): Promise<import("node:worker_threads").MessagePort | null>;
-  /** Calls served on direct lines; busy: whether more are in flight. */
-  direct(objectId: string, busy: boolean, records: DirectRecord[]): void;
+  /** Calls this worker made on direct lines, by object. */
+  direct(reports: DirectReport[]): void;
+  /** Why an object's worker ended under calls on a direct line, as the orchestrator's path says it (null: unknown). */
+  lostWhy(id: string): Promise<string | null>;
   wsSend(id: string, data: string | ArrayBuffer): void;
   wsClose(id: string, code: number | undefined, reason: string | undefined): void;
   wsAccept(id: string, info: { hibernatable: boolean; tags: string[] }): void;
@@ -177,8 +198,7 @@ export interface GatewayApi {
  * Comlink's listener ignores it (it has no Comlink message type).
  */
 export type GatewayNotice =
-  | { notice: "log"; records: LogRecord[] }
-  | { notice: "direct"; objectId: string; busy: boolean; records: DirectRecord[] };
+  { notice: "log"; records: LogRecord[] } | { notice: "direct"; reports: DirectReport[] };
 
 export function isGatewayNotice(m: unknown): m is GatewayNotice {
   return typeof m === "object" && m !== null && "notice" in m;

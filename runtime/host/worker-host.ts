@@ -75,7 +75,7 @@ export class WorkerHost {
     channel.port1.on("message", (m: unknown) => {
       if (!isGatewayNotice(m)) return;
       if (m.notice === "log") gateway.log(m.records);
-      else gateway.direct(m.objectId, m.busy, m.records);
+      else gateway.direct(m.reports);
     });
     this.#worker = new Worker(opts.file, {
       workerData: { gatewayPort: channel.port2 },

@@ -12,7 +12,7 @@ import { bodyTransfer, pathOf } from "../host/http-serialize.ts";
 import { errorText } from "../shared/errors.ts";
 import type {
   CodeSpec,
-  DirectRecord,
+  DirectReport,
   GatewayApi,
   LogRecord,
   ObjectIdentity,
@@ -106,8 +106,8 @@ interface LiveObject {
   updating: Promise<void> | null;
   /** A Scaling transition owed once the current Processing span ends. */
   pendingScaling: string | null;
-  /** Calls are in flight on direct lines (reported by the object's worker). */
-  directBusy: boolean;
+  /** Workers that have had a call to the object in flight on a direct line for a while (they report it). */
+  directBusy: Set<WorkerHost>;
 }
 
 /** How long an object must have been Idle before it lends its worker: 2 s, within [idleAfter, hibernateAfter]. */
@@ -115,8 +115,11 @@ function loanAfter(p: LifecyclePolicy): number {
   return Math.min(p.hibernateAfterMs, Math.max(p.idleAfterMs, 2_000));
 }
 
+/** How long the reason an object's worker was lost is kept for its callers on direct lines. */
+const LOST_WHY_MS = 10_000;
+
 function busy(l: LiveObject): boolean {
-  return l.inFlight > 0 || l.directBusy;
+  return l.inFlight > 0 || l.directBusy.size > 0;
 }
 
 interface Slot {
@@ -178,6 +181,8 @@ export class LifecycleManager {
   #closed = false;
   #keys = new Map<string, NamespaceKey>();
   readonly slots = new Map<WorkerHost, Slot>();
+  /** Why objects' workers were lost lately (see #lose). */
+  readonly #lostWhy = new Map<string, { message: string; at: number }>();
   readonly sockets: SocketHub;
   /** Calls served on direct lines between workers, since start. */
   directCalls = 0;
@@ -334,7 +339,7 @@ export class LifecycleManager {
       killedFor: null,
       updating: null,
       pendingScaling: null,
-      directBusy: false,
+      directBusy: new Set(),
     };
     this.#live.set(id, live);
     return live;
@@ -536,6 +541,13 @@ export class LifecycleManager {
   /** The worker is gone (crash, limit, abort): in-memory state is lost, storage stays. */
   async #lose(live: LiveObject, host: WorkerHost, cause: string): Promise<void> {
     if (live.host !== host) return;
+    const { className, id } = live.record;
+    // For callers on direct lines, whose line just closes (Peers asks lostWhy).
+    if (this.#lostWhy.size > 1_000) this.#lostWhy.clear();
+    this.#lostWhy.set(id, {
+      message: `Durable Object ${className} ${id} was ${cause}`,
+      at: this.#clock.now(),
+    });
     live.host = null;
     live.generation++;
     live.inFlight = 0;
@@ -762,7 +774,11 @@ export class LifecycleManager {
       },
       wsAttach: (id, value) => this.sockets.attach(id, value),
       peer: (binding, id) => this.#peer(binding, id),
-      direct: (objectId, busy, records) => this.#direct(slot, objectId, busy, records),
+      direct: (reports) => this.#direct(slot.host, reports),
+      lostWhy: async (id) => {
+        const lost = this.#lostWhy.get(id);
+        return lost && this.#clock.now() - lost.at < LOST_WHY_MS ? lost.message : null;
+      },
       wsAutoResponse: (pair) => {
         const rec = caller();
         if (rec) this.sockets.setAutoResponse(rec.id, pair);
@@ -780,7 +796,11 @@ export class LifecycleManager {
     });
     slot.host = host;
     this.slots.set(host, slot);
-    void host.exited.then(() => this.slots.delete(host));
+    void host.exited.then(() => {
+      this.slots.delete(host);
+      // Its calls on direct lines ended with it.
+      for (const live of this.#live.values()) live.directBusy.delete(host);
+    });
     return host;
   }
 
@@ -1027,27 +1047,34 @@ export class LifecycleManager {
     return Comlink.transfer(port2, [port2]);
   }
 
-  /** Calls an object's worker served on direct lines: the same bookkeeping as #run's, in batches. */
-  #direct(slot: Slot, objectId: string, busy: boolean, records: DirectRecord[]): void {
-    const live = slot.object;
-    if (!live || live.host !== slot.host || live.record.id !== objectId) return;
-    const rec = live.record;
+  /**
+   * Calls a worker made on direct lines (runtime/host/peers.ts): the same
+   * bookkeeping as #run's, in batches, and which objects it has had a call
+   * in flight to for a while.
+   */
+  #direct(caller: WorkerHost, reports: DirectReport[]): void {
     const now = this.#clock.now();
-    // Reports are coalesced (see Isolate.#reportDirect): calls already done
-    // still open a Processing span, which the sweeper closes.
-    if ((busy || records.length > 0) && !live.directBusy) {
-      this.#beginProcessing(live, records[0]?.cause ?? "direct calls");
-      live.spanRequests--;
-    }
-    if (busy) live.directBusy = true;
-    live.spanRequests += records.length;
-    rec.requests += records.length;
-    this.directCalls += records.length;
-    rec.lastActive = now;
-    live.lastEventAt = now;
-    this.#registry.touch(rec);
-    if (!busy) live.directBusy = false;
-    if (this.#events.listening("request")) {
+    const listening = this.#events.listening("request");
+    for (const { objectId, busy: callerBusy, records } of reports) {
+      const live = this.#live.get(objectId);
+      if (!live) continue;
+      const rec = live.record;
+      const wasBusy = live.directBusy.size > 0;
+      if (callerBusy) live.directBusy.add(caller);
+      else live.directBusy.delete(caller);
+      if (records.length === 0 && !callerBusy) continue;
+      // Calls already done still open a Processing span, which the sweeper closes.
+      if (!wasBusy) {
+        this.#beginProcessing(live, records[0]?.cause ?? "direct calls");
+        live.spanRequests--;
+      }
+      live.spanRequests += records.length;
+      rec.requests += records.length;
+      this.directCalls += records.length;
+      rec.lastActive = now;
+      live.lastEventAt = now;
+      this.#registry.touch(rec);
+      if (!listening) continue;
       for (const r of records) {
         this.#events.emit("request", {
           time: r.time - r.durationMs,
@@ -1084,10 +1111,10 @@ export class LifecycleManager {
    */
   async settleDirect(): Promise<void> {
     await Promise.all(
-      [...this.slots].map(async ([host, slot]) => {
-        if (!slot.object || !host.alive) return;
-        const r = await host.call((api) => api.takeDirect()).catch(() => null);
-        if (r && (r.records.length > 0 || r.busy)) this.#direct(slot, r.objectId, r.busy, r.records);
+      [...this.slots.keys()].map(async (host) => {
+        if (!host.alive) return;
+        const reports = await host.call((api) => api.takeDirect()).catch(() => null);
+        if (reports && reports.length > 0) this.#direct(host, reports);
       }),
     );
   }
@@ -1318,7 +1345,7 @@ export class LifecycleManager {
       // callers come back through run(), which waits for this update); the
       // calls already running finish first.
       await oldHost.call((api) => api.leave()).catch(() => {});
-      while (live.directBusy || live.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+      while (live.directBusy.size > 0 || live.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
       const rec = live.record;
       this.#endSpan(live);
       if (rec.state === "Idle") this.transition(rec, "Active", cause);

@@ -66,4 +66,20 @@ describe("calls between workers", () => {
     expect(obj.requests).toBeGreaterThanOrEqual(401);
     expect(obj.state).toBe("Active");
   }, 60_000);
+
+  it("ends an object that spins on a call that came on a direct line", async () => {
+    project = tempProject("kitchen");
+    engine = await openEngine(project.dir, project.dataDir, { lifecycle: { cpuLimitMs: 300 } });
+    // The entry Worker calls the object often enough to get a direct line to it.
+    for (let i = 0; i < 6 && engine.lifecycle.directCalls === 0; i++) {
+      expect((await request(engine, "GET", "/read/spin-d")).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await until(() => engine!.lifecycle.directCalls > 0, 2_000);
+    // Its caller reports the call in flight, so the watchdog sees the object busy.
+    const spin = await request(engine, "GET", "/spin/d");
+    expect(spin.status).toBe(500);
+    expect(spin.body).toMatch(/CPU time limit/);
+    expect((await request(engine, "POST", "/count/alive")).status).toBe(200);
+  }, 30_000);
 });
