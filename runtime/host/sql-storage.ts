@@ -319,9 +319,12 @@ export class SqlStorage {
     try {
       if (stmt.reader) {
         const before = this.#totalChanges.get() as number;
-        const columns = stmt.columns().map((c) => c.name);
         const rows = (stmt.raw(true).all(...params) as unknown[][]).map((r) => r.map(fromSqlite));
         stmt.raw(false);
+        // After running: a cached statement is prepared again when the schema
+        // changed (SELECT * after ALTER TABLE ADD COLUMN), and only then are
+        // its columns the ones its rows have.
+        const columns = stmt.columns().map((c) => c.name);
         const written = (this.#totalChanges.get() as number) - before;
         return new SqlStorageCursor<T>(columns, rows, rows.length, written);
       }

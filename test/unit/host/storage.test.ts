@@ -106,6 +106,17 @@ describe("transactions", () => {
 });
 
 describe("ctx.storage.sql", () => {
+  it("gives a repeated SELECT * the columns a table has after ALTER TABLE", () => {
+    const sql = storage.sql;
+    sql.exec("CREATE TABLE wide (a INTEGER, b INTEGER)");
+    sql.exec("INSERT INTO wide VALUES (1, 2)");
+    expect(sql.exec("SELECT * FROM wide").toArray()).toEqual([{ a: 1, b: 2 }]);
+    sql.exec("ALTER TABLE wide ADD COLUMN c INTEGER DEFAULT 3");
+    const cur = sql.exec("SELECT * FROM wide");
+    expect(cur.columnNames).toEqual(["a", "b", "c"]);
+    expect(cur.toArray()).toEqual([{ a: 1, b: 2, c: 3 }]);
+  });
+
   it("executes statements and exposes workerd's cursor", () => {
     const sql = storage.sql;
     sql.exec(
