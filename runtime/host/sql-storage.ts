@@ -271,6 +271,8 @@ export class SqlStorage {
     } catch (e) {
       throw toSqlError(e, sql);
     }
+    // Rows come back as arrays (the cursor keeps column names apart).
+    if (stmt.reader) stmt.raw(true);
     const p = { stmt, order, arity };
     if (cache !== null) {
       if (this.#cache.size > 500) this.#cache.clear();
@@ -318,14 +320,15 @@ export class SqlStorage {
     const stmt = p.stmt;
     try {
       if (stmt.reader) {
-        const before = this.#totalChanges.get() as number;
-        const rows = (stmt.raw(true).all(...params) as unknown[][]).map((r) => r.map(fromSqlite));
-        stmt.raw(false);
+        // A SELECT writes nothing; a write with RETURNING counts its rows from total_changes().
+        const writes = !stmt.readonly;
+        const before = writes ? (this.#totalChanges.get() as number) : 0;
+        const rows = (stmt.all(...params) as unknown[][]).map((r) => r.map(fromSqlite));
         // After running: a cached statement is prepared again when the schema
         // changed (SELECT * after ALTER TABLE ADD COLUMN), and only then are
         // its columns the ones its rows have.
         const columns = stmt.columns().map((c) => c.name);
-        const written = (this.#totalChanges.get() as number) - before;
+        const written = writes ? (this.#totalChanges.get() as number) - before : 0;
         return new SqlStorageCursor<T>(columns, rows, rows.length, written);
       }
       const info = stmt.run(...params);

@@ -110,7 +110,8 @@ export class RequestRouter {
     const url = new URL(req.url);
     // Serialised as a Request would keep it (workers hand the url on as it is).
     if (url.href !== req.url) req = { ...req, url: url.href };
-    const match = matchRoute(this.#routes, req.method, url, new Headers(req.headers));
+    // The headers are looked at only by a route whose object name uses one.
+    const match = matchRoute(this.#routes, req.method, url, () => new Headers(req.headers));
     if (match) {
       const binding = match.route.config.binding;
       const className = this.#lifecycle.classForBinding(binding);

@@ -44,8 +44,13 @@ export function matchRoute(
   routes: readonly CompiledRoute[],
   method: string,
   url: URL,
-  headers: Headers,
+  headers: Headers | (() => Headers),
 ): RouteMatch | null {
+  let h: Headers | null = typeof headers === "function" ? null : headers;
+  const header = (name: string): string | null => {
+    h ??= (headers as () => Headers)();
+    return h.get(name);
+  };
   for (const route of routes) {
     if (route.methods && !route.methods.has(method)) continue;
     const m = route.regex.exec(url.pathname);
@@ -57,7 +62,7 @@ export function matchRoute(
     const expand = (template: string): string =>
       template.replace(/\{([^}]+)\}/g, (_all, key: string) => {
         if (key.startsWith("query.")) return url.searchParams.get(key.slice(6)) ?? "";
-        if (key.startsWith("header.")) return headers.get(key.slice(7)) ?? "";
+        if (key.startsWith("header.")) return header(key.slice(7)) ?? "";
         return values[key] ?? "";
       });
     return { route, objectName: expand(route.config.object), expand };
