@@ -112,6 +112,8 @@ describe("one object's page", () => {
     const echoed = new Promise((r) => alice.once("message", r));
     alice.send("hello");
     await echoed;
+    // The broadcast's send to bob reaches the orchestrator's counts just after alice's echo.
+    await until(async () => (await e.api.objectSockets(id)).every((s) => s.sent === 1), 5_000);
 
     const sockets = await e.api.objectSockets(id);
     expect(sockets).toHaveLength(2);
