@@ -1057,22 +1057,25 @@ export class LifecycleManager {
     const listening = this.#events.listening("request");
     for (const { objectId, busy: callerBusy, records } of reports) {
       const live = this.#live.get(objectId);
-      if (!live) continue;
-      const rec = live.record;
-      const wasBusy = live.directBusy.size > 0;
-      if (callerBusy) live.directBusy.add(caller);
-      else live.directBusy.delete(caller);
-      if (records.length === 0 && !callerBusy) continue;
-      // Calls already done still open a Processing span, which the sweeper closes.
-      if (!wasBusy) {
-        this.#beginProcessing(live, records[0]?.cause ?? "direct calls");
-        live.spanRequests--;
+      if (live) {
+        const wasBusy = live.directBusy.size > 0;
+        if (callerBusy) live.directBusy.add(caller);
+        else live.directBusy.delete(caller);
+        if (records.length === 0 && !callerBusy) continue;
+        // Calls already done still open a Processing span, which the sweeper closes.
+        if (!wasBusy) {
+          this.#beginProcessing(live, records[0]?.cause ?? "direct calls");
+          live.spanRequests--;
+        }
+        live.spanRequests += records.length;
+        live.lastEventAt = now;
       }
-      live.spanRequests += records.length;
+      // Calls that ran just before the object hibernated still count.
+      const rec = live?.record ?? this.#registry.get(objectId);
+      if (!rec || records.length === 0) continue;
       rec.requests += records.length;
       this.directCalls += records.length;
       rec.lastActive = now;
-      live.lastEventAt = now;
       this.#registry.touch(rec);
       if (!listening) continue;
       for (const r of records) {
