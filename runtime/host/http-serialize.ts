@@ -1,9 +1,7 @@
-import { lazyRequest, unreadRecord } from "./lazy-request.ts";
+import { lazyRequest, NO_BODY_METHODS, unreadRecord } from "./lazy-request.ts";
 import type { SerializedRequest, SerializedResponse, SocketInfo } from "./protocol.ts";
 import { NULL_BODY_STATUS, plainBody, responseFromWire, wireRecord, WorkersResponse } from "./response.ts";
 import { TerrariumWebSocket } from "./websocket.ts";
-
-const NO_BODY_METHODS = new Set(["GET", "HEAD"]);
 
 export async function serializeRequest(req: Request): Promise<SerializedRequest> {
   const unread = unreadRecord(req);

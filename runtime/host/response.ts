@@ -1,4 +1,5 @@
 import type { SerializedResponse } from "./protocol.ts";
+import { BUILD, plainHeader, unbuiltKind } from "./unbuilt.ts";
 import { TerrariumWebSocket } from "./websocket.ts";
 
 /**
@@ -80,16 +81,6 @@ interface ResponseRecord {
   used: boolean;
 }
 
-const unbuilt = new WeakMap<object, ResponseRecord>();
-
-/** undici's slots on a Response instance (state, headers): symbols, read off a real one. */
-const SLOTS = Object.getOwnPropertySymbols(new BaseResponse(null));
-
-/** A header name the Headers constructor accepts (an HTTP token). */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** A header value the Headers constructor would refuse or trim. */
-const HEADER_VALUE_CHANGED = /[\0\r\n]|^[\t ]|[\t ]$/;
-
 /** Headers given as a plain object or a list of pairs, as the Headers object would list them; null if anything is unusual. */
 function simpleHeaders(init: unknown): [string, string][] | null {
   const out: [string, string][] = [];
@@ -111,7 +102,7 @@ function simpleHeaders(init: unknown): [string, string][] | null {
     return null;
   }
   for (const [name, value] of out) {
-    if (!HEADER_NAME.test(name) || HEADER_VALUE_CHANGED.test(value)) return null;
+    if (!plainHeader(name, value)) return null;
   }
   out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   for (let i = 1; i < out.length; i++) if (out[i]![0] === out[i - 1]![0]) return null;
@@ -153,27 +144,6 @@ function simpleRecord(body: unknown, init: unknown): ResponseRecord | null {
   return { status, statusText: "", headers, body: plain, used: false };
 }
 
-/** Builds an unbuilt response in place: undici's slots become its own, the body a lazy one. */
-function build(res: object): void {
-  const r = unbuilt.get(res);
-  if (!r) return;
-  const real = new BaseResponse(null, {
-    status: r.status,
-    statusText: r.statusText,
-    headers: r.headers,
-  }) as unknown as Record<symbol, unknown>;
-  for (const slot of SLOTS) {
-    Object.defineProperty(res, slot, {
-      value: real[slot],
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
-  }
-  unbuilt.delete(res);
-  if (r.body !== null) lazyBodies.set(res, { body: r.body, stream: null, taken: r.used });
-}
-
 // ---- WorkersResponse ----
 
 /**
@@ -187,8 +157,8 @@ export class WorkersResponse extends BaseResponse {
   ) {
     const record = new.target === WorkersResponse ? simpleRecord(body, init) : null;
     if (record) {
-      const res = Object.create(unbuiltProto) as WorkersResponse;
-      unbuilt.set(res, record);
+      const res = Object.create(unbuilt.proto) as WorkersResponse;
+      unbuilt.records.set(res, record);
       return res;
     }
     const { webSocket, ...rest } = init ?? {};
@@ -294,72 +264,36 @@ Object.defineProperty(WorkersResponse.prototype, "status", {
   },
 });
 
-// ---- the prototype of unbuilt responses ----
+// ---- the stand-ins of unbuilt responses ----
 
-const unbuiltProto = Object.create(WorkersResponse.prototype) as object;
-for (const slot of SLOTS) {
-  Object.defineProperty(unbuiltProto, slot, {
-    configurable: true,
-    get(this: Record<symbol, unknown>): unknown {
-      build(this);
-      return Object.hasOwn(this, slot) ? this[slot] : undefined;
-    },
-    set(this: object, value: unknown): void {
-      build(this);
-      Object.defineProperty(this, slot, { value, writable: true, enumerable: true, configurable: true });
-    },
-  });
-}
-const fromRecord: Record<string, (r: ResponseRecord) => unknown> = {
-  status: (r) => r.status,
-  statusText: (r) => r.statusText,
-  ok: (r) => r.status >= 200 && r.status <= 299,
-  type: () => "default",
-  url: () => "",
-  redirected: () => false,
-  bodyUsed: (r) => r.used && r.body !== null,
-};
-for (const [key, read] of Object.entries(fromRecord)) {
-  const get =
-    Object.getOwnPropertyDescriptor(WorkersResponse.prototype, key)?.get ??
-    Object.getOwnPropertyDescriptor(BaseResponse.prototype, key)?.get;
-  if (!get) throw new Error(`Response.prototype.${key} is not an accessor in this Node version`);
-  Object.defineProperty(unbuiltProto, key, {
-    configurable: true,
-    get(this: object): unknown {
-      const r = unbuilt.get(this);
-      return r ? read(r) : get.call(this);
-    },
-  });
-}
-const bodyGet = Object.getOwnPropertyDescriptor(WorkersResponse.prototype, "body")!.get!;
-Object.defineProperty(unbuiltProto, "body", {
-  configurable: true,
-  get(this: object): unknown {
-    if (unbuilt.get(this)?.body === null) return null;
-    build(this);
-    return bodyGet.call(this);
+const unbuilt = unbuiltKind<ResponseRecord>({
+  parent: WorkersResponse.prototype,
+  sample: new BaseResponse(null),
+  make: (r) => new BaseResponse(null, { status: r.status, statusText: r.statusText, headers: r.headers }),
+  // The body is kept aside as a lazy one.
+  adopted: (res, r) => {
+    if (r.body !== null) lazyBodies.set(res, { body: r.body, stream: null, taken: r.used });
   },
+  answers: {
+    status: (r) => r.status,
+    statusText: (r) => r.statusText,
+    ok: (r) => r.status >= 200 && r.status <= 299,
+    type: () => "default",
+    url: () => "",
+    redirected: () => false,
+    bodyUsed: (r) => r.used && r.body !== null,
+    body: (r) => (r.body === null ? null : BUILD),
+  },
+  // WorkersResponse's own readers look for a lazy body, which building sets aside.
+  methods: [...READERS, "clone"],
 });
-const workersProto = WorkersResponse.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-for (const key of [...READERS, "clone"]) {
-  const method = workersProto[key]!;
-  Object.defineProperty(unbuiltProto, key, {
-    configurable: true,
-    writable: true,
-    value(this: object, ...args: unknown[]): unknown {
-      build(this);
-      return method.apply(this, args);
-    },
-  });
-}
 
 // ---- to and from another thread ----
 
 /** A response as it came from another worker: unbuilt, its bytes (owned by it) as the body. */
 export function responseFromWire(r: SerializedResponse): Response {
-  const res = Object.create(unbuiltProto) as Response;
-  unbuilt.set(res, {
+  const res = Object.create(unbuilt.proto) as Response;
+  unbuilt.records.set(res, {
     status: r.status,
     statusText: r.statusText,
     headers: r.headers,
@@ -386,7 +320,7 @@ export function plainBody(res: Response): ArrayBuffer | undefined {
  * time it is refused, as reading a used body is); undefined for a built one.
  */
 export function wireRecord(res: Response): SerializedResponse | undefined {
-  const r = unbuilt.get(res);
+  const r = unbuilt.records.get(res);
   if (!r || (r.used && r.body !== null)) return undefined;
   let body: ArrayBuffer | null = null;
   if (r.body !== null) {
