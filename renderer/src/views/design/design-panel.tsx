@@ -1,18 +1,8 @@
 import { useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { DesignInfo, PolicyInfo } from "../../../../runtime/api/contract.ts";
+import { OBJECT_KINDS } from "../../api/object-kinds.ts";
 import { useDesignPanelStore, type PanelTab } from "../../stores/design-panel.ts";
-
-const KINDS = [
-  "Authentication",
-  "User Management",
-  "Data Storage",
-  "API Gateway",
-  "UI Renderer",
-  "Analytics",
-  "Notification",
-  "Custom",
-];
 
 /** Milliseconds as the user types them: empty means "not set here". */
 function msText(v: number | undefined): string {
@@ -152,7 +142,7 @@ function ClassTab({ design, className }: { design: DesignInfo; className: string
           Kind
           <select aria-label="Kind" value={kind} onChange={(e) => setKind(e.target.value)}>
             <option value="">(none)</option>
-            {KINDS.map((k) => (
+            {OBJECT_KINDS.map((k) => (
               <option key={k} value={k}>
                 {k}
               </option>
