@@ -123,6 +123,15 @@ export type LiveEvent =
   /** Output of an export check (validateExport) as it runs. */
   | { type: "exportCheck"; data: { check: ExportCheck; chunk: string } };
 
+/** A statement from one of the Inspector's SQL boxes, and its parameters. */
+const sqlStatement = {
+  sql: z.string().min(1).max(100_000),
+  params: z
+    .array(z.union([z.string(), z.number(), z.null()]))
+    .max(1000)
+    .optional(),
+};
+
 export const schemas = {
   listObjects: z
     .object({
@@ -147,11 +156,7 @@ export const schemas = {
   query: z
     .object({
       objectId: z.string().regex(/^[0-9a-f]{64}$/),
-      sql: z.string().min(1).max(100_000),
-      params: z
-        .array(z.union([z.string(), z.number(), z.null()]))
-        .max(1000)
-        .optional(),
+      ...sqlStatement,
       limit: z.number().int().min(1).max(10_000).optional(),
     })
     .strict(),
@@ -246,11 +251,7 @@ export const objectSchemas = {
   writeSql: z
     .object({
       objectId: objectIdSchema,
-      sql: z.string().min(1).max(100_000),
-      params: z
-        .array(z.union([z.string(), z.number(), z.null()]))
-        .max(1000)
-        .optional(),
+      ...sqlStatement,
     })
     .strict(),
 } as const;
@@ -301,11 +302,7 @@ export const externalSchemas = {
   databaseQuery: z
     .object({
       binding: bindingName,
-      sql: z.string().min(1).max(100_000),
-      params: z
-        .array(z.union([z.string(), z.number(), z.null()]))
-        .max(1000)
-        .optional(),
+      ...sqlStatement,
       limit: z.number().int().min(1).max(10_000).optional(),
     })
     .strict(),
