@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { runQuery, type QueryResult } from "../shared/sql-query.ts";
-import type { D1Store, R2Store } from "./stores.ts";
+import { r2IndexPath, type D1Store, type R2IndexRow, type R2Store } from "./stores.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";
 
 /**
@@ -127,20 +127,6 @@ export function databaseQuery(
 
 // ---- R2 ----
 
-interface IndexRow {
-  key: string;
-  version: string;
-  size: number;
-  etag: string;
-  uploaded: number;
-  http_metadata: string;
-  custom_metadata: string;
-}
-
-function indexPath(store: R2Store): string {
-  return join(store.path, "index.sqlite");
-}
-
 function metadata(json: string): Record<string, string> {
   try {
     const v = JSON.parse(json) as unknown;
@@ -151,7 +137,7 @@ function metadata(json: string): Record<string, string> {
   }
 }
 
-function objectInfo(r: IndexRow): BucketObjectInfo {
+function objectInfo(r: R2IndexRow): BucketObjectInfo {
   return {
     key: r.key,
     size: r.size,
@@ -164,9 +150,9 @@ function objectInfo(r: IndexRow): BucketObjectInfo {
 
 export function bucketInfo(store: R2Store): BucketInfo {
   const base = { binding: store.binding, name: store.name };
-  if (!existsSync(indexPath(store))) return { ...base, exists: false, objects: 0, bytes: 0 };
+  if (!existsSync(r2IndexPath(store.path))) return { ...base, exists: false, objects: 0, bytes: 0 };
   const { n, bytes } = withReadOnly(
-    indexPath(store),
+    r2IndexPath(store.path),
     (db) =>
       db.prepare("SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM objects").get() as {
         n: number;
@@ -181,14 +167,14 @@ export function bucketList(
   store: R2Store,
   opts: { prefix?: string; cursor?: string; limit?: number } = {},
 ): BucketListing {
-  if (!existsSync(indexPath(store))) return { objects: [], truncated: false, cursor: null };
+  if (!existsSync(r2IndexPath(store.path))) return { objects: [], truncated: false, cursor: null };
   const prefix = opts.prefix ?? "";
   const limit = opts.limit ?? 100;
   const after = opts.cursor ? Buffer.from(opts.cursor, "base64url").toString("utf8") : "";
-  const rows = withReadOnly(indexPath(store), (db) => {
-    const out: IndexRow[] = [];
+  const rows = withReadOnly(r2IndexPath(store.path), (db) => {
+    const out: R2IndexRow[] = [];
     const it = db
-      .prepare<[string, string], IndexRow>("SELECT * FROM objects WHERE key > ? AND key >= ? ORDER BY key")
+      .prepare<[string, string], R2IndexRow>("SELECT * FROM objects WHERE key > ? AND key >= ? ORDER BY key")
       .iterate(after, prefix);
     for (const r of it) {
       if (!r.key.startsWith(prefix) || out.length > limit) break;
@@ -208,10 +194,10 @@ export function bucketList(
 
 /** One object's metadata and, when it is small text, its value. */
 export function bucketValue(store: R2Store, key: string): BucketValue | null {
-  if (!existsSync(indexPath(store))) return null;
+  if (!existsSync(r2IndexPath(store.path))) return null;
   const row = withReadOnly(
-    indexPath(store),
-    (db) => db.prepare<[string], IndexRow>("SELECT * FROM objects WHERE key = ?").get(key) ?? null,
+    r2IndexPath(store.path),
+    (db) => db.prepare<[string], R2IndexRow>("SELECT * FROM objects WHERE key = ?").get(key) ?? null,
   );
   if (!row) return null;
   const info = objectInfo(row);

@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFile
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openSqlite } from "../shared/sqlite-native.ts";
+import { r2IndexPath, type R2IndexRow } from "./stores.ts";
 
 /**
  * An R2 bucket binding on the local disk, for `env.<binding>` in object and
@@ -33,16 +34,6 @@ interface Conditional {
   etagDoesNotMatch?: string;
   uploadedBefore?: Date;
   uploadedAfter?: Date;
-}
-
-interface Row {
-  key: string;
-  version: string;
-  size: number;
-  etag: string;
-  uploaded: number;
-  http_metadata: string;
-  custom_metadata: string;
 }
 
 const HTTP_FIELDS: [keyof R2HTTPMetadata, string][] = [
@@ -82,7 +73,7 @@ export class R2Object {
   readonly storageClass = "Standard";
 
   constructor(
-    row: Row,
+    row: R2IndexRow,
     opts: { include?: { http: boolean; custom: boolean }; range?: R2Object["range"] } = {},
   ) {
     this.key = row.key;
@@ -116,7 +107,7 @@ export class R2ObjectBody extends R2Object {
   readonly #bytes: Uint8Array;
   #used = false;
 
-  constructor(row: Row, bytes: Uint8Array, range: R2Object["range"]) {
+  constructor(row: R2IndexRow, bytes: Uint8Array, range: R2Object["range"]) {
     super(row, { range });
     this.#bytes = bytes;
   }
@@ -213,7 +204,7 @@ function conditionOf(input: unknown): Conditional | null {
   return input as Conditional;
 }
 
-function passes(row: Row | undefined, c: Conditional | null): boolean {
+function passes(row: R2IndexRow | undefined, c: Conditional | null): boolean {
   if (!c) return true;
   const strip = (e: string): string => e.replace(/^"|"$/g, "");
   if (
@@ -252,7 +243,7 @@ export class R2Bucket {
   get #s(): ReturnType<typeof statements> {
     if (!this.#stmts) {
       mkdirSync(join(this.#dir, "blobs"), { recursive: true });
-      const db = openSqlite(join(this.#dir, "index.sqlite"));
+      const db = openSqlite(r2IndexPath(this.#dir));
       db.pragma("journal_mode = WAL");
       db.pragma("busy_timeout = 5000");
       db.exec(`CREATE TABLE IF NOT EXISTS objects (
@@ -352,7 +343,7 @@ export class R2Bucket {
     renameSync(tmp, this.#blob(version));
     const custom: Record<string, string> = {};
     for (const [name, v] of Object.entries(options.customMetadata ?? {})) custom[name] = String(v);
-    const row: Row = {
+    const row: R2IndexRow = {
       key: k,
       version,
       size: bytes.byteLength,
@@ -442,14 +433,16 @@ export class R2Bucket {
 
 function statements(db: Database.Database) {
   return {
-    get: db.prepare<[string], Row>("SELECT * FROM objects WHERE key = ?"),
-    put: db.prepare<[Row]>(
+    get: db.prepare<[string], R2IndexRow>("SELECT * FROM objects WHERE key = ?"),
+    put: db.prepare<[R2IndexRow]>(
       `INSERT INTO objects (key, version, size, etag, uploaded, http_metadata, custom_metadata)
        VALUES (@key, @version, @size, @etag, @uploaded, @http_metadata, @custom_metadata)
        ON CONFLICT(key) DO UPDATE SET version = excluded.version, size = excluded.size, etag = excluded.etag,
          uploaded = excluded.uploaded, http_metadata = excluded.http_metadata, custom_metadata = excluded.custom_metadata`,
     ),
     delete: db.prepare<[string]>("DELETE FROM objects WHERE key = ?"),
-    after: db.prepare<[string, string], Row>("SELECT * FROM objects WHERE key > ? AND key >= ? ORDER BY key"),
+    after: db.prepare<[string, string], R2IndexRow>(
+      "SELECT * FROM objects WHERE key > ? AND key >= ? ORDER BY key",
+    ),
   };
 }

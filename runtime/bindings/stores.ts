@@ -42,3 +42,19 @@ export function r2Stores(project: Project, dataDir: string): R2Store[] {
     return { binding: r.binding, name, path: join(dataDir, "r2", storeName(name)) };
   });
 }
+
+/** A row of the bucket's index (`objects` in index.sqlite): an object's metadata. */
+export interface R2IndexRow {
+  key: string;
+  version: string;
+  size: number;
+  etag: string;
+  uploaded: number;
+  http_metadata: string;
+  custom_metadata: string;
+}
+
+/** The bucket's index database in its folder. */
+export function r2IndexPath(dir: string): string {
+  return join(dir, "index.sqlite");
+}
