@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { readJsonArray, writeJsonFile } from "../shared/json-file.ts";
 import type { HistoryEntry, HistoryEntryInput } from "./contract.ts";
 
 /** How many requests the console remembers per project. */
@@ -19,28 +20,16 @@ export class RequestHistory {
   }
 
   list(): HistoryEntry[] {
-    try {
-      const parsed: unknown = JSON.parse(readFileSync(this.#file, "utf8"));
-      return Array.isArray(parsed) ? (parsed as HistoryEntry[]) : [];
-    } catch {
-      return [];
-    }
+    return readJsonArray<HistoryEntry>(this.#file);
   }
 
   add(entry: HistoryEntryInput): HistoryEntry {
     const saved: HistoryEntry = { id: randomUUID(), ...entry };
-    this.#write([saved, ...this.list()].slice(0, HISTORY_LIMIT));
+    writeJsonFile(this.#file, [saved, ...this.list()].slice(0, HISTORY_LIMIT));
     return saved;
   }
 
   clear(): void {
     rmSync(this.#file, { force: true });
-  }
-
-  #write(entries: HistoryEntry[]): void {
-    mkdirSync(join(this.#file, ".."), { recursive: true });
-    const tmp = `${this.#file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(entries));
-    renameSync(tmp, this.#file);
   }
 }

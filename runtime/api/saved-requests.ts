@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readJsonArray, writeJsonFile } from "../shared/json-file.ts";
 import type { HttpRequestSpec, SavedRequest } from "./contract.ts";
 
 /** How many requests one project may keep saved. */
@@ -21,12 +21,7 @@ export class SavedRequests {
   }
 
   list(): SavedRequest[] {
-    try {
-      const parsed: unknown = JSON.parse(readFileSync(this.#file, "utf8"));
-      return Array.isArray(parsed) ? (parsed as SavedRequest[]) : [];
-    } catch {
-      return [];
-    }
+    return readJsonArray<SavedRequest>(this.#file);
   }
 
   /** Saves under `name`, replacing the request saved under that name if there is one. */
@@ -63,10 +58,7 @@ export class SavedRequests {
 
   #write(entries: SavedRequest[]): void {
     entries.sort((a, b) => a.name.localeCompare(b.name));
-    mkdirSync(join(this.#file, ".."), { recursive: true });
-    const tmp = `${this.#file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(entries, null, 1));
-    renameSync(tmp, this.#file);
+    writeJsonFile(this.#file, entries, 1);
   }
 }
 

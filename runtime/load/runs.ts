@@ -1,5 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeJsonFile } from "../shared/json-file.ts";
 import type { LoadProfileConfig } from "../config/terrarium.ts";
 import type { LoadPlan } from "./profile.ts";
 import { RUN_ID } from "./run-id.ts";
@@ -45,13 +46,9 @@ export class RunStore {
   }
 
   save(run: RunRecord): string {
-    mkdirSync(this.#dir, { recursive: true });
     const path = join(this.#dir, `${run.id}.json`);
-    const info = join(this.#dir, `${run.id}.info.json`);
-    writeFileSync(`${path}.tmp`, JSON.stringify(run));
-    renameSync(`${path}.tmp`, path);
-    writeFileSync(`${info}.tmp`, JSON.stringify(runInfo(run)));
-    renameSync(`${info}.tmp`, info);
+    writeJsonFile(path, run);
+    writeJsonFile(join(this.#dir, `${run.id}.info.json`), runInfo(run));
     return path;
   }
 
