@@ -285,47 +285,6 @@ describe("engine metrics: CPU, sockets and sharding", () => {
     expect(third.scaling).toEqual([]);
   });
 
-  it("hands each flag to the live view once, in the window it was first passed", () => {
-    const events = new EngineEvents();
-    const id = "a".repeat(64);
-    const objects = new Map([[id, record(id, "hot", "Processing")]]);
-    let now = 0;
-    const metrics = new EngineMetrics(
-      {
-        events,
-        lifecycle: { inFlight: () => 0 },
-        registry: { objects: () => objects.values(), get: (x) => objects.get(x) },
-      },
-      { now: () => now },
-    );
-    metrics.start();
-    const burst = (n: number): void => {
-      for (let i = 0; i < n; i++)
-        events.emit("request", {
-          time: 0,
-          objectId: id,
-          className: "Counter",
-          kind: "fetch",
-          method: "GET /",
-          durationMs: 1,
-          ok: true,
-        });
-    };
-    burst(10);
-    now = 1000;
-    expect(metrics.sample().flags).toEqual([]);
-    burst(1200);
-    now = 2000;
-    const first = metrics.sample().flags;
-    burst(1500);
-    now = 3000;
-    const again = metrics.sample().flags;
-    metrics.stop();
-    expect(first).toEqual([expect.objectContaining({ kind: "requests", name: "hot", peak: 1200 })]);
-    expect(again).toEqual([]);
-    expect(metrics.limits.flags()[0]).toMatchObject({ peak: 1500, count: 2 });
-  });
-
   it("marks each sharding decision once, however many shards took the Scaling step", () => {
     const events = new EngineEvents();
     const groups = [{ className: "Tally", base: "t", shards: 1, names: ["t"] }];
