@@ -1,5 +1,44 @@
+import type { KeyboardEvent, ReactNode } from "react";
 import type { QueryResult } from "../../../runtime/api/contract.ts";
 import { cellText } from "./format.ts";
+
+/** The Inspector's SQL box: the statement, Run (or Ctrl+Enter), and what goes beside the button. */
+export function SqlEditor(props: {
+  readonly label: string;
+  readonly value: string;
+  readonly onChange: (text: string) => void;
+  readonly onRun: () => void;
+  /** Run is disabled (a statement is running, or there is nothing to run it on). */
+  readonly disabled: boolean;
+  readonly children?: ReactNode;
+}) {
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      props.onRun();
+    }
+  };
+  return (
+    <div className="sql-box">
+      <textarea
+        aria-label={props.label}
+        className="mono"
+        rows={4}
+        spellCheck={false}
+        placeholder="SELECT * FROM sqlite_master"
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        onKeyDown={onKey}
+      />
+      <div className="toolbar">
+        <button type="button" className="primary" disabled={props.disabled} onClick={props.onRun}>
+          Run <span className="muted">Ctrl+Enter</span>
+        </button>
+        {props.children}
+      </div>
+    </div>
+  );
+}
 
 /** Previous / Next over a table's rows, `pageRows` at a time (the Inspector's SQL boxes). */
 export function ResultPager(props: {

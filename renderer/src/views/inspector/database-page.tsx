@@ -1,7 +1,7 @@
-import { useEffect, type KeyboardEvent } from "react";
+import { useEffect } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { formatBytes, formatDuration } from "../../components/format.ts";
-import { ResultPager, ResultTable } from "../../components/query-result.tsx";
+import { ResultPager, ResultTable, SqlEditor } from "../../components/query-result.tsx";
 import { DB_PAGE_ROWS, useDatabaseStore } from "../../stores/database.ts";
 
 /** A D1 database as the Inspector shows it: its tables and schema, paged rows, a read-only SQL box. */
@@ -35,13 +35,6 @@ export function DatabasePage() {
   }, [load]);
 
   const db = s.databases.find((d) => d.binding === s.binding) ?? null;
-  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-      e.preventDefault();
-      void run();
-    }
-  };
-
   if (s.databases.length === 0) {
     return (
       <section className="database-page" aria-label="Database" data-testid="database-page">
@@ -104,29 +97,15 @@ export function DatabasePage() {
           ) : null}
         </aside>
         <div className="storage-main">
-          <div className="sql-box">
-            <textarea
-              aria-label="Database SQL"
-              className="mono"
-              rows={4}
-              spellCheck={false}
-              placeholder="SELECT * FROM sqlite_master"
-              value={s.sql}
-              onChange={(e) => setSql(e.target.value)}
-              onKeyDown={onKey}
-            />
-            <div className="toolbar">
-              <button
-                type="button"
-                className="primary"
-                disabled={s.running || !db?.exists}
-                onClick={() => void run()}
-              >
-                Run <span className="muted">Ctrl+Enter</span>
-              </button>
-              <span className="muted">Read-only: statements that write are refused.</span>
-            </div>
-          </div>
+          <SqlEditor
+            label="Database SQL"
+            value={s.sql}
+            onChange={setSql}
+            onRun={() => void run()}
+            disabled={s.running || !db?.exists}
+          >
+            <span className="muted">Read-only: statements that write are refused.</span>
+          </SqlEditor>
           {s.error ? (
             <p className="error" data-testid="database-error">
               {s.error}

@@ -1,8 +1,8 @@
-import { useEffect, useMemo, type KeyboardEvent } from "react";
+import { useEffect, useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { LogEntry, TransitionRecord } from "../../../../runtime/api/contract.ts";
 import { formatBytes, formatTime } from "../../components/format.ts";
-import { ResultPager, ResultTable } from "../../components/query-result.tsx";
+import { ResultPager, ResultTable, SqlEditor } from "../../components/query-result.tsx";
 import { StateBadge } from "../../components/state-badge.tsx";
 import { VirtualList } from "../../components/virtual-list.tsx";
 import { PAGE_ROWS, useObjectDetailStore } from "../../stores/object-detail.ts";
@@ -185,13 +185,6 @@ function StoragePanel() {
     void loadStorage();
   }, [loadStorage]);
 
-  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-      e.preventDefault();
-      void runSql();
-    }
-  };
-
   return (
     <div className="storage">
       <aside className="storage-side">
@@ -219,36 +212,27 @@ function StoragePanel() {
         </details>
       </aside>
       <div className="storage-main">
-        <div className="sql-box">
-          <textarea
-            aria-label="SQL"
-            className="mono"
-            rows={4}
-            spellCheck={false}
-            placeholder="SELECT * FROM sqlite_master"
-            value={sql.text}
-            onChange={(e) => setSql({ text: e.target.value })}
-            onKeyDown={onKey}
-          />
-          <div className="toolbar">
-            <button type="button" className="primary" disabled={sql.running} onClick={() => void runSql()}>
-              Run <span className="muted">Ctrl+Enter</span>
-            </button>
-            <label className={sql.allowWrites ? "warn" : ""}>
-              <input
-                type="checkbox"
-                checked={sql.allowWrites}
-                onChange={(e) => setSql({ allowWrites: e.target.checked })}
-              />{" "}
-              Unlock writes
-            </label>
-            <span className="muted">
-              {sql.allowWrites
-                ? "Statements may change this object's storage: in its worker between its events while it is live, on its file while it hibernates."
-                : "Read-only: statements that write are refused."}
-            </span>
-          </div>
-        </div>
+        <SqlEditor
+          label="SQL"
+          value={sql.text}
+          onChange={(text) => setSql({ text })}
+          onRun={() => void runSql()}
+          disabled={sql.running}
+        >
+          <label className={sql.allowWrites ? "warn" : ""}>
+            <input
+              type="checkbox"
+              checked={sql.allowWrites}
+              onChange={(e) => setSql({ allowWrites: e.target.checked })}
+            />{" "}
+            Unlock writes
+          </label>
+          <span className="muted">
+            {sql.allowWrites
+              ? "Statements may change this object's storage: in its worker between its events while it is live, on its file while it hibernates."
+              : "Read-only: statements that write are refused."}
+          </span>
+        </SqlEditor>
         {sql.error ? (
           <p className="error" data-testid="sql-error">
             {sql.error}
