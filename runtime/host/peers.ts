@@ -17,7 +17,7 @@ import type {
 const CONNECT_AFTER = 2;
 const MAX_PEERS = 1024;
 /** How often the calls made on direct lines are reported to the orchestrator, at most. */
-export const DIRECT_REPORT_MS = 20;
+const DIRECT_REPORT_MS = 20;
 
 /** Calls in flight to one object on direct lines. */
 interface Flight {

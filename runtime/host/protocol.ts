@@ -106,7 +106,7 @@ export type PeerReply<T> = { v: T; d: DirectRecord } | { e: SerializedError; d?:
 /** What a worker that calls objects on direct lines tells the orchestrator about one of them. */
 export interface DirectReport {
   objectId: string;
-  /** This caller has had a call to the object in flight for DIRECT_REPORT_MS or more. */
+  /** This caller has had a call to the object in flight for DIRECT_REPORT_MS (peers.ts) or more. */
   busy: boolean;
   /** Calls done since the last report. */
   records: DirectRecord[];
