@@ -157,6 +157,7 @@ class WarmUpObject {
 
 class Isolate implements WorkerApi {
   readonly #gateway: Comlink.Remote<GatewayApi>;
+  readonly #notify: (n: GatewayNotice) => void;
   #loaded: Loaded | null = null;
   #active: Active | null = null;
   /** Set while blockConcurrencyWhile runs: events wait for it. */
@@ -177,6 +178,7 @@ class Isolate implements WorkerApi {
 
   constructor(gateway: Comlink.Remote<GatewayApi>, notify: (n: GatewayNotice) => void) {
     this.#gateway = gateway;
+    this.#notify = notify;
     this.#peers = new Peers(gateway, (reports) => notify({ notice: "direct", reports }));
     const sockets = this.#sockets;
     this.#link = {
@@ -340,7 +342,6 @@ class Isolate implements WorkerApi {
       instance = new (Ctor as new (ctx: unknown, env: unknown) => Record<string, unknown>)(ctx, loaded.env);
       this.#active = { identity, db, storage, instance, waitUntil };
       await this.#waitGate();
-      this.#throwIfBroken();
     } catch (e) {
       this.#active = null;
       db.close();
@@ -539,7 +540,8 @@ class Isolate implements WorkerApi {
     cause: string,
     fn: () => Promise<T>,
   ): Promise<PeerReply<T>> {
-    if (!this.#active || this.#active.identity.id !== id || this.#leaving) {
+    // A broken object is being reset: the orchestrator starts a fresh one.
+    if (!this.#active || this.#active.identity.id !== id || this.#leaving || this.#broken) {
       const moved = new Error("the object is not here");
       moved.name = "TerrariumMoved";
       return { e: serializeError(moved) };
@@ -601,10 +603,22 @@ class Isolate implements WorkerApi {
     return this.#active;
   }
 
+  /** Waits for the input gate; a broken gate fails the event with the error that broke it. */
   async #waitGate(): Promise<void> {
     while (this.#gate) await this.#gate;
+    this.#throwIfBroken();
   }
 
+  /**
+   * workerd's input gate: events wait while the callback runs. A callback
+   * that throws breaks the gate and resets the object: the event that called
+   * it fails with the callback's error even if it catches it, every event
+   * queued behind it (and any that arrives before the reset) fails with the
+   * same error without running, and the orchestrator is told, so it ends
+   * this worker once those answers are on their way. The worker never
+   * crashes itself: an answer racing the thread's exit would make the error
+   * the caller sees depend on timing.
+   */
   #blockConcurrencyWhile<T>(fn: () => Promise<T> | T): Promise<T> {
     const run = (async () => {
       await this.#waitGate();
@@ -612,21 +626,20 @@ class Isolate implements WorkerApi {
     })();
     const gate = run.then(
       () => undefined,
-      (e: unknown) => {
-        // workerd resets an object whose blockConcurrencyWhile callback
-        // throws: the event that called it fails, then the worker ends.
-        const err = e instanceof Error ? e : new Error(String(e));
-        markReset(err);
-        this.#broken = err;
-        setTimeout(() => {
-          throw err;
-        }, 0);
-      },
+      (e: unknown) => this.#break(e),
     );
     this.#gate = gate.finally(() => {
       if (this.#gate === gatePromise) this.#gate = null;
     });
     const gatePromise = this.#gate;
     return run;
+  }
+
+  #break(e: unknown): void {
+    if (this.#broken) return;
+    const err = e instanceof Error ? e : new Error(String(e));
+    markReset(err);
+    this.#broken = err;
+    this.#notify({ notice: "broken", error: serializeError(err) });
   }
 }

@@ -182,6 +182,8 @@ export interface GatewayApi {
   peer(binding: string, id: string): Promise<import("node:worker_threads").MessagePort | null>;
   /** Calls this worker made on direct lines, by object. */
   direct(reports: DirectReport[]): void;
+  /** The worker's object broke itself (a blockConcurrencyWhile callback threw) with this error: reset it. */
+  broken(error: Error): void;
   /** Why an object's worker ended under calls on a direct line, as the orchestrator's path says it (null: unknown). */
   lostWhy(id: string): Promise<string | null>;
   wsSend(id: string, data: string | ArrayBuffer): void;
@@ -198,7 +200,10 @@ export interface GatewayApi {
  * Comlink's listener ignores it (it has no Comlink message type).
  */
 export type GatewayNotice =
-  { notice: "log"; records: LogRecord[] } | { notice: "direct"; reports: DirectReport[] };
+  | { notice: "log"; records: LogRecord[] }
+  | { notice: "direct"; reports: DirectReport[] }
+  /** A blockConcurrencyWhile callback threw: the object must be reset (the worker ended). */
+  | { notice: "broken"; error: SerializedError };
 
 export function isGatewayNotice(m: unknown): m is GatewayNotice {
   return typeof m === "object" && m !== null && "notice" in m;

@@ -1,7 +1,12 @@
 import { setFlagsFromString } from "node:v8";
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from "node:worker_threads";
 import * as Comlink from "comlink";
-import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
+import {
+  cachedRemote,
+  deserializeError,
+  installErrorTransfer,
+  nodeEndpoint,
+} from "../shared/comlink-node.ts";
 import { LeanClient } from "../shared/lean-rpc.ts";
 import { bodyTransfer } from "./http-serialize.ts";
 import {
@@ -64,6 +69,8 @@ export class WorkerHost {
   #alive = true;
   #requested = false;
   #lastError: Error | null = null;
+  /** The error that broke the worker's object (a failed blockConcurrencyWhile), marked as a reset. */
+  #broken: Error | null = null;
 
   constructor(opts: WorkerHostOptions) {
     tuneV8ForWorkers();
@@ -75,7 +82,11 @@ export class WorkerHost {
     channel.port1.on("message", (m: unknown) => {
       if (!isGatewayNotice(m)) return;
       if (m.notice === "log") gateway.log(m.records);
-      else gateway.direct(m.reports);
+      else if (m.notice === "direct") gateway.direct(m.reports);
+      else {
+        this.#broken ??= deserializeError(m.error);
+        gateway.broken(this.#broken);
+      }
     });
     this.#worker = new Worker(opts.file, {
       workerData: { gatewayPort: channel.port2 },
@@ -96,9 +107,13 @@ export class WorkerHost {
         this.#alive = false;
         this.#gatewayPort.close();
         const e = this.#lastError;
-        const err = new WorkerExitedError(
-          `${this.label}: worker ended (${e ? `${e.name}: ${e.message}` : `exit code ${code}`})`,
-        );
+        // Calls on an object that broke itself fail with what broke it,
+        // whether their answers or the exit came first.
+        const err =
+          this.#broken ??
+          new WorkerExitedError(
+            `${this.label}: worker ended (${e ? `${e.name}: ${e.message}` : `exit code ${code}`})`,
+          );
         for (const reject of this.#pending) reject(err);
         this.#pending.clear();
         resolve({ code, error: this.#lastError, requested: this.#requested });

@@ -431,8 +431,10 @@ export class LifecycleManager {
       return await host.call(fn);
     } catch (e) {
       if (isReset(e)) {
-        // The object broke itself (blockConcurrencyWhile threw): the next event gets a fresh one.
-        await this.#lose(live, host, `reset: ${(e as Error).message}`);
+        // The object broke itself (blockConcurrencyWhile threw): the call fails
+        // with the callback's error, and the next event gets a fresh object.
+        const err = e as Error;
+        await this.#lose(live, host, `reset: ${err.name}: ${err.message}`);
         throw e;
       }
       if (e instanceof WorkerExitedError) {
@@ -775,6 +777,12 @@ export class LifecycleManager {
       wsAttach: (id, value) => this.sockets.attach(id, value),
       peer: (binding, id) => this.#peer(binding, id),
       direct: (reports) => this.#direct(slot.host, reports),
+      broken: (error) => {
+        const live = slot.object;
+        const cause = `reset: ${error.name}: ${error.message}`;
+        if (live && live.host === slot.host) void this.#lose(live, slot.host, cause);
+        else void slot.host.stop();
+      },
       lostWhy: async (id) => {
         const lost = this.#lostWhy.get(id);
         return lost && this.#clock.now() - lost.at < LOST_WHY_MS ? lost.message : null;
