@@ -237,7 +237,7 @@ export class Engine {
             kind: "alarm",
             cause: a.retryCount ? `alarm (retry ${a.retryCount})` : "alarm",
           },
-          (api) => api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0 }),
+          (api) => api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0, scheduledTime: a.time }),
         );
       });
       eventBus.start();

@@ -331,10 +331,14 @@ class Isolate implements WorkerApi {
       getWebSocketAutoResponseTimestamp: (_ws: TerrariumWebSocket) => null,
       setHibernatableWebSocketEventTimeout: (_ms?: number) => {},
       getHibernatableWebSocketEventTimeout: () => null,
+      // As workerd: throws the reason at once, fails the running event even
+      // if it catches, and resets the object (the next event meets a new one).
       abort: (reason?: string) => {
-        setImmediate(() => {
-          throw new Error(`Durable Object aborted${reason ? `: ${reason}` : ""}`);
-        });
+        const err = new Error(
+          reason === undefined ? "Application called abort() to reset Durable Object." : String(reason),
+        );
+        this.#break(err);
+        throw err;
       },
     };
     let instance: Record<string, unknown>;
@@ -635,6 +639,7 @@ class Isolate implements WorkerApi {
     return run;
   }
 
+  /** The object broke itself (a failed blockConcurrencyWhile, abort()): see #blockConcurrencyWhile. */
   #break(e: unknown): void {
     if (this.#broken) return;
     const err = e instanceof Error ? e : new Error(String(e));

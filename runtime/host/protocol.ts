@@ -87,6 +87,8 @@ export interface LogRecord {
 export interface AlarmInvocation {
   retryCount: number;
   isRetry: boolean;
+  /** When the alarm was due, in ms since the epoch. */
+  scheduledTime: number;
 }
 
 /** Exposed by an object's worker on a direct line to another worker (see runtime/host/peers.ts). */
