@@ -289,6 +289,7 @@ class Isolate implements WorkerApi {
       ws.accepted = true;
       ws.hibernatable = true;
       ws.tags = held.tags;
+      ws.autoResponseAt = held.autoResponseAt;
       ws.restore(held.attachment);
       this.#sockets.set(held.id, ws);
     }
@@ -328,7 +329,8 @@ class Isolate implements WorkerApi {
         void gateway.wsAutoResponse(pair ? { request: pair.request, response: pair.response } : null);
       },
       getWebSocketAutoResponse: () => this.#autoResponse,
-      getWebSocketAutoResponseTimestamp: (_ws: TerrariumWebSocket) => null,
+      getWebSocketAutoResponseTimestamp: (ws: TerrariumWebSocket) =>
+        ws instanceof TerrariumWebSocket && ws.autoResponseAt !== null ? new Date(ws.autoResponseAt) : null,
       setHibernatableWebSocketEventTimeout: (_ms?: number) => {},
       getHibernatableWebSocketEventTimeout: () => null,
       // As workerd: throws the reason at once, fails the running event even
@@ -395,6 +397,7 @@ class Isolate implements WorkerApi {
       ws.readyState = 3;
       this.#sockets.delete(e.id);
     }
+    if (e.type === "message" && e.autoResponseAt !== undefined) ws.autoResponseAt = e.autoResponseAt;
     const instance = this.#active?.instance;
     if (ws.hibernatable && instance) {
       const handler =

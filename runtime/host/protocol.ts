@@ -36,10 +36,13 @@ export interface HeldSocket {
   id: string;
   tags: string[];
   attachment: unknown;
+  /** When the orchestrator last auto-responded on it (ctx.getWebSocketAutoResponseTimestamp). */
+  autoResponseAt: number | null;
 }
 
 export type SocketEvent =
-  | { type: "message"; id: string; data: string | ArrayBuffer }
+  /** autoResponseAt: as HeldSocket's, so the handler reads the latest auto-response time. */
+  | { type: "message"; id: string; data: string | ArrayBuffer; autoResponseAt?: number | null }
   | { type: "close"; id: string; code: number; reason: string; wasClean: boolean }
   | { type: "error"; id: string; message: string };
 

@@ -32,6 +32,8 @@ export class TerrariumWebSocket extends EventTarget {
   accepted = false;
   hibernatable = false;
   tags: string[] = [];
+  /** When the orchestrator last auto-responded on this socket (ms since the epoch), for hibernatable ones. */
+  autoResponseAt: number | null = null;
   #attachment: unknown = undefined;
   #link: SocketLink | null;
 

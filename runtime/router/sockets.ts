@@ -28,6 +28,8 @@ interface HubSocket {
   /** Events to this socket's owner are delivered one after another, in order. */
   chain: Promise<void>;
   closeRequested: { code: number | undefined; reason: string | undefined } | null;
+  /** When the hub last answered this socket's auto-response request (ms since the epoch). */
+  autoResponseAt: number | null;
 }
 
 export interface SocketSummary {
@@ -101,6 +103,7 @@ export class SocketHub {
       outbox: [],
       chain: Promise.resolve(),
       closeRequested: null,
+      autoResponseAt: null,
     });
     if (owner.kind === "object") {
       let set = this.#byObject.get(owner.objectId);
@@ -159,7 +162,8 @@ export class SocketHub {
     const out: HeldSocket[] = [];
     for (const id of ids) {
       const s = this.#sockets.get(id);
-      if (s?.hibernatable && s.accepted) out.push({ id, tags: s.tags, attachment: s.attachment });
+      if (s?.hibernatable && s.accepted)
+        out.push({ id, tags: s.tags, attachment: s.attachment, autoResponseAt: s.autoResponseAt });
     }
     return out;
   }
@@ -241,13 +245,14 @@ export class SocketHub {
           s.owner.kind === "object" && s.hibernatable ? this.#autoResponses.get(s.owner.objectId) : undefined;
         if (auto && auto.request === text) {
           s.sent++;
+          s.autoResponseAt = this.#now();
           ws.send(auto.response);
           return;
         }
-        this.#enqueue(s, { type: "message", id: s.id, data: text });
+        this.#enqueue(s, { type: "message", id: s.id, data: text, autoResponseAt: s.autoResponseAt });
       } else {
         const data = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-        this.#enqueue(s, { type: "message", id: s.id, data });
+        this.#enqueue(s, { type: "message", id: s.id, data, autoResponseAt: s.autoResponseAt });
       }
     });
     ws.on("close", (code: number, reason: Buffer) => {

@@ -138,6 +138,8 @@ export class Edges extends DurableObject<Env> {
     if (message === "stamp?") {
       const t = this.ctx.getWebSocketAutoResponseTimestamp(ws);
       ws.send(JSON.stringify({ stamp: t === null ? null : t instanceof Date ? "date" : typeof t }));
+    } else if (message === "bye") {
+      ws.close(4000, "server bye");
     } else {
       ws.send(`echo:${String(message)}`);
     }
