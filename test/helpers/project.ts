@@ -37,10 +37,19 @@ export async function request(engine: Engine, method: string, path: string, body
   return { status: res.status, body: res.body, json };
 }
 
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+/**
+ * Waits for `cond`, polling, and names `what` it waited for when it gives
+ * up. The bound is generous on purpose: it only ends a test that would
+ * otherwise hang, on a machine that may be busy with something else.
+ */
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  what = "the condition",
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
