@@ -62,6 +62,9 @@ export function startIsolate(): void {
   const gateway = cachedRemote(Comlink.wrap<GatewayApi>(nodeEndpoint(gatewayPort)));
   const notify = (n: GatewayNotice): void => gatewayPort.postMessage(n);
   captureConsole(notify);
+  // As workerd: a rejection nobody handles is logged, and the object lives
+  // on (Node's default would end the thread, resetting the object).
+  process.on("unhandledRejection", (reason) => console.error("Uncaught (in promise)", reason));
   const isolate = new Isolate(gateway, notify);
   Comlink.expose(isolate, nodeEndpoint(port));
   // The orchestrator's requests to the entry Worker come on a lean line beside Comlink.

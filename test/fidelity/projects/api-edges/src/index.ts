@@ -23,6 +23,14 @@ async function settle(call: () => unknown) {
 export class Edges extends DurableObject<Env> {
   memory = "fresh";
 
+  count = 0;
+
+  // An unhandled rejection is logged; the object lives on.
+  leaveRejection() {
+    void Promise.reject(new Error("nobody handles this"));
+    return ++this.count;
+  }
+
   touch() {
     const before = this.memory;
     this.memory = "touched";
@@ -151,6 +159,8 @@ export default {
     const url = new URL(request.url);
     const edges = env.EDGES.getByName(url.searchParams.get("name") ?? "e");
     switch (url.pathname) {
+      case "/reject":
+        return Response.json(await settle(() => edges.leaveRejection()));
       case "/touch":
         return Response.json(await settle(() => edges.touch()));
       case "/abort":
