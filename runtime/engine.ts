@@ -4,7 +4,7 @@ import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
 import { loadProject, type Project } from "./config/project.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
-import { d1Stores, r2Stores } from "./bindings/stores.ts";
+import { d1Stores, kvStores, r2Stores, remoteOnlyBindings } from "./bindings/stores.ts";
 import type { CodeSpec } from "./host/protocol.ts";
 import {
   defaultLifecycleOptions,
@@ -37,10 +37,12 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     compatibilityDate: w.compatibilityDate,
     compatibilityFlags: [...w.compatibilityFlags],
     durableObjects: w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
-    vars: { ...w.vars },
+    vars: { ...w.vars, ...project.devVars.values },
     eventBusBinding: project.eventBusBinding,
     d1Databases: d1Stores(project, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
     r2Buckets: r2Stores(project, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
+    kvNamespaces: kvStores(project, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
+    remoteOnly: remoteOnlyBindings(project),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
   };
   return {

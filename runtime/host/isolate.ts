@@ -11,6 +11,8 @@ import { errorText } from "../shared/errors.ts";
 import { DurableObjectNamespace } from "./namespace.ts";
 import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
+import { KVNamespace } from "../bindings/kv.ts";
+import { remoteOnlyBinding } from "../bindings/remote-only.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
 import type {
   AlarmInvocation,
@@ -218,6 +220,8 @@ class Isolate implements WorkerApi {
     if (spec.eventBusBinding) env[spec.eventBusBinding] = new EventBusBinding(this.#gateway);
     for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
     for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
+    for (const k of spec.kvNamespaces) env[k.binding] = new KVNamespace(k.path);
+    for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
     installMockFetch(spec.mocks, (c) => {
       void this.#gateway.mockCall(c);
       console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);

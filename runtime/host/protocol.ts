@@ -1,4 +1,5 @@
 import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
+import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 
@@ -64,6 +65,10 @@ export interface CodeSpec {
   d1Databases: { binding: string; path: string }[];
   /** R2 bindings: each a folder in the data directory. */
   r2Buckets: { binding: string; path: string }[];
+  /** KV bindings: each a SQLite file in the data directory, shared by every worker. */
+  kvNamespaces: { binding: string; path: string }[];
+  /** Bindings that run only on Cloudflare: present in env, failing clearly when used. */
+  remoteOnly: RemoteOnlySpec[];
   /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
   mocks: MockSpec[];
 }
