@@ -518,8 +518,10 @@ class Isolate implements WorkerApi {
   closePeers(): void {
     for (const port of this.#peerPorts) {
       // With no object active here nothing on these lines can have run, so
-      // callers may safely send what is pending through the orchestrator.
-      if (!this.#active) port.postMessage(BYE);
+      // callers may safely send what is pending through the orchestrator;
+      // the same once the object broke (a call arriving since was refused
+      // unrun, and the pending ones go to its fresh instance).
+      if (!this.#active || this.#broken) port.postMessage(BYE);
       port.close();
     }
     this.#peerPorts.clear();
