@@ -286,9 +286,14 @@ export class SocketHub {
     }
   }
 
-  /** Closes every socket (Terrarium stopping). */
+  /** Closes every socket (Terrarium stopping): a close frame, then the client's answer ends it. */
   closeAll(code = 1001, reason = "Terrarium stopped"): void {
     for (const s of this.#sockets.values()) s.ws?.close(code, reason);
     this.#wss.close();
+  }
+
+  /** Ends every socket's connection now, whether or not its client answered the close frame. */
+  terminateAll(): void {
+    for (const s of this.#sockets.values()) s.ws?.terminate();
   }
 }
