@@ -462,6 +462,8 @@ export class Engine {
     await within(this.#reloading ?? Promise.resolve(), left());
     // A console run ends (and is saved) while the router and objects still answer.
     await within(this.load.close(), left());
+    // Objects get their sockets' close events (webSocketClose) within the grace period.
+    await within(this.lifecycle.sockets.drained(), left());
     while ((this.router.inFlight > 0 || this.lifecycle.busyObjects() > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
