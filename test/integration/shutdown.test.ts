@@ -149,6 +149,27 @@ describe("stopping terrarium serve", () => {
     expect(await readBack("w")).toEqual({ rows: ["with-socket"], kv: "with-socket" });
   }, 60_000);
 
+  it("keeps the CPU limit working while it stops: a spinning object is reset within a longer grace period", async () => {
+    project = stuckProject();
+    const s = await serve(["--cpu-limit", "1000", "--grace", "60000"]);
+    await write(s.url, "c", "kept");
+    const spin = fetch(`${s.url}/store/c/spin`);
+    await until(() => marked(project!.dataDir, "Store", "spinning"), 20_000);
+
+    const exit = await signal(s, "SIGTERM");
+    console.log(
+      `[measured] spinning object, SIGTERM, --cpu-limit 1000 --grace 60000: exit after ${Math.round(exit.ms)} ms`,
+    );
+    expect(exit.code).toBe(0);
+    // The watchdog ended the object during the grace period, so the stop did not wait it out.
+    expect(exit.ms).toBeLessThan(60_000);
+    const reset = await spin;
+    expect(reset.status).toBe(500);
+    expect(await reset.text()).toContain("exceeded its CPU time limit of 1000 ms");
+    expect(s.stderr()).toBe("");
+    expect(await readBack("c")).toEqual({ rows: ["kept"], kv: "kept" });
+  }, 90_000);
+
   it.each([
     ["SIGINT", 130],
     ["SIGTERM", 143],
