@@ -105,6 +105,25 @@ export interface StopReport {
   objects: CutShort[];
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The one line saying what a stop cut short, or null when it cut nothing short. */
+export function cutShortLine(r: StopReport): string | null {
+  const parts: string[] = [];
+  if (r.requests > 0) parts.push(plural(r.requests, "request"));
+  if (r.objects.length > 0) {
+    const named = r.objects.map(
+      (o) =>
+        `${o.className} ${o.name !== null ? JSON.stringify(o.name) : o.id.slice(0, 8)} (${plural(o.events, "event")})`,
+    );
+    parts.push(`${plural(r.objects.length, "object")}: ${named.join(", ")}`);
+  }
+  if (parts.length === 0) return null;
+  return `terrarium: stopped after the ${r.graceMs} ms grace period, cutting short ${parts.join(" and ")}`;
+}
+
 /** Resolves when `p` settles or `ms` pass, whichever is first. */
 async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

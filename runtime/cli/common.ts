@@ -3,7 +3,7 @@ import { constants } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ProjectError } from "../config/errors.ts";
-import { DEFAULT_GRACE_MS, Engine, type StopReport } from "../engine.ts";
+import { cutShortLine, DEFAULT_GRACE_MS, Engine, type StopReport } from "../engine.ts";
 import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
 
 /** What the commands share: errors, number flags, opening a project, printing what the engine reports. */
@@ -85,6 +85,8 @@ export function printEngineEvents(engine: Engine, quiet: boolean): void {
   });
 }
 
+export { cutShortLine };
+
 /** --grace MS: how long in-flight work gets when the command stops (default 5 s). */
 export function graceFlag(v: string | undefined): number {
   return intFlag(v, "grace") ?? DEFAULT_GRACE_MS;
@@ -96,25 +98,6 @@ export const EXIT_ON_STDIN_CLOSE_ENV = "TERRARIUM_EXIT_ON_STDIN_CLOSE";
 /** --exit-on-stdin-close, or TERRARIUM_EXIT_ON_STDIN_CLOSE=1. */
 export function exitOnStdinClose(flag: boolean | undefined): boolean {
   return flag === true || process.env[EXIT_ON_STDIN_CLOSE_ENV] === "1";
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-/** The one line saying what a stop cut short, or null when it cut nothing short. */
-export function cutShortLine(r: StopReport): string | null {
-  const parts: string[] = [];
-  if (r.requests > 0) parts.push(plural(r.requests, "request"));
-  if (r.objects.length > 0) {
-    const named = r.objects.map(
-      (o) =>
-        `${o.className} ${o.name !== null ? JSON.stringify(o.name) : o.id.slice(0, 8)} (${plural(o.events, "event")})`,
-    );
-    parts.push(`${plural(r.objects.length, "object")}: ${named.join(", ")}`);
-  }
-  if (parts.length === 0) return null;
-  return `terrarium: stopped after the ${r.graceMs} ms grace period, cutting short ${parts.join(" and ")}`;
 }
 
 /** How often the parent process is looked for (--exit-on-stdin-close). */
