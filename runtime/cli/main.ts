@@ -49,7 +49,8 @@ Commands:
   load <projectDir>    Drive simulated traffic at a project and print a k6-like
                        summary. Serves the project itself, as serve does, unless
                        --url points at a running Terrarium. Exits 99 when a
-                       threshold fails. Every run is saved in <data>/runs.
+                       threshold fails, 130 when a signal ends the run early.
+                       Every run is saved in <data>/runs.
     --profile NAME       a profile from terrarium.json's loadProfiles
     --rate N             open model: N requests/s, whatever the answers do (default 10)
     --clients N          closed model: N virtual clients, each waiting for its answer
@@ -83,8 +84,9 @@ Stopping (serve, ui, load):
   what is in flight the grace period (--grace). Then unanswered requests get a
   503, objects still busy (a spinning one too) have their workers ended, every
   SQLite file is closed with the writes already answered kept, and the command
-  exits 0, with one line on stderr naming what was cut short (nothing when
-  nothing was). A second signal exits at once: 130 (SIGINT), 143 (SIGTERM).
+  exits 0 (load: 130, its run ended early), with one line on stderr naming what
+  was cut short (nothing when nothing was). A second signal exits at once: 130
+  (SIGINT), 143 (SIGTERM).
   Stdin is not read: started from a terminal, with stdin from /dev/null (CI,
   nohup, &) or under a supervisor, the command runs until signalled. A parent
   that wants it to end with it passes --exit-on-stdin-close (or sets
