@@ -181,4 +181,22 @@ export class WorkerHost {
     })();
     return this.#stopping;
   }
+
+  /**
+   * Ends the thread now, whatever it is doing: no call into it first (a
+   * thread spinning in a loop never answers one; `terminate` stops it
+   * anyway). Its SQLite files are closed as the thread ends (better-sqlite3
+   * closes every open database when its environment is torn down), so only
+   * a transaction left open, never acknowledged, is rolled back.
+   */
+  kill(): Promise<void> {
+    if (!this.#alive) return Promise.resolve();
+    this.#stopping ??= (async () => {
+      this.#requested = true;
+      this.#raw[Comlink.releaseProxy]();
+      await this.#worker.terminate();
+      await this.exited;
+    })();
+    return this.#stopping;
+  }
 }

@@ -274,6 +274,8 @@ export class SocketHub {
     if (!s.accepted) return;
     s.chain = s.chain.then(() =>
       this.deliver(s.owner, e).catch((err: unknown) => {
+        // Past a stop's grace period, what could not be delivered is in the stop's report.
+        if (this.#closing) return;
         this.onError(
           s.owner,
           `WebSocket ${e.type} handler failed: ${err instanceof Error ? err.message : String(err)}`,
@@ -291,9 +293,29 @@ export class SocketHub {
     }
   }
 
-  /** Closes every socket (Terrarium stopping). */
+  #closing = false;
+
+  /** Closes every socket (Terrarium stopping): a close frame, then the client's answer ends it. */
   closeAll(code = 1001, reason = "Terrarium stopped"): void {
+    this.#closing = true;
     for (const s of this.#sockets.values()) s.ws?.close(code, reason);
     this.#wss.close();
+  }
+
+  /** Resolves once every connected socket has closed and its owner has been given the close event. */
+  async drained(): Promise<void> {
+    await Promise.all(
+      [...this.#sockets.values()].map(async (s) => {
+        const ws = s.ws;
+        if (!ws) return;
+        if (ws.readyState !== ws.CLOSED) await new Promise((r) => ws.once("close", r));
+        await s.chain;
+      }),
+    );
+  }
+
+  /** Ends every socket's connection now, whether or not its client answered the close frame. */
+  terminateAll(): void {
+    for (const s of this.#sockets.values()) s.ws?.terminate();
   }
 }
