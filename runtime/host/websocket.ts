@@ -23,6 +23,10 @@ export class TerrariumWebSocket extends EventTarget {
   static readonly OPEN = 1;
   static readonly CLOSING = 2;
   static readonly CLOSED = 3;
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
   readonly id: string;
   readonly role: "client" | "server";
   readyState: number = READY_STATE.OPEN;
