@@ -234,6 +234,8 @@ const scheduler = {
   },
 };
 
+let rejectionsReported = false;
+
 /**
  * The names installed here. The list is the contract the compatibility
  * test checks against docs/compatibility.md.
@@ -297,6 +299,16 @@ export function installWorkersGlobals(compatibilityFlags: readonly string[] = []
     if (scope.dispatchEvent(event)) console.error(message);
   });
   define("self", globalThis);
+  if (!rejectionsReported) {
+    rejectionsReported = true;
+    // As workerd: an unhandled rejection is reported (an "unhandledrejection"
+    // event, else a log line); it does not end the Worker or the object.
+    process.on("unhandledRejection", (reason, promise) => {
+      const event = new PromiseRejectionEvent("unhandledrejection", { promise, reason, cancelable: true });
+      const dispatch = (globalThis as { dispatchEvent?: (e: Event) => boolean }).dispatchEvent;
+      if (!dispatch || dispatch(event)) console.error("Uncaught (in promise)", reason);
+    });
+  }
   define("Cloudflare", {
     compatibilityFlags: Object.freeze(Object.fromEntries(compatibilityFlags.map((f) => [f, true]))),
   });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
 import { CLOUDFLARE_MODULES } from "../../runtime/workers-api/modules.ts";
-import { openEngine, request, tempProject } from "../helpers/project.ts";
+import { openEngine, request, tempProject, until } from "../helpers/project.ts";
 
 /**
  * The Workers runtime surface in real worker threads: the globals workerd
@@ -118,6 +118,16 @@ describe("the Workers surface (fixture: surface)", () => {
       withEnv: "other",
       after: "surface",
     });
+  });
+
+  it("reports an unhandled rejection, as workerd does, without ending the object", async () => {
+    const first = (await request(engine, "GET", "/object/reject")).json as { hits: number };
+    await until(() =>
+      engine.registry
+        .logs(null)
+        .some((l) => l.message.startsWith("Uncaught (in promise) Error: nobody catches this")),
+    );
+    expect((await request(engine, "GET", "/object/hits")).json).toEqual({ hits: first.hits + 1 });
   });
 
   it("runs waitUntil from cloudflare:workers on the object's context", async () => {
