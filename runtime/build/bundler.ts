@@ -13,19 +13,17 @@ const runtimeRoot = resolve(here, "..");
 const repoRoot = resolve(runtimeRoot, "..");
 
 /** Node globals that object code must not see unless the project sets nodejs_compat. */
-const NODE_COMPAT_GLOBALS = [
-  "process",
-  "Buffer",
-  "global",
-  "setImmediate",
-  "clearImmediate",
+const NODE_COMPAT_GLOBALS = ["process", "Buffer", "global", "setImmediate", "clearImmediate"];
+
+/**
+ * Globals a Node worker thread has and workerd never offers. CommonJS's
+ * names are among them: project code is an ES module, even with
+ * nodejs_compat (esbuild would otherwise make `typeof require` a function).
+ */
+const NODE_ONLY_GLOBALS = [
   "require",
   "__dirname",
   "__filename",
-];
-
-/** Globals a Node worker thread has and workerd never offers. */
-const NODE_ONLY_GLOBALS = [
   "BroadcastChannel",
   "Performance",
   "PerformanceEntry",

@@ -237,32 +237,6 @@ const scheduler = {
 let rejectionsReported = false;
 
 /**
- * The names installed here. The list is the contract the compatibility
- * test checks against docs/compatibility.md.
- */
-export const INSTALLED_GLOBALS = [
-  "WebSocket",
-  "CloseEvent",
-  "ErrorEvent",
-  "PromiseRejectionEvent",
-  "Navigator",
-  "navigator",
-  "Cache",
-  "CacheStorage",
-  "caches",
-  "HTMLRewriter",
-  "IdentityTransformStream",
-  "FixedLengthStream",
-  "scheduler",
-  "reportError",
-  "self",
-  "addEventListener",
-  "removeEventListener",
-  "dispatchEvent",
-  "Cloudflare",
-] as const;
-
-/**
  * Installs the Workers globals on this thread's globalThis. `compatibilityFlags`
  * fills `Cloudflare.compatibilityFlags` for the flags the project sets.
  */
@@ -299,6 +273,8 @@ export function installWorkersGlobals(compatibilityFlags: readonly string[] = []
     if (scope.dispatchEvent(event)) console.error(message);
   });
   define("self", globalThis);
+  // As in workerd, where a Worker has no origin of its own.
+  define("origin", "null");
   if (!rejectionsReported) {
     rejectionsReported = true;
     // As workerd: an unhandled rejection is reported (an "unhandledrejection"

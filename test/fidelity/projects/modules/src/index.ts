@@ -88,6 +88,7 @@ const GLOBALS = [
   "dispatchEvent",
   "fetch",
   "navigator",
+  "origin",
   "performance",
   "queueMicrotask",
   "removeEventListener",
