@@ -112,6 +112,16 @@ describe("the Workers surface (fixture: surface)", () => {
     expect((await request(engine, "GET", "/modules")).json).toEqual(WORKERD_EXPORTS);
   });
 
+  it("gives RpcStub, exports (the Durable Object namespaces) and tracing from cloudflare:workers", async () => {
+    const r = await request(engine, "GET", "/workers-api");
+    expect(r.json).toEqual({
+      stub: [true, "hello rpc"],
+      exportsIsNamespace: true,
+      fromExports: { hits: expect.any(Number) as unknown },
+      span: [false, 42],
+    });
+  });
+
   it("reads env from cloudflare:workers, and withEnv overrides it for the call it wraps", async () => {
     expect((await request(engine, "GET", "/env")).json).toEqual({
       imported: "surface",
