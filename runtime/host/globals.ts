@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TerrariumWebSocket } from "./websocket.ts";
+import { READY_STATE, TerrariumWebSocket } from "./websocket.ts";
 import { unavailable } from "../workers-api/unavailable.ts";
 
 type EventInit = NonNullable<ConstructorParameters<typeof Event>[1]>;
@@ -18,7 +18,7 @@ type CacheKey = Request | string | URL;
 /**
  * `WebSocket`: the class of every socket Terrarium hands to user code
  * (`instanceof WebSocket` holds for both ends of a WebSocketPair), with the
- * ready-state constants. Outbound sockets (`new WebSocket(url)`) are not
+ * ready-state constants under both of workerd's names (OPEN, READY_STATE_OPEN). Outbound sockets (`new WebSocket(url)`) are not
  * available.
  */
 function makeWebSocketClass(): typeof TerrariumWebSocket {
@@ -26,8 +26,9 @@ function makeWebSocketClass(): typeof TerrariumWebSocket {
     unavailable("new WebSocket(url) (outbound WebSocket clients)");
   };
   Object.defineProperty(WebSocket, "prototype", { value: TerrariumWebSocket.prototype });
-  for (const [k, v] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {
-    Object.defineProperty(WebSocket, k, { value: v, enumerable: true });
+  for (const [name, value] of Object.entries(READY_STATE)) {
+    for (const key of [name, `READY_STATE_${name}`])
+      Object.defineProperty(WebSocket, key, { value, enumerable: true });
   }
   return WebSocket as unknown as typeof TerrariumWebSocket;
 }

@@ -43,6 +43,7 @@ import {
   closeEvent,
   makeWebSocketPairClass,
   messageEvent,
+  SOCKET,
   TerrariumWebSocket,
   WebSocketRequestResponsePair,
   type SocketLink,
@@ -202,7 +203,9 @@ class Isolate implements WorkerApi {
         link.accept(id, info);
       },
     };
-    g.WebSocketPair = makeWebSocketPairClass(pairLink, (server) => pendingServerEnds.set(server.id, server));
+    g.WebSocketPair = makeWebSocketPairClass(pairLink, (server) =>
+      pendingServerEnds.set(server[SOCKET].id, server),
+    );
     g.WebSocketRequestResponsePair = WebSocketRequestResponsePair;
     g.Response = WorkersResponse;
   }
@@ -300,10 +303,12 @@ class Isolate implements WorkerApi {
     this.#autoResponse = null;
     for (const held of identity.sockets) {
       const ws = new TerrariumWebSocket(held.id, "server", this.#link);
-      ws.accepted = true;
-      ws.hibernatable = true;
-      ws.tags = held.tags;
-      ws.restore(held.attachment);
+      Object.assign(ws[SOCKET], {
+        accepted: true,
+        hibernatable: true,
+        tags: held.tags,
+        attachment: held.attachment,
+      });
       this.#sockets.set(held.id, ws);
     }
     const extend = (p: Promise<unknown>): void => {
@@ -318,25 +323,29 @@ class Isolate implements WorkerApi {
       waitUntil: extend,
       blockConcurrencyWhile: <T>(fn: () => Promise<T> | T): Promise<T> => this.#blockConcurrencyWhile(fn),
       acceptWebSocket: (ws: TerrariumWebSocket, tags: string[] = []) => {
-        if (!(ws instanceof TerrariumWebSocket) || ws.role !== "server") {
+        if (!(ws instanceof TerrariumWebSocket) || ws[SOCKET].role !== "server") {
           throw new TypeError("acceptWebSocket() takes the server end of a WebSocketPair.");
         }
-        if (ws.accepted) throw new TypeError("The WebSocket has already been accepted.");
+        const s = ws[SOCKET];
+        if (s.accepted) throw new TypeError("The WebSocket has already been accepted.");
         if (tags.length > 10) throw new RangeError("A WebSocket can have at most 10 tags.");
-        ws.accepted = true;
-        ws.hibernatable = true;
-        ws.tags = tags.map(String);
-        this.#sockets.set(ws.id, ws);
-        this.#link.accept(ws.id, { hibernatable: true, tags: ws.tags });
+        s.accepted = true;
+        s.hibernatable = true;
+        s.tags = tags.map(String);
+        this.#sockets.set(s.id, ws);
+        this.#link.accept(s.id, { hibernatable: true, tags: s.tags });
       },
       getWebSockets: (tag?: string) =>
         [...this.#sockets.values()].filter(
-          (ws) => ws.hibernatable && ws.readyState <= 1 && (tag === undefined || ws.tags.includes(tag)),
+          (ws) =>
+            ws[SOCKET].hibernatable &&
+            ws[SOCKET].readyState <= 1 &&
+            (tag === undefined || ws[SOCKET].tags.includes(tag)),
         ),
       getTags: (ws: TerrariumWebSocket) => {
-        if (!(ws instanceof TerrariumWebSocket) || !ws.hibernatable)
+        if (!(ws instanceof TerrariumWebSocket) || !ws[SOCKET].hibernatable)
           throw new TypeError("getTags() takes a hibernatable WebSocket.");
-        return [...ws.tags];
+        return [...ws[SOCKET].tags];
       },
       setWebSocketAutoResponse: (pair?: WebSocketRequestResponsePair) => {
         this.#autoResponse = pair ?? null;
@@ -388,14 +397,16 @@ class Isolate implements WorkerApi {
   }
 
   #socketInfo(client: TerrariumWebSocket): SocketInfo {
-    const server = this.#sockets.get(client.id) ?? pendingServerEnds.get(client.id);
-    pendingServerEnds.delete(client.id);
-    if (server && !this.#sockets.has(client.id) && server.accepted) this.#sockets.set(client.id, server);
+    const id = client[SOCKET].id;
+    const server = this.#sockets.get(id) ?? pendingServerEnds.get(id);
+    pendingServerEnds.delete(id);
+    const s = server?.[SOCKET];
+    if (server && !this.#sockets.has(id) && s?.accepted) this.#sockets.set(id, server);
     return {
-      id: client.id,
-      accepted: server?.accepted ?? false,
-      hibernatable: server?.hibernatable ?? false,
-      tags: server?.tags ?? [],
+      id,
+      accepted: s?.accepted ?? false,
+      hibernatable: s?.hibernatable ?? false,
+      tags: s?.tags ?? [],
     };
   }
 
@@ -404,11 +415,11 @@ class Isolate implements WorkerApi {
     const ws = this.#sockets.get(e.id);
     if (!ws) return;
     if (e.type === "close") {
-      ws.readyState = 3;
+      ws[SOCKET].readyState = 3;
       this.#sockets.delete(e.id);
     }
     const instance = this.#active?.instance;
-    if (ws.hibernatable && instance) {
+    if (ws[SOCKET].hibernatable && instance) {
       const handler =
         e.type === "message"
           ? instance.webSocketMessage

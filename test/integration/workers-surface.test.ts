@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import type { Engine } from "../../runtime/engine.ts";
 import { CLOUDFLARE_MODULES } from "../../runtime/workers-api/modules.ts";
 import { openEngine, request, tempProject, until } from "../helpers/project.ts";
@@ -120,6 +121,25 @@ describe("the Workers surface (fixture: surface)", () => {
       fromExports: { hits: expect.any(Number) as unknown },
       span: [false, 42],
     });
+  });
+
+  it("keeps a socket working after user code assigns its own id, tags and state to it (PartyServer)", async () => {
+    const port = await engine.listen(0);
+    const open = (id: string): Promise<WebSocket> =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/party?id=${id}`);
+        ws.once("open", () => resolve(ws));
+        ws.once("error", reject);
+      });
+    const [a, b] = [await open("conn-a"), await open("conn-b")];
+    try {
+      const reply = new Promise<string>((resolve) => a.once("message", (d: Buffer) => resolve(d.toString())));
+      a.send("hi");
+      expect(await reply).toBe("conn-a said hi; open: conn-a,conn-b");
+    } finally {
+      a.terminate();
+      b.terminate();
+    }
   });
 
   it("reads env from cloudflare:workers, and withEnv overrides it for the call it wraps", async () => {

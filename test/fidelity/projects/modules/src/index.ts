@@ -162,6 +162,13 @@ export default {
           openAtLoad: OPEN,
           constants: [WebSocket.CONNECTING, WebSocket.OPEN, WebSocket.CLOSING, WebSocket.CLOSED],
           instanceOf: [pair[0] instanceof WebSocket, pair[1] instanceof WebSocket],
+          readyStates: [
+            WebSocket.READY_STATE_OPEN,
+            WebSocket.READY_STATE_CLOSED,
+            pair[1].OPEN,
+            pair[1].readyState,
+          ],
+          socket: [Object.getOwnPropertyNames(pair[1]), pair[1].url, pair[1].protocol, pair[1].extensions],
           userAgent: navigator.userAgent,
           selfIsGlobal: self === globalThis,
           nonRetryable: [retry.name, retry.message, retry instanceof Error, custom.name],
