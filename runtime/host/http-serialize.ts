@@ -1,7 +1,7 @@
 import { lazyRequest, NO_BODY_METHODS, unreadRecord } from "./lazy-request.ts";
 import type { SerializedRequest, SerializedResponse, SocketInfo } from "./protocol.ts";
 import { NULL_BODY_STATUS, plainBody, responseFromWire, wireRecord, WorkersResponse } from "./response.ts";
-import { TerrariumWebSocket } from "./websocket.ts";
+import { SOCKET, TerrariumWebSocket } from "./websocket.ts";
 
 export async function serializeRequest(req: Request): Promise<SerializedRequest> {
   const unread = unreadRecord(req);
@@ -18,7 +18,7 @@ export function deserializeRequest(r: SerializedRequest): Request {
 export async function serializeResponse(
   res: Response,
   socketInfo: (ws: TerrariumWebSocket) => SocketInfo = (ws) => ({
-    id: ws.id,
+    id: ws[SOCKET].id,
     accepted: false,
     hibernatable: false,
     tags: [],

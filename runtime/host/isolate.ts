@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -44,11 +45,14 @@ import {
   closeEvent,
   makeWebSocketPairClass,
   messageEvent,
+  SOCKET,
   TerrariumWebSocket,
   WebSocketRequestResponsePair,
   type SocketLink,
 } from "./websocket.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";
+import { installWorkersGlobals } from "./globals.ts";
+import type { TerrariumHost } from "../workers-api/host.ts";
 
 /**
  * The inside of one worker thread: either the project's stateless entry
@@ -64,9 +68,6 @@ export function startIsolate(): void {
   const gateway = cachedRemote(Comlink.wrap<GatewayApi>(nodeEndpoint(gatewayPort)));
   const notify = (n: GatewayNotice): void => gatewayPort.postMessage(n);
   captureConsole(notify);
-  // As workerd: a rejection nobody handles is logged, and the object lives
-  // on (Node's default would end the thread, resetting the object).
-  process.on("unhandledRejection", (reason) => console.error("Uncaught (in promise)", reason));
   const isolate = new Isolate(gateway, notify);
   Comlink.expose(isolate, nodeEndpoint(port));
   // The orchestrator's requests to the entry Worker come on a lean line beside Comlink.
@@ -110,6 +111,8 @@ interface Active {
   storage: DurableObjectStorage;
   instance: Record<string, unknown>;
   waitUntil: Set<Promise<unknown>>;
+  /** The object's ctx.waitUntil (also what `waitUntil` from cloudflare:workers calls). */
+  extend: (p: Promise<unknown>) => void;
 }
 
 class EventBusBinding {
@@ -204,10 +207,11 @@ class Isolate implements WorkerApi {
         link.accept(id, info);
       },
     };
-    g.WebSocketPair = makeWebSocketPairClass(pairLink, (server) => pendingServerEnds.set(server.id, server));
+    g.WebSocketPair = makeWebSocketPairClass(pairLink, (server) =>
+      pendingServerEnds.set(server[SOCKET].id, server),
+    );
     g.WebSocketRequestResponsePair = WebSocketRequestResponsePair;
     g.Response = WorkersResponse;
-    g.navigator ??= { userAgent: "Cloudflare-Workers" };
   }
 
   async load(spec: CodeSpec): Promise<{ classes: string[] }> {
@@ -226,7 +230,19 @@ class Isolate implements WorkerApi {
       void this.#gateway.mockCall(c);
       console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);
     });
-    (globalThis as Record<string, unknown>).__terrarium = { env };
+    const exports: Record<string, unknown> = {};
+    for (const b of spec.durableObjects) exports[b.className] ??= env[b.binding];
+    installWorkersGlobals(spec.compatibilityFlags);
+    const scope = new AsyncLocalStorage<{ env: Record<string, unknown>; exports: Record<string, unknown> }>();
+    const base = { env, exports };
+    const host: TerrariumHost = {
+      env,
+      exports,
+      current: () => scope.getStore() ?? base,
+      runWith: (s, fn) => scope.run(s, fn),
+      waitUntil: (p) => (this.#active ? this.#active.extend(p) : this.#entryCtx.waitUntil(p)),
+    };
+    (globalThis as Record<string, unknown>).__terrarium = host;
     const module = (await import(pathToFileURL(spec.bundlePath).href)) as Record<string, unknown>;
     this.#loaded = { spec, module, env };
     return { classes: exportedClasses(module) };
@@ -293,43 +309,50 @@ class Isolate implements WorkerApi {
     this.#autoResponse = null;
     for (const held of identity.sockets) {
       const ws = new TerrariumWebSocket(held.id, "server", this.#link);
-      ws.accepted = true;
-      ws.hibernatable = true;
-      ws.tags = held.tags;
-      ws.autoResponseAt = held.autoResponseAt;
-      ws.restore(held.attachment);
+      Object.assign(ws[SOCKET], {
+        accepted: true,
+        hibernatable: true,
+        tags: held.tags,
+        attachment: held.attachment,
+        autoResponseAt: held.autoResponseAt,
+      });
       this.#sockets.set(held.id, ws);
     }
+    const extend = (p: Promise<unknown>): void => {
+      const tracked = Promise.resolve(p)
+        .catch((e: unknown) => console.error("waitUntil promise rejected:", e))
+        .finally(() => waitUntil.delete(tracked));
+      waitUntil.add(tracked);
+    };
     const ctx = {
       id,
       storage,
-      waitUntil: (p: Promise<unknown>) => {
-        const tracked = Promise.resolve(p)
-          .catch((e: unknown) => console.error("waitUntil promise rejected:", e))
-          .finally(() => waitUntil.delete(tracked));
-        waitUntil.add(tracked);
-      },
+      waitUntil: extend,
       blockConcurrencyWhile: <T>(fn: () => Promise<T> | T): Promise<T> => this.#blockConcurrencyWhile(fn),
       acceptWebSocket: (ws: TerrariumWebSocket, tags: string[] = []) => {
-        if (!(ws instanceof TerrariumWebSocket) || ws.role !== "server") {
+        if (!(ws instanceof TerrariumWebSocket) || ws[SOCKET].role !== "server") {
           throw new TypeError("acceptWebSocket() takes the server end of a WebSocketPair.");
         }
-        if (ws.accepted) throw new TypeError("The WebSocket has already been accepted.");
+        const s = ws[SOCKET];
+        if (s.accepted) throw new TypeError("The WebSocket has already been accepted.");
         if (tags.length > 10) throw new RangeError("A WebSocket can have at most 10 tags.");
-        ws.accepted = true;
-        ws.hibernatable = true;
-        ws.tags = tags.map(String);
-        this.#sockets.set(ws.id, ws);
-        this.#link.accept(ws.id, { hibernatable: true, tags: ws.tags });
+        s.accepted = true;
+        s.hibernatable = true;
+        s.tags = tags.map(String);
+        this.#sockets.set(s.id, ws);
+        this.#link.accept(s.id, { hibernatable: true, tags: s.tags });
       },
       getWebSockets: (tag?: string) =>
         [...this.#sockets.values()].filter(
-          (ws) => ws.hibernatable && ws.readyState <= 1 && (tag === undefined || ws.tags.includes(tag)),
+          (ws) =>
+            ws[SOCKET].hibernatable &&
+            ws[SOCKET].readyState <= 1 &&
+            (tag === undefined || ws[SOCKET].tags.includes(tag)),
         ),
       getTags: (ws: TerrariumWebSocket) => {
-        if (!(ws instanceof TerrariumWebSocket) || !ws.hibernatable)
+        if (!(ws instanceof TerrariumWebSocket) || !ws[SOCKET].hibernatable)
           throw new TypeError("getTags() takes a hibernatable WebSocket.");
-        return [...ws.tags];
+        return [...ws[SOCKET].tags];
       },
       setWebSocketAutoResponse: (pair?: WebSocketRequestResponsePair) => {
         this.#autoResponse = pair ?? null;
@@ -337,7 +360,9 @@ class Isolate implements WorkerApi {
       },
       getWebSocketAutoResponse: () => this.#autoResponse,
       getWebSocketAutoResponseTimestamp: (ws: TerrariumWebSocket) =>
-        ws instanceof TerrariumWebSocket && ws.autoResponseAt !== null ? new Date(ws.autoResponseAt) : null,
+        ws instanceof TerrariumWebSocket && ws[SOCKET].autoResponseAt !== null
+          ? new Date(ws[SOCKET].autoResponseAt)
+          : null,
       setHibernatableWebSocketEventTimeout: (_ms?: number) => {},
       getHibernatableWebSocketEventTimeout: () => null,
       // As workerd: throws the reason at once, fails the running event even
@@ -353,7 +378,7 @@ class Isolate implements WorkerApi {
     let instance: Record<string, unknown>;
     try {
       instance = new (Ctor as new (ctx: unknown, env: unknown) => Record<string, unknown>)(ctx, loaded.env);
-      this.#active = { identity, db, storage, instance, waitUntil };
+      this.#active = { identity, db, storage, instance, waitUntil, extend };
       await this.#waitGate();
     } catch (e) {
       this.#active = null;
@@ -385,14 +410,16 @@ class Isolate implements WorkerApi {
   }
 
   #socketInfo(client: TerrariumWebSocket): SocketInfo {
-    const server = this.#sockets.get(client.id) ?? pendingServerEnds.get(client.id);
-    pendingServerEnds.delete(client.id);
-    if (server && !this.#sockets.has(client.id) && server.accepted) this.#sockets.set(client.id, server);
+    const id = client[SOCKET].id;
+    const server = this.#sockets.get(id) ?? pendingServerEnds.get(id);
+    pendingServerEnds.delete(id);
+    const s = server?.[SOCKET];
+    if (server && !this.#sockets.has(id) && s?.accepted) this.#sockets.set(id, server);
     return {
-      id: client.id,
-      accepted: server?.accepted ?? false,
-      hibernatable: server?.hibernatable ?? false,
-      tags: server?.tags ?? [],
+      id,
+      accepted: s?.accepted ?? false,
+      hibernatable: s?.hibernatable ?? false,
+      tags: s?.tags ?? [],
     };
   }
 
@@ -401,12 +428,12 @@ class Isolate implements WorkerApi {
     const ws = this.#sockets.get(e.id);
     if (!ws) return;
     if (e.type === "close") {
-      ws.readyState = 3;
+      ws[SOCKET].readyState = 3;
       this.#sockets.delete(e.id);
     }
-    if (e.type === "message" && e.autoResponseAt !== undefined) ws.autoResponseAt = e.autoResponseAt;
+    if (e.type === "message" && e.autoResponseAt !== undefined) ws[SOCKET].autoResponseAt = e.autoResponseAt;
     const instance = this.#active?.instance;
-    if (ws.hibernatable && instance) {
+    if (ws[SOCKET].hibernatable && instance) {
       const handler =
         e.type === "message"
           ? instance.webSocketMessage

@@ -18,78 +18,126 @@ export const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as 
 
 const MAX_ATTACHMENT_BYTES = 2048;
 
+/** Terrarium's own state of a socket, kept where user code does not look. */
+export interface SocketState {
+  readonly id: string;
+  readonly role: "client" | "server";
+  readyState: number;
+  accepted: boolean;
+  hibernatable: boolean;
+  tags: string[];
+  attachment: unknown;
+  /** When the orchestrator last auto-responded on this socket (ms since the epoch), for hibernatable ones. */
+  autoResponseAt: number | null;
+  readonly link: SocketLink | null;
+}
+
+/**
+ * The key of a socket's SocketState. NOTE: not ordinary properties: as on
+ * workerd, a WebSocket has no own properties, and libraries add their own
+ * (PartyServer assigns `id`, `tags` and `state` to the server end).
+ */
+export const SOCKET = Symbol("terrarium.socket");
+
 export class TerrariumWebSocket extends EventTarget {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSING = 2;
   static readonly CLOSED = 3;
-  readonly id: string;
-  readonly role: "client" | "server";
-  readyState: number = READY_STATE.OPEN;
-  url: string | null = null;
-  protocol: string | null = null;
-  extensions: string | null = null;
-  accepted = false;
-  hibernatable = false;
-  tags: string[] = [];
-  /** When the orchestrator last auto-responded on this socket (ms since the epoch), for hibernatable ones. */
-  autoResponseAt: number | null = null;
-  #attachment: unknown = undefined;
-  #link: SocketLink | null;
+  static readonly READY_STATE_CONNECTING = 0;
+  static readonly READY_STATE_OPEN = 1;
+  static readonly READY_STATE_CLOSING = 2;
+  static readonly READY_STATE_CLOSED = 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+  declare readonly [SOCKET]: SocketState;
 
   constructor(id: string, role: "client" | "server", link: SocketLink | null) {
     super();
-    this.id = id;
-    this.role = role;
-    this.#link = link;
+    Object.defineProperty(this, SOCKET, {
+      value: {
+        id,
+        role,
+        readyState: READY_STATE.OPEN,
+        accepted: false,
+        hibernatable: false,
+        tags: [],
+        attachment: undefined,
+        autoResponseAt: null,
+        link,
+      } satisfies SocketState,
+    });
+  }
+
+  get readyState(): number {
+    return this[SOCKET].readyState;
+  }
+
+  get url(): string | null {
+    return null;
+  }
+
+  get protocol(): string {
+    return "";
+  }
+
+  get extensions(): string {
+    return "";
   }
 
   /** The standard API: events arrive on this object; the object cannot hibernate meanwhile. */
   accept(): void {
-    if (this.accepted) throw new TypeError("The WebSocket has already been accepted.");
-    this.accepted = true;
-    this.#link?.accept(this.id, { hibernatable: false, tags: [] });
+    const s = this[SOCKET];
+    if (s.accepted) throw new TypeError("The WebSocket has already been accepted.");
+    s.accepted = true;
+    s.link?.accept(s.id, { hibernatable: false, tags: [] });
   }
 
   send(data: string | ArrayBuffer | ArrayBufferView): void {
-    if (!this.accepted)
+    const s = this[SOCKET];
+    if (!s.accepted)
       throw new TypeError(
         "You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.",
       );
-    if (this.readyState !== READY_STATE.OPEN)
-      throw new TypeError("Can't call WebSocket send() after close().");
+    if (s.readyState !== READY_STATE.OPEN) throw new TypeError("Can't call WebSocket send() after close().");
     let payload: string | ArrayBuffer;
     if (typeof data === "string") payload = data;
     else if (data instanceof ArrayBuffer) payload = data.slice(0);
     else payload = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-    this.#link?.send(this.id, payload);
+    s.link?.send(s.id, payload);
   }
 
   close(code?: number, reason?: string): void {
-    if (this.readyState >= READY_STATE.CLOSING) return;
-    this.readyState = READY_STATE.CLOSING;
-    this.#link?.close(this.id, code, reason);
+    const s = this[SOCKET];
+    if (s.readyState >= READY_STATE.CLOSING) return;
+    s.readyState = READY_STATE.CLOSING;
+    s.link?.close(s.id, code, reason);
   }
 
   serializeAttachment(value: unknown): void {
+    const s = this[SOCKET];
     const copy = structuredClone(value);
-    this.#attachment = copy;
-    this.#link?.attach(this.id, copy);
+    s.attachment = copy;
+    s.link?.attach(s.id, copy);
   }
 
   deserializeAttachment(): unknown {
-    return structuredClone(this.#attachment);
-  }
-
-  /** Restores what the orchestrator kept while the object hibernated. */
-  restore(attachment: unknown): void {
-    this.#attachment = attachment;
+    return structuredClone(this[SOCKET].attachment);
   }
 
   static checkAttachmentSize(bytes: number): void {
     if (bytes > MAX_ATTACHMENT_BYTES) {
       throw new RangeError(`A WebSocket 'attachment' cannot be larger than ${MAX_ATTACHMENT_BYTES} bytes.`);
     }
+  }
+}
+
+// The ready-state constants are read from sockets too (`ws.OPEN`), as workerd has them on the prototype.
+for (const [name, value] of Object.entries(READY_STATE)) {
+  for (const key of [name, `READY_STATE_${name}`]) {
+    Object.defineProperty(TerrariumWebSocket.prototype, key, { value, enumerable: true });
   }
 }
 
