@@ -491,11 +491,9 @@ export class Engine {
       await new Promise((r) => setTimeout(r, 10));
     }
     this.lifecycle.sockets.terminateAll();
-    const requests = await this.router.close(
-      0,
-      `Terrarium stopped before the request was answered (the ${graceMs} ms grace period ended)`,
-    );
-    const objects = await this.lifecycle.close(0);
+    const why = `the ${graceMs} ms grace period ended`;
+    const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
+    const objects = await this.lifecycle.close(0, why);
     await bus;
     this.state.close();
     this.registry.close();

@@ -87,8 +87,6 @@ export function printEngineEvents(engine: Engine, quiet: boolean): void {
   });
 }
 
-export { cutShortLine };
-
 /** --grace MS: how long in-flight work gets when the command stops (default 5 s). */
 export function graceFlag(v: string | undefined): number {
   return intFlag(v, "grace") ?? DEFAULT_GRACE_MS;
@@ -122,8 +120,6 @@ export function stopOnSignals(opts: {
   graceMs: number;
   exitOnStdinClose: boolean;
   stop: () => Promise<StopReport | null>;
-  /** The exit code once stopped (default 0). */
-  code?: () => number;
 }): void {
   let stopping = false;
   const begin = (): void => {
@@ -139,7 +135,7 @@ export function stopOnSignals(opts: {
       (report) => {
         const line = report && cutShortLine(report);
         if (line) process.stderr.write(`${line}\n`);
-        process.exit(opts.code?.() ?? 0);
+        process.exit(0);
       },
       (e: unknown) => {
         process.stderr.write(
@@ -158,16 +154,27 @@ export function stopOnSignals(opts: {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  if (!opts.exitOnStdinClose) return;
-  process.stdin.on("end", begin);
-  process.stdin.on("error", begin);
+  if (opts.exitOnStdinClose) onParentGone(begin);
+}
+
+/**
+ * Calls `gone` once stdin ends (the parent closed its pipe, or died) or the
+ * parent process ends (this process is reparented: `process.ppid` changes,
+ * looked at every second on an unref'd timer). Only for a parent that asks
+ * (--exit-on-stdin-close): see stopOnSignals. Returns the function that
+ * stops watching the parent.
+ */
+export function onParentGone(gone: () => void): () => void {
+  process.stdin.on("end", gone);
+  process.stdin.on("error", gone);
   process.stdin.resume();
   const parent = process.ppid;
   const poll = setInterval(() => {
     if (process.ppid !== parent) {
       clearInterval(poll);
-      begin();
+      gone();
     }
   }, PARENT_POLL_MS);
   poll.unref();
+  return () => clearInterval(poll);
 }

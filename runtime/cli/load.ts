@@ -5,11 +5,11 @@ import { parseArgs } from "node:util";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject } from "../config/project.ts";
 import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts";
-import { Engine, type StopReport } from "../engine.ts";
+import { cutShortLine, Engine, type StopReport } from "../engine.ts";
 import { parseThreshold, type Threshold } from "../load/parse.ts";
 import { runLoad } from "../load/run.ts";
 import { formatSummary, progressLine } from "../load/summary.ts";
-import { cutShortLine, exitOnStdinClose, fail, graceFlag } from "./common.ts";
+import { exitOnStdinClose, fail, graceFlag, onParentGone } from "./common.ts";
 
 const SHAPING = [
   "rate",
@@ -175,17 +175,7 @@ export async function load(argv: string[]): Promise<void> {
   const onSigterm = (): void => onSignal("SIGTERM");
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
-  let parentPoll: NodeJS.Timeout | null = null;
-  if (exitOnStdinClose(values["exit-on-stdin-close"])) {
-    process.stdin.on("end", interrupt);
-    process.stdin.on("error", interrupt);
-    process.stdin.resume();
-    const parent = process.ppid;
-    parentPoll = setInterval(() => {
-      if (process.ppid !== parent) interrupt();
-    }, 1_000);
-    parentPoll.unref();
-  }
+  const unwatch = exitOnStdinClose(values["exit-on-stdin-close"]) ? onParentGone(interrupt) : null;
 
   const progress = !values.quiet;
   if (progress) process.stderr.write(`terrarium: load ${name} -> ${url}\n`);
@@ -207,7 +197,7 @@ export async function load(argv: string[]): Promise<void> {
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);
-    if (parentPoll) clearInterval(parentPoll);
+    unwatch?.();
     const report = await (stopping ?? engine?.close({ graceMs }));
     const line = report && cutShortLine(report);
     if (line) process.stderr.write(`${line}\n`);

@@ -1500,14 +1500,14 @@ export class LifecycleManager {
    * callers get a 503. The others are deactivated, each given until the
    * grace period ends or DEACTIVATE_MS, whichever is later, before it is
    * ended too. The CPU watchdog runs until the last worker is gone. Resolves
-   * with the objects that were cut short.
+   * with the objects that were cut short; `why` says why in their records.
    */
-  close(graceMs = 5_000): Promise<CutShort[]> {
-    this.#closing ??= this.#close(graceMs);
+  close(graceMs = 5_000, why = `the ${graceMs} ms grace period ended`): Promise<CutShort[]> {
+    this.#closing ??= this.#close(graceMs, why);
     return this.#closing;
   }
 
-  async #close(graceMs: number): Promise<CutShort[]> {
+  async #close(graceMs: number, why: string): Promise<CutShort[]> {
     this.#closed = true;
     this.#sweeper.cancel();
     for (const w of this.#waiters.splice(0)) w.reject(new ObjectError("Terrarium is shutting down", 503));
@@ -1525,12 +1525,13 @@ export class LifecycleManager {
       live.host = null;
       if (busy(live) || live.starting) {
         const events = Math.max(live.inFlight, live.directBusy.size);
-        cut.push({ className: rec.className, id: rec.id, name: rec.name, events });
-        live.killedFor = `Terrarium stopped before it answered (the ${graceMs} ms grace period ended)`;
+        // One only starting (a shard warming up) had nothing of anyone's to cut short.
+        if (events > 0) cut.push({ className: rec.className, id: rec.id, name: rec.name, events });
+        live.killedFor = `Terrarium stopped before it answered (${why})`;
         live.inFlight = 0;
         // An object cut short while initializing stays Initializing, as after a crash (see #settleAfterRestart).
         if (rec.state !== "Initializing" && rec.state !== "Created") {
-          this.#walk(rec, "Hibernating", `Terrarium stopped: cut short after the ${graceMs} ms grace period`);
+          this.#walk(rec, "Hibernating", `Terrarium stopped: cut short (${why})`);
         }
         if (host) ending.push(host.kill());
         continue;

@@ -15,7 +15,7 @@ import { compileRoute, matchRoute, type CompiledRoute } from "./routes.ts";
 import type { SocketHub } from "./sockets.ts";
 
 const MAX_BODY_BYTES = 100 * 1024 * 1024;
-/** How long answers written while closing get to reach their clients. */
+/** How long answers written while closing get to reach their clients, and connections to end. */
 const FLUSH_MS = 500;
 
 function readBody(req: IncomingMessage): Promise<ArrayBuffer | null> {
@@ -84,7 +84,7 @@ export class RequestRouter {
   async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on("error", () => socket.destroy());
     if (this.#stopping) {
-      socket.end(refusal(503, "Terrarium is shutting down\n"));
+      socket.end(refusal(503, "Terrarium is shutting down\n"), () => socket.destroy());
       return;
     }
     this.#upgrading.add(socket);
@@ -259,12 +259,14 @@ export class RequestRouter {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(answered), new Promise((r) => (timer = setTimeout(r, FLUSH_MS)))]);
     clearTimeout(timer);
-    for (const socket of this.#upgrading) socket.end(refusal(503, `${why}\n`));
+    for (const socket of this.#upgrading) socket.end(refusal(503, `${why}\n`), () => socket.destroy());
     this.#upgrading.clear();
     const server = this.#server;
     this.#server = null;
     server?.closeAllConnections();
-    await this.#closed;
+    // Upgraded sockets are not the HTTP server's to close (the SocketHub ends them): bounded, whatever they do.
+    await Promise.race([this.#closed, new Promise((r) => (timer = setTimeout(r, FLUSH_MS)))]);
+    clearTimeout(timer);
     return cut;
   }
 }

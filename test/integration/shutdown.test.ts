@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startCli, type Exit, type Started } from "../helpers/cli.ts";
@@ -90,6 +91,25 @@ describe("stopping terrarium serve", () => {
     expect(await cut.text()).toContain("the 5000 ms grace period ended");
     await expectNothingLeft(s.child.pid!, family);
     expect(unclosedDatabases(project.dataDir)).toEqual([]);
+    // The object's record says why it stopped (the Inspector's timeline shows it).
+    const registry = new Database(join(project.dataDir, "registry.sqlite"), { readonly: true });
+    try {
+      expect(registry.prepare("SELECT state FROM objects WHERE name = 'a'").get()).toEqual({
+        state: "Hibernating",
+      });
+      expect(
+        registry
+          .prepare(
+            "SELECT to_state, cause FROM transitions WHERE class_name = 'Store' ORDER BY seq DESC LIMIT 1",
+          )
+          .get(),
+      ).toEqual({
+        to_state: "Hibernating",
+        cause: "Terrarium stopped: cut short (the 5000 ms grace period ended)",
+      });
+    } finally {
+      registry.close();
+    }
 
     expect(await readBack("a")).toEqual({ rows: ["before"], kv: "before" });
   }, 60_000);
