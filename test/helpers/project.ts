@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { afterEach } from "vitest";
 import { Engine, type EngineOptions } from "../../runtime/engine.ts";
 
 export const FIXTURES = resolve(import.meta.dirname, "..", "fixtures");
@@ -24,6 +25,49 @@ export async function openEngine(
     lifecycle: { poolSize: 1, ...opts.lifecycle },
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
+}
+
+/** One test's engine on a private copy of a fixture; `reopen` restarts it on the same data folder. */
+export interface TestEngine {
+  readonly project: ReturnType<typeof tempProject>;
+  readonly engine: Engine;
+  reopen(opts?: Partial<EngineOptions>): Promise<Engine>;
+}
+
+/**
+ * Engines for the tests of one file: each `open` copies a fixture and starts
+ * an engine on it; whatever a test opened is closed and removed as that test
+ * ends, pass or fail.
+ */
+export function enginesPerTest(): {
+  open(fixture: string, opts?: Partial<EngineOptions>): Promise<TestEngine>;
+} {
+  const opened: { project: ReturnType<typeof tempProject>; engine: Engine | null }[] = [];
+  afterEach(async () => {
+    for (const o of opened.splice(0)) {
+      await o.engine?.close();
+      o.project.cleanup();
+    }
+  });
+  return {
+    async open(fixture, opts = {}) {
+      const entry: (typeof opened)[number] = { project: tempProject(fixture), engine: null };
+      opened.push(entry);
+      entry.engine = await openEngine(entry.project.dir, entry.project.dataDir, opts);
+      return {
+        project: entry.project,
+        get engine() {
+          return entry.engine!;
+        },
+        async reopen(again = opts) {
+          await entry.engine?.close();
+          entry.engine = null;
+          entry.engine = await openEngine(entry.project.dir, entry.project.dataDir, again);
+          return entry.engine;
+        },
+      };
+    },
+  };
 }
 
 export async function request(engine: Engine, method: string, path: string, body?: string) {

@@ -1,35 +1,23 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
-import type { Engine } from "../../runtime/engine.ts";
-import { openEngine, request, tempProject } from "../helpers/project.ts";
+import { describe, expect, it } from "vitest";
+import { enginesPerTest, request } from "../helpers/project.ts";
 
-let project: ReturnType<typeof tempProject>;
-let engine: Engine | null = null;
+const engines = enginesPerTest();
 
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  project.cleanup();
-});
-
-describe("Workers KV", () => {
+describe("Workers KV, secrets and Cloudflare-only bindings", () => {
   it("keeps a namespace's keys in the data folder across a restart, and drops expired ones", async () => {
-    project = tempProject("kv");
-    engine = await openEngine(project.dir, project.dataDir);
-    expect((await request(engine, "POST", "/put?key=alice&value=s1")).status).toBe(200);
-    expect((await request(engine, "POST", "/put?key=bob&value=s2")).status).toBe(200);
-    await engine.close();
-    engine = null;
+    const t = await engines.open("kv");
+    expect((await request(t.engine, "POST", "/put?key=alice&value=s1")).status).toBe(200);
+    expect((await request(t.engine, "POST", "/put?key=bob&value=s2")).status).toBe(200);
 
-    // One key expires while Terrarium is stopped (written as workerd stores it: seconds since the epoch).
-    const file = join(project.dataDir, "kv", "sessions-id.sqlite");
-    const db = new Database(file);
+    // One key has expired by the restart (stored as workerd stores it: seconds since the epoch).
+    const db = new Database(join(t.project.dataDir, "kv", "sessions-id.sqlite"));
     db.prepare("UPDATE kv SET expiration = ? WHERE key = 'bob'").run(Math.floor(Date.now() / 1000) - 1);
     db.close();
+    const engine = await t.reopen();
 
-    engine = await openEngine(project.dir, project.dataDir);
     expect((await request(engine, "GET", "/get?key=alice")).json).toEqual({
       value: "s1",
       metadata: { by: "fixture" },
@@ -44,9 +32,9 @@ describe("Workers KV", () => {
   });
 
   it("puts .dev.vars secrets in env over vars, and lists their names but never their values", async () => {
-    project = tempProject("kv");
-    writeFileSync(join(project.dir, ".dev.vars"), "API_TOKEN=s3cret-value\nGREETING=from dev vars\n");
-    engine = await openEngine(project.dir, project.dataDir);
+    const t = await engines.open("kv");
+    writeFileSync(join(t.project.dir, ".dev.vars"), "API_TOKEN=s3cret-value\nGREETING=from dev vars\n");
+    const engine = await t.reopen();
     expect((await request(engine, "GET", "/env")).json).toEqual({
       greeting: "from dev vars",
       token: "s3cret-value",
@@ -61,8 +49,7 @@ describe("Workers KV", () => {
   });
 
   it("opens a project with a Cloudflare-only binding; using it fails with a clear error", async () => {
-    project = tempProject("kv");
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kv");
     const ai = await request(engine, "GET", "/ai");
     expect(ai.status).toBe(200);
     expect((ai.json as { error: string }).error).toMatch(
