@@ -145,6 +145,7 @@ describe("the Workers surface (fixture: surface)", () => {
   it("reads env from cloudflare:workers, and withEnv overrides it for the call it wraps", async () => {
     expect((await request(engine, "GET", "/env")).json).toEqual({
       imported: "surface",
+      namespaces: ["PARTY", "PROBE"],
       withEnv: "other",
       after: "surface",
     });
