@@ -16,6 +16,8 @@ import {
 import { ServiceRegistry, type ClassInfo } from "./registry/registry.ts";
 import * as Comlink from "comlink";
 import { RequestRouter } from "./router/router.ts";
+import { AssetRouting } from "./router/assets.ts";
+import { assetsSpec } from "./assets/asset-server.ts";
 import { SocketHub } from "./router/sockets.ts";
 import { systemClock, type Clock } from "./shared/clock.ts";
 import { EngineEvents } from "./shared/events.ts";
@@ -42,6 +44,13 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     d1Databases: d1Stores(project, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
     r2Buckets: r2Stores(project, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
+    assets:
+      w.assets?.binding != null
+        ? {
+            binding: w.assets.binding,
+            spec: assetsSpec(w.assets, w.compatibilityDate, w.compatibilityFlags),
+          }
+        : null,
   };
   return {
     spec,
@@ -49,6 +58,10 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     entryFile: hosts.entryWorker,
     bindings: new Map(w.durableObjects.map((b) => [b.binding, b.className])),
   };
+}
+
+function assetRouting(project: Project): AssetRouting | null {
+  return project.wrangler.assets ? new AssetRouting(project.wrangler) : null;
 }
 
 /** The idle and hibernation timeouts: `base`, then terrarium.json's project-wide and per-class values. */
@@ -211,6 +224,7 @@ export class Engine {
     }
     lifecycle.setSharding(project.terrarium.sharding ?? {});
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
+    router.setAssets(assetRouting(project));
 
     registry.setClasses(classInfos(project));
 
@@ -295,6 +309,7 @@ export class Engine {
     }
     this.#project = project;
     this.router.setRoutes(project.terrarium.routes ?? []);
+    this.router.setAssets(assetRouting(project));
     this.lifecycle.setSharding(project.terrarium.sharding ?? {});
     const policies = projectPolicies(project, this.#basePolicy, this.#baseClassPolicies);
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);

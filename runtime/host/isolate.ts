@@ -11,6 +11,7 @@ import { errorText } from "../shared/errors.ts";
 import { DurableObjectNamespace } from "./namespace.ts";
 import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
+import { AssetsBinding } from "../assets/binding.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
 import type {
   AlarmInvocation,
@@ -213,6 +214,7 @@ class Isolate implements WorkerApi {
     if (spec.eventBusBinding) env[spec.eventBusBinding] = new EventBusBinding(this.#gateway);
     for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
     for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
+    if (spec.assets) env[spec.assets.binding] = new AssetsBinding(spec.assets.spec);
     installMockFetch(spec.mocks, (c) => {
       void this.#gateway.mockCall(c);
       console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);

@@ -1,3 +1,4 @@
+import type { AssetsSpec } from "../assets/asset-server.ts";
 import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
@@ -63,6 +64,8 @@ export interface CodeSpec {
   r2Buckets: { binding: string; path: string }[];
   /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
   mocks: MockSpec[];
+  /** The static assets' binding (wrangler's `assets.binding`); the worker reads the folder itself. */
+  assets: { binding: string; spec: AssetsSpec } | null;
 }
 
 export interface ObjectIdentity {
