@@ -221,17 +221,18 @@ function miniflareAssets(a: AssetsConfig, hasWorker: boolean) {
 export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}): Promise<RunningServer> {
   const project = await readProject(projectDir);
   const outDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-bundle-"));
-  const scriptPath = opts.scriptPath ?? join(outDir, "index.js");
+  // An assets-only project has no bundle of its own (wrangler builds none).
+  const scriptPath = (project.main !== null && opts.scriptPath) || join(outDir, "index.js");
   try {
-    if (!opts.scriptPath && project.main === null) {
+    if (project.main === null) {
       // An assets-only Worker: workerd needs a script, the assets' router never calls it.
       await writeFile(
         scriptPath,
         "export default { fetch() { return new Response(null, { status: 500 }); } };\n",
       );
-    } else if (!opts.scriptPath && project.main !== null) {
+    } else if (!opts.scriptPath) {
       await build({
-        entryPoints: [join(projectDir, project.main)],
+        entryPoints: [join(projectDir, project.main!)],
         outfile: scriptPath,
         bundle: true,
         format: "esm",
