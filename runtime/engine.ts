@@ -5,7 +5,7 @@ import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "
 import { loadProject, type Project } from "./config/project.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
 import { d1Stores, r2Stores } from "./bindings/stores.ts";
-import type { CodeSpec } from "./host/protocol.ts";
+import type { CodeSpec, WorkerApi } from "./host/protocol.ts";
 import {
   defaultLifecycleOptions,
   LifecycleManager,
@@ -183,10 +183,16 @@ export class Engine {
     const state = new StateManager(dataDir, clock);
     const sockets = new SocketHub(() => clock.now());
     const lifecycle = new LifecycleManager({ registry, state, clock, events, options, code, sockets });
-    sockets.deliver = async (owner, e) => {
+    sockets.deliver = async (owner, e, dispatched) => {
       const transfer = e.type === "message" && e.data instanceof ArrayBuffer ? [e.data] : [];
+      // Comlink posts the call at once: the worker gets events in the order of these calls.
+      const send = (api: Comlink.Remote<WorkerApi>): Promise<void> => {
+        const handled = api.wsEvent(Comlink.transfer(e, transfer));
+        dispatched();
+        return handled;
+      };
       if (owner.kind === "entry") {
-        await owner.host.call((api) => api.wsEvent(Comlink.transfer(e, transfer)));
+        await owner.host.call(send);
         return;
       }
       await lifecycle.run(
@@ -197,7 +203,7 @@ export class Engine {
           kind: "event",
           cause: `websocket ${e.type}`,
         },
-        (api) => api.wsEvent(Comlink.transfer(e, transfer)),
+        send,
       );
     };
     sockets.onError = (owner, message) =>
