@@ -230,12 +230,14 @@ export class Engine {
     }
     lifecycle.setSharding(project.terrarium.sharding ?? {});
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
-    router.setAssets(assetRouting(project));
+    const assets = assetRouting(project);
+    router.setAssets(assets);
 
     registry.setClasses(classInfos(project));
 
     const engine = new Engine({ project, dataDir, events, registry, state, lifecycle, eventBus, router });
     engine.#basePolicy = basePolicy;
+    engine.#assetNotes = assets?.notes ?? [];
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
     try {
       await lifecycle.start();
@@ -315,7 +317,9 @@ export class Engine {
     }
     this.#project = project;
     this.router.setRoutes(project.terrarium.routes ?? []);
-    this.router.setAssets(assetRouting(project));
+    const assets = assetRouting(project);
+    this.router.setAssets(assets);
+    this.#assetNotes = assets?.notes ?? [];
     this.lifecycle.setSharding(project.terrarium.sharding ?? {});
     const policies = projectPolicies(project, this.#basePolicy, this.#baseClassPolicies);
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
@@ -425,6 +429,12 @@ export class Engine {
       }, 150);
     });
   }
+
+  /** What the user should know about how this project runs here (printed at start by the CLI). */
+  get notes(): readonly string[] {
+    return this.#assetNotes;
+  }
+  #assetNotes: readonly string[] = [];
 
   get url(): string | null {
     return this.#port === null ? null : `http://127.0.0.1:${this.#port}`;
