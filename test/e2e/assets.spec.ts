@@ -10,6 +10,7 @@ test.describe("a project with static assets", () => {
   test("shows its assets folder and binding on the Design canvas, and the Router serves them", async ({
     app,
     ui,
+    shot,
   }) => {
     const { design } = app;
     await expect(design.assets).toContainText("Static assets");
@@ -17,6 +18,7 @@ test.describe("a project with static assets", () => {
     await expect(design.assets.locator("title")).toHaveText(
       "html_handling: auto-trailing-slash\nnot_found_handling: 404-page\nrun_worker_first: /api/*, /about, !/api/docs/*",
     );
+    await shot("design-assets");
     const css = await fetch(`${ui.routerUrl}/style.css`);
     expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
     expect(await css.text()).toContain("font-family");

@@ -180,7 +180,14 @@ export function Topology(props: {
 
   const configured = (kind: "d1" | "r2" | "vars") => design.external.filter((e) => e.kind === kind);
   const assets = design.assets;
-  const externals: { title: string; items: DesignInfo["external"]; always?: boolean; detail?: string }[] = [
+  // An edge from the Worker means env has a binding to it (for assets: env.ASSETS).
+  const externals: {
+    title: string;
+    items: DesignInfo["external"];
+    always?: boolean;
+    detail?: string;
+    bound?: boolean;
+  }[] = [
     { title: "Database · D1", items: configured("d1") },
     { title: "Storage · R2", items: configured("r2") },
     { title: "Third-party APIs", items: [], always: true },
@@ -189,6 +196,7 @@ export function Topology(props: {
       title: "Static assets",
       items: [],
       always: assets !== null,
+      bound: assets?.binding != null,
       detail: assets
         ? `${assets.directory}${assets.binding ? ` · env.${assets.binding}` : ""}`
         : "not configured",
@@ -302,7 +310,7 @@ export function Topology(props: {
         );
       })}
       {externals.map((e, i) =>
-        e.items.length || (e.always && e.detail !== undefined) ? (
+        e.items.length || e.bound ? (
           <Edge
             key={e.title}
             from={groupExit(externalBoxes[i]!.y + NODE_H / 2)}
