@@ -165,8 +165,14 @@ export class RequestRouter {
       }
       delete headers["content-length"];
       delete headers["transfer-encoding"];
+      // The whole body is here, so its length is known: sent as workerd sends it (not chunked),
+      // 0 for no body, and none where HTTP allows no body (HEAD, 204, 304).
+      const payload = out.body ? Buffer.from(out.body) : null;
+      if (payload) headers["content-length"] = String(payload.byteLength);
+      else if (req.method !== "HEAD" && out.status !== 204 && out.status !== 304)
+        headers["content-length"] = "0";
       res.writeHead(out.status, out.statusText || undefined, headers);
-      res.end(out.body ? Buffer.from(out.body) : undefined);
+      res.end(payload ?? undefined);
     } catch (e) {
       const status = e instanceof ObjectError ? e.status : 500;
       const message =

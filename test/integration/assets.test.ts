@@ -43,7 +43,12 @@ describe("static assets", () => {
     const first = await fetch(`${url}/style.css`);
     const etag = first.headers.get("etag")!;
     expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
-    expect(await first.text()).toContain("font-family");
+    const text = await first.text();
+    expect(text).toContain("font-family");
+    // Sent with its length, as workerd sends it (not chunked).
+    expect(first.headers.get("content-length")).toBe(String(Buffer.byteLength(text)));
+    const redirect = await fetch(`${url}/docs`, { redirect: "manual" });
+    expect([redirect.status, redirect.headers.get("content-length")]).toEqual([307, "0"]);
 
     const css = join(dir, "public", "style.css");
     writeFileSync(css, "h1 { color: red; }\n");
