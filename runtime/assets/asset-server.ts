@@ -6,6 +6,7 @@ import type { AssetsSettings, HtmlHandling, NotFoundHandling } from "../config/w
 import type { SerializedResponse } from "../host/protocol.ts";
 import { contentTypeFor } from "./content-types.ts";
 import { ignoreMatcher } from "./ignore.ts";
+import { applyHeaders, parseAssetRules, redirectFor, type AssetRules } from "./rules.ts";
 
 /**
  * Static assets served as Cloudflare's asset worker serves them under
@@ -13,7 +14,8 @@ import { ignoreMatcher } from "./ignore.ts";
  * Miniflare): the same html_handling and not_found_handling rules, 307
  * redirects to the canonical path, ETag / If-None-Match, HEAD, 405 for
  * other methods, and the same ETag values (a hash of the file's absolute
- * path and its modification time, as Miniflare computes them).
+ * path and its modification time, as Miniflare computes them), and the
+ * folder's `_redirects` and `_headers` files (rules.ts).
  *
  * Files are looked up on disk per request (a stat per candidate path), so
  * an edit or a new file is served at once, without a reload. The same
@@ -117,18 +119,28 @@ function response(
   return { status, statusText, headers, body };
 }
 
+function readIfThere(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
 export class AssetServer {
   readonly spec: AssetsSpec;
   readonly #ignored: (relativePath: string) => boolean;
+  /** The folder's _redirects and _headers, read when the server is made (as wrangler dev reads them at start). */
+  readonly rules: AssetRules;
 
   constructor(spec: AssetsSpec) {
     this.spec = spec;
-    let ignoreFile = "";
-    try {
-      ignoreFile = readFileSync(join(spec.directory, ".assetsignore"), "utf8");
-    } catch {
-      // no .assetsignore
-    }
+    const ignoreFile = readIfThere(join(spec.directory, ".assetsignore")) ?? "";
+    this.rules = parseAssetRules(
+      readIfThere(join(spec.directory, "_redirects")),
+      readIfThere(join(spec.directory, "_headers")),
+      spec.htmlHandling,
+    );
     // wrangler never serves its own files in the folder, whatever .assetsignore says.
     this.#ignored = ignoreMatcher(["/.assetsignore", "/_redirects", "/_headers", ...ignoreFile.split("\n")]);
   }
@@ -288,15 +300,25 @@ export class AssetServer {
    * What the request resolves to: an asset, a redirect (its Location), a
    * 405 for a method other than GET or HEAD, or null when nothing matches.
    */
-  #resolve(req: AssetRequest, nf: NotFoundHandling): Found | SerializedResponse | null {
-    const url = new URL(req.url);
-    const decoded = decodePath(url.pathname);
+  #resolve(req: AssetRequest, url: URL, nf: NotFoundHandling): Found | SerializedResponse | null {
+    // _redirects first: a redirect is the answer; a 200 rule serves another path in place.
+    let pathname = url.pathname;
+    let rewritten = false;
+    const rule = redirectFor(this.rules, url);
+    if (rule && "rewrite" in rule) {
+      pathname = rule.rewrite;
+      rewritten = true;
+    } else if (rule) {
+      return response(rule.status, rule.statusText, [["location", rule.location]], null);
+    }
+    const decoded = decodePath(pathname);
     const intent = this.#intent(decoded, nf, false);
-    if (!intent) return null;
+    // A rewrite to nothing is the assets' own 404 (the Worker is not asked).
+    if (!intent) return rewritten ? response(404, NOT_FOUND, [], null) : null;
     const method = req.method.toUpperCase();
     if (method !== "GET" && method !== "HEAD") return response(405, "Method Not Allowed", [], null);
     const destination = encodePath(intent.kind === "redirect" ? intent.to : decoded);
-    if (intent.kind === "redirect" || destination !== url.pathname) {
+    if (intent.kind === "redirect" || destination !== pathname) {
       return response(307, "Temporary Redirect", [["location", destination + url.search]], null);
     }
     return intent;
@@ -311,12 +333,19 @@ export class AssetServer {
     const keepNotFound =
       this.spec.hasStaticRouting ||
       (this.spec.navigationPrefersAssets && req.header("sec-fetch-mode") === "navigate");
-    return this.#resolve(req, keepNotFound ? this.spec.notFoundHandling : "none") !== null;
+    return this.#resolve(req, new URL(req.url), keepNotFound ? this.spec.notFoundHandling : "none") !== null;
   }
 
   /** The assets' answer to a request (what `env.ASSETS.fetch` returns). */
   async fetch(req: AssetRequest): Promise<SerializedResponse> {
-    const resolved = this.#resolve(req, this.spec.notFoundHandling);
+    const url = new URL(req.url);
+    const out = await this.#answer(req, url);
+    // _headers applies to every answer, matched on the path asked for.
+    return this.rules.headers.length ? { ...out, headers: applyHeaders(this.rules, url, out.headers) } : out;
+  }
+
+  async #answer(req: AssetRequest, url: URL): Promise<SerializedResponse> {
+    const resolved = this.#resolve(req, url, this.spec.notFoundHandling);
     if (resolved === null) return response(404, NOT_FOUND, [], null);
     if (!("kind" in resolved)) return resolved;
     // Miniflare's ETag: the first 16 bytes of SHA-256(absolute path + mtime in ms).

@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { AssetServer, assetsSpec, type AssetRequest } from "../assets/asset-server.ts";
 import type { WranglerProject } from "../config/wrangler.ts";
 
@@ -26,7 +24,7 @@ export class AssetRouting {
   readonly #workerFirst: boolean;
   readonly #workerRules: RegExp[];
   readonly #assetRules: RegExp[];
-  /** What wrangler dev would do with this folder that Terrarium does not (for the user to read). */
+  /** Lines of _redirects and _headers that are skipped, and why (wrangler dev prints them too). */
   readonly notes: readonly string[];
 
   constructor(project: WranglerProject) {
@@ -38,13 +36,7 @@ export class AssetRouting {
     const rules = typeof a.runWorkerFirst === "object" ? a.runWorkerFirst : { worker: [], assets: [] };
     this.#workerRules = rules.worker.map(globRule);
     this.#assetRules = rules.assets.map(globRule);
-    // TODO(assets): apply _redirects and _headers as wrangler dev does.
-    this.notes = ["_redirects", "_headers"]
-      .filter((f) => existsSync(join(a.directory, f)))
-      .map(
-        (f) =>
-          `${f} in the assets folder is not applied yet (wrangler dev applies it); the file is not served`,
-      );
+    this.notes = this.server.rules.problems.map((p) => `assets: ${p} (skipped, as wrangler skips it)`);
   }
 
   /** Whether the assets answer this request (else the Worker does). */

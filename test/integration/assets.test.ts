@@ -67,15 +67,17 @@ describe("static assets", () => {
     expect(await viaBinding("/new.txt")).toMatchObject({ status: 200, body: "new\n" });
   });
 
-  it("says that _redirects is not applied, and does not serve it", async () => {
-    writeFileSync(join(dir, "public", "_redirects"), "/old /about 301\n");
+  it("applies _redirects, says which lines it skips, and does not serve the file", async () => {
+    writeFileSync(join(dir, "public", "_redirects"), "/old /about 301\n/gone /about 404\n");
     await start();
     expect(engine!.notes).toEqual([
-      "_redirects in the assets folder is not applied yet (wrangler dev applies it); the file is not served",
+      "assets: _redirects:2: valid status codes are 200, 301, 302 (default), 303, 307 and 308, not 404 (skipped, as wrangler skips it)",
     ]);
-    const res = await fetch(`${url}/_redirects`, { redirect: "manual" });
-    expect(res.status).toBe(404);
-    expect(await res.text()).toContain("No such page");
+    const moved = await fetch(`${url}/old`, { redirect: "manual" });
+    expect([moved.status, moved.headers.get("location")]).toEqual([301, "/about"]);
+    const file = await fetch(`${url}/_redirects`, { redirect: "manual" });
+    expect(file.status).toBe(404);
+    expect(await file.text()).toContain("No such page");
   });
 
   it("refuses a reload whose assets folder is missing, naming the field, and keeps serving", async () => {
