@@ -25,8 +25,14 @@ interface HubSocket {
   sent: number;
   /** Sends made before the client finished its upgrade. */
   outbox: (string | Buffer)[];
-  /** Events to this socket's owner are delivered one after another, in order. */
+  /**
+   * Events to this socket's owner are handed over one after another, in
+   * order: each once the one before it is on its way to the owner's worker
+   * (which may mean after the object started).
+   */
   chain: Promise<void>;
+  /** Settles when every event handed over so far has been handled. */
+  handled: Promise<void>;
   closeRequested: { code: number | undefined; reason: string | undefined } | null;
   /** When the hub last answered this socket's auto-response request (ms since the epoch). */
   autoResponseAt: number | null;
@@ -67,8 +73,14 @@ export class SocketHub {
   readonly #sockets = new Map<string, HubSocket>();
   readonly #byObject = new Map<string, Set<string>>();
   readonly #autoResponses = new Map<string, { request: string; response: string }>();
-  /** Set by the engine: delivers one event to the socket's owner. */
-  deliver: (owner: SocketOwner, e: SocketEvent) => Promise<void> = () => Promise.resolve();
+  /**
+   * Set by the engine: delivers one event to the socket's owner, calling
+   * `dispatched` once the event is on its way to the owner's worker (the
+   * next event follows it there, so the worker gets them in order), and
+   * settling once the handler is done.
+   */
+  deliver: (owner: SocketOwner, e: SocketEvent, dispatched: () => void) => Promise<void> = () =>
+    Promise.resolve();
   /** Set by the engine: logs a delivery that failed. */
   onError: (owner: SocketOwner, message: string) => void = () => {};
   readonly #now: () => number;
@@ -102,6 +114,7 @@ export class SocketHub {
       sent: 0,
       outbox: [],
       chain: Promise.resolve(),
+      handled: Promise.resolve(),
       closeRequested: null,
       autoResponseAt: null,
     });
@@ -263,24 +276,35 @@ export class SocketHub {
         reason: reason.toString("utf8"),
         wasClean: code !== 1006,
       });
-      void s.chain.then(() => this.#forget(s));
+      void s.chain.then(() => s.handled).then(() => this.#forget(s));
     });
     ws.on("error", (err: Error) => {
       this.#enqueue(s, { type: "error", id: s.id, message: err.message });
     });
   }
 
+  /**
+   * Hands an event to the owner. As in workerd, the next event does not
+   * wait for this one's handler: while a webSocketMessage awaits I/O (a
+   * call to another object), the next message's handler runs.
+   */
   #enqueue(s: HubSocket, e: SocketEvent): void {
     if (!s.accepted) return;
-    s.chain = s.chain.then(() =>
-      this.deliver(s.owner, e).catch((err: unknown) => {
-        // Past a stop's grace period, what could not be delivered is in the stop's report.
-        if (this.#closing) return;
-        this.onError(
-          s.owner,
-          `WebSocket ${e.type} handler failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }),
+    s.chain = s.chain.then(
+      () =>
+        new Promise<void>((dispatched) => {
+          const done = this.deliver(s.owner, e, dispatched)
+            .catch((err: unknown) => {
+              // Past a stop's grace period, what could not be delivered is in the stop's report.
+              if (this.#closing) return;
+              this.onError(
+                s.owner,
+                `WebSocket ${e.type} handler failed: ${err instanceof Error ? err.message : String(err)}`,
+              );
+            })
+            .finally(dispatched);
+          s.handled = Promise.all([s.handled, done]).then(() => undefined);
+        }),
     );
   }
 
