@@ -517,7 +517,11 @@ export class LifecycleManager {
       await host.call((api) => api.activate(this.#identity(rec)));
     } catch (e) {
       slot.object = null;
-      void host.stop();
+      // The isolate closes the object's database when its constructor throws, so the
+      // worker is as clean as after a hibernation and goes back to the pool: an
+      // object that fails to start on every request must not cost a thread each time.
+      if (host.broken) void host.stop();
+      else this.#offer(host);
       const msg = errorText(e);
       rec.lastError = msg;
       this.#registry.touch(rec);
