@@ -4,6 +4,7 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc
 import { parse as parseToml, TomlError } from "smol-toml";
 import { z } from "zod";
 import { ProjectError } from "./errors.ts";
+import { checkMigrations } from "./migrations-check.ts";
 
 export const WRANGLER_FILES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"] as const;
 
@@ -200,6 +201,11 @@ export function loadWranglerConfig(projectDir: string): WranglerProject {
       });
     }
   }
+  checkMigrations(
+    cfg.migrations ?? [],
+    bindings.map((b) => b.className),
+    file,
+  );
   const main = resolve(projectDir, cfg.main);
   if (!existsSync(main)) {
     throw new ProjectError(`entry file ${cfg.main} does not exist`, { file, field: "main" });
