@@ -6,7 +6,8 @@
  * caller sends its next request as soon as the last is answered, so the
  * misbehaviour never stops during a measurement. Prints the ratios and
  * PASS/FAIL against the >= 90% promise of docs/reliability.md
- * (informational: exits 0 whenever it ran).
+ * (informational: exits 0 whenever it ran). Last, the known limit: an object
+ * allocating in chunks past Node's 16 MB leeway, which aborts the server.
  *
  * Flags: --requests N (per measurement, default 1500), --clients N (4),
  * --cpu-limit MS (500).
@@ -90,6 +91,19 @@ try {
     );
   }
   process.stdout.write(`\nserver still running: ${server.child.exitCode === null ? "yes" : "NO"}\n`);
+  // Last, as it may end the server: an object allocating in chunks larger than the 16 MB
+  // of leeway Node gives a worker at its heap limit (docs/reliability.md, "Known limits").
+  const big = await fetch(`${server.url}/hog-big/b`).then(
+    async (r) => `${r.status} ${(await r.text()).trim()}`,
+    (e: unknown) => `no answer (${String(e)})`,
+  );
+  const survived = await fetch(`${server.url}/good/g`).then(
+    (r) => r.status === 200,
+    () => false,
+  );
+  process.stdout.write(
+    `memory hog filling 40M-element arrays (allocations past 16 MB): ${big}\nserver survived it: ${survived ? "yes PASS" : "NO FAIL"}\n`,
+  );
 } finally {
   await server.kill9();
   box.cleanup();
