@@ -332,6 +332,21 @@ describe("bad calls to the control API", () => {
     expect(JSON.stringify(rows.rows).length).toBeLessThan(64 * 1024 * 1024);
   }, 60_000);
 
+  it("stops a query that would run for ever, and answers the next one", async () => {
+    await refused(
+      "a query that never ends",
+      () =>
+        engine.api.query({
+          objectId,
+          sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+        }),
+      /ran for more than 10 s and was stopped/,
+    );
+    expect((await engine.api.query({ objectId, sql: "SELECT count(*) AS n FROM writes" })).rows).toEqual([
+      [1],
+    ]);
+  }, 60_000);
+
   it("refuses every path that leaves the project, and writes nothing outside it", async () => {
     const outside = join(box.root, "outside");
     mkdirSync(outside);
