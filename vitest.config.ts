@@ -2,7 +2,12 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/fidelity/**/*.test.ts"],
+    include: [
+      "test/unit/**/*.test.ts",
+      "test/integration/**/*.test.ts",
+      "test/fidelity/**/*.test.ts",
+      "test/reliability/**/*.test.ts",
+    ],
     // test/e2e is Playwright's (browser tests on the built app); the fidelity
     // projects are Cloudflare projects under test, not test code.
     exclude: [...configDefaults.exclude, "test/e2e/**", "test/fidelity/projects/**"],
