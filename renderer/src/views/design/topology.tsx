@@ -1,4 +1,5 @@
 import type { ClassSummary, DesignInfo, ProjectInfo } from "../../../../runtime/api/contract.ts";
+import { pluralize } from "../../components/format.ts";
 
 // The project drawn the way the AIDevOS design draws it: clients, the
 // orchestration layer, the Worker and its object classes, external systems;
@@ -138,7 +139,7 @@ export function Topology(props: {
     {
       key: "registry",
       title: "Service Registry",
-      detail: `${objects} objects · ${design.classes.length} classes`,
+      detail: `${pluralize(objects, "object")} · ${pluralize(design.classes.length, "class", "classes")}`,
     },
     { key: "router", title: "Request Router", detail: project?.url ?? "not listening" },
     { key: "lifecycle", title: "Lifecycle Manager", detail: `${live} live` },
@@ -147,7 +148,7 @@ export function Topology(props: {
       key: "bus",
       title: "Event Bus",
       detail: design.eventBusBinding
-        ? `env.${design.eventBusBinding} · ${design.subscriptions.length} subscriptions`
+        ? `env.${design.eventBusBinding} · ${pluralize(design.subscriptions.length, "subscription")}`
         : "not used",
     },
   ];
@@ -202,7 +203,9 @@ export function Topology(props: {
       viewBox={`0 0 1010 ${height}`}
       width="100%"
       preserveAspectRatio="xMinYMin meet"
-      style={{ minWidth: 900, maxHeight: height }}
+      // NOTE: no minimum width: the whole topology scales to the canvas, so
+      // the external systems on its right are never cut off on a small screen.
+      style={{ maxHeight: height }}
       role="group"
       aria-label="Project topology"
       data-testid="topology"
@@ -314,7 +317,7 @@ export function Topology(props: {
             box={classBoxes[i]!}
             title={c.className}
             detail={`${c.kind ?? "Custom"} · env.${c.bindings.join(", env.")}`}
-            detail2={`${s?.objects ?? 0} objects, ${s?.live ?? 0} live`}
+            detail2={`${pluralize(s?.objects ?? 0, "object")}, ${s?.live ?? 0} live`}
             className="do-class"
             selected={selectedClass === c.className}
             onClick={() => onSelectClass(c.className)}
@@ -336,6 +339,7 @@ export function Topology(props: {
                 : "not configured"
           }
           className={`external ${e.items.length || e.always ? "" : "off"}`}
+          testId={`external-${e.title}`}
         />
       ))}
     </svg>
