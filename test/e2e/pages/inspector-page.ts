@@ -43,10 +43,6 @@ export class InspectorPage {
   readonly kv: Locator;
   readonly eventBus: Locator;
 
-  /** The timeline heading's count, "(12 transitions)". */
-  get transitionCount(): Locator {
-    return this.page.getByTestId("transition-count");
-  }
   /** The objects table's message when the filters match none of the objects. */
   get noMatch(): Locator {
     return this.page.getByTestId("no-match");
