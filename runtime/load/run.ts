@@ -84,6 +84,10 @@ export async function runLoad(opts: LoadRunOptions): Promise<RunRecord> {
     objects,
     flags: metrics?.limits.flags() ?? [],
     held,
+    connections: {
+      open: plan.connections,
+      maxOutstanding: series.reduce((m, s) => Math.max(m, s.inFlight), 0),
+    },
   });
   const run: RunRecord = { id, profile: opts.name, config: opts.profile, plan, startedAt, summary, series };
   if (opts.dataDir) new RunStore(opts.dataDir).save(run);

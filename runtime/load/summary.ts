@@ -198,6 +198,8 @@ export function explainHeld(opts: {
   dropped: number;
   p50Ms: number;
   generator: { cpuCores: number; maxLagMs: number };
+  /** The generator's connections, and the most requests it had outstanding in a second. */
+  connections?: { open: number; maxOutstanding: number };
 }): string[] {
   const out: string[] = [];
   const h = opts.held;
@@ -209,6 +211,11 @@ export function explainHeld(opts: {
   if (opts.dropped > 0)
     out.push(
       `${count(opts.dropped)} requests were never sent: the generator's cap on requests outstanding was reached, because answers came slower than requests were due.`,
+    );
+  const c = opts.connections;
+  if (slow && c && c.maxOutstanding > c.open)
+    out.push(
+      `The load generator keeps ${count(c.open)} connections: up to ${count(c.maxOutstanding - c.open)} requests waited in it for one (their latency counts that wait); the server saw at most ${count(c.open)} at once.`,
     );
   if (h && h.waitingForWorker > 0 && (h.longestWorkerWaitMs >= 250 || slow)) {
     out.push(
@@ -229,7 +236,9 @@ export function explainHeld(opts: {
       `The machine: the load generator itself used ${opts.generator.cpuCores.toFixed(2)} cores and started requests up to ${secs1(opts.generator.maxLagMs)} late.`,
     );
   }
-  if (slow && out.length === (opts.unanswered > 0 ? 1 : 0) + (opts.dropped > 0 ? 1 : 0))
+  const generatorLines = (opts.unanswered > 0 ? 1 : 0) + (opts.dropped > 0 ? 1 : 0);
+  const connectionLine = slow && c && c.maxOutstanding > c.open ? 1 : 0;
+  if (slow && out.length === generatorLines + connectionLine)
     out.push(
       h
         ? "No object waited for a worker or stayed long in Initializing: the time went in the objects' own handlers (the project)."
@@ -249,6 +258,7 @@ export function summarize(opts: {
   objects: RunSummary["objects"];
   flags: LimitFlag[];
   held?: HeldBack | null;
+  connections?: { open: number; maxOutstanding: number };
 }): RunSummary {
   const r = opts.result;
   const dropped = r.errors.backlog ?? 0;
@@ -303,6 +313,7 @@ export function summarize(opts: {
         cpuCores: Math.round((r.cpuMs / r.elapsedMs) * 100) / 100,
         maxLagMs: r.maxLagMs,
       },
+      ...(opts.connections ? { connections: opts.connections } : {}),
     }),
     errorSamples: r.errorSamples,
   };

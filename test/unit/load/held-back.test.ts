@@ -68,6 +68,23 @@ describe("what held requests back", () => {
     );
   });
 
+  it("names the generator's connections when requests queued in it, not at the server", () => {
+    const lines = explainHeld({
+      ...base,
+      p50Ms: 4_000,
+      held: noneHeld(),
+      connections: { open: 64, maxOutstanding: 400 },
+    });
+    expect(lines[0]).toBe(
+      "The load generator keeps 64 connections: up to 336 requests waited in it for one (their latency counts that wait); the server saw at most 64 at once.",
+    );
+    // Nothing waited inside Terrarium: the rest of the time went in the handlers.
+    expect(lines[1]).toMatch(/^No object waited for a worker/);
+    expect(
+      explainHeld({ ...base, held: noneHeld(), connections: { open: 64, maxOutstanding: 400 } }),
+    ).toEqual([]);
+  });
+
   it("names the project when objects stayed in Initializing with a worker in hand", () => {
     const lines = explainHeld({
       ...base,
