@@ -452,22 +452,41 @@ function ScalerNote({
   readonly decided: boolean;
 }) {
   const groups = [...series].reverse().find((s) => s.engine?.shards.length)?.engine?.shards ?? [];
+  // The highest mean each name's scaler saw, and when: the last look of a finished run is after its load.
+  const peak = new Map<string, { mean: number; t: number }>();
+  for (const s of series)
+    for (const g of s.engine?.shards ?? []) {
+      const key = `${g.className} ${g.base}`;
+      if (g.seen && g.seen.meanInFlight > (peak.get(key)?.mean ?? -1))
+        peak.set(key, { mean: g.seen.meanInFlight, t: s.t });
+    }
   // The busiest names first: a key per object (a UUID) makes one sharded name per request.
   const shown = [...groups]
-    .sort((a, b) => (b.seen?.meanInFlight ?? -1) - (a.seen?.meanInFlight ?? -1) || b.shards - a.shards)
+    .sort(
+      (a, b) =>
+        (peak.get(`${b.className} ${b.base}`)?.mean ?? -1) -
+          (peak.get(`${a.className} ${a.base}`)?.mean ?? -1) || b.shards - a.shards,
+    )
     .slice(0, SCALER_NOTE_MAX);
   return (
     <div className="muted small scaler-note" aria-label="Scaler" data-testid="scaler-note">
       {decided ? null : <p>No sharding decision yet.</p>}
       <ul className="plain">
-        {shown.map((g) => (
-          <li key={`${g.className} ${g.base}`}>
-            {g.className} <span className="mono">{g.base}</span>:{" "}
-            {g.seen
-              ? `the scaler's last look saw a mean of ${n1(g.seen.meanInFlight)} requests in flight per shard over ${n1(g.seen.windowMs / 1000)} s (${pluralize(g.seen.shards, "shard")}), against the policy's target of ${n1(g.seen.targetInFlight)}: ${g.seen.verdict}.`
-              : `${pluralize(g.shards, "shard")}; the scaler has not looked at it yet.`}
-          </li>
-        ))}
+        {shown.map((g) => {
+          const key = `${g.className} ${g.base}`;
+          const p = peak.get(key);
+          return (
+            <li key={key}>
+              {g.className} <span className="mono">{g.base}</span>:{" "}
+              {g.seen
+                ? `the scaler's last look saw a mean of ${n1(g.seen.meanInFlight)} requests in flight per shard over ${n1(g.seen.windowMs / 1000)} s (${pluralize(g.seen.shards, "shard")}), against the policy's target of ${n1(g.seen.targetInFlight)}: ${g.seen.verdict}.`
+                : `${pluralize(g.shards, "shard")}; the scaler has not looked at it yet.`}
+              {p && g.seen && p.mean > g.seen.meanInFlight
+                ? ` Its highest mean in this run: ${n1(p.mean)} at ${p.t}s.`
+                : null}
+            </li>
+          );
+        })}
       </ul>
       {groups.length > shown.length ? (
         <p>and {pluralize(groups.length - shown.length, "more sharded name")}, less busy.</p>
