@@ -26,9 +26,11 @@ import type { ShardingPolicyConfig } from "../config/terrarium.ts";
 import { shardObjectName } from "../router/sharding.ts";
 import {
   decide,
+  freshScalerMemory,
   nameForKey,
   resolvePolicy,
   shardNames,
+  type ScalerView,
   type ShardGroup,
   type ShardingPolicy,
 } from "./scaler.ts";
@@ -931,16 +933,38 @@ export class LifecycleManager {
    * threads start at once, as many as this machine has cores. Whichever
    * becomes free first goes to the longest-waiting object.
    */
-  #waiters: { resolve: (h: WorkerHost) => void; reject: (e: Error) => void }[] = [];
+  #waiters: { resolve: (h: WorkerHost) => void; reject: (e: Error) => void; since: number }[] = [];
   #spawning = 0;
   #lending = 0;
+
+  /**
+   * The worker supply now, read by the load view to say what holds requests
+   * back: objects waiting for a worker (and the longest wait so far),
+   * pre-started workers ready, thread starts and loans under way.
+   */
+  workerSupply(): {
+    waiting: number;
+    longestWaitMs: number;
+    pooled: number;
+    starting: number;
+    lending: number;
+  } {
+    const first = this.#waiters[0];
+    return {
+      waiting: this.#waiters.length,
+      longestWaitMs: first ? this.#clock.now() - first.since : 0,
+      pooled: this.#pool.length,
+      starting: this.#spawning,
+      lending: this.#lending,
+    };
+  }
 
   #acquireWorker(): Promise<WorkerHost> {
     if (this.#loadFailure) return Promise.reject(this.#loadFailure);
     const pooled = this.#takePooled();
     if (pooled) return Promise.resolve(pooled);
     return new Promise<WorkerHost>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
+      this.#waiters.push({ resolve, reject, since: this.#clock.now() });
       this.#supply();
     });
   }
@@ -1295,20 +1319,26 @@ export class LifecycleManager {
         base,
         policy,
         shards: policy.minShards,
-        overSince: null,
-        underSince: null,
+        ...freshScalerMemory(),
       };
       this.#groups.set(key, group);
     }
     return nameForKey(group, expand(policy.key));
   }
 
-  shardGroups(): { className: string; base: string; shards: number; names: string[] }[] {
+  shardGroups(): {
+    className: string;
+    base: string;
+    shards: number;
+    names: string[];
+    seen: ScalerView | null;
+  }[] {
     return [...this.#groups.values()].map((g) => ({
       className: g.className,
       base: g.base,
       shards: g.shards,
       names: shardNames(g),
+      seen: g.seen && { ...g.seen },
     }));
   }
 

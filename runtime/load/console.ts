@@ -55,7 +55,14 @@ export class LoadConsole {
     let profile: LoadProfileConfig;
     if (spec.config !== undefined) {
       profile = parseLoadProfile(spec.config);
-      name = spec.profile ?? "console";
+      // A run is named after what ran: a profile changed before Start says so.
+      const saved = spec.profile === undefined ? undefined : this.#profiles()[spec.profile];
+      name =
+        spec.profile === undefined
+          ? "console"
+          : saved && JSON.stringify(saved) !== JSON.stringify(profile)
+            ? `${spec.profile} (edited)`
+            : spec.profile;
     } else if (spec.profile !== undefined) {
       const found = this.#profiles()[spec.profile];
       if (!found) throw new Error(`no load profile "${spec.profile}" in terrarium.json`);

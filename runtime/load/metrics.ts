@@ -5,6 +5,7 @@
  * (which the Lifecycle Manager emits only while someone listens) and samples
  * each busy object's in-flight count; it never touches the request path.
  */
+import type { ScalerView } from "../lifecycle/scaler.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { LogEntry, ObjectRecord } from "../registry/registry.ts";
 import type { EngineEvents, RequestEvent } from "../shared/events.ts";
@@ -22,9 +23,22 @@ export interface MetricsSource {
     inFlight(id: string): number;
     readonly slots?: ReadonlyMap<{ cpuUsage(): number }, { object: { record: { id: string } } | null }>;
     readonly sockets?: { list(): readonly { objectId: string | null; hibernatable: boolean }[] };
-    shardGroups?(): readonly { className: string; base: string; shards: number }[];
+    shardGroups?(): readonly {
+      className: string;
+      base: string;
+      shards: number;
+      seen?: ScalerView | null;
+    }[];
     /** Brings in activity workers have not reported yet. */
     settleDirect?(): Promise<void>;
+    /** Objects waiting for a worker, and the workers on their way. */
+    workerSupply?(): {
+      waiting: number;
+      longestWaitMs: number;
+      pooled: number;
+      starting: number;
+      lending: number;
+    };
   };
   readonly registry: { objects(): Iterable<ObjectRecord>; get(id: string): ObjectRecord | undefined };
   readonly state?: { storageBytes(className: string, id: string): number };
@@ -77,14 +91,36 @@ export interface ScalingMark {
   cause: string;
 }
 
+/**
+ * What held requests back in a window, so a slow or hung run says whether
+ * the limit was the project (objects slow to initialize), Terrarium's worker
+ * supply (objects waiting for a worker thread) or neither.
+ */
+export interface HeldBack {
+  /** The most objects waiting for a worker at once. */
+  waitingForWorker: number;
+  /** The longest an object had waited for a worker (ongoing waits included), ms. */
+  longestWorkerWaitMs: number;
+  /** Ms of the window with objects waiting and no pre-started worker free. */
+  poolEmptyMs: number;
+  /** The most objects in Initializing at once. */
+  initializing: number;
+  /** The longest an object had been in Initializing (waiting for a worker included), ms. */
+  longestInitializingMs: number;
+}
+
 export interface EngineSample {
   windowMs: number;
+  held: HeldBack;
   byState: Partial<Record<LifecycleState, number>>;
   classes: ClassLoad[];
   /** The busiest objects of the window, most requests first. */
   hottest: ObjectLoad[];
-  /** The shard count of every sharded name at the end of the window. */
-  shards: { className: string; base: string; shards: number }[];
+  /**
+   * The shard count of every sharded name at the end of the window, and
+   * what the scaler last saw of it (its window, mean and target).
+   */
+  shards: { className: string; base: string; shards: number; seen: ScalerView | null }[];
   /** Sharding decisions made in the window. */
   scaling: ScalingMark[];
   /** Cloudflare limits first passed in the window (the run's summary has them all, with their peaks). */
@@ -105,6 +141,27 @@ interface ObjectWindow {
 
 const SAMPLE_MS = 100;
 const SCALING_CAUSE = /scaling (.+?) from (\d+) to (\d+) shards: ([^;]*)/g;
+
+export function noneHeld(): HeldBack {
+  return {
+    waitingForWorker: 0,
+    longestWorkerWaitMs: 0,
+    poolEmptyMs: 0,
+    initializing: 0,
+    longestInitializingMs: 0,
+  };
+}
+
+/** Folds windows' figures into the run's: maxima stay maxima, times add up. */
+export function addHeld(a: HeldBack, b: HeldBack): HeldBack {
+  return {
+    waitingForWorker: Math.max(a.waitingForWorker, b.waitingForWorker),
+    longestWorkerWaitMs: Math.max(a.longestWorkerWaitMs, b.longestWorkerWaitMs),
+    poolEmptyMs: a.poolEmptyMs + b.poolEmptyMs,
+    initializing: Math.max(a.initializing, b.initializing),
+    longestInitializingMs: Math.max(a.longestInitializingMs, b.longestInitializingMs),
+  };
+}
 
 function emptyWindow(className: string): ObjectWindow {
   return {
@@ -137,6 +194,10 @@ export class EngineMetrics {
   #unexplained = new Map<string, ScalingMark>();
   #windowStart = 0;
   #runStart = 0;
+  #held: HeldBack = noneHeld();
+  /** Objects in Initializing, since when. */
+  #initializingSince = new Map<string, number>();
+  #lastSupplyAt = 0;
   #offs: (() => void)[] = [];
   #sampler: NodeJS.Timeout | null = null;
 
@@ -153,10 +214,21 @@ export class EngineMetrics {
       this.#source.events.on("log", (l) => this.#onLog(l)),
       this.#source.events.on("transition", (t) => {
         if (t.cause.includes("scaling ")) this.#explain(t.cause);
+        if (t.to === "Initializing") this.#initializingSince.set(t.objectId, this.#now());
+        else if (t.from === "Initializing" || t.to === "Terminating") {
+          const since = this.#initializingSince.get(t.objectId);
+          this.#initializingSince.delete(t.objectId);
+          if (since !== undefined)
+            this.#held.longestInitializingMs = Math.max(
+              this.#held.longestInitializingMs,
+              this.#now() - since,
+            );
+        }
       }),
     ];
     this.#readCpu();
     this.#watchShards();
+    this.#lastSupplyAt = this.#runStart;
     const t = setInterval(() => this.#sampleQueues(), SAMPLE_MS);
     t.unref();
     this.#sampler = t;
@@ -184,8 +256,12 @@ export class EngineMetrics {
     w.requests++;
     w.sumMs += e.durationMs;
     if (e.durationMs > w.maxMs) w.maxMs = e.durationMs;
-    // The event comes as the request ends: what is still in flight is the queue behind it.
-    this.#sampleOne(e.objectId, w);
+    // The event comes as the request ends: what is still in flight is the
+    // queue behind it. It counts toward the max only: samples taken as
+    // requests end fall in busy moments, and would lift the mean above the
+    // time-average the scaler compares with its target.
+    const n = this.#source.lifecycle.inFlight(e.objectId);
+    if (n > w.inFlightMax) w.inFlightMax = n;
     let h = this.#classes.get(e.className);
     if (!h) this.#classes.set(e.className, (h = new Histogram()));
     h.record(e.durationMs * 1000);
@@ -212,6 +288,22 @@ export class EngineMetrics {
     for (const [id, w] of this.#objects) this.#sampleOne(id, w);
     this.#readCpu();
     this.#watchShards();
+    this.#sampleHeld();
+  }
+
+  #sampleHeld(): void {
+    const now = this.#now();
+    const h = this.#held;
+    const supply = this.#source.lifecycle.workerSupply?.();
+    if (supply) {
+      h.waitingForWorker = Math.max(h.waitingForWorker, supply.waiting);
+      h.longestWorkerWaitMs = Math.max(h.longestWorkerWaitMs, supply.longestWaitMs);
+      if (supply.waiting > 0 && supply.pooled === 0) h.poolEmptyMs += now - this.#lastSupplyAt;
+    }
+    this.#lastSupplyAt = now;
+    h.initializing = Math.max(h.initializing, this.#initializingSince.size);
+    for (const since of this.#initializingSince.values())
+      h.longestInitializingMs = Math.max(h.longestInitializingMs, now - since);
   }
 
   /**
@@ -370,12 +462,21 @@ export class EngineMetrics {
       className: g.className,
       base: g.base,
       shards: g.shards,
+      seen: g.seen ?? null,
     }));
     this.#watchShards();
     const scaling = this.#scaling;
     this.#scaling = [];
+    const held = {
+      ...this.#held,
+      longestWorkerWaitMs: Math.round(this.#held.longestWorkerWaitMs),
+      poolEmptyMs: Math.round(this.#held.poolEmptyMs),
+      longestInitializingMs: Math.round(this.#held.longestInitializingMs),
+    };
+    this.#held = noneHeld();
     return {
       windowMs,
+      held,
       byState,
       classes: classes.filter((c) => c.requests > 0),
       hottest,

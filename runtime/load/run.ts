@@ -1,6 +1,6 @@
 import type { LoadProfileConfig } from "../config/terrarium.ts";
 import { GeneratorProcess } from "./client.ts";
-import { EngineMetrics, type MetricsSource } from "./metrics.ts";
+import { addHeld, EngineMetrics, noneHeld, type HeldBack, type MetricsSource } from "./metrics.ts";
 import { describePlan, planLoad, profileThresholds } from "./profile.ts";
 import { newRunId } from "./run-id.ts";
 import { RunStore, type RunRecord } from "./runs.ts";
@@ -47,11 +47,15 @@ export async function runLoad(opts: LoadRunOptions): Promise<RunRecord> {
   metrics?.start();
   let result;
   let objects: RunSummary["objects"] = null;
+  let held: HeldBack | null = metrics ? noneHeld() : null;
   try {
     if (opts.signal?.aborted) generator.stop();
     result = await generator.run(plan, (tick) => {
       const sample = metrics?.sample() ?? null;
-      if (sample) hot.add(sample.hottest);
+      if (sample) {
+        hot.add(sample.hottest);
+        held = addHeld(held ?? noneHeld(), sample.held);
+      }
       const second = runSecond(tick, sample);
       series.push(second);
       opts.onSecond?.(second);
@@ -61,6 +65,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<RunRecord> {
       await opts.engine?.lifecycle.settleDirect?.();
       const last = metrics.sample();
       hot.add(last.hottest);
+      held = addHeld(held ?? noneHeld(), last.held);
       objects = { byState: last.byState, hottest: hot.top(10) };
     }
   } finally {
@@ -78,6 +83,11 @@ export async function runLoad(opts: LoadRunOptions): Promise<RunRecord> {
     thresholds,
     objects,
     flags: metrics?.limits.flags() ?? [],
+    held,
+    connections: {
+      open: plan.connections,
+      maxOutstanding: series.reduce((m, s) => Math.max(m, s.inFlight), 0),
+    },
   });
   const run: RunRecord = { id, profile: opts.name, config: opts.profile, plan, startedAt, summary, series };
   if (opts.dataDir) new RunStore(opts.dataDir).save(run);

@@ -29,7 +29,10 @@ export interface RunInfo {
   errorRate: number;
   throughput: number;
   p99Ms: number;
+  /** False when a threshold failed. */
   ok: boolean;
+  /** How many thresholds the run was held to (absent in runs saved before it was kept). */
+  thresholds?: number;
 }
 
 /**
@@ -96,5 +99,6 @@ function runInfo(r: RunRecord): RunInfo {
     throughput: s.throughput.completed,
     p99Ms: s.latencyMs.p99,
     ok: s.ok,
+    thresholds: s.thresholds.length,
   };
 }

@@ -2,7 +2,7 @@ import type { ErrorKind, GeneratorResult, GeneratorTick, WsStats } from "./gener
 import { Histogram, type HistogramJson } from "./histogram.ts";
 import { count } from "./format.ts";
 import type { LimitFlag } from "./limits.ts";
-import type { EngineSample, ObjectLoad } from "./metrics.ts";
+import type { EngineSample, HeldBack, ObjectLoad } from "./metrics.ts";
 import { thresholdHolds, type Threshold } from "./parse.ts";
 
 export interface LatencySummary {
@@ -64,6 +64,14 @@ export interface RunSummary {
   /** Present when the engine ran in the same process (no --url). */
   objects: { byState: EngineSample["byState"]; hottest: HotObject[] } | null;
   flags: LimitFlag[];
+  /** What held requests back over the run (when the engine was in reach). */
+  held: HeldBack | null;
+  /**
+   * Why requests were slow or unanswered, one sentence each, naming the
+   * limit: the project, Terrarium's worker supply, or the machine. Empty when
+   * nothing held them back.
+   */
+  heldBack: string[];
   errorSamples: string[];
 }
 
@@ -116,7 +124,11 @@ export function runSecond(tick: GeneratorTick, engine: EngineSample | null): Run
     completed: tick.completed,
     errors: errorCount(tick.errors),
     errorsByKind: tick.errors,
-    rps: Math.round((tick.completed / Math.max(1, tick.windowMs)) * 1000 * 10) / 10,
+    // NOTE: a run's last window is what was left when the run ended, often a
+    // few ms holding a straggler or two: as a rate over its own length it
+    // would be drawn as a spike (1 answer in 2 ms is 500 req/s). A window
+    // shorter than a second counts what it answered, per second of the axis.
+    rps: Math.round((tick.completed / Math.max(1000, tick.windowMs)) * 1000 * 10) / 10,
     latencyMs: { p50: l.p50, p90: l.p90, p99: l.p99, "p99.9": l["p99.9"], max: l.max },
     inFlight: tick.inFlight,
     ws: tick.ws,
@@ -171,6 +183,70 @@ export class HotObjects {
   }
 }
 
+const secs1 = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * What held requests back, in words: each figure with the limit it points
+ * at. A run that waited on nothing and answered everything says nothing.
+ */
+export function explainHeld(opts: {
+  held: HeldBack | null;
+  sent: number;
+  /** Sent but never answered (timeouts, resets, the run's end). */
+  unanswered: number;
+  /** Due but never sent: the generator's cap on requests outstanding. */
+  dropped: number;
+  p50Ms: number;
+  generator: { cpuCores: number; maxLagMs: number };
+  /** The generator's connections, and the most requests it had outstanding in a second. */
+  connections?: { open: number; maxOutstanding: number };
+}): string[] {
+  const out: string[] = [];
+  const h = opts.held;
+  const slow = opts.p50Ms >= 1000 || opts.unanswered > 0 || opts.dropped > 0;
+  if (opts.unanswered > 0)
+    out.push(
+      `${count(opts.unanswered)} of ${count(opts.sent)} requests got no answer before the run gave up on them.`,
+    );
+  if (opts.dropped > 0)
+    out.push(
+      `${count(opts.dropped)} requests were never sent: the generator's cap on requests outstanding was reached, because answers came slower than requests were due.`,
+    );
+  const c = opts.connections;
+  if (slow && c && c.maxOutstanding > c.open)
+    out.push(
+      `The load generator keeps ${count(c.open)} connections: up to ${count(c.maxOutstanding - c.open)} requests waited in it for one (their latency counts that wait); the server saw at most ${count(c.open)} at once.`,
+    );
+  if (h && h.waitingForWorker > 0 && (h.longestWorkerWaitMs >= 250 || slow)) {
+    out.push(
+      `Terrarium's worker supply: up to ${count(h.waitingForWorker)} objects waited for a worker thread at once, the longest for ${secs1(h.longestWorkerWaitMs)}; no pre-started worker was free for ${secs1(h.poolEmptyMs)} of the run. New objects need a thread each, and this machine starts two at a time.`,
+    );
+  }
+  if (h && h.longestInitializingMs >= 1000) {
+    const waited = h.longestWorkerWaitMs;
+    const own = h.longestInitializingMs - waited;
+    out.push(
+      own >= 500
+        ? `The project: objects stayed in Initializing for up to ${secs1(h.longestInitializingMs)} (${secs1(Math.max(0, own))} more than any wait for a worker): their constructors (or blockConcurrencyWhile) are slow.`
+        : `Objects stayed in Initializing for up to ${secs1(h.longestInitializingMs)}, up to ${count(h.initializing)} at once, nearly all of it waiting for a worker.`,
+    );
+  }
+  if (slow && (opts.generator.maxLagMs >= 250 || opts.generator.cpuCores >= 0.9)) {
+    out.push(
+      `The machine: the load generator itself used ${opts.generator.cpuCores.toFixed(2)} cores and started requests up to ${secs1(opts.generator.maxLagMs)} late.`,
+    );
+  }
+  const generatorLines = (opts.unanswered > 0 ? 1 : 0) + (opts.dropped > 0 ? 1 : 0);
+  const connectionLine = slow && c && c.maxOutstanding > c.open ? 1 : 0;
+  if (slow && out.length === generatorLines + connectionLine)
+    out.push(
+      h
+        ? "No object waited for a worker or stayed long in Initializing: the time went in the objects' own handlers (the project)."
+        : "The engine was not in reach of this run (--url), so what held requests back there is not known.",
+    );
+  return out;
+}
+
 export function summarize(opts: {
   runId: string;
   profile: string;
@@ -181,6 +257,8 @@ export function summarize(opts: {
   thresholds: readonly Threshold[];
   objects: RunSummary["objects"];
   flags: LimitFlag[];
+  held?: HeldBack | null;
+  connections?: { open: number; maxOutstanding: number };
 }): RunSummary {
   const r = opts.result;
   const dropped = r.errors.backlog ?? 0;
@@ -224,6 +302,19 @@ export function summarize(opts: {
     websockets: r.ws,
     objects: opts.objects,
     flags: opts.flags,
+    held: opts.held ?? null,
+    heldBack: explainHeld({
+      held: opts.held ?? null,
+      sent: r.sent,
+      unanswered: failed,
+      dropped,
+      p50Ms: latency.p50,
+      generator: {
+        cpuCores: Math.round((r.cpuMs / r.elapsedMs) * 100) / 100,
+        maxLagMs: r.maxLagMs,
+      },
+      ...(opts.connections ? { connections: opts.connections } : {}),
+    }),
     errorSamples: r.errorSamples,
   };
 }
@@ -323,6 +414,10 @@ export function formatSummary(s: RunSummary): string {
         : "the project";
       out += `  ! ${who}: ${f.observed} (limit: ${f.limit})\n      ${f.advice}\n`;
     }
+  }
+  if (s.heldBack?.length) {
+    out += "\n  what held requests back:\n";
+    for (const line of s.heldBack) out += `  - ${line}\n`;
   }
   if (s.errorSamples.length) {
     out += "\n  first errors:\n";

@@ -79,8 +79,8 @@ function statements(db: Database.Database) {
   );
   const deleteObject = db.prepare<[string]>("DELETE FROM objects WHERE id = ?");
   const allObjects = db.prepare<[], Record<string, unknown>>("SELECT * FROM objects");
-  const insertTransition = db.prepare<[number, string, string, string | null, string, string]>(
-    "INSERT INTO transitions (time, object_id, class_name, from_state, to_state, cause) VALUES (?, ?, ?, ?, ?, ?)",
+  const insertTransition = db.prepare<[number, number, string, string, string | null, string, string]>(
+    "INSERT INTO transitions (seq, time, object_id, class_name, from_state, to_state, cause) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
   const transitionsOf = db.prepare<[string, number, number], Record<string, unknown>>(
     "SELECT * FROM transitions WHERE object_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
@@ -89,8 +89,9 @@ function statements(db: Database.Database) {
     "SELECT * FROM transitions WHERE seq < ? ORDER BY seq DESC LIMIT ?",
   );
   const maxSeq = db.prepare<[], { s: number | null }>("SELECT MAX(seq) AS s FROM transitions");
-  const insertLog = db.prepare<[number, string, string, string | null, string]>(
-    "INSERT INTO logs (time, level, source, object_id, message) VALUES (?, ?, ?, ?, ?)",
+  const maxLogSeq = db.prepare<[], { s: number | null }>("SELECT MAX(seq) AS s FROM logs");
+  const insertLog = db.prepare<[number, number, string, string, string | null, string]>(
+    "INSERT INTO logs (seq, time, level, source, object_id, message) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const logsOf = db.prepare<[string, number, number], Record<string, unknown>>(
     "SELECT * FROM logs WHERE object_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
@@ -106,6 +107,7 @@ function statements(db: Database.Database) {
     transitionsOf,
     recentTransitions,
     maxSeq,
+    maxLogSeq,
     insertLog,
     logsOf,
     recentLogs,
@@ -157,9 +159,12 @@ export class ServiceRegistry {
   #classes: ClassInfo[] = [];
   #dirty = new Set<string>();
   #deleted = new Set<string>();
-  #transitions: Omit<TransitionRecord, "seq">[] = [];
-  #logs: Omit<LogEntry, "seq">[] = [];
+  #transitions: TransitionRecord[] = [];
+  #logs: LogEntry[] = [];
+  // NOTE: seqs are given here and written as given, so the one a live event
+  // carries is the one a later query returns (the UI dedupes on it).
   #nextSeq: number;
+  #nextLogSeq: number;
   #flushTimer: NodeJS.Timeout;
   readonly clock: Clock;
 
@@ -182,6 +187,7 @@ export class ServiceRegistry {
       this.#objects.set(rec.id, rec);
     }
     this.#nextSeq = (this.#stmt.maxSeq.get()?.s ?? 0) + 1;
+    this.#nextLogSeq = (this.#stmt.maxLogSeq.get()?.s ?? 0) + 1;
     this.#flushTimer = setInterval(() => this.flush(), 100);
     this.#flushTimer.unref();
   }
@@ -252,13 +258,15 @@ export class ServiceRegistry {
   }
 
   recordTransition(t: Omit<TransitionRecord, "seq">): TransitionRecord {
-    this.#transitions.push(t);
-    return { ...t, seq: this.#nextSeq++ };
+    const rec = { ...t, seq: this.#nextSeq++ };
+    this.#transitions.push(rec);
+    return rec;
   }
 
   recordLog(entry: Omit<LogEntry, "seq">): LogEntry {
-    this.#logs.push(entry);
-    return { ...entry, seq: 0 };
+    const rec = { ...entry, seq: this.#nextLogSeq++ };
+    this.#logs.push(rec);
+    return rec;
   }
 
   /** Writes buffered changes in one transaction. */
@@ -274,7 +282,7 @@ export class ServiceRegistry {
     this.#logs = [];
     this.#db.transaction(() => {
       for (const t of transitions) {
-        this.#stmt.insertTransition.run(t.time, t.objectId, t.className, t.from, t.to, t.cause);
+        this.#stmt.insertTransition.run(t.seq, t.time, t.objectId, t.className, t.from, t.to, t.cause);
       }
       for (const id of deleted) this.#stmt.deleteObject.run(id);
       for (const id of dirty) {
@@ -292,7 +300,7 @@ export class ServiceRegistry {
           r.lastError,
         );
       }
-      for (const l of logs) this.#stmt.insertLog.run(l.time, l.level, l.source, l.objectId, l.message);
+      for (const l of logs) this.#stmt.insertLog.run(l.seq, l.time, l.level, l.source, l.objectId, l.message);
     })();
   }
 

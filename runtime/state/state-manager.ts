@@ -146,7 +146,9 @@ export class StateManager {
         .map((r) => {
           let preview: string;
           try {
-            preview = inspect(deserialize(r.value), { depth: 4, breakLength: 120 });
+            // One line: with a finite breakLength, inspect splits a long string
+            // into a 'a' + 'b' concatenation, which is not what was stored.
+            preview = inspect(deserialize(r.value), { depth: 4, breakLength: Infinity });
           } catch {
             preview = `<${r.value.byteLength} bytes that do not deserialize>`;
           }

@@ -39,7 +39,7 @@ test.describe("the UI on the counter sample", () => {
     await app.show("Inspector");
     await expect(inspector.row("alice")).toBeVisible();
     await expect(inspector.row("alice")).toContainText("Counter");
-    await expect(inspector.count).toHaveText("1 of 1 objects");
+    await expect(inspector.count).toHaveText("1 of 1 object");
     await shot("inspector");
 
     // One object: its lifecycle as a timeline and as the state diagram.

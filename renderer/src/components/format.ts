@@ -43,3 +43,8 @@ export function cellText(v: unknown): string {
 export function stateClass(s: LifecycleState | string): string {
   return `state-${s.toLowerCase()}`;
 }
+
+/** "1 object", "2 objects", "1,024 objects". */
+export function pluralize(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+}

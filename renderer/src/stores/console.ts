@@ -6,27 +6,17 @@ import type {
   SavedRequest,
 } from "../../../runtime/api/contract.ts";
 import { api, errorText } from "./connection.ts";
+import { defaultDraft, type Draft, type HeaderRow } from "./console-draft.ts";
 
 // The console store: the request being composed, the last response, and the
 // history and saved requests the engine keeps on disk for this project.
 
 export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 
-export interface HeaderRow {
-  readonly key: string;
-  readonly value: string;
-  readonly enabled: boolean;
-}
-
-export interface Draft {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: readonly HeaderRow[];
-  readonly body: string;
-}
-
 export interface ConsoleState {
   readonly draft: Draft;
+  /** The user has changed the draft (or opened one): a default no longer replaces it. */
+  readonly touched: boolean;
   readonly sending: boolean;
   readonly response: HttpResult | null;
   readonly error: string | null;
@@ -48,6 +38,8 @@ export interface ConsoleState {
   readonly openSaved: (saved: SavedRequest) => void;
   readonly renameSaved: (id: string, name: string) => Promise<boolean>;
   readonly deleteSaved: (id: string) => Promise<void>;
+  /** Puts the project's own default request in the composer, unless the user has changed it. */
+  readonly suggestDefault: () => Promise<void>;
 }
 
 function draftOf(request: HttpRequestSpec): Draft {
@@ -87,12 +79,8 @@ export function curlOf(spec: HttpRequestSpec, base: string): string {
 }
 
 export const useConsoleStore = create<ConsoleState>()((set, get) => ({
-  draft: {
-    method: "POST",
-    path: "/counter/demo/increment",
-    headers: [{ key: "content-type", value: "application/json", enabled: false }],
-    body: "",
-  },
+  draft: defaultDraft([]),
+  touched: false,
   sending: false,
   response: null,
   error: null,
@@ -100,17 +88,22 @@ export const useConsoleStore = create<ConsoleState>()((set, get) => ({
   saved: [],
   savedId: null,
 
-  edit: (patch) => set((s) => ({ draft: { ...s.draft, ...patch } })),
+  edit: (patch) => set((s) => ({ draft: { ...s.draft, ...patch }, touched: true })),
   setHeader: (i, patch) =>
     set((s) => ({
+      touched: true,
       draft: { ...s.draft, headers: s.draft.headers.map((h, j) => (j === i ? { ...h, ...patch } : h)) },
     })),
   addHeader: () =>
     set((s) => ({
+      touched: true,
       draft: { ...s.draft, headers: [...s.draft.headers, { key: "", value: "", enabled: true }] },
     })),
   removeHeader: (i) =>
-    set((s) => ({ draft: { ...s.draft, headers: s.draft.headers.filter((_, j) => j !== i) } })),
+    set((s) => ({
+      touched: true,
+      draft: { ...s.draft, headers: s.draft.headers.filter((_, j) => j !== i) },
+    })),
 
   send: async () => {
     const request = specOf(get().draft);
@@ -143,7 +136,7 @@ export const useConsoleStore = create<ConsoleState>()((set, get) => ({
     set({ history: [] });
   },
 
-  restore: (entry) => set({ draft: draftOf(entry.request), savedId: null }),
+  restore: (entry) => set({ draft: draftOf(entry.request), savedId: null, touched: true }),
 
   loadSaved: async () => {
     try {
@@ -165,7 +158,7 @@ export const useConsoleStore = create<ConsoleState>()((set, get) => ({
     }
   },
 
-  openSaved: (saved) => set({ draft: draftOf(saved.request), savedId: saved.id }),
+  openSaved: (saved) => set({ draft: draftOf(saved.request), savedId: saved.id, touched: true }),
 
   renameSaved: async (id, name) => {
     try {
@@ -176,6 +169,16 @@ export const useConsoleStore = create<ConsoleState>()((set, get) => ({
     } catch (e) {
       set({ error: errorText(e) });
       return false;
+    }
+  },
+
+  suggestDefault: async () => {
+    if (get().touched) return;
+    try {
+      const design = await api().design();
+      if (!get().touched) set({ draft: defaultDraft(design.routes) });
+    } catch {
+      // the composer keeps `GET /`
     }
   },
 

@@ -12,6 +12,7 @@ import type {
   TransitionRecord,
 } from "../../../runtime/api/contract.ts";
 import { api, errorText } from "./connection.ts";
+import { mergeBySeq } from "./seq-merge.ts";
 
 // The object-detail store: everything the Inspector shows about the one object
 // whose page is open. Its transitions and logs grow from the live stream.
@@ -184,12 +185,12 @@ export const useObjectDetailStore = create<ObjectDetailState>()((set, get) => {
         forCurrent(
           id,
           () => api().transitions({ objectId: id, limit: TRANSITION_LIMIT }),
-          (transitions) => set({ transitions }),
+          (fetched) => set((s) => ({ transitions: mergeBySeq(fetched, s.transitions, TRANSITION_LIMIT) })),
         ),
         forCurrent(
           id,
           () => api().logs({ objectId: id, limit: LOG_LIMIT }),
-          (logs) => set({ logs }),
+          (fetched) => set((s) => ({ logs: mergeBySeq(fetched, s.logs, LOG_LIMIT) })),
         ),
         forCurrent(
           id,
@@ -365,9 +366,9 @@ export const useObjectDetailStore = create<ObjectDetailState>()((set, get) => {
       const last = transitions[transitions.length - 1];
       set((s) => ({
         transitions: transitions.length
-          ? [...s.transitions, ...transitions].slice(-TRANSITION_LIMIT)
+          ? mergeBySeq(s.transitions, transitions, TRANSITION_LIMIT)
           : s.transitions,
-        logs: logs.length ? [...s.logs, ...logs].slice(-LOG_LIMIT) : s.logs,
+        logs: logs.length ? mergeBySeq(s.logs, logs, LOG_LIMIT) : s.logs,
         summary: summary
           ? {
               ...summary,

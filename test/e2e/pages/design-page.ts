@@ -51,6 +51,16 @@ export class DesignPage {
       .getByLabel(label, { exact: true });
   }
 
+  /** The frame the topology is drawn in (it scrolls what does not fit). */
+  get canvasFrame(): Locator {
+    return this.page.getByRole("region", { name: "Topology" });
+  }
+
+  /** An external system's box on the canvas, by its title ("Storage · R2"). */
+  externalNode(title: string): Locator {
+    return this.page.getByTestId(`external-${title}`);
+  }
+
   classNode(className: string): Locator {
     return this.page.getByTestId(`class-${className}`);
   }

@@ -43,6 +43,23 @@ export class InspectorPage {
   readonly kv: Locator;
   readonly eventBus: Locator;
 
+  /** The objects table's message when the filters match none of the objects. */
+  get noMatch(): Locator {
+    return this.page.getByTestId("no-match");
+  }
+  get topicsTable(): Locator {
+    return this.page.getByTestId("topics");
+  }
+  get topicPatterns(): Locator {
+    return this.page.getByTestId("topic-patterns");
+  }
+  /** The seq of every transition row drawn. */
+  async transitionSeqs(): Promise<string[]> {
+    const out: string[] = [];
+    for (const row of await this.transitions.all()) out.push((await row.getAttribute("data-seq")) ?? "");
+    return out;
+  }
+
   /** The object page's Sockets, Events and Send request panels. */
   get sockets(): Locator {
     return this.page.getByTestId("object-socket");

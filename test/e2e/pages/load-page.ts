@@ -19,6 +19,11 @@ export class LoadPage {
   readonly runs: Locator;
   readonly compareButton: Locator;
   readonly compareTable: Locator;
+  /** The run's header line: the last second while it runs, the summary once saved. */
+  readonly runNow: Locator;
+  readonly runTitle: Locator;
+  readonly heldBack: Locator;
+  readonly scalerNote: Locator;
 
   constructor(readonly page: Page) {
     this.profile = page.getByLabel("Load profile", { exact: true });
@@ -38,6 +43,26 @@ export class LoadPage {
     this.runs = page.getByTestId("runs").getByRole("listitem");
     this.compareButton = page.getByRole("button", { name: /^Compare \d\/2/ });
     this.compareTable = page.getByTestId("compare-table");
+    this.runNow = page.getByTestId("run-now");
+    this.runTitle = page.getByTestId("run-title");
+    this.heldBack = page.getByTestId("held-back");
+    this.scalerNote = page.getByTestId("scaler-note");
+  }
+
+  /** The mark beside a run in the list (✓, ✗ or !), by its place, newest first. */
+  verdict(i: number): Locator {
+    return this.runs.nth(i).getByTestId("run-verdict");
+  }
+
+  /** The saved run's summary row, by its heading ("Throughput", "Errors", ...). */
+  summaryRow(name: string): Locator {
+    return this.summary.getByRole("row").filter({ has: this.page.getByRole("rowheader", { name }) });
+  }
+
+  /** Puts a profile in the editor and starts it (as edited, when it differs from the saved one). */
+  async startProfile(profile: unknown): Promise<void> {
+    await this.json.fill(JSON.stringify(profile, null, 2));
+    await this.start.click();
   }
 
   /** Seconds the run view has drawn so far. */

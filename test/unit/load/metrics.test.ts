@@ -266,7 +266,7 @@ describe("engine metrics: CPU, sockets and sharding", () => {
     const third = metrics.sample();
     metrics.stop();
 
-    expect(first.shards).toEqual([{ className: "Tally", base: "t", shards: 2 }]);
+    expect(first.shards).toEqual([{ className: "Tally", base: "t", shards: 2, seen: null }]);
     expect(first.scaling).toEqual([
       {
         at: 400,
@@ -277,7 +277,7 @@ describe("engine metrics: CPU, sockets and sharding", () => {
         cause: "from 1 to 2 shards: mean in-flight 3.0 above the target 2 for 300 ms",
       },
     ]);
-    expect(second.shards).toEqual([{ className: "Tally", base: "t", shards: 3 }]);
+    expect(second.shards).toEqual([{ className: "Tally", base: "t", shards: 3, seen: null }]);
     // The mark is explained when the reason arrives (a saved run keeps it), and not marked twice.
     expect(second.scaling.map((m) => `${m.from}>${m.to} @${m.at}: ${m.cause}`)).toEqual([
       "2>3 @2000: from 2 to 3 shards: mean in-flight 5.0 above the target 2 for 300 ms",
@@ -321,7 +321,7 @@ describe("engine metrics: CPU, sockets and sharding", () => {
     now = 2000;
     const second = metrics.sample();
     metrics.stop();
-    expect(first.shards).toEqual([{ className: "Tally", base: "t", shards: 2 }]);
+    expect(first.shards).toEqual([{ className: "Tally", base: "t", shards: 2, seen: null }]);
     expect(first.scaling).toEqual([
       {
         at: 400,
@@ -332,7 +332,7 @@ describe("engine metrics: CPU, sockets and sharding", () => {
         cause: "from 1 to 2 shards: mean in-flight 3.0 above the target 2 for 300 ms",
       },
     ]);
-    expect(second.shards).toEqual([{ className: "Tally", base: "t", shards: 3 }]);
+    expect(second.shards).toEqual([{ className: "Tally", base: "t", shards: 3, seen: null }]);
     expect(second.scaling.map((m) => `${m.from}>${m.to} @${m.at}`)).toEqual(["2>3 @1500"]);
   });
 });

@@ -41,25 +41,46 @@ describe("the scaler's decisions", () => {
       shardName: "{name}#{shard}",
     }),
     shards: 1,
-    overSince: null,
-    underSince: null,
+    samples: [],
+    since: null,
+    seen: null,
   });
 
-  it("adds a shard only after the target has been passed for scaleUpAfter", () => {
+  it("adds a shard once the mean over scaleUpAfter is above the target", () => {
     const g = group();
     expect(decide(g, 20, 0)).toBeNull();
     expect(decide(g, 20, 900)).toBeNull();
+    expect(g.seen).toMatchObject({ windowMs: 900, meanInFlight: 20, targetInFlight: 10 });
+    expect(g.seen!.verdict).toMatch(/window is 900 of 1000 ms/);
     expect(decide(g, 20, 1_000)).toMatchObject({ change: "up", from: 1, to: 2 });
     g.shards = 2;
-    // A dip resets the timer.
+    // A new window starts after a decision.
     expect(decide(g, 20, 1_100)).toBeNull();
-    expect(decide(g, 8, 1_500)).toBeNull();
     expect(decide(g, 20, 1_600)).toBeNull();
-    expect(decide(g, 20, 2_500)).toBeNull();
-    expect(decide(g, 20, 2_600)).toMatchObject({ change: "up", to: 3 });
+    expect(decide(g, 20, 2_100)).toMatchObject({ change: "up", to: 3 });
     g.shards = 3;
-    expect(decide(g, 50, 10_000)).toBeNull();
-    expect(decide(g, 50, 20_000)).toBeNull();
+    // At the maximum, the scaler says so.
+    for (let t = 2_200; t <= 20_000; t += 100) expect(decide(g, 50, t)).toBeNull();
+    expect(g.seen!.verdict).toMatch(/maximum of 3 shards/);
+  });
+
+  it("decides on the window's mean: a queue served in bursts, dipping under the target, still scales", () => {
+    // 64 clients on one object: the queue swings between 2 and 40, averaging 28.
+    const g = group();
+    g.policy = { ...g.policy, targetInFlight: 16 };
+    const queue = [40, 2, 40, 40, 2, 40, 40, 2, 40, 40, 40];
+    const decisions = queue.map((v, i) => decide(g, v, i * 100));
+    expect(decisions.slice(0, -1).every((d) => d === null)).toBe(true);
+    expect(decisions.at(-1)).toMatchObject({ change: "up", from: 1, to: 2 });
+    expect(decisions.at(-1)!.reason).toMatch(/mean in-flight 29\.6 above the target 16 over 1000 ms/);
+  });
+
+  it("makes no decision while the window's mean is at or under the target, and says what it saw", () => {
+    const g = group();
+    for (let t = 0; t <= 3_000; t += 100) expect(decide(g, t % 200 === 0 ? 18 : 0, t)).toBeNull();
+    expect(g.seen).toMatchObject({ windowMs: 1000, targetInFlight: 10, shards: 1 });
+    expect(g.seen!.meanInFlight).toBeLessThanOrEqual(10);
+    expect(g.seen!.verdict).toBe("not above the target");
   });
 
   it("removes a shard after load stays below half the target for scaleDownAfter, never below the minimum", () => {

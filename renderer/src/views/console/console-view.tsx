@@ -48,13 +48,16 @@ function HttpConsole() {
   );
   const s = useConsoleStore.getState();
   const routerUrl = useConnectionStore((c) => c.project?.url ?? null);
-  const [curl, setCurl] = useState<string | null>(null);
+  // Shown once asked for, then kept in step with the draft (a copy of an old draft would mislead).
+  const [showCurl, setShowCurl] = useState(false);
+  const curl = showCurl ? curlOf(specOf(draft), routerUrl ?? "http://127.0.0.1:8787") : null;
   // The name being typed to save the draft under, while the save row is open.
   const [saveName, setSaveName] = useState<string | null>(null);
 
   useEffect(() => {
     void useConsoleStore.getState().loadHistory();
     void useConsoleStore.getState().loadSaved();
+    void useConsoleStore.getState().suggestDefault();
   }, []);
 
   const openSave = () => {
@@ -72,7 +75,7 @@ function HttpConsole() {
 
   const copyCurl = () => {
     const text = curlOf(specOf(draft), routerUrl ?? "http://127.0.0.1:8787");
-    setCurl(text);
+    setShowCurl(true);
     void navigator.clipboard?.writeText(text).catch(() => undefined);
   };
 

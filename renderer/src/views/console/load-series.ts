@@ -7,6 +7,7 @@ export type RunSecond = RunRecord["series"][number];
 export type LevelPoint = NonNullable<LoadStatus["active"]>["levels"][number];
 export type LimitFlag = RunRecord["summary"]["flags"][number];
 type EngineSample = NonNullable<RunSecond["engine"]>;
+export type HeldBack = EngineSample["held"];
 export type ScalingMark = EngineSample["scaling"][number];
 
 export const PERCENTILES = ["p50", "p90", "p99", "p99.9"] as const;
@@ -295,4 +296,73 @@ export function overlay(
   const tb = new Map(b.map((s) => [s.t, pick(s)]));
   const x = [...new Set([...ta.keys(), ...tb.keys()])].sort((p, q) => p - q);
   return { x, a: x.map((t) => ta.get(t) ?? null), b: x.map((t) => tb.get(t) ?? null) };
+}
+
+/**
+ * A run's mark in the list: ✗ when a threshold failed; ✓ when the run's
+ * thresholds held, or when it had none and every request was answered
+ * without error; otherwise a warning, as errors with no threshold are not a
+ * pass.
+ */
+export function runVerdict(r: {
+  readonly ok: boolean;
+  readonly errorRate: number;
+  readonly thresholds?: number;
+}): { mark: string; kind: "ok" | "failed" | "warn"; title: string } {
+  if (!r.ok) return { mark: "✗", kind: "failed", title: "a threshold failed" };
+  if (r.thresholds) return { mark: "✓", kind: "ok", title: "every threshold held" };
+  if (r.errorRate > 0)
+    return {
+      mark: "!",
+      kind: "warn",
+      title: `${(r.errorRate * 100).toFixed(1)}% errors, and no threshold to judge them by`,
+    };
+  return { mark: "✓", kind: "ok", title: "no errors (the run has no thresholds)" };
+}
+
+/**
+ * What is holding requests back in a live run, over its last `window`
+ * seconds: objects waiting for a worker, how long no pre-started worker was
+ * free, objects stuck in Initializing, and requests in flight with no
+ * answer. Empty when nothing is held back.
+ */
+export function liveHeld(series: readonly RunSecond[], window = 5): string[] {
+  const part = series.slice(-window);
+  if (!part.length) return [];
+  const secs = part.reduce((n, s) => n + s.windowMs, 0) / 1000;
+  let waiting = 0;
+  let wait = 0;
+  let empty = 0;
+  let init = 0;
+  let initMs = 0;
+  let seen = false;
+  for (const s of part) {
+    const h = s.engine?.held;
+    if (!h) continue;
+    seen = true;
+    waiting = Math.max(waiting, h.waitingForWorker);
+    wait = Math.max(wait, h.longestWorkerWaitMs);
+    empty += h.poolEmptyMs;
+    init = Math.max(init, h.initializing);
+    initMs = Math.max(initMs, h.longestInitializingMs);
+  }
+  const out: string[] = [];
+  const s1 = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  if (seen && waiting > 0)
+    out.push(
+      `${waiting} object${waiting === 1 ? "" : "s"} waiting for a worker thread (the longest ${s1(wait)}); no pre-started worker free for ${s1(empty)} of the last ${secs.toFixed(0)} s. Terrarium starts two threads at a time on this machine.`,
+    );
+  if (seen && initMs >= 1000)
+    out.push(
+      `Up to ${init} object${init === 1 ? "" : "s"} in Initializing, the longest for ${s1(initMs)}${wait >= initMs / 2 ? ", mostly waiting for a worker" : ": the project's constructors are slow"}.`,
+    );
+  const last = part[part.length - 1]!;
+  const hung = last.inFlight > 0 && last.completed === 0;
+  const slow = last.latencyMs.p50 >= 1000;
+  if (!out.length && seen && (hung || slow))
+    out.push(
+      `No object is waiting for a worker or stuck in Initializing, yet requests take ${s1(last.latencyMs.p50)} (p50): the time goes in the objects' own code (the project).`,
+    );
+  if (hung) out.unshift(`${last.inFlight} requests in flight and none answered in the last second.`);
+  return out;
 }

@@ -1,8 +1,8 @@
 import { useEffect, useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
-import type { LifecycleState, RunRecord } from "../../../../runtime/api/contract.ts";
+import type { LifecycleState, RunInfo, RunRecord } from "../../../../runtime/api/contract.ts";
 import { LIFECYCLE_STATES } from "../../api/lifecycle.ts";
-import { formatDuration, formatTime, shortId, stateClass } from "../../components/format.ts";
+import { formatDuration, formatTime, pluralize, shortId, stateClass } from "../../components/format.ts";
 import { useLoadStore } from "../../stores/load.ts";
 import { useObjectsStore } from "../../stores/objects.ts";
 import { useUiStore } from "../../stores/ui.ts";
@@ -14,7 +14,9 @@ import {
   errorKinds,
   LIVE_STATES,
   liveFlags,
+  liveHeld,
   overlay,
+  runVerdict,
   PERCENTILES,
   runCharts,
   scalingMarks,
@@ -213,7 +215,7 @@ function RunHistory() {
               title={r.description}
             >
               <span className="run-name">{r.profile}</span>
-              <span className={`run-ok ${r.ok ? "ok" : "failed"}`}>{r.ok ? "✓" : "✗"}</span>
+              <RunVerdict run={r} />
               <span className="muted small">
                 {formatTime(r.startedAt).slice(0, 8)} · {(r.elapsedMs / 1000).toFixed(1)}s ·{" "}
                 {n1(r.throughput)} req/s · p99 {ms(r.p99Ms)}
@@ -224,6 +226,15 @@ function RunHistory() {
         ))}
       </ul>
     </section>
+  );
+}
+
+function RunVerdict({ run }: { readonly run: RunInfo }) {
+  const v = runVerdict(run);
+  return (
+    <span className={`run-ok ${v.kind}`} title={v.title} aria-label={v.title} data-testid="run-verdict">
+      {v.mark}
+    </span>
   );
 }
 
@@ -239,6 +250,7 @@ function SavedRun({ run }: { readonly run: RunRecord }) {
         xMax={run.plan.durationMs / 1000}
         flags={s.flags}
         hottest={s.objects?.hottest ?? null}
+        summary={s}
       />
       <SummaryTable run={run} />
     </>
@@ -294,6 +306,8 @@ function RunView(props: {
   readonly flags: readonly LimitFlag[];
   /** The run's hottest objects (a saved run); a live run shows the last second's. */
   readonly hottest: NonNullable<RunRecord["summary"]["objects"]>["hottest"] | null;
+  /** A saved run's summary: its header shows the whole run. */
+  readonly summary?: RunRecord["summary"];
 }) {
   const { series, levels, xMax, live } = props;
   const charts = useMemo(() => runCharts(series), [series]);
@@ -314,15 +328,26 @@ function RunView(props: {
   return (
     <div className="run-view" data-testid="run-view" data-seconds={series.length}>
       <div className="run-head">
-        <h3>{props.title}</h3>
-        {last ? (
+        <h3 className="keep-case" data-testid="run-title">
+          {props.title}
+        </h3>
+        {props.summary ? (
+          // A finished run reads as its whole: the summary's figures, not its last second's.
           <span className="muted small" data-testid="run-now">
-            {last.t}s · {n1(last.rps)} req/s · p99 {ms(last.latencyMs.p99)} · in flight {n0(last.inFlight)}
+            {(props.summary.elapsedMs / 1000).toFixed(1)}s · {n1(props.summary.throughput.completed)} req/s ·
+            p99 {ms(props.summary.latencyMs.p99)} · {(props.summary.errorRate * 100).toFixed(1)}% errors
+            (whole run)
+          </span>
+        ) : last ? (
+          <span className="muted small" data-testid="run-now">
+            {last.t}s · {n1(last.rps)} req/s · p99 {last.completed ? ms(last.latencyMs.p99) : "—"} · in flight{" "}
+            {n0(last.inFlight)}
           </span>
         ) : (
           <span className="muted small">waiting for the first second…</span>
         )}
       </div>
+      <HeldNote lines={props.summary ? (props.summary.heldBack ?? []) : liveHeld(series)} live={live} />
       <StageLegend bands={bands} />
       <div className="load-charts">
         <LoadChart
@@ -381,11 +406,8 @@ function RunView(props: {
             ))}
           </ul>
         </section>
-      ) : sharded ? (
-        <p className="muted small">
-          No sharding decision yet: the shards&apos; queues are under the policy&apos;s target.
-        </p>
       ) : null}
+      {sharded ? <ScalerNote series={series} decided={scaling.length > 0} /> : null}
       {sharded ? (
         <p className="muted small">
           Sharding spreads keys over more objects: a key that moves to a new shard starts there with that
@@ -400,6 +422,81 @@ function RunView(props: {
     </div>
   );
 }
+
+/** Why requests are (or were) slow or unanswered: never a silent hang. */
+function HeldNote({ lines, live }: { readonly lines: readonly string[]; readonly live: boolean }) {
+  if (!lines.length) return null;
+  return (
+    <section className="held-note" aria-label="What held requests back" data-testid="held-back">
+      <h3>{live ? "What is holding requests back" : "What held requests back"}</h3>
+      <ul className="plain">
+        {lines.map((l) => (
+          <li key={l}>{l}</li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/**
+ * What the scaler saw at its last look at each sharded name: the window its
+ * mean covers, the mean it compared, the target, and what it made of them.
+ * The hottest-objects table's in-flight mean is the same kind of figure (a
+ * time-average per object), so the two can be read side by side.
+ */
+function ScalerNote({
+  series,
+  decided,
+}: {
+  readonly series: readonly RunSecond[];
+  readonly decided: boolean;
+}) {
+  const groups = [...series].reverse().find((s) => s.engine?.shards.length)?.engine?.shards ?? [];
+  // The highest mean each name's scaler saw, and when: the last look of a finished run is after its load.
+  const peak = new Map<string, { mean: number; t: number }>();
+  for (const s of series)
+    for (const g of s.engine?.shards ?? []) {
+      const key = `${g.className} ${g.base}`;
+      if (g.seen && g.seen.meanInFlight > (peak.get(key)?.mean ?? -1))
+        peak.set(key, { mean: g.seen.meanInFlight, t: s.t });
+    }
+  // The busiest names first: a key per object (a UUID) makes one sharded name per request.
+  const shown = [...groups]
+    .sort(
+      (a, b) =>
+        (peak.get(`${b.className} ${b.base}`)?.mean ?? -1) -
+          (peak.get(`${a.className} ${a.base}`)?.mean ?? -1) || b.shards - a.shards,
+    )
+    .slice(0, SCALER_NOTE_MAX);
+  return (
+    <div className="muted small scaler-note" aria-label="Scaler" data-testid="scaler-note">
+      {decided ? null : <p>No sharding decision yet.</p>}
+      <ul className="plain">
+        {shown.map((g) => {
+          const key = `${g.className} ${g.base}`;
+          const p = peak.get(key);
+          return (
+            <li key={key}>
+              {g.className} <span className="mono">{g.base}</span>:{" "}
+              {g.seen
+                ? `the scaler's last look saw a mean of ${n1(g.seen.meanInFlight)} requests in flight per shard over ${n1(g.seen.windowMs / 1000)} s (${pluralize(g.seen.shards, "shard")}), against the policy's target of ${n1(g.seen.targetInFlight)}: ${g.seen.verdict}.`
+                : `${pluralize(g.shards, "shard")}; the scaler has not looked at it yet.`}
+              {p && g.seen && p.mean > g.seen.meanInFlight
+                ? ` Its highest mean in this run: ${n1(p.mean)} at ${p.t}s.`
+                : null}
+            </li>
+          );
+        })}
+      </ul>
+      {groups.length > shown.length ? (
+        <p>and {pluralize(groups.length - shown.length, "more sharded name")}, less busy.</p>
+      ) : null}
+    </div>
+  );
+}
+
+/** Sharded names the scaler note describes, busiest first. */
+const SCALER_NOTE_MAX = 3;
 
 const THROUGHPUT_LINES: ChartLine[] = [
   { label: "answered", color: "#4fb286", width: 2 },
@@ -517,7 +614,12 @@ function HotTable(props: {
           {rows.map((r) => (
             <tr key={r.id}>
               <td>
-                <button type="button" className="link mono" onClick={() => openObject(r.id)} title={r.id}>
+                <button
+                  type="button"
+                  className="link mono hot-name"
+                  onClick={() => openObject(r.id)}
+                  title={r.name ? `${r.name}\n${r.id}` : r.id}
+                >
                   {r.name ?? shortId(r.id)}
                 </button>
               </td>

@@ -1,4 +1,5 @@
 import type { ClassSummary, DesignInfo, ProjectInfo } from "../../../../runtime/api/contract.ts";
+import { pluralize } from "../../components/format.ts";
 
 // The project drawn the way the AIDevOS design draws it: clients, the
 // orchestration layer, the Worker and its object classes, external systems;
@@ -148,7 +149,7 @@ export function Topology(props: {
     {
       key: "registry",
       title: "Service Registry",
-      detail: `${objects} objects · ${design.classes.length} classes`,
+      detail: `${pluralize(objects, "object")} · ${pluralize(design.classes.length, "class", "classes")}`,
     },
     { key: "router", title: "Request Router", detail: project?.url ?? "not listening" },
     { key: "lifecycle", title: "Lifecycle Manager", detail: `${live} live` },
@@ -157,7 +158,7 @@ export function Topology(props: {
       key: "bus",
       title: "Event Bus",
       detail: design.eventBusBinding
-        ? `env.${design.eventBusBinding} · ${design.subscriptions.length} subscriptions`
+        ? `env.${design.eventBusBinding} · ${pluralize(design.subscriptions.length, "subscription")}`
         : "not used",
     },
   ];
@@ -232,7 +233,9 @@ export function Topology(props: {
       viewBox={`0 0 1010 ${height}`}
       width="100%"
       preserveAspectRatio="xMinYMin meet"
-      style={{ minWidth: 900, maxHeight: height }}
+      // NOTE: no minimum width: the whole topology scales to the canvas, so
+      // the external systems on its right are never cut off on a small screen.
+      style={{ maxHeight: height }}
       role="group"
       aria-label="Project topology"
       data-testid="topology"
@@ -349,7 +352,7 @@ export function Topology(props: {
             box={classBoxes[i]!}
             title={c.className}
             detail={`${c.kind ?? "Custom"} · env.${c.bindings.join(", env.")}`}
-            detail2={`${s?.objects ?? 0} objects, ${s?.live ?? 0} live`}
+            detail2={`${pluralize(s?.objects ?? 0, "object")}, ${s?.live ?? 0} live`}
             className="do-class"
             selected={selectedClass === c.className}
             onClick={() => onSelectClass(c.className)}
@@ -369,7 +372,7 @@ export function Topology(props: {
               : (e.detail ?? (e.always ? "outbound fetch" : "not configured"))
           }
           className={`external ${e.items.length || e.always ? "" : "off"}`}
-          testId={e.title === "Static assets" ? "external-assets" : undefined}
+          testId={e.title === "Static assets" ? "external-assets" : `external-${e.title}`}
           tooltip={e.title === "Static assets" && assets ? assetsTooltip(assets) : undefined}
         />
       ))}

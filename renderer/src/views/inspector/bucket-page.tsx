@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { BucketObjectInfo } from "../../../../runtime/api/contract.ts";
-import { formatBytes } from "../../components/format.ts";
+import { formatBytes, pluralize } from "../../components/format.ts";
 import { useBucketStore } from "../../stores/bucket.ts";
 
 function metadataText(m: Record<string, string>): string {
@@ -103,7 +103,7 @@ export function BucketPage() {
         <span className="grow" />
         {bucket ? (
           <span className="muted" data-testid="bucket-size">
-            {bucket.objects.toLocaleString()} objects, {formatBytes(bucket.bytes)}
+            {pluralize(bucket.objects, "object")}, {formatBytes(bucket.bytes)}
           </span>
         ) : null}
       </div>

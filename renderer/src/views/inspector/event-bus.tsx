@@ -1,7 +1,8 @@
-import { useEffect } from "react";
+import { useEffect, useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { formatTime } from "../../components/format.ts";
 import { useEventsStore } from "../../stores/events.ts";
+import { splitTopics } from "../../stores/topics.ts";
 
 /** Event data is structured-clone data from objects: shown as JSON text, never as markup. */
 function dataText(v: unknown): string {
@@ -26,7 +27,13 @@ function subscriberText(s: string): string {
 }
 
 export function EventBusView() {
-  const { topics, events, selected, deliveries, error } = useEventsStore(
+  const {
+    topics: all,
+    events,
+    selected,
+    deliveries,
+    error,
+  } = useEventsStore(
     useShallow((s) => ({
       topics: s.topics,
       events: s.events,
@@ -35,6 +42,7 @@ export function EventBusView() {
       error: s.error,
     })),
   );
+  const { topics, patterns } = useMemo(() => splitTopics(all), [all]);
   const load = useEventsStore((s) => s.load);
   const select = useEventsStore((s) => s.select);
 
@@ -54,7 +62,7 @@ export function EventBusView() {
           terrarium.json.
         </p>
       ) : (
-        <table className="result">
+        <table className="result" data-testid="topics">
           <thead>
             <tr>
               <th>Topic</th>
@@ -81,6 +89,35 @@ export function EventBusView() {
           </tbody>
         </table>
       )}
+      {patterns.length ? (
+        <>
+          <h3>Subscription patterns</h3>
+          <table className="result" data-testid="topic-patterns">
+            <thead>
+              <tr>
+                <th>Pattern</th>
+                <th>Matches published topics</th>
+                <th>Subscribers</th>
+              </tr>
+            </thead>
+            <tbody>
+              {patterns.map((p) => (
+                <tr key={p.pattern}>
+                  <td className="mono">{p.pattern}</td>
+                  <td className="mono">{p.matches.length ? p.matches.join(", ") : "none yet"}</td>
+                  <td>
+                    {p.subscribers.map((s) => (
+                      <div key={`${s.binding}/${s.object}/${s.method}`} className="mono">
+                        {s.binding}({s.object}).{s.method}
+                      </div>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
       <h3>Recent events</h3>
       {events.length === 0 ? (
         <p className="muted">No events published yet.</p>

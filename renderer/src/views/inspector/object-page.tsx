@@ -1,7 +1,7 @@
 import { useEffect, useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { LogEntry, TransitionRecord } from "../../../../runtime/api/contract.ts";
-import { formatBytes, formatTime } from "../../components/format.ts";
+import { formatBytes, formatTime, pluralize } from "../../components/format.ts";
 import { ResultPager, ResultTable, SqlEditor } from "../../components/query-result.tsx";
 import { StateBadge } from "../../components/state-badge.tsx";
 import { VirtualList } from "../../components/virtual-list.tsx";
@@ -133,7 +133,10 @@ function LifecyclePanel() {
     <div className="lifecycle">
       <StateDiagram current={state} transitions={transitions} />
       <h3>
-        Timeline <span className="muted">({transitions.length.toLocaleString()} transitions)</span>
+        Timeline{" "}
+        <span className="muted" data-testid="transition-count">
+          ({pluralize(transitions.length, "transition")})
+        </span>
       </h3>
       <div className="table" role="table" aria-label="Transitions">
         <div className="timeline-grid table-head" role="row">
@@ -145,12 +148,12 @@ function LifecyclePanel() {
         <VirtualList
           items={newestFirst}
           rowHeight={30}
-          rowKey={(t: TransitionRecord, i) => `${t.seq}-${i}`}
+          rowKey={(t: TransitionRecord) => String(t.seq)}
           label="Transition rows"
           className="timeline-body"
           empty={<p className="muted">No transitions recorded.</p>}
           renderRow={(t) => (
-            <div className="timeline-grid" data-testid="transition" data-to={t.to}>
+            <div className="timeline-grid" data-testid="transition" data-to={t.to} data-seq={t.seq}>
               <span role="cell" className="mono">
                 {formatTime(t.time)}
               </span>

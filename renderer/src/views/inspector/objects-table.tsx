@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { ObjectSummary } from "../../../../runtime/api/contract.ts";
 import { LIFECYCLE_STATES } from "../../api/lifecycle.ts";
-import { formatAgo, formatBytes, shortId } from "../../components/format.ts";
+import { formatAgo, formatBytes, pluralize, shortId } from "../../components/format.ts";
 import { StateBadge } from "../../components/state-badge.tsx";
 import { VirtualList } from "../../components/virtual-list.tsx";
 import { OBJECT_LIMIT, useObjectsStore, visibleObjects, type SortKey } from "../../stores/objects.ts";
@@ -121,7 +121,7 @@ export function ObjectsTable() {
           onChange={(e) => setFilter({ search: e.target.value })}
         />
         <span className="muted" data-testid="object-count">
-          {rows.length.toLocaleString()} of {objects.length.toLocaleString()} objects
+          {rows.length.toLocaleString()} of {pluralize(objects.length, "object")}
         </span>
       </div>
       {error ? <p className="error">{error}</p> : null}
@@ -152,12 +152,23 @@ export function ObjectsTable() {
           label="Object rows"
           className="objects-body"
           empty={
-            loaded ? (
+            !loaded ? (
+              <p className="muted">Loading…</p>
+            ) : objects.length > 0 ? (
+              <p className="muted" data-testid="no-match">
+                No object matches these filters ({pluralize(objects.length, "object")} in all).{" "}
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => setFilter({ className: "", state: "", search: "" })}
+                >
+                  Clear the filters
+                </button>
+              </p>
+            ) : (
               <p className="muted">
                 No objects yet. Send a request from the Console; each object appears here as it is created.
               </p>
-            ) : (
-              <p className="muted">Loading…</p>
             )
           }
         />
