@@ -18,7 +18,7 @@ export function deserializeRequest(r: SerializedRequest): Request {
 export async function serializeResponse(
   res: Response,
   socketInfo: (ws: TerrariumWebSocket) => SocketInfo = (ws) => ({
-    id: ws.id,
+    id: TerrariumWebSocket.state(ws).id,
     accepted: false,
     hibernatable: false,
     tags: [],
@@ -28,7 +28,7 @@ export async function serializeResponse(
   if (unbuilt) return unbuilt;
   if (res.status === 101) {
     const ws = (res as Partial<WorkersResponse>).webSocket;
-    if (!(ws instanceof TerrariumWebSocket)) throw new TypeError("A 101 response needs a webSocket.");
+    if (!TerrariumWebSocket.is(ws)) throw new TypeError("A 101 response needs a webSocket.");
     return {
       status: 101,
       statusText: "Switching Protocols",

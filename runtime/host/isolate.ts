@@ -197,7 +197,9 @@ class Isolate implements WorkerApi {
         link.accept(id, info);
       },
     };
-    g.WebSocketPair = makeWebSocketPairClass(pairLink, (server) => pendingServerEnds.set(server.id, server));
+    g.WebSocketPair = makeWebSocketPairClass(pairLink, (server) =>
+      pendingServerEnds.set(TerrariumWebSocket.state(server).id, server),
+    );
     g.WebSocketRequestResponsePair = WebSocketRequestResponsePair;
     g.Response = WorkersResponse;
     g.navigator ??= { userAgent: "Cloudflare-Workers" };
@@ -284,9 +286,7 @@ class Isolate implements WorkerApi {
     this.#autoResponse = null;
     for (const held of identity.sockets) {
       const ws = new TerrariumWebSocket(held.id, "server", this.#link);
-      ws.accepted = true;
-      ws.hibernatable = true;
-      ws.tags = held.tags;
+      Object.assign(TerrariumWebSocket.state(ws), { accepted: true, hibernatable: true, tags: held.tags });
       ws.restore(held.attachment);
       this.#sockets.set(held.id, ws);
     }
@@ -301,25 +301,27 @@ class Isolate implements WorkerApi {
       },
       blockConcurrencyWhile: <T>(fn: () => Promise<T> | T): Promise<T> => this.#blockConcurrencyWhile(fn),
       acceptWebSocket: (ws: TerrariumWebSocket, tags: string[] = []) => {
-        if (!(ws instanceof TerrariumWebSocket) || ws.role !== "server") {
+        const state = TerrariumWebSocket.is(ws) ? TerrariumWebSocket.state(ws) : null;
+        if (state?.role !== "server") {
           throw new TypeError("acceptWebSocket() takes the server end of a WebSocketPair.");
         }
-        if (ws.accepted) throw new TypeError("The WebSocket has already been accepted.");
+        if (state.accepted) throw new TypeError("The WebSocket has already been accepted.");
         if (tags.length > 10) throw new RangeError("A WebSocket can have at most 10 tags.");
-        ws.accepted = true;
-        ws.hibernatable = true;
-        ws.tags = tags.map(String);
-        this.#sockets.set(ws.id, ws);
-        this.#link.accept(ws.id, { hibernatable: true, tags: ws.tags });
+        state.accepted = true;
+        state.hibernatable = true;
+        state.tags = tags.map(String);
+        this.#sockets.set(state.id, ws);
+        this.#link.accept(state.id, { hibernatable: true, tags: state.tags });
       },
       getWebSockets: (tag?: string) =>
-        [...this.#sockets.values()].filter(
-          (ws) => ws.hibernatable && ws.readyState <= 1 && (tag === undefined || ws.tags.includes(tag)),
-        ),
+        [...this.#sockets.values()].filter((ws) => {
+          const state = TerrariumWebSocket.state(ws);
+          return state.hibernatable && ws.readyState <= 1 && (tag === undefined || state.tags.includes(tag));
+        }),
       getTags: (ws: TerrariumWebSocket) => {
-        if (!(ws instanceof TerrariumWebSocket) || !ws.hibernatable)
+        if (!TerrariumWebSocket.is(ws) || !TerrariumWebSocket.state(ws).hibernatable)
           throw new TypeError("getTags() takes a hibernatable WebSocket.");
-        return [...ws.tags];
+        return [...TerrariumWebSocket.state(ws).tags];
       },
       setWebSocketAutoResponse: (pair?: WebSocketRequestResponsePair) => {
         this.#autoResponse = pair ?? null;
@@ -371,14 +373,16 @@ class Isolate implements WorkerApi {
   }
 
   #socketInfo(client: TerrariumWebSocket): SocketInfo {
-    const server = this.#sockets.get(client.id) ?? pendingServerEnds.get(client.id);
-    pendingServerEnds.delete(client.id);
-    if (server && !this.#sockets.has(client.id) && server.accepted) this.#sockets.set(client.id, server);
+    const { id } = TerrariumWebSocket.state(client);
+    const server = this.#sockets.get(id) ?? pendingServerEnds.get(id);
+    pendingServerEnds.delete(id);
+    const state = server ? TerrariumWebSocket.state(server) : null;
+    if (server && !this.#sockets.has(id) && state?.accepted) this.#sockets.set(id, server);
     return {
-      id: client.id,
-      accepted: server?.accepted ?? false,
-      hibernatable: server?.hibernatable ?? false,
-      tags: server?.tags ?? [],
+      id,
+      accepted: state?.accepted ?? false,
+      hibernatable: state?.hibernatable ?? false,
+      tags: state?.tags ?? [],
     };
   }
 
@@ -391,7 +395,7 @@ class Isolate implements WorkerApi {
       this.#sockets.delete(e.id);
     }
     const instance = this.#active?.instance;
-    if (ws.hibernatable && instance) {
+    if (TerrariumWebSocket.state(ws).hibernatable && instance) {
       const handler =
         e.type === "message"
           ? instance.webSocketMessage

@@ -18,39 +18,66 @@ export const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as 
 
 const MAX_ATTACHMENT_BYTES = 2048;
 
+/**
+ * What Terrarium keeps about one socket handle. It lives outside the
+ * object user code sees: libraries put their own fields on sockets
+ * (PartyServer assigns `id`, `tags`, `uri`, `state` to the server end), and
+ * a field of ours with the same name would be overwritten.
+ */
+export interface SocketState {
+  /** The hub's id for the connection (both ends of a pair share it). */
+  readonly id: string;
+  readonly role: "client" | "server";
+  accepted: boolean;
+  hibernatable: boolean;
+  tags: string[];
+}
+
 export class TerrariumWebSocket extends EventTarget {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSING = 2;
   static readonly CLOSED = 3;
-  readonly id: string;
-  readonly role: "client" | "server";
+  // workerd's own names for the same values (PartyServer compares with these).
+  static readonly READY_STATE_CONNECTING = 0;
+  static readonly READY_STATE_OPEN = 1;
+  static readonly READY_STATE_CLOSING = 2;
+  static readonly READY_STATE_CLOSED = 3;
   readyState: number = READY_STATE.OPEN;
   url: string | null = null;
   protocol: string | null = null;
   extensions: string | null = null;
-  accepted = false;
-  hibernatable = false;
-  tags: string[] = [];
+  readonly #state: SocketState;
   #attachment: unknown = undefined;
   #link: SocketLink | null;
 
   constructor(id: string, role: "client" | "server", link: SocketLink | null) {
     super();
-    this.id = id;
-    this.role = role;
+    this.#state = { id, role, accepted: false, hibernatable: false, tags: [] };
     this.#link = link;
+  }
+
+  /** Terrarium's bookkeeping for `ws`; a TypeError when `ws` is not a socket Terrarium made. */
+  static state(ws: unknown): SocketState {
+    if (!TerrariumWebSocket.is(ws)) throw new TypeError("Expected a WebSocket.");
+    return ws.#state;
+  }
+
+  /** True for sockets Terrarium made (a brand check: a look-alike object is not one). */
+  static is(ws: unknown): ws is TerrariumWebSocket {
+    return typeof ws === "object" && ws !== null && #state in ws;
   }
 
   /** The standard API: events arrive on this object; the object cannot hibernate meanwhile. */
   accept(): void {
-    if (this.accepted) throw new TypeError("The WebSocket has already been accepted.");
-    this.accepted = true;
-    this.#link?.accept(this.id, { hibernatable: false, tags: [] });
+    const state = this.#state;
+    if (state.accepted) throw new TypeError("The WebSocket has already been accepted.");
+    state.accepted = true;
+    this.#link?.accept(state.id, { hibernatable: false, tags: [] });
   }
 
   send(data: string | ArrayBuffer | ArrayBufferView): void {
-    if (!this.accepted)
+    if (!this.#state.accepted)
       throw new TypeError(
         "You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.",
       );
@@ -60,19 +87,19 @@ export class TerrariumWebSocket extends EventTarget {
     if (typeof data === "string") payload = data;
     else if (data instanceof ArrayBuffer) payload = data.slice(0);
     else payload = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-    this.#link?.send(this.id, payload);
+    this.#link?.send(this.#state.id, payload);
   }
 
   close(code?: number, reason?: string): void {
     if (this.readyState >= READY_STATE.CLOSING) return;
     this.readyState = READY_STATE.CLOSING;
-    this.#link?.close(this.id, code, reason);
+    this.#link?.close(this.#state.id, code, reason);
   }
 
   serializeAttachment(value: unknown): void {
     const copy = structuredClone(value);
     this.#attachment = copy;
-    this.#link?.attach(this.id, copy);
+    this.#link?.attach(this.#state.id, copy);
   }
 
   deserializeAttachment(): unknown {
