@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -85,6 +86,9 @@ function captureConsole(notify: (n: GatewayNotice) => void): void {
     };
   }
 }
+
+/** Set inside a blockConcurrencyWhile callback while it holds the object's input gate. */
+const gateHolder = new AsyncLocalStorage<{ held: boolean }>();
 
 /** Server ends made by `new WebSocketPair()` in this thread, until they are accepted or dropped. */
 const pendingServerEnds = new Map<string, TerrariumWebSocket>();
@@ -609,10 +613,24 @@ class Isolate implements WorkerApi {
     while (this.#gate) await this.#gate;
   }
 
+  /**
+   * Runs `fn` with the object's input gate closed: events wait until it
+   * settles. A call from inside a callback that holds the gate runs at once
+   * (workerd nests critical sections); waiting for the gate there would wait
+   * for itself, and the object would hang. PartyServer and the Agents SDK
+   * both start up inside blockConcurrencyWhile, and user onStart code may
+   * call it again.
+   */
   #blockConcurrencyWhile<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (gateHolder.getStore()?.held) return Promise.resolve().then(fn);
+    const holder = { held: true };
     const run = (async () => {
       await this.#waitGate();
-      return fn();
+      try {
+        return await gateHolder.run(holder, fn);
+      } finally {
+        holder.held = false;
+      }
     })();
     const gate = run.then(
       () => undefined,
