@@ -5,13 +5,14 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { ProjectError } from "../config/errors.ts";
 import { hasNodejsCompat, type WranglerProject } from "../config/wrangler.ts";
+import { CLOUDFLARE_MODULES, isCloudflareModule } from "../workers-api/modules.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const runtimeRoot = resolve(here, "..");
 const repoRoot = resolve(runtimeRoot, "..");
 
 /** Node globals that object code must not see unless the project sets nodejs_compat. */
-const HIDDEN_GLOBALS = [
+const NODE_COMPAT_GLOBALS = [
   "process",
   "Buffer",
   "global",
@@ -21,6 +22,56 @@ const HIDDEN_GLOBALS = [
   "__dirname",
   "__filename",
 ];
+
+/** Globals a Node worker thread has and workerd never offers. */
+const NODE_ONLY_GLOBALS = [
+  "BroadcastChannel",
+  "Performance",
+  "PerformanceEntry",
+  "PerformanceMark",
+  "PerformanceMeasure",
+  "PerformanceObserver",
+  "PerformanceObserverEntryList",
+  "PerformanceResourceTiming",
+];
+
+/** Globals workerd offers from a compatibility date on (or with the flag that enables them early). */
+const DATED_GLOBALS: { names: string[]; from: string; flag: string }[] = [
+  { names: ["WeakRef", "FinalizationRegistry"], from: "2025-05-05", flag: "enable_weak_ref" },
+  { names: ["MessageChannel", "MessagePort"], from: "2025-08-15", flag: "expose_global_message_channel" },
+];
+
+/**
+ * The globals the project's code must not see, as workerd would not show
+ * them for its compatibility date and flags.
+ */
+export function hiddenGlobals(
+  project: Pick<WranglerProject, "compatibilityDate" | "compatibilityFlags">,
+): string[] {
+  const hidden = [...NODE_ONLY_GLOBALS];
+  if (!hasNodejsCompat(project)) hidden.push(...NODE_COMPAT_GLOBALS);
+  for (const d of DATED_GLOBALS) {
+    if (project.compatibilityDate < d.from && !project.compatibilityFlags.includes(d.flag))
+      hidden.push(...d.names);
+  }
+  return hidden;
+}
+
+/**
+ * The names replaced by `undefined` in the project's code: each hidden
+ * global as a bare identifier and as a property of globalThis or self (as
+ * libraries probe for Node: `typeof globalThis.process`). Computed access
+ * (`globalThis[name]`) still reaches the worker thread's own.
+ */
+function hiddenGlobalsDefine(names: string[]): Record<string, string> {
+  const define: Record<string, string> = {};
+  for (const g of names) {
+    define[g] = "undefined";
+    define[`globalThis.${g}`] = "undefined";
+    define[`self.${g}`] = "undefined";
+  }
+  return define;
+}
 
 export interface Bundle {
   /** Absolute path of the bundled ES module. */
@@ -46,19 +97,28 @@ function firstError(project: WranglerProject, errors: esbuild.Message[]): Projec
 
 /**
  * Bundles the project's `main` and everything it imports into one ES module
- * in `outDir`. `cloudflare:workers` resolves to Terrarium's implementation;
- * Node built-ins are refused unless the project enables nodejs_compat, as on
+ * in `outDir`. Every `cloudflare:*` module workerd offers resolves to
+ * Terrarium's implementation (runtime/workers-api/modules.ts); Node
+ * built-ins are refused unless the project enables nodejs_compat, as on
  * Cloudflare. A compile error throws a ProjectError with file:line:column.
  */
 export async function bundleProject(project: WranglerProject, outDir: string): Promise<Bundle> {
   const nodeCompat = hasNodejsCompat(project);
-  const shim = join(runtimeRoot, "workers-api", "cloudflare-workers.ts");
   const plugin: esbuild.Plugin = {
     name: "terrarium-workers",
     setup(build) {
       build.onResolve({ filter: /^cloudflare:/ }, (args) => {
-        if (args.path === "cloudflare:workers") return { path: shim };
-        return { errors: [{ text: `${args.path} is not available in Terrarium yet` }] };
+        if (isCloudflareModule(args.path))
+          return { path: join(runtimeRoot, "workers-api", CLOUDFLARE_MODULES[args.path]) };
+        return {
+          errors: [
+            {
+              text:
+                `Could not resolve "${args.path}": workerd has no such module ` +
+                `(it has ${Object.keys(CLOUDFLARE_MODULES).join(", ")})`,
+            },
+          ],
+        };
       });
       build.onResolve({ filter: /^node:/ }, (args) => {
         if (nodeCompat) return { path: args.path, external: true };
@@ -90,7 +150,7 @@ export async function bundleProject(project: WranglerProject, outDir: string): P
       outfile: join(outDir, "index.mjs"),
       logLevel: "silent",
       plugins: [plugin],
-      define: nodeCompat ? {} : Object.fromEntries(HIDDEN_GLOBALS.map((g) => [g, "undefined"])),
+      define: hiddenGlobalsDefine(hiddenGlobals(project)),
       absWorkingDir: dirname(project.configPath),
     });
   } catch (e) {

@@ -48,6 +48,8 @@ import {
   type SocketLink,
 } from "./websocket.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";
+import { installWorkersGlobals } from "./globals.ts";
+import type { TerrariumHost } from "../workers-api/host.ts";
 
 /**
  * The inside of one worker thread: either the project's stateless entry
@@ -109,6 +111,8 @@ interface Active {
   storage: DurableObjectStorage;
   instance: Record<string, unknown>;
   waitUntil: Set<Promise<unknown>>;
+  /** The object's ctx.waitUntil (also what `waitUntil` from cloudflare:workers calls). */
+  extend: (p: Promise<unknown>) => void;
 }
 
 class EventBusBinding {
@@ -206,7 +210,6 @@ class Isolate implements WorkerApi {
     );
     g.WebSocketRequestResponsePair = WebSocketRequestResponsePair;
     g.Response = WorkersResponse;
-    g.navigator ??= { userAgent: "Cloudflare-Workers" };
   }
 
   async load(spec: CodeSpec): Promise<{ classes: string[] }> {
@@ -223,7 +226,19 @@ class Isolate implements WorkerApi {
       void this.#gateway.mockCall(c);
       console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);
     });
-    (globalThis as Record<string, unknown>).__terrarium = { env };
+    const exports: Record<string, unknown> = {};
+    for (const b of spec.durableObjects) exports[b.className] ??= env[b.binding];
+    installWorkersGlobals(spec.compatibilityFlags);
+    const scope = new AsyncLocalStorage<{ env: Record<string, unknown>; exports: Record<string, unknown> }>();
+    const base = { env, exports };
+    const host: TerrariumHost = {
+      env,
+      exports,
+      current: () => scope.getStore() ?? base,
+      runWith: (s, fn) => scope.run(s, fn),
+      waitUntil: (p) => (this.#active ? this.#active.extend(p) : this.#entryCtx.waitUntil(p)),
+    };
+    (globalThis as Record<string, unknown>).__terrarium = host;
     const module = (await import(pathToFileURL(spec.bundlePath).href)) as Record<string, unknown>;
     this.#loaded = { spec, module, env };
     return { classes: exportedClasses(module) };
@@ -294,15 +309,16 @@ class Isolate implements WorkerApi {
       ws.restore(held.attachment);
       this.#sockets.set(held.id, ws);
     }
+    const extend = (p: Promise<unknown>): void => {
+      const tracked = Promise.resolve(p)
+        .catch((e: unknown) => console.error("waitUntil promise rejected:", e))
+        .finally(() => waitUntil.delete(tracked));
+      waitUntil.add(tracked);
+    };
     const ctx = {
       id,
       storage,
-      waitUntil: (p: Promise<unknown>) => {
-        const tracked = Promise.resolve(p)
-          .catch((e: unknown) => console.error("waitUntil promise rejected:", e))
-          .finally(() => waitUntil.delete(tracked));
-        waitUntil.add(tracked);
-      },
+      waitUntil: extend,
       blockConcurrencyWhile: <T>(fn: () => Promise<T> | T): Promise<T> => this.#blockConcurrencyWhile(fn),
       acceptWebSocket: (ws: TerrariumWebSocket, tags: string[] = []) => {
         const state = TerrariumWebSocket.is(ws) ? TerrariumWebSocket.state(ws) : null;
@@ -344,7 +360,7 @@ class Isolate implements WorkerApi {
     let instance: Record<string, unknown>;
     try {
       instance = new (Ctor as new (ctx: unknown, env: unknown) => Record<string, unknown>)(ctx, loaded.env);
-      this.#active = { identity, db, storage, instance, waitUntil };
+      this.#active = { identity, db, storage, instance, waitUntil, extend };
       await this.#waitGate();
       this.#throwIfBroken();
     } catch (e) {

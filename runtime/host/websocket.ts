@@ -43,6 +43,10 @@ export class TerrariumWebSocket extends EventTarget {
   static readonly READY_STATE_OPEN = 1;
   static readonly READY_STATE_CLOSING = 2;
   static readonly READY_STATE_CLOSED = 3;
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
   readyState: number = READY_STATE.OPEN;
   url: string | null = null;
   protocol: string | null = null;

@@ -1,0 +1,20 @@
+/** Terrarium's `cloudflare:vectorize`: the constants, as workerd defines them. */
+export const DistanceMetric = Object.freeze({
+  EUCLIDEAN: "euclidean",
+  COSINE: "cosine",
+  DOT_PRODUCT: "dot-product",
+});
+
+export const KnownModel = Object.freeze({
+  "openai/text-embedding-ada-002": "openai/text-embedding-ada-002",
+  "cohere/embed-multilingual-v2.0": "cohere/embed-multilingual-v2.0",
+  "@cf/baai/bge-small-en-v1.5": "@cf/baai/bge-small-en-v1.5",
+  "@cf/baai/bge-base-en-v1.5": "@cf/baai/bge-base-en-v1.5",
+  "@cf/baai/bge-large-en-v1.5": "@cf/baai/bge-large-en-v1.5",
+});
+
+export const MetadataRetrievalLevel = Object.freeze({
+  ALL: "all",
+  INDEXED: "indexed",
+  NONE: "none",
+});
