@@ -26,8 +26,11 @@ function makeWebSocketClass(): typeof TerrariumWebSocket {
     unavailable("new WebSocket(url) (outbound WebSocket clients)");
   };
   Object.defineProperty(WebSocket, "prototype", { value: TerrariumWebSocket.prototype });
-  for (const [k, v] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {
-    Object.defineProperty(WebSocket, k, { value: v, enumerable: true });
+  // workerd has both names; PartyServer compares readyState with READY_STATE_OPEN.
+  for (const state of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"] as const) {
+    for (const k of [state, `READY_STATE_${state}`] as const) {
+      Object.defineProperty(WebSocket, k, { value: TerrariumWebSocket[k], enumerable: true });
+    }
   }
   return WebSocket as unknown as typeof TerrariumWebSocket;
 }
