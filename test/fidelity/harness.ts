@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -7,6 +8,7 @@ import { isDeepStrictEqual } from "node:util";
 import { build } from "esbuild";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { Miniflare } from "miniflare";
+import { parse as parseToml } from "smol-toml";
 import { runWsStep, type WsStep } from "./ws-steps.ts";
 
 /**
@@ -102,10 +104,14 @@ function stringArray(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
+/** Reads `wrangler.jsonc`, or `wrangler.toml` where a project has that instead. */
 export async function readProject(projectDir: string): Promise<WranglerProject> {
-  const file = join(projectDir, "wrangler.jsonc");
+  const toml = join(projectDir, "wrangler.toml");
+  const file = existsSync(toml) ? toml : join(projectDir, "wrangler.jsonc");
   const errors: ParseError[] = [];
-  const raw: unknown = parseJsonc(await readFile(file, "utf8"), errors, { allowTrailingComma: true });
+  const text = await readFile(file, "utf8");
+  const raw: unknown =
+    file === toml ? parseToml(text) : parseJsonc(text, errors, { allowTrailingComma: true });
   const first = errors[0];
   if (first !== undefined) {
     throw new Error(`${file}: ${printParseErrorCode(first.error)} at offset ${first.offset}`);

@@ -1,0 +1,64 @@
+import { routePartykitRequest, Server, type Connection, type ConnectionContext } from "partyserver";
+
+interface Env {
+  Chat: DurableObjectNamespace<Chat>;
+}
+
+interface ChatUser {
+  user: string;
+}
+
+/** A PartyServer chat room, written as the partykit docs show it: hibernating, messages kept in SQL. */
+export class Chat extends Server<Env> {
+  static options = { hibernate: true };
+
+  onStart(): void {
+    this.ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, text TEXT NOT NULL)",
+    );
+  }
+
+  #history(): { user: string; text: string }[] {
+    return this.ctx.storage.sql
+      .exec<{ user: string; text: string }>("SELECT user, text FROM messages ORDER BY id")
+      .toArray();
+  }
+
+  onConnect(connection: Connection<ChatUser>, ctx: ConnectionContext): void {
+    const user = new URL(ctx.request.url).searchParams.get("user") ?? "anonymous";
+    connection.setState({ user });
+    connection.send(JSON.stringify({ type: "welcome", room: this.name, history: this.#history() }));
+    this.broadcast(JSON.stringify({ type: "joined", user }), [connection.id]);
+  }
+
+  onMessage(connection: Connection<ChatUser>, message: string | ArrayBuffer): void {
+    const user = connection.state?.user ?? "anonymous";
+    const text = typeof message === "string" ? message : `<${message.byteLength} bytes>`;
+    const row = this.ctx.storage.sql
+      .exec<{ id: number }>("INSERT INTO messages (user, text) VALUES (?, ?) RETURNING id", user, text)
+      .one();
+    this.broadcast(JSON.stringify({ type: "message", seq: row.id, user, text }));
+  }
+
+  onClose(connection: Connection<ChatUser>): void {
+    this.broadcast(JSON.stringify({ type: "left", user: connection.state?.user ?? "anonymous" }), [
+      connection.id,
+    ]);
+  }
+
+  onRequest(request: Request): Response {
+    const online = [...this.getConnections<ChatUser>()].map((c) => c.state?.user ?? "anonymous").sort();
+    return Response.json({
+      room: this.name,
+      method: request.method,
+      online,
+      history: this.#history(),
+    });
+  }
+}
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    return (await routePartykitRequest(request, env)) ?? new Response("Not found", { status: 404 });
+  },
+} satisfies ExportedHandler<Env>;
