@@ -283,6 +283,11 @@ export class Client {
     return [...this.#queue];
   }
 
+  /** Sends a close frame (1000) without waiting for the server's answer. */
+  startClose(): void {
+    if (!this.closed) this.#ws.close(1000, "bye");
+  }
+
   /** Closes (1000) and resolves with the close frame the server answered with. */
   async close(): Promise<{ code: number; reason: string }> {
     if (!this.closed) {
