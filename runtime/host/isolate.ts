@@ -48,6 +48,7 @@ import {
   type SocketLink,
 } from "./websocket.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";
+import { installEsBuiltins } from "./es-builtins.ts";
 import { installWorkersGlobals } from "./globals.ts";
 import type { TerrariumHost } from "../workers-api/host.ts";
 
@@ -58,6 +59,7 @@ import type { TerrariumHost } from "../workers-api/host.ts";
  * cold object costs an SQLite open and a constructor, not a thread start.
  */
 export function startIsolate(): void {
+  installEsBuiltins();
   installErrorTransfer();
   const port = parentPort;
   if (!port) throw new Error("isolate must run in a worker thread");
