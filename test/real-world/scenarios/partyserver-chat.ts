@@ -35,4 +35,15 @@ export async function scenario(rt: Runtime, note: (label: string, seen: unknown)
   const cat = await Client.open(rt, "/parties/chat/lobby?user=cat");
   note("cat is welcomed with the history", await cat.next());
   note("cat leaves: her close", await cat.close());
+
+  // A room that does not hibernate keeps its connections in memory.
+  const one = await Client.open(rt, "/parties/cursors/board");
+  note("the first cursor connects", await one.next());
+  const two = await Client.open(rt, "/parties/cursors/board");
+  note("the second cursor connects", await two.next());
+  two.send("x=1,y=2");
+  note("a move reaches the other cursor", await one.next());
+  note("GET the in-memory room", await http(rt, "GET", "/parties/cursors/board"));
+  note("the first cursor's close", await one.close());
+  note("the second cursor's close", await two.close());
 }

@@ -2,6 +2,7 @@ import { routePartykitRequest, Server, type Connection, type ConnectionContext }
 
 interface Env {
   Chat: DurableObjectNamespace<Chat>;
+  Cursors: DurableObjectNamespace<Cursors>;
 }
 
 interface ChatUser {
@@ -54,6 +55,21 @@ export class Chat extends Server<Env> {
       online,
       history: this.#history(),
     });
+  }
+}
+
+/** A room that does not hibernate (PartyServer's default): connections are kept in memory. */
+export class Cursors extends Server<Env> {
+  onConnect(connection: Connection): void {
+    connection.send(JSON.stringify({ type: "count", count: [...this.getConnections()].length }));
+  }
+
+  onMessage(connection: Connection, message: string | ArrayBuffer): void {
+    this.broadcast(String(message), [connection.id]);
+  }
+
+  onRequest(): Response {
+    return Response.json({ room: this.name, connections: [...this.getConnections()].length });
   }
 }
 
