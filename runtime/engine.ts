@@ -219,7 +219,9 @@ export class Engine {
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
     try {
       await lifecycle.start();
-      const exported = new Set(await lifecycle.exportedClasses());
+      const classes = await lifecycle.exportedClasses();
+      // Code that throws while loading is served anyway (each request fails with its error).
+      const exported = new Set(classes ?? w.durableObjects.map((b) => b.className));
       for (const [i, b] of w.durableObjects.entries()) {
         if (!exported.has(b.className)) {
           throw new ProjectError(

@@ -6,25 +6,24 @@ import * as esbuild from "esbuild";
 import { ProjectError } from "../config/errors.ts";
 import { hasNodejsCompat, type WranglerProject } from "../config/wrangler.ts";
 import { CLOUDFLARE_MODULES, isCloudflareModule } from "../workers-api/modules.ts";
+import { moduleRulesPlugin } from "./module-rules.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const runtimeRoot = resolve(here, "..");
 const repoRoot = resolve(runtimeRoot, "..");
 
 /** Node globals that object code must not see unless the project sets nodejs_compat. */
-const NODE_COMPAT_GLOBALS = [
-  "process",
-  "Buffer",
-  "global",
-  "setImmediate",
-  "clearImmediate",
+const NODE_COMPAT_GLOBALS = ["process", "Buffer", "global", "setImmediate", "clearImmediate"];
+
+/**
+ * Globals a Node worker thread has and workerd never offers. CommonJS's
+ * names are among them: project code is an ES module, even with
+ * nodejs_compat (esbuild would otherwise make `typeof require` a function).
+ */
+const NODE_ONLY_GLOBALS = [
   "require",
   "__dirname",
   "__filename",
-];
-
-/** Globals a Node worker thread has and workerd never offers. */
-const NODE_ONLY_GLOBALS = [
   "BroadcastChannel",
   "Performance",
   "PerformanceEntry",
@@ -100,7 +99,9 @@ function firstError(project: WranglerProject, errors: esbuild.Message[]): Projec
  * in `outDir`. Every `cloudflare:*` module workerd offers resolves to
  * Terrarium's implementation (runtime/workers-api/modules.ts); Node
  * built-ins are refused unless the project enables nodejs_compat, as on
- * Cloudflare. A compile error throws a ProjectError with file:line:column.
+ * Cloudflare. Imports matching the wrangler module rules (the project's
+ * `rules` and wrangler's defaults) load as text, bytes or WebAssembly
+ * modules (runtime/build/module-rules.ts). A compile error throws a ProjectError with file:line:column.
  */
 export async function bundleProject(project: WranglerProject, outDir: string): Promise<Bundle> {
   const nodeCompat = hasNodejsCompat(project);
@@ -149,7 +150,7 @@ export async function bundleProject(project: WranglerProject, outDir: string): P
       sourcemap: "inline",
       outfile: join(outDir, "index.mjs"),
       logLevel: "silent",
-      plugins: [plugin],
+      plugins: [plugin, moduleRulesPlugin(project.rules)],
       define: hiddenGlobalsDefine(hiddenGlobals(project)),
       absWorkingDir: dirname(project.configPath),
     });

@@ -82,6 +82,8 @@ export function printEngineEvents(engine: Engine, quiet: boolean): void {
       process.stdout.write(
         `Updated: ${u.updated} live object${u.updated === 1 ? "" : "s"} on the new code (${u.durationMs} ms)\n`,
       );
+    } else if (engine.lifecycle.loadFailure) {
+      process.stderr.write(`terrarium: the code still fails to load: ${u.error}\n`);
     } else process.stderr.write(`terrarium: update refused, the previous code keeps serving: ${u.error}\n`);
   });
 }

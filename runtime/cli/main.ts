@@ -121,6 +121,8 @@ async function serve(argv: string[]): Promise<void> {
     throw e;
   }
   process.stdout.write(`Ready on http://127.0.0.1:${actual}\n`);
+  const failure = engine.lifecycle.loadFailure;
+  if (failure) process.stderr.write(`terrarium: ${failure}; requests answer 500 until the code is fixed\n`);
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -29,6 +29,25 @@ const migration = z
   })
   .strict();
 
+/** wrangler's module types; Python ones are refused by name when the config is read. */
+export const MODULE_RULE_TYPES = [
+  "ESModule",
+  "CommonJS",
+  "CompiledWasm",
+  "Text",
+  "Data",
+  "PythonModule",
+  "PythonRequirement",
+] as const;
+
+const moduleRule = z
+  .object({
+    type: z.enum(MODULE_RULE_TYPES),
+    globs: z.array(z.string().min(1)).min(1),
+    fallthrough: z.boolean().optional(),
+  })
+  .strict();
+
 const d1 = z
   .object({ binding: identifier, database_name: z.string().optional(), database_id: z.string().optional() })
   .passthrough();
@@ -58,6 +77,7 @@ const wranglerSchema = z
     vars: z.record(z.string(), z.unknown()).optional(),
     d1_databases: z.array(d1).optional(),
     r2_buckets: z.array(r2).optional(),
+    rules: z.array(moduleRule).optional(),
   })
   .passthrough();
 
@@ -78,6 +98,13 @@ export interface DurableObjectBinding {
   readonly className: string;
 }
 
+/** A `[[rules]]` entry: how imports whose path matches `globs` load. */
+export interface ModuleRule {
+  readonly type: "ESModule" | "CommonJS" | "CompiledWasm" | "Text" | "Data";
+  readonly globs: readonly string[];
+  readonly fallthrough: boolean;
+}
+
 export interface Migration {
   readonly tag: string;
   readonly newClasses: readonly string[];
@@ -95,6 +122,8 @@ export interface WranglerProject {
   readonly durableObjects: readonly DurableObjectBinding[];
   readonly migrations: readonly Migration[];
   readonly vars: Readonly<Record<string, unknown>>;
+  /** The project's own module rules, in order (wrangler's defaults come after them when bundling). */
+  readonly rules: readonly ModuleRule[];
   readonly raw: WranglerConfig;
 }
 
@@ -200,6 +229,12 @@ export function loadWranglerConfig(projectDir: string): WranglerProject {
       });
     }
   }
+  const rules = (cfg.rules ?? []).map((r, i): ModuleRule => {
+    if (r.type === "PythonModule" || r.type === "PythonRequirement") {
+      throw new ProjectError("Python Workers are not supported", { file, field: `rules[${i}].type` });
+    }
+    return { type: r.type, globs: r.globs, fallthrough: r.fallthrough ?? false };
+  });
   const main = resolve(projectDir, cfg.main);
   if (!existsSync(main)) {
     throw new ProjectError(`entry file ${cfg.main} does not exist`, { file, field: "main" });
@@ -219,6 +254,7 @@ export function loadWranglerConfig(projectDir: string): WranglerProject {
       deletedClasses: m.deleted_classes ?? [],
     })),
     vars,
+    rules,
     raw: cfg,
   };
 }

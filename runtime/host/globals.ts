@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TerrariumWebSocket } from "./websocket.ts";
+import { READY_STATE, TerrariumWebSocket } from "./websocket.ts";
 import { unavailable } from "../workers-api/unavailable.ts";
 
 type EventInit = NonNullable<ConstructorParameters<typeof Event>[1]>;
@@ -18,7 +18,7 @@ type CacheKey = Request | string | URL;
 /**
  * `WebSocket`: the class of every socket Terrarium hands to user code
  * (`instanceof WebSocket` holds for both ends of a WebSocketPair), with the
- * ready-state constants. Outbound sockets (`new WebSocket(url)`) are not
+ * ready-state constants under both of workerd's names (OPEN, READY_STATE_OPEN). Outbound sockets (`new WebSocket(url)`) are not
  * available.
  */
 function makeWebSocketClass(): typeof TerrariumWebSocket {
@@ -26,11 +26,9 @@ function makeWebSocketClass(): typeof TerrariumWebSocket {
     unavailable("new WebSocket(url) (outbound WebSocket clients)");
   };
   Object.defineProperty(WebSocket, "prototype", { value: TerrariumWebSocket.prototype });
-  // workerd has both names; PartyServer compares readyState with READY_STATE_OPEN.
-  for (const state of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"] as const) {
-    for (const k of [state, `READY_STATE_${state}`] as const) {
-      Object.defineProperty(WebSocket, k, { value: TerrariumWebSocket[k], enumerable: true });
-    }
+  for (const [name, value] of Object.entries(READY_STATE)) {
+    for (const key of [name, `READY_STATE_${name}`])
+      Object.defineProperty(WebSocket, key, { value, enumerable: true });
   }
   return WebSocket as unknown as typeof TerrariumWebSocket;
 }
@@ -237,31 +235,7 @@ const scheduler = {
   },
 };
 
-/**
- * The names installed here. The list is the contract the compatibility
- * test checks against docs/compatibility.md.
- */
-export const INSTALLED_GLOBALS = [
-  "WebSocket",
-  "CloseEvent",
-  "ErrorEvent",
-  "PromiseRejectionEvent",
-  "Navigator",
-  "navigator",
-  "Cache",
-  "CacheStorage",
-  "caches",
-  "HTMLRewriter",
-  "IdentityTransformStream",
-  "FixedLengthStream",
-  "scheduler",
-  "reportError",
-  "self",
-  "addEventListener",
-  "removeEventListener",
-  "dispatchEvent",
-  "Cloudflare",
-] as const;
+let rejectionsReported = false;
 
 /**
  * Installs the Workers globals on this thread's globalThis. `compatibilityFlags`
@@ -300,6 +274,18 @@ export function installWorkersGlobals(compatibilityFlags: readonly string[] = []
     if (scope.dispatchEvent(event)) console.error(message);
   });
   define("self", globalThis);
+  // As in workerd, where a Worker has no origin of its own.
+  define("origin", "null");
+  if (!rejectionsReported) {
+    rejectionsReported = true;
+    // As workerd: an unhandled rejection is reported (an "unhandledrejection"
+    // event, else a log line); it does not end the Worker or the object.
+    process.on("unhandledRejection", (reason, promise) => {
+      const event = new PromiseRejectionEvent("unhandledrejection", { promise, reason, cancelable: true });
+      const dispatch = (globalThis as { dispatchEvent?: (e: Event) => boolean }).dispatchEvent;
+      if (!dispatch || dispatch(event)) console.error("Uncaught (in promise)", reason);
+    });
+  }
   define("Cloudflare", {
     compatibilityFlags: Object.freeze(Object.fromEntries(compatibilityFlags.map((f) => [f, true]))),
   });

@@ -1,7 +1,7 @@
 import { lazyRequest, NO_BODY_METHODS, unreadRecord } from "./lazy-request.ts";
 import type { SerializedRequest, SerializedResponse, SocketInfo } from "./protocol.ts";
 import { NULL_BODY_STATUS, plainBody, responseFromWire, wireRecord, WorkersResponse } from "./response.ts";
-import { TerrariumWebSocket } from "./websocket.ts";
+import { SOCKET, TerrariumWebSocket } from "./websocket.ts";
 
 export async function serializeRequest(req: Request): Promise<SerializedRequest> {
   const unread = unreadRecord(req);
@@ -18,7 +18,7 @@ export function deserializeRequest(r: SerializedRequest): Request {
 export async function serializeResponse(
   res: Response,
   socketInfo: (ws: TerrariumWebSocket) => SocketInfo = (ws) => ({
-    id: TerrariumWebSocket.state(ws).id,
+    id: ws[SOCKET].id,
     accepted: false,
     hibernatable: false,
     tags: [],
@@ -28,7 +28,7 @@ export async function serializeResponse(
   if (unbuilt) return unbuilt;
   if (res.status === 101) {
     const ws = (res as Partial<WorkersResponse>).webSocket;
-    if (!TerrariumWebSocket.is(ws)) throw new TypeError("A 101 response needs a webSocket.");
+    if (!(ws instanceof TerrariumWebSocket)) throw new TypeError("A 101 response needs a webSocket.");
     return {
       status: 101,
       statusText: "Switching Protocols",

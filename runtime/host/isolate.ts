@@ -43,6 +43,7 @@ import {
   closeEvent,
   makeWebSocketPairClass,
   messageEvent,
+  SOCKET,
   TerrariumWebSocket,
   WebSocketRequestResponsePair,
   type SocketLink,
@@ -208,7 +209,7 @@ class Isolate implements WorkerApi {
       },
     };
     g.WebSocketPair = makeWebSocketPairClass(pairLink, (server) =>
-      pendingServerEnds.set(TerrariumWebSocket.state(server).id, server),
+      pendingServerEnds.set(server[SOCKET].id, server),
     );
     g.WebSocketRequestResponsePair = WebSocketRequestResponsePair;
     g.Response = WorkersResponse;
@@ -307,8 +308,12 @@ class Isolate implements WorkerApi {
     this.#autoResponse = null;
     for (const held of identity.sockets) {
       const ws = new TerrariumWebSocket(held.id, "server", this.#link);
-      Object.assign(TerrariumWebSocket.state(ws), { accepted: true, hibernatable: true, tags: held.tags });
-      ws.restore(held.attachment);
+      Object.assign(ws[SOCKET], {
+        accepted: true,
+        hibernatable: true,
+        tags: held.tags,
+        attachment: held.attachment,
+      });
       this.#sockets.set(held.id, ws);
     }
     const extend = (p: Promise<unknown>): void => {
@@ -323,27 +328,29 @@ class Isolate implements WorkerApi {
       waitUntil: extend,
       blockConcurrencyWhile: <T>(fn: () => Promise<T> | T): Promise<T> => this.#blockConcurrencyWhile(fn),
       acceptWebSocket: (ws: TerrariumWebSocket, tags: string[] = []) => {
-        const state = TerrariumWebSocket.is(ws) ? TerrariumWebSocket.state(ws) : null;
-        if (state?.role !== "server") {
+        if (!(ws instanceof TerrariumWebSocket) || ws[SOCKET].role !== "server") {
           throw new TypeError("acceptWebSocket() takes the server end of a WebSocketPair.");
         }
-        if (state.accepted) throw new TypeError("The WebSocket has already been accepted.");
+        const s = ws[SOCKET];
+        if (s.accepted) throw new TypeError("The WebSocket has already been accepted.");
         if (tags.length > 10) throw new RangeError("A WebSocket can have at most 10 tags.");
-        state.accepted = true;
-        state.hibernatable = true;
-        state.tags = tags.map(String);
-        this.#sockets.set(state.id, ws);
-        this.#link.accept(state.id, { hibernatable: true, tags: state.tags });
+        s.accepted = true;
+        s.hibernatable = true;
+        s.tags = tags.map(String);
+        this.#sockets.set(s.id, ws);
+        this.#link.accept(s.id, { hibernatable: true, tags: s.tags });
       },
       getWebSockets: (tag?: string) =>
-        [...this.#sockets.values()].filter((ws) => {
-          const state = TerrariumWebSocket.state(ws);
-          return state.hibernatable && ws.readyState <= 1 && (tag === undefined || state.tags.includes(tag));
-        }),
+        [...this.#sockets.values()].filter(
+          (ws) =>
+            ws[SOCKET].hibernatable &&
+            ws[SOCKET].readyState <= 1 &&
+            (tag === undefined || ws[SOCKET].tags.includes(tag)),
+        ),
       getTags: (ws: TerrariumWebSocket) => {
-        if (!TerrariumWebSocket.is(ws) || !TerrariumWebSocket.state(ws).hibernatable)
+        if (!(ws instanceof TerrariumWebSocket) || !ws[SOCKET].hibernatable)
           throw new TypeError("getTags() takes a hibernatable WebSocket.");
-        return [...TerrariumWebSocket.state(ws).tags];
+        return [...ws[SOCKET].tags];
       },
       setWebSocketAutoResponse: (pair?: WebSocketRequestResponsePair) => {
         this.#autoResponse = pair ?? null;
@@ -395,16 +402,16 @@ class Isolate implements WorkerApi {
   }
 
   #socketInfo(client: TerrariumWebSocket): SocketInfo {
-    const { id } = TerrariumWebSocket.state(client);
+    const id = client[SOCKET].id;
     const server = this.#sockets.get(id) ?? pendingServerEnds.get(id);
     pendingServerEnds.delete(id);
-    const state = server ? TerrariumWebSocket.state(server) : null;
-    if (server && !this.#sockets.has(id) && state?.accepted) this.#sockets.set(id, server);
+    const s = server?.[SOCKET];
+    if (server && !this.#sockets.has(id) && s?.accepted) this.#sockets.set(id, server);
     return {
       id,
-      accepted: state?.accepted ?? false,
-      hibernatable: state?.hibernatable ?? false,
-      tags: state?.tags ?? [],
+      accepted: s?.accepted ?? false,
+      hibernatable: s?.hibernatable ?? false,
+      tags: s?.tags ?? [],
     };
   }
 
@@ -413,11 +420,11 @@ class Isolate implements WorkerApi {
     const ws = this.#sockets.get(e.id);
     if (!ws) return;
     if (e.type === "close") {
-      ws.readyState = 3;
+      ws[SOCKET].readyState = 3;
       this.#sockets.delete(e.id);
     }
     const instance = this.#active?.instance;
-    if (TerrariumWebSocket.state(ws).hibernatable && instance) {
+    if (ws[SOCKET].hibernatable && instance) {
       const handler =
         e.type === "message"
           ? instance.webSocketMessage

@@ -18,107 +18,123 @@ export const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as 
 
 const MAX_ATTACHMENT_BYTES = 2048;
 
-/**
- * What Terrarium keeps about one socket handle. It lives outside the
- * object user code sees: libraries put their own fields on sockets
- * (PartyServer assigns `id`, `tags`, `uri`, `state` to the server end), and
- * a field of ours with the same name would be overwritten.
- */
+/** Terrarium's own state of a socket, kept where user code does not look. */
 export interface SocketState {
-  /** The hub's id for the connection (both ends of a pair share it). */
   readonly id: string;
   readonly role: "client" | "server";
+  readyState: number;
   accepted: boolean;
   hibernatable: boolean;
   tags: string[];
+  attachment: unknown;
+  readonly link: SocketLink | null;
 }
+
+/**
+ * The key of a socket's SocketState. NOTE: not ordinary properties: as on
+ * workerd, a WebSocket has no own properties, and libraries add their own
+ * (PartyServer assigns `id`, `tags` and `state` to the server end).
+ */
+export const SOCKET = Symbol("terrarium.socket");
 
 export class TerrariumWebSocket extends EventTarget {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSING = 2;
   static readonly CLOSED = 3;
-  // workerd's own names for the same values (PartyServer compares with these).
   static readonly READY_STATE_CONNECTING = 0;
   static readonly READY_STATE_OPEN = 1;
   static readonly READY_STATE_CLOSING = 2;
   static readonly READY_STATE_CLOSED = 3;
-  readonly CONNECTING = 0;
-  readonly OPEN = 1;
-  readonly CLOSING = 2;
-  readonly CLOSED = 3;
-  readyState: number = READY_STATE.OPEN;
-  url: string | null = null;
-  protocol: string | null = null;
-  extensions: string | null = null;
-  readonly #state: SocketState;
-  #attachment: unknown = undefined;
-  #link: SocketLink | null;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+  declare readonly [SOCKET]: SocketState;
 
   constructor(id: string, role: "client" | "server", link: SocketLink | null) {
     super();
-    this.#state = { id, role, accepted: false, hibernatable: false, tags: [] };
-    this.#link = link;
+    Object.defineProperty(this, SOCKET, {
+      value: {
+        id,
+        role,
+        readyState: READY_STATE.OPEN,
+        accepted: false,
+        hibernatable: false,
+        tags: [],
+        attachment: undefined,
+        link,
+      } satisfies SocketState,
+    });
   }
 
-  /** Terrarium's bookkeeping for `ws`; a TypeError when `ws` is not a socket Terrarium made. */
-  static state(ws: unknown): SocketState {
-    if (!TerrariumWebSocket.is(ws)) throw new TypeError("Expected a WebSocket.");
-    return ws.#state;
+  get readyState(): number {
+    return this[SOCKET].readyState;
   }
 
-  /** True for sockets Terrarium made (a brand check: a look-alike object is not one). */
-  static is(ws: unknown): ws is TerrariumWebSocket {
-    return typeof ws === "object" && ws !== null && #state in ws;
+  get url(): string | null {
+    return null;
+  }
+
+  get protocol(): string {
+    return "";
+  }
+
+  get extensions(): string {
+    return "";
   }
 
   /** The standard API: events arrive on this object; the object cannot hibernate meanwhile. */
   accept(): void {
-    const state = this.#state;
-    if (state.accepted) throw new TypeError("The WebSocket has already been accepted.");
-    state.accepted = true;
-    this.#link?.accept(state.id, { hibernatable: false, tags: [] });
+    const s = this[SOCKET];
+    if (s.accepted) throw new TypeError("The WebSocket has already been accepted.");
+    s.accepted = true;
+    s.link?.accept(s.id, { hibernatable: false, tags: [] });
   }
 
   send(data: string | ArrayBuffer | ArrayBufferView): void {
-    if (!this.#state.accepted)
+    const s = this[SOCKET];
+    if (!s.accepted)
       throw new TypeError(
         "You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.",
       );
-    if (this.readyState !== READY_STATE.OPEN)
-      throw new TypeError("Can't call WebSocket send() after close().");
+    if (s.readyState !== READY_STATE.OPEN) throw new TypeError("Can't call WebSocket send() after close().");
     let payload: string | ArrayBuffer;
     if (typeof data === "string") payload = data;
     else if (data instanceof ArrayBuffer) payload = data.slice(0);
     else payload = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-    this.#link?.send(this.#state.id, payload);
+    s.link?.send(s.id, payload);
   }
 
   close(code?: number, reason?: string): void {
-    if (this.readyState >= READY_STATE.CLOSING) return;
-    this.readyState = READY_STATE.CLOSING;
-    this.#link?.close(this.#state.id, code, reason);
+    const s = this[SOCKET];
+    if (s.readyState >= READY_STATE.CLOSING) return;
+    s.readyState = READY_STATE.CLOSING;
+    s.link?.close(s.id, code, reason);
   }
 
   serializeAttachment(value: unknown): void {
+    const s = this[SOCKET];
     const copy = structuredClone(value);
-    this.#attachment = copy;
-    this.#link?.attach(this.#state.id, copy);
+    s.attachment = copy;
+    s.link?.attach(s.id, copy);
   }
 
   deserializeAttachment(): unknown {
-    return structuredClone(this.#attachment);
-  }
-
-  /** Restores what the orchestrator kept while the object hibernated. */
-  restore(attachment: unknown): void {
-    this.#attachment = attachment;
+    return structuredClone(this[SOCKET].attachment);
   }
 
   static checkAttachmentSize(bytes: number): void {
     if (bytes > MAX_ATTACHMENT_BYTES) {
       throw new RangeError(`A WebSocket 'attachment' cannot be larger than ${MAX_ATTACHMENT_BYTES} bytes.`);
     }
+  }
+}
+
+// The ready-state constants are read from sockets too (`ws.OPEN`), as workerd has them on the prototype.
+for (const [name, value] of Object.entries(READY_STATE)) {
+  for (const key of [name, `READY_STATE_${name}`]) {
+    Object.defineProperty(TerrariumWebSocket.prototype, key, { value, enumerable: true });
   }
 }
 

@@ -157,6 +157,14 @@ export class ObjectError extends Error {
   }
 }
 
+/** The project's main module threw while it loaded; every event on that code fails with this. */
+export class ModuleLoadError extends ObjectError {
+  override name = "ModuleLoadError";
+  constructor(readonly reason: string) {
+    super(`the Worker's main module threw while loading: ${reason}`, 500);
+  }
+}
+
 export interface Dispatch {
   binding?: string;
   className: string;
@@ -223,20 +231,58 @@ export class LifecycleManager {
     return this.#opts;
   }
 
+  /**
+   * Starts the entry workers and the pool. Code whose main module throws
+   * while loading does not stop the start: every event fails with that
+   * error (see loadFailure) until new code loads.
+   */
   async start(): Promise<void> {
     this.#settleAfterRestart();
     const n = Math.max(1, this.#opts.entryWorkers);
-    this.#entries = await Promise.all(
+    const started = await Promise.allSettled(
       Array.from({ length: n }, () => this.#spawnLoaded(this.#code.entryFile, "entry")),
     );
+    this.#entries = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed && !this.#loadFailure) throw failed.reason;
     this.#refillPool();
   }
 
-  /** The names the project's main module exports as functions or classes. */
-  async exportedClasses(): Promise<string[]> {
+  /** The names the project's main module exports as functions or classes; null while it does not load. */
+  async exportedClasses(): Promise<string[] | null> {
     const host = this.#entries[0];
-    if (!host) return [];
+    if (!host) return null;
     return (await host.call((api) => api.load(this.#code.spec))).classes;
+  }
+
+  /**
+   * Set while the current code's main module throws when it loads (a
+   * top-level throw, an import that fails at run time): the error every
+   * request, RPC call and event gets instead of a worker, until a code
+   * change loads.
+   */
+  #loadFailure: ModuleLoadError | null = null;
+
+  /** Why the current code does not load, or null. */
+  get loadFailure(): string | null {
+    return this.#loadFailure?.message ?? null;
+  }
+
+  /** Records that `code` throws while loading and returns the error its events fail with. */
+  #failedToLoad(code: CodeVersion, e: unknown): ModuleLoadError {
+    const failure = new ModuleLoadError(errorText(e));
+    if (code !== this.#code) return failure;
+    const first = this.#loadFailure === null;
+    this.#loadFailure = failure;
+    if (first) {
+      this.#log(
+        null,
+        "error",
+        `${failure.message}; every request fails with this error until the code is fixed`,
+      );
+      for (const w of this.#waiters.splice(0)) w.reject(failure);
+    }
+    return failure;
   }
 
   // ---- transitions ----
@@ -565,7 +611,15 @@ export class LifecycleManager {
   async #activate(live: LiveObject, cause: string): Promise<WorkerHost> {
     const rec = live.record;
     if (rec.state === "Created" || rec.state === "Hibernating") this.transition(rec, "Initializing", cause);
-    const host = (await this.#makeRoom()) ?? (await this.#acquireWorker());
+    let host: WorkerHost;
+    try {
+      host = (await this.#makeRoom()) ?? (await this.#acquireWorker());
+    } catch (e) {
+      rec.lastError = errorText(e);
+      this.#registry.touch(rec);
+      this.#log(rec, "error", `could not start: ${e instanceof Error ? e.message : String(e)}`);
+      throw e;
+    }
     const slot = this.slots.get(host)!;
     slot.object = live;
     try {
@@ -861,13 +915,20 @@ export class LifecycleManager {
     return host;
   }
 
+  /**
+   * A worker with `code` loaded. If the module throws while loading, the
+   * worker ends and the error says so; for the current code it also becomes
+   * the loadFailure.
+   */
   async #spawnLoaded(file: string, label: string, code: CodeVersion = this.#code): Promise<WorkerHost> {
     const host = this.#spawn(file, label);
     try {
       await host.call((api) => api.load(code.spec));
     } catch (e) {
       void host.stop();
-      throw e;
+      // A worker that died under the call is a crash, not the module's own error.
+      if (e instanceof WorkerExitedError) throw e;
+      throw this.#failedToLoad(code, e);
     }
     const slot = this.slots.get(host);
     if (slot) slot.code = code;
@@ -891,6 +952,7 @@ export class LifecycleManager {
   #lending = 0;
 
   #acquireWorker(): Promise<WorkerHost> {
+    if (this.#loadFailure) return Promise.reject(this.#loadFailure);
     const pooled = this.#takePooled();
     if (pooled) return Promise.resolve(pooled);
     return new Promise<WorkerHost>((resolve, reject) => {
@@ -950,7 +1012,7 @@ export class LifecycleManager {
    * start tens of them), then thread starts.
    */
   #supply(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#loadFailure) return;
     while (this.#waiters.length > this.#lending) {
       const lender = this.#lender();
       if (lender) {
@@ -1024,7 +1086,7 @@ export class LifecycleManager {
 
   /** Keeps a few pre-started workers ready, unless Idle objects or the live cap can supply them. */
   #refillPool(): void {
-    if (this.#closed || this.#waiters.length > 0) return;
+    if (this.#closed || this.#loadFailure || this.#waiters.length > 0) return;
     const room = this.#opts.maxLiveObjects + this.#opts.poolSize - this.liveCount() - this.#idleSupply();
     const want = Math.min(this.#opts.poolSize, room);
     while (this.#pool.length + this.#spawning < want && this.#spawning < SPAWN_CONCURRENCY) this.#spawn1();
@@ -1181,6 +1243,7 @@ export class LifecycleManager {
 
   /** Sends a request to the entry Worker. */
   async entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
+    if (this.#loadFailure) throw this.#loadFailure;
     let host = this.#entries[this.#entryNext++ % this.#entries.length];
     if (!host || !host.alive) {
       const i = host ? this.#entries.indexOf(host) : 0;
@@ -1339,7 +1402,10 @@ export class LifecycleManager {
     try {
       probe = await this.#spawnLoaded(next.entryFile, "entry", next);
     } catch (e) {
-      return { ok: false, updated: 0, error: `the new code failed to load: ${errorText(e)}` };
+      // Code that never loaded has nothing to keep serving: the newest error is the one to show.
+      if (this.#loadFailure && e instanceof ModuleLoadError) this.#loadFailure = e;
+      const why = e instanceof ModuleLoadError ? e.reason : errorText(e);
+      return { ok: false, updated: 0, error: `the new code failed to load: ${why}` };
     }
     const liveObjects = [...this.#live.values()].filter((l) => l.host);
     const sampleByClass = new Map<string, LiveObject>();
@@ -1383,6 +1449,10 @@ export class LifecycleManager {
 
     const old = this.#code;
     this.#code = next;
+    if (this.#loadFailure) {
+      this.#loadFailure = null;
+      this.#log(null, "info", "the Worker's main module loads again");
+    }
     this.#keys.clear();
     this.#validIds.clear();
     const oldEntries = this.#entries;

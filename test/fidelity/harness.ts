@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,7 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc
 import { Miniflare } from "miniflare";
 import { parse as parseToml } from "smol-toml";
 import { runWsStep, type WsStep } from "./ws-steps.ts";
+import { runCheck } from "../../runtime/export/validate.ts";
 
 /**
  * The fidelity harness: runs one project under workerd (through Miniflare)
@@ -94,7 +95,22 @@ interface WranglerProject {
   readonly bindings: readonly DurableObjectBinding[];
   readonly sqliteClasses: ReadonlySet<string>;
   readonly vars: Record<string, unknown>;
+  /** The config's module rules (`rules`), or null when it has none. */
+  readonly rules: ModuleRule[] | null;
 }
+
+type ModuleRule = {
+  type: "ESModule" | "CommonJS" | "Text" | "Data" | "CompiledWasm";
+  globs: string[];
+  fallthrough?: boolean;
+};
+
+/** wrangler's default module rules, which come after a project's own. */
+const WRANGLER_DEFAULT_RULES: ModuleRule[] = [
+  { type: "Text", globs: ["**/*.txt", "**/*.html", "**/*.sql"] },
+  { type: "Data", globs: ["**/*.bin"] },
+  { type: "CompiledWasm", globs: ["**/*.wasm", "**/*.wasm?module"] },
+];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -150,7 +166,22 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     bindings,
     sqliteClasses,
     vars: isRecord(raw.vars) ? raw.vars : {},
+    rules: Array.isArray(raw.rules) ? (raw.rules as ModuleRule[]) : null,
   };
+}
+
+/**
+ * Bundles a project with `wrangler deploy --dry-run`, as it would be
+ * uploaded (the module rules applied by wrangler itself), from a copy so
+ * wrangler's scratch files stay out of the project. Returns the entry file.
+ */
+async function bundleWithWrangler(projectDir: string, outDir: string): Promise<string> {
+  const copy = join(outDir, "project");
+  await cp(projectDir, copy, { recursive: true });
+  const dist = join(outDir, "dist");
+  const r = await runCheck("dry-run", copy, { distDir: dist });
+  if (r.code !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${r.output}`);
+  return join(dist, "index.js");
 }
 
 export interface WorkerdOptions {
@@ -162,9 +193,12 @@ export interface WorkerdOptions {
 export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}): Promise<RunningServer> {
   const project = await readProject(projectDir);
   const outDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-bundle-"));
-  const scriptPath = opts.scriptPath ?? join(outDir, "index.js");
+  // A project with module rules is bundled by wrangler itself (the rules are what it tests).
+  const byWrangler = !opts.scriptPath && project.rules !== null;
+  let scriptPath = opts.scriptPath ?? join(outDir, "index.js");
   try {
-    if (!opts.scriptPath) {
+    if (byWrangler) scriptPath = await bundleWithWrangler(projectDir, outDir);
+    else if (!opts.scriptPath) {
       await build({
         entryPoints: [join(projectDir, project.main)],
         outfile: scriptPath,
@@ -172,7 +206,7 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
         format: "esm",
         platform: "neutral",
         target: "es2022",
-        external: ["cloudflare:workers"],
+        external: ["cloudflare:*"],
         logLevel: "silent",
       });
     }
@@ -181,6 +215,11 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       modules: true,
       scriptPath,
       modulesRoot: dirname(scriptPath),
+      modulesRules: [...(project.rules ?? []), ...WRANGLER_DEFAULT_RULES].map((r) => ({
+        type: r.type,
+        include: r.globs,
+        ...(r.fallthrough === undefined ? {} : { fallthrough: r.fallthrough }),
+      })),
       compatibilityDate: project.compatibilityDate,
       compatibilityFlags: project.compatibilityFlags,
       durableObjects: Object.fromEntries(

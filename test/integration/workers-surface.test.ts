@@ -2,9 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import type { Engine } from "../../runtime/engine.ts";
 import { CLOUDFLARE_MODULES } from "../../runtime/workers-api/modules.ts";
-import { openEngine, request, tempProject } from "../helpers/project.ts";
+import { openEngine, request, tempProject, until } from "../helpers/project.ts";
 
 /**
  * The Workers runtime surface in real worker threads: the globals workerd
@@ -112,12 +113,51 @@ describe("the Workers surface (fixture: surface)", () => {
     expect((await request(engine, "GET", "/modules")).json).toEqual(WORKERD_EXPORTS);
   });
 
+  it("gives RpcStub, exports (the Durable Object namespaces) and tracing from cloudflare:workers", async () => {
+    const r = await request(engine, "GET", "/workers-api");
+    expect(r.json).toEqual({
+      stub: [true, "hello rpc"],
+      exportsIsNamespace: true,
+      fromExports: { hits: expect.any(Number) as unknown },
+      span: [false, 42],
+    });
+  });
+
+  it("keeps a socket working after user code assigns its own id, tags and state to it (PartyServer)", async () => {
+    const port = await engine.listen(0);
+    const open = (id: string): Promise<WebSocket> =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/party?id=${id}`);
+        ws.once("open", () => resolve(ws));
+        ws.once("error", reject);
+      });
+    const [a, b] = [await open("conn-a"), await open("conn-b")];
+    try {
+      const reply = new Promise<string>((resolve) => a.once("message", (d: Buffer) => resolve(d.toString())));
+      a.send("hi");
+      expect(await reply).toBe("conn-a said hi; open: conn-a,conn-b");
+    } finally {
+      a.terminate();
+      b.terminate();
+    }
+  });
+
   it("reads env from cloudflare:workers, and withEnv overrides it for the call it wraps", async () => {
     expect((await request(engine, "GET", "/env")).json).toEqual({
       imported: "surface",
       withEnv: "other",
       after: "surface",
     });
+  });
+
+  it("reports an unhandled rejection, as workerd does, without ending the object", async () => {
+    const first = (await request(engine, "GET", "/object/reject")).json as { hits: number };
+    await until(() =>
+      engine.registry
+        .logs(null)
+        .some((l) => l.message.startsWith("Uncaught (in promise) Error: nobody catches this")),
+    );
+    expect((await request(engine, "GET", "/object/hits")).json).toEqual({ hits: first.hits + 1 });
   });
 
   it("runs waitUntil from cloudflare:workers on the object's context", async () => {
