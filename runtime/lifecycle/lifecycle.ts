@@ -40,6 +40,8 @@ const SPAWN_CONCURRENCY = 2;
 /** Nothing in flight for this long ends a Processing span. */
 const SPAN_GAP_MS = 50;
 const WATCHDOG_MS = 50;
+/** How much longer than an object the entry Worker may take to answer (see entryFetch). */
+const ENTRY_ANSWER_GRACE_MS = 1_000;
 
 /** Warm workers kept for reuse after their objects hibernate. */
 const MAX_IDLE_WORKERS = 32;
@@ -444,7 +446,7 @@ export class LifecycleManager {
           ...(error ? { error } : {}),
         });
     };
-    const answered = await this.#bounded(work, () => {
+    const answered = await this.#bounded(work, this.#opts.answerTimeoutMs, () => {
       const rec = live.record;
       return `Durable Object ${rec.className} ${rec.name ?? rec.id} gave no answer to ${d.cause}`;
     });
@@ -464,17 +466,17 @@ export class LifecycleManager {
   }
 
   /**
-   * Waits for `work` up to answerTimeoutMs (real time, like the CPU
-   * watchdog): a call that has not settled by then is reported as `late`,
-   * with an error saying what gave no answer and what that usually means.
+   * Waits for `work` up to `limit` ms (real time, like the CPU watchdog):
+   * a call that has not settled by then is reported as `late`, with an
+   * error saying what gave no answer and what that usually means.
    */
   async #bounded<T>(
     work: Promise<T>,
+    limit: number,
     what: () => string,
   ): Promise<
     { late: null; ok: true; value: T } | { late: null; ok: false; error: unknown } | { late: ObjectError }
   > {
-    const limit = this.#opts.answerTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<{ late: ObjectError }>((resolve) => {
       timer = setTimeout(() => {
@@ -1252,8 +1254,11 @@ export class LifecycleManager {
     }
     const entry = host;
     const cause = `${req.method} ${pathOf(req.url)}`;
+    // The entry's bound is a little longer than an object's, so that when it
+    // waits on an object that hangs, the object's own reason reaches the client.
     const answered = await this.#bounded(
       entry.fetch(req),
+      this.#opts.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
       () => `The entry Worker gave no answer to ${cause}`,
     );
     if (answered.late) {

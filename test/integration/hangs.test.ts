@@ -8,7 +8,7 @@ import { openEngine, tempProject, until } from "../helpers/project.ts";
  * answerTimeoutMs fails with the reason (and the reason is logged), while
  * the object shows Processing for as long as the event really runs.
  */
-const ANSWER_TIMEOUT_MS = 400;
+const ANSWER_TIMEOUT_MS = 1_000;
 
 let project: ReturnType<typeof tempProject>;
 let engine: Engine | null = null;
@@ -32,7 +32,11 @@ async function start(): Promise<{ url: string; engine: Engine; logs: string[]; p
   e.events.on("log", (l) => logs.push(l.message));
   e.events.on("problem", (p) => problems.push(p.message));
   const port = await e.listen(0);
-  return { url: `http://127.0.0.1:${port}`, engine: e, logs, problems };
+  const url = `http://127.0.0.1:${port}`;
+  // NOTE: the bound covers waking the object too; wake it first, so that a
+  // slow worker start on a busy machine is not what a test measures.
+  expect(await get(`${url}/obj/count`)).toEqual({ status: 200, text: '{"count":1}' });
+  return { url, engine: e, logs, problems };
 }
 
 async function get(url: string): Promise<{ status: number; text: string }> {
@@ -45,7 +49,7 @@ describe("answers within a bound", () => {
     const { url, engine: e, logs } = await start();
     const hung = await get(`${url}/obj/forever`);
     expect(hung.status).toBe(500);
-    expect(hung.text).toContain(`gave no answer to GET /obj/forever within ${ANSWER_TIMEOUT_MS} ms`);
+    expect(hung.text).toContain("gave no answer to GET /obj/forever within 1 s");
     expect(logs.some((m) => m.includes("gave no answer to GET /obj/forever"))).toBe(true);
 
     const [stuck] = (await e.api.listObjects()).objects;
@@ -53,7 +57,7 @@ describe("answers within a bound", () => {
     // It still serves what does not hang, and stays Processing while the
     // hung event runs: an object that took a request after it goes all the
     // way to Hibernating meanwhile.
-    expect(await get(`${url}/obj/count`)).toEqual({ status: 200, text: '{"count":1}' });
+    expect(await get(`${url}/obj/count`)).toEqual({ status: 200, text: '{"count":2}' });
     expect(await get(`${url}/obj/count?name=other`)).toEqual({ status: 200, text: '{"count":1}' });
     const other = (await e.api.listObjects()).objects.find((o) => o.name === "other");
     await until(async () => (await e.api.getObject(other!.id))?.state === "Hibernating");
@@ -64,9 +68,7 @@ describe("answers within a bound", () => {
     const { url } = await start();
     const hung = await get(`${url}/entry-forever`);
     expect(hung.status).toBe(500);
-    expect(hung.text).toContain(
-      `The entry Worker gave no answer to GET /entry-forever within ${ANSWER_TIMEOUT_MS} ms`,
-    );
+    expect(hung.text).toContain("The entry Worker gave no answer to GET /entry-forever within 2 s");
   });
 
   it("runs blockConcurrencyWhile nested in blockConcurrencyWhile, as workerd does", async () => {
