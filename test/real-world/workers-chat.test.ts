@@ -7,8 +7,7 @@ import { scenario } from "./scenarios/workers-chat.ts";
  * test then asserts that it still fails, so a fix asks for this to be
  * cleared.
  */
-const KNOWN_GAP: string | null =
-  "wrangler [[rules]] (a Text module for **/*.html) are not applied by Terrarium's bundler yet";
+const KNOWN_GAP: string | null = null;
 
 describe("real world: workers-chat-demo", () => {
   let reference: Transcript | undefined;
