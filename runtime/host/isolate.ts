@@ -9,7 +9,7 @@ import * as Comlink from "comlink";
 import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
 import { bodyTransfer, deserializeRequest, pathOf, serializeResponse } from "./http-serialize.ts";
 import { errorText } from "../shared/errors.ts";
-import { DurableObjectNamespace } from "./namespace.ts";
+import { DurableObjectNamespace, type ClientSocketFactory } from "./namespace.ts";
 import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
@@ -94,6 +94,13 @@ function captureConsole(notify: (n: GatewayNotice) => void): void {
 
 /** Set inside a blockConcurrencyWhile callback while it holds the object's input gate. */
 const gateHolder = new AsyncLocalStorage<{ held: boolean }>();
+
+/**
+ * Client ends this thread accepted: sockets an object's fetch answered a
+ * stub here with, which the code reads itself instead of handing them on
+ * (a Worker relaying an object's socket, as agents/mcp does).
+ */
+const clientEnds = new Map<string, TerrariumWebSocket>();
 
 /** Server ends made by `new WebSocketPair()` in this thread, until they are accepted or dropped. */
 const pendingServerEnds = new Map<string, TerrariumWebSocket>();
@@ -185,6 +192,7 @@ class Isolate implements WorkerApi {
   readonly #link: SocketLink;
 
   readonly #peers: Peers;
+  readonly #clientSocket: ClientSocketFactory;
 
   constructor(gateway: Comlink.Remote<GatewayApi>, notify: (n: GatewayNotice) => void) {
     this.#gateway = gateway;
@@ -198,6 +206,19 @@ class Isolate implements WorkerApi {
       attach: (id, value) => void gateway.wsAttach(id, value),
     };
     const link = this.#link;
+    this.#clientSocket = (id) => {
+      const ws: TerrariumWebSocket = new TerrariumWebSocket(id, "client", {
+        accept: () => {
+          clientEnds.set(id, ws);
+          void gateway.wsHold(id);
+        },
+        send: (_id, data) =>
+          void gateway.wsClientSend(id, data instanceof ArrayBuffer ? Comlink.transfer(data, [data]) : data),
+        close: (_id, code, reason) => void gateway.wsClientClose(id, code, reason),
+        attach: () => {},
+      });
+      return ws;
+    };
     const g = globalThis as Record<string, unknown>;
     // ws.accept() (the standard API) registers the socket here as well.
     const pairLink: SocketLink = {
@@ -220,7 +241,13 @@ class Isolate implements WorkerApi {
       return { classes: exportedClasses(this.#loaded.module) };
     const env: Record<string, unknown> = { ...spec.vars };
     for (const b of spec.durableObjects) {
-      env[b.binding] = new DurableObjectNamespace(b.binding, spec.workerName, b.className, this.#peers);
+      env[b.binding] = new DurableObjectNamespace(
+        b.binding,
+        spec.workerName,
+        b.className,
+        this.#peers,
+        this.#clientSocket,
+      );
     }
     if (spec.eventBusBinding) env[spec.eventBusBinding] = new EventBusBinding(this.#gateway);
     for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
@@ -417,11 +444,12 @@ class Isolate implements WorkerApi {
 
   async wsEvent(e: SocketEvent): Promise<void> {
     await this.#waitGate();
-    const ws = this.#sockets.get(e.id);
+    const ws = this.#sockets.get(e.id) ?? clientEnds.get(e.id);
     if (!ws) return;
     if (e.type === "close") {
       ws[SOCKET].readyState = 3;
       this.#sockets.delete(e.id);
+      clientEnds.delete(e.id);
     }
     const instance = this.#active?.instance;
     if (ws[SOCKET].hibernatable && instance) {
@@ -614,6 +642,7 @@ class Isolate implements WorkerApi {
     this.#active = null;
     this.#sockets.clear();
     pendingServerEnds.clear();
+    clientEnds.clear();
     this.#autoResponse = null;
     active.db.close();
     this.#leaving = false;

@@ -896,6 +896,9 @@ export class LifecycleManager {
         const rec = caller();
         if (rec) this.sockets.setAutoResponse(rec.id, pair);
       },
+      wsHold: (id) => this.sockets.hold(id, { kind: "entry", host: slot.host }),
+      wsClientSend: (id, data) => this.sockets.clientSend(id, data),
+      wsClientClose: (id, code, reason) => this.sockets.clientClose(id, code, reason),
     };
   }
 
