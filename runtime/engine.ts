@@ -302,7 +302,9 @@ export class Engine {
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
     this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
     this.registry.setClasses(classInfos(project));
-    return done({ ok: true, updated, error: null });
+    // Code that still throws while loading is not a successful update, even if nothing else changed.
+    const failure = this.lifecycle.loadFailure;
+    return done({ ok: failure === null, updated, error: failure });
   }
 
   /** Runs `fn` after any reload or project change under way, and before the next one starts. */

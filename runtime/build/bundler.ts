@@ -154,7 +154,9 @@ export async function bundleProject(project: WranglerProject, outDir: string): P
       outfile: join(outDir, "index.mjs"),
       logLevel: "silent",
       plugins: [plugin, moduleRulesPlugin(project.rules)],
-      define: hiddenGlobalsDefine(hiddenGlobals(project)),
+      // The project's own `define` wins, as a user's explicit choice.
+      define: { ...hiddenGlobalsDefine(hiddenGlobals(project)), ...project.define },
+      alias: { ...project.alias },
       absWorkingDir: dirname(project.configPath),
     });
   } catch (e) {

@@ -78,6 +78,8 @@ const wranglerSchema = z
     d1_databases: z.array(d1).optional(),
     r2_buckets: z.array(r2).optional(),
     rules: z.array(moduleRule).optional(),
+    define: z.record(z.string(), z.string()).optional(),
+    alias: z.record(z.string(), z.string().min(1)).optional(),
   })
   .passthrough();
 
@@ -124,6 +126,10 @@ export interface WranglerProject {
   readonly vars: Readonly<Record<string, unknown>>;
   /** The project's own module rules, in order (wrangler's defaults come after them when bundling). */
   readonly rules: readonly ModuleRule[];
+  /** Identifiers replaced in the code when bundling (`define`), as wrangler passes them to esbuild. */
+  readonly define: Readonly<Record<string, string>>;
+  /** Module specifiers bundled as other modules (`alias`); relative targets resolved from the config's folder. */
+  readonly alias: Readonly<Record<string, string>>;
   readonly raw: WranglerConfig;
 }
 
@@ -255,6 +261,13 @@ export function loadWranglerConfig(projectDir: string): WranglerProject {
     })),
     vars,
     rules,
+    define: cfg.define ?? {},
+    alias: Object.fromEntries(
+      Object.entries(cfg.alias ?? {}).map(([from, to]) => [
+        from,
+        to.startsWith(".") ? resolve(projectDir, to) : to,
+      ]),
+    ),
     raw: cfg,
   };
 }

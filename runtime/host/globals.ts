@@ -18,8 +18,10 @@ type CacheKey = Request | string | URL;
 /**
  * `WebSocket`: the class of every socket Terrarium hands to user code
  * (`instanceof WebSocket` holds for both ends of a WebSocketPair), with the
- * ready-state constants under both of workerd's names (OPEN, READY_STATE_OPEN). Outbound sockets (`new WebSocket(url)`) are not
- * available.
+ * ready-state constants under both of workerd's names (OPEN,
+ * READY_STATE_OPEN). Outbound sockets (`new WebSocket(url)`) are not
+ * available. NOTE: a socket's `constructor` stays TerrariumWebSocket: Node's
+ * EventTarget recognises its instances by their constructor.
  */
 function makeWebSocketClass(): typeof TerrariumWebSocket {
   const WebSocket = function WebSocket(): never {

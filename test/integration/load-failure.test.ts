@@ -52,6 +52,12 @@ describe("a main module that throws while loading", () => {
     ).toBe(true);
   });
 
+  it("reports the failure on a reload that changes nothing", async () => {
+    project = tempProject("load-failure");
+    engine = await openEngine(project.dir, project.dataDir);
+    expect(await engine.reload()).toMatchObject({ ok: false, error: LOAD_ERROR });
+  });
+
   it("serves the next request after the code is fixed, objects included", async () => {
     project = tempProject("load-failure");
     engine = await openEngine(project.dir, project.dataDir);

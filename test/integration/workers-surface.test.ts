@@ -145,18 +145,22 @@ describe("the Workers surface (fixture: surface)", () => {
   it("reads env from cloudflare:workers, and withEnv overrides it for the call it wraps", async () => {
     expect((await request(engine, "GET", "/env")).json).toEqual({
       imported: "surface",
+      namespaces: ["PARTY", "PROBE"],
       withEnv: "other",
       after: "surface",
     });
   });
 
-  it("reports an unhandled rejection, as workerd does, without ending the object", async () => {
+  it("reports an unhandled rejection once, as workerd does, without ending the object", async () => {
     const first = (await request(engine, "GET", "/object/reject")).json as { hits: number };
-    await until(() =>
+    const reported = (): string[] =>
       engine.registry
         .logs(null)
-        .some((l) => l.message.startsWith("Uncaught (in promise) Error: nobody catches this")),
-    );
+        .map((l) => l.message)
+        .filter((m) => m.startsWith("Uncaught (in promise) Error: nobody catches this"));
+    await until(() => reported().length > 0);
+    // Both handlers would log in the same tick, so a second line would be here already.
+    expect(reported()).toHaveLength(1);
     expect((await request(engine, "GET", "/object/hits")).json).toEqual({ hits: first.hits + 1 });
   });
 

@@ -214,6 +214,8 @@ describe("docs/compatibility.md", () => {
       d1_databases: [{ binding: "DB", database_name: "db" }],
       r2_buckets: [{ binding: "BUCKET", bucket_name: "b" }],
       rules: [{ type: "Text", globs: ["**/*.md"] }],
+      define: { BUILD: '"1"' },
+      alias: { "some-package": "./shims/some-package.ts" },
       routes: [{ pattern: "example.com/*", zone_name: "example.com" }],
       observability: { enabled: true },
       placement: { mode: "smart" },
