@@ -78,6 +78,11 @@ export async function scenario(rt: Runtime, note: (label: string, seen: unknown)
   note("bob calls increment(1) after hibernation", await call(bob, "increment", 1, "bob"));
   note("ann hears the new state", withoutStartBroadcasts(await ann.until(typed("cf_agent_state"))));
   note("ann reads the notes", await call(ann, "notes"));
+  note(
+    "the entry calls increment over RPC (getAgentByName)",
+    await http(rt, "POST", "/api/counters/alpha/increment"),
+  );
+  note("ann hears the RPC's state change", withoutStartBroadcasts(await ann.until(typed("cf_agent_state"))));
 
   note("bob's close", await bob.close());
   note("ann's close", await ann.close());

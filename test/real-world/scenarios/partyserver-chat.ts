@@ -25,6 +25,8 @@ export async function scenario(rt: Runtime, note: (label: string, seen: unknown)
   note("bob's message after hibernation, to ann", await ann.next());
   note("bob's message after hibernation, to bob", await bob.next());
   note("GET after hibernation", await http(rt, "GET", "/parties/chat/lobby"));
+  note("the entry calls the room over RPC (getServerByName)", await http(rt, "GET", "/api/rooms/lobby"));
+  note("a room nobody opened, over RPC", await http(rt, "GET", "/api/rooms/empty"));
 
   note("bob leaves: his close", await bob.close());
   note("ann hears bob leave", await ann.next());

@@ -1,4 +1,4 @@
-import { Agent, callable, routeAgentRequest, type Connection } from "agents";
+import { Agent, callable, getAgentByName, routeAgentRequest, type Connection } from "agents";
 
 interface Env {
   Counter: DurableObjectNamespace<Counter>;
@@ -70,6 +70,12 @@ export class Counter extends Agent<Env, CounterState> {
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
+    // Server-side code calls an agent over Durable Object RPC.
+    const name = /^\/api\/counters\/([^/]+)\/increment$/.exec(new URL(request.url).pathname)?.[1];
+    if (name && request.method === "POST") {
+      const agent = await getAgentByName(env.Counter, name);
+      return Response.json({ count: await agent.increment(100, "server") });
+    }
     return (await routeAgentRequest(request, env)) ?? new Response("Not found", { status: 404 });
   },
 } satisfies ExportedHandler<Env>;

@@ -1,4 +1,10 @@
-import { routePartykitRequest, Server, type Connection, type ConnectionContext } from "partyserver";
+import {
+  getServerByName,
+  routePartykitRequest,
+  Server,
+  type Connection,
+  type ConnectionContext,
+} from "partyserver";
 
 interface Env {
   Chat: DurableObjectNamespace<Chat>;
@@ -47,6 +53,11 @@ export class Chat extends Server<Env> {
     ]);
   }
 
+  /** Called over RPC from the entry, through getServerByName. */
+  history(): { room: string; messages: number } {
+    return { room: this.name, messages: this.#history().length };
+  }
+
   onRequest(request: Request): Response {
     const online = [...this.getConnections<ChatUser>()].map((c) => c.state?.user ?? "anonymous").sort();
     return Response.json({
@@ -75,6 +86,8 @@ export class Cursors extends Server<Env> {
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
+    const room = /^\/api\/rooms\/([^/]+)$/.exec(new URL(request.url).pathname)?.[1];
+    if (room) return Response.json(await (await getServerByName(env.Chat, room)).history());
     return (await routePartykitRequest(request, env)) ?? new Response("Not found", { status: 404 });
   },
 } satisfies ExportedHandler<Env>;
