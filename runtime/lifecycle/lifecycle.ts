@@ -480,7 +480,7 @@ export class LifecycleManager {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<{ late: ObjectError }>((resolve) => {
       timer = setTimeout(() => {
-        const seconds = limit % 1000 === 0 ? `${limit / 1000} s` : `${limit} ms`;
+        const seconds = limit >= 1000 ? `${limit / 1000} s` : `${limit} ms`;
         resolve({
           late: new ObjectError(
             `${what()} within ${seconds}: its code is waiting on something that never settles ` +

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Engine } from "../../runtime/engine.ts";
+import { serve, type Served } from "../helpers/cli.ts";
 import { openEngine, tempProject, until } from "../helpers/project.ts";
 
 /**
@@ -14,10 +15,14 @@ let project: ReturnType<typeof tempProject>;
 let engine: Engine | null = null;
 const clients: WebSocket[] = [];
 
+let served: Served | null = null;
+
 afterEach(async () => {
   for (const c of clients.splice(0)) c.terminate();
   await engine?.close();
   engine = null;
+  await served?.stop();
+  served = null;
   project.cleanup();
 });
 
@@ -88,5 +93,18 @@ describe("answers within a bound", () => {
     await until(() => received.length > 0);
     expect(received).toEqual(["echo: ping"]);
     expect(problems.some((m) => m.includes("gave no answer to websocket message"))).toBe(true);
+  });
+});
+
+describe("terrarium serve --answer-timeout", () => {
+  it("answers a hung request with the reason and prints it", async () => {
+    project = tempProject("hangs");
+    served = await serve(project.dir, ["--data", project.dataDir, "--answer-timeout", "1500"]);
+    expect(await get(`${served.url}/obj/count`)).toEqual({ status: 200, text: '{"count":1}' });
+    const hung = await get(`${served.url}/obj/forever`);
+    expect(hung.status).toBe(500);
+    expect(hung.text).toContain("Durable Object Stuck one gave no answer to GET /obj/forever within 1.5 s");
+    const s = served;
+    await until(() => s.output().includes("gave no answer to GET /obj/forever"));
   });
 });
