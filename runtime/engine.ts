@@ -187,9 +187,6 @@ export class Engine {
         (api) => api.wsEvent(Comlink.transfer(e, transfer)),
       );
     };
-    sockets.onAutoResponse = (owner, id, time) => {
-      if (owner.kind === "object") lifecycle.autoResponded(owner.objectId, id, time);
-    };
     sockets.onError = (owner, message) =>
       events.emit("problem", {
         time: clock.now(),

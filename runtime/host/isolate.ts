@@ -189,8 +189,6 @@ class Isolate implements WorkerApi {
   /** Server ends of this worker's WebSockets (the active object's, or the entry's own). */
   readonly #sockets = new Map<string, TerrariumWebSocket>();
   #autoResponse: WebSocketRequestResponsePair | null = null;
-  /** Socket id -> when the hub last sent the auto-response on it (ms). */
-  readonly #autoResponseAt = new Map<string, number>();
   readonly #link: SocketLink;
 
   readonly #peers: Peers;
@@ -335,9 +333,7 @@ class Isolate implements WorkerApi {
     const id = new DurableObjectId(identity.id, identity.name ?? undefined);
     this.#sockets.clear();
     this.#autoResponse = null;
-    this.#autoResponseAt.clear();
     for (const held of identity.sockets) {
-      if (held.autoResponseAt !== null) this.#autoResponseAt.set(held.id, held.autoResponseAt);
       const ws = new TerrariumWebSocket(held.id, "server", this.#link);
       Object.assign(ws[SOCKET], {
         accepted: true,
@@ -388,12 +384,7 @@ class Isolate implements WorkerApi {
         void gateway.wsAutoResponse(pair ? { request: pair.request, response: pair.response } : null);
       },
       getWebSocketAutoResponse: () => this.#autoResponse,
-      getWebSocketAutoResponseTimestamp: (ws: TerrariumWebSocket) => {
-        if (!(ws instanceof TerrariumWebSocket))
-          throw new TypeError("getWebSocketAutoResponseTimestamp() takes a WebSocket.");
-        const at = this.#autoResponseAt.get(ws[SOCKET].id);
-        return at === undefined ? null : new Date(at);
-      },
+      getWebSocketAutoResponseTimestamp: (_ws: TerrariumWebSocket) => null,
       setHibernatableWebSocketEventTimeout: (_ms?: number) => {},
       getHibernatableWebSocketEventTimeout: () => null,
       abort: (reason?: string) => {
@@ -486,10 +477,6 @@ class Isolate implements WorkerApi {
     if (e.type === "message") ws.dispatchEvent(messageEvent(e.data));
     else if (e.type === "close") ws.dispatchEvent(closeEvent(e.code, e.reason, e.wasClean));
     else ws.dispatchEvent(Object.assign(new Event("error"), { message: e.message }));
-  }
-
-  wsAutoResponded(id: string, time: number): void {
-    if (this.#sockets.has(id)) this.#autoResponseAt.set(id, time);
   }
 
   async #entryFetch(loaded: Loaded, request: Request): Promise<unknown> {

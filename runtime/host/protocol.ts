@@ -36,8 +36,6 @@ export interface HeldSocket {
   id: string;
   tags: string[];
   attachment: unknown;
-  /** When the hub last answered this socket with the object's auto-response (ms), or null. */
-  autoResponseAt: number | null;
 }
 
 export type SocketEvent =
@@ -151,8 +149,6 @@ export interface WorkerApi {
   connectPeer(port: import("node:worker_threads").MessagePort): void;
   /** Delivers a WebSocket event to the socket's owner (handlers or listeners). */
   wsEvent(e: SocketEvent): Promise<void>;
-  /** The hub answered socket `id` with the auto-response at `time` (for getWebSocketAutoResponseTimestamp). */
-  wsAutoResponded(id: string, time: number): void;
   deactivate(): Promise<void>;
   memory(): { heapUsed: number; rss: number };
 }

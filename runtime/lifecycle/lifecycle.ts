@@ -1222,13 +1222,6 @@ export class LifecycleManager {
    * worker (which has the file open) between its events; null when the
    * object has no worker right now (run it on the file instead).
    */
-  /** Tells a live object that the hub auto-responded on one of its sockets; a hibernating one reads it at wake-up. */
-  autoResponded(objectId: string, socketId: string, time: number): void {
-    const host = this.#live.get(objectId)?.host;
-    if (!host?.alive) return;
-    host.call((api) => api.wsAutoResponded(socketId, time)).catch(() => {});
-  }
-
   async adminSql(id: string, sql: string, params: unknown[]): Promise<QueryResult | null> {
     const live = this.#live.get(id);
     if (!live?.host || live.starting || live.updating) return null;

@@ -34,8 +34,6 @@ interface HubSocket {
   /** Events to this socket's owner are delivered one after another, in order. */
   chain: Promise<void>;
   closeRequested: { code: number | undefined; reason: string | undefined } | null;
-  /** When the hub last sent the owner's auto-response on this socket. */
-  autoResponseAt: number | null;
 }
 
 export interface SocketSummary {
@@ -79,8 +77,6 @@ export class SocketHub {
   readonly #autoResponses = new Map<string, { request: string; response: string }>();
   /** Set by the engine: delivers one event to the socket's owner. */
   deliver: (owner: SocketOwner, e: SocketEvent) => Promise<void> = () => Promise.resolve();
-  /** Set by the engine: tells a live owner that its auto-response was sent (time in ms). */
-  onAutoResponse: (owner: SocketOwner, id: string, time: number) => void = () => {};
   /** Set by the engine: logs a delivery that failed. */
   onError: (owner: SocketOwner, message: string) => void = () => {};
   readonly #now: () => number;
@@ -114,7 +110,6 @@ export class SocketHub {
       sent: 0,
       outbox: [],
       holder: null,
-      autoResponseAt: null,
       chain: Promise.resolve(),
       closeRequested: null,
     });
@@ -240,8 +235,7 @@ export class SocketHub {
     const out: HeldSocket[] = [];
     for (const id of ids) {
       const s = this.#sockets.get(id);
-      if (s?.hibernatable && s.accepted)
-        out.push({ id, tags: s.tags, attachment: s.attachment, autoResponseAt: s.autoResponseAt });
+      if (s?.hibernatable && s.accepted) out.push({ id, tags: s.tags, attachment: s.attachment });
     }
     return out;
   }
@@ -324,8 +318,6 @@ export class SocketHub {
         if (auto && auto.request === text) {
           s.sent++;
           ws.send(auto.response);
-          s.autoResponseAt = this.#now();
-          this.onAutoResponse(s.owner, s.id, s.autoResponseAt);
           return;
         }
         this.#enqueue(s, { type: "message", id: s.id, data: text });
