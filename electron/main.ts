@@ -5,6 +5,7 @@ import type { Engine } from "../runtime/engine.ts";
 import { registerControlIpc } from "./control-ipc.ts";
 import { buildMenuTemplate } from "./menu.ts";
 import { isProjectFolder, PROJECT_TEMPLATES, RecentProjects } from "./projects.ts";
+import { stopBeforeQuit } from "./quit.ts";
 import { createSecureWindow } from "./window.ts";
 
 // The Electron main process: the engine (the orchestration layer) for one
@@ -246,13 +247,23 @@ app.on("activate", () => {
   if (BrowserWindow.getAllWindows().length === 0) void openMainWindow();
 });
 
-let closing = false;
-app.on("before-quit", (event) => {
-  if (!engine || closing) return;
-  event.preventDefault();
-  closing = true;
-  void engine.close().finally(() => app.quit());
-});
+// Quitting stops the engine within its grace period (a spinning object is ended, not waited for).
+const QUIT_GRACE_MS = 5_000;
+stopBeforeQuit(
+  app,
+  () => {
+    const current = engine;
+    if (!current) return null;
+    return (async () => {
+      closeIpc?.();
+      closeIpc = null;
+      const report = await current.close({ graceMs: QUIT_GRACE_MS });
+      const { cutShortLine } = await runtimeModule<typeof import("../runtime/engine.ts")>("engine.ts");
+      return cutShortLine(report);
+    })();
+  },
+  { graceMs: QUIT_GRACE_MS },
+);
 
 app
   .whenReady()

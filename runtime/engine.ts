@@ -4,12 +4,13 @@ import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
 import { loadProject, type Project } from "./config/project.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
-import { d1Stores, r2Stores } from "./bindings/stores.ts";
+import { d1Stores, kvStores, r2Stores, remoteOnlyBindings } from "./bindings/stores.ts";
 import type { CodeSpec } from "./host/protocol.ts";
 import {
   defaultLifecycleOptions,
   LifecycleManager,
   type CodeVersion,
+  type CutShort,
   type LifecycleOptions,
   type LifecyclePolicy,
 } from "./lifecycle/lifecycle.ts";
@@ -37,10 +38,12 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     compatibilityDate: w.compatibilityDate,
     compatibilityFlags: [...w.compatibilityFlags],
     durableObjects: w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
-    vars: { ...w.vars },
+    vars: { ...w.vars, ...project.devVars.values },
     eventBusBinding: project.eventBusBinding,
     d1Databases: d1Stores(project, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
     r2Buckets: r2Stores(project, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
+    kvNamespaces: kvStores(project, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
+    remoteOnly: remoteOnlyBindings(project),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
   };
   return {
@@ -92,6 +95,44 @@ export interface ReloadResult {
   durationMs: number;
 }
 
+/** How long in-flight work gets to finish when the engine closes, unless told otherwise. */
+export const DEFAULT_GRACE_MS = 5_000;
+
+/** What a stop cut short when its grace period ended. */
+export interface StopReport {
+  graceMs: number;
+  /** HTTP requests (and WebSocket upgrades) still unanswered: they were answered 503. */
+  requests: number;
+  /** Objects with events still in flight: their workers were ended. */
+  objects: CutShort[];
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The one line saying what a stop cut short, or null when it cut nothing short. */
+export function cutShortLine(r: StopReport): string | null {
+  const parts: string[] = [];
+  if (r.requests > 0) parts.push(plural(r.requests, "request"));
+  if (r.objects.length > 0) {
+    const named = r.objects.map(
+      (o) =>
+        `${o.className} ${o.name !== null ? JSON.stringify(o.name) : o.id.slice(0, 8)} (${plural(o.events, "event")})`,
+    );
+    parts.push(`${plural(r.objects.length, "object")}: ${named.join(", ")}`);
+  }
+  if (parts.length === 0) return null;
+  return `terrarium: stopped after the ${r.graceMs} ms grace period, cutting short ${parts.join(" and ")}`;
+}
+
+/** Resolves when `p` settles or `ms` pass, whichever is first. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 export interface EngineOptions {
   projectDir: string;
   /** Defaults to <projectDir>/.terrarium. */
@@ -103,8 +144,8 @@ export interface EngineOptions {
 /**
  * One running project: the five orchestration components wired together.
  * Open it, optionally `listen` (the Request Router on 127.0.0.1), drive it
- * through `api`, and `close` it (in-flight work finishes, every worker ends,
- * every SQLite file is closed).
+ * through `api`, and `close` it (in-flight work gets a grace period, every
+ * worker ends, every SQLite file is closed).
  */
 export class Engine {
   #project: Project;
@@ -119,7 +160,6 @@ export class Engine {
   readonly load: LoadConsole;
   readonly api: ControlApi;
   #port: number | null = null;
-  #closed = false;
   /** The timeouts before terrarium.json's (options or defaults), so a reload can apply its new values. */
   #basePolicy: LifecyclePolicy = defaultLifecycleOptions().policy;
   #baseClassPolicies: LifecycleOptions["classPolicies"] = {};
@@ -239,7 +279,7 @@ export class Engine {
             kind: "alarm",
             cause: a.retryCount ? `alarm (retry ${a.retryCount})` : "alarm",
           },
-          (api) => api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0 }),
+          (api) => api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0, scheduledTime: a.time }),
         );
       });
       eventBus.start();
@@ -418,19 +458,47 @@ export class Engine {
     return this.#port;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  #closing: Promise<StopReport> | null = null;
+
+  /**
+   * Stops the project, in bounded time: the router stops accepting (new
+   * requests on open connections get a 503), WebSockets are closed (1001),
+   * and no alarm or Event Bus delivery starts. What is in flight gets
+   * `graceMs` (default 5 s) to finish; then the requests still unanswered
+   * are answered 503, every object still busy has its worker ended at once
+   * (a spinning one too), the others close their SQLite files, and so does
+   * the engine. Acknowledged writes are on disk. Resolves with what was cut
+   * short; calling it again returns the same stop.
+   */
+  close(opts: { graceMs?: number } = {}): Promise<StopReport> {
+    this.#closing ??= this.#close(opts.graceMs ?? DEFAULT_GRACE_MS);
+    return this.#closing;
+  }
+
+  async #close(graceMs: number): Promise<StopReport> {
+    const deadline = Date.now() + graceMs;
+    const left = (): number => Math.max(0, deadline - Date.now());
     this.#watcher?.close();
     if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
-    await this.#reloading;
-    // A console run ends (and is saved) while the router and objects still answer.
-    await this.load.close();
+    this.router.stopAccepting();
+    this.state.stopAlarms();
+    const bus = this.eventBus.close(graceMs);
     this.lifecycle.sockets.closeAll();
-    await this.router.close();
-    await this.eventBus.close();
-    await this.lifecycle.close();
+    await within(this.#reloading ?? Promise.resolve(), left());
+    // A console run ends (and is saved) while the router and objects still answer.
+    await within(this.load.close(), left());
+    // Objects get their sockets' close events (webSocketClose) within the grace period.
+    await within(this.lifecycle.sockets.drained(), left());
+    while ((this.router.inFlight > 0 || this.lifecycle.busyObjects() > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    this.lifecycle.sockets.terminateAll();
+    const why = `the ${graceMs} ms grace period ended`;
+    const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
+    const objects = await this.lifecycle.close(0, why);
+    await bus;
     this.state.close();
     this.registry.close();
+    return { graceMs, requests, objects };
   }
 }

@@ -511,7 +511,8 @@ export interface DesignInfo {
   defaultLifecycle: Required<PolicyInfo>;
   routes: { pattern: string; method: string[] | null; binding: string; object: string }[];
   subscriptions: { topic: string; binding: string; object: string; method: string }[];
-  external: { kind: "d1" | "r2" | "vars"; binding: string; detail: string | null }[];
+  /** Configured bindings besides Durable Objects; for a secret (.dev.vars), detail names its file, never its value. */
+  external: { kind: "d1" | "r2" | "kv" | "remote" | "vars"; binding: string; detail: string | null }[];
   eventBusBinding: string | null;
 }
 

@@ -20,6 +20,8 @@ import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
 import { external } from "./external.ts";
+import { REMOTE_ONLY_KINDS } from "../bindings/remote-only.ts";
+import { remoteOnlyBindings } from "../bindings/stores.ts";
 
 /** Timeouts as terrarium.json sets them, without the ones it leaves out. */
 function policyInfo(
@@ -200,6 +202,7 @@ export function createControlApi(engine: Engine): ControlApi {
       const rel = (abs: string): string => relative(p.dir, abs).split(sep).join("/");
       const raw = w.raw as { d1_databases?: { binding: string; database_name?: string }[] } & {
         r2_buckets?: { binding: string; bucket_name?: string }[];
+        kv_namespaces?: { binding: string; id?: string }[];
       };
       return {
         name: w.name,
@@ -244,7 +247,20 @@ export function createControlApi(engine: Engine): ControlApi {
             binding: b.binding,
             detail: b.bucket_name ?? null,
           })),
+          ...(raw.kv_namespaces ?? []).map((k) => ({
+            kind: "kv" as const,
+            binding: k.binding,
+            detail: k.id ?? null,
+          })),
+          ...remoteOnlyBindings(p).map((r) => ({
+            kind: "remote" as const,
+            binding: r.binding,
+            detail: `${REMOTE_ONLY_KINDS[r.kind]} (Cloudflare only)`,
+          })),
           ...Object.keys(w.vars).map((name) => ({ kind: "vars" as const, binding: name, detail: null })),
+          ...Object.keys(p.devVars.values)
+            .filter((name) => !(name in w.vars))
+            .map((name) => ({ kind: "vars" as const, binding: name, detail: "secret (.dev.vars)" })),
         ],
         eventBusBinding: p.eventBusBinding,
       };

@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import type { Project } from "../config/project.ts";
+import { REMOTE_ONLY_KINDS, type RemoteOnlyKind, type RemoteOnlySpec } from "./remote-only.ts";
 
 /**
- * Where the project's D1 databases and R2 buckets live in the data
+ * Where the project's D1 databases, R2 buckets and KV namespaces live in the data
  * directory. The engine hands these paths to the workers that bind them and
  * the control API reads the same files for the Inspector, so both go
  * through here.
@@ -43,6 +44,21 @@ export function r2Stores(project: Project, dataDir: string): R2Store[] {
   });
 }
 
+export interface KVStore {
+  binding: string;
+  /** The namespace's id, else the binding. */
+  name: string;
+  /** The SQLite file holding the namespace's keys. */
+  path: string;
+}
+
+export function kvStores(project: Project, dataDir: string): KVStore[] {
+  return (project.wrangler.raw.kv_namespaces ?? []).map((k) => {
+    const name = k.id ?? k.binding;
+    return { binding: k.binding, name, path: join(dataDir, "kv", `${storeName(name)}.sqlite`) };
+  });
+}
+
 /** A row of the bucket's index (`objects` in index.sqlite): an object's metadata. */
 export interface R2IndexRow {
   key: string;
@@ -57,4 +73,19 @@ export interface R2IndexRow {
 /** The bucket's index database in its folder. */
 export function r2IndexPath(dir: string): string {
   return join(dir, "index.sqlite");
+}
+
+/** The project's bindings that run only on Cloudflare (see remote-only.ts). */
+export function remoteOnlyBindings(project: Project): RemoteOnlySpec[] {
+  const raw = project.wrangler.raw as Record<string, unknown>;
+  const out: RemoteOnlySpec[] = [];
+  for (const kind of Object.keys(REMOTE_ONLY_KINDS) as RemoteOnlyKind[]) {
+    const value = raw[kind];
+    const list = Array.isArray(value) ? value : value && typeof value === "object" ? [value] : [];
+    for (const b of list) {
+      const binding = (b as { binding?: unknown }).binding;
+      if (typeof binding === "string" && binding !== "") out.push({ binding, kind });
+    }
+  }
+  return out;
 }

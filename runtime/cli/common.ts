@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
+import { constants } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ProjectError } from "../config/errors.ts";
-import { Engine } from "../engine.ts";
+import { cutShortLine, DEFAULT_GRACE_MS, Engine, type StopReport } from "../engine.ts";
 import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
 
 /** What the commands share: errors, number flags, opening a project, printing what the engine reports. */
@@ -86,4 +87,96 @@ export function printEngineEvents(engine: Engine, quiet: boolean): void {
       process.stderr.write(`terrarium: the code still fails to load: ${u.error}\n`);
     } else process.stderr.write(`terrarium: update refused, the previous code keeps serving: ${u.error}\n`);
   });
+}
+
+/** --grace MS: how long in-flight work gets when the command stops (default 5 s). */
+export function graceFlag(v: string | undefined): number {
+  return intFlag(v, "grace") ?? DEFAULT_GRACE_MS;
+}
+
+/** The env variable that asks, like --exit-on-stdin-close, to stop with the parent. */
+export const EXIT_ON_STDIN_CLOSE_ENV = "TERRARIUM_EXIT_ON_STDIN_CLOSE";
+
+/** --exit-on-stdin-close, or TERRARIUM_EXIT_ON_STDIN_CLOSE=1. */
+export function exitOnStdinClose(flag: boolean | undefined): boolean {
+  return flag === true || process.env[EXIT_ON_STDIN_CLOSE_ENV] === "1";
+}
+
+/** How often the parent process is looked for (--exit-on-stdin-close). */
+const PARENT_POLL_MS = 1_000;
+/** Past the grace period, how long a stop may take before the process exits anyway (a bug if it does). */
+const STOP_BACKSTOP_MS = 10_000;
+
+/**
+ * How a long-running command ends. The first SIGINT or SIGTERM (or, when
+ * asked with `exitOnStdinClose`, the end of stdin or of the parent process)
+ * runs `stop`, which is bounded by the grace period, prints what it cut
+ * short, and exits 0 (1 if stopping failed). A second signal exits at once
+ * with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+ *
+ * Stdin is not looked at unless asked: a server started from a terminal,
+ * with stdin from /dev/null (CI, nohup, `&`) or by a parent that does not
+ * hold a pipe to it keeps running until it is signalled.
+ */
+export function stopOnSignals(opts: {
+  graceMs: number;
+  exitOnStdinClose: boolean;
+  stop: () => Promise<StopReport | null>;
+}): void {
+  let stopping = false;
+  const begin = (): void => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      process.stderr.write(
+        `terrarium: stopping took longer than the ${opts.graceMs} ms grace period and ${STOP_BACKSTOP_MS} ms more; exiting\n`,
+      );
+      process.exit(1);
+    }, opts.graceMs + STOP_BACKSTOP_MS);
+    void opts.stop().then(
+      (report) => {
+        const line = report && cutShortLine(report);
+        if (line) process.stderr.write(`${line}\n`);
+        process.exit(0);
+      },
+      (e: unknown) => {
+        process.stderr.write(
+          `terrarium: error while stopping: ${e instanceof Error ? e.message : String(e)}\n`,
+        );
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: "SIGINT" | "SIGTERM"): void => {
+    if (stopping) {
+      process.stderr.write(`terrarium: ${signal} again, exiting now\n`);
+      process.exit(128 + constants.signals[signal]);
+    }
+    begin();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  if (opts.exitOnStdinClose) onParentGone(begin);
+}
+
+/**
+ * Calls `gone` once stdin ends (the parent closed its pipe, or died) or the
+ * parent process ends (this process is reparented: `process.ppid` changes,
+ * looked at every second on an unref'd timer). Only for a parent that asks
+ * (--exit-on-stdin-close): see stopOnSignals. Returns the function that
+ * stops watching the parent.
+ */
+export function onParentGone(gone: () => void): () => void {
+  process.stdin.on("end", gone);
+  process.stdin.on("error", gone);
+  process.stdin.resume();
+  const parent = process.ppid;
+  const poll = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(poll);
+      gone();
+    }
+  }, PARENT_POLL_MS);
+  poll.unref();
+  return () => clearInterval(poll);
 }

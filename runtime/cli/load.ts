@@ -1,14 +1,15 @@
 import { existsSync } from "node:fs";
+import { constants } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject } from "../config/project.ts";
 import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts";
-import { Engine } from "../engine.ts";
+import { cutShortLine, Engine, type StopReport } from "../engine.ts";
 import { parseThreshold, type Threshold } from "../load/parse.ts";
 import { runLoad } from "../load/run.ts";
 import { formatSummary, progressLine } from "../load/summary.ts";
-import { fail } from "./common.ts";
+import { exitOnStdinClose, fail, graceFlag, onParentGone } from "./common.ts";
 
 const SHAPING = [
   "rate",
@@ -92,8 +93,11 @@ export async function load(argv: string[]): Promise<void> {
       data: { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
+      grace: { type: "string" },
+      "exit-on-stdin-close": { type: "boolean", default: false },
     },
   });
+  const graceMs = graceFlag(values.grace);
   if (positionals.length !== 1) fail(`load takes one project folder, got ${positionals.length}`, 2);
   const projectDir = resolve(positionals[0]!);
   if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
@@ -149,16 +153,29 @@ export async function load(argv: string[]): Promise<void> {
     url = engine.url!;
   }
 
+  // The first signal ends the run (its summary is printed and saved) and,
+  // when the project is served here, starts the engine's bounded stop at
+  // once, so a request stuck in an object cannot hold the run open past
+  // the grace period. A second signal exits now.
   const abort = new AbortController();
   let interrupted = false;
-  const onSignal = (): void => {
-    if (interrupted) process.exit(130);
+  let stopping: Promise<StopReport> | null = null;
+  const interrupt = (): void => {
+    if (interrupted) return;
     interrupted = true;
     process.stderr.write("\nterrarium: stopping the run (again to quit now)...\n");
     abort.abort();
+    stopping = engine?.close({ graceMs }) ?? null;
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const onSignal = (signal: "SIGINT" | "SIGTERM"): void => {
+    if (interrupted) process.exit(128 + constants.signals[signal]);
+    interrupt();
+  };
+  const onSigint = (): void => onSignal("SIGINT");
+  const onSigterm = (): void => onSignal("SIGTERM");
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigterm);
+  const unwatch = exitOnStdinClose(values["exit-on-stdin-close"]) ? onParentGone(interrupt) : null;
 
   const progress = !values.quiet;
   if (progress) process.stderr.write(`terrarium: load ${name} -> ${url}\n`);
@@ -178,9 +195,12 @@ export async function load(argv: string[]): Promise<void> {
     else process.stdout.write(formatSummary(run.summary));
     if (!run.summary.ok) code = 99;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await engine?.close();
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigterm);
+    unwatch?.();
+    const report = await (stopping ?? engine?.close({ graceMs }));
+    const line = report && cutShortLine(report);
+    if (line) process.stderr.write(`${line}\n`);
   }
   if (interrupted && code === 0) code = 130;
   process.exit(code);

@@ -1,5 +1,15 @@
 import { parseArgs } from "node:util";
-import { fail, intFlag, lifecycleFlags, openProject, printEngineEvents, projectFolder } from "./common.ts";
+import {
+  exitOnStdinClose,
+  fail,
+  graceFlag,
+  intFlag,
+  lifecycleFlags,
+  openProject,
+  printEngineEvents,
+  projectFolder,
+  stopOnSignals,
+} from "./common.ts";
 
 const USAGE = `Usage: terrarium <command> [options]
 
@@ -16,6 +26,8 @@ Commands:
                          so (default 60000); the object shows Processing until it ends
     --quiet              do not print object logs
     --no-watch           do not reload when the project's files change
+    --grace MS           on stopping, how long in-flight work gets (default 5000)
+    --exit-on-stdin-close  also stop when stdin ends or the parent process does
 
   ui [projectDir]      Open the Terrarium UI in a browser: the built renderer and
                        the control API on 127.0.0.1, behind a per-launch token.
@@ -27,6 +39,8 @@ Commands:
     --hibernate-after MS Idle -> Hibernating after MS (default 10000)
     --quiet              do not print object logs
     --no-watch           do not reload when the project's files change
+    --grace MS           on stopping, how long in-flight work gets (default 5000)
+    --exit-on-stdin-close  also stop when stdin ends or the parent process does
 
   export <projectDir>   Write a Cloudflare project that deploys with wrangler: the
                        code unchanged, an entry Worker doing terrarium.json's
@@ -37,7 +51,8 @@ Commands:
   load <projectDir>    Drive simulated traffic at a project and print a k6-like
                        summary. Serves the project itself, as serve does, unless
                        --url points at a running Terrarium. Exits 99 when a
-                       threshold fails. Every run is saved in <data>/runs.
+                       threshold fails, 130 when a signal ends the run early.
+                       Every run is saved in <data>/runs.
     --profile NAME       a profile from terrarium.json's loadProfiles
     --rate N             open model: N requests/s, whatever the answers do (default 10)
     --clients N          closed model: N virtual clients, each waiting for its answer
@@ -55,6 +70,8 @@ Commands:
     --data DIR           data directory (default <projectDir>/.terrarium)
     --json               print the summary as JSON on stdout
     --quiet              no per-second progress lines
+    --grace MS           serving the project: on stopping, how long in-flight work gets (default 5000)
+    --exit-on-stdin-close  also stop when stdin ends or the parent process does
 
   new <dir>            Create a project from a sample: its files in <dir> (new or
                        empty), the Worker named after the folder.
@@ -63,6 +80,21 @@ Commands:
     --name NAME          the Worker's name (default: from the folder name)
 
   help                 Show this text.
+
+Stopping (serve, ui, load):
+  SIGINT or SIGTERM stops accepting requests, closes WebSockets (1001) and gives
+  what is in flight the grace period (--grace). Then unanswered requests get a
+  503, objects still busy (a spinning one too) have their workers ended, every
+  SQLite file is closed with the writes already answered kept, and the command
+  exits 0 (load: 130, its run ended early), with one line on stderr naming what
+  was cut short (nothing when nothing was). A second signal exits at once: 130
+  (SIGINT), 143 (SIGTERM).
+  Stdin is not read: started from a terminal, with stdin from /dev/null (CI,
+  nohup, &) or under a supervisor, the command runs until signalled. A parent
+  that wants it to end with it passes --exit-on-stdin-close (or sets
+  TERRARIUM_EXIT_ON_STDIN_CLOSE=1) and holds a pipe on its stdin: the command
+  then stops, as on SIGTERM, when that pipe closes or when its parent process
+  ends (checked every second).
 `;
 
 async function newCommand(argv: string[]): Promise<void> {
@@ -102,10 +134,13 @@ async function serve(argv: string[]): Promise<void> {
       quiet: { type: "boolean", default: false },
       watch: { type: "boolean", default: true },
       "no-watch": { type: "boolean", default: false },
+      grace: { type: "string" },
+      "exit-on-stdin-close": { type: "boolean", default: false },
     },
   });
   const projectDir = projectFolder("serve", positionals);
   const port = intFlag(values.port, "port") ?? 8787;
+  const graceMs = graceFlag(values.grace);
   const lifecycle = lifecycleFlags(values);
 
   const engine = await openProject(projectDir, values.data, lifecycle);
@@ -124,23 +159,11 @@ async function serve(argv: string[]): Promise<void> {
   const failure = engine.lifecycle.loadFailure;
   if (failure) process.stderr.write(`terrarium: ${failure}; requests answer 500 until the code is fixed\n`);
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      process.stderr.write(`terrarium: ${signal} again, exiting now\n`);
-      process.exit(130);
-    }
-    stopping = true;
-    void engine.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        process.stderr.write(`terrarium: error while stopping: ${String(e)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  stopOnSignals({
+    graceMs,
+    exitOnStdinClose: exitOnStdinClose(values["exit-on-stdin-close"]),
+    stop: () => engine.close({ graceMs }),
+  });
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -5,13 +5,16 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultRendererDir, startWebBridge, type WebBridge } from "../api/web-bridge.ts";
 import {
+  exitOnStdinClose,
   fail,
+  graceFlag,
   intFlag,
   lifecycleFlags,
   openProject,
   printEngineEvents,
   projectFolder,
   REPO_ROOT,
+  stopOnSignals,
 } from "./common.ts";
 
 export const RENDERER_DIR = defaultRendererDir(REPO_ROOT);
@@ -45,9 +48,12 @@ export async function ui(argv: string[]): Promise<void> {
       quiet: { type: "boolean", default: false },
       watch: { type: "boolean", default: true },
       "no-watch": { type: "boolean", default: false },
+      grace: { type: "string" },
+      "exit-on-stdin-close": { type: "boolean", default: false },
     },
   });
   const projectDir = projectFolder("ui", positionals);
+  const graceMs = graceFlag(values.grace);
   const uiPort = intFlag(values.port, "port") ?? 0;
   const routerPort = intFlag(values["router-port"], "router-port") ?? 8787;
   if (uiPort > 65_535 || routerPort > 65_535) fail("a port is at most 65535", 2);
@@ -82,24 +88,12 @@ export async function ui(argv: string[]): Promise<void> {
   }
   process.stdout.write(`UI on ${bridge.url}\n`);
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      process.stderr.write(`terrarium: ${signal} again, exiting now\n`);
-      process.exit(130);
-    }
-    stopping = true;
-    void bridge
-      .close()
-      .then(() => engine.close())
-      .then(
-        () => process.exit(0),
-        (e: unknown) => {
-          process.stderr.write(`terrarium: error while stopping: ${String(e)}\n`);
-          process.exit(1);
-        },
-      );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  stopOnSignals({
+    graceMs,
+    exitOnStdinClose: exitOnStdinClose(values["exit-on-stdin-close"]),
+    stop: async () => {
+      await bridge.close();
+      return engine.close({ graceMs });
+    },
+  });
 }

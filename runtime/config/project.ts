@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { loadDevVars, type DevVars } from "./dev-vars.ts";
 import { loadTerrariumConfig, eventBusBinding, type TerrariumConfig } from "./terrarium.ts";
 import { loadWranglerConfig, type WranglerProject } from "./wrangler.ts";
 
@@ -7,6 +8,8 @@ export interface Project {
   readonly wrangler: WranglerProject;
   readonly terrarium: TerrariumConfig;
   readonly eventBusBinding: string | null;
+  /** `.dev.vars` (or `.env`) secrets: in `env`, never shown. */
+  readonly devVars: DevVars;
 }
 
 /** Loads and validates a project folder; throws ProjectError and starts nothing on bad input. */
@@ -14,5 +17,6 @@ export function loadProject(dir: string): Project {
   const abs = resolve(dir);
   const wrangler = loadWranglerConfig(abs);
   const terrarium = loadTerrariumConfig(abs, wrangler);
-  return { dir: abs, wrangler, terrarium, eventBusBinding: eventBusBinding(terrarium) };
+  const devVars = loadDevVars(abs);
+  return { dir: abs, wrangler, terrarium, eventBusBinding: eventBusBinding(terrarium), devVars };
 }

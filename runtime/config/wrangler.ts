@@ -52,6 +52,9 @@ const d1 = z
   .object({ binding: identifier, database_name: z.string().optional(), database_id: z.string().optional() })
   .passthrough();
 const r2 = z.object({ binding: identifier, bucket_name: z.string().optional() }).passthrough();
+const kv = z
+  .object({ binding: identifier, id: z.string().optional(), preview_id: z.string().optional() })
+  .passthrough();
 
 /**
  * The subset of wrangler's configuration Terrarium runs. Keys wrangler
@@ -77,6 +80,7 @@ const wranglerSchema = z
     vars: z.record(z.string(), z.unknown()).optional(),
     d1_databases: z.array(d1).optional(),
     r2_buckets: z.array(r2).optional(),
+    kv_namespaces: z.array(kv).optional(),
     rules: z.array(moduleRule).optional(),
     define: z.record(z.string(), z.string()).optional(),
     alias: z.record(z.string(), z.string().min(1)).optional(),
@@ -86,12 +90,9 @@ const wranglerSchema = z
 export type WranglerConfig = z.infer<typeof wranglerSchema>;
 
 const UNSUPPORTED_KEYS: Record<string, string> = {
-  kv_namespaces: "KV namespaces are not supported yet",
   queues: "Queues are not supported yet",
   services: "service bindings are not supported yet",
   workflows: "Workflows are not supported yet",
-  ai: "the AI binding is not available locally",
-  browser: "Browser Rendering is not available locally",
   env: "named environments are not supported yet; put the settings at the top level",
 };
 

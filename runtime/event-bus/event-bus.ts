@@ -335,10 +335,11 @@ export class EventBus {
     return { published, received };
   }
 
-  async close(): Promise<void> {
+  /** Starts no delivery from here on; waits up to `waitMs` for those in flight, then closes the log. */
+  async close(waitMs = 2_000): Promise<void> {
     this.#closed = true;
     this.#timer?.cancel();
-    const deadline = Date.now() + 2_000;
+    const deadline = Date.now() + waitMs;
     while (this.#busy.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.#db.close();
   }

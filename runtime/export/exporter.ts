@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, extname, join, parse as parsePath, relative, resolve, sep } from "node:path";
+import { basename, dirname, extname, join, parse as parsePath, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { ProjectError } from "../config/errors.ts";
@@ -134,8 +134,10 @@ function toPosix(p: string): string {
  * files (worker-configuration.d.ts and the like). Copied byte for byte.
  */
 function sourceFiles(project: Project, analysis: Analysis, excluded: string | null): string[] {
+  // Local secrets never leave the machine in an export (their names go in its README).
+  const secret = (abs: string): boolean => /^(\.dev\.vars|\.env)(\.|$)/.test(basename(abs));
   const skip = (abs: string): boolean =>
-    excluded !== null && (abs === excluded || abs.startsWith(excluded + sep));
+    secret(abs) || (excluded !== null && (abs === excluded || abs.startsWith(excluded + sep)));
   const files = new Set<string>();
   for (const input of analysis.inputs) {
     const rel = relative(project.dir, input);
@@ -277,6 +279,10 @@ function readme(project: Project, plan: { migration: WranglerMigration | null; h
     lines.push(`npx wrangler d1 create ${name}   # then put its database_id in wrangler.jsonc`);
   }
   for (const r of r2) lines.push(`npx wrangler r2 bucket create ${r.bucket_name ?? r.binding.toLowerCase()}`);
+  for (const k of w.raw.kv_namespaces ?? [])
+    lines.push(`npx wrangler kv namespace create ${k.binding}   # then put its id in wrangler.jsonc`);
+  for (const name of Object.keys(project.devVars.values).sort())
+    lines.push(`npx wrangler secret put ${name}   # from your .dev.vars; never exported`);
   lines.push(
     "npm run typecheck           # tsc against @cloudflare/workers-types",
     "npm run deploy              # wrangler deploy",

@@ -12,6 +12,8 @@ import { errorText } from "../shared/errors.ts";
 import { DurableObjectNamespace, type ClientSocketFactory } from "./namespace.ts";
 import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
+import { KVNamespace } from "../bindings/kv.ts";
+import { remoteOnlyBinding } from "../bindings/remote-only.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
 import type {
   AlarmInvocation,
@@ -175,6 +177,7 @@ class WarmUpObject {
 
 class Isolate implements WorkerApi {
   readonly #gateway: Comlink.Remote<GatewayApi>;
+  readonly #notify: (n: GatewayNotice) => void;
   #loaded: Loaded | null = null;
   #active: Active | null = null;
   /** Set while blockConcurrencyWhile runs: events wait for it. */
@@ -196,6 +199,7 @@ class Isolate implements WorkerApi {
 
   constructor(gateway: Comlink.Remote<GatewayApi>, notify: (n: GatewayNotice) => void) {
     this.#gateway = gateway;
+    this.#notify = notify;
     this.#peers = new Peers(gateway, (reports) => notify({ notice: "direct", reports }));
     const sockets = this.#sockets;
     this.#link = {
@@ -252,6 +256,8 @@ class Isolate implements WorkerApi {
     if (spec.eventBusBinding) env[spec.eventBusBinding] = new EventBusBinding(this.#gateway);
     for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
     for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
+    for (const k of spec.kvNamespaces) env[k.binding] = new KVNamespace(k.path);
+    for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
     installMockFetch(spec.mocks, (c) => {
       void this.#gateway.mockCall(c);
       console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);
@@ -340,6 +346,7 @@ class Isolate implements WorkerApi {
         hibernatable: true,
         tags: held.tags,
         attachment: held.attachment,
+        autoResponseAt: held.autoResponseAt,
       });
       this.#sockets.set(held.id, ws);
     }
@@ -384,13 +391,20 @@ class Isolate implements WorkerApi {
         void gateway.wsAutoResponse(pair ? { request: pair.request, response: pair.response } : null);
       },
       getWebSocketAutoResponse: () => this.#autoResponse,
-      getWebSocketAutoResponseTimestamp: (_ws: TerrariumWebSocket) => null,
+      getWebSocketAutoResponseTimestamp: (ws: TerrariumWebSocket) =>
+        ws instanceof TerrariumWebSocket && ws[SOCKET].autoResponseAt !== null
+          ? new Date(ws[SOCKET].autoResponseAt)
+          : null,
       setHibernatableWebSocketEventTimeout: (_ms?: number) => {},
       getHibernatableWebSocketEventTimeout: () => null,
+      // As workerd: throws the reason at once, fails the running event even
+      // if it catches, and resets the object (the next event meets a new one).
       abort: (reason?: string) => {
-        setImmediate(() => {
-          throw new Error(`Durable Object aborted${reason ? `: ${reason}` : ""}`);
-        });
+        const err = new Error(
+          reason === undefined ? "Application called abort() to reset Durable Object." : String(reason),
+        );
+        this.#break(err);
+        throw err;
       },
     };
     let instance: Record<string, unknown>;
@@ -398,7 +412,6 @@ class Isolate implements WorkerApi {
       instance = new (Ctor as new (ctx: unknown, env: unknown) => Record<string, unknown>)(ctx, loaded.env);
       this.#active = { identity, db, storage, instance, waitUntil, extend };
       await this.#waitGate();
-      this.#throwIfBroken();
     } catch (e) {
       this.#active = null;
       db.close();
@@ -451,6 +464,7 @@ class Isolate implements WorkerApi {
       this.#sockets.delete(e.id);
       clientEnds.delete(e.id);
     }
+    if (e.type === "message" && e.autoResponseAt !== undefined) ws[SOCKET].autoResponseAt = e.autoResponseAt;
     const instance = this.#active?.instance;
     if (ws[SOCKET].hibernatable && instance) {
       const handler =
@@ -564,8 +578,10 @@ class Isolate implements WorkerApi {
   closePeers(): void {
     for (const port of this.#peerPorts) {
       // With no object active here nothing on these lines can have run, so
-      // callers may safely send what is pending through the orchestrator.
-      if (!this.#active) port.postMessage(BYE);
+      // callers may safely send what is pending through the orchestrator;
+      // the same once the object broke (a call arriving since was refused
+      // unrun, and the pending ones go to its fresh instance).
+      if (!this.#active || this.#broken) port.postMessage(BYE);
       port.close();
     }
     this.#peerPorts.clear();
@@ -600,7 +616,8 @@ class Isolate implements WorkerApi {
     cause: string,
     fn: () => Promise<T>,
   ): Promise<PeerReply<T>> {
-    if (!this.#active || this.#active.identity.id !== id || this.#leaving) {
+    // A broken object is being reset: the orchestrator starts a fresh one.
+    if (!this.#active || this.#active.identity.id !== id || this.#leaving || this.#broken) {
       const moved = new Error("the object is not here");
       moved.name = "TerrariumMoved";
       return { e: serializeError(moved) };
@@ -663,17 +680,26 @@ class Isolate implements WorkerApi {
     return this.#active;
   }
 
+  /** Waits for the input gate; a broken gate fails the event with the error that broke it. */
   async #waitGate(): Promise<void> {
     while (this.#gate) await this.#gate;
+    this.#throwIfBroken();
   }
 
   /**
-   * Runs `fn` with the object's input gate closed: events wait until it
-   * settles. A call from inside a callback that holds the gate runs at once
-   * (workerd nests critical sections); waiting for the gate there would wait
-   * for itself, and the object would hang. PartyServer and the Agents SDK
-   * both start up inside blockConcurrencyWhile, and user onStart code may
-   * call it again.
+   * workerd's input gate: events wait while the callback runs. A callback
+   * that throws breaks the gate and resets the object: the event that called
+   * it fails with the callback's error even if it catches it, every event
+   * queued behind it (and any that arrives before the reset) fails with the
+   * same error without running, and the orchestrator is told, so it ends
+   * this worker once those answers are on their way. The worker never
+   * crashes itself: an answer racing the thread's exit would make the error
+   * the caller sees depend on timing.
+   *
+   * A call from inside a callback that holds the gate runs at once (workerd
+   * nests critical sections): waiting for the gate there would wait for
+   * itself, and the object would hang. PartyServer and the Agents SDK both
+   * start up inside blockConcurrencyWhile, and onStart code may call it again.
    */
   #blockConcurrencyWhile<T>(fn: () => Promise<T> | T): Promise<T> {
     if (gateHolder.getStore()?.held) return Promise.resolve().then(fn);
@@ -688,21 +714,21 @@ class Isolate implements WorkerApi {
     })();
     const gate = run.then(
       () => undefined,
-      (e: unknown) => {
-        // workerd resets an object whose blockConcurrencyWhile callback
-        // throws: the event that called it fails, then the worker ends.
-        const err = e instanceof Error ? e : new Error(String(e));
-        markReset(err);
-        this.#broken = err;
-        setTimeout(() => {
-          throw err;
-        }, 0);
-      },
+      (e: unknown) => this.#break(e),
     );
     this.#gate = gate.finally(() => {
       if (this.#gate === gatePromise) this.#gate = null;
     });
     const gatePromise = this.#gate;
     return run;
+  }
+
+  /** The object broke itself (a failed blockConcurrencyWhile, abort()): see #blockConcurrencyWhile. */
+  #break(e: unknown): void {
+    if (this.#broken) return;
+    const err = e instanceof Error ? e : new Error(String(e));
+    markReset(err);
+    this.#broken = err;
+    this.#notify({ notice: "broken", error: serializeError(err) });
   }
 }

@@ -137,8 +137,9 @@ export class KvStore {
     this.#prepare().put.run(checkKey(key), encoded);
   }
 
+  /** Puts each entry; as workerd, an entry whose value is undefined is skipped (put(key, undefined) throws). */
   putMany(entries: Record<string, unknown>): void {
-    const list = Object.entries(entries);
+    const list = Object.entries(entries).filter(([, v]) => v !== undefined);
     checkMany(list);
     const encoded = list.map(([k, v]) => [checkKey(k), encode(v)] as const);
     const put = this.#prepare().put;

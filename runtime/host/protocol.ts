@@ -1,4 +1,5 @@
 import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
+import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 
@@ -36,10 +37,13 @@ export interface HeldSocket {
   id: string;
   tags: string[];
   attachment: unknown;
+  /** When the orchestrator last auto-responded on it (ctx.getWebSocketAutoResponseTimestamp). */
+  autoResponseAt: number | null;
 }
 
 export type SocketEvent =
-  | { type: "message"; id: string; data: string | ArrayBuffer }
+  /** autoResponseAt: as HeldSocket's, so the handler reads the latest auto-response time. */
+  | { type: "message"; id: string; data: string | ArrayBuffer; autoResponseAt?: number | null }
   | { type: "close"; id: string; code: number; reason: string; wasClean: boolean }
   | { type: "error"; id: string; message: string };
 
@@ -61,6 +65,10 @@ export interface CodeSpec {
   d1Databases: { binding: string; path: string }[];
   /** R2 bindings: each a folder in the data directory. */
   r2Buckets: { binding: string; path: string }[];
+  /** KV bindings: each a SQLite file in the data directory, shared by every worker. */
+  kvNamespaces: { binding: string; path: string }[];
+  /** Bindings that run only on Cloudflare: present in env, failing clearly when used. */
+  remoteOnly: RemoteOnlySpec[];
   /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
   mocks: MockSpec[];
 }
@@ -87,6 +95,8 @@ export interface LogRecord {
 export interface AlarmInvocation {
   retryCount: number;
   isRetry: boolean;
+  /** When the alarm was due, in ms since the epoch. */
+  scheduledTime: number;
 }
 
 /** Exposed by an object's worker on a direct line to another worker (see runtime/host/peers.ts). */
@@ -182,6 +192,8 @@ export interface GatewayApi {
   peer(binding: string, id: string): Promise<import("node:worker_threads").MessagePort | null>;
   /** Calls this worker made on direct lines, by object. */
   direct(reports: DirectReport[]): void;
+  /** The worker's object broke itself (a blockConcurrencyWhile callback threw) with this error: reset it. */
+  broken(error: Error): void;
   /** Why an object's worker ended under calls on a direct line, as the orchestrator's path says it (null: unknown). */
   lostWhy(id: string): Promise<string | null>;
   wsSend(id: string, data: string | ArrayBuffer): void;
@@ -206,7 +218,10 @@ export interface GatewayApi {
  * Comlink's listener ignores it (it has no Comlink message type).
  */
 export type GatewayNotice =
-  { notice: "log"; records: LogRecord[] } | { notice: "direct"; reports: DirectReport[] };
+  | { notice: "log"; records: LogRecord[] }
+  | { notice: "direct"; reports: DirectReport[] }
+  /** A blockConcurrencyWhile callback threw: the object must be reset (the worker ended). */
+  | { notice: "broken"; error: SerializedError };
 
 export function isGatewayNotice(m: unknown): m is GatewayNotice {
   return typeof m === "object" && m !== null && "notice" in m;

@@ -29,6 +29,13 @@ function fromSqlite(v: unknown): SqlValue {
   return v as SqlValue;
 }
 
+/** Where `name` first stands as a whole identifier in `sql`, case-insensitively (-1: nowhere). */
+function tokenOffset(sql: string, name: string): number {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const m = new RegExp(`(?<![A-Za-z0-9_$])${escaped}(?![A-Za-z0-9_$])`, "i").exec(sql);
+  return m ? m.index : -1;
+}
+
 /** SQLite's message, with workerd's suffix naming the result code. */
 export function toSqlError(e: unknown, sql?: string): Error {
   if (e instanceof Error && e.name === "SqliteError") {
@@ -38,6 +45,12 @@ export function toSqlError(e: unknown, sql?: string): Error {
     // workerd reports where a syntax error is; better-sqlite3 does not, so find the token.
     const near = /^near "(.*)": syntax error$/.exec(message);
     if (near && sql !== undefined && sql.includes(near[1]!)) message += ` at offset ${sql.indexOf(near[1]!)}`;
+    // ... and where an unknown column is named (SQLite's error offset).
+    const column = /^no such column: (.+)$/.exec(message);
+    if (column && sql !== undefined) {
+      const at = tokenOffset(sql, column[1]!);
+      if (at >= 0) message = `no such column: ${column[1]} at offset ${at}`;
+    }
     return new Error(primary === code ? `${message}: ${code}` : `${message}: ${primary} (extended: ${code})`);
   }
   return e instanceof Error ? e : new Error(String(e));

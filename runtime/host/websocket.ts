@@ -27,6 +27,8 @@ export interface SocketState {
   hibernatable: boolean;
   tags: string[];
   attachment: unknown;
+  /** When the orchestrator last auto-responded on this socket (ms since the epoch), for hibernatable ones. */
+  autoResponseAt: number | null;
   readonly link: SocketLink | null;
 }
 
@@ -63,6 +65,7 @@ export class TerrariumWebSocket extends EventTarget {
         hibernatable: false,
         tags: [],
         attachment: undefined,
+        autoResponseAt: null,
         link,
       } satisfies SocketState,
     });

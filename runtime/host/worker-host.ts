@@ -1,7 +1,12 @@
 import { setFlagsFromString } from "node:v8";
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from "node:worker_threads";
 import * as Comlink from "comlink";
-import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
+import {
+  cachedRemote,
+  deserializeError,
+  installErrorTransfer,
+  nodeEndpoint,
+} from "../shared/comlink-node.ts";
 import { LeanClient } from "../shared/lean-rpc.ts";
 import { bodyTransfer } from "./http-serialize.ts";
 import {
@@ -64,6 +69,8 @@ export class WorkerHost {
   #alive = true;
   #requested = false;
   #lastError: Error | null = null;
+  /** The error that broke the worker's object (a failed blockConcurrencyWhile), marked as a reset. */
+  #broken: Error | null = null;
 
   constructor(opts: WorkerHostOptions) {
     tuneV8ForWorkers();
@@ -75,7 +82,11 @@ export class WorkerHost {
     channel.port1.on("message", (m: unknown) => {
       if (!isGatewayNotice(m)) return;
       if (m.notice === "log") gateway.log(m.records);
-      else gateway.direct(m.reports);
+      else if (m.notice === "direct") gateway.direct(m.reports);
+      else {
+        this.#broken ??= deserializeError(m.error);
+        gateway.broken(this.#broken);
+      }
     });
     this.#worker = new Worker(opts.file, {
       workerData: { gatewayPort: channel.port2 },
@@ -96,9 +107,13 @@ export class WorkerHost {
         this.#alive = false;
         this.#gatewayPort.close();
         const e = this.#lastError;
-        const err = new WorkerExitedError(
-          `${this.label}: worker ended (${e ? `${e.name}: ${e.message}` : `exit code ${code}`})`,
-        );
+        // Calls on an object that broke itself fail with what broke it,
+        // whether their answers or the exit came first.
+        const err =
+          this.#broken ??
+          new WorkerExitedError(
+            `${this.label}: worker ended (${e ? `${e.name}: ${e.message}` : `exit code ${code}`})`,
+          );
         for (const reject of this.#pending) reject(err);
         this.#pending.clear();
         resolve({ code, error: this.#lastError, requested: this.#requested });
@@ -160,6 +175,24 @@ export class WorkerHost {
       // Direct lines from other workers close with a goodbye, so calls that
       // were on their way retry through the orchestrator instead of failing.
       await Promise.race([this.api.closePeers().catch(() => {}), new Promise((r) => setTimeout(r, 200))]);
+      this.#raw[Comlink.releaseProxy]();
+      await this.#worker.terminate();
+      await this.exited;
+    })();
+    return this.#stopping;
+  }
+
+  /**
+   * Ends the thread now, whatever it is doing: no call into it first (a
+   * thread spinning in a loop never answers one; `terminate` stops it
+   * anyway). Its SQLite files are closed as the thread ends (better-sqlite3
+   * closes every open database when its environment is torn down), so only
+   * a transaction left open, never acknowledged, is rolled back.
+   */
+  kill(): Promise<void> {
+    if (!this.#alive) return Promise.resolve();
+    this.#stopping ??= (async () => {
+      this.#requested = true;
       this.#raw[Comlink.releaseProxy]();
       await this.#worker.terminate();
       await this.exited;

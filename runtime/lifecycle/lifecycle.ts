@@ -42,6 +42,28 @@ const SPAN_GAP_MS = 50;
 const WATCHDOG_MS = 50;
 /** How much longer than an object the entry Worker may take to answer (see entryFetch). */
 const ENTRY_ANSWER_GRACE_MS = 1_000;
+/** How long an object with nothing in flight gets to deactivate (close its SQLite file) when Terrarium stops. */
+const DEACTIVATE_MS = 1_000;
+
+/** `p`, or `fallback` once the clock passes `deadline` (epoch ms). */
+function deadlineRace<T>(p: Promise<T>, deadline: number, fallback: T): Promise<T> {
+  return new Promise<T>((resolve) => {
+    const timer = setTimeout(() => resolve(fallback), Math.max(0, deadline - Date.now()));
+    void p.then((v) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
+}
+
+/** An object whose events were still running when Terrarium stopped. */
+export interface CutShort {
+  className: string;
+  id: string;
+  name: string | null;
+  /** Events (requests, RPC calls, alarms, deliveries) it had in flight. */
+  events: number;
+}
 
 /** Warm workers kept for reuse after their objects hibernate. */
 const MAX_IDLE_WORKERS = 32;
@@ -536,8 +558,10 @@ export class LifecycleManager {
       return await host.call(fn);
     } catch (e) {
       if (isReset(e)) {
-        // The object broke itself (blockConcurrencyWhile threw): the next event gets a fresh one.
-        await this.#lose(live, host, `reset: ${(e as Error).message}`);
+        // The object broke itself (blockConcurrencyWhile threw): the call fails
+        // with the callback's error, and the next event gets a fresh object.
+        const err = e as Error;
+        await this.#lose(live, host, `reset: ${err.name}: ${err.message}`);
         throw e;
       }
       if (e instanceof WorkerExitedError) {
@@ -551,7 +575,7 @@ export class LifecycleManager {
               : `exit code ${exit.code}`);
         throw new ObjectError(
           `Durable Object ${live.record.className} ${live.record.id} was reset: ${why}`,
-          500,
+          this.#closed ? 503 : 500,
         );
       }
       throw e;
@@ -629,6 +653,8 @@ export class LifecycleManager {
     } catch (e) {
       slot.object = null;
       void host.stop();
+      // Cut short by a stop (see close): not the constructor's fault.
+      if (this.#closed) throw new ObjectError("Terrarium stopped before the object was ready", 503);
       const msg = errorText(e);
       rec.lastError = msg;
       this.#registry.touch(rec);
@@ -888,6 +914,12 @@ export class LifecycleManager {
       wsAttach: (id, value) => this.sockets.attach(id, value),
       peer: (binding, id) => this.#peer(binding, id),
       direct: (reports) => this.#direct(slot.host, reports),
+      broken: (error) => {
+        const live = slot.object;
+        const cause = `reset: ${error.name}: ${error.message}`;
+        if (live && live.host === slot.host) void this.#lose(live, slot.host, cause);
+        else void slot.host.stop();
+      },
       lostWhy: async (id) => {
         const lost = this.#lostWhy.get(id);
         return lost && this.#clock.now() - lost.at < LOST_WHY_MS ? lost.message : null;
@@ -1486,15 +1518,18 @@ export class LifecycleManager {
     let release!: () => void;
     live.updating = new Promise<void>((r) => (release = r));
     try {
-      while (live.inFlight > 0 || live.starting) await new Promise((r) => setTimeout(r, 5));
+      while ((live.inFlight > 0 || live.starting) && !this.#closed)
+        await new Promise((r) => setTimeout(r, 5));
       const oldHost = live.host;
-      if (!oldHost || this.#live.get(live.record.id) !== live) return false;
+      if (!oldHost || this.#closed || this.#live.get(live.record.id) !== live) return false;
       // Direct lines into the object refuse new calls from here on (their
       // callers come back through run(), which waits for this update); the
       // calls already running finish first.
       await oldHost.call((api) => api.leave()).catch(() => {});
-      while (live.directBusy.size > 0 || live.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+      while ((live.directBusy.size > 0 || live.inFlight > 0) && !this.#closed)
+        await new Promise((r) => setTimeout(r, 5));
       const rec = live.record;
+      if (this.#closed) return false;
       this.#endSpan(live);
       if (rec.state === "Idle") this.transition(rec, "Active", cause);
       if (rec.state !== "Active") return false;
@@ -1529,26 +1564,80 @@ export class LifecycleManager {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  #closing: Promise<CutShort[]> | null = null;
+
+  /**
+   * Stops every object, in bounded time. New events are refused (503) at
+   * once; those in flight get `graceMs` to finish (they may still call other
+   * objects meanwhile). Then each object that still has one is cut short:
+   * its worker is ended at once (`WorkerHost.kill`; a call into a thread
+   * that spins is never answered, and `terminate` stops it anyway), and its
+   * callers get a 503. The others are deactivated, each given until the
+   * grace period ends or DEACTIVATE_MS, whichever is later, before it is
+   * ended too. The CPU watchdog runs until the last worker is gone. Resolves
+   * with the objects that were cut short; `why` says why in their records.
+   */
+  close(graceMs = 5_000, why = `the ${graceMs} ms grace period ended`): Promise<CutShort[]> {
+    this.#closing ??= this.#close(graceMs, why);
+    return this.#closing;
+  }
+
+  async #close(graceMs: number, why: string): Promise<CutShort[]> {
     this.#closed = true;
     this.#sweeper.cancel();
-    clearInterval(this.#dog);
     for (const w of this.#waiters.splice(0)) w.reject(new ObjectError("Terrarium is shutting down", 503));
-    const deadline = Date.now() + 5_000;
-    while ([...this.#live.values()].some((l) => l.inFlight > 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const deadline = Date.now() + graceMs;
+    while (this.busyObjects() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+
+    const cut: CutShort[] = [];
+    const ending: Promise<void>[] = [];
+    const deactivateBy = Math.max(deadline, Date.now() + DEACTIVATE_MS);
     for (const live of [...this.#live.values()]) {
-      if (live.host) {
-        const rec = live.record;
-        this.#walk(rec, "Hibernating", "Terrarium stopped");
-        const host = live.host;
-        live.host = null;
-        await host.call((api) => api.deactivate()).catch(() => {});
+      const rec = live.record;
+      // A starting object has a worker (its slot) but not yet live.host.
+      const host = live.host ?? [...this.slots.values()].find((s) => s.object === live)?.host ?? null;
+      live.generation++;
+      live.host = null;
+      if (busy(live) || live.starting) {
+        const events = Math.max(live.inFlight, live.directBusy.size);
+        // One only starting (a shard warming up) had nothing of anyone's to cut short.
+        if (events > 0) cut.push({ className: rec.className, id: rec.id, name: rec.name, events });
+        live.killedFor = `Terrarium stopped before it answered (${why})`;
+        live.inFlight = 0;
+        // An object cut short while initializing stays Initializing, as after a crash (see #settleAfterRestart).
+        if (rec.state !== "Initializing" && rec.state !== "Created") {
+          this.#walk(rec, "Hibernating", `Terrarium stopped: cut short (${why})`);
+        }
+        if (host) ending.push(host.kill());
+        continue;
       }
+      this.#walk(rec, "Hibernating", "Terrarium stopped");
+      if (!host) continue;
+      ending.push(
+        deadlineRace(
+          host
+            .call((api) => api.deactivate())
+            .then(
+              () => true,
+              () => false,
+            ),
+          deactivateBy,
+          false,
+        ).then((deactivated) => (deactivated ? host.stop() : host.kill())),
+      );
     }
     this.#live.clear();
+    await Promise.all(ending);
+    // The pool, the entry workers and any still starting: nothing of an object's runs on them.
     await Promise.all([...this.slots.keys()].map((h) => h.stop()));
+    clearInterval(this.#dog);
+    return cut;
+  }
+
+  /** Objects with an event in flight (or starting to take one). */
+  busyObjects(): number {
+    let n = 0;
+    for (const l of this.#live.values()) if (busy(l) || l.starting) n++;
+    return n;
   }
 }

@@ -15,6 +15,8 @@ import { compileRoute, matchRoute, type CompiledRoute } from "./routes.ts";
 import type { SocketHub } from "./sockets.ts";
 
 const MAX_BODY_BYTES = 100 * 1024 * 1024;
+/** How long answers written while closing get to reach their clients, and connections to end. */
+const FLUSH_MS = 500;
 
 function readBody(req: IncomingMessage): Promise<ArrayBuffer | null> {
   if (req.method === "GET" || req.method === "HEAD") {
@@ -49,6 +51,11 @@ function toHeaders(req: IncomingMessage): [string, string][] {
   return out;
 }
 
+/** A plain HTTP answer written on a raw socket (an upgrade that is not one). */
+function refusal(status: number, body: string): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`;
+}
+
 /**
  * The Request Router: the project's HTTP server on 127.0.0.1. A request
  * that matches a route declared in terrarium.json goes straight to the
@@ -58,7 +65,12 @@ export class RequestRouter {
   readonly #lifecycle: LifecycleManager;
   #routes: CompiledRoute[];
   #server: Server | null = null;
-  #inFlight = 0;
+  #closed: Promise<void> | null = null;
+  /** Set once the router stops accepting: requests still arriving on open connections get a 503. */
+  #stopping = false;
+  /** Requests being answered, and WebSocket upgrades being decided. */
+  readonly #pending = new Set<ServerResponse>();
+  readonly #upgrading = new Set<Duplex>();
 
   readonly #sockets: SocketHub;
 
@@ -71,6 +83,19 @@ export class RequestRouter {
   /** A WebSocket upgrade is routed like any request; a 101 answer hands the socket to the client. */
   async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on("error", () => socket.destroy());
+    if (this.#stopping) {
+      socket.end(refusal(503, "Terrarium is shutting down\n"), () => socket.destroy());
+      return;
+    }
+    this.#upgrading.add(socket);
+    try {
+      await this.#upgrade(req, socket, head);
+    } finally {
+      this.#upgrading.delete(socket);
+    }
+  }
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     let out: SerializedResponse;
     try {
       const host = req.headers.host ?? "127.0.0.1";
@@ -83,11 +108,11 @@ export class RequestRouter {
     } catch (e) {
       const status = e instanceof ObjectError ? e.status : 500;
       const message = e instanceof Error ? e.message : String(e);
-      socket.end(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`,
-      );
+      if (socket.writable) socket.end(refusal(status, `${message}\n`));
       return;
     }
+    // Cut short by close(): the client has its answer already.
+    if (!socket.writable) return;
     if (out.status === 101 && out.webSocket) {
       this.#sockets.upgrade(req, socket, head, out.webSocket.id, out.headers);
       return;
@@ -123,7 +148,13 @@ export class RequestRouter {
   }
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.#inFlight++;
+    if (this.#stopping) {
+      req.resume();
+      res.writeHead(503, { "content-type": "text/plain; charset=utf-8", connection: "close" });
+      res.end("Terrarium is shutting down\n");
+      return;
+    }
+    this.#pending.add(res);
     try {
       const host = req.headers.host ?? "127.0.0.1";
       const body = await readBody(req);
@@ -147,19 +178,27 @@ export class RequestRouter {
       }
       delete headers["content-length"];
       delete headers["transfer-encoding"];
+      // Cut short by close(): the client has its 503 already.
+      if (res.headersSent) return;
       res.writeHead(out.status, out.statusText || undefined, headers);
       res.end(out.body ? Buffer.from(out.body) : undefined);
     } catch (e) {
       const status = e instanceof ObjectError ? e.status : 500;
       const message =
         e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+      if (res.writableEnded) return;
       if (!res.headersSent) {
         res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "x-terrarium-error": "1" });
       }
       res.end(`${message}\n`);
     } finally {
-      this.#inFlight--;
+      this.#pending.delete(res);
     }
+  }
+
+  /** Requests not answered yet, WebSocket upgrades included. */
+  get inFlight(): number {
+    return this.#pending.size + this.#upgrading.size;
   }
 
   listen(port: number, host = "127.0.0.1"): Promise<number> {
@@ -179,16 +218,55 @@ export class RequestRouter {
     });
   }
 
-  /** Stops accepting connections; in-flight requests finish (up to `graceMs`). */
-  async close(graceMs = 5_000): Promise<void> {
+  /**
+   * Stops accepting: the listening socket and idle keep-alive connections
+   * close, and a request that still arrives on an open connection is
+   * answered 503. What is in flight carries on.
+   */
+  stopAccepting(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
     const server = this.#server;
     if (!server) return;
-    this.#server = null;
-    const closed = new Promise<void>((r) => server.close(() => r()));
+    this.#closed = new Promise<void>((r) => server.close(() => r()));
     server.closeIdleConnections();
+  }
+
+  /**
+   * Stops accepting, gives the requests in flight up to `graceMs` to be
+   * answered, then answers the rest 503 with `why` and closes every
+   * connection. Resolves with how many were cut short that way.
+   */
+  async close(graceMs = 5_000, why = "Terrarium stopped before the request was answered"): Promise<number> {
+    this.stopAccepting();
     const deadline = Date.now() + graceMs;
-    while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    server.closeAllConnections();
-    await closed;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const cut = this.inFlight;
+    const answered: Promise<unknown>[] = [];
+    for (const res of this.#pending) {
+      answered.push(new Promise((r) => res.once("close", r)));
+      if (!res.headersSent) {
+        res.writeHead(503, {
+          "content-type": "text/plain; charset=utf-8",
+          "x-terrarium-error": "1",
+          connection: "close",
+        });
+      }
+      res.end(`${why}\n`);
+    }
+    this.#pending.clear();
+    // The 503s reach their clients before the connections are closed (or 500 ms pass).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(answered), new Promise((r) => (timer = setTimeout(r, FLUSH_MS)))]);
+    clearTimeout(timer);
+    for (const socket of this.#upgrading) socket.end(refusal(503, `${why}\n`), () => socket.destroy());
+    this.#upgrading.clear();
+    const server = this.#server;
+    this.#server = null;
+    server?.closeAllConnections();
+    // Upgraded sockets are not the HTTP server's to close (the SocketHub ends them): bounded, whatever they do.
+    await Promise.race([this.#closed, new Promise((r) => (timer = setTimeout(r, FLUSH_MS)))]);
+    clearTimeout(timer);
+    return cut;
   }
 }

@@ -34,6 +34,8 @@ interface HubSocket {
   /** Events to this socket's owner are delivered one after another, in order. */
   chain: Promise<void>;
   closeRequested: { code: number | undefined; reason: string | undefined } | null;
+  /** When the hub last answered this socket's auto-response request (ms since the epoch). */
+  autoResponseAt: number | null;
 }
 
 export interface SocketSummary {
@@ -112,6 +114,7 @@ export class SocketHub {
       holder: null,
       chain: Promise.resolve(),
       closeRequested: null,
+      autoResponseAt: null,
     });
     if (owner.kind === "object") {
       let set = this.#byObject.get(owner.objectId);
@@ -235,7 +238,8 @@ export class SocketHub {
     const out: HeldSocket[] = [];
     for (const id of ids) {
       const s = this.#sockets.get(id);
-      if (s?.hibernatable && s.accepted) out.push({ id, tags: s.tags, attachment: s.attachment });
+      if (s?.hibernatable && s.accepted)
+        out.push({ id, tags: s.tags, attachment: s.attachment, autoResponseAt: s.autoResponseAt });
     }
     return out;
   }
@@ -317,13 +321,14 @@ export class SocketHub {
           s.owner.kind === "object" && s.hibernatable ? this.#autoResponses.get(s.owner.objectId) : undefined;
         if (auto && auto.request === text) {
           s.sent++;
+          s.autoResponseAt = this.#now();
           ws.send(auto.response);
           return;
         }
-        this.#enqueue(s, { type: "message", id: s.id, data: text });
+        this.#enqueue(s, { type: "message", id: s.id, data: text, autoResponseAt: s.autoResponseAt });
       } else {
         const data = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-        this.#enqueue(s, { type: "message", id: s.id, data });
+        this.#enqueue(s, { type: "message", id: s.id, data, autoResponseAt: s.autoResponseAt });
       }
     });
     ws.on("close", (code: number, reason: Buffer) => {
@@ -345,6 +350,8 @@ export class SocketHub {
     if (!s.accepted) return;
     s.chain = s.chain.then(() =>
       this.deliver(s.owner, e).catch((err: unknown) => {
+        // Past a stop's grace period, what could not be delivered is in the stop's report.
+        if (this.#closing) return;
         this.onError(
           s.owner,
           `WebSocket ${e.type} handler failed: ${err instanceof Error ? err.message : String(err)}`,
@@ -362,9 +369,29 @@ export class SocketHub {
     }
   }
 
-  /** Closes every socket (Terrarium stopping). */
+  #closing = false;
+
+  /** Closes every socket (Terrarium stopping): a close frame, then the client's answer ends it. */
   closeAll(code = 1001, reason = "Terrarium stopped"): void {
+    this.#closing = true;
     for (const s of this.#sockets.values()) s.ws?.close(code, reason);
     this.#wss.close();
+  }
+
+  /** Resolves once every connected socket has closed and its owner has been given the close event. */
+  async drained(): Promise<void> {
+    await Promise.all(
+      [...this.#sockets.values()].map(async (s) => {
+        const ws = s.ws;
+        if (!ws) return;
+        if (ws.readyState !== ws.CLOSED) await new Promise((r) => ws.once("close", r));
+        await s.chain;
+      }),
+    );
+  }
+
+  /** Ends every socket's connection now, whether or not its client answered the close frame. */
+  terminateAll(): void {
+    for (const s of this.#sockets.values()) s.ws?.terminate();
   }
 }

@@ -182,6 +182,17 @@ export class StateManager {
     this.#tick();
   }
 
+  /**
+   * No alarm fires from here on (Terrarium is stopping), and one that is
+   * running and fails keeps its schedule instead of counting a retry: it
+   * fires again after the restart.
+   */
+  stopAlarms(): void {
+    this.#alarmTimer?.cancel();
+    this.#alarmTimer = null;
+    this.#fire = null;
+  }
+
   alarms(objectId?: string): AlarmRecord[] {
     if (objectId !== undefined) {
       const a = this.#alarms.get(objectId);
@@ -230,6 +241,7 @@ export class StateManager {
       const next = await this.#fire(a);
       this.setAlarm(a.objectId, a.className, next);
     } catch {
+      if (!this.#fire) return;
       const cur = this.#alarms.get(a.objectId);
       if (cur && cur.time !== scheduled) return;
       if (a.retryCount >= ALARM_MAX_RETRIES) {
@@ -251,7 +263,7 @@ export class StateManager {
   }
 
   close(): void {
-    this.#alarmTimer?.cancel();
+    this.stopAlarms();
     this.#db.close();
   }
 }

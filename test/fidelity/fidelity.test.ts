@@ -8,6 +8,7 @@ import {
   startWorkerd,
   type RecordedResponse,
 } from "./harness.ts";
+import { KNOWN_GAPS } from "./known-gaps.ts";
 
 /**
  * Each project under projects/ is a small wrangler project with a request
@@ -15,17 +16,6 @@ import {
  * the same status, content type and body for every request.
  */
 const TIMEOUT_MS = 60_000;
-
-/**
- * Behaviour Terrarium does not reproduce yet, each with the reason. These
- * tests assert the difference is still there, so a fix shows up as a
- * failure that asks for the entry to be removed.
- */
-const KNOWN_GAPS: Record<string, string> = {
-  "rpc-stubs": "functions and RpcTarget instances are not passed by reference over RPC yet",
-  "sql-counters":
-    "rowsRead/rowsWritten come from a workerd patch to SQLite that counts engine steps; Terrarium approximates them",
-};
 
 const projects = readdirSync(PROJECTS_DIR, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())

@@ -89,6 +89,7 @@ interface WranglerProject {
   /** D1 binding -> database id (or name), R2 binding -> bucket name. */
   readonly d1Databases: Record<string, string>;
   readonly r2Buckets: Record<string, string>;
+  readonly kvNamespaces: Record<string, string>;
   readonly main: string;
   readonly compatibilityDate: string;
   readonly compatibilityFlags: string[];
@@ -160,6 +161,7 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     name: typeof raw.name === "string" ? raw.name : basename(projectDir),
     d1Databases: named(raw.d1_databases, "database_id"),
     r2Buckets: named(raw.r2_buckets, "bucket_name"),
+    kvNamespaces: named(raw.kv_namespaces, "id"),
     main: raw.main,
     compatibilityDate: raw.compatibility_date,
     compatibilityFlags: stringArray(raw.compatibility_flags),
@@ -232,6 +234,8 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       durableObjectsPersist: false,
       d1Databases: project.d1Databases,
       r2Buckets: project.r2Buckets,
+      kvNamespaces: project.kvNamespaces,
+      kvPersist: false,
       d1Persist: false,
       r2Persist: false,
       host: "127.0.0.1",

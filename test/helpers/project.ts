@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { afterEach } from "vitest";
 import { Engine, type EngineOptions } from "../../runtime/engine.ts";
 
 export const FIXTURES = resolve(import.meta.dirname, "..", "fixtures");
@@ -26,6 +27,49 @@ export async function openEngine(
   });
 }
 
+/** One test's engine on a private copy of a fixture; `reopen` restarts it on the same data folder. */
+export interface TestEngine {
+  readonly project: ReturnType<typeof tempProject>;
+  readonly engine: Engine;
+  reopen(opts?: Partial<EngineOptions>): Promise<Engine>;
+}
+
+/**
+ * Engines for the tests of one file: each `open` copies a fixture and starts
+ * an engine on it; whatever a test opened is closed and removed as that test
+ * ends, pass or fail.
+ */
+export function enginesPerTest(): {
+  open(fixture: string, opts?: Partial<EngineOptions>): Promise<TestEngine>;
+} {
+  const opened: { project: ReturnType<typeof tempProject>; engine: Engine | null }[] = [];
+  afterEach(async () => {
+    for (const o of opened.splice(0)) {
+      await o.engine?.close();
+      o.project.cleanup();
+    }
+  });
+  return {
+    async open(fixture, opts = {}) {
+      const entry: (typeof opened)[number] = { project: tempProject(fixture), engine: null };
+      opened.push(entry);
+      entry.engine = await openEngine(entry.project.dir, entry.project.dataDir, opts);
+      return {
+        project: entry.project,
+        get engine() {
+          return entry.engine!;
+        },
+        async reopen(again = opts) {
+          await entry.engine?.close();
+          entry.engine = null;
+          entry.engine = await openEngine(entry.project.dir, entry.project.dataDir, again);
+          return entry.engine;
+        },
+      };
+    },
+  };
+}
+
 export async function request(engine: Engine, method: string, path: string, body?: string) {
   const res = await engine.api.sendRequest({ method, path, ...(body !== undefined ? { body } : {}) });
   let json: unknown = undefined;
@@ -37,10 +81,22 @@ export async function request(engine: Engine, method: string, path: string, body
   return { status: res.status, body: res.body, json };
 }
 
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits for `cond`, polling, and names `what` it waited for when it gives
+ * up. The bound is generous on purpose: it only ends a test that would
+ * otherwise hang, on a machine that may be busy with something else.
+ */
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  whatOrTimeout: string | number = "the condition",
+  timeoutMs = 20_000,
+): Promise<void> {
+  // NOTE: a number in second place is a caller's own bound (never below the default).
+  const what = typeof whatOrTimeout === "string" ? whatOrTimeout : "the condition";
+  const bound = typeof whatOrTimeout === "number" ? Math.max(whatOrTimeout, timeoutMs) : timeoutMs;
+  const deadline = Date.now() + bound;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
+    if (Date.now() > deadline) throw new Error(`gave up after ${bound} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -21,8 +21,8 @@ describe("alarms", () => {
     engine = await openEngine(project.dir, project.dataDir);
     await request(engine, "GET", "/alarm/a?in=100");
     expect((await engine.api.alarms()).length).toBe(1);
-    await until(async () => (await log("a")).length === 1, 5_000);
-    expect(await log("a")).toEqual([{ retryCount: 0, isRetry: false }]);
+    await until(async () => (await log("a")).length === 1, "the first run of the alarm");
+    expect(await log("a")).toEqual([{ retryCount: 0, isRetry: false, scheduledTime: expect.any(Number) }]);
     await until(async () => (await engine!.api.alarms()).length === 0);
   });
 
@@ -36,7 +36,7 @@ describe("alarms", () => {
     const waitFor = async (n: number) =>
       until(
         async () => (await log("r")).length >= n && (n >= 4 || (await pending())?.retryCount === n),
-        5_000,
+        `run ${n} of the failing alarm`,
       );
     await clock.advance(set - clock.now() + 60);
     await waitFor(1);
@@ -68,7 +68,7 @@ describe("alarms", () => {
     await engine.close();
     await new Promise((r) => setTimeout(r, 700));
     engine = await openEngine(project.dir, project.dataDir);
-    await until(async () => (await log("p")).length === 1, 5_000);
+    await until(async () => (await log("p")).length === 1, "the overdue alarm to fire after the restart");
   });
 
   it("wakes a hibernating object, and can be fired now from the control API", async () => {
@@ -80,7 +80,7 @@ describe("alarms", () => {
     const [pending] = await engine.api.alarms();
     await until(async () => (await engine!.api.getObject(pending!.objectId))?.state === "Hibernating");
     expect(await engine.api.fireAlarm(pending!.objectId)).toBe(true);
-    expect(await log("h")).toEqual([{ retryCount: 0, isRetry: false }]);
+    expect(await log("h")).toEqual([{ retryCount: 0, isRetry: false, scheduledTime: expect.any(Number) }]);
     const states = (await engine.api.transitions({ objectId: pending!.objectId })).map((t) => t.to);
     expect(states.slice(-4)).toContain("Initializing");
   });

@@ -138,7 +138,7 @@ describe("the Design panel's settings", () => {
     });
     // The new timeouts apply to live objects: it hibernates within moments.
     const id = idFromName(namespaceKey("counter-sample", "Counter"), "alpha");
-    await until(() => engine!.registry.get(id)?.state === "Hibernating", 5_000);
+    await until(() => engine!.registry.get(id)?.state === "Hibernating", "the object to hibernate");
 
     // Removing a value falls back to the default; an empty list removes the section.
     await engine.api.saveSettings({ routes: [], classes: { Counter: { lifecycle: { idleAfterMs: null } } } });

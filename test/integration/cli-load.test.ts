@@ -131,8 +131,11 @@ describe("terrarium load", () => {
         },
       });
       await expect(engine.api.startLoad({ profile: "x" })).rejects.toThrow(/a load run is going/);
-      await until(async () => ((await engine.api.loadStatus()).active?.series.length ?? 0) > 0, 10_000);
-      await until(async () => (await engine.api.loadStatus()).active === null, 15_000);
+      await until(
+        async () => ((await engine.api.loadStatus()).active?.series.length ?? 0) > 0,
+        "the first load sample",
+      );
+      await until(async () => (await engine.api.loadStatus()).active === null, "the load run to finish");
       expect((await engine.api.loadStatus()).lastError).toBeNull();
       const runs = await engine.api.listRuns();
       expect(runs.map((r) => r.id)).toEqual([id]);

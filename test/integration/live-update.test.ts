@@ -32,14 +32,15 @@ describe("live code updates", () => {
     const traffic = (async () => {
       while (!stop) statuses.push((await request(engine!, "POST", "/count/live")).status);
     })();
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => statuses.length >= 5, "requests before the change");
     edit(
       "src/index.ts",
       "      value: v,\n      memory: this.memory,",
       "      version: 2,\n      value: v,\n      memory: this.memory,",
     );
     const result = await engine.reload();
-    await new Promise((r) => setTimeout(r, 100));
+    const atReload = statuses.length;
+    await until(() => statuses.length >= atReload + 5, "requests after the change");
     stop = true;
     await traffic;
     expect(result, JSON.stringify(result)).toMatchObject({ ok: true, error: null });
@@ -90,7 +91,7 @@ describe("live code updates", () => {
       'return new Response("not found", { status: 404 });',
       'return new Response("nothing here", { status: 404 });',
     );
-    await until(() => updates.length > 0, 10_000);
+    await until(() => updates.length > 0, "an Updating transition");
     expect(updates[0]).toBe(true);
     expect((await request(engine, "GET", "/nope")).body).toBe("nothing here");
   });

@@ -58,7 +58,10 @@ describe("load runs from the console", () => {
     // Started by name at once: the profile is read from the file, not from the engine's last reload.
     const { id } = await engine.api.startLoad({ profile: "burst" });
 
-    await until(async () => ((await engine!.api.loadStatus()).active?.series.length ?? 0) >= 3, 20_000);
+    await until(
+      async () => ((await engine!.api.loadStatus()).active?.series.length ?? 0) >= 3,
+      "three load samples",
+    );
     const status = await engine.api.loadStatus(1);
     const active = status.active!;
     expect(active).toMatchObject({ id, profile: "burst", model: "open", durationMs: 60_000 });

@@ -113,7 +113,10 @@ describe("one object's page", () => {
     alice.send("hello");
     await echoed;
     // The broadcast's send to bob reaches the orchestrator's counts just after alice's echo.
-    await until(async () => (await e.api.objectSockets(id)).every((s) => s.sent === 1), 5_000);
+    await until(
+      async () => (await e.api.objectSockets(id)).every((s) => s.sent === 1),
+      "the broadcast to reach every socket",
+    );
 
     const sockets = await e.api.objectSockets(id);
     expect(sockets).toHaveLength(2);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
-import { openEngine, tempProject } from "../helpers/project.ts";
+import { openEngine, tempProject, until } from "../helpers/project.ts";
 
 let project: ReturnType<typeof tempProject>;
 let engine: Engine | null = null;
@@ -17,12 +17,19 @@ describe("sharding", () => {
     engine = await openEngine(project.dir, project.dataDir);
     const send = (user: string) =>
       engine!.api.sendRequest({ method: "GET", path: "/tally/hot?wait=150", headers: [["x-user", user]] });
-    const deadline = Date.now() + 4_000;
+    // Load for 4 s, or until all four shards exist; past 4 s, only until two
+    // shards have answered (a busy machine scales later, not differently).
+    const start = Date.now();
     const shardsSeen = new Set<string>();
+    const loading = (): boolean => {
+      const shards = engine!.lifecycle.shardGroups()[0]?.shards ?? 1;
+      if (shards === 4 || Date.now() - start > 20_000) return false;
+      return Date.now() - start < 4_000 || shards < 2 || shardsSeen.size < 2;
+    };
     let u = 0;
     await Promise.all(
       Array.from({ length: 12 }, async () => {
-        while (Date.now() < deadline && engine!.lifecycle.shardGroups()[0]?.shards !== 4) {
+        while (loading()) {
           const r = await send(`user-${u++}`);
           expect(r.status).toBe(200);
           shardsSeen.add((JSON.parse(r.body) as { shard: string }).shard);
@@ -34,10 +41,12 @@ describe("sharding", () => {
     expect(shardsSeen.size).toBeGreaterThanOrEqual(2);
     expect(shardsSeen.has("hot")).toBe(true);
     // Busy shards record their Scaling step when their Processing span ends.
-    await new Promise((r) => setTimeout(r, 400));
+    await until(
+      async () => (await engine!.api.transitions({ limit: 5000 })).some((t) => t.to === "Scaling"),
+      "a Scaling transition",
+    );
     const transitions = await engine.api.transitions({ limit: 5000 });
     const scaling = transitions.filter((t) => t.to === "Scaling");
-    expect(scaling.length).toBeGreaterThan(0);
     expect(scaling.map((t) => t.cause).join("\n")).toMatch(
       /scaling hot from 1 to 2 shards: mean in-flight [\d.]+ above the target 2/,
     );
@@ -48,7 +57,7 @@ describe("sharding", () => {
   it("lowers the shard count when load falls", async () => {
     project = tempProject("sharded");
     engine = await openEngine(project.dir, project.dataDir);
-    const deadline = Date.now() + 3_000;
+    const deadline = Date.now() + 20_000;
     let u = 0;
     await Promise.all(
       Array.from({ length: 12 }, async () => {
@@ -62,9 +71,6 @@ describe("sharding", () => {
       }),
     );
     expect(engine.lifecycle.shardGroups()[0]?.shards).toBeGreaterThanOrEqual(2);
-    const start = Date.now();
-    while (Date.now() - start < 5_000 && engine.lifecycle.shardGroups()[0]!.shards > 1)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(engine.lifecycle.shardGroups()[0]!.shards).toBe(1);
+    await until(() => engine!.lifecycle.shardGroups()[0]!.shards === 1, "the shards to fall back to one");
   }, 30_000);
 });

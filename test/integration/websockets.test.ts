@@ -72,7 +72,10 @@ describe("WebSockets", () => {
     expect(await carol.next()).toBe("carol#1: first");
     const objects = await engine!.api.listObjects({ className: "Room" });
     const id = objects.objects[0]!.id;
-    await until(async () => (await engine!.api.getObject(id))?.state === "Hibernating", 5_000);
+    await until(
+      async () => (await engine!.api.getObject(id))?.state === "Hibernating",
+      "the object to hibernate",
+    );
     expect(carol.readyState).toBe(WebSocket.OPEN);
     // Auto-responses are answered without waking the object.
     carol.send("ping");

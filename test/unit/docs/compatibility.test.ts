@@ -219,6 +219,12 @@ describe("docs/compatibility.md", () => {
       routes: [{ pattern: "example.com/*", zone_name: "example.com" }],
       observability: { enabled: true },
       placement: { mode: "smart" },
+      kv_namespaces: [{ binding: "KV", id: "x" }],
+      ai: { binding: "AI" },
+      browser: { binding: "BROWSER" },
+      vectorize: [{ binding: "INDEX", index_name: "i" }],
+      mtls_certificates: [{ binding: "CERT", certificate_id: "c" }],
+      dispatch_namespaces: [{ binding: "DISPATCH", namespace: "n" }],
     };
 
     function open(field: string, value: unknown): unknown {

@@ -168,10 +168,13 @@ export function Topology(props: {
     h: NODE_H + 12,
   }));
 
-  const configured = (kind: "d1" | "r2" | "vars") => design.external.filter((e) => e.kind === kind);
+  const configured = (kind: DesignInfo["external"][number]["kind"]) =>
+    design.external.filter((e) => e.kind === kind);
   const externals = [
     { title: "Database · D1", items: configured("d1") },
     { title: "Storage · R2", items: configured("r2") },
+    ...(configured("kv").length > 0 ? [{ title: "Key-value · KV", items: configured("kv") }] : []),
+    ...(configured("remote").length > 0 ? [{ title: "Cloudflare only", items: configured("remote") }] : []),
     { title: "Third-party APIs", items: [] as DesignInfo["external"], always: true },
     { title: "Variables", items: configured("vars") },
   ];

@@ -142,6 +142,16 @@ export default {
         return Response.json(await settle(() => doc.failingBlock()));
       case "/peek":
         return Response.json(await settle(() => doc.peek()));
+      case "/failing-block-queued": {
+        // Sent in this order over one stub: the peeks and the visit wait
+        // behind the failing block, and share its fate.
+        const results = await Promise.all([
+          settle(() => doc.failingBlock()),
+          settle(() => doc.peek()),
+          settle(() => doc.visit()),
+        ]);
+        return Response.json(results);
+      }
       case "/write":
         return Response.json(await doc.write(["one", "two", "three"]));
       case "/snapshot":
