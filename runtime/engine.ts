@@ -5,7 +5,7 @@ import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "
 import { loadProject, type Project } from "./config/project.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
 import { d1Stores, kvStores, r2Stores, remoteOnlyBindings } from "./bindings/stores.ts";
-import type { CodeSpec } from "./host/protocol.ts";
+import type { CodeSpec, WorkerApi } from "./host/protocol.ts";
 import {
   defaultLifecycleOptions,
   LifecycleManager,
@@ -17,6 +17,8 @@ import {
 import { ServiceRegistry, type ClassInfo } from "./registry/registry.ts";
 import * as Comlink from "comlink";
 import { RequestRouter } from "./router/router.ts";
+import { AssetRouting } from "./router/assets.ts";
+import { assetsSpec } from "./assets/asset-server.ts";
 import { SocketHub } from "./router/sockets.ts";
 import { systemClock, type Clock } from "./shared/clock.ts";
 import { EngineEvents } from "./shared/events.ts";
@@ -45,6 +47,13 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     kvNamespaces: kvStores(project, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
     remoteOnly: remoteOnlyBindings(project),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
+    assets:
+      w.assets?.binding != null
+        ? {
+            binding: w.assets.binding,
+            spec: assetsSpec(w.assets, w.compatibilityDate, w.compatibilityFlags),
+          }
+        : null,
   };
   return {
     spec,
@@ -52,6 +61,10 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     entryFile: hosts.entryWorker,
     bindings: new Map(w.durableObjects.map((b) => [b.binding, b.className])),
   };
+}
+
+function assetRouting(project: Project): AssetRouting | null {
+  return project.wrangler.assets ? new AssetRouting(project.wrangler) : null;
 }
 
 /** The idle and hibernation timeouts: `base`, then terrarium.json's project-wide and per-class values. */
@@ -210,10 +223,16 @@ export class Engine {
     const state = new StateManager(dataDir, clock);
     const sockets = new SocketHub(() => clock.now());
     const lifecycle = new LifecycleManager({ registry, state, clock, events, options, code, sockets });
-    sockets.deliver = async (owner, e) => {
+    sockets.deliver = async (owner, e, dispatched) => {
       const transfer = e.type === "message" && e.data instanceof ArrayBuffer ? [e.data] : [];
+      // Comlink posts the call at once: the worker gets events in the order of these calls.
+      const send = (api: Comlink.Remote<WorkerApi>): Promise<void> => {
+        const handled = api.wsEvent(Comlink.transfer(e, transfer));
+        dispatched();
+        return handled;
+      };
       if (owner.kind === "entry") {
-        await owner.host.call((api) => api.wsEvent(Comlink.transfer(e, transfer)));
+        await owner.host.call(send);
         return;
       }
       await lifecycle.run(
@@ -224,7 +243,7 @@ export class Engine {
           kind: "event",
           cause: `websocket ${e.type}`,
         },
-        (api) => api.wsEvent(Comlink.transfer(e, transfer)),
+        send,
       );
     };
     sockets.onError = (owner, message) =>
@@ -251,11 +270,14 @@ export class Engine {
     }
     lifecycle.setSharding(project.terrarium.sharding ?? {});
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
+    const assets = assetRouting(project);
+    router.setAssets(assets);
 
     registry.setClasses(classInfos(project));
 
     const engine = new Engine({ project, dataDir, events, registry, state, lifecycle, eventBus, router });
     engine.#basePolicy = basePolicy;
+    engine.#assetNotes = assets?.notes ?? [];
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
     try {
       await lifecycle.start();
@@ -337,6 +359,9 @@ export class Engine {
     }
     this.#project = project;
     this.router.setRoutes(project.terrarium.routes ?? []);
+    const assets = assetRouting(project);
+    this.router.setAssets(assets);
+    this.#assetNotes = assets?.notes ?? [];
     this.lifecycle.setSharding(project.terrarium.sharding ?? {});
     const policies = projectPolicies(project, this.#basePolicy, this.#baseClassPolicies);
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
@@ -448,6 +473,12 @@ export class Engine {
       }, 150);
     });
   }
+
+  /** What the user should know about how this project runs here (printed at start by the CLI). */
+  get notes(): readonly string[] {
+    return this.#assetNotes;
+  }
+  #assetNotes: readonly string[] = [];
 
   get url(): string | null {
     return this.#port === null ? null : `http://127.0.0.1:${this.#port}`;

@@ -491,8 +491,8 @@ export interface SourceFile {
 /** What the Design view draws: the project's classes, routes, subscriptions and external systems. */
 export interface DesignInfo {
   name: string;
-  /** The entry Worker's source, relative to the project folder. */
-  main: string;
+  /** The entry Worker's source, relative to the project folder (null: an assets-only project). */
+  main: string | null;
   configFile: string;
   classes: {
     className: string;
@@ -514,6 +514,15 @@ export interface DesignInfo {
   /** Configured bindings besides Durable Objects; for a secret (.dev.vars), detail names its file, never its value. */
   external: { kind: "d1" | "r2" | "kv" | "remote" | "vars"; binding: string; detail: string | null }[];
   eventBusBinding: string | null;
+  /** The static assets (wrangler's `assets`), or null when the project has none. */
+  assets: {
+    /** Relative to the project, ending in "/". */
+    directory: string;
+    binding: string | null;
+    htmlHandling: string;
+    notFoundHandling: string;
+    runWorkerFirst: boolean | string[];
+  } | null;
 }
 
 export interface ControlApi {

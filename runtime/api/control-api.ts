@@ -206,7 +206,7 @@ export function createControlApi(engine: Engine): ControlApi {
       };
       return {
         name: w.name,
-        main: rel(resolve(p.dir, w.main)),
+        main: w.hasWorker ? rel(resolve(p.dir, w.main)) : null,
         configFile: rel(w.configPath),
         classes: classNames.map((className) => ({
           className,
@@ -263,6 +263,21 @@ export function createControlApi(engine: Engine): ControlApi {
             .map((name) => ({ kind: "vars" as const, binding: name, detail: "secret (.dev.vars)" })),
         ],
         eventBusBinding: p.eventBusBinding,
+        assets: w.assets
+          ? {
+              directory: `${rel(w.assets.directory) || "."}/`,
+              binding: w.assets.binding,
+              htmlHandling: w.assets.htmlHandling,
+              notFoundHandling: w.assets.notFoundHandling,
+              runWorkerFirst:
+                typeof w.assets.runWorkerFirst === "boolean"
+                  ? w.assets.runWorkerFirst
+                  : [
+                      ...w.assets.runWorkerFirst.worker,
+                      ...w.assets.runWorkerFirst.assets.map((r) => `!${r}`),
+                    ],
+            }
+          : null,
       };
     },
 

@@ -77,6 +77,7 @@ export function printEngineEvents(engine: Engine, quiet: boolean): void {
       else process.stdout.write(line);
     });
   }
+  for (const note of engine.notes) process.stderr.write(`terrarium: note: ${note}\n`);
   engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
   engine.events.on("update", (u) => {
     if (u.ok) {

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { z } from "zod";
@@ -56,6 +57,19 @@ const kv = z
   .object({ binding: identifier, id: z.string().optional(), preview_id: z.string().optional() })
   .passthrough();
 
+/** wrangler's `assets` block; the checks zod cannot word well are in `assetsSettings`. */
+const assets = z
+  .object({
+    directory: z.string().optional(),
+    binding: identifier.optional(),
+    html_handling: z
+      .enum(["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"])
+      .optional(),
+    not_found_handling: z.enum(["single-page-application", "404-page", "none"]).optional(),
+    run_worker_first: z.union([z.boolean(), z.array(z.string())]).optional(),
+  })
+  .strict();
+
 /**
  * The subset of wrangler's configuration Terrarium runs. Keys wrangler
  * knows but that do not change local behaviour (routes, observability,
@@ -69,7 +83,7 @@ const wranglerSchema = z
       .string()
       .regex(/^[a-z0-9_-]+$/i, "must be letters, digits, '-' or '_'")
       .optional(),
-    main: z.string().min(1),
+    main: z.string().min(1).optional(),
     compatibility_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD"),
     compatibility_flags: z.array(z.string()).optional(),
     durable_objects: z
@@ -84,6 +98,7 @@ const wranglerSchema = z
     rules: z.array(moduleRule).optional(),
     define: z.record(z.string(), z.string()).optional(),
     alias: z.record(z.string(), z.string().min(1)).optional(),
+    assets: assets.optional(),
   })
   .passthrough();
 
@@ -116,10 +131,37 @@ export interface Migration {
   readonly deletedClasses: readonly string[];
 }
 
+export type HtmlHandling = "auto-trailing-slash" | "force-trailing-slash" | "drop-trailing-slash" | "none";
+export type NotFoundHandling = "single-page-application" | "404-page" | "none";
+
+/** The project's static assets (wrangler's `assets`), resolved and checked. */
+export interface AssetsSettings {
+  /** Absolute path of the folder served. */
+  readonly directory: string;
+  /** The env binding (`env.ASSETS.fetch(request)`), if any. */
+  readonly binding: string | null;
+  readonly htmlHandling: HtmlHandling;
+  readonly notFoundHandling: NotFoundHandling;
+  /**
+   * `run_worker_first`: true sends every request to the Worker first; a
+   * list splits into the paths that go to the Worker first and the `!`
+   * paths that always go to the assets (wrangler's static routing).
+   */
+  readonly runWorkerFirst:
+    boolean | { readonly worker: readonly string[]; readonly assets: readonly string[] };
+}
+
+/** Where an assets-only project (no `main`) points `main`: an entry that is never called. */
+export const NO_WORKER_MAIN = fileURLToPath(new URL("../assets/no-worker.ts", import.meta.url));
+
 export interface WranglerProject {
   readonly configPath: string;
   readonly name: string;
+  /** The entry module; NO_WORKER_MAIN for an assets-only project (see `hasWorker`). */
   readonly main: string;
+  /** False for an assets-only project: every request is answered from the assets. */
+  readonly hasWorker: boolean;
+  readonly assets: AssetsSettings | null;
   readonly compatibilityDate: string;
   readonly compatibilityFlags: readonly string[];
   readonly durableObjects: readonly DurableObjectBinding[];
@@ -242,14 +284,33 @@ export function loadWranglerConfig(projectDir: string): WranglerProject {
     }
     return { type: r.type, globs: r.globs, fallthrough: r.fallthrough ?? false };
   });
-  const main = resolve(projectDir, cfg.main);
-  if (!existsSync(main)) {
-    throw new ProjectError(`entry file ${cfg.main} does not exist`, { file, field: "main" });
+  const assetsConfig = assetsSettings(projectDir, file, cfg);
+  let main = NO_WORKER_MAIN;
+  if (cfg.main !== undefined) {
+    main = resolve(projectDir, cfg.main);
+    if (!existsSync(main)) {
+      throw new ProjectError(`entry file ${cfg.main} does not exist`, { file, field: "main" });
+    }
+  } else if (!assetsConfig) {
+    throw new ProjectError(
+      "required: the Worker's entry file (or an `assets` block, for an assets-only Worker)",
+      {
+        file,
+        field: "main",
+      },
+    );
+  } else if (bindings.length > 0) {
+    throw new ProjectError("Durable Objects need a Worker: add `main`", {
+      file,
+      field: "durable_objects.bindings",
+    });
   }
   return {
     configPath,
     name: cfg.name ?? basename(resolve(projectDir)),
     main,
+    hasWorker: cfg.main !== undefined,
+    assets: assetsConfig,
     compatibilityDate: cfg.compatibility_date,
     compatibilityFlags: cfg.compatibility_flags ?? [],
     durableObjects: bindings,
@@ -270,6 +331,79 @@ export function loadWranglerConfig(projectDir: string): WranglerProject {
       ]),
     ),
     raw: cfg,
+  };
+}
+
+/**
+ * Checks and resolves `assets` as wrangler does before it serves them:
+ * the folder must exist, a binding and run_worker_first need a Worker, and
+ * each run_worker_first rule is a path pattern ("/api/*", "!/api/docs/*").
+ */
+function assetsSettings(projectDir: string, file: string, cfg: WranglerConfig): AssetsSettings | null {
+  const a = cfg.assets;
+  if (!a) return null;
+  if (a.directory === undefined || a.directory === "") {
+    throw new ProjectError('required: the folder of static assets to serve, e.g. "./public"', {
+      file,
+      field: "assets.directory",
+    });
+  }
+  const directory = resolve(projectDir, a.directory);
+  const stat = statSync(directory, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) {
+    throw new ProjectError(`${a.directory} ${stat ? "is not a folder" : "does not exist"}`, {
+      file,
+      field: "assets.directory",
+    });
+  }
+  const hasWorker = cfg.main !== undefined;
+  if (a.binding !== undefined && !hasWorker) {
+    throw new ProjectError("an assets-only Worker (no `main`) has no env to bind; remove it or add `main`", {
+      file,
+      field: "assets.binding",
+    });
+  }
+  if (
+    a.binding !== undefined &&
+    (a.binding in (cfg.vars ?? {}) || (cfg.durable_objects?.bindings ?? []).some((b) => b.name === a.binding))
+  ) {
+    throw new ProjectError(`binding ${a.binding} is declared twice`, { file, field: "assets.binding" });
+  }
+  let runWorkerFirst: AssetsSettings["runWorkerFirst"] = false;
+  const rwf = a.run_worker_first;
+  if (rwf !== undefined && rwf !== false) {
+    if (!hasWorker) {
+      throw new ProjectError("there is no Worker to run first: add `main` or remove this", {
+        file,
+        field: "assets.run_worker_first",
+      });
+    }
+    if (rwf === true) runWorkerFirst = true;
+    else {
+      const worker: string[] = [];
+      const assetsFirst: string[] = [];
+      rwf.forEach((rule, i) => {
+        if (!/^!?\//.test(rule)) {
+          throw new ProjectError(
+            `rule "${rule}" must start with "/" (or "!/" for paths that skip the Worker)`,
+            {
+              file,
+              field: `assets.run_worker_first[${i}]`,
+            },
+          );
+        }
+        if (rule.startsWith("!")) assetsFirst.push(rule.slice(1));
+        else worker.push(rule);
+      });
+      runWorkerFirst = { worker, assets: assetsFirst };
+    }
+  }
+  return {
+    directory,
+    binding: a.binding ?? null,
+    htmlHandling: a.html_handling ?? "auto-trailing-slash",
+    notFoundHandling: a.not_found_handling ?? "none",
+    runWorkerFirst,
   };
 }
 

@@ -14,6 +14,7 @@ import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
 import { KVNamespace } from "../bindings/kv.ts";
 import { remoteOnlyBinding } from "../bindings/remote-only.ts";
+import { AssetsBinding } from "../assets/binding.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
 import type {
   AlarmInvocation,
@@ -258,6 +259,7 @@ class Isolate implements WorkerApi {
     for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
     for (const k of spec.kvNamespaces) env[k.binding] = new KVNamespace(k.path);
     for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
+    if (spec.assets) env[spec.assets.binding] = new AssetsBinding(spec.assets.spec);
     installMockFetch(spec.mocks, (c) => {
       void this.#gateway.mockCall(c);
       console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);

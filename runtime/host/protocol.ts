@@ -1,3 +1,4 @@
+import type { AssetsSpec } from "../assets/asset-server.ts";
 import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
 import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
@@ -71,6 +72,8 @@ export interface CodeSpec {
   remoteOnly: RemoteOnlySpec[];
   /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
   mocks: MockSpec[];
+  /** The static assets' binding (wrangler's `assets.binding`); the worker reads the folder itself. */
+  assets: { binding: string; spec: AssetsSpec } | null;
 }
 
 export interface ObjectIdentity {

@@ -147,6 +147,24 @@ function simpleRecord(body: unknown, init: unknown): ResponseRecord | null {
 // ---- WorkersResponse ----
 
 /**
+ * The members of a ResponseInit, read as the constructor reads them: by
+ * property, so another Response works as the init (`new Response(body,
+ * response)`, the usual way to copy one with its status and headers).
+ */
+function initFields(
+  init: (ResponseInit & { webSocket?: TerrariumWebSocket | null }) | undefined,
+): ResponseInit & { webSocket?: TerrariumWebSocket | null } {
+  if (init === undefined || init === null) return {};
+  if (Object.getPrototypeOf(init) === Object.prototype) return init;
+  return {
+    ...(init.status === undefined ? {} : { status: init.status }),
+    ...(init.statusText === undefined ? {} : { statusText: init.statusText }),
+    ...(init.headers === undefined ? {} : { headers: init.headers }),
+    ...(init.webSocket === undefined ? {} : { webSocket: init.webSocket }),
+  };
+}
+
+/**
  * The Workers `Response`, which also takes status 101 with a `webSocket`
  * (Node's rejects any status below 200).
  */
@@ -161,7 +179,7 @@ export class WorkersResponse extends BaseResponse {
       unbuilt.records.set(res, record);
       return res;
     }
-    const { webSocket, ...rest } = init ?? {};
+    const { webSocket, ...rest } = initFields(init);
     if (init?.status === 101) {
       if (!(webSocket instanceof TerrariumWebSocket))
         throw new RangeError("Responses with status 101 must have a webSocket.");

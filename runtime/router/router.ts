@@ -11,6 +11,7 @@ import type { RouteConfig } from "../config/terrarium.ts";
 import type { SerializedRequest, SerializedResponse } from "../host/protocol.ts";
 import { ObjectError, type LifecycleManager } from "../lifecycle/lifecycle.ts";
 import { idFromName } from "../shared/ids.ts";
+import type { AssetRouting } from "./assets.ts";
 import { compileRoute, matchRoute, type CompiledRoute } from "./routes.ts";
 import type { SocketHub } from "./sockets.ts";
 
@@ -57,13 +58,15 @@ function refusal(status: number, body: string): string {
 }
 
 /**
- * The Request Router: the project's HTTP server on 127.0.0.1. A request
- * that matches a route declared in terrarium.json goes straight to the
- * object it names; everything else goes to the project's entry Worker.
+ * The Request Router: the project's HTTP server on 127.0.0.1. Static
+ * assets answer first where Cloudflare's would (see AssetRouting); a
+ * request that matches a route declared in terrarium.json goes straight to
+ * the object it names; everything else goes to the project's entry Worker.
  */
 export class RequestRouter {
   readonly #lifecycle: LifecycleManager;
   #routes: CompiledRoute[];
+  #assets: AssetRouting | null = null;
   #server: Server | null = null;
   #closed: Promise<void> | null = null;
   /** Set once the router stops accepting: requests still arriving on open connections get a 503. */
@@ -130,11 +133,26 @@ export class RequestRouter {
     this.#routes = routes.map(compileRoute);
   }
 
+  /** The project's static assets (null: none). */
+  setAssets(assets: AssetRouting | null): void {
+    this.#assets = assets;
+  }
+
   /** Handles one request, from HTTP or from the control API. */
   async handle(req: SerializedRequest): Promise<SerializedResponse> {
     const url = new URL(req.url);
     // Serialised as a Request would keep it (workers hand the url on as it is).
     if (url.href !== req.url) req = { ...req, url: url.href };
+    const assets = this.#assets;
+    if (assets) {
+      const headers = req.headers;
+      const asset = {
+        method: req.method,
+        url: req.url,
+        header: (name: string) => headers.find(([k]) => k.toLowerCase() === name)?.[1] ?? null,
+      };
+      if (assets.servesAssets(asset, url.pathname)) return assets.server.fetch(asset);
+    }
     // The headers are looked at only by a route whose object name uses one.
     const match = matchRoute(this.#routes, req.method, url, () => new Headers(req.headers));
     if (match) {
@@ -180,8 +198,14 @@ export class RequestRouter {
       delete headers["transfer-encoding"];
       // Cut short by close(): the client has its 503 already.
       if (res.headersSent) return;
+      // The whole body is here, so its length is known: sent as workerd sends it (not chunked),
+      // 0 for no body, and none where HTTP allows no body (HEAD, 204, 304).
+      const payload = out.body ? Buffer.from(out.body) : null;
+      if (payload) headers["content-length"] = String(payload.byteLength);
+      else if (req.method !== "HEAD" && out.status !== 204 && out.status !== 304)
+        headers["content-length"] = "0";
       res.writeHead(out.status, out.statusText || undefined, headers);
-      res.end(out.body ? Buffer.from(out.body) : undefined);
+      res.end(payload ?? undefined);
     } catch (e) {
       const status = e instanceof ObjectError ? e.status : 500;
       const message =

@@ -31,8 +31,14 @@ interface HubSocket {
    * an HTTP client: it gets the owner's sends and close as socket events.
    */
   holder: { target: SocketOwner; chain: Promise<void> } | null;
-  /** Events to this socket's owner are delivered one after another, in order. */
+  /**
+   * Events to this socket's owner are handed over one after another, in
+   * order: each once the one before it is on its way to the owner's worker
+   * (which may mean after the object started).
+   */
   chain: Promise<void>;
+  /** Settles when every event handed over so far has been handled. */
+  handled: Promise<void>;
   closeRequested: { code: number | undefined; reason: string | undefined } | null;
   /** When the hub last answered this socket's auto-response request (ms since the epoch). */
   autoResponseAt: number | null;
@@ -77,8 +83,14 @@ export class SocketHub {
   readonly #sockets = new Map<string, HubSocket>();
   readonly #byObject = new Map<string, Set<string>>();
   readonly #autoResponses = new Map<string, { request: string; response: string }>();
-  /** Set by the engine: delivers one event to the socket's owner. */
-  deliver: (owner: SocketOwner, e: SocketEvent) => Promise<void> = () => Promise.resolve();
+  /**
+   * Set by the engine: delivers one event to the socket's owner, calling
+   * `dispatched` once the event is on its way to the owner's worker (the
+   * next event follows it there, so the worker gets them in order), and
+   * settling once the handler is done.
+   */
+  deliver: (owner: SocketOwner, e: SocketEvent, dispatched: () => void) => Promise<void> = () =>
+    Promise.resolve();
   /** Set by the engine: logs a delivery that failed. */
   onError: (owner: SocketOwner, message: string) => void = () => {};
   readonly #now: () => number;
@@ -113,6 +125,7 @@ export class SocketHub {
       outbox: [],
       holder: null,
       chain: Promise.resolve(),
+      handled: Promise.resolve(),
       closeRequested: null,
       autoResponseAt: null,
     });
@@ -212,17 +225,20 @@ export class SocketHub {
   #closeHeld(s: HubSocket, code: number | undefined, reason: string | undefined): void {
     const e = { type: "close", id: s.id, code: code ?? 1005, reason: reason ?? "", wasClean: true } as const;
     this.#enqueue(s, e);
-    void s.chain.then(() => {
-      this.#toHolder(s, e);
-      this.#forget(s);
-    });
+    // s.handled settles once the owner's handler has run (s.chain already when it is on its way).
+    void s.chain
+      .then(() => s.handled)
+      .then(() => {
+        this.#toHolder(s, e);
+        this.#forget(s);
+      });
   }
 
   #toHolder(s: HubSocket, e: SocketEvent): void {
     const holder = s.holder;
     if (!holder) return;
     holder.chain = holder.chain.then(() =>
-      this.deliver(holder.target, e).catch((err: unknown) => {
+      this.deliver(holder.target, e, () => {}).catch((err: unknown) => {
         this.onError(
           holder.target,
           `WebSocket ${e.type} to the worker holding the client end failed: ${err instanceof Error ? err.message : String(err)}`,
@@ -339,24 +355,35 @@ export class SocketHub {
         reason: reason.toString("utf8"),
         wasClean: code !== 1006,
       });
-      void s.chain.then(() => this.#forget(s));
+      void s.chain.then(() => s.handled).then(() => this.#forget(s));
     });
     ws.on("error", (err: Error) => {
       this.#enqueue(s, { type: "error", id: s.id, message: err.message });
     });
   }
 
+  /**
+   * Hands an event to the owner. As in workerd, the next event does not
+   * wait for this one's handler: while a webSocketMessage awaits I/O (a
+   * call to another object), the next message's handler runs.
+   */
   #enqueue(s: HubSocket, e: SocketEvent): void {
     if (!s.accepted) return;
-    s.chain = s.chain.then(() =>
-      this.deliver(s.owner, e).catch((err: unknown) => {
-        // Past a stop's grace period, what could not be delivered is in the stop's report.
-        if (this.#closing) return;
-        this.onError(
-          s.owner,
-          `WebSocket ${e.type} handler failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }),
+    s.chain = s.chain.then(
+      () =>
+        new Promise<void>((dispatched) => {
+          const done = this.deliver(s.owner, e, dispatched)
+            .catch((err: unknown) => {
+              // Past a stop's grace period, what could not be delivered is in the stop's report.
+              if (this.#closing) return;
+              this.onError(
+                s.owner,
+                `WebSocket ${e.type} handler failed: ${err instanceof Error ? err.message : String(err)}`,
+              );
+            })
+            .finally(dispatched);
+          s.handled = Promise.all([s.handled, done]).then(() => undefined);
+        }),
     );
   }
 

@@ -134,9 +134,15 @@ export function addClassFromTemplate(
   if (
     w.durableObjects.some((b) => b.binding === binding) ||
     binding in w.vars ||
-    binding === project.eventBusBinding
+    binding === project.eventBusBinding ||
+    binding === w.assets?.binding
   ) {
     throw new ProjectError(`env.${binding} is already bound`);
+  }
+  if (!w.hasWorker) {
+    throw new ProjectError(
+      "this project serves only static assets: add `main` (a Worker) to the wrangler config first",
+    );
   }
 
   const mainDir = dirname(w.main);

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,6 +54,14 @@ export interface Step {
    * at the dotted `path` ("notifications.length", "total").
    */
   readonly until?: { readonly path: string; readonly equals: unknown };
+  /** Response headers to record beside status, content type and body (lower case). */
+  readonly responseHeaders?: readonly string[];
+}
+
+/** A captured value's source: `header:<name>` is a response header, anything else a dotted path into the JSON body. */
+function captured(response: RecordedResponse, path: string): unknown {
+  if (path.startsWith("header:")) return response.headers?.[path.slice("header:".length)] ?? undefined;
+  return at(response.body, path);
 }
 
 function at(value: unknown, path: string): unknown {
@@ -77,6 +86,8 @@ export interface RecordedResponse {
   readonly status: number;
   readonly contentType: string | null;
   readonly body: unknown;
+  /** The headers a step named in `responseHeaders` (null: absent). */
+  readonly headers?: Record<string, string | null>;
 }
 
 interface DurableObjectBinding {
@@ -84,13 +95,25 @@ interface DurableObjectBinding {
   readonly class_name: string;
 }
 
+/** wrangler's `assets` block, as the harness hands it to Miniflare. */
+interface AssetsConfig {
+  readonly directory: string;
+  readonly binding?: string;
+  readonly html_handling?: "auto-trailing-slash" | "force-trailing-slash" | "drop-trailing-slash" | "none";
+  readonly not_found_handling?: "single-page-application" | "404-page" | "none";
+  readonly run_worker_first?: boolean | string[];
+}
+
 interface WranglerProject {
   readonly name: string;
+  /** Null for an assets-only project. */
+  readonly assets: AssetsConfig | null;
   /** D1 binding -> database id (or name), R2 binding -> bucket name. */
   readonly d1Databases: Record<string, string>;
   readonly r2Buckets: Record<string, string>;
   readonly kvNamespaces: Record<string, string>;
-  readonly main: string;
+  /** Null for an assets-only project. */
+  readonly main: string | null;
   readonly compatibilityDate: string;
   readonly compatibilityFlags: string[];
   readonly bindings: readonly DurableObjectBinding[];
@@ -133,8 +156,20 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
   if (first !== undefined) {
     throw new Error(`${file}: ${printParseErrorCode(first.error)} at offset ${first.offset}`);
   }
-  if (!isRecord(raw) || typeof raw.main !== "string" || typeof raw.compatibility_date !== "string") {
-    throw new Error(`${file}: "main" and "compatibility_date" are required`);
+  if (
+    !isRecord(raw) ||
+    (typeof raw.main !== "string" && !isRecord(raw.assets)) ||
+    typeof raw.compatibility_date !== "string"
+  ) {
+    throw new Error(`${file}: "main" (or "assets") and "compatibility_date" are required`);
+  }
+  let assets: AssetsConfig | null = null;
+  if (isRecord(raw.assets)) {
+    if (typeof raw.assets.directory !== "string") throw new Error(`${file}: assets.directory is required`);
+    assets = {
+      ...(raw.assets as unknown as AssetsConfig),
+      directory: resolve(projectDir, raw.assets.directory),
+    };
   }
   const durableObjects = isRecord(raw.durable_objects) ? raw.durable_objects : {};
   const bindings = (Array.isArray(durableObjects.bindings) ? durableObjects.bindings : []).map(
@@ -159,10 +194,11 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     );
   return {
     name: typeof raw.name === "string" ? raw.name : basename(projectDir),
+    assets,
     d1Databases: named(raw.d1_databases, "database_id"),
     r2Buckets: named(raw.r2_buckets, "bucket_name"),
     kvNamespaces: named(raw.kv_namespaces, "id"),
-    main: raw.main,
+    main: typeof raw.main === "string" ? raw.main : null,
     compatibilityDate: raw.compatibility_date,
     compatibilityFlags: stringArray(raw.compatibility_flags),
     bindings,
@@ -191,18 +227,54 @@ export interface WorkerdOptions {
   readonly scriptPath?: string;
 }
 
+/**
+ * wrangler's `assets` as Miniflare takes them (what wrangler dev passes):
+ * run_worker_first becomes the router's settings, a list of rules split
+ * into the Worker's and the `!` ones that go to the assets.
+ */
+function miniflareAssets(a: AssetsConfig, hasWorker: boolean) {
+  const rules = Array.isArray(a.run_worker_first) ? a.run_worker_first : null;
+  return {
+    directory: a.directory,
+    ...(a.binding === undefined ? {} : { binding: a.binding }),
+    routerConfig: {
+      has_user_worker: hasWorker,
+      invoke_user_worker_ahead_of_assets: a.run_worker_first === true,
+      ...(rules
+        ? {
+            static_routing: {
+              user_worker: rules.filter((r) => !r.startsWith("!")),
+              asset_worker: rules.filter((r) => r.startsWith("!")).map((r) => r.slice(1)),
+            },
+          }
+        : {}),
+    },
+    assetConfig: {
+      ...(a.html_handling === undefined ? {} : { html_handling: a.html_handling }),
+      ...(a.not_found_handling === undefined ? {} : { not_found_handling: a.not_found_handling }),
+    },
+  };
+}
+
 /** Bundles the project and serves it from workerd, with in-memory storage. */
 export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}): Promise<RunningServer> {
   const project = await readProject(projectDir);
   const outDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-bundle-"));
   // A project with module rules is bundled by wrangler itself (the rules are what it tests).
-  const byWrangler = !opts.scriptPath && project.rules !== null;
-  let scriptPath = opts.scriptPath ?? join(outDir, "index.js");
+  const byWrangler = !opts.scriptPath && project.rules !== null && project.main !== null;
+  // An assets-only project has no bundle of its own (wrangler builds none).
+  let scriptPath = (project.main !== null && opts.scriptPath) || join(outDir, "index.js");
   try {
-    if (byWrangler) scriptPath = await bundleWithWrangler(projectDir, outDir);
+    if (project.main === null) {
+      // An assets-only Worker: workerd needs a script, the assets' router never calls it.
+      await writeFile(
+        scriptPath,
+        "export default { fetch() { return new Response(null, { status: 500 }); } };\n",
+      );
+    } else if (byWrangler) scriptPath = await bundleWithWrangler(projectDir, outDir);
     else if (!opts.scriptPath) {
       await build({
-        entryPoints: [join(projectDir, project.main)],
+        entryPoints: [join(projectDir, project.main!)],
         outfile: scriptPath,
         bundle: true,
         format: "esm",
@@ -238,6 +310,7 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       kvPersist: false,
       d1Persist: false,
       r2Persist: false,
+      ...(project.assets ? { assets: miniflareAssets(project.assets, project.main !== null) } : {}),
       host: "127.0.0.1",
       port: 0,
     });
@@ -324,6 +397,32 @@ export async function startTerrarium(projectDir: string): Promise<RunningServer>
   }
 }
 
+/** A request sent as given, headers and all, answered as a Response (redirects not followed). */
+function httpFetch(url: URL, init: { method: string; headers: Headers; body?: string }): Promise<Response> {
+  return new Promise((resolveResponse, reject) => {
+    const req = httpRequest(
+      url,
+      { method: init.method, headers: Object.fromEntries(init.headers) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) {
+            for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) headers.append(k, one);
+          }
+          const status = res.statusCode ?? 0;
+          const nullBody = init.method === "HEAD" || [101, 204, 205, 304].includes(status);
+          resolveResponse(new Response(nullBody ? null : Buffer.concat(chunks), { status, headers }));
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
 async function send(baseUrl: string, step: Step): Promise<RecordedResponse> {
   if (step.method === "WS") return runWsStep(baseUrl, step as unknown as WsStep) as Promise<RecordedResponse>;
   const headers = new Headers(step.headers);
@@ -334,11 +433,17 @@ async function send(baseUrl: string, step: Step): Promise<RecordedResponse> {
     body = JSON.stringify(step.body);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
-  const response = await fetch(new URL(step.path, baseUrl), {
+  // Redirects are answers to compare (status and Location), not to follow.
+  const init = {
     method: step.method,
     headers,
+    redirect: "manual" as const,
     ...(body === undefined ? {} : { body }),
-  });
+  };
+  // fetch() sets the Sec-Fetch-* headers itself (Sec-Fetch-Mode: cors); a browser's navigation needs node:http.
+  const response = [...headers.keys()].some((k) => k.startsWith("sec-fetch-"))
+    ? await httpFetch(new URL(step.path, baseUrl), init)
+    : await fetch(new URL(step.path, baseUrl), init);
   const contentType = response.headers.get("content-type");
   const text = await response.text();
   let parsed: unknown = text;
@@ -349,7 +454,12 @@ async function send(baseUrl: string, step: Step): Promise<RecordedResponse> {
       parsed = { unparsableJson: text };
     }
   }
-  return { status: response.status, contentType, body: parsed };
+  const recorded: RecordedResponse = { status: response.status, contentType, body: parsed };
+  if (!step.responseHeaders) return recorded;
+  return {
+    ...recorded,
+    headers: Object.fromEntries(step.responseHeaders.map((h) => [h, response.headers.get(h)])),
+  };
 }
 
 /** Puts captured values where a step says `{{name}}`. */
@@ -387,7 +497,7 @@ export async function runScript(baseUrl: string, steps: readonly Step[]): Promis
     if (step.capture || step.until) {
       const response = await sendUntil(baseUrl, step);
       for (const [name, path] of Object.entries(step.capture ?? {})) {
-        const v = at(response.body, path);
+        const v = captured(response, path);
         if (v === undefined || v === null)
           throw new Error(`${step.method} ${step.path}: nothing at ${path} to capture`);
         vars.set(name, String(v));

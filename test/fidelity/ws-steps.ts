@@ -6,8 +6,10 @@ export interface WsStep {
   readonly path: string;
   /** Each message is sent after the replies to the previous one arrived. */
   readonly send: readonly (string | { binary: number[] })[];
-  /** Replies to wait for after each message (default 1; 0 for none). */
+  /** Replies to wait for after each message (default 1; 0 for none); with `burst`, in all. */
   readonly replies?: number;
+  /** Send every message at once on open, then wait for `replies` replies before closing. */
+  readonly burst?: boolean;
 }
 
 export interface WsTranscript {
@@ -34,6 +36,15 @@ export function runWsStep(baseUrl: string, step: WsStep): Promise<WsTranscript> 
       });
     }, 10_000);
     const pump = (): void => {
+      if (step.burst) {
+        if (next === 0) {
+          waiting = step.replies ?? step.send.length;
+          for (const m of step.send) ws.send(typeof m === "string" ? m : Buffer.from(m.binary));
+          next = step.send.length;
+        }
+        if (waiting <= 0) ws.close(1000, "done");
+        return;
+      }
       if (waiting > 0) return;
       const m = step.send[next++];
       if (m === undefined) {

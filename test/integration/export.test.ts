@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadProject } from "../../runtime/config/project.ts";
 import { exportProject, planExport } from "../../runtime/export/exporter.ts";
 import { linkToolchain, runCheck } from "../../runtime/export/validate.ts";
 import {
@@ -63,7 +64,8 @@ describe.each(projects)("export: $name", ({ name, dir }) => {
     expect(b.files).toEqual(a.files);
   });
 
-  it(
+  // An assets-only project (no Worker) exports no TypeScript and no tsconfig.json.
+  it.skipIf(!loadProject(dir).wrangler.hasWorker)(
     "type-checks against @cloudflare/workers-types",
     async () => {
       const r = await runCheck("typecheck", out);

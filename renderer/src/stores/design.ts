@@ -41,7 +41,8 @@ export const useDesignStore = create<DesignState>()((set, get) => ({
       set({ design, files, error: null });
       const path = get().path;
       if (path === null) {
-        const first = design.classes.find((c) => c.sourceFile)?.sourceFile ?? design.main;
+        const first =
+          design.classes.find((c) => c.sourceFile)?.sourceFile ?? design.main ?? design.configFile;
         await get().openFile(first);
       } else if (get().text === get().saved) {
         // The file may have changed on disk (another editor, an added class):

@@ -12,6 +12,8 @@ export class DesignPage {
   readonly className: Locator;
   readonly binding: Locator;
   readonly addResult: Locator;
+  /** The canvas's Static assets box (wrangler's `assets`). */
+  readonly assets: Locator;
 
   constructor(readonly page: Page) {
     this.canvas = page.getByTestId("topology");
@@ -23,6 +25,7 @@ export class DesignPage {
     this.className = page.getByLabel("Class name", { exact: true });
     this.binding = page.getByLabel("Binding", { exact: true });
     this.addResult = page.getByTestId("add-class-result");
+    this.assets = page.getByTestId("external-assets");
   }
 
   /** The side panel: the selected class, routes and subscriptions, timeouts. */

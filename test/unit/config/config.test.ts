@@ -97,3 +97,73 @@ describe("project start", () => {
     );
   });
 });
+
+describe("assets config", () => {
+  const config = (extra: string, main = '"main": "src/index.ts", ') =>
+    `{${main}"compatibility_date": "2025-06-01", ${extra}}`;
+
+  it("resolves the folder and splits run_worker_first into the Worker's rules and the `!` ones", () => {
+    const dir = project({
+      ...MAIN,
+      "public/index.html": "<h1>hi</h1>",
+      "wrangler.json": config(
+        `"assets": {"directory": "./public", "binding": "ASSETS", "run_worker_first": ["/api/*", "!/api/docs/*"]}`,
+      ),
+    });
+    const w = loadProject(dir).wrangler;
+    expect(w.hasWorker).toBe(true);
+    expect(w.assets).toEqual({
+      directory: join(dir, "public"),
+      binding: "ASSETS",
+      htmlHandling: "auto-trailing-slash",
+      notFoundHandling: "none",
+      runWorkerFirst: { worker: ["/api/*"], assets: ["/api/docs/*"] },
+    });
+  });
+
+  it("loads an assets-only project (no main)", () => {
+    const dir = project({
+      "public/index.html": "<h1>hi</h1>",
+      "wrangler.json": config(`"assets": {"directory": "public"}`, ""),
+    });
+    const w = loadProject(dir).wrangler;
+    expect(w.hasWorker).toBe(false);
+    expect(w.assets?.directory).toBe(join(dir, "public"));
+  });
+
+  it("refuses bad assets config with a ProjectError naming the field", () => {
+    const cases: [string, string][] = [
+      [config(`"assets": {"binding": "ASSETS"}`), "wrangler.json: assets.directory: required"],
+      [config(`"assets": {"directory": "./nope"}`), "wrangler.json: assets.directory: ./nope does not exist"],
+      [
+        config(`"assets": {"directory": "./public", "html_handling": "sometimes"}`),
+        "wrangler.json: assets.html_handling:",
+      ],
+      [
+        config(`"assets": {"directory": "./public", "run_worker_first": ["api/*"]}`),
+        'wrangler.json: assets.run_worker_first[0]: rule "api/*" must start with "/"',
+      ],
+      [
+        config(`"assets": {"directory": "./public", "binding": "ASSETS"}`, ""),
+        "wrangler.json: assets.binding: an assets-only Worker (no `main`) has no env to bind",
+      ],
+      [
+        config(`"assets": {"directory": "./public", "run_worker_first": true}`, ""),
+        "wrangler.json: assets.run_worker_first: there is no Worker to run first",
+      ],
+      [config(`"assets": {"directory": "./public", "serve": true}`), "wrangler.json: assets:"],
+      [config("", ""), "wrangler.json: main: required"],
+      [
+        config(
+          `"assets": {"directory": "./public"}, "durable_objects": {"bindings": [{"name": "C", "class_name": "C"}]}`,
+          "",
+        ),
+        "wrangler.json: durable_objects.bindings: Durable Objects need a Worker",
+      ],
+    ];
+    for (const [text, message] of cases) {
+      const dir = project({ ...MAIN, "public/index.html": "<h1>hi</h1>", "wrangler.json": text });
+      expect(() => loadProject(dir), text).toThrow(message);
+    }
+  });
+});

@@ -121,6 +121,22 @@ describe("new Response(...) in a worker (unbuilt until looked inside)", () => {
     expect(await new BaseResponse(new WorkersResponse("piped").body).text()).toBe("piped");
   });
 
+  it("takes another Response as the init: its status, status text and headers", async () => {
+    for (const from of [
+      new WorkersResponse("x", { status: 404, headers: { etag: '"1"', "content-type": "text/html" } }),
+      deserializeResponse({ status: 404, statusText: "Not Found", headers: [["etag", '"1"']], body: null }),
+    ]) {
+      const copy = new WorkersResponse(new TextEncoder().encode("body"), from);
+      copy.headers.set("x-added", "1");
+      expect(copy.status).toBe(404);
+      expect(copy.statusText).toBe(from.statusText);
+      expect([...copy.headers]).toEqual(
+        [...from.headers, ["x-added", "1"]].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+      );
+      expect(await copy.text()).toBe("body");
+    }
+  });
+
   it("leaves a subclass to the constructor", async () => {
     class Mine extends WorkersResponse {
       mine = true;

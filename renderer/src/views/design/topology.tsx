@@ -40,7 +40,7 @@ function Node(props: {
   readonly className?: string;
   readonly onClick?: () => void;
   readonly selected?: boolean;
-  readonly testId?: string;
+  readonly testId?: string | undefined;
   readonly tooltip?: string | undefined;
 }) {
   const { box, title, detail, onClick } = props;
@@ -115,6 +115,16 @@ function Edge(props: {
   );
 }
 
+function assetsTooltip(a: NonNullable<DesignInfo["assets"]>): string {
+  const first =
+    a.runWorkerFirst === true
+      ? "every request"
+      : a.runWorkerFirst === false
+        ? "none"
+        : a.runWorkerFirst.join(", ");
+  return `html_handling: ${a.htmlHandling}\nnot_found_handling: ${a.notFoundHandling}\nrun_worker_first: ${first}`;
+}
+
 export function Topology(props: {
   readonly design: DesignInfo;
   readonly project: ProjectInfo | null;
@@ -170,13 +180,30 @@ export function Topology(props: {
 
   const configured = (kind: DesignInfo["external"][number]["kind"]) =>
     design.external.filter((e) => e.kind === kind);
-  const externals = [
+  const assets = design.assets;
+  // An edge from the Worker means env has a binding to it (for assets: env.ASSETS).
+  const externals: {
+    title: string;
+    items: DesignInfo["external"];
+    always?: boolean;
+    detail?: string;
+    bound?: boolean;
+  }[] = [
     { title: "Database · D1", items: configured("d1") },
     { title: "Storage · R2", items: configured("r2") },
     ...(configured("kv").length > 0 ? [{ title: "Key-value · KV", items: configured("kv") }] : []),
     ...(configured("remote").length > 0 ? [{ title: "Cloudflare only", items: configured("remote") }] : []),
-    { title: "Third-party APIs", items: [] as DesignInfo["external"], always: true },
+    { title: "Third-party APIs", items: [], always: true },
     { title: "Variables", items: configured("vars") },
+    {
+      title: "Static assets",
+      items: [],
+      always: assets !== null,
+      bound: assets?.binding != null,
+      detail: assets
+        ? `${assets.directory}${assets.binding ? ` · env.${assets.binding}` : ""}`
+        : "not configured",
+    },
   ];
   const externalBoxes = externals.map((_, i) => ({
     x: COL.external,
@@ -286,7 +313,7 @@ export function Topology(props: {
         );
       })}
       {externals.map((e, i) =>
-        e.items.length ? (
+        e.items.length || e.bound ? (
           <Edge
             key={e.title}
             from={groupExit(externalBoxes[i]!.y + NODE_H / 2)}
@@ -308,7 +335,12 @@ export function Topology(props: {
           className={`orch orch-${o.key}`}
         />
       ))}
-      <Node box={entryBox} title="Entry Worker" detail={design.main} className="entry" />
+      <Node
+        box={entryBox}
+        title="Entry Worker"
+        detail={design.main ?? "none: assets only"}
+        className="entry"
+      />
       {design.classes.map((c, i) => {
         const s = stats.get(c.className);
         return (
@@ -334,11 +366,11 @@ export function Topology(props: {
           detail={
             e.items.length
               ? e.items.map((x) => x.binding).join(", ")
-              : e.always
-                ? "outbound fetch"
-                : "not configured"
+              : (e.detail ?? (e.always ? "outbound fetch" : "not configured"))
           }
           className={`external ${e.items.length || e.always ? "" : "off"}`}
+          testId={e.title === "Static assets" ? "external-assets" : undefined}
+          tooltip={e.title === "Static assets" && assets ? assetsTooltip(assets) : undefined}
         />
       ))}
     </svg>
