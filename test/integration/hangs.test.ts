@@ -92,7 +92,9 @@ describe("answers within a bound", () => {
     ws.send("ping");
     await until(() => received.length > 0);
     expect(received).toEqual(["echo: ping"]);
-    expect(problems.some((m) => m.includes("gave no answer to websocket message"))).toBe(true);
+    // The next message does not wait for the hung one (events are handed over in order, handled
+    // as workerd interleaves them); the hung one is reported once the bound passes.
+    await until(() => problems.some((m) => m.includes("gave no answer to websocket message")));
   });
 });
 
