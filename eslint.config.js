@@ -24,6 +24,7 @@ export default defineConfig(
     "**/node_modules/",
     "test/fidelity/projects/**",
     "test/real-world/projects/**",
+    "test/reliability/corpus/**",
     "resources/samples/**",
     "resources/templates/**",
   ]),

@@ -7,6 +7,7 @@ export default defineConfig({
       "test/integration/**/*.test.ts",
       "test/fidelity/**/*.test.ts",
       "test/real-world/**/*.test.ts",
+      "test/reliability/**/*.test.ts",
     ],
     // test/e2e is Playwright's (browser tests on the built app); the fidelity
     // projects are Cloudflare projects under test, not test code.

@@ -6,6 +6,7 @@ import { registerControlIpc } from "./control-ipc.ts";
 import { buildMenuTemplate } from "./menu.ts";
 import { isProjectFolder, PROJECT_TEMPLATES, RecentProjects } from "./projects.ts";
 import { stopBeforeQuit } from "./quit.ts";
+import { isAppPage } from "./trusted-frame.ts";
 import { createSecureWindow } from "./window.ts";
 
 // The Electron main process: the engine (the orchestration layer) for one
@@ -63,13 +64,7 @@ function firstProjectDir(): string {
 }
 
 function trusted(sender: WebContents, frameUrl: string | null, isTopFrame: boolean): boolean {
-  if (!ourWindows.has(sender) || !isTopFrame || frameUrl === null) return false;
-  if (devServerUrl !== undefined) return frameUrl.startsWith(new URL(devServerUrl).origin + "/");
-  return (
-    frameUrl === rendererUrl ||
-    frameUrl.startsWith(`${rendererUrl}?`) ||
-    frameUrl.startsWith(`${rendererUrl}#`)
-  );
+  return ourWindows.has(sender) && isAppPage(frameUrl, isTopFrame, { rendererUrl, devServerUrl });
 }
 
 async function openMainWindow(): Promise<void> {

@@ -136,7 +136,7 @@ export function createControlApi(engine: Engine): ControlApi {
     async query(q) {
       const p = schemas.query.parse(q);
       const r = record(p.objectId);
-      return engine.state.query(r.className, r.id, p.sql, p.params ?? [], {
+      return engine.state.readQuery(r.className, r.id, p.sql, p.params ?? [], {
         ...(p.limit !== undefined ? { limit: p.limit } : {}),
       });
     },

@@ -149,7 +149,12 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
     ) {
       return send(res, 401, "terrarium: open the address `terrarium ui` printed, token included\n");
     }
-    const rel = isIndex ? "index.html" : decodeURIComponent(url.pathname).replace(/^\/+/, "");
+    let rel: string;
+    try {
+      rel = isIndex ? "index.html" : decodeURIComponent(url.pathname).replace(/^\/+/, "");
+    } catch {
+      return send(res, 400, "bad path\n");
+    }
     const file = resolve(staticRoot, normalize(rel));
     if (!file.startsWith(staticRoot + sep)) return send(res, 404, "not found\n");
     let body: Buffer;

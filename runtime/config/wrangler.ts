@@ -5,6 +5,7 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc
 import { parse as parseToml, TomlError } from "smol-toml";
 import { z } from "zod";
 import { ProjectError } from "./errors.ts";
+import { checkMigrations } from "./migrations-check.ts";
 
 export const WRANGLER_FILES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"] as const;
 
@@ -284,6 +285,11 @@ export function loadWranglerConfig(projectDir: string): WranglerProject {
     }
     return { type: r.type, globs: r.globs, fallthrough: r.fallthrough ?? false };
   });
+  checkMigrations(
+    cfg.migrations ?? [],
+    bindings.map((b) => b.className),
+    file,
+  );
   const assetsConfig = assetsSettings(projectDir, file, cfg);
   let main = NO_WORKER_MAIN;
   if (cfg.main !== undefined) {

@@ -1,4 +1,13 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import {
   basename,
@@ -616,6 +625,13 @@ export async function planExport(projectDir: string, opts: { outDir?: string } =
   return { projectName: w.name, files, addedMigration: migrations.added, warnings };
 }
 
+/** A path with its deepest existing ancestor's links followed (the path itself need not exist). */
+function realExisting(path: string): string {
+  let existing = path;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  return join(realpathSync(existing), relative(existing, path));
+}
+
 /** Kept when --force empties an output folder: a repository, installed packages, wrangler's local state. */
 const KEPT_ON_FORCE = new Set([".git", "node_modules", ".wrangler"]);
 
@@ -634,8 +650,10 @@ export function writeExport(
     throw new ExportError(`refusing to export into ${out}; pick a folder of its own`);
   }
   if (opts.projectDir) {
-    const project = resolve(opts.projectDir);
-    if (project === out || project.startsWith(out + sep)) {
+    // Compared once links are followed: a link (or a linked parent) must not lead --force into the project.
+    const project = realpathSync(opts.projectDir);
+    const real = realExisting(out);
+    if (project === real || project.startsWith(real + sep)) {
       throw new ExportError(`${out} holds the project itself; export to another folder`);
     }
   }

@@ -136,6 +136,11 @@ export class WorkerHost {
     return this.#alive;
   }
 
+  /** The worker's object broke itself (a failed blockConcurrencyWhile, ctx.abort()): never reuse it. */
+  get broken(): boolean {
+    return this.#broken !== null;
+  }
+
   get threadId(): number {
     return this.#worker.threadId;
   }

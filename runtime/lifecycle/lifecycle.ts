@@ -652,9 +652,18 @@ export class LifecycleManager {
       await host.call((api) => api.activate(this.#identity(rec)));
     } catch (e) {
       slot.object = null;
-      void host.stop();
       // Cut short by a stop (see close): not the constructor's fault.
-      if (this.#closed) throw new ObjectError("Terrarium stopped before the object was ready", 503);
+      if (this.#closed) {
+        void host.stop();
+        throw new ObjectError("Terrarium stopped before the object was ready", 503);
+      }
+      // The isolate closes the object's database when its constructor throws, so the
+      // worker is as clean as after a hibernation and goes back to the pool: an
+      // object that fails to start on every request must not cost a thread each time.
+      // One whose constructor's blockConcurrencyWhile failed is broken for good (its
+      // error is marked as a reset; the notice saying so may come after it).
+      if (host.broken || isReset(e)) void host.stop();
+      else this.#offer(host);
       const msg = errorText(e);
       rec.lastError = msg;
       this.#registry.touch(rec);

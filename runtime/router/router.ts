@@ -25,13 +25,16 @@ function readBody(req: IncomingMessage): Promise<ArrayBuffer | null> {
     return Promise.resolve(null);
   }
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
+      if (size > MAX_BODY_BYTES) return;
       size += c.byteLength;
       if (size > MAX_BODY_BYTES) {
+        // NOTE: the rest is read and dropped rather than refused by closing the
+        // connection: a client still sending would meet a reset, not the 413.
+        chunks = [];
         reject(new ObjectError("request body too large (100 MB limit, as on Cloudflare's free plan)", 413));
-        req.destroy();
         return;
       }
       chunks.push(c);
@@ -212,7 +215,11 @@ export class RequestRouter {
         e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
       if (res.writableEnded) return;
       if (!res.headersSent) {
-        res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "x-terrarium-error": "1" });
+        res.writeHead(status, {
+          "content-type": "text/plain; charset=utf-8",
+          "x-terrarium-error": "1",
+          ...(status === 413 ? { connection: "close" } : {}),
+        });
       }
       res.end(`${message}\n`);
     } finally {

@@ -7,6 +7,7 @@ import type { Clock } from "../shared/clock.ts";
 import { openDatabase } from "../shared/sqlite.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";
 import { jsonSafe, runQuery, type QueryResult } from "../shared/sql-query.ts";
+import { BoundedQueries } from "./bounded-query.ts";
 
 export { jsonSafe, type QueryResult };
 
@@ -50,6 +51,7 @@ export class StateManager {
   #alarmTimer: { cancel(): void } | null = null;
   #fire: ((a: AlarmRecord) => Promise<number | null>) | null = null;
   readonly #firing = new Set<string>();
+  readonly #readQueries = new BoundedQueries();
 
   constructor(dataDir: string, clock: Clock) {
     this.dataDir = dataDir;
@@ -108,6 +110,23 @@ export class StateManager {
     } finally {
       db.close();
     }
+  }
+
+  /**
+   * A read-only statement from the Inspector, in a process of its own that is
+   * stopped after QUERY_TIMEOUT_MS (bounded-query.ts): one that never ends
+   * must not freeze the engine. At most `limit` rows come back.
+   */
+  async readQuery(
+    className: string,
+    id: string,
+    sql: string,
+    params: unknown[] = [],
+    opts: { limit?: number } = {},
+  ): Promise<QueryResult> {
+    const path = this.dbPath(className, id);
+    if (!existsSync(path)) throw new Error(`object ${id} has no storage yet`);
+    return this.#readQueries.run({ path, sql, params, limit: opts.limit ?? 1000 });
   }
 
   listKv(
@@ -264,6 +283,7 @@ export class StateManager {
 
   close(): void {
     this.stopAlarms();
+    this.#readQueries.close();
     this.#db.close();
   }
 }

@@ -1,0 +1,6 @@
+import { missing } from "./nowhere";
+export default {
+  fetch() {
+    return new Response(missing);
+  },
+};

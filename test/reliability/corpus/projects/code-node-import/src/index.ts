@@ -1,0 +1,6 @@
+import { readFileSync } from "node:fs";
+export default {
+  fetch() {
+    return new Response(readFileSync("/etc/passwd"));
+  },
+};
