@@ -23,6 +23,7 @@ export default defineConfig(
     "out/",
     "**/node_modules/",
     "test/fidelity/projects/**",
+    "test/real-world/projects/**",
     "test/reliability/corpus/**",
     "resources/samples/**",
     "resources/templates/**",

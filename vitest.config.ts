@@ -6,11 +6,17 @@ export default defineConfig({
       "test/unit/**/*.test.ts",
       "test/integration/**/*.test.ts",
       "test/fidelity/**/*.test.ts",
+      "test/real-world/**/*.test.ts",
       "test/reliability/**/*.test.ts",
     ],
     // test/e2e is Playwright's (browser tests on the built app); the fidelity
     // projects are Cloudflare projects under test, not test code.
-    exclude: [...configDefaults.exclude, "test/e2e/**", "test/fidelity/projects/**"],
+    exclude: [
+      ...configDefaults.exclude,
+      "test/e2e/**",
+      "test/fidelity/projects/**",
+      "test/real-world/projects/**",
+    ],
     // NOTE: forks, not threads: the engine itself runs worker_threads and loads
     // native modules (better-sqlite3), which are safer isolated per process.
     pool: "forks",

@@ -16,12 +16,15 @@ const repoRoot = resolve(runtimeRoot, "..");
 const NODE_COMPAT_GLOBALS = ["process", "Buffer", "global", "setImmediate", "clearImmediate"];
 
 /**
- * Globals a Node worker thread has and workerd never offers. CommonJS's
- * names are among them: project code is an ES module, even with
- * nodejs_compat (esbuild would otherwise make `typeof require` a function).
+ * Globals a Node worker thread has and workerd never offers.
+ * NOTE: not `require`. Replacing it with `undefined` also replaced the
+ * require() calls of the CommonJS dependencies esbuild bundles (ajv,
+ * mime-db, ...: "(void 0) is not a function" at load). Left alone, esbuild
+ * bundles those calls and points the rest at its __require shim, so
+ * `typeof require` is "function" and requiring a module that is not in the
+ * bundle throws, exactly as in a wrangler build on workerd.
  */
 const NODE_ONLY_GLOBALS = [
-  "require",
   "__dirname",
   "__filename",
   "BroadcastChannel",

@@ -32,7 +32,7 @@ export function intFlag(v: string | undefined, name: string): number | undefined
   return n;
 }
 
-/** --idle-after, --hibernate-after, --max-live and --cpu-limit, where a command has them. */
+/** --idle-after, --hibernate-after, --max-live, --cpu-limit and --answer-timeout, where a command has them. */
 export function lifecycleFlags(
   values: Record<string, string | boolean | undefined>,
 ): Partial<LifecycleOptions> {
@@ -48,6 +48,8 @@ export function lifecycleFlags(
   if (maxLive !== undefined) lifecycle.maxLiveObjects = Math.max(1, maxLive);
   const cpu = intFlag(str("cpu-limit"), "cpu-limit");
   if (cpu !== undefined) lifecycle.cpuLimitMs = Math.max(1, cpu);
+  const answer = intFlag(str("answer-timeout"), "answer-timeout");
+  if (answer !== undefined) lifecycle.answerTimeoutMs = Math.max(1, answer);
   return lifecycle;
 }
 

@@ -22,6 +22,8 @@ Commands:
     --hibernate-after MS Idle -> Hibernating after MS (default 10000)
     --max-live N         live objects before the least recently used hibernate
     --cpu-limit MS       CPU time per request or event (default 30000)
+    --answer-timeout MS  a request or event with no answer after MS fails, saying
+                         so (default 60000); the object shows Processing until it ends
     --quiet              do not print object logs
     --no-watch           do not reload when the project's files change
     --grace MS           on stopping, how long in-flight work gets (default 5000)
@@ -128,6 +130,7 @@ async function serve(argv: string[]): Promise<void> {
       "hibernate-after": { type: "string" },
       "max-live": { type: "string" },
       "cpu-limit": { type: "string" },
+      "answer-timeout": { type: "string" },
       quiet: { type: "boolean", default: false },
       watch: { type: "boolean", default: true },
       "no-watch": { type: "boolean", default: false },

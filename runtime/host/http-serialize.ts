@@ -41,12 +41,22 @@ export async function serializeResponse(
   return { status: res.status, statusText: res.statusText, headers: [...res.headers], body };
 }
 
-export function deserializeResponse(r: SerializedResponse): Response {
+/**
+ * `clientSocket` makes the client end of a returned WebSocket, so that the
+ * worker can accept it and talk to the object itself; without it the end
+ * can only be handed on in a Response.
+ */
+export function deserializeResponse(
+  r: SerializedResponse,
+  clientSocket: ((id: string) => TerrariumWebSocket) | null = null,
+): Response {
   if (r.status === 101 && r.webSocket) {
     return new WorkersResponse(null, {
       status: 101,
       headers: r.headers,
-      webSocket: new TerrariumWebSocket(r.webSocket.id, "client", null),
+      webSocket: clientSocket
+        ? clientSocket(r.webSocket.id)
+        : new TerrariumWebSocket(r.webSocket.id, "client", null),
     });
   }
   return responseFromWire(r);

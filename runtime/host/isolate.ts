@@ -9,7 +9,7 @@ import * as Comlink from "comlink";
 import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
 import { bodyTransfer, deserializeRequest, pathOf, serializeResponse } from "./http-serialize.ts";
 import { errorText } from "../shared/errors.ts";
-import { DurableObjectNamespace } from "./namespace.ts";
+import { DurableObjectNamespace, type ClientSocketFactory } from "./namespace.ts";
 import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
 import { KVNamespace } from "../bindings/kv.ts";
@@ -52,6 +52,7 @@ import {
   type SocketLink,
 } from "./websocket.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";
+import { installEsBuiltins } from "./es-builtins.ts";
 import { installWorkersGlobals } from "./globals.ts";
 import type { TerrariumHost } from "../workers-api/host.ts";
 
@@ -62,6 +63,7 @@ import type { TerrariumHost } from "../workers-api/host.ts";
  * cold object costs an SQLite open and a constructor, not a thread start.
  */
 export function startIsolate(): void {
+  installEsBuiltins();
   installErrorTransfer();
   const port = parentPort;
   if (!port) throw new Error("isolate must run in a worker thread");
@@ -92,6 +94,16 @@ function captureConsole(notify: (n: GatewayNotice) => void): void {
     };
   }
 }
+
+/** Set inside a blockConcurrencyWhile callback while it holds the object's input gate. */
+const gateHolder = new AsyncLocalStorage<{ held: boolean }>();
+
+/**
+ * Client ends this thread accepted: sockets an object's fetch answered a
+ * stub here with, which the code reads itself instead of handing them on
+ * (a Worker relaying an object's socket, as agents/mcp does).
+ */
+const clientEnds = new Map<string, TerrariumWebSocket>();
 
 /** Server ends made by `new WebSocketPair()` in this thread, until they are accepted or dropped. */
 const pendingServerEnds = new Map<string, TerrariumWebSocket>();
@@ -184,6 +196,7 @@ class Isolate implements WorkerApi {
   readonly #link: SocketLink;
 
   readonly #peers: Peers;
+  readonly #clientSocket: ClientSocketFactory;
 
   constructor(gateway: Comlink.Remote<GatewayApi>, notify: (n: GatewayNotice) => void) {
     this.#gateway = gateway;
@@ -198,6 +211,19 @@ class Isolate implements WorkerApi {
       attach: (id, value) => void gateway.wsAttach(id, value),
     };
     const link = this.#link;
+    this.#clientSocket = (id) => {
+      const ws: TerrariumWebSocket = new TerrariumWebSocket(id, "client", {
+        accept: () => {
+          clientEnds.set(id, ws);
+          void gateway.wsHold(id);
+        },
+        send: (_id, data) =>
+          void gateway.wsClientSend(id, data instanceof ArrayBuffer ? Comlink.transfer(data, [data]) : data),
+        close: (_id, code, reason) => void gateway.wsClientClose(id, code, reason),
+        attach: () => {},
+      });
+      return ws;
+    };
     const g = globalThis as Record<string, unknown>;
     // ws.accept() (the standard API) registers the socket here as well.
     const pairLink: SocketLink = {
@@ -220,7 +246,13 @@ class Isolate implements WorkerApi {
       return { classes: exportedClasses(this.#loaded.module) };
     const env: Record<string, unknown> = { ...spec.vars };
     for (const b of spec.durableObjects) {
-      env[b.binding] = new DurableObjectNamespace(b.binding, spec.workerName, b.className, this.#peers);
+      env[b.binding] = new DurableObjectNamespace(
+        b.binding,
+        spec.workerName,
+        b.className,
+        this.#peers,
+        this.#clientSocket,
+      );
     }
     if (spec.eventBusBinding) env[spec.eventBusBinding] = new EventBusBinding(this.#gateway);
     for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
@@ -427,11 +459,12 @@ class Isolate implements WorkerApi {
 
   async wsEvent(e: SocketEvent): Promise<void> {
     await this.#waitGate();
-    const ws = this.#sockets.get(e.id);
+    const ws = this.#sockets.get(e.id) ?? clientEnds.get(e.id);
     if (!ws) return;
     if (e.type === "close") {
       ws[SOCKET].readyState = 3;
       this.#sockets.delete(e.id);
+      clientEnds.delete(e.id);
     }
     if (e.type === "message" && e.autoResponseAt !== undefined) ws[SOCKET].autoResponseAt = e.autoResponseAt;
     const instance = this.#active?.instance;
@@ -628,6 +661,7 @@ class Isolate implements WorkerApi {
     this.#active = null;
     this.#sockets.clear();
     pendingServerEnds.clear();
+    clientEnds.clear();
     this.#autoResponse = null;
     active.db.close();
     this.#leaving = false;
@@ -663,11 +697,22 @@ class Isolate implements WorkerApi {
    * this worker once those answers are on their way. The worker never
    * crashes itself: an answer racing the thread's exit would make the error
    * the caller sees depend on timing.
+   *
+   * A call from inside a callback that holds the gate runs at once (workerd
+   * nests critical sections): waiting for the gate there would wait for
+   * itself, and the object would hang. PartyServer and the Agents SDK both
+   * start up inside blockConcurrencyWhile, and onStart code may call it again.
    */
   #blockConcurrencyWhile<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (gateHolder.getStore()?.held) return Promise.resolve().then(fn);
+    const holder = { held: true };
     const run = (async () => {
       await this.#waitGate();
-      return fn();
+      try {
+        return await gateHolder.run(holder, fn);
+      } finally {
+        holder.held = false;
+      }
     })();
     const gate = run.then(
       () => undefined,

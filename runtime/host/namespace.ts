@@ -1,5 +1,6 @@
 import { idFromName, idFromString, namespaceKey, newUniqueId, type NamespaceKey } from "../shared/ids.ts";
 import { deserializeResponse, serializeRequest } from "./http-serialize.ts";
+import type { TerrariumWebSocket } from "./websocket.ts";
 import type { SerializedRequest, SerializedResponse } from "./protocol.ts";
 import { assertSerializable } from "./rpc-values.ts";
 import { dataCloneError } from "../shared/errors.ts";
@@ -21,6 +22,9 @@ export interface ObjectCalls {
     kind: "call" | "get",
   ): Promise<unknown>;
 }
+
+/** Makes the client end of socket `id` for this worker. */
+export type ClientSocketFactory = (id: string) => TerrariumWebSocket;
 
 export class DurableObjectId {
   readonly #hex: string;
@@ -46,11 +50,20 @@ export class DurableObjectNamespace {
   readonly #binding: string;
   readonly #key: NamespaceKey;
   readonly #calls: ObjectCalls;
+  readonly #clientSocket: ClientSocketFactory | null;
 
-  constructor(binding: string, workerName: string, className: string, calls: ObjectCalls) {
+  /** `clientSocket` makes the client end of a WebSocket an object's fetch answers with (see deserializeResponse). */
+  constructor(
+    binding: string,
+    workerName: string,
+    className: string,
+    calls: ObjectCalls,
+    clientSocket: ClientSocketFactory | null = null,
+  ) {
     this.#binding = binding;
     this.#key = namespaceKey(workerName, className);
     this.#calls = calls;
+    this.#clientSocket = clientSocket;
   }
 
   /** name -> id: two HMACs per derivation are worth remembering for hot names. */
@@ -95,7 +108,7 @@ export class DurableObjectNamespace {
       idFromString(this.#key, hex);
       this.#remember(hex);
     }
-    return makeStub(this.#binding, id, this.#calls);
+    return makeStub(this.#binding, id, this.#calls, this.#clientSocket);
   }
 
   getByName(name: string, options?: { locationHint?: string }): DurableObjectStub {
@@ -113,7 +126,12 @@ export type DurableObjectStub = Record<string, unknown> & {
   fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
 };
 
-function makeStub(binding: string, id: DurableObjectId, calls: ObjectCalls): DurableObjectStub {
+function makeStub(
+  binding: string,
+  id: DurableObjectId,
+  calls: ObjectCalls,
+  clientSocket: ClientSocketFactory | null,
+): DurableObjectStub {
   const hex = id.toString();
   const name = id.name ?? null;
   const base = {
@@ -123,7 +141,7 @@ function makeStub(binding: string, id: DurableObjectId, calls: ObjectCalls): Dur
       const req = await serializeRequest(
         input instanceof Request && init === undefined ? input : new Request(input, init),
       );
-      return deserializeResponse(await calls.fetch(binding, hex, name, req));
+      return deserializeResponse(await calls.fetch(binding, hex, name, req), clientSocket);
     },
   };
   return new Proxy(base, {

@@ -204,6 +204,14 @@ export interface GatewayApi {
   wsAccept(id: string, info: { hibernatable: boolean; tags: string[] }): void;
   wsAttach(id: string, value: unknown): void;
   wsAutoResponse(pair: { request: string; response: string } | null): void;
+  /**
+   * The client end of an object's WebSocket, which this worker got from a
+   * stub's fetch, was accepted here: the object's sends and close come to
+   * this worker as socket events, and this worker's go to the object.
+   */
+  wsHold(id: string): void;
+  wsClientSend(id: string, data: string | ArrayBuffer): void;
+  wsClientClose(id: string, code: number | undefined, reason: string | undefined): void;
   waitUntilSettled(count: number): void;
 }
 

@@ -42,6 +42,8 @@ const SPAWN_CONCURRENCY = 2;
 /** Nothing in flight for this long ends a Processing span. */
 const SPAN_GAP_MS = 50;
 const WATCHDOG_MS = 50;
+/** How much longer than an object the entry Worker may take to answer (see entryFetch). */
+const ENTRY_ANSWER_GRACE_MS = 1_000;
 /** How long an object with nothing in flight gets to deactivate (close its SQLite file) when Terrarium stops. */
 const DEACTIVATE_MS = 1_000;
 
@@ -86,6 +88,12 @@ export interface LifecycleOptions {
   poolSize: number;
   /** CPU time one request or event may take before the object is ended (Cloudflare: 30 s). */
   cpuLimitMs: number;
+  /**
+   * Wall-clock time after which a request or event that has not answered
+   * fails with the reason, so a hang is never silent. The event itself is
+   * not cancelled: the object stays Processing until it ends.
+   */
+  answerTimeoutMs: number;
   /** V8 heap limit per object worker. */
   memoryLimitMb: number;
   entryWorkers: number;
@@ -100,6 +108,7 @@ export function defaultLifecycleOptions(): LifecycleOptions {
     maxLiveObjects: Math.max(16, Math.min(byMemory, 1000)),
     poolSize: 4,
     cpuLimitMs: 30_000,
+    answerTimeoutMs: 60_000,
     memoryLimitMb: 128,
     entryWorkers: 1,
   };
@@ -430,20 +439,14 @@ export class LifecycleManager {
     live.inFlight++;
     const generation = live.generation;
     const started = this.#clock.now();
-    let ok = false;
-    let error: string | undefined;
-    try {
+    const work = (async () => {
       const host = await this.#ensureLive(live, d.cause);
       if (live.generation !== generation)
         throw new ObjectError("the object was reset while the request waited", 503);
       this.#beginProcessing(live, d.cause);
-      const result = await this.#watch(live, host, fn);
-      ok = true;
-      return result;
-    } catch (e) {
-      error = errorText(e);
-      throw e;
-    } finally {
+      return this.#watch(live, host, fn);
+    })();
+    const finish = (error: string | undefined): void => {
       const rec = live.record;
       rec.requests++;
       rec.lastActive = this.#clock.now();
@@ -463,9 +466,65 @@ export class LifecycleManager {
           kind: d.kind,
           method: d.cause,
           durationMs: this.#clock.now() - started,
-          ok,
+          ok: error === undefined,
           ...(error ? { error } : {}),
         });
+    };
+    const answered = await this.#bounded(work, this.#opts.answerTimeoutMs, () => {
+      const rec = live.record;
+      return `Durable Object ${rec.className} ${rec.name ?? rec.id} gave no answer to ${d.cause}`;
+    });
+    if (answered.late) {
+      // The event still runs in the worker: it counts as in flight (the
+      // object shows Processing, and does not hibernate under it) until it ends.
+      this.#log(live.record, "error", answered.late.message);
+      work.then(
+        () => finish(undefined),
+        (e: unknown) => finish(errorText(e)),
+      );
+      throw answered.late;
+    }
+    finish(answered.ok ? undefined : errorText(answered.error));
+    if (!answered.ok) throw answered.error;
+    return answered.value;
+  }
+
+  /**
+   * Waits for `work` up to `limit` ms (real time, like the CPU watchdog):
+   * a call that has not settled by then is reported as `late`, with an
+   * error saying what gave no answer and what that usually means.
+   */
+  async #bounded<T>(
+    work: Promise<T>,
+    limit: number,
+    what: () => string,
+  ): Promise<
+    { late: null; ok: true; value: T } | { late: null; ok: false; error: unknown } | { late: ObjectError }
+  > {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<{ late: ObjectError }>((resolve) => {
+      timer = setTimeout(() => {
+        const seconds = limit >= 1000 ? `${limit / 1000} s` : `${limit} ms`;
+        resolve({
+          late: new ObjectError(
+            `${what()} within ${seconds}: its code is waiting on something that never settles ` +
+              "(a promise nothing resolves, or a call that waits on the event itself). " +
+              "The event is still running.",
+            500,
+          ),
+        });
+      }, limit);
+    });
+    try {
+      return await Promise.race([
+        work.then(
+          (value) => ({ late: null, ok: true as const, value }),
+          (error: unknown) => ({ late: null, ok: false as const, error }),
+        ),
+        late,
+      ]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -880,6 +939,9 @@ export class LifecycleManager {
         const rec = caller();
         if (rec) this.sockets.setAutoResponse(rec.id, pair);
       },
+      wsHold: (id) => this.sockets.hold(id, { kind: "entry", host: slot.host }),
+      wsClientSend: (id, data) => this.sockets.clientSend(id, data),
+      wsClientClose: (id, code, reason) => this.sockets.clientClose(id, code, reason),
     };
   }
 
@@ -1259,7 +1321,20 @@ export class LifecycleManager {
       this.#entries[i] = host;
     }
     const entry = host;
-    const res = await entry.fetch(req);
+    const cause = `${req.method} ${pathOf(req.url)}`;
+    // The entry's bound is a little longer than an object's, so that when it
+    // waits on an object that hangs, the object's own reason reaches the client.
+    const answered = await this.#bounded(
+      entry.fetch(req),
+      this.#opts.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
+      () => `The entry Worker gave no answer to ${cause}`,
+    );
+    if (answered.late) {
+      this.#log(null, "error", answered.late.message);
+      throw answered.late;
+    }
+    if (!answered.ok) throw answered.error;
+    const res = answered.value;
     if (res.webSocket) this.sockets.claim(res.webSocket, { kind: "entry", host: entry });
     return res;
   }

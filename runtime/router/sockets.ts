@@ -26,6 +26,12 @@ interface HubSocket {
   /** Sends made before the client finished its upgrade. */
   outbox: (string | Buffer)[];
   /**
+   * The worker holding the client end, when a Worker (or another object)
+   * accepted the socket a stub's fetch returned instead of handing it to
+   * an HTTP client: it gets the owner's sends and close as socket events.
+   */
+  holder: { target: SocketOwner; chain: Promise<void> } | null;
+  /**
    * Events to this socket's owner are handed over one after another, in
    * order: each once the one before it is on its way to the owner's worker
    * (which may mean after the object started).
@@ -51,6 +57,10 @@ export interface SocketSummary {
   attachmentBytes: number;
   received: number;
   sent: number;
+}
+
+function bufferData(buf: Buffer): ArrayBuffer {
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
 function attachmentSize(value: unknown): number {
@@ -113,6 +123,7 @@ export class SocketHub {
       received: 0,
       sent: 0,
       outbox: [],
+      holder: null,
       chain: Promise.resolve(),
       handled: Promise.resolve(),
       closeRequested: null,
@@ -152,6 +163,11 @@ export class SocketHub {
   send(id: string, data: string | ArrayBuffer): void {
     const s = this.#sockets.get(id);
     if (!s) return;
+    if (s.holder) {
+      s.sent++;
+      this.#toHolder(s, { type: "message", id, data });
+      return;
+    }
     const payload = typeof data === "string" ? data : Buffer.from(data);
     s.sent++;
     if (!s.ws) s.outbox.push(payload);
@@ -161,11 +177,74 @@ export class SocketHub {
   close(id: string, code: number | undefined, reason: string | undefined): void {
     const s = this.#sockets.get(id);
     if (!s) return;
+    if (s.holder) {
+      // The holder's end answers the close, as a WebSocket client does.
+      this.#closeHeld(s, code, reason);
+      return;
+    }
     if (!s.ws) {
       s.closeRequested = { code, reason };
       return;
     }
     s.ws.close(code ?? 1000, reason);
+  }
+
+  /** A worker accepted the client end of socket `id` (see HubSocket.holder). */
+  hold(id: string, target: SocketOwner): void {
+    const s = this.#sockets.get(id);
+    if (!s || s.ws || s.holder) return;
+    s.holder = { target, chain: Promise.resolve() };
+    for (const m of s.outbox) {
+      this.#toHolder(s, { type: "message", id, data: typeof m === "string" ? m : bufferData(m) });
+    }
+    s.outbox = [];
+    if (s.closeRequested) this.close(id, s.closeRequested.code, s.closeRequested.reason);
+  }
+
+  /** The holder of a client end sent a message: it reaches the owner as a client's would. */
+  clientSend(id: string, data: string | ArrayBuffer): void {
+    const s = this.#sockets.get(id);
+    if (!s?.holder) return;
+    s.received++;
+    this.#enqueue(s, { type: "message", id, data });
+  }
+
+  /** The holder of a client end closed it: the owner sees the close, and the holder the answer. */
+  clientClose(id: string, code: number | undefined, reason: string | undefined): void {
+    const s = this.#sockets.get(id);
+    if (!s?.holder) return;
+    this.#closeHeld(s, code, reason);
+  }
+
+  /**
+   * Ends a held socket, whichever side closed: the owner's close event
+   * first, then the holder's once the owner has handled it (what the
+   * holder does next, such as calling the object, comes after it, as on
+   * workerd, where the object's close event is already queued by then).
+   */
+  #closeHeld(s: HubSocket, code: number | undefined, reason: string | undefined): void {
+    const e = { type: "close", id: s.id, code: code ?? 1005, reason: reason ?? "", wasClean: true } as const;
+    this.#enqueue(s, e);
+    // s.handled settles once the owner's handler has run (s.chain already when it is on its way).
+    void s.chain
+      .then(() => s.handled)
+      .then(() => {
+        this.#toHolder(s, e);
+        this.#forget(s);
+      });
+  }
+
+  #toHolder(s: HubSocket, e: SocketEvent): void {
+    const holder = s.holder;
+    if (!holder) return;
+    holder.chain = holder.chain.then(() =>
+      this.deliver(holder.target, e, () => {}).catch((err: unknown) => {
+        this.onError(
+          holder.target,
+          `WebSocket ${e.type} to the worker holding the client end failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }),
+    );
   }
 
   /** What an object needs at activation to see its sockets again (getWebSockets, attachments). */

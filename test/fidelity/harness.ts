@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,6 +9,7 @@ import { isDeepStrictEqual } from "node:util";
 import { build } from "esbuild";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { Miniflare } from "miniflare";
+import { parse as parseToml } from "smol-toml";
 import { runWsStep, type WsStep } from "./ws-steps.ts";
 import { runCheck } from "../../runtime/export/validate.ts";
 
@@ -142,10 +144,14 @@ function stringArray(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
+/** Reads `wrangler.jsonc`, or `wrangler.toml` where a project has that instead. */
 export async function readProject(projectDir: string): Promise<WranglerProject> {
-  const file = join(projectDir, "wrangler.jsonc");
+  const toml = join(projectDir, "wrangler.toml");
+  const file = existsSync(toml) ? toml : join(projectDir, "wrangler.jsonc");
   const errors: ParseError[] = [];
-  const raw: unknown = parseJsonc(await readFile(file, "utf8"), errors, { allowTrailingComma: true });
+  const text = await readFile(file, "utf8");
+  const raw: unknown =
+    file === toml ? parseToml(text) : parseJsonc(text, errors, { allowTrailingComma: true });
   const first = errors[0];
   if (first !== undefined) {
     throw new Error(`${file}: ${printParseErrorCode(first.error)} at offset ${first.offset}`);
