@@ -22,6 +22,7 @@ import {
 } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { moduleRulesPlugin } from "../build/module-rules.ts";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/project.ts";
 import { compileRoute } from "../router/routes.ts";
@@ -107,6 +108,10 @@ async function analyse(project: Project): Promise<Analysis> {
       conditions: ["workerd", "worker", "browser", "import"],
       outfile: join(project.dir, "__export_probe__.js"),
       logLevel: "silent",
+      // Imports of text, data and wasm files resolve as the build resolves them (wrangler's rules).
+      plugins: [moduleRulesPlugin(w.rules)],
+      define: { ...w.define },
+      alias: { ...w.alias },
       absWorkingDir: project.dir,
     });
   } catch (e) {

@@ -1,3 +1,6 @@
+// @ts-nocheck -- these are the built-ins newer than the TypeScript lib the
+// export type-checks against (iterator helpers, Set methods, ...): what runs
+// is what this project compares with workerd.
 /**
  * JavaScript built-ins newer than Node 20's V8 that Workers code (and the
  * libraries it uses) relies on: each check returns its result or the error.

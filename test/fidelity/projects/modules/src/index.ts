@@ -1,3 +1,6 @@
+// @ts-nocheck -- this project probes the runtime surface itself (modules and
+// globals the Workers types do not declare, Node's hidden globals): what runs
+// is what it compares with workerd.
 // Non-JavaScript modules as wrangler bundles them, the cloudflare:* modules
 // loading, and the Workers globals, compared with workerd.
 import text from "./assets/hello.txt";
