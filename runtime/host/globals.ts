@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { URLPattern } from "urlpattern-polyfill/urlpattern";
 import { READY_STATE, TerrariumWebSocket } from "./websocket.ts";
 import { unavailable } from "../workers-api/unavailable.ts";
 
@@ -276,6 +277,8 @@ export function installWorkersGlobals(compatibilityFlags: readonly string[] = []
     if (scope.dispatchEvent(event)) console.error(message);
   });
   define("self", globalThis);
+  // Node 20 has no URLPattern; workerd's follows the same WHATWG spec as this one.
+  define("URLPattern", URLPattern);
   // As in workerd, where a Worker has no origin of its own.
   define("origin", "null");
   if (!rejectionsReported) {

@@ -20,8 +20,7 @@ const PROJECTS = [
     project: "mcp-server",
     title: "remote MCP server (McpAgent)",
     scenario: mcpServer,
-    knownGap:
-      "URLPattern is not a global yet (McpAgent.serve matches paths with it); with a stand-in for it the scenario answers as workerd does",
+    knownGap: null,
   },
 ] as const;
 
