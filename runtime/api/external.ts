@@ -4,19 +4,16 @@ import type { Engine } from "../engine.ts";
 import { bucketInfo, bucketList, bucketValue, databaseInfo, databaseQuery } from "../bindings/inspect.ts";
 import { MockCallLog } from "../bindings/mock-calls.ts";
 import { d1Stores, r2Stores, type D1Store, type R2Store } from "../bindings/stores.ts";
-import { ExportError, exportProject, GENERATED_DIR, planExport } from "../export/exporter.ts";
+import {
+  ExportError,
+  exportProject,
+  GENERATED_DIR,
+  GENERATED_FILES,
+  planExport,
+} from "../export/exporter.ts";
 import { EXPORT_CHECKS, toolchain, validatePlan, type ExportCheck } from "../export/validate.ts";
 import type { ControlApi, ExportFileInfo, LiveEvent } from "./contract.ts";
 import { exportSchemas, externalSchemas } from "./contract.ts";
-
-/** Files of an export that the export writes itself rather than copies from the project. */
-const GENERATED_FILES = new Set([
-  "wrangler.jsonc",
-  "package.json",
-  "tsconfig.json",
-  "README.md",
-  ".gitignore",
-]);
 
 type ExternalMethods = Pick<
   ControlApi,

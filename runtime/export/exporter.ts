@@ -363,7 +363,7 @@ function readme(project: Project, plan: { migration: WranglerMigration | null; h
 }
 
 /** Files the export writes itself, never copied from the project. */
-const GENERATED_FILES = new Set([
+export const GENERATED_FILES: ReadonlySet<string> = new Set([
   "wrangler.jsonc",
   "package.json",
   "tsconfig.json",
