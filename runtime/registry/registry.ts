@@ -216,11 +216,31 @@ export class ServiceRegistry {
     return this.#objects.size;
   }
 
+  /**
+   * Records a new object and writes it at once, not at the next flush: its
+   * storage file is created right after this, and a process killed in
+   * between must not leave a file the registry does not know.
+   */
   create(rec: ObjectRecord): ObjectRecord {
     this.#objects.set(rec.id, rec);
     this.#deleted.delete(rec.id);
-    this.#dirty.add(rec.id);
+    this.#dirty.delete(rec.id);
+    this.#upsert(rec);
     return rec;
+  }
+
+  #upsert(r: ObjectRecord): void {
+    this.#stmt.upsertObject.run(
+      r.id,
+      r.className,
+      r.name,
+      r.state,
+      r.createdAt,
+      r.lastActive,
+      r.requests,
+      r.storageBytes,
+      r.lastError,
+    );
   }
 
   /** Marks a record changed; it is written at the next flush. */
@@ -287,18 +307,7 @@ export class ServiceRegistry {
       for (const id of deleted) this.#stmt.deleteObject.run(id);
       for (const id of dirty) {
         const r = this.#objects.get(id);
-        if (!r) continue;
-        this.#stmt.upsertObject.run(
-          r.id,
-          r.className,
-          r.name,
-          r.state,
-          r.createdAt,
-          r.lastActive,
-          r.requests,
-          r.storageBytes,
-          r.lastError,
-        );
+        if (r) this.#upsert(r);
       }
       for (const l of logs) this.#stmt.insertLog.run(l.seq, l.time, l.level, l.source, l.objectId, l.message);
     })();
