@@ -18,6 +18,68 @@ const contractOnly =
 const noElectronCode =
   "renderer/ never imports electron/: the preload's API is typed by the contract (runtime/api).";
 
+/**
+ * runtime/ in layers, lowest first (docs/architecture.md draws them). A
+ * folder imports only from its own layer and the layers below it, so no
+ * import circle can form across folders. Each entry is a folder of
+ * runtime/, or a file of it when it ends in ".ts".
+ */
+export const RUNTIME_LAYERS = [
+  { name: "shared", folders: ["shared"] },
+  { name: "config", folders: ["config"] },
+  { name: "build", folders: ["workers-api", "build"] },
+  { name: "bindings", folders: ["bindings", "assets"] },
+  { name: "host", folders: ["host"] },
+  { name: "registry and state", folders: ["registry", "state"] },
+  { name: "lifecycle", folders: ["lifecycle"] },
+  { name: "router and event bus", folders: ["router", "event-bus"] },
+  { name: "engine", folders: ["engine.ts"] },
+  { name: "tools", folders: ["design", "templates", "export", "load"] },
+  { name: "api", folders: ["api"] },
+  { name: "cli", folders: ["cli"] },
+];
+
+const runtimeBase = [
+  electronPackage,
+  reactPackages,
+  { regex: "^\\.{1,2}/(.*/)?(renderer|electron)/", message: "runtime/ is plain Node: no UI code." },
+];
+
+/** A relative import that lands in runtime/<folder> from a file in another folder of runtime/. */
+function importOf(folder) {
+  const name = folder.replace(/\.ts$/, "").replace(/\./g, "\\.");
+  const target = folder.endsWith(".ts") ? `${name}(\\.ts)?$` : `${name}(/|$)`;
+  return `^(\\.\\./)+${target}`;
+}
+
+/** One `no-restricted-imports` block per layer of runtime/: nothing from the layers above it. */
+function layerBlocks() {
+  return RUNTIME_LAYERS.map((layer, i) => {
+    const above = RUNTIME_LAYERS.slice(i + 1);
+    const patterns = above.flatMap((upper) =>
+      upper.folders.map((folder) => ({
+        regex: importOf(folder),
+        message: `runtime/ is layered (docs/architecture.md): ${layer.name} stands below ${upper.name}, so it never imports runtime/${folder}.`,
+      })),
+    );
+    // runtime/engine.ts stands in runtime/ itself: its imports start with "./".
+    if (layer.folders.includes("engine.ts")) {
+      for (const upper of above)
+        for (const folder of upper.folders)
+          patterns.push({
+            regex: `^\\./${folder.replace(/\./g, "\\.")}(/|$)`,
+            message: `runtime/ is layered (docs/architecture.md): the engine is wiring only and never imports runtime/${folder} (${upper.name} stands on the engine).`,
+          });
+    }
+    return {
+      files: layer.folders.map((f) => (f.endsWith(".ts") ? `runtime/${f}` : `runtime/${f}/**`)),
+      rules: {
+        "@typescript-eslint/no-restricted-imports": ["error", { patterns: [...runtimeBase, ...patterns] }],
+      },
+    };
+  });
+}
+
 export default defineConfig(
   globalIgnores([
     "out/",
@@ -42,21 +104,7 @@ export default defineConfig(
       ],
     },
   },
-  {
-    files: ["runtime/**"],
-    rules: {
-      "@typescript-eslint/no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            electronPackage,
-            reactPackages,
-            { regex: "^\\.{1,2}/(.*/)?(renderer|electron)/", message: "runtime/ is plain Node: no UI code." },
-          ],
-        },
-      ],
-    },
-  },
+  ...layerBlocks(),
   {
     files: ["electron/**"],
     rules: {

@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { app, BrowserWindow, dialog, ipcMain, Menu, shell, type WebContents } from "electron";
+import type { ControlApi } from "../runtime/api/contract.ts";
 import type { Engine } from "../runtime/engine.ts";
 import { registerControlIpc } from "./control-ipc.ts";
 import { buildMenuTemplate } from "./menu.ts";
@@ -21,6 +22,8 @@ const appRoot = app.getAppPath();
 const ourWindows = new Set<WebContents>();
 
 let engine: Engine | null = null;
+/** The control API over `engine`. */
+let api: ControlApi | null = null;
 let closeIpc: (() => void) | null = null;
 /** Set once the app is ready (userData is known then). */
 let recent: RecentProjects | null = null;
@@ -113,7 +116,12 @@ function fail(title: string, error: unknown): void {
 /** Opens a project's engine and serves its control API; remembers it as recent. */
 async function startProject(projectDir: string): Promise<void> {
   engine = await openEngine(projectDir);
-  closeIpc = registerControlIpc({ ipcMain, api: engine.api, trusted });
+  const { controlApi } = await runtimeModule<typeof import("../runtime/api/control-api.ts")>(
+    "api",
+    "control-api.ts",
+  );
+  api = controlApi(engine);
+  closeIpc = registerControlIpc({ ipcMain, api, trusted });
   recent?.add(projectDir);
 }
 
@@ -122,6 +130,7 @@ async function stopProject(): Promise<void> {
   closeIpc = null;
   const old = engine;
   engine = null;
+  api = null;
   await old?.close();
 }
 
@@ -196,7 +205,7 @@ async function revealDataFolder(): Promise<void> {
 
 /** Exports the project to a folder the user picks; a folder with files in it is replaced only when confirmed. */
 async function exportProject(): Promise<void> {
-  const current = engine;
+  const current = api;
   if (!current) return;
   const picked = await dialog.showOpenDialog({
     title: "Export the project to a folder",
@@ -206,7 +215,7 @@ async function exportProject(): Promise<void> {
   const outDir = picked.filePaths[0];
   if (picked.canceled || !outDir) return;
   try {
-    const plan = await current.api.exportPlan({ outDir });
+    const plan = await current.exportPlan({ outDir });
     let force = false;
     if (plan.target && plan.target.entries > 0) {
       const answer = await dialog.showMessageBox({
@@ -220,7 +229,7 @@ async function exportProject(): Promise<void> {
       if (answer.response !== 0) return;
       force = true;
     }
-    const written = await current.api.writeExport({ outDir, force });
+    const written = await current.writeExport({ outDir, force });
     await dialog.showMessageBox({
       type: "info",
       message: `Exported ${written.files} files to ${written.outDir}.`,

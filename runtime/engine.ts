@@ -22,14 +22,8 @@ import { assetsSpec } from "./assets/asset-server.ts";
 import { SocketHub } from "./router/sockets.ts";
 import { systemClock, type Clock } from "./shared/clock.ts";
 import { EngineEvents } from "./shared/events.ts";
-import { idFromName, namespaceKey, rekeyId } from "./shared/ids.ts";
-import { deleteClassFiles, renameClassFiles, type ClassChangeResult } from "./design/class-changes.ts";
-import { saveSettings, type SettingsEdit } from "./design/settings.ts";
+import { idFromName } from "./shared/ids.ts";
 import { StateManager } from "./state/state-manager.ts";
-import { createControlApi } from "./api/control-api.ts";
-import { LoadConsole } from "./load/console.ts";
-import { readLoadProfiles } from "./load/profiles-file.ts";
-import type { ControlApi } from "./api/contract.ts";
 
 /** One version of the project's code as the workers load it. */
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
@@ -157,7 +151,7 @@ export interface EngineOptions {
 /**
  * One running project: the five orchestration components wired together.
  * Open it, optionally `listen` (the Request Router on 127.0.0.1), drive it
- * through `api`, and `close` it (in-flight work gets a grace period, every
+ * through the control API built on it (runtime/api), and `close` it (in-flight work gets a grace period, every
  * worker ends, every SQLite file is closed).
  */
 export class Engine {
@@ -169,9 +163,8 @@ export class Engine {
   readonly lifecycle: LifecycleManager;
   readonly eventBus: EventBus;
   readonly router: RequestRouter;
-  /** Load runs started through the control API (the UI's console). */
-  readonly load: LoadConsole;
-  readonly api: ControlApi;
+  /** The WebSockets of every object, held here so a hibernating object keeps its clients. */
+  readonly sockets: SocketHub;
   #port: number | null = null;
   /** The timeouts before terrarium.json's (options or defaults), so a reload can apply its new values. */
   #basePolicy: LifecyclePolicy = defaultLifecycleOptions().policy;
@@ -186,6 +179,7 @@ export class Engine {
     lifecycle: LifecycleManager;
     eventBus: EventBus;
     router: RequestRouter;
+    sockets: SocketHub;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -195,10 +189,7 @@ export class Engine {
     this.lifecycle = parts.lifecycle;
     this.eventBus = parts.eventBus;
     this.router = parts.router;
-    this.load = new LoadConsole(this, () =>
-      readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
-    );
-    this.api = createControlApi(this);
+    this.sockets = parts.sockets;
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -221,37 +212,50 @@ export class Engine {
     const events = new EngineEvents();
     const registry = ServiceRegistry.open(dataDir, clock);
     const state = new StateManager(dataDir, clock);
-    const sockets = new SocketHub(() => clock.now());
-    const lifecycle = new LifecycleManager({ registry, state, clock, events, options, code, sockets });
-    sockets.deliver = async (owner, e, dispatched) => {
-      const transfer = e.type === "message" && e.data instanceof ArrayBuffer ? [e.data] : [];
-      // Comlink posts the call at once: the worker gets events in the order of these calls.
-      const send = (api: Comlink.Remote<WorkerApi>): Promise<void> => {
-        const handled = api.wsEvent(Comlink.transfer(e, transfer));
-        dispatched();
-        return handled;
-      };
-      if (owner.kind === "entry") {
-        await owner.host.call(send);
-        return;
-      }
-      await lifecycle.run(
-        {
-          className: owner.className,
-          id: owner.objectId,
-          name: null,
-          kind: "event",
-          cause: `websocket ${e.type}`,
-        },
-        send,
-      );
-    };
-    sockets.onError = (owner, message) =>
-      events.emit("problem", {
-        time: clock.now(),
-        message,
-        objectId: owner.kind === "object" ? owner.objectId : null,
-      });
+    const sockets: SocketHub = new SocketHub({
+      now: () => clock.now(),
+      deliver: async (owner, e, dispatched) => {
+        const transfer = e.type === "message" && e.data instanceof ArrayBuffer ? [e.data] : [];
+        // Comlink posts the call at once: the worker gets events in the order of these calls.
+        const send = (api: Comlink.Remote<WorkerApi>): Promise<void> => {
+          const handled = api.wsEvent(Comlink.transfer(e, transfer));
+          dispatched();
+          return handled;
+        };
+        if (owner.kind === "entry") {
+          await owner.host.call(send);
+          return;
+        }
+        await lifecycle.run(
+          {
+            className: owner.className,
+            id: owner.objectId,
+            name: null,
+            kind: "event",
+            cause: `websocket ${e.type}`,
+          },
+          send,
+        );
+      },
+      onError: (owner, message) =>
+        events.emit("problem", {
+          time: clock.now(),
+          message,
+          objectId: owner.kind === "object" ? owner.objectId : null,
+        }),
+    });
+    const lifecycle: LifecycleManager = new LifecycleManager({
+      registry,
+      state,
+      clock,
+      events,
+      options,
+      code,
+      sockets,
+      publish: project.eventBusBinding
+        ? async (topic, data, from) => eventBus.publish(topic, data, from)
+        : undefined,
+    });
     const eventBus = new EventBus({
       dataDir,
       clock,
@@ -265,9 +269,6 @@ export class Engine {
         );
       },
     });
-    if (project.eventBusBinding) {
-      lifecycle.publish = async (topic, data, from) => eventBus.publish(topic, data, from);
-    }
     lifecycle.setSharding(project.terrarium.sharding ?? {});
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
@@ -275,7 +276,17 @@ export class Engine {
 
     registry.setClasses(classInfos(project));
 
-    const engine = new Engine({ project, dataDir, events, registry, state, lifecycle, eventBus, router });
+    const engine = new Engine({
+      project,
+      dataDir,
+      events,
+      registry,
+      state,
+      lifecycle,
+      eventBus,
+      router,
+      sockets,
+    });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
@@ -372,8 +383,12 @@ export class Engine {
     return done({ ok: failure === null, updated, error: failure });
   }
 
-  /** Runs `fn` after any reload or project change under way, and before the next one starts. */
-  #serialized<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` after any reload or project change under way, and before the
+   * next one starts: project changes (class renames, settings) go through
+   * here so that no two of them, or a file watcher's reload, interleave.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = (this.#reloading ?? Promise.resolve()).then(fn);
     const settled = run.then(
       () => undefined,
@@ -387,66 +402,14 @@ export class Engine {
   }
 
   /**
-   * Renames a Durable Object class, files and data: the project's files as
-   * renameClassFiles changes them, and every object of the class moves to
-   * the new one with its storage, alarm, transitions and logs, as
-   * Cloudflare's renamed_classes migration keeps a class's objects. Ids
-   * derive from the class name (as in workerd), so an object created by
-   * name gets the id its name has under the new class and keeps being found
-   * by it; one made with newUniqueId keeps the first half of its id.
+   * Runs `fn` first when the engine closes, while the router and the
+   * objects still answer, within the grace period (a load console's run
+   * ends and is saved there).
    */
-  renameClass(from: string, to: string): Promise<ClassChangeResult & { objects: number }> {
-    return this.#serialized(async () => {
-      const reopen = await this.lifecycle.closeClass(from, `class ${from} is being renamed to ${to}; retry`);
-      try {
-        const result = renameClassFiles(this.#project.dir, this.dataDir, from, to);
-        const ns = namespaceKey(this.#project.wrangler.name, to);
-        const objects = [...this.registry.objects()].filter((r) => r.className === from);
-        for (const rec of objects) {
-          const oldId = rec.id;
-          const newId = rec.name !== null ? idFromName(ns, rec.name) : rekeyId(ns, oldId);
-          this.state.move(from, oldId, to, newId);
-          this.registry.rekey(oldId, newId, to);
-        }
-        const reload = await this.reload();
-        if (!reload.ok) result.notes.push(`the engine did not take the new code: ${reload.error}`);
-        return { ...result, objects: objects.length };
-      } finally {
-        reopen();
-      }
-    });
+  onClosing(fn: () => Promise<void>): void {
+    this.#onClosing.push(fn);
   }
-
-  /**
-   * Deletes a Durable Object class: the project's files as deleteClassFiles
-   * changes them, and every object of the class is terminated with its
-   * storage, as Cloudflare's deleted_classes migration deletes them.
-   */
-  deleteClass(className: string): Promise<ClassChangeResult & { objects: number }> {
-    return this.#serialized(async () => {
-      const reopen = await this.lifecycle.closeClass(className, `class ${className} is being deleted`);
-      try {
-        const result = deleteClassFiles(this.#project.dir, this.dataDir, className);
-        const objects = [...this.registry.objects()].filter((r) => r.className === className);
-        for (const rec of objects) await this.lifecycle.terminate(rec.id, `class ${className} was deleted`);
-        const reload = await this.reload();
-        if (!reload.ok) result.notes.push(`the engine did not take the new code: ${reload.error}`);
-        return { ...result, objects: objects.length };
-      } finally {
-        reopen();
-      }
-    });
-  }
-
-  /** Saves the Design panel's edit to terrarium.json and applies it (routes, subscriptions, timeouts) at once. */
-  saveSettings(edit: SettingsEdit): Promise<{ files: string[] }> {
-    return this.#serialized(async () => {
-      const result = saveSettings(this.#project.dir, edit);
-      const reload = await this.reload();
-      if (!reload.ok) throw new ProjectError(reload.error ?? "the engine did not take the change");
-      return result;
-    });
-  }
+  readonly #onClosing: (() => Promise<void>)[] = [];
 
   /** The idle and hibernation timeouts where terrarium.json sets none. */
   get defaultPolicy(): LifecyclePolicy {
@@ -469,7 +432,7 @@ export class Engine {
       if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
       this.#reloadTimer = setTimeout(() => {
         this.#reloadTimer = null;
-        void this.#serialized(() => this.reload());
+        void this.exclusive(() => this.reload());
       }, 150);
     });
   }
@@ -514,16 +477,16 @@ export class Engine {
     this.router.stopAccepting();
     this.state.stopAlarms();
     const bus = this.eventBus.close(graceMs);
-    this.lifecycle.sockets.closeAll();
+    this.sockets.closeAll();
     await within(this.#reloading ?? Promise.resolve(), left());
     // A console run ends (and is saved) while the router and objects still answer.
-    await within(this.load.close(), left());
+    await within(Promise.all(this.#onClosing.map((fn) => fn())), left());
     // Objects get their sockets' close events (webSocketClose) within the grace period.
-    await within(this.lifecycle.sockets.drained(), left());
+    await within(this.sockets.drained(), left());
     while ((this.router.inFlight > 0 || this.lifecycle.busyObjects() > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    this.lifecycle.sockets.terminateAll();
+    this.sockets.terminateAll();
     const why = `the ${graceMs} ms grace period ended`;
     const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
     const objects = await this.lifecycle.close(0, why);

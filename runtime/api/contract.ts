@@ -5,8 +5,8 @@
  * the schemas below before they reach the engine.
  */
 import { z } from "zod";
-import type { LifecycleState } from "../lifecycle/state-machine.ts";
-import type { LogEntry, TransitionRecord } from "../registry/registry.ts";
+import type { LifecycleState } from "../shared/lifecycle-model.ts";
+import type { LogEntry, TransitionRecord } from "../shared/events.ts";
 import type { AlarmRecord, KvEntry, QueryResult } from "../state/state-manager.ts";
 import type {
   BusEvent,
@@ -31,6 +31,7 @@ import type {
   DatabaseTable,
 } from "../bindings/inspect.ts";
 import type { CheckResult, ExportCheck } from "../export/validate.ts";
+import type { ProjectFile, SourceFile } from "../design/project-files.ts";
 
 export type {
   LifecycleState,
@@ -478,15 +479,7 @@ export interface HistoryEntry extends HistoryEntryInput {
   id: string;
 }
 
-export interface ProjectFile {
-  path: string;
-  bytes: number;
-}
-
-export interface SourceFile {
-  path: string;
-  text: string;
-}
+export type { ProjectFile, SourceFile } from "../design/project-files.ts";
 
 /** What the Design view draws: the project's classes, routes, subscriptions and external systems. */
 export interface DesignInfo {

@@ -1,6 +1,6 @@
 import { relative, resolve, sep } from "node:path";
 import type { Engine } from "../engine.ts";
-import type { LifecycleState } from "../lifecycle/state-machine.ts";
+import type { LifecycleState } from "../shared/lifecycle-model.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
 import type { ClassSummary, ControlApi, LiveEvent, ObjectSummary, PolicyInfo } from "./contract.ts";
 import {
@@ -11,12 +11,19 @@ import {
   schemas,
   templateSchemas,
 } from "./contract.ts";
-import { findClassSources, listProjectFiles, readProjectFile, writeProjectFile } from "./project-files.ts";
+import {
+  findClassSources,
+  listProjectFiles,
+  readProjectFile,
+  writeProjectFile,
+} from "../design/project-files.ts";
 import { RequestHistory } from "./request-history.ts";
 import { SavedRequests } from "./saved-requests.ts";
 import { errorResult, httpResult, serializedRequest } from "./http-result.ts";
 import { objectTools } from "./object-tools.ts";
+import { LoadConsole } from "../load/console.ts";
 import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
+import { applySettings, deleteClass, renameClass } from "../design/project-changes.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
 import { external } from "./external.ts";
@@ -33,11 +40,24 @@ function policyInfo(
   return out;
 }
 
+const apis = new WeakMap<Engine, ControlApi>();
+
 /**
- * The control API over one engine. Every argument is parsed with the
+ * The control API over one engine: the renderer (through the preload or the
+ * web bridge), the CLI and the tests all drive an engine through it. One
+ * per engine, made on first use. Every argument is parsed with the
  * contract's schemas, so the same object is safe to hand to a bridge.
  */
-export function createControlApi(engine: Engine): ControlApi {
+export function controlApi(engine: Engine): ControlApi {
+  let api = apis.get(engine);
+  if (!api) {
+    api = createControlApi(engine);
+    apis.set(engine, api);
+  }
+  return api;
+}
+
+function createControlApi(engine: Engine): ControlApi {
   const summary = (r: ObjectRecord): ObjectSummary => ({
     id: r.id,
     className: r.className,
@@ -59,7 +79,11 @@ export function createControlApi(engine: Engine): ControlApi {
   const history = new RequestHistory(engine.dataDir);
   const saved = new SavedRequests(engine.dataDir);
   const ext = external(engine);
-  const load = engine.load;
+  // Load runs started from the UI's console, against the engine's own router.
+  const load = new LoadConsole(engine, () =>
+    readLoadProfiles(engine.project.dir, engine.project.terrarium.loadProfiles ?? {}),
+  );
+  engine.onClosing(() => load.close());
 
   return {
     async project() {
@@ -345,15 +369,15 @@ export function createControlApi(engine: Engine): ControlApi {
 
     async renameClass(spec) {
       const { from, to } = designSchemas.renameClass.parse(spec);
-      return engine.renameClass(from, to);
+      return renameClass(engine, from, to);
     },
 
     async deleteClass(spec) {
-      return engine.deleteClass(designSchemas.deleteClass.parse(spec).className);
+      return deleteClass(engine, designSchemas.deleteClass.parse(spec).className);
     },
 
     async saveSettings(spec) {
-      return engine.saveSettings(designSchemas.saveSettings.parse(spec));
+      return applySettings(engine, designSchemas.saveSettings.parse(spec));
     },
 
     async listRuns() {

@@ -38,9 +38,7 @@ export function objectTools(engine: Engine): ObjectMethods {
   return {
     async objectSockets(objectId) {
       const id = schemas.objectId.parse(objectId);
-      return engine.lifecycle.sockets
-        .list(id)
-        .sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
+      return engine.sockets.list(id).sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
     },
 
     async objectEvents(q) {

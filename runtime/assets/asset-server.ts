@@ -3,7 +3,7 @@ import { readFileSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AssetsSettings, HtmlHandling, NotFoundHandling } from "../config/wrangler.ts";
-import type { SerializedResponse } from "../host/protocol.ts";
+import type { SerializedResponse } from "../shared/http-wire.ts";
 import { contentTypeFor } from "./content-types.ts";
 import { ignoreMatcher } from "./ignore.ts";
 import { applyHeaders, parseAssetRules, redirectFor, type AssetRules } from "./rules.ts";

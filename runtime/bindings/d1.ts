@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { rewriteParams, toSqlError } from "../host/sql-storage.ts";
+import { rewriteParams, toSqlError } from "../shared/sql-text.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";
 
 /**

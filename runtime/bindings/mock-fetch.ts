@@ -7,6 +7,8 @@
  * fetch alone: on Cloudflare the real URLs answer.
  */
 
+import type { MockCall } from "../shared/events.ts";
+
 export interface MockSpec {
   /** A URL prefix: "https://api.example.com/v1/". */
   url: string;
@@ -21,20 +23,6 @@ export interface MockSpec {
   /** The share of calls answered with `errorStatus` instead (0..1). */
   errorRate?: number | undefined;
   errorStatus?: number | undefined;
-}
-
-/** One call a mock answered, as the worker reports it to the orchestrator. */
-export interface MockCall {
-  /** The matching mock's `url` prefix. */
-  mock: string;
-  method: string;
-  url: string;
-  status: number;
-  latencyMs: number;
-  /** The answer was an error injected at the mock's error rate, not its canned response. */
-  injectedError: boolean;
-  /** When the call was made (ms since the epoch). */
-  time: number;
 }
 
 function delay(latency: MockSpec["latencyMs"], random: () => number): number {

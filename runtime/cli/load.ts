@@ -6,7 +6,7 @@ import { ProjectError } from "../config/errors.ts";
 import { loadProject } from "../config/project.ts";
 import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts";
 import { cutShortLine, Engine, type StopReport } from "../engine.ts";
-import { parseThreshold, type Threshold } from "../load/parse.ts";
+import { parseThreshold, type Threshold } from "../shared/grammar.ts";
 import { runLoad } from "../load/run.ts";
 import { formatSummary, progressLine } from "../load/summary.ts";
 import { exitOnStdinClose, fail, graceFlag, onParentGone } from "./common.ts";

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { controlApi } from "../api/control-api.ts";
 import { defaultRendererDir, startWebBridge, type WebBridge } from "../api/web-bridge.ts";
 import {
   exitOnStdinClose,
@@ -74,7 +75,7 @@ export async function ui(argv: string[]): Promise<void> {
     });
     process.stdout.write(`Router on http://127.0.0.1:${actual}\n`);
     bridge = await startWebBridge({
-      api: engine.api,
+      api: controlApi(engine),
       staticDir: RENDERER_DIR,
       port: uiPort,
       connectOrigins: [`ws://127.0.0.1:${actual}`],

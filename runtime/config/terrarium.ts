@@ -10,7 +10,7 @@ import {
   parseKeySpec,
   parseRange,
   parseThreshold,
-} from "../load/parse.ts";
+} from "../shared/grammar.ts";
 import type { WranglerProject } from "./wrangler.ts";
 
 export const OBJECT_KINDS = [

@@ -3,7 +3,7 @@ import { basename, extname, join, relative, sep } from "node:path";
 import { parse as parseJsonc } from "jsonc-parser";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/project.ts";
-import { listProjectFiles } from "../api/project-files.ts";
+import { listProjectFiles } from "./project-files.ts";
 import {
   appendMigration,
   editJsonc,
@@ -19,7 +19,7 @@ import { findIdentifier, renameIdentifier } from "./identifiers.ts";
 // migration the change needs (renamed_classes / deleted_classes), and
 // terrarium.json (the class's settings and the Design history, which the
 // exporter also reads). The objects' local data is the engine's part
-// (Engine.renameClass / deleteClass).
+// (renameClass / deleteClass in project-changes.ts).
 
 export interface ClassChangeResult {
   /** Project files written, relative to the project folder. */

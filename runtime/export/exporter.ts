@@ -531,7 +531,7 @@ export async function planExport(projectDir: string, opts: { outDir?: string } =
   // Terrarium's own key -> shard function and Event Bus delivery rules, so the
   // exported project spreads keys and delivers events exactly as Terrarium does.
   for (const [name, source] of [
-    ["sharding.ts", "runtime/router/sharding.ts"],
+    ["sharding.ts", "runtime/shared/sharding.ts"],
     ["delivery.ts", "runtime/event-bus/delivery.ts"],
   ] as const) {
     files.push({

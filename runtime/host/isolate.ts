@@ -14,7 +14,7 @@ import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
 import { KVNamespace } from "../bindings/kv.ts";
 import { remoteOnlyBinding } from "../bindings/remote-only.ts";
-import { AssetsBinding } from "../assets/binding.ts";
+import { AssetsBinding } from "./assets-binding.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
 import type {
   AlarmInvocation,

@@ -1,37 +1,12 @@
 import type { AssetsSpec } from "../assets/asset-server.ts";
-import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
+import type { MockSpec } from "../bindings/mock-fetch.ts";
+import type { MockCall } from "../shared/events.ts";
 import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
+import type { SerializedRequest, SerializedResponse } from "../shared/http-wire.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 
-/**
- * What crosses between the orchestrator (main thread) and a worker thread.
- * Requests and responses travel as plain structured-cloneable records with
- * their bodies as transferable ArrayBuffers.
- */
-export interface SerializedRequest {
-  url: string;
-  method: string;
-  headers: [string, string][];
-  body: ArrayBuffer | null;
-}
-
-export interface SerializedResponse {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: ArrayBuffer | null;
-  /** With status 101: the socket the response hands to the client. */
-  webSocket?: SocketInfo;
-}
-
-export interface SocketInfo {
-  id: string;
-  /** Accepted by the object before it answered (ctx.acceptWebSocket or ws.accept()). */
-  accepted: boolean;
-  hibernatable: boolean;
-  tags: string[];
-}
+export type { SerializedRequest, SerializedResponse, SocketInfo } from "../shared/http-wire.ts";
 
 /** A hibernatable socket as the orchestrator keeps it while its object sleeps. */
 export interface HeldSocket {

@@ -23,7 +23,7 @@ import type {
 import { WorkerExitedError, WorkerHost } from "../host/worker-host.ts";
 import { isReset } from "../shared/comlink-node.ts";
 import type { ShardingPolicyConfig } from "../config/terrarium.ts";
-import { shardObjectName } from "../router/sharding.ts";
+import { shardObjectName } from "../shared/sharding.ts";
 import {
   decide,
   freshScalerMemory,
@@ -34,8 +34,13 @@ import {
   type ShardGroup,
   type ShardingPolicy,
 } from "./scaler.ts";
-import type { SocketHub, SocketOwner } from "../router/sockets.ts";
-import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
+import type { ObjectSockets, SocketOwner } from "./sockets.ts";
+import {
+  canTransition,
+  IllegalTransitionError,
+  pathBetween,
+  type LifecycleState,
+} from "../shared/lifecycle-model.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 
 const SPAWN_CONCURRENCY = 2;
@@ -206,6 +211,12 @@ export interface Dispatch {
  * pre-started workers), takes it away when it idles (Hibernating) or when
  * too many are live, and watches for objects that spin or crash.
  */
+/** Publishes an event on the project's Event Bus, from the object that sent it (null: the entry Worker). */
+export type Publish = (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }>;
+
+const noBus: Publish = () =>
+  Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
+
 export class LifecycleManager {
   readonly #registry: ServiceRegistry;
   readonly #state: StateManager;
@@ -224,12 +235,11 @@ export class LifecycleManager {
   readonly slots = new Map<WorkerHost, Slot>();
   /** Why objects' workers were lost lately (see #lose). */
   readonly #lostWhy = new Map<string, { message: string; at: number }>();
-  readonly sockets: SocketHub;
+  readonly #sockets: ObjectSockets;
   /** Calls served on direct lines between workers, since start. */
   directCalls = 0;
-  /** Set by the engine: delivers `env.<bus>.publish` from a worker. */
-  publish: (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }> = () =>
-    Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
+  /** Delivers `env.<bus>.publish` from a worker. */
+  readonly #publish: Publish;
 
   constructor(deps: {
     registry: ServiceRegistry;
@@ -238,9 +248,12 @@ export class LifecycleManager {
     events: EngineEvents;
     options: LifecycleOptions;
     code: CodeVersion;
-    sockets: SocketHub;
+    sockets: ObjectSockets;
+    /** The Event Bus's publish; without one, a worker's publish is refused. */
+    publish?: Publish | undefined;
   }) {
-    this.sockets = deps.sockets;
+    this.#sockets = deps.sockets;
+    this.#publish = deps.publish ?? noBus;
     this.#registry = deps.registry;
     this.#state = deps.state;
     this.#clock = deps.clock;
@@ -632,7 +645,7 @@ export class LifecycleManager {
       name: rec.name,
       dbPath: this.#state.dbPath(rec.className, rec.id),
       alarm: this.#state.alarms(rec.id)[0]?.time ?? null,
-      sockets: this.sockets.held(rec.id),
+      sockets: this.#sockets.held(rec.id),
     };
   }
 
@@ -705,7 +718,7 @@ export class LifecycleManager {
     this.slots.delete(host);
     live.record.lastError = cause;
     this.#log(live.record, "error", cause);
-    this.sockets.closeObject(live.record.id, 1011, "the Durable Object was reset", true);
+    this.#sockets.closeObject(live.record.id, 1011, "the Durable Object was reset", true);
     this.#walk(live.record, "Hibernating", cause);
     this.#live.delete(live.record.id);
     await host.stop();
@@ -779,7 +792,7 @@ export class LifecycleManager {
         }
         for (const l of live) {
           if (!l.host || l.starting || busy(l) || l.updating) continue;
-          this.sockets.closeObject(l.record.id, 1012, reason);
+          this.#sockets.closeObject(l.record.id, 1012, reason);
           await this.hibernate(l.record.id, reason);
         }
         await new Promise((r) => setTimeout(r, 10));
@@ -807,7 +820,7 @@ export class LifecycleManager {
       return true;
     }
     this.transition(rec, "Terminating", cause);
-    this.sockets.closeObject(rec.id, 1001, "the Durable Object was terminated");
+    this.#sockets.closeObject(rec.id, 1001, "the Durable Object was terminated");
     if (live) {
       live.generation++;
       const host = live.host;
@@ -852,7 +865,7 @@ export class LifecycleManager {
       } else if (
         rec.state === "Idle" &&
         now - live.idleSince >= policy.hibernateAfterMs &&
-        !this.sockets.pinsObject(rec.id)
+        !this.#sockets.pinsObject(rec.id)
       ) {
         void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
       }
@@ -894,7 +907,7 @@ export class LifecycleManager {
       objectFetch: (binding, id, name, req) => this.objectFetch(binding, id, name, req, caller()),
       objectRpc: (binding, id, name, method, args, kind) =>
         this.objectRpc(binding, id, name, method, args, caller(), kind),
-      publish: (topic, data) => this.publish(topic, data, caller()),
+      publish: (topic, data) => this.#publish(topic, data, caller()),
       setAlarm: async (time) => {
         const rec = caller();
         if (rec) this.#state.setAlarm(rec.id, rec.className, time);
@@ -913,16 +926,16 @@ export class LifecycleManager {
         this.#events.emit("mock", { ...call, objectId: rec?.id ?? null, className: rec?.className ?? null });
       },
       waitUntilSettled: () => {},
-      wsSend: (id, data) => this.sockets.send(id, data),
-      wsClose: (id, code, reason) => this.sockets.close(id, code, reason),
+      wsSend: (id, data) => this.#sockets.send(id, data),
+      wsClose: (id, code, reason) => this.#sockets.close(id, code, reason),
       wsAccept: (id, info) => {
         const rec = caller();
         const owner: SocketOwner = rec
           ? { kind: "object", objectId: rec.id, className: rec.className }
           : { kind: "entry", host: slot.host };
-        this.sockets.accepted(id, owner, info);
+        this.#sockets.accepted(id, owner, info);
       },
-      wsAttach: (id, value) => this.sockets.attach(id, value),
+      wsAttach: (id, value) => this.#sockets.attach(id, value),
       peer: (binding, id) => this.#peer(binding, id),
       direct: (reports) => this.#direct(slot.host, reports),
       broken: (error) => {
@@ -937,11 +950,11 @@ export class LifecycleManager {
       },
       wsAutoResponse: (pair) => {
         const rec = caller();
-        if (rec) this.sockets.setAutoResponse(rec.id, pair);
+        if (rec) this.#sockets.setAutoResponse(rec.id, pair);
       },
-      wsHold: (id) => this.sockets.hold(id, { kind: "entry", host: slot.host }),
-      wsClientSend: (id, data) => this.sockets.clientSend(id, data),
-      wsClientClose: (id, code, reason) => this.sockets.clientClose(id, code, reason),
+      wsHold: (id) => this.#sockets.hold(id, { kind: "entry", host: slot.host }),
+      wsClientSend: (id, data) => this.#sockets.clientSend(id, data),
+      wsClientClose: (id, code, reason) => this.#sockets.clientClose(id, code, reason),
     };
   }
 
@@ -1070,7 +1083,7 @@ export class LifecycleManager {
       if (l.record.state !== "Idle" || !l.host || busy(l) || l.starting || l.updating) continue;
       const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[l.record.className] };
       if (now - l.idleSince < loanAfter(policy)) continue;
-      if (this.sockets.pinsObject(l.record.id)) continue;
+      if (this.#sockets.pinsObject(l.record.id)) continue;
       if (!oldest || l.lastEventAt < oldest.lastEventAt) oldest = l;
     }
     return oldest;
@@ -1198,7 +1211,7 @@ export class LifecycleManager {
       { className, id, name, kind: "fetch", cause: `${req.method} ${pathOf(req.url)}` },
       (api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))),
     );
-    if (res.webSocket) this.sockets.claim(res.webSocket, { kind: "object", objectId: id, className });
+    if (res.webSocket) this.#sockets.claim(res.webSocket, { kind: "object", objectId: id, className });
     return Comlink.transfer(res, bodyTransfer(res));
   }
 
@@ -1335,7 +1348,7 @@ export class LifecycleManager {
     }
     if (!answered.ok) throw answered.error;
     const res = answered.value;
-    if (res.webSocket) this.sockets.claim(res.webSocket, { kind: "entry", host: entry });
+    if (res.webSocket) this.#sockets.claim(res.webSocket, { kind: "entry", host: entry });
     return res;
   }
 

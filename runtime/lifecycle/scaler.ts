@@ -1,6 +1,6 @@
 import type { ShardingPolicyConfig } from "../config/terrarium.ts";
-import { parseDuration } from "../load/parse.ts";
-import { shardObjectName, shardOf } from "../router/sharding.ts";
+import { parseDuration } from "../shared/grammar.ts";
+import { shardObjectName, shardOf } from "../shared/sharding.ts";
 
 export interface ShardingPolicy {
   key: string;

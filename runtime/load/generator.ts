@@ -10,7 +10,7 @@ import { Pool } from "undici";
 import WebSocket from "ws";
 import { Histogram, type HistogramJson } from "./histogram.ts";
 import { keySource, seededRandom, weightedPicker, type KeySource, type Random } from "./keys.ts";
-import { compileTemplate, renderTemplate, type Template } from "./parse.ts";
+import { compileTemplate, renderTemplate, type Template } from "../shared/grammar.ts";
 import type { LoadPlan } from "./profile.ts";
 import { Arrivals, levelAt, OpenScheduler, type TimerClock } from "./schedule.ts";
 

@@ -1,4 +1,4 @@
-import type { KeySpec } from "./parse.ts";
+import type { KeySpec } from "../shared/grammar.ts";
 
 /** A source of uniform numbers in [0, 1). */
 export type Random = () => number;

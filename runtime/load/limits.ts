@@ -4,7 +4,7 @@
  * passed and what to do about it. Terrarium itself enforces none of the
  * soft ones; the point is to see them coming before deploying.
  */
-import type { LogEntry } from "../registry/registry.ts";
+import type { LogEntry } from "../shared/events.ts";
 import type { RequestEvent } from "../shared/events.ts";
 import { count } from "./format.ts";
 

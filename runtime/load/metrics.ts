@@ -6,8 +6,9 @@
  * each busy object's in-flight count; it never touches the request path.
  */
 import type { ScalerView } from "../lifecycle/scaler.ts";
-import type { LifecycleState } from "../lifecycle/state-machine.ts";
-import type { LogEntry, ObjectRecord } from "../registry/registry.ts";
+import type { LifecycleState } from "../shared/lifecycle-model.ts";
+import type { ObjectRecord } from "../registry/registry.ts";
+import type { LogEntry } from "../shared/events.ts";
 import type { EngineEvents, RequestEvent } from "../shared/events.ts";
 import { Histogram } from "./histogram.ts";
 import { LimitWatcher, type LimitFlag } from "./limits.ts";
@@ -19,10 +20,10 @@ import { LimitWatcher, type LimitFlag } from "./limits.ts";
  */
 export interface MetricsSource {
   readonly events: Pick<EngineEvents, "on">;
+  readonly sockets?: { list(): readonly { objectId: string | null; hibernatable: boolean }[] };
   readonly lifecycle: {
     inFlight(id: string): number;
     readonly slots?: ReadonlyMap<{ cpuUsage(): number }, { object: { record: { id: string } } | null }>;
-    readonly sockets?: { list(): readonly { objectId: string | null; hibernatable: boolean }[] };
     shardGroups?(): readonly {
       className: string;
       base: string;
@@ -430,7 +431,7 @@ export class EngineMetrics {
       }
     }
 
-    const sockets = this.#source.lifecycle.sockets;
+    const sockets = this.#source.sockets;
     if (sockets) {
       const held = new Map<string, number>();
       for (const s of sockets.list())

@@ -6,7 +6,7 @@ import {
   parseThreshold,
   type KeySpec,
   type Threshold,
-} from "./parse.ts";
+} from "../shared/grammar.ts";
 import { curveDuration, levelCurve, type LevelPoint } from "./schedule.ts";
 
 export type ClientKind = "api" | "web" | "mobile";

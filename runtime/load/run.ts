@@ -5,7 +5,7 @@ import { describePlan, planLoad, profileThresholds } from "./profile.ts";
 import { newRunId } from "./run-id.ts";
 import { RunStore, type RunRecord } from "./runs.ts";
 import { HotObjects, runSecond, summarize, type RunSecond, type RunSummary } from "./summary.ts";
-import type { Threshold } from "./parse.ts";
+import type { Threshold } from "../shared/grammar.ts";
 
 export interface LoadRunOptions {
   /** Defaults to a new run id. */

@@ -3,7 +3,7 @@ import { Histogram, type HistogramJson } from "./histogram.ts";
 import { count } from "./format.ts";
 import type { LimitFlag } from "./limits.ts";
 import type { EngineSample, HeldBack, ObjectLoad } from "./metrics.ts";
-import { thresholdHolds, type Threshold } from "./parse.ts";
+import { thresholdHolds, type Threshold } from "../shared/grammar.ts";
 
 export interface LatencySummary {
   min: number;

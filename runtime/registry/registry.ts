@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import type { LifecycleState } from "../lifecycle/state-machine.ts";
+import type { LifecycleState } from "../shared/lifecycle-model.ts";
+import type { LogEntry, TransitionRecord } from "../shared/events.ts";
 import type { Clock } from "../shared/clock.ts";
 import { openDatabase } from "../shared/sqlite.ts";
 
@@ -21,16 +22,6 @@ export interface ObjectRecord {
   requests: number;
   storageBytes: number;
   lastError: string | null;
-}
-
-export interface TransitionRecord {
-  seq: number;
-  time: number;
-  objectId: string;
-  className: string;
-  from: LifecycleState | null;
-  to: LifecycleState;
-  cause: string;
 }
 
 const MIGRATIONS = [
@@ -112,15 +103,6 @@ function statements(db: Database.Database) {
     logsOf,
     recentLogs,
   };
-}
-
-export interface LogEntry {
-  seq: number;
-  time: number;
-  level: string;
-  source: string;
-  objectId: string | null;
-  message: string;
 }
 
 function toTransition(r: Record<string, unknown>): TransitionRecord {

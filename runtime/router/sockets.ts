@@ -3,10 +3,9 @@ import type { Duplex } from "node:stream";
 import { serialize } from "node:v8";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { HeldSocket, SocketEvent, SocketInfo } from "../host/protocol.ts";
-import type { WorkerHost } from "../host/worker-host.ts";
+import type { ObjectSockets, SocketOwner } from "../lifecycle/sockets.ts";
 
-export type SocketOwner =
-  { kind: "object"; objectId: string; className: string } | { kind: "entry"; host: WorkerHost };
+export type { SocketOwner } from "../lifecycle/sockets.ts";
 
 interface HubSocket {
   id: string;
@@ -71,6 +70,9 @@ function attachmentSize(value: unknown): number {
   }
 }
 
+/** Hands one socket event to its owner's worker (see SocketHub's constructor). */
+export type SocketDelivery = (owner: SocketOwner, e: SocketEvent, dispatched: () => void) => Promise<void>;
+
 /**
  * The WebSockets of every object, held by the orchestrator so that a
  * hibernatable socket stays connected while its object's worker is gone.
@@ -78,25 +80,32 @@ function attachmentSize(value: unknown): number {
  * the standard API's listeners); auto-responses are answered here without
  * waking anything.
  */
-export class SocketHub {
+export class SocketHub implements ObjectSockets {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   readonly #sockets = new Map<string, HubSocket>();
   readonly #byObject = new Map<string, Set<string>>();
   readonly #autoResponses = new Map<string, { request: string; response: string }>();
   /**
-   * Set by the engine: delivers one event to the socket's owner, calling
-   * `dispatched` once the event is on its way to the owner's worker (the
-   * next event follows it there, so the worker gets them in order), and
-   * settling once the handler is done.
+   * Delivers one event to the socket's owner, calling `dispatched` once the
+   * event is on its way to the owner's worker (the next event follows it
+   * there, so the worker gets them in order), and settling once the handler
+   * is done.
    */
-  deliver: (owner: SocketOwner, e: SocketEvent, dispatched: () => void) => Promise<void> = () =>
-    Promise.resolve();
-  /** Set by the engine: logs a delivery that failed. */
-  onError: (owner: SocketOwner, message: string) => void = () => {};
+  readonly #deliver: SocketDelivery;
+  /** Logs a delivery that failed. */
+  readonly #onError: (owner: SocketOwner, message: string) => void;
   readonly #now: () => number;
 
-  constructor(now: () => number = Date.now) {
-    this.#now = now;
+  constructor(
+    opts: {
+      now?: () => number;
+      deliver?: SocketDelivery;
+      onError?: (owner: SocketOwner, message: string) => void;
+    } = {},
+  ) {
+    this.#now = opts.now ?? Date.now;
+    this.#deliver = opts.deliver ?? (() => Promise.resolve());
+    this.#onError = opts.onError ?? (() => {});
   }
 
   /** Records who owns a socket a 101 response handed out (the first claim wins). */
@@ -238,8 +247,8 @@ export class SocketHub {
     const holder = s.holder;
     if (!holder) return;
     holder.chain = holder.chain.then(() =>
-      this.deliver(holder.target, e, () => {}).catch((err: unknown) => {
-        this.onError(
+      this.#deliver(holder.target, e, () => {}).catch((err: unknown) => {
+        this.#onError(
           holder.target,
           `WebSocket ${e.type} to the worker holding the client end failed: ${err instanceof Error ? err.message : String(err)}`,
         );
@@ -372,11 +381,11 @@ export class SocketHub {
     s.chain = s.chain.then(
       () =>
         new Promise<void>((dispatched) => {
-          const done = this.deliver(s.owner, e, dispatched)
+          const done = this.#deliver(s.owner, e, dispatched)
             .catch((err: unknown) => {
               // Past a stop's grace period, what could not be delivered is in the stop's report.
               if (this.#closing) return;
-              this.onError(
+              this.#onError(
                 s.owner,
                 `WebSocket ${e.type} handler failed: ${err instanceof Error ? err.message : String(err)}`,
               );

@@ -1,6 +1,38 @@
 import { EventEmitter } from "node:events";
-import type { TransitionRecord, LogEntry } from "../registry/registry.ts";
-import type { MockCall } from "../bindings/mock-fetch.ts";
+import type { LifecycleState } from "./lifecycle-model.ts";
+
+export interface TransitionRecord {
+  seq: number;
+  time: number;
+  objectId: string;
+  className: string;
+  from: LifecycleState | null;
+  to: LifecycleState;
+  cause: string;
+}
+
+export interface LogEntry {
+  seq: number;
+  time: number;
+  level: string;
+  source: string;
+  objectId: string | null;
+  message: string;
+}
+
+/** One call a mock answered, as the worker reports it to the orchestrator. */
+export interface MockCall {
+  /** The matching mock's `url` prefix. */
+  mock: string;
+  method: string;
+  url: string;
+  status: number;
+  latencyMs: number;
+  /** The answer was an error injected at the mock's error rate, not its canned response. */
+  injectedError: boolean;
+  /** When the call was made (ms since the epoch). */
+  time: number;
+}
 
 /** A call a mock endpoint answered, with the object (or the entry Worker) that made it. */
 export interface MockCallEvent extends MockCall {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach } from "vitest";
 import { Engine, type EngineOptions } from "../../runtime/engine.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 export const FIXTURES = resolve(import.meta.dirname, "..", "fixtures");
 
@@ -71,7 +72,7 @@ export function enginesPerTest(): {
 }
 
 export async function request(engine: Engine, method: string, path: string, body?: string) {
-  const res = await engine.api.sendRequest({ method, path, ...(body !== undefined ? { body } : {}) });
+  const res = await controlApi(engine).sendRequest({ method, path, ...(body !== undefined ? { body } : {}) });
   let json: unknown = undefined;
   try {
     json = JSON.parse(res.body);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
 import { FakeClock } from "../../runtime/shared/clock.ts";
 import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 let project: ReturnType<typeof tempProject>;
 let engine: Engine | null = null;
@@ -20,10 +21,10 @@ describe("alarms", () => {
     project = tempProject("kitchen");
     engine = await openEngine(project.dir, project.dataDir);
     await request(engine, "GET", "/alarm/a?in=100");
-    expect((await engine.api.alarms()).length).toBe(1);
+    expect((await controlApi(engine).alarms()).length).toBe(1);
     await until(async () => (await log("a")).length === 1, "the first run of the alarm");
     expect(await log("a")).toEqual([{ retryCount: 0, isRetry: false, scheduledTime: expect.any(Number) }]);
-    await until(async () => (await engine!.api.alarms()).length === 0);
+    await until(async () => (await controlApi(engine!).alarms()).length === 0);
   });
 
   it("retries a throwing handler with exponential backoff from 2 s (fake clock)", async () => {
@@ -31,7 +32,7 @@ describe("alarms", () => {
     const clock = new FakeClock(Date.now());
     engine = await openEngine(project.dir, project.dataDir, { clock });
     const set = (await request(engine, "GET", "/alarm/r?in=0&fail=3")).json as number;
-    const pending = async () => (await engine!.api.alarms())[0]!;
+    const pending = async () => (await controlApi(engine!).alarms())[0]!;
     // The handler logs before it throws; the retry is scheduled once the failure reaches the State Manager.
     const waitFor = async (n: number) =>
       until(
@@ -58,7 +59,7 @@ describe("alarms", () => {
     await waitFor(4);
     expect((await log("r")).map((i) => i.retryCount)).toEqual([0, 1, 2, 3]);
     expect((await log("r")).map((i) => i.isRetry)).toEqual([false, true, true, true]);
-    await until(async () => (await engine!.api.alarms()).length === 0);
+    await until(async () => (await controlApi(engine!).alarms()).length === 0);
   });
 
   it("survives a restart, and one that fell due while stopped fires after start", async () => {
@@ -77,11 +78,13 @@ describe("alarms", () => {
       lifecycle: { policy: { idleAfterMs: 10, hibernateAfterMs: 10 } },
     });
     await request(engine, "GET", "/alarm/h?in=3600000");
-    const [pending] = await engine.api.alarms();
-    await until(async () => (await engine!.api.getObject(pending!.objectId))?.state === "Hibernating");
-    expect(await engine.api.fireAlarm(pending!.objectId)).toBe(true);
+    const [pending] = await controlApi(engine).alarms();
+    await until(
+      async () => (await controlApi(engine!).getObject(pending!.objectId))?.state === "Hibernating",
+    );
+    expect(await controlApi(engine).fireAlarm(pending!.objectId)).toBe(true);
     expect(await log("h")).toEqual([{ retryCount: 0, isRetry: false, scheduledTime: expect.any(Number) }]);
-    const states = (await engine.api.transitions({ objectId: pending!.objectId })).map((t) => t.to);
+    const states = (await controlApi(engine).transitions({ objectId: pending!.objectId })).map((t) => t.to);
     expect(states.slice(-4)).toContain("Initializing");
   });
 });

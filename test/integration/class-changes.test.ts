@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
 import { idFromName, namespaceKey } from "../../runtime/shared/ids.ts";
 import { openEngine, request, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
+import { deleteClass, renameClass } from "../../runtime/design/project-changes.ts";
 
 const SAMPLE = resolve(import.meta.dirname, "..", "..", "resources", "samples", "counter");
 
@@ -35,9 +37,9 @@ describe("renaming a class", () => {
     await request(engine, "POST", "/counter/beta/increment");
     const oldId = idFromName(namespaceKey("counter-sample", "Counter"), "alpha");
     expect(engine.registry.get(oldId)?.state).not.toBe("Hibernating");
-    const before = (await engine.api.transitions({ objectId: oldId })).length;
+    const before = (await controlApi(engine).transitions({ objectId: oldId })).length;
 
-    const result = await engine.renameClass("Counter", "Tally");
+    const result = await renameClass(engine, "Counter", "Tally");
     expect(result.objects).toBe(2);
     expect(result.files.sort()).toEqual(["src/index.ts", "terrarium.json", "wrangler.jsonc"]);
 
@@ -63,19 +65,19 @@ describe("renaming a class", () => {
     expect(existsSync(join(dataDir, "objects", "Counter", `${oldId}.sqlite`))).toBe(false);
     expect(existsSync(join(dataDir, "objects", "Tally", `${newId}.sqlite`))).toBe(true);
     // Its history came along, and the rename shows in it.
-    const transitions = await engine.api.transitions({ objectId: newId });
+    const transitions = await controlApi(engine).transitions({ objectId: newId });
     expect(transitions.length).toBeGreaterThan(before);
     expect(transitions.some((t) => t.cause.includes("being renamed to Tally"))).toBe(true);
-    expect((await engine.api.listClasses()).map((c) => c.className)).toEqual(["Tally"]);
+    expect((await controlApi(engine).listClasses()).map((c) => c.className)).toEqual(["Tally"]);
   });
 
   it("refuses a name that cannot be used and changes nothing", async () => {
     engine = await openEngine(dir, dataDir);
     await request(engine, "POST", "/counter/alpha/increment");
     const files = ["src/index.ts", "wrangler.jsonc"].map(read);
-    await expect(engine.renameClass("Counter", "class")).rejects.toThrow(/cannot name a class/);
-    await expect(engine.renameClass("Counter", "Env")).rejects.toThrow(/already uses the name Env/);
-    await expect(engine.renameClass("Nope", "Other")).rejects.toThrow(/no Durable Object class Nope/);
+    await expect(renameClass(engine, "Counter", "class")).rejects.toThrow(/cannot name a class/);
+    await expect(renameClass(engine, "Counter", "Env")).rejects.toThrow(/already uses the name Env/);
+    await expect(renameClass(engine, "Nope", "Other")).rejects.toThrow(/no Durable Object class Nope/);
     expect(["src/index.ts", "wrangler.jsonc"].map(read)).toEqual(files);
     expect(existsSync(join(dir, "terrarium.json"))).toBe(false);
     // The class was opened again: its objects still serve.
@@ -94,7 +96,7 @@ describe("deleting a class", () => {
     const db = join(dataDir, "objects", "Counter", `${id}.sqlite`);
     expect(existsSync(db)).toBe(true);
 
-    const result = await engine.deleteClass("Counter");
+    const result = await deleteClass(engine, "Counter");
     expect(result.objects).toBe(1);
     expect(result.notes.join("\n")).toMatch(
       /env\.COUNTER is no longer bound but is still used at src\/index\.ts:45/,
@@ -107,7 +109,7 @@ describe("deleting a class", () => {
 
     expect(engine.registry.get(id)).toBeUndefined();
     expect(existsSync(db)).toBe(false);
-    expect(await engine.api.listClasses()).toEqual([]);
+    expect(await controlApi(engine).listClasses()).toEqual([]);
     // The entry still runs; the binding it uses is gone, as on Cloudflare after the deploy.
     expect((await request(engine, "GET", "/counter/alpha")).status).toBe(500);
   });
@@ -119,7 +121,7 @@ describe("the Design panel's settings", () => {
     engine = await openEngine(dir, dataDir);
     expect((await request(engine, "GET", "/c/alpha")).status).toBe(200); // the entry's help text
 
-    await engine.api.saveSettings({
+    await controlApi(engine).saveSettings({
       routes: [{ pattern: "/c/:name", binding: "COUNTER", object: "{name}" }],
       classes: { Counter: { kind: "Custom", lifecycle: { idleAfterMs: 50, hibernateAfterMs: 150 } } },
     });
@@ -127,7 +129,7 @@ describe("the Design panel's settings", () => {
     expect(saved).toContain("// kept: the user's own comment");
     // The route goes straight to the object's fetch(), which answers { value }.
     expect((await request(engine, "GET", "/c/alpha")).json).toEqual({ value: 0 });
-    const design = await engine.api.design();
+    const design = await controlApi(engine).design();
     expect(design.routes).toEqual([
       { pattern: "/c/:name", method: null, binding: "COUNTER", object: "{name}" },
     ]);
@@ -141,7 +143,10 @@ describe("the Design panel's settings", () => {
     await until(() => engine!.registry.get(id)?.state === "Hibernating", "the object to hibernate");
 
     // Removing a value falls back to the default; an empty list removes the section.
-    await engine.api.saveSettings({ routes: [], classes: { Counter: { lifecycle: { idleAfterMs: null } } } });
+    await controlApi(engine).saveSettings({
+      routes: [],
+      classes: { Counter: { lifecycle: { idleAfterMs: null } } },
+    });
     expect(JSON.parse(read("terrarium.json").replace(/^\s*\/\/.*$/m, ""))).toEqual({
       classes: { Counter: { kind: "Custom", lifecycle: { hibernateAfterMs: 150 } } },
     });
@@ -150,13 +155,15 @@ describe("the Design panel's settings", () => {
   it("refuses a route to a binding the project does not have, and leaves the file alone", async () => {
     engine = await openEngine(dir, dataDir);
     await expect(
-      engine.api.saveSettings({ routes: [{ pattern: "/x/:id", binding: "NOPE", object: "{id}" }] }),
+      controlApi(engine).saveSettings({ routes: [{ pattern: "/x/:id", binding: "NOPE", object: "{id}" }] }),
     ).rejects.toThrow(/unknown Durable Object binding NOPE/);
     await expect(
-      engine.api.saveSettings({ routes: [{ pattern: "no-slash", binding: "COUNTER", object: "a" }] }),
+      controlApi(engine).saveSettings({ routes: [{ pattern: "no-slash", binding: "COUNTER", object: "a" }] }),
     ).rejects.toThrow(/must start with \//);
     expect(existsSync(join(dir, "terrarium.json"))).toBe(false);
     // A malformed message is refused before it reaches the project.
-    await expect(engine.api.saveSettings({ lifecycle: { idleAfterMs: -5 } } as never)).rejects.toThrow();
+    await expect(
+      controlApi(engine).saveSettings({ lifecycle: { idleAfterMs: -5 } } as never),
+    ).rejects.toThrow();
   });
 });

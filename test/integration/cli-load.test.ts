@@ -7,6 +7,7 @@ import { RunStore } from "../../runtime/load/runs.ts";
 import { Engine } from "../../runtime/engine.ts";
 import { run, serve, type Served } from "../helpers/cli.ts";
 import { until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 const COUNTER = resolve(import.meta.dirname, "..", "..", "resources", "samples", "counter");
 
@@ -121,8 +122,8 @@ describe("terrarium load", () => {
     });
     try {
       await engine.listen(0);
-      await expect(engine.api.getRun("../../etc/passwd")).rejects.toThrow(/run id/);
-      const { id } = await engine.api.startLoad({
+      await expect(controlApi(engine).getRun("../../etc/passwd")).rejects.toThrow(/run id/);
+      const { id } = await controlApi(engine).startLoad({
         config: {
           rate: 30,
           duration: "1500ms",
@@ -130,17 +131,20 @@ describe("terrarium load", () => {
           requests: [{ method: "POST", path: "/counter/n{key}/increment" }],
         },
       });
-      await expect(engine.api.startLoad({ profile: "x" })).rejects.toThrow(/a load run is going/);
+      await expect(controlApi(engine).startLoad({ profile: "x" })).rejects.toThrow(/a load run is going/);
       await until(
-        async () => ((await engine.api.loadStatus()).active?.series.length ?? 0) > 0,
+        async () => ((await controlApi(engine).loadStatus()).active?.series.length ?? 0) > 0,
         "the first load sample",
       );
-      await until(async () => (await engine.api.loadStatus()).active === null, "the load run to finish");
-      expect((await engine.api.loadStatus()).lastError).toBeNull();
-      const runs = await engine.api.listRuns();
+      await until(
+        async () => (await controlApi(engine).loadStatus()).active === null,
+        "the load run to finish",
+      );
+      expect((await controlApi(engine).loadStatus()).lastError).toBeNull();
+      const runs = await controlApi(engine).listRuns();
       expect(runs.map((r) => r.id)).toEqual([id]);
       expect(runs[0]).toMatchObject({ profile: "console", sent: 45, completed: 45, errorRate: 0 });
-      const saved = (await engine.api.getRun(id))!;
+      const saved = (await controlApi(engine).getRun(id))!;
       expect(saved.series.reduce((n, x) => n + x.completed, 0)).toBe(45);
       const hot = saved.summary.objects!.hottest;
       expect(hot.map((o) => o.name).sort()).toEqual(["n0", "n1", "n2"]);

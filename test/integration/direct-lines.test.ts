@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
 import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 let project: ReturnType<typeof tempProject>;
 let engine: Engine | null = null;
@@ -63,7 +64,7 @@ describe("calls between workers", () => {
     expect((await request(engine, "GET", "/read/hot")).json).toEqual({ stored: 400, memory: 0 });
     // Its Processing span ends once nothing has been in flight for a moment.
     const hot = async () =>
-      (await engine!.api.listObjects({ search: "hot" })).objects.find((o) => o.name === "hot")!;
+      (await controlApi(engine!).listObjects({ search: "hot" })).objects.find((o) => o.name === "hot")!;
     await until(async () => (await hot()).state !== "Processing", "the object's Processing span to end");
     const obj = await hot();
     expect(obj.requests).toBeGreaterThanOrEqual(401);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
 import { FakeClock } from "../../runtime/shared/clock.ts";
 import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 let project: ReturnType<typeof tempProject>;
 let engine: Engine | null = null;
@@ -84,15 +85,15 @@ describe("engine", () => {
     expect(first.json).toMatchObject({ value: 1, memory: 1, name: "sleepy" });
     const id = (first.json as { id: string }).id;
     await clock.advance(1_100);
-    expect((await engine.api.getObject(id))?.state).toBe("Idle");
+    expect((await controlApi(engine).getObject(id))?.state).toBe("Idle");
     await clock.advance(5_100);
-    await until(async () => (await engine!.api.getObject(id))?.state === "Hibernating");
+    await until(async () => (await controlApi(engine!).getObject(id))?.state === "Hibernating");
     const second = await request(engine, "POST", "/count/sleepy");
     // storage survived, in-memory fields were reset
     expect(second.json).toMatchObject({ value: 2, memory: 1 });
     // A Processing span ends once nothing has been in flight for a moment.
     await clock.advance(100);
-    const states = (await engine.api.transitions({ objectId: id })).map((t) => t.to);
+    const states = (await controlApi(engine).transitions({ objectId: id })).map((t) => t.to);
     expect(states).toEqual([
       "Created",
       "Initializing",
@@ -115,7 +116,7 @@ describe("engine", () => {
     const id = (r.json as { id: string }).id;
     await engine.close();
     engine = await openEngine(project.dir, project.dataDir);
-    const obj = await engine.api.getObject(id);
+    const obj = await controlApi(engine).getObject(id);
     expect(obj).toMatchObject({ name: "durable", className: "KvCounter", state: "Hibernating" });
     expect((await request(engine, "GET", "/read/durable")).json).toEqual({ stored: 2, memory: 0 });
   });
@@ -133,7 +134,7 @@ describe("engine", () => {
     const seen = (await request(engine, "GET", "/audit/busy")).json as { value: number; topic: string }[];
     expect(seen.map((s) => s.value)).toEqual([1, 2, 3, 4, 5]);
     expect(seen.every((s) => s.topic === "count.changed")).toBe(true);
-    const topics = await engine.api.topics();
+    const topics = await controlApi(engine).topics();
     expect(topics.find((t) => t.topic === "count.changed")?.published).toBe(5);
   });
 
@@ -141,11 +142,11 @@ describe("engine", () => {
     engine = await openEngine(project.dir, project.dataDir);
     const r = await request(engine, "POST", "/count/inspect");
     const id = (r.json as { id: string }).id;
-    const kv = await engine.api.listKv({ objectId: id });
+    const kv = await controlApi(engine).listKv({ objectId: id });
     expect(kv).toEqual([{ key: "n", preview: "1", bytes: expect.any(Number) }]);
-    const q = await engine.api.query({ objectId: id, sql: "SELECT key FROM _cf_KV" });
+    const q = await controlApi(engine).query({ objectId: id, sql: "SELECT key FROM _cf_KV" });
     expect(q.rows).toEqual([["n"]]);
-    await expect(engine.api.query({ objectId: id, sql: "DELETE FROM _cf_KV" })).rejects.toThrow(
+    await expect(controlApi(engine).query({ objectId: id, sql: "DELETE FROM _cf_KV" })).rejects.toThrow(
       /unlock writes/,
     );
   });
@@ -155,8 +156,8 @@ describe("engine", () => {
     await request(engine, "POST", "/count/doomed");
     const r = await request(engine, "POST", "/count/doomed");
     const id = (r.json as { id: string }).id;
-    expect(await engine.api.terminate(id)).toBe(true);
-    expect(await engine.api.getObject(id)).toBeNull();
+    expect(await controlApi(engine).terminate(id)).toBe(true);
+    expect(await controlApi(engine).getObject(id)).toBeNull();
     expect((await request(engine, "POST", "/count/doomed")).json).toMatchObject({ value: 1 });
   });
 

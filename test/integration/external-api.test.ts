@@ -6,6 +6,7 @@ import type { Engine } from "../../runtime/engine.ts";
 import type { LiveEvent } from "../../runtime/api/contract.ts";
 import { dispatch } from "../../runtime/api/dispatch.ts";
 import { openEngine, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 /**
  * The control API's export, database, bucket and mock-endpoint methods on a
@@ -24,7 +25,7 @@ let token: string;
 let userId: string;
 
 async function post(path: string, body: unknown, auth?: string): Promise<{ status: number; json: unknown }> {
-  const res = await engine.api.sendRequest({
+  const res = await controlApi(engine).sendRequest({
     method: "POST",
     path,
     headers: [
@@ -45,7 +46,7 @@ beforeAll(async () => {
   t.mocks[0]!.errorRate = 1;
   writeFileSync(config, JSON.stringify(t, null, 2));
   engine = await openEngine(project, join(root, "data"));
-  unsubscribe = engine.api.subscribe((batch) => live.push(...batch));
+  unsubscribe = controlApi(engine).subscribe((batch) => live.push(...batch));
   const signup = await post("/auth/signup", {
     email: "grace@example.com",
     password: "hopper hopper",
@@ -63,7 +64,7 @@ afterAll(async () => {
 describe("export through the control API", () => {
   it("plans the files with sizes and text, and says what is in the output folder", async () => {
     const out = join(root, "plan-target");
-    const plan = await engine.api.exportPlan({ outDir: out });
+    const plan = await controlApi(engine).exportPlan({ outDir: out });
     expect(plan.projectName).toBe("aidevos");
     expect(plan.target).toEqual({ outDir: out, exists: false, entries: 0 });
     const paths = plan.files.map((f) => f.path);
@@ -81,7 +82,7 @@ describe("export through the control API", () => {
 
     mkdirSync(out);
     writeFileSync(join(out, "notes.txt"), "mine");
-    expect((await engine.api.exportPlan({ outDir: out })).target).toEqual({
+    expect((await controlApi(engine).exportPlan({ outDir: out })).target).toEqual({
       outDir: out,
       exists: true,
       entries: 1,
@@ -92,14 +93,14 @@ describe("export through the control API", () => {
     const out = join(root, "busy");
     mkdirSync(out);
     writeFileSync(join(out, "keep-me.txt"), "mine");
-    await expect(engine.api.writeExport({ outDir: out })).rejects.toThrow(/not empty/);
+    await expect(controlApi(engine).writeExport({ outDir: out })).rejects.toThrow(/not empty/);
     expect(existsSync(join(out, "wrangler.jsonc"))).toBe(false);
     expect(readFileSync(join(out, "keep-me.txt"), "utf8")).toBe("mine");
 
-    const result = await engine.api.writeExport({ outDir: out, force: true });
+    const result = await controlApi(engine).writeExport({ outDir: out, force: true });
     expect(result.outDir).toBe(out);
     expect(existsSync(join(out, "keep-me.txt"))).toBe(false);
-    const plan = await engine.api.exportPlan();
+    const plan = await controlApi(engine).exportPlan();
     expect(result.files).toBe(plan.files.length);
     for (const f of plan.files) {
       if (f.text !== null) expect(readFileSync(join(out, f.path), "utf8")).toBe(f.text);
@@ -107,29 +108,29 @@ describe("export through the control API", () => {
   });
 
   it("refuses the project folder, the data folder and paths that are not absolute", async () => {
-    await expect(engine.api.writeExport({ outDir: project, force: true })).rejects.toThrow(
+    await expect(controlApi(engine).writeExport({ outDir: project, force: true })).rejects.toThrow(
       /holds the project/,
     );
-    await expect(engine.api.writeExport({ outDir: join(root, "data"), force: true })).rejects.toThrow(
+    await expect(controlApi(engine).writeExport({ outDir: join(root, "data"), force: true })).rejects.toThrow(
       /data folder/,
     );
-    await expect(dispatch(engine.api, "writeExport", [{ outDir: "relative/out" }])).rejects.toThrow(
+    await expect(dispatch(controlApi(engine), "writeExport", [{ outDir: "relative/out" }])).rejects.toThrow(
       /absolute folder path/,
     );
-    await expect(dispatch(engine.api, "writeExport", [{ outDir: "/tmp/x", extra: 1 }])).rejects.toThrow(
-      /ValidationError|Unrecognized/,
-    );
+    await expect(
+      dispatch(controlApi(engine), "writeExport", [{ outDir: "/tmp/x", extra: 1 }]),
+    ).rejects.toThrow(/ValidationError|Unrecognized/);
     expect(existsSync(join(project, "src", "terrarium"))).toBe(false);
   });
 
   it("type-checks the export with the repository's typescript", async () => {
-    const r = await engine.api.validateExport("typecheck");
+    const r = await controlApi(engine).validateExport("typecheck");
     expect(r).toMatchObject({ check: "typecheck", code: 0, ok: true, output: "" });
   }, 120_000);
 
   it("runs wrangler deploy --dry-run on the export and streams its output", async () => {
     const before = live.length;
-    const r = await engine.api.validateExport("dry-run");
+    const r = await controlApi(engine).validateExport("dry-run");
     expect(r.code).toBe(0);
     expect(r.output).toContain("--dry-run: exiting now.");
     // The live stream comes in batches: the last of them may arrive just after the result.
@@ -139,7 +140,7 @@ describe("export through the control API", () => {
         .flatMap((e) => (e.type === "exportCheck" && e.data.check === "dry-run" ? [e.data.chunk] : []))
         .join("");
     await until(() => streamed() === r.output);
-    await expect(dispatch(engine.api, "validateExport", ["deploy"])).rejects.toThrow(
+    await expect(dispatch(controlApi(engine), "validateExport", ["deploy"])).rejects.toThrow(
       /ValidationError|Invalid/,
     );
   }, 120_000);
@@ -149,13 +150,13 @@ describe("the D1 database", () => {
   it("lists its tables with row counts and answers read-only SQL", async () => {
     const created = await post("/keys", { label: "ci" }, token);
     expect(created.status).toBe(201);
-    const [db] = await engine.api.databases();
+    const [db] = await controlApi(engine).databases();
     expect(db).toMatchObject({ binding: "DB", name: "aidevos", exists: true });
     const keys = db!.tables.find((t) => t.name === "api_keys");
     expect(keys).toMatchObject({ type: "table", rows: 1 });
     expect(keys!.sql).toMatch(/CREATE TABLE/i);
 
-    const q = await engine.api.databaseQuery({
+    const q = await controlApi(engine).databaseQuery({
       binding: "DB",
       sql: "SELECT label, user_id FROM api_keys WHERE label = ?",
       params: ["ci"],
@@ -166,18 +167,22 @@ describe("the D1 database", () => {
       truncated: false,
       rowsWritten: 0,
     });
-    await expect(engine.api.databaseQuery({ binding: "DB", sql: "DELETE FROM api_keys" })).rejects.toThrow(
-      /read-only/,
+    await expect(
+      controlApi(engine).databaseQuery({ binding: "DB", sql: "DELETE FROM api_keys" }),
+    ).rejects.toThrow(/read-only/);
+    expect((await controlApi(engine).databases())[0]!.tables.find((t) => t.name === "api_keys")!.rows).toBe(
+      1,
     );
-    expect((await engine.api.databases())[0]!.tables.find((t) => t.name === "api_keys")!.rows).toBe(1);
-    await expect(engine.api.databaseQuery({ binding: "NOPE", sql: "SELECT 1" })).rejects.toThrow(/no D1/);
+    await expect(controlApi(engine).databaseQuery({ binding: "NOPE", sql: "SELECT 1" })).rejects.toThrow(
+      /no D1/,
+    );
   });
 });
 
 describe("the R2 bucket", () => {
   it("lists keys with metadata under a prefix, a page at a time, and shows small text values", async () => {
     for (const name of ["a.txt", "b.txt", "c.bin"]) {
-      const res = await engine.api.sendRequest({
+      const res = await controlApi(engine).sendRequest({
         method: "PUT",
         path: `/files/${name}`,
         headers: [
@@ -188,11 +193,11 @@ describe("the R2 bucket", () => {
       });
       expect(res.status).toBeLessThan(300);
     }
-    expect(await engine.api.buckets()).toEqual([
+    expect(await controlApi(engine).buckets()).toEqual([
       { binding: "FILES", name: "aidevos-files", exists: true, objects: 3, bytes: 51 },
     ]);
     const prefix = `users/${userId}/`;
-    const first = await engine.api.bucketList({ binding: "FILES", prefix, limit: 2 });
+    const first = await controlApi(engine).bucketList({ binding: "FILES", prefix, limit: 2 });
     expect(first.objects.map((o) => o.key)).toEqual([`${prefix}a.txt`, `${prefix}b.txt`]);
     expect(first.truncated).toBe(true);
     expect(first.objects[0]).toMatchObject({
@@ -202,16 +207,23 @@ describe("the R2 bucket", () => {
     });
     expect(first.objects[0]!.etag).toMatch(/^[0-9a-f]{32}$/);
     expect(Math.abs(first.objects[0]!.uploaded - Date.now())).toBeLessThan(60_000);
-    const second = await engine.api.bucketList({ binding: "FILES", prefix, limit: 2, cursor: first.cursor! });
+    const second = await controlApi(engine).bucketList({
+      binding: "FILES",
+      prefix,
+      limit: 2,
+      cursor: first.cursor!,
+    });
     expect(second).toMatchObject({ truncated: false, cursor: null });
     expect(second.objects.map((o) => o.key)).toEqual([`${prefix}c.bin`]);
-    expect((await engine.api.bucketList({ binding: "FILES", prefix: "nobody/" })).objects).toEqual([]);
+    expect((await controlApi(engine).bucketList({ binding: "FILES", prefix: "nobody/" })).objects).toEqual(
+      [],
+    );
 
-    const text = await engine.api.bucketObject({ binding: "FILES", key: `${prefix}a.txt` });
+    const text = await controlApi(engine).bucketObject({ binding: "FILES", key: `${prefix}a.txt` });
     expect(text).toMatchObject({ text: "contents of a.txt", why: null });
-    const binary = await engine.api.bucketObject({ binding: "FILES", key: `${prefix}c.bin` });
+    const binary = await controlApi(engine).bucketObject({ binding: "FILES", key: `${prefix}c.bin` });
     expect(binary).toMatchObject({ text: null, why: "not text (application/octet-stream)" });
-    expect(await engine.api.bucketObject({ binding: "FILES", key: "missing" })).toBeNull();
+    expect(await controlApi(engine).bucketObject({ binding: "FILES", key: "missing" })).toBeNull();
   });
 });
 
@@ -220,7 +232,7 @@ describe("mock endpoint calls", () => {
     const { key } = (await post("/keys", { label: "quotes" }, token)).json as { key: string };
     const before = live.length;
     for (let i = 0; i < 2; i++) {
-      const res = await engine.api.sendRequest({
+      const res = await controlApi(engine).sendRequest({
         method: "GET",
         path: "/api/v1/quote",
         headers: [["x-api-key", key]],
@@ -228,7 +240,7 @@ describe("mock endpoint calls", () => {
       expect(res.status).toBe(502);
     }
     await until(() => live.slice(before).filter((e) => e.type === "mock").length === 2);
-    const calls = await engine.api.mockCalls();
+    const calls = await controlApi(engine).mockCalls();
     expect(calls).toHaveLength(2);
     expect(calls[0]!.seq).toBe(2);
     expect(calls[0]).toMatchObject({
@@ -242,8 +254,8 @@ describe("mock endpoint calls", () => {
     expect(calls[0]!.objectId).toMatch(/^[0-9a-f]{64}$/);
     expect(calls[0]!.latencyMs).toBeGreaterThanOrEqual(20);
     expect(calls[0]!.latencyMs).toBeLessThanOrEqual(120);
-    expect(await engine.api.mockCalls({ before: 2 })).toEqual([calls[1]]);
-    expect(await engine.api.mocks()).toEqual([
+    expect(await controlApi(engine).mockCalls({ before: 2 })).toEqual([calls[1]]);
+    expect(await controlApi(engine).mocks()).toEqual([
       {
         url: "https://api.example.com/v1/",
         method: null,

@@ -3,6 +3,7 @@ import WebSocket from "ws";
 import type { Engine } from "../../runtime/engine.ts";
 import { serve, type Served } from "../helpers/cli.ts";
 import { openEngine, tempProject, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 /**
  * A hang is never silent: a request or event that gets no answer within
@@ -57,16 +58,16 @@ describe("answers within a bound", () => {
     expect(hung.text).toContain("gave no answer to GET /obj/forever within 1 s");
     expect(logs.some((m) => m.includes("gave no answer to GET /obj/forever"))).toBe(true);
 
-    const [stuck] = (await e.api.listObjects()).objects;
+    const [stuck] = (await controlApi(e).listObjects()).objects;
     expect(stuck?.state).toBe("Processing");
     // It still serves what does not hang, and stays Processing while the
     // hung event runs: an object that took a request after it goes all the
     // way to Hibernating meanwhile.
     expect(await get(`${url}/obj/count`)).toEqual({ status: 200, text: '{"count":2}' });
     expect(await get(`${url}/obj/count?name=other`)).toEqual({ status: 200, text: '{"count":1}' });
-    const other = (await e.api.listObjects()).objects.find((o) => o.name === "other");
-    await until(async () => (await e.api.getObject(other!.id))?.state === "Hibernating");
-    expect((await e.api.getObject(stuck!.id))?.state).toBe("Processing");
+    const other = (await controlApi(e).listObjects()).objects.find((o) => o.name === "other");
+    await until(async () => (await controlApi(e).getObject(other!.id))?.state === "Hibernating");
+    expect((await controlApi(e).getObject(stuck!.id))?.state).toBe("Processing");
   });
 
   it("fails a request the entry Worker never answers with the reason", async () => {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { enginesPerTest, request } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 const engines = enginesPerTest();
 
@@ -39,7 +40,7 @@ describe("Workers KV, secrets and Cloudflare-only bindings", () => {
       greeting: "from dev vars",
       token: "s3cret-value",
     });
-    const design = await engine.api.design();
+    const design = await controlApi(engine).design();
     expect(design.external).toContainEqual({
       kind: "vars",
       binding: "API_TOKEN",
@@ -55,7 +56,7 @@ describe("Workers KV, secrets and Cloudflare-only bindings", () => {
     expect((ai.json as { error: string }).error).toMatch(
       /^env\.AI\.run\(\): AI is Workers AI, which runs only on Cloudflare's network/,
     );
-    expect((await engine.api.design()).external).toContainEqual({
+    expect((await controlApi(engine).design()).external).toContainEqual({
       kind: "remote",
       binding: "AI",
       detail: "Workers AI (Cloudflare only)",

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
 import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 let project: ReturnType<typeof tempProject>;
 let engine: Engine | null = null;
@@ -49,7 +50,7 @@ describe("live code updates", () => {
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     const after = await request(engine, "POST", "/count/live");
     expect(after.json).toMatchObject({ version: 2, value: statuses.length + 2 });
-    const states = (await engine.api.transitions({ objectId: id })).map((t) => t.to);
+    const states = (await controlApi(engine).transitions({ objectId: id })).map((t) => t.to);
     expect(states).toContain("Updating");
     expect(states.indexOf("Updating")).toBeLessThan(states.lastIndexOf("Active"));
   });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
 import { RunStore } from "../../runtime/load/runs.ts";
 import { openEngine, tempProject, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 let cleanup: (() => void) | null = null;
 let engine: Engine | null = null;
@@ -30,23 +31,26 @@ describe("load runs from the console", () => {
     engine = await openEngine(p.dir, p.dataDir);
     const file = join(p.dir, "terrarium.json");
     const before = readFileSync(file, "utf8");
-    expect(await engine.api.loadProfiles()).toEqual({});
+    expect(await controlApi(engine).loadProfiles()).toEqual({});
 
     await expect(
-      engine.api.saveLoadProfile({ name: "bad", profile: { duration: "5s", requests: [{ path: "/" }] } }),
+      controlApi(engine).saveLoadProfile({
+        name: "bad",
+        profile: { duration: "5s", requests: [{ path: "/" }] },
+      }),
     ).rejects.toThrow(/needs a rate/);
     expect(readFileSync(file, "utf8")).toBe(before);
-    await expect(engine.api.saveLoadProfile({ name: "../x", profile: BURST })).rejects.toThrow(
+    await expect(controlApi(engine).saveLoadProfile({ name: "../x", profile: BURST })).rejects.toThrow(
       /letters, digits/,
     );
 
-    const all = await engine.api.saveLoadProfile({ name: "burst", profile: BURST });
+    const all = await controlApi(engine).saveLoadProfile({ name: "burst", profile: BURST });
     expect(Object.keys(all)).toEqual(["burst"]);
     expect(all["burst"]).toMatchObject({ rate: 20, keys: "uniform:8" });
     const saved = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
     expect(saved["sharding"]).toEqual(JSON.parse(before).sharding);
     expect(saved["loadProfiles"]).toEqual({ burst: BURST });
-    expect(await engine.api.loadProfiles()).toEqual(all);
+    expect(await controlApi(engine).loadProfiles()).toEqual(all);
   });
 
   it("streams a run's seconds since the last one seen, and closing the engine ends and saves the run", async () => {
@@ -54,15 +58,15 @@ describe("load runs from the console", () => {
     cleanup = p.cleanup;
     engine = await openEngine(p.dir, p.dataDir);
     await engine.listen(0);
-    await engine.api.saveLoadProfile({ name: "burst", profile: BURST });
+    await controlApi(engine).saveLoadProfile({ name: "burst", profile: BURST });
     // Started by name at once: the profile is read from the file, not from the engine's last reload.
-    const { id } = await engine.api.startLoad({ profile: "burst" });
+    const { id } = await controlApi(engine).startLoad({ profile: "burst" });
 
     await until(
-      async () => ((await engine!.api.loadStatus()).active?.series.length ?? 0) >= 3,
+      async () => ((await controlApi(engine!).loadStatus()).active?.series.length ?? 0) >= 3,
       "three load samples",
     );
-    const status = await engine.api.loadStatus(1);
+    const status = await controlApi(engine).loadStatus(1);
     const active = status.active!;
     expect(active).toMatchObject({ id, profile: "burst", model: "open", durationMs: 60_000 });
     expect(active.levels).toEqual([

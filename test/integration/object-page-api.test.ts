@@ -3,6 +3,7 @@ import WebSocket from "ws";
 import { dispatch } from "../../runtime/api/dispatch.ts";
 import type { Engine } from "../../runtime/engine.ts";
 import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 // The control methods behind the console's saved requests and one object's
 // page in the Inspector, against a real engine.
@@ -26,7 +27,7 @@ async function start(fixture: string): Promise<Engine> {
 }
 
 async function idOf(e: Engine, className: string, name: string): Promise<string> {
-  const { objects } = await e.api.listObjects({ className, search: name });
+  const { objects } = await controlApi(e).listObjects({ className, search: name });
   const found = objects.find((o) => o.name === name);
   if (!found) throw new Error(`no ${className} named ${name}`);
   return found.id;
@@ -34,42 +35,42 @@ async function idOf(e: Engine, className: string, name: string): Promise<string>
 
 async function hibernated(e: Engine, id: string): Promise<void> {
   await until(async () => {
-    await e.api.hibernate(id);
-    return (await e.api.getObject(id))?.state === "Hibernating";
+    await controlApi(e).hibernate(id);
+    return (await controlApi(e).getObject(id))?.state === "Hibernating";
   });
 }
 
 describe("saved requests", () => {
   it("saves, replaces by name, renames, deletes, and keeps them on disk", async () => {
     const e = await start("kitchen");
-    const first = await e.api.saveRequest({
+    const first = await controlApi(e).saveRequest({
       name: "  Count a ",
       request: { method: "POST", path: "/count/a", headers: [["x-test", "1"]], body: "{}" },
     });
     expect(first.name).toBe("Count a");
-    await e.api.saveRequest({ name: "Audit", request: { method: "GET", path: "/audit/a" } });
+    await controlApi(e).saveRequest({ name: "Audit", request: { method: "GET", path: "/audit/a" } });
     // The same name (any case) replaces the request, keeping its id.
-    const replaced = await e.api.saveRequest({
+    const replaced = await controlApi(e).saveRequest({
       name: "count A",
       request: { method: "POST", path: "/count/b" },
     });
     expect(replaced.id).toBe(first.id);
-    expect((await e.api.savedRequests()).map((s) => [s.name, s.request.path])).toEqual([
+    expect((await controlApi(e).savedRequests()).map((s) => [s.name, s.request.path])).toEqual([
       ["Audit", "/audit/a"],
       ["count A", "/count/b"],
     ]);
 
-    const audit = (await e.api.savedRequests())[0]!;
-    await expect(e.api.renameSavedRequest({ id: audit.id, name: "COUNT a" })).rejects.toThrow(
+    const audit = (await controlApi(e).savedRequests())[0]!;
+    await expect(controlApi(e).renameSavedRequest({ id: audit.id, name: "COUNT a" })).rejects.toThrow(
       /already saved/,
     );
-    await e.api.renameSavedRequest({ id: audit.id, name: "Read the audit log" });
-    expect(await e.api.deleteSavedRequest(replaced.id)).toBe(true);
-    expect(await e.api.deleteSavedRequest(replaced.id)).toBe(false);
+    await controlApi(e).renameSavedRequest({ id: audit.id, name: "Read the audit log" });
+    expect(await controlApi(e).deleteSavedRequest(replaced.id)).toBe(true);
+    expect(await controlApi(e).deleteSavedRequest(replaced.id)).toBe(false);
 
     await e.close();
     engine = await openEngine(project!.dir, project!.dataDir);
-    expect(await engine.api.savedRequests()).toEqual([
+    expect(await controlApi(engine).savedRequests()).toEqual([
       expect.objectContaining({
         id: audit.id,
         name: "Read the audit log",
@@ -81,16 +82,16 @@ describe("saved requests", () => {
   it("refuses malformed calls at the bridge", async () => {
     const e = await start("kitchen");
     await expect(
-      dispatch(e.api, "saveRequest", [{ name: "   ", request: { method: "GET", path: "/" } }]),
+      dispatch(controlApi(e), "saveRequest", [{ name: "   ", request: { method: "GET", path: "/" } }]),
     ).rejects.toThrow(/ValidationError|a name/);
     await expect(
-      dispatch(e.api, "saveRequest", [{ name: "x", request: { method: "GET", path: "no-slash" } }]),
+      dispatch(controlApi(e), "saveRequest", [{ name: "x", request: { method: "GET", path: "no-slash" } }]),
     ).rejects.toMatchObject({ name: "ValidationError" });
-    await expect(dispatch(e.api, "deleteSavedRequest", ["../../etc"])).rejects.toMatchObject({
+    await expect(dispatch(controlApi(e), "deleteSavedRequest", ["../../etc"])).rejects.toMatchObject({
       name: "ValidationError",
     });
     await expect(
-      dispatch(e.api, "renameSavedRequest", [{ id: crypto.randomUUID(), name: "x", extra: 1 }]),
+      dispatch(controlApi(e), "renameSavedRequest", [{ id: crypto.randomUUID(), name: "x", extra: 1 }]),
     ).rejects.toMatchObject({ name: "ValidationError" });
   });
 });
@@ -114,11 +115,11 @@ describe("one object's page", () => {
     await echoed;
     // The broadcast's send to bob reaches the orchestrator's counts just after alice's echo.
     await until(
-      async () => (await e.api.objectSockets(id)).every((s) => s.sent === 1),
+      async () => (await controlApi(e).objectSockets(id)).every((s) => s.sent === 1),
       "the broadcast to reach every socket",
     );
 
-    const sockets = await e.api.objectSockets(id);
+    const sockets = await controlApi(e).objectSockets(id);
     expect(sockets).toHaveLength(2);
     expect(sockets.map((s) => s.tags)).toEqual([
       ["alice", "all"],
@@ -133,8 +134,8 @@ describe("one object's page", () => {
     expect(sockets.map((s) => s.sent)).toEqual([1, 1]);
 
     await hibernated(e, id);
-    expect((await e.api.objectSockets(id)).map((s) => s.open)).toEqual([true, true]);
-    expect(await e.api.objectSockets(await idOf(e, "Room", "r1"))).toHaveLength(2);
+    expect((await controlApi(e).objectSockets(id)).map((s) => s.open)).toEqual([true, true]);
+    expect(await controlApi(e).objectSockets(await idOf(e, "Room", "r1"))).toHaveLength(2);
   });
 
   it("shows the events an object published and those delivered to it", async () => {
@@ -143,7 +144,7 @@ describe("one object's page", () => {
     await request(e, "POST", "/count/ev");
     await request(e, "POST", "/count/other");
     const counter = await idOf(e, "KvCounter", "ev");
-    const published = (await e.api.objectEvents({ objectId: counter })).published;
+    const published = (await controlApi(e).objectEvents({ objectId: counter })).published;
     expect(published.map((p) => [p.topic, (p.data as { value: number }).value])).toEqual([
       ["count.changed", 2],
       ["count.changed", 1],
@@ -151,13 +152,13 @@ describe("one object's page", () => {
     expect(published[0]!.publisher).toMatchObject({ className: "KvCounter", id: counter, name: "ev" });
 
     await until(async () => {
-      const { objects } = await e.api.listObjects({ className: "Audit", search: "log-ev" });
+      const { objects } = await controlApi(e).listObjects({ className: "Audit", search: "log-ev" });
       if (!objects[0]) return false;
-      const r = await e.api.objectEvents({ objectId: objects[0].id });
+      const r = await controlApi(e).objectEvents({ objectId: objects[0].id });
       return r.received.length === 2 && r.received.every((x) => x.status === "delivered");
     });
     const audit = await idOf(e, "Audit", "log-ev");
-    const { received, published: none } = await e.api.objectEvents({ objectId: audit, limit: 1 });
+    const { received, published: none } = await controlApi(e).objectEvents({ objectId: audit, limit: 1 });
     expect(none).toEqual([]);
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({
@@ -178,17 +179,22 @@ describe("one object's page", () => {
     await request(e, "POST", "/count/direct");
     const id = await idOf(e, "KvCounter", "direct");
     await hibernated(e, id);
-    const res = await e.api.objectRequest({ objectId: id, method: "POST", path: "/anything/else" });
+    const res = await controlApi(e).objectRequest({ objectId: id, method: "POST", path: "/anything/else" });
     expect(res.status).toBe(200);
     expect(res.headers).toContainEqual(["content-type", "application/json"]);
     expect(JSON.parse(res.body)).toMatchObject({ value: 2, memory: 1, id, name: "direct" });
-    expect((await e.api.getObject(id))?.state).not.toBe("Hibernating");
+    expect((await controlApi(e).getObject(id))?.state).not.toBe("Hibernating");
 
     await expect(
-      e.api.objectRequest({ objectId: id, method: "GET", path: "/", headers: [["Upgrade", "websocket"]] }),
+      controlApi(e).objectRequest({
+        objectId: id,
+        method: "GET",
+        path: "/",
+        headers: [["Upgrade", "websocket"]],
+      }),
     ).rejects.toThrow(/WebSocket tab/);
     await expect(
-      dispatch(e.api, "objectRequest", [{ objectId: "nope", method: "GET", path: "/" }]),
+      dispatch(controlApi(e), "objectRequest", [{ objectId: "nope", method: "GET", path: "/" }]),
     ).rejects.toMatchObject({ name: "ValidationError" });
   });
 
@@ -198,27 +204,27 @@ describe("one object's page", () => {
     await until(async () => (await request(e, "GET", "/audit/w")).body.includes("count.changed"));
     const audit = await idOf(e, "Audit", "log-w");
     const insert = (id: number): string => `INSERT INTO seen VALUES (${id}, 'by hand', 7)`;
-    expect((await e.api.getObject(audit))?.state).not.toBe("Hibernating");
+    expect((await controlApi(e).getObject(audit))?.state).not.toBe("Hibernating");
 
     // Live: the write runs in the object's worker, which sees it at once.
-    await expect(e.api.query({ objectId: audit, sql: insert(999) })).rejects.toThrow(/unlock writes/);
-    expect((await e.api.writeSql({ objectId: audit, sql: insert(999) })).rowsWritten).toBe(1);
+    await expect(controlApi(e).query({ objectId: audit, sql: insert(999) })).rejects.toThrow(/unlock writes/);
+    expect((await controlApi(e).writeSql({ objectId: audit, sql: insert(999) })).rowsWritten).toBe(1);
     expect((await request(e, "GET", "/audit/w")).json).toContainEqual({
       event_id: 999,
       topic: "by hand",
       value: 7,
     });
-    expect((await e.api.getObject(audit))?.state).not.toBe("Hibernating");
+    expect((await controlApi(e).getObject(audit))?.state).not.toBe("Hibernating");
     // A statement the object's own cached statements depend on does not leave them stale.
-    await e.api.writeSql({ objectId: audit, sql: "DELETE FROM seen WHERE event_id = 999" });
+    await controlApi(e).writeSql({ objectId: audit, sql: "DELETE FROM seen WHERE event_id = 999" });
     expect((await request(e, "GET", "/audit/w")).json).not.toContainEqual(
       expect.objectContaining({ event_id: 999 }),
     );
 
     // Hibernating: the write goes to the file, and the object sees it when it wakes.
     await hibernated(e, audit);
-    expect((await e.api.writeSql({ objectId: audit, sql: insert(998) })).rowsWritten).toBe(1);
-    const read = await e.api.query({
+    expect((await controlApi(e).writeSql({ objectId: audit, sql: insert(998) })).rowsWritten).toBe(1);
+    const read = await controlApi(e).query({
       objectId: audit,
       sql: "SELECT topic, value FROM seen WHERE event_id = 998",
     });
@@ -230,11 +236,11 @@ describe("one object's page", () => {
     });
 
     // SQL errors reach the caller; malformed calls are refused before they reach the object.
-    await expect(e.api.writeSql({ objectId: audit, sql: "INSERT INTO nope VALUES (1)" })).rejects.toThrow(
-      /no such table: nope/,
-    );
     await expect(
-      dispatch(e.api, "query", [{ objectId: audit, sql: insert(1), allowWrites: true }]),
+      controlApi(e).writeSql({ objectId: audit, sql: "INSERT INTO nope VALUES (1)" }),
+    ).rejects.toThrow(/no such table: nope/);
+    await expect(
+      dispatch(controlApi(e), "query", [{ objectId: audit, sql: insert(1), allowWrites: true }]),
     ).rejects.toMatchObject({ name: "ValidationError" });
   });
 });

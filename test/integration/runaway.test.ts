@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
 import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 let project: ReturnType<typeof tempProject>;
 let engine: Engine | null = null;
@@ -12,7 +13,7 @@ afterEach(async () => {
 });
 
 async function objectNamed(name: string) {
-  const all = await engine!.api.listObjects({ search: name });
+  const all = await controlApi(engine!).listObjects({ search: name });
   return all.objects.find((o) => o.name === name);
 }
 
@@ -27,7 +28,7 @@ describe("runaway and crashing objects", () => {
     const obj = await objectNamed("hog-1");
     expect(obj?.state).toBe("Hibernating");
     expect(obj?.lastError).toMatch(/memory/i);
-    const causes = (await engine.api.transitions({ objectId: obj!.id })).map((t) => t.cause);
+    const causes = (await controlApi(engine).transitions({ objectId: obj!.id })).map((t) => t.cause);
     expect(causes.some((c) => /memory/i.test(c))).toBe(true);
   });
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
 import { openEngine, tempProject, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 let project: ReturnType<typeof tempProject>;
 let engine: Engine | null = null;
@@ -16,7 +17,11 @@ describe("sharding", () => {
     project = tempProject("sharded");
     engine = await openEngine(project.dir, project.dataDir);
     const send = (user: string) =>
-      engine!.api.sendRequest({ method: "GET", path: "/tally/hot?wait=150", headers: [["x-user", user]] });
+      controlApi(engine!).sendRequest({
+        method: "GET",
+        path: "/tally/hot?wait=150",
+        headers: [["x-user", user]],
+      });
     // Load for 4 s, or until all four shards exist; past 4 s, only until two
     // shards have answered (a busy machine scales later, not differently).
     const start = Date.now();
@@ -42,10 +47,10 @@ describe("sharding", () => {
     expect(shardsSeen.has("hot")).toBe(true);
     // Busy shards record their Scaling step when their Processing span ends.
     await until(
-      async () => (await engine!.api.transitions({ limit: 5000 })).some((t) => t.to === "Scaling"),
+      async () => (await controlApi(engine!).transitions({ limit: 5000 })).some((t) => t.to === "Scaling"),
       "a Scaling transition",
     );
-    const transitions = await engine.api.transitions({ limit: 5000 });
+    const transitions = await controlApi(engine).transitions({ limit: 5000 });
     const scaling = transitions.filter((t) => t.to === "Scaling");
     expect(scaling.map((t) => t.cause).join("\n")).toMatch(
       /scaling hot from 1 to 2 shards: mean in-flight [\d.]+ above the target 2/,
@@ -62,7 +67,7 @@ describe("sharding", () => {
     await Promise.all(
       Array.from({ length: 12 }, async () => {
         while (Date.now() < deadline && (engine!.lifecycle.shardGroups()[0]?.shards ?? 1) < 2) {
-          await engine!.api.sendRequest({
+          await controlApi(engine!).sendRequest({
             method: "GET",
             path: "/tally/cool?wait=150",
             headers: [["x-user", `u${u++}`]],

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Engine } from "../../runtime/engine.ts";
 import { openEngine, tempProject, until } from "../helpers/project.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 let project: ReturnType<typeof tempProject>;
 let engine: Engine | null = null;
@@ -70,17 +71,17 @@ describe("WebSockets", () => {
     const carol = await connect(`${url}/room/sleepy?user=carol`);
     carol.send("first");
     expect(await carol.next()).toBe("carol#1: first");
-    const objects = await engine!.api.listObjects({ className: "Room" });
+    const objects = await controlApi(engine!).listObjects({ className: "Room" });
     const id = objects.objects[0]!.id;
     await until(
-      async () => (await engine!.api.getObject(id))?.state === "Hibernating",
+      async () => (await controlApi(engine!).getObject(id))?.state === "Hibernating",
       "the object to hibernate",
     );
     expect(carol.readyState).toBe(WebSocket.OPEN);
     // Auto-responses are answered without waking the object.
     carol.send("ping");
     expect(await carol.next()).toBe("pong");
-    expect((await engine!.api.getObject(id))?.state).toBe("Hibernating");
+    expect((await controlApi(engine!).getObject(id))?.state).toBe("Hibernating");
     carol.send("who");
     const who = JSON.parse(String(await carol.next()));
     // A fresh instance (wakeups restarted) that still knows the socket, its tags and attachment.
@@ -123,7 +124,7 @@ describe("WebSockets", () => {
     e.send("b");
     // Same instance: the counter kept going.
     expect(await e.next()).toBe("echo 2: b");
-    const obj = (await engine!.api.listObjects({ className: "Echo" })).objects[0]!;
+    const obj = (await controlApi(engine!).listObjects({ className: "Echo" })).objects[0]!;
     expect(obj.state).not.toBe("Hibernating");
   });
 

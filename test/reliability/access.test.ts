@@ -7,6 +7,7 @@ import { startWebBridge, type WebBridge } from "../../runtime/api/web-bridge.ts"
 import type { Engine } from "../../runtime/engine.ts";
 import { openEngine } from "../helpers/project.ts";
 import { listeningAddresses, sandbox, startServe, type Sandbox } from "./harness.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 // Who may drive the engine (docs/reliability.md, "Who may drive the engine"):
 // the UI bridge in front of a real engine, refusing every caller that is not
@@ -25,7 +26,7 @@ beforeAll(async () => {
   const staticDir = join(box.root, "renderer");
   mkdirSync(staticDir);
   writeFileSync(join(staticDir, "index.html"), "<!doctype html><title>t</title>");
-  bridge = await startWebBridge({ api: engine.api, staticDir, token: TOKEN });
+  bridge = await startWebBridge({ api: controlApi(engine), staticDir, token: TOKEN });
 }, 90_000);
 
 afterAll(async () => {

@@ -18,6 +18,7 @@ import { startWebBridge, type WebBridge } from "../../runtime/api/web-bridge.ts"
 import type { Engine } from "../../runtime/engine.ts";
 import { openEngine } from "../helpers/project.ts";
 import { figure, runCli, sandbox, startServe, type Sandbox, type Server } from "./harness.ts";
+import { controlApi } from "../../runtime/api/control-api.ts";
 
 // Bad input (docs/reliability.md, "Bad input"): broken projects, malformed
 // HTTP and WebSocket traffic, invalid ids, bad SQL and paths that try to
@@ -269,9 +270,9 @@ describe("bad calls to the control API", () => {
   beforeAll(async () => {
     box = sandbox("faults");
     engine = await openEngine(box.dir, box.dataDir);
-    const r = await engine.api.sendRequest({ method: "POST", path: "/rows/sql/1" });
+    const r = await controlApi(engine).sendRequest({ method: "POST", path: "/rows/sql/1" });
     expect(r.status).toBe(200);
-    objectId = (await engine.api.listObjects({ search: "sql" })).objects[0]!.id;
+    objectId = (await controlApi(engine).listObjects({ search: "sql" })).objects[0]!.id;
     return async () => {
       await engine.close();
       box.cleanup();
@@ -292,36 +293,40 @@ describe("bad calls to the control API", () => {
     expect(error, what).toBeInstanceOf(Error);
     expect((error as Error).message, what).toMatch(message);
     expect(ms, `${what} answered in time`).toBeLessThan(20_000);
-    expect((await engine.api.sendRequest({ method: "GET", path: "/good/after" })).status).toBe(200);
+    expect((await controlApi(engine).sendRequest({ method: "GET", path: "/good/after" })).status).toBe(200);
   };
 
   it("refuses bad SQL and invalid object ids with the reason", async () => {
-    await refused("a syntax error", () => engine.api.query({ objectId, sql: "SELEC 1" }), /syntax error/);
+    await refused(
+      "a syntax error",
+      () => controlApi(engine).query({ objectId, sql: "SELEC 1" }),
+      /syntax error/,
+    );
     await refused(
       "no such table",
-      () => engine.api.query({ objectId, sql: "SELECT * FROM nope" }),
+      () => controlApi(engine).query({ objectId, sql: "SELECT * FROM nope" }),
       /no such table/,
     );
     await refused(
       "a write without unlocking",
-      () => engine.api.query({ objectId, sql: "DELETE FROM writes" }),
+      () => controlApi(engine).query({ objectId, sql: "DELETE FROM writes" }),
       /writes/,
     );
     await refused(
       "a bad object id",
-      () => engine.api.query({ objectId: "../../x", sql: "SELECT 1" }),
+      () => controlApi(engine).query({ objectId: "../../x", sql: "SELECT 1" }),
       /objectId/,
     );
     await refused(
       "an unknown object",
-      () => engine.api.query({ objectId: "f".repeat(64), sql: "SELECT 1" }),
+      () => controlApi(engine).query({ objectId: "f".repeat(64), sql: "SELECT 1" }),
       /no object|unknown|not found/i,
     );
   });
 
   it("bounds a huge result", async () => {
     const t = performance.now();
-    const rows = await engine.api.query({
+    const rows = await controlApi(engine).query({
       objectId,
       sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x, randomblob(1000000) FROM c",
       limit: 10_000,
@@ -336,15 +341,15 @@ describe("bad calls to the control API", () => {
     await refused(
       "a query that never ends",
       () =>
-        engine.api.query({
+        controlApi(engine).query({
           objectId,
           sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
         }),
       /ran for more than 10 s and was stopped/,
     );
-    expect((await engine.api.query({ objectId, sql: "SELECT count(*) AS n FROM writes" })).rows).toEqual([
-      [1],
-    ]);
+    expect(
+      (await controlApi(engine).query({ objectId, sql: "SELECT count(*) AS n FROM writes" })).rows,
+    ).toEqual([[1]]);
   }, 60_000);
 
   it("refuses every path that leaves the project, and writes nothing outside it", async () => {
@@ -368,39 +373,39 @@ describe("bad calls to the control API", () => {
     for (const p of paths) {
       await refused(
         `read ${JSON.stringify(p)}`,
-        () => engine.api.readFile(p),
+        () => controlApi(engine).readFile(p),
         /project|folder|path|Invalid|characters/i,
       );
       await refused(
         `write ${JSON.stringify(p)}`,
-        () => engine.api.writeFile({ path: p, text: "owned" }),
+        () => controlApi(engine).writeFile({ path: p, text: "owned" }),
         /project|folder|path|Invalid|only source|characters/i,
       );
     }
     await refused(
       "a write into the data folder",
-      () => engine.api.writeFile({ path: "../data/x.ts", text: "owned" }),
+      () => controlApi(engine).writeFile({ path: "../data/x.ts", text: "owned" }),
       /project|data/i,
     );
     symlinkSync(box.root, join(box.root, "alias"));
     await refused(
       "an export with --force over the project through a linked folder",
-      () => engine.api.writeExport({ outDir: join(box.root, "alias", "project"), force: true }),
+      () => controlApi(engine).writeExport({ outDir: join(box.root, "alias", "project"), force: true }),
       /holds the project/,
     );
     await refused(
       "an export with --force over a folder that holds the project, through a link",
-      () => engine.api.writeExport({ outDir: join(box.root, "alias"), force: true }),
+      () => controlApi(engine).writeExport({ outDir: join(box.root, "alias"), force: true }),
       /holds the project/,
     );
     await refused(
       "a class named like a path",
-      () => engine.api.addClass({ template: "custom", className: "../../Evil", binding: "EVIL" }),
+      () => controlApi(engine).addClass({ template: "custom", className: "../../Evil", binding: "EVIL" }),
       /identifier|className/,
     );
     await refused(
       "a template named like a path",
-      () => engine.api.addClass({ template: "../../etc", className: "Evil", binding: "EVIL" }),
+      () => controlApi(engine).addClass({ template: "../../etc", className: "Evil", binding: "EVIL" }),
       /template/,
     );
     expect(readdirSync(outside)).toEqual([]);

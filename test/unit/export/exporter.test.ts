@@ -196,8 +196,8 @@ describe("the exported shard function", () => {
     await exportProject(join(REPO, "resources", "samples", "aidevos"), out, { force: true });
     const exported = (await import(
       pathToFileURL(join(out, "src", "terrarium", "sharding.ts")).href
-    )) as typeof import("../../../runtime/router/sharding.ts");
-    const router = await import("../../../runtime/router/sharding.ts");
+    )) as typeof import("../../../runtime/shared/sharding.ts");
+    const router = await import("../../../runtime/shared/sharding.ts");
     for (const shards of [1, 2, 3, 4, 16]) {
       for (let i = 0; i < 500; i++) {
         const key = i % 7 === 0 ? `ключ-${i}` : `user-${i}`;

@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
-import { splitStatements } from "../../../runtime/host/sql-storage.ts";
+import { splitStatements } from "../../../runtime/shared/sql-text.ts";
 import { DurableObjectStorage } from "../../../runtime/host/storage.ts";
 
 let db: Database.Database;

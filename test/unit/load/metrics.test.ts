@@ -176,7 +176,8 @@ describe("engine metrics: CPU, sockets and sharding", () => {
     ];
     const metrics = new EngineMetrics({
       events,
-      lifecycle: { inFlight: () => 0, sockets: { list: () => sockets } },
+      lifecycle: { inFlight: () => 0 },
+      sockets: { list: () => sockets },
       registry: { objects: () => objects.values(), get: (x) => objects.get(x) },
     });
     metrics.start();

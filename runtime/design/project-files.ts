@@ -1,6 +1,15 @@
 import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { ProjectFile, SourceFile } from "./contract.ts";
+
+export interface ProjectFile {
+  path: string;
+  bytes: number;
+}
+
+export interface SourceFile {
+  path: string;
+  text: string;
+}
 
 /** Folders that are not the project's own files: data, dependencies, build output, VCS. */
 const SKIPPED_DIRS = new Set([".terrarium", "node_modules", ".git", ".wrangler", "dist", "out"]);

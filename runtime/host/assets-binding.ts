@@ -1,7 +1,7 @@
-import { deserializeResponse } from "../host/http-serialize.ts";
-import { unreadRecord } from "../host/lazy-request.ts";
-import type { SerializedResponse } from "../host/protocol.ts";
-import { AssetServer, type AssetsSpec } from "./asset-server.ts";
+import { deserializeResponse } from "./http-serialize.ts";
+import { unreadRecord } from "./lazy-request.ts";
+import type { SerializedResponse } from "./protocol.ts";
+import { AssetServer, type AssetsSpec } from "../assets/asset-server.ts";
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 20;

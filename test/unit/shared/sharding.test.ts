@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide, resolvePolicy, type ShardGroup } from "../../../runtime/lifecycle/scaler.ts";
-import { fnv1a64, jumpHash, shardObjectName, shardOf } from "../../../runtime/router/sharding.ts";
+import { fnv1a64, jumpHash, shardObjectName, shardOf } from "../../../runtime/shared/sharding.ts";
 
 describe("key spreading", () => {
   it("hashes keys stably (FNV-1a 64)", () => {

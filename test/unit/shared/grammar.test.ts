@@ -12,7 +12,7 @@ import {
   parseThreshold,
   renderTemplate,
   thresholdHolds,
-} from "../../../runtime/load/parse.ts";
+} from "../../../runtime/shared/grammar.ts";
 import { planLoad } from "../../../runtime/load/profile.ts";
 
 describe("load profile languages", () => {

@@ -5,7 +5,7 @@ import {
   LIFECYCLE_STATES,
   pathBetween,
   type LifecycleState,
-} from "../../../runtime/lifecycle/state-machine.ts";
+} from "../../../runtime/shared/lifecycle-model.ts";
 import * as drawn from "../../../renderer/src/api/lifecycle.ts";
 
 // The seed's machine, written out edge by edge (DESIGN.md, "Lifecycle").
