@@ -14,7 +14,13 @@ const electronPackage = { regex: "^electron(/.*)?$", message: "Only electron/ ta
 const reactPackages = { regex: "^react(-dom)?(/.*)?$", message: "React belongs to renderer/." };
 const noNodeInRenderer = "renderer/ runs in a browser too: no Node modules.";
 const contractOnly =
-  "renderer/ speaks to the engine only through the contract: `import type` from runtime/api.";
+  "renderer/ speaks to the engine only through the contract: `import type` from runtime/api, and the plain data of RENDERER_SHARED.";
+/**
+ * The files of runtime/shared the renderer imports as values: plain data with
+ * no imports at all (test/unit/lint/layers.test.ts checks that), so they run
+ * in a browser as they do in Node.
+ */
+export const RENDERER_SHARED = ["lifecycle-model.ts", "object-kinds.ts"];
 const noElectronCode =
   "renderer/ never imports electron/: the preload's API is typed by the contract (runtime/api).";
 
@@ -133,7 +139,10 @@ export default defineConfig(
           patterns: [
             { regex: "^node:", message: noNodeInRenderer },
             electronPackage,
-            { regex: "^\\.{1,2}/(.*/)?runtime(/(?!api(/|\\.ts$|$))|$)", message: contractOnly },
+            {
+              regex: `^\\.{1,2}/(.*/)?runtime(/(?!api(/|\\.ts$|$)|shared/(${RENDERER_SHARED.join("|").replace(/\./g, "\\.")})$)|$)`,
+              message: contractOnly,
+            },
             {
               regex: "^\\.{1,2}/(.*/)?runtime/api(/.*|\\.ts)?$",
               message: contractOnly,

@@ -30,10 +30,7 @@ export function objectTools(engine: Engine): ObjectMethods {
   const bindingsOf = (className: string): string[] =>
     engine.registry.classes().find((c) => c.className === className)?.bindings ?? [];
   /** Whether a worker is, or is becoming, this object (and so may have its database open). */
-  const heldByWorker = (id: string): boolean => {
-    for (const slot of engine.lifecycle.slots.values()) if (slot.object?.record.id === id) return true;
-    return false;
-  };
+  const heldByWorker = (id: string): boolean => engine.lifecycle.hostsObject(id);
 
   return {
     async objectSockets(objectId) {

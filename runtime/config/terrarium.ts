@@ -12,17 +12,7 @@ import {
   parseThreshold,
 } from "../shared/grammar.ts";
 import type { WranglerProject } from "./wrangler.ts";
-
-export const OBJECT_KINDS = [
-  "Authentication",
-  "User Management",
-  "Data Storage",
-  "API Gateway",
-  "UI Renderer",
-  "Analytics",
-  "Notification",
-  "Custom",
-] as const;
+import { OBJECT_KINDS } from "../shared/object-kinds.ts";
 
 const lifecyclePolicy = z
   .object({

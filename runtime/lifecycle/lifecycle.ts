@@ -232,7 +232,7 @@ export class LifecycleManager {
   #dog: NodeJS.Timeout;
   #closed = false;
   #keys = new Map<string, NamespaceKey>();
-  readonly slots = new Map<WorkerHost, Slot>();
+  readonly #slots = new Map<WorkerHost, Slot>();
   /** Why objects' workers were lost lately (see #lose). */
   readonly #lostWhy = new Map<string, { message: string; at: number }>();
   readonly #sockets: ObjectSockets;
@@ -275,6 +275,27 @@ export class LifecycleManager {
    * while loading does not stop the start: every event fails with that
    * error (see loadFailure) until new code loads.
    */
+  /** How many workers are running (pooled, lent or hosting an object). */
+  workerCount(): number {
+    return this.#slots.size;
+  }
+
+  /** Whether a worker is, or is becoming, this object (and so may have its database open). */
+  hostsObject(id: string): boolean {
+    for (const slot of this.#slots.values()) if (slot.object?.record.id === id) return true;
+    return false;
+  }
+
+  /**
+   * Each worker with the object it serves (null: none) and its event-loop
+   * busy time so far (ms); `worker` is the same object for as long as the
+   * thread lives, so a reader can tell readings of one worker apart.
+   */
+  *workerLoads(): IterableIterator<{ worker: object; objectId: string | null; cpuUsage(): number }> {
+    for (const [host, slot] of this.#slots)
+      yield { worker: host, objectId: slot.object?.record.id ?? null, cpuUsage: () => host.cpuUsage() };
+  }
+
   async start(): Promise<void> {
     this.#settleAfterRestart();
     const n = Math.max(1, this.#opts.entryWorkers);
@@ -661,7 +682,7 @@ export class LifecycleManager {
       this.#log(rec, "error", `could not start: ${e instanceof Error ? e.message : String(e)}`);
       throw e;
     }
-    const slot = this.slots.get(host)!;
+    const slot = this.#slots.get(host)!;
     slot.object = live;
     try {
       await host.call((api) => api.activate(this.#identity(rec)));
@@ -715,7 +736,7 @@ export class LifecycleManager {
     live.generation++;
     live.inFlight = 0;
     live.spanRequests = 0;
-    this.slots.delete(host);
+    this.#slots.delete(host);
     live.record.lastError = cause;
     this.#log(live.record, "error", cause);
     this.#sockets.closeObject(live.record.id, 1011, "the Durable Object was reset", true);
@@ -747,7 +768,7 @@ export class LifecycleManager {
     this.#live.delete(id);
     rec.storageBytes = this.#state.storageBytes(rec.className, rec.id);
     this.#registry.touch(rec);
-    const slot = this.slots.get(host);
+    const slot = this.#slots.get(host);
     try {
       await host.call((api) => api.deactivate());
     } catch {
@@ -827,7 +848,7 @@ export class LifecycleManager {
       live.host = null;
       this.#live.delete(id);
       if (host) {
-        this.slots.delete(host);
+        this.#slots.delete(host);
         await host.stop();
       }
     }
@@ -967,9 +988,9 @@ export class LifecycleManager {
       resourceLimits: { maxOldGenerationSizeMb: this.#opts.memoryLimitMb },
     });
     slot.host = host;
-    this.slots.set(host, slot);
+    this.#slots.set(host, slot);
     void host.exited.then(() => {
-      this.slots.delete(host);
+      this.#slots.delete(host);
       // Its calls on direct lines ended with it.
       for (const live of this.#live.values()) live.directBusy.delete(host);
     });
@@ -991,13 +1012,13 @@ export class LifecycleManager {
       if (e instanceof WorkerExitedError) throw e;
       throw this.#failedToLoad(code, e);
     }
-    const slot = this.slots.get(host);
+    const slot = this.#slots.get(host);
     if (slot) slot.code = code;
     return host;
   }
 
   #isCurrent(host: WorkerHost): boolean {
-    return this.slots.get(host)?.code === this.#code;
+    return this.#slots.get(host)?.code === this.#code;
   }
 
   /**
@@ -1316,7 +1337,7 @@ export class LifecycleManager {
    */
   async settleDirect(): Promise<void> {
     await Promise.all(
-      [...this.slots.keys()].map(async (host) => {
+      [...this.#slots.keys()].map(async (host) => {
         if (!host.alive) return;
         const reports = await host.call((api) => api.takeDirect()).catch(() => null);
         if (reports && reports.length > 0) this.#direct(host, reports);
@@ -1591,7 +1612,7 @@ export class LifecycleManager {
       await oldHost.call((api) => api.deactivate()).catch(() => {});
       void oldHost.stop();
       const host = await this.#acquireWorker();
-      const slot = this.slots.get(host)!;
+      const slot = this.#slots.get(host)!;
       slot.object = live;
       try {
         await host.call((api) => api.activate(this.#identity(rec)));
@@ -1647,7 +1668,7 @@ export class LifecycleManager {
     for (const live of [...this.#live.values()]) {
       const rec = live.record;
       // A starting object has a worker (its slot) but not yet live.host.
-      const host = live.host ?? [...this.slots.values()].find((s) => s.object === live)?.host ?? null;
+      const host = live.host ?? [...this.#slots.values()].find((s) => s.object === live)?.host ?? null;
       live.generation++;
       live.host = null;
       if (busy(live) || live.starting) {
@@ -1681,7 +1702,7 @@ export class LifecycleManager {
     this.#live.clear();
     await Promise.all(ending);
     // The pool, the entry workers and any still starting: nothing of an object's runs on them.
-    await Promise.all([...this.slots.keys()].map((h) => h.stop()));
+    await Promise.all([...this.#slots.keys()].map((h) => h.stop()));
     clearInterval(this.#dog);
     return cut;
   }

@@ -23,7 +23,7 @@ export interface MetricsSource {
   readonly sockets?: { list(): readonly { objectId: string | null; hibernatable: boolean }[] };
   readonly lifecycle: {
     inFlight(id: string): number;
-    readonly slots?: ReadonlyMap<{ cpuUsage(): number }, { object: { record: { id: string } } | null }>;
+    workerLoads?(): Iterable<{ worker: object; objectId: string | null; cpuUsage(): number }>;
     shardGroups?(): readonly {
       className: string;
       base: string;
@@ -313,15 +313,14 @@ export class EngineMetrics {
    * a fresh reading: its time in between belongs to no one we can name.
    */
   #readCpu(): void {
-    const slots = this.#source.lifecycle.slots;
-    if (!slots) return;
+    const loads = this.#source.lifecycle.workerLoads?.();
+    if (!loads) return;
     const seen = new Set<object>();
-    for (const [host, slot] of slots) {
-      const objectId = slot.object?.record.id;
+    for (const { worker: host, objectId, cpuUsage } of loads) {
       if (!objectId) continue;
       let active: number;
       try {
-        active = host.cpuUsage();
+        active = cpuUsage();
       } catch {
         continue; // a worker that just exited
       }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { OBJECT_KINDS } from "../config/terrarium.ts";
+import { OBJECT_KINDS } from "../shared/object-kinds.ts";
 
 export const RESOURCES = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "resources");
 

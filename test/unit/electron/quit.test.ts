@@ -66,7 +66,7 @@ describe("quitting the desktop app", () => {
     ]);
     // The quit that follows the stop goes ahead.
     expect(app.requestQuit()).toBe(false);
-    expect(e.lifecycle.slots.size).toBe(0);
+    expect(e.lifecycle.workerCount()).toBe(0);
   }, 60_000);
 
   it("exits at once when quit is asked for again while stopping", async () => {

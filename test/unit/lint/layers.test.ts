@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ESLint } from "eslint";
 import { describe, expect, it } from "vitest";
+// @ts-expect-error: eslint.config.js is plain JavaScript with JSDoc, not typed for import.
+import { RENDERER_SHARED } from "../../../eslint.config.js";
 
 // The layer rule of eslint.config.js, run through ESLint's Node API on
 // snippets linted as if they were files in runtime/: an import from a layer
@@ -76,5 +79,42 @@ describe("the layer rule (runtime/ in layers, eslint.config.js)", () => {
         'import { Engine } from "../engine.ts";\nimport { exportProject } from "../export/exporter.ts";\nexport const x = [Engine, exportProject];\n',
       ),
     ).toEqual([]);
+  });
+});
+
+describe("what the renderer imports from runtime/", () => {
+  it("takes the lifecycle model and object kinds from runtime/shared as values, nothing else", async () => {
+    const view = "renderer/src/views/probe.tsx";
+    expect(
+      await layerErrors(
+        view,
+        'import { LIFECYCLE_STATES } from "../../../runtime/shared/lifecycle-model.ts";\nimport { OBJECT_KINDS } from "../../../runtime/shared/object-kinds.ts";\nexport const x = [LIFECYCLE_STATES, OBJECT_KINDS];\n',
+      ),
+    ).toEqual([]);
+    expect(
+      await layerErrors(
+        view,
+        'import { EngineEvents } from "../../../runtime/shared/events.ts";\nimport { idFromName } from "../../../runtime/shared/ids.ts";\nexport const x = [EngineEvents, idFromName];\n',
+      ),
+    ).toEqual([
+      expect.stringMatching(/only through the contract/),
+      expect.stringMatching(/only through the contract/),
+    ]);
+    expect(
+      await layerErrors(
+        view,
+        'import { controlApi } from "../../../runtime/api/control-api.ts";\nexport const x = controlApi;\n',
+      ),
+    ).toEqual([expect.stringMatching(/only through the contract/)]);
+  });
+
+  it("are plain data: the files the renderer may import import nothing", () => {
+    expect(RENDERER_SHARED.length).toBeGreaterThan(0);
+    for (const file of RENDERER_SHARED as string[]) {
+      const text = readFileSync(resolve(ROOT, "runtime", "shared", file), "utf8");
+      expect(text, file).not.toMatch(/^\s*import\s/m);
+      expect(text, file).not.toMatch(/^\s*export\s[^\n]*\sfrom\s+["']/m);
+      expect(text, file).not.toMatch(/\bimport\(|\brequire\(/);
+    }
   });
 });

@@ -138,7 +138,12 @@ describe("engine metrics: CPU, sockets and sharding", () => {
     const metrics = new EngineMetrics(
       {
         events,
-        lifecycle: { inFlight: () => 0, slots: new Map([[host, slot]]) },
+        lifecycle: {
+          inFlight: () => 0,
+          workerLoads: () => [
+            { worker: host, objectId: slot.object?.record.id ?? null, cpuUsage: () => host.cpuUsage() },
+          ],
+        },
         registry: { objects: () => objects.values(), get: (x) => objects.get(x) },
       },
       { now: () => now },

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { OBJECT_KINDS } from "../../../runtime/config/terrarium.ts";
+import { OBJECT_KINDS } from "../../../runtime/shared/object-kinds.ts";
 import { listTemplates } from "../../../runtime/templates/templates.ts";
 
 const SAMPLE_SRC = resolve(import.meta.dirname, "..", "..", "..", "resources", "samples", "aidevos", "src");

@@ -1,7 +1,7 @@
 import { useEffect, useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { LifecycleState, RunInfo, RunRecord } from "../../../../runtime/api/contract.ts";
-import { LIFECYCLE_STATES } from "../../api/lifecycle.ts";
+import { LIFECYCLE_STATES } from "../../../../runtime/shared/lifecycle-model.ts";
 import { formatDuration, formatTime, pluralize, shortId, stateClass } from "../../components/format.ts";
 import { useLoadStore } from "../../stores/load.ts";
 import { useObjectsStore } from "../../stores/objects.ts";

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { DesignInfo, PolicyInfo } from "../../../../runtime/api/contract.ts";
-import { OBJECT_KINDS } from "../../api/object-kinds.ts";
+import { OBJECT_KINDS } from "../../../../runtime/shared/object-kinds.ts";
 import { useDesignPanelStore, type PanelTab } from "../../stores/design-panel.ts";
 
 /** Milliseconds as the user types them: empty means "not set here". */

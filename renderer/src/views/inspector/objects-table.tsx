@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { ObjectSummary } from "../../../../runtime/api/contract.ts";
-import { LIFECYCLE_STATES } from "../../api/lifecycle.ts";
+import { LIFECYCLE_STATES } from "../../../../runtime/shared/lifecycle-model.ts";
 import { formatAgo, formatBytes, pluralize, shortId } from "../../components/format.ts";
 import { StateBadge } from "../../components/state-badge.tsx";
 import { VirtualList } from "../../components/virtual-list.tsx";

@@ -1,6 +1,6 @@
 import { useMemo } from "react";
 import type { LifecycleState, TransitionRecord } from "../../../../runtime/api/contract.ts";
-import { ALLOWED_TRANSITIONS, LIFECYCLE_STATES } from "../../api/lifecycle.ts";
+import { ALLOWED_TRANSITIONS, LIFECYCLE_STATES } from "../../../../runtime/shared/lifecycle-model.ts";
 import { stateClass } from "../../components/format.ts";
 
 // The seed's state machine, drawn by hand: every state, every legal edge, the
