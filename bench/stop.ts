@@ -54,7 +54,7 @@ async function serve(
   const exited = new Promise<{ code: number | null; at: number }>((r) =>
     child.once("exit", (code) => r({ code, at: performance.now() })),
   );
-  await until(() => /Ready on http/.test(out) || child.exitCode !== null, 60_000);
+  await until(() => /Ready on http/.test(out) || child.exitCode !== null, "serve to start or exit", 60_000);
   const url = /Ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
   if (!url) throw new Error(`serve did not start:\n${out}\n${err}`);
   return { child, url, dataDir, stderr: () => err, exited };
@@ -72,11 +72,11 @@ interface Situation {
 
 const spin = async (s: Running): Promise<void> => {
   void fetch(`${s.url}/store/a/spin`).catch(() => {});
-  await until(() => marked(s.dataDir, "Store", "spinning"), 30_000);
+  await until(() => marked(s.dataDir, "Store", "spinning"), "the Store object to spin", 30_000);
 };
 const block = async (s: Running): Promise<void> => {
   void fetch(`${s.url}/gate/g/block`).catch(() => {});
-  await until(() => marked(s.dataDir, "Gate", "blocked"), 30_000);
+  await until(() => marked(s.dataDir, "Gate", "blocked"), "the Gate object to block", 30_000);
 };
 const write = async (s: Running): Promise<void> => {
   const r = await fetch(`${s.url}/store/w/write?v=1`, { method: "POST" });
@@ -122,11 +122,13 @@ const SITUATIONS: Situation[] = [
     end: async (s) => {
       s.child.kill("SIGINT");
       // The first was taken once the router stops accepting.
-      await until(() =>
-        fetch(`${s.url}/nothing`).then(
-          (r) => r.status === 503,
-          () => true,
-        ),
+      await until(
+        () =>
+          fetch(`${s.url}/nothing`).then(
+            (r) => r.status === 503,
+            () => true,
+          ),
+        "the router to stop accepting (a 503, or no answer)",
       );
       s.child.kill("SIGINT");
     },
@@ -138,11 +140,13 @@ const SITUATIONS: Situation[] = [
     end: async (s) => {
       s.child.kill("SIGINT");
       // The first was taken once the router stops accepting.
-      await until(() =>
-        fetch(`${s.url}/nothing`).then(
-          (r) => r.status === 503,
-          () => true,
-        ),
+      await until(
+        () =>
+          fetch(`${s.url}/nothing`).then(
+            (r) => r.status === 503,
+            () => true,
+          ),
+        "the router to stop accepting (a 503, or no answer)",
       );
       s.child.kill("SIGINT");
     },

@@ -34,7 +34,7 @@ test("terrarium ui stops within --grace with a spinning object and a page connec
     const write = await fetch(`${router}/store/u/write?v=kept`, { method: "POST" });
     expect(write.status).toBe(200);
     void fetch(`${router}/store/u/spin`).catch(() => {});
-    await until(() => marked(project.dataDir, "Store", "spinning"), 20_000);
+    await until(() => marked(project.dataDir, "Store", "spinning"), "the Store object to spin");
     const family = descendants(ui.child.pid!);
 
     const t0 = performance.now();
@@ -48,7 +48,7 @@ test("terrarium ui stops within --grace with a spinning object and a page connec
     expect(ui.stderr()).toBe(
       'terrarium: stopped after the 1500 ms grace period, cutting short 1 request and 1 object: Store "u" (1 event)\n',
     );
-    await until(() => family.every((p) => !running(p)), MARGIN_MS);
+    await until(() => family.every((p) => !running(p)), "every process of the family to end");
 
     // The answered write is there for the next run.
     const again = await startCli(["serve", project.dir, "--port", "0", "--data", project.dataDir, "--quiet"]);

@@ -89,15 +89,12 @@ export async function request(engine: Engine, method: string, path: string, body
  */
 export async function until(
   cond: () => boolean | Promise<boolean>,
-  whatOrTimeout: string | number = "the condition",
+  what: string,
   timeoutMs = 20_000,
 ): Promise<void> {
-  // NOTE: a number in second place is a caller's own bound (never below the default).
-  const what = typeof whatOrTimeout === "string" ? whatOrTimeout : "the condition";
-  const bound = typeof whatOrTimeout === "number" ? Math.max(whatOrTimeout, timeoutMs) : timeoutMs;
-  const deadline = Date.now() + bound;
+  const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`gave up after ${bound} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -24,7 +24,7 @@ describe("alarms", () => {
     expect((await controlApi(engine).alarms()).length).toBe(1);
     await until(async () => (await log("a")).length === 1, "the first run of the alarm");
     expect(await log("a")).toEqual([{ retryCount: 0, isRetry: false, scheduledTime: expect.any(Number) }]);
-    await until(async () => (await controlApi(engine!).alarms()).length === 0);
+    await until(async () => (await controlApi(engine!).alarms()).length === 0, "every alarm to have fired");
   });
 
   it("retries a throwing handler with exponential backoff from 2 s (fake clock)", async () => {
@@ -59,7 +59,7 @@ describe("alarms", () => {
     await waitFor(4);
     expect((await log("r")).map((i) => i.retryCount)).toEqual([0, 1, 2, 3]);
     expect((await log("r")).map((i) => i.isRetry)).toEqual([false, true, true, true]);
-    await until(async () => (await controlApi(engine!).alarms()).length === 0);
+    await until(async () => (await controlApi(engine!).alarms()).length === 0, "every alarm to have fired");
   });
 
   it("survives a restart, and one that fell due while stopped fires after start", async () => {
@@ -81,6 +81,7 @@ describe("alarms", () => {
     const [pending] = await controlApi(engine).alarms();
     await until(
       async () => (await controlApi(engine!).getObject(pending!.objectId))?.state === "Hibernating",
+      "the object with the pending alarm to hibernate",
     );
     expect(await controlApi(engine).fireAlarm(pending!.objectId)).toBe(true);
     expect(await log("h")).toEqual([{ retryCount: 0, isRetry: false, scheduledTime: expect.any(Number) }]);

@@ -87,7 +87,10 @@ describe("engine", () => {
     await clock.advance(1_100);
     expect((await controlApi(engine).getObject(id))?.state).toBe("Idle");
     await clock.advance(5_100);
-    await until(async () => (await controlApi(engine!).getObject(id))?.state === "Hibernating");
+    await until(
+      async () => (await controlApi(engine!).getObject(id))?.state === "Hibernating",
+      "the object to hibernate",
+    );
     const second = await request(engine, "POST", "/count/sleepy");
     // storage survived, in-memory fields were reset
     expect(second.json).toMatchObject({ value: 2, memory: 1 });
@@ -130,7 +133,10 @@ describe("engine", () => {
   it("delivers bus events in order, persisted, to a subscriber it wakes", async () => {
     engine = await openEngine(project.dir, project.dataDir);
     for (let i = 0; i < 5; i++) await request(engine, "POST", "/count/busy");
-    await until(async () => ((await request(engine!, "GET", "/audit/busy")).json as unknown[]).length === 5);
+    await until(
+      async () => ((await request(engine!, "GET", "/audit/busy")).json as unknown[]).length === 5,
+      "the five audit entries",
+    );
     const seen = (await request(engine, "GET", "/audit/busy")).json as { value: number; topic: string }[];
     expect(seen.map((s) => s.value)).toEqual([1, 2, 3, 4, 5]);
     expect(seen.every((s) => s.topic === "count.changed")).toBe(true);

@@ -139,7 +139,7 @@ describe("export through the control API", () => {
         .slice(before)
         .flatMap((e) => (e.type === "exportCheck" && e.data.check === "dry-run" ? [e.data.chunk] : []))
         .join("");
-    await until(() => streamed() === r.output);
+    await until(() => streamed() === r.output, "the whole output to stream");
     await expect(dispatch(controlApi(engine), "validateExport", ["deploy"])).rejects.toThrow(
       /ValidationError|Invalid/,
     );
@@ -239,7 +239,10 @@ describe("mock endpoint calls", () => {
       });
       expect(res.status).toBe(502);
     }
-    await until(() => live.slice(before).filter((e) => e.type === "mock").length === 2);
+    await until(
+      () => live.slice(before).filter((e) => e.type === "mock").length === 2,
+      "two mock calls on the live stream",
+    );
     const calls = await controlApi(engine).mockCalls();
     expect(calls).toHaveLength(2);
     expect(calls[0]!.seq).toBe(2);

@@ -66,7 +66,10 @@ describe("answers within a bound", () => {
     expect(await get(`${url}/obj/count`)).toEqual({ status: 200, text: '{"count":2}' });
     expect(await get(`${url}/obj/count?name=other`)).toEqual({ status: 200, text: '{"count":1}' });
     const other = (await controlApi(e).listObjects()).objects.find((o) => o.name === "other");
-    await until(async () => (await controlApi(e).getObject(other!.id))?.state === "Hibernating");
+    await until(
+      async () => (await controlApi(e).getObject(other!.id))?.state === "Hibernating",
+      "the other object to hibernate",
+    );
     expect((await controlApi(e).getObject(stuck!.id))?.state).toBe("Processing");
   });
 
@@ -91,11 +94,14 @@ describe("answers within a bound", () => {
     await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
     ws.send("hang");
     ws.send("ping");
-    await until(() => received.length > 0);
+    await until(() => received.length > 0, "a message on the socket");
     expect(received).toEqual(["echo: ping"]);
     // The next message does not wait for the hung one (events are handed over in order, handled
     // as workerd interleaves them); the hung one is reported once the bound passes.
-    await until(() => problems.some((m) => m.includes("gave no answer to websocket message")));
+    await until(
+      () => problems.some((m) => m.includes("gave no answer to websocket message")),
+      "the problem naming the unanswered websocket message",
+    );
   });
 });
 
@@ -108,6 +114,9 @@ describe("terrarium serve --answer-timeout", () => {
     expect(hung.status).toBe(500);
     expect(hung.text).toContain("Durable Object Stuck one gave no answer to GET /obj/forever within 1.5 s");
     const s = served;
-    await until(() => s.output().includes("gave no answer to GET /obj/forever"));
+    await until(
+      () => s.output().includes("gave no answer to GET /obj/forever"),
+      "the output naming the unanswered GET /obj/forever",
+    );
   });
 });

@@ -37,7 +37,7 @@ async function hibernated(e: Engine, id: string): Promise<void> {
   await until(async () => {
     await controlApi(e).hibernate(id);
     return (await controlApi(e).getObject(id))?.state === "Hibernating";
-  });
+  }, "the object to hibernate");
 }
 
 describe("saved requests", () => {
@@ -156,7 +156,7 @@ describe("one object's page", () => {
       if (!objects[0]) return false;
       const r = await controlApi(e).objectEvents({ objectId: objects[0].id });
       return r.received.length === 2 && r.received.every((x) => x.status === "delivered");
-    });
+    }, "the object's published and received events");
     const audit = await idOf(e, "Audit", "log-ev");
     const { received, published: none } = await controlApi(e).objectEvents({ objectId: audit, limit: 1 });
     expect(none).toEqual([]);
@@ -201,7 +201,10 @@ describe("one object's page", () => {
   it("writes SQL to a live object through its worker, and to a hibernating one on its file", async () => {
     const e = await start("kitchen");
     await request(e, "POST", "/count/w");
-    await until(async () => (await request(e, "GET", "/audit/w")).body.includes("count.changed"));
+    await until(
+      async () => (await request(e, "GET", "/audit/w")).body.includes("count.changed"),
+      "count.changed in the audit log",
+    );
     const audit = await idOf(e, "Audit", "log-w");
     const insert = (id: number): string => `INSERT INTO seen VALUES (${id}, 'by hand', 7)`;
     expect((await controlApi(e).getObject(audit))?.state).not.toBe("Hibernating");

@@ -37,7 +37,7 @@ describe("runaway and crashing objects", () => {
     engine = await openEngine(project.dir, project.dataDir);
     await request(engine, "POST", "/count/crash-x");
     expect((await request(engine, "GET", "/crash/x")).json).toBe("scheduled");
-    await until(async () => (await objectNamed("crash-x"))?.state === "Hibernating");
+    await until(async () => (await objectNamed("crash-x"))?.state === "Hibernating", "crash-x to hibernate");
     expect((await objectNamed("crash-x"))?.lastError).toContain("uncaught in a timer");
     expect((await request(engine, "GET", "/read/crash-x")).json).toEqual({ stored: 1, memory: 0 });
   });
@@ -46,7 +46,7 @@ describe("runaway and crashing objects", () => {
     project = tempProject("kitchen");
     engine = await openEngine(project.dir, project.dataDir);
     await request(engine, "GET", "/abort/y");
-    await until(async () => (await objectNamed("abort-y"))?.state === "Hibernating");
+    await until(async () => (await objectNamed("abort-y"))?.state === "Hibernating", "abort-y to hibernate");
     expect((await objectNamed("abort-y"))?.lastError).toContain("on purpose");
   });
 });

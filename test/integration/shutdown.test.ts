@@ -50,7 +50,7 @@ async function signal(s: Started, sig: NodeJS.Signals): Promise<Exit & { ms: num
 /** The process is gone, and so is every process it had started (esbuild's service, load's generator). */
 async function expectNothingLeft(pid: number, family: number[]): Promise<void> {
   expect(running(pid)).toBe(false);
-  await until(() => family.every((p) => !running(p)), MARGIN_MS);
+  await until(() => family.every((p) => !running(p)), "every process of the family to end");
 }
 
 /** SQLite files left with a write-ahead log: a database that was not closed. */
@@ -75,7 +75,7 @@ describe("stopping terrarium serve", () => {
     await write(s.url, "a", "before");
     const family = descendants(s.child.pid!);
     const spin = fetch(`${s.url}/store/a/spin`);
-    await until(() => marked(project!.dataDir, "Store", "spinning"), 20_000);
+    await until(() => marked(project!.dataDir, "Store", "spinning"), "the Store object to spin");
 
     const exit = await signal(s, "SIGTERM");
     console.log(`[measured] spinning object, SIGTERM, default grace: exit after ${Math.round(exit.ms)} ms`);
@@ -121,7 +121,7 @@ describe("stopping terrarium serve", () => {
     await write(s.url, "kept", "two");
     const family = descendants(s.child.pid!);
     const block = fetch(`${s.url}/gate/g/block`);
-    await until(() => marked(project!.dataDir, "Gate", "blocked"), 20_000);
+    await until(() => marked(project!.dataDir, "Gate", "blocked"), "the Gate object to block");
 
     const exit = await signal(s, "SIGTERM");
     console.log(
@@ -174,7 +174,7 @@ describe("stopping terrarium serve", () => {
     const s = await serve(["--cpu-limit", "1000", "--grace", "60000"]);
     await write(s.url, "c", "kept");
     const spin = fetch(`${s.url}/store/c/spin`);
-    await until(() => marked(project!.dataDir, "Store", "spinning"), 20_000);
+    await until(() => marked(project!.dataDir, "Store", "spinning"), "the Store object to spin");
 
     const exit = await signal(s, "SIGTERM");
     console.log(
@@ -202,7 +202,7 @@ describe("stopping terrarium serve", () => {
       await write(s.url, "b", "answered");
       const family = descendants(s.child.pid!);
       const spin = fetch(`${s.url}/store/b/spin`).catch((e: unknown) => e);
-      await until(() => marked(project!.dataDir, "Store", "spinning"), 20_000);
+      await until(() => marked(project!.dataDir, "Store", "spinning"), "the Store object to spin");
 
       const t0 = performance.now();
       s.child.kill(sig);
@@ -213,7 +213,7 @@ describe("stopping terrarium serve", () => {
             (r) => r.status === 503,
             () => true,
           ),
-        MARGIN_MS,
+        "the router to stop accepting (a 503, or no answer)",
       );
       s.child.kill(sig);
       const exit = await s.exited;
@@ -268,14 +268,14 @@ describe("stopping with the parent (--exit-on-stdin-close)", () => {
     parent.stdout.on("data", (d: Buffer) => (out += d.toString()));
     let pid = 0;
     try {
-      await until(() => /Ready on http/.test(out), 60_000);
+      await until(() => /Ready on http/.test(out), '"Ready on http"', 60_000);
       pid = Number(/serve pid (\d+)/.exec(out)![1]);
       const url = /Ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
       await write(url, "orphan", "kept");
       const family = descendants(pid);
       const t0 = performance.now();
       parent.kill("SIGKILL");
-      await until(() => !running(pid), 1_000 + MARGIN_MS);
+      await until(() => !running(pid), "the serve process to end");
       console.log(`[measured] parent killed: serve gone after ${Math.round(performance.now() - t0)} ms`);
       await expectNothingLeft(pid, family);
       expect(await readBack("orphan")).toEqual({ rows: ["kept"], kv: "kept" });
@@ -310,7 +310,7 @@ describe("stopping terrarium load while it serves the project", () => {
       { ready: null },
     );
     children.push(s);
-    await until(() => marked(p.dataDir, "Store", "spinning"), 30_000);
+    await until(() => marked(p.dataDir, "Store", "spinning"), "the Store object to spin", 30_000);
     const family = descendants(s.child.pid!);
 
     const exit = await signal(s, "SIGTERM");

@@ -110,7 +110,7 @@ describe("WebSockets", () => {
     await until(async () => {
       const r = await fetch(`${url.replace("ws:", "http:")}/closed/bin?user=erin`);
       return (await r.json()) !== null;
-    });
+    }, "the closed socket's record");
     const r = await fetch(`${url.replace("ws:", "http:")}/closed/bin?user=erin`);
     expect(await r.json()).toEqual({ code: 4002, reason: "leaving" });
   });

@@ -158,7 +158,7 @@ describe("the Workers surface (fixture: surface)", () => {
         .logs(null)
         .map((l) => l.message)
         .filter((m) => m.startsWith("Uncaught (in promise) Error: nobody catches this"));
-    await until(() => reported().length > 0);
+    await until(() => reported().length > 0, "the reported entries");
     // Both handlers would log in the same tick, so a second line would be here already.
     expect(reported()).toHaveLength(1);
     expect((await request(engine, "GET", "/object/hits")).json).toEqual({ hits: first.hits + 1 });

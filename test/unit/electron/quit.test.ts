@@ -41,7 +41,7 @@ async function spinningEngine(): Promise<Engine> {
   engine = await openEngine(project.dir, project.dataDir);
   await engine.listen(0);
   void fetch(`${engine.url}/store/s/spin`).catch(() => {});
-  await until(() => marked(project!.dataDir, "Store", "spinning"), 20_000);
+  await until(() => marked(project!.dataDir, "Store", "spinning"), "the Store object to spin");
   return engine;
 }
 
@@ -56,7 +56,7 @@ describe("quitting the desktop app", () => {
     });
     const t0 = performance.now();
     expect(app.requestQuit()).toBe(true);
-    await until(() => app.quits === 1, 15_000);
+    await until(() => app.quits === 1, "the app to quit once");
     console.log(
       `[measured] app quit with a spinning object, 500 ms grace: ${Math.round(performance.now() - t0)} ms`,
     );
