@@ -61,7 +61,10 @@ describe("Queues: a producer and a consumer in the entry Worker", () => {
       dropped: 0,
     });
     expect(stats(engine, "jobs-dlq")).toMatchObject({ deadLetterFor: ["jobs"], pending: 0 });
-    const batches = engine.queues.batches("jobs");
+    // The Inspector reads the same through the control API, its arguments checked.
+    expect(await engine.api.queues()).toEqual(engine.queues.stats());
+    const batches = await engine.api.queueBatches({ queue: "jobs" });
+    await expect(engine.api.queueBatches({ queue: "" })).rejects.toThrow();
     expect(batches.some((b) => b.outcome === "exception" && b.error === "Error: the consumer failed")).toBe(
       true,
     );
