@@ -126,6 +126,23 @@ describe("Queues: a producer and a consumer in the entry Worker", () => {
     ]);
   });
 
+  it("delivers again a batch that was in flight when Terrarium stopped", async () => {
+    const t = await engines.open("queues");
+    await request(t.engine, "POST", "/send", '{"name":"slow","action":"slow-once"}');
+    await until(async () => (await seen(t.engine)).length === 1, "the first delivery to start");
+    expect(stats(t.engine, "jobs")).toMatchObject({ inFlight: 1 });
+    // The handler takes a minute: the stop's grace period cuts it short.
+    await t.engine.close({ graceMs: 100 });
+    const engine = await t.reopen();
+    await until(async () => (await seen(engine)).length === 2, "the batch to be delivered again");
+    await until(() => stats(engine, "jobs").acked === 1, "the second delivery to be acked");
+    expect((await seen(engine)).map((s) => s.attempts)).toEqual([1, 1]);
+    expect((await engine.api.queueBatches({ queue: "jobs" })).map((b) => b.outcome)).toEqual([
+      "ok",
+      "interrupted",
+    ]);
+  });
+
   it("refuses what workerd refuses, with its messages, and keeps nothing of it", async () => {
     const { engine } = await engines.open("queues");
     const big = JSON.stringify({ name: "x".repeat(128_000) });
