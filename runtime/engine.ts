@@ -30,6 +30,7 @@ import { createControlApi } from "./api/control-api.ts";
 import { LoadConsole } from "./load/console.ts";
 import { readLoadProfiles } from "./load/profiles-file.ts";
 import type { ControlApi } from "./api/contract.ts";
+import { QueueBroker } from "./queues/broker.ts";
 
 /** One version of the project's code as the workers load it. */
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
@@ -45,6 +46,7 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     d1Databases: d1Stores(project, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
     r2Buckets: r2Stores(project, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
     kvNamespaces: kvStores(project, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
+    queueProducers: project.queues.producers.map((p) => ({ ...p })),
     remoteOnly: remoteOnlyBindings(project),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
     assets:
@@ -168,6 +170,8 @@ export class Engine {
   readonly state: StateManager;
   readonly lifecycle: LifecycleManager;
   readonly eventBus: EventBus;
+  /** Queues: messages producers sent, delivered to the entry Worker's queue() handler. */
+  readonly queues: QueueBroker;
   readonly router: RequestRouter;
   /** Load runs started through the control API (the UI's console). */
   readonly load: LoadConsole;
@@ -185,6 +189,7 @@ export class Engine {
     state: StateManager;
     lifecycle: LifecycleManager;
     eventBus: EventBus;
+    queues: QueueBroker;
     router: RequestRouter;
   }) {
     this.#project = parts.project;
@@ -194,6 +199,7 @@ export class Engine {
     this.state = parts.state;
     this.lifecycle = parts.lifecycle;
     this.eventBus = parts.eventBus;
+    this.queues = parts.queues;
     this.router = parts.router;
     this.load = new LoadConsole(this, () =>
       readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
@@ -268,6 +274,33 @@ export class Engine {
     if (project.eventBusBinding) {
       lifecycle.publish = async (topic, data, from) => eventBus.publish(topic, data, from);
     }
+    const queues = new QueueBroker({
+      dataDir,
+      clock,
+      config: project.queues,
+      deliver: (queue, messages, metrics) =>
+        lifecycle.entryCall((api) =>
+          api.queue(
+            queue,
+            Comlink.transfer(
+              messages,
+              messages.map((m) => m.body.buffer as ArrayBuffer),
+            ),
+            metrics,
+          ),
+        ),
+      log: (level, message) => {
+        const entry = registry.recordLog({
+          time: clock.now(),
+          level,
+          source: "queues",
+          objectId: null,
+          message,
+        });
+        events.emit("log", entry);
+      },
+    });
+    lifecycle.queueSend = async (queue, messages) => queues.send(queue, messages);
     lifecycle.setSharding(project.terrarium.sharding ?? {});
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
@@ -275,7 +308,17 @@ export class Engine {
 
     registry.setClasses(classInfos(project));
 
-    const engine = new Engine({ project, dataDir, events, registry, state, lifecycle, eventBus, router });
+    const engine = new Engine({
+      project,
+      dataDir,
+      events,
+      registry,
+      state,
+      lifecycle,
+      eventBus,
+      queues,
+      router,
+    });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
@@ -305,6 +348,7 @@ export class Engine {
         );
       });
       eventBus.start();
+      queues.start();
     } catch (e) {
       await engine.close();
       throw e;
@@ -366,6 +410,7 @@ export class Engine {
     const policies = projectPolicies(project, this.#basePolicy, this.#baseClassPolicies);
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
     this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
+    this.queues.setConfig(project.queues);
     this.registry.setClasses(classInfos(project));
     // Code that still throws while loading is not a successful update, even if nothing else changed.
     const failure = this.lifecycle.loadFailure;
@@ -514,6 +559,7 @@ export class Engine {
     this.router.stopAccepting();
     this.state.stopAlarms();
     const bus = this.eventBus.close(graceMs);
+    this.queues.stop();
     this.lifecycle.sockets.closeAll();
     await within(this.#reloading ?? Promise.resolve(), left());
     // A console run ends (and is saved) while the router and objects still answer.
@@ -523,6 +569,9 @@ export class Engine {
     while ((this.router.inFlight > 0 || this.lifecycle.busyObjects() > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    // A batch in flight gets the grace period; one cut short is delivered again at the next start.
+    await within(this.queues.drained(), left());
+    this.queues.close();
     this.lifecycle.sockets.terminateAll();
     const why = `the ${graceMs} ms grace period ended`;
     const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);

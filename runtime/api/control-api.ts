@@ -20,6 +20,7 @@ import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
 import { external } from "./external.ts";
+import { queueMethods } from "./queues.ts";
 import { REMOTE_ONLY_KINDS } from "../bindings/remote-only.ts";
 import { remoteOnlyBindings } from "../bindings/stores.ts";
 
@@ -252,6 +253,11 @@ export function createControlApi(engine: Engine): ControlApi {
             binding: k.binding,
             detail: k.id ?? null,
           })),
+          ...p.queues.producers.map((q) => ({
+            kind: "queue" as const,
+            binding: q.binding,
+            detail: q.queue,
+          })),
           ...remoteOnlyBindings(p).map((r) => ({
             kind: "remote" as const,
             binding: r.binding,
@@ -386,6 +392,7 @@ export function createControlApi(engine: Engine): ControlApi {
     },
 
     ...ext.methods,
+    ...queueMethods(engine),
 
     subscribe(listener) {
       let batch: LiveEvent[] = [];

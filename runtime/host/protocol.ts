@@ -1,5 +1,6 @@
 import type { AssetsSpec } from "../assets/asset-server.ts";
 import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
+import type { BatchMetrics, DeliveredMessage, OutgoingMessage, QueueOutcome } from "../bindings/queue.ts";
 import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
@@ -68,6 +69,8 @@ export interface CodeSpec {
   r2Buckets: { binding: string; path: string }[];
   /** KV bindings: each a SQLite file in the data directory, shared by every worker. */
   kvNamespaces: { binding: string; path: string }[];
+  /** Queue producers: `env.<binding>` sends to `queue` through the orchestrator's broker. */
+  queueProducers: { binding: string; queue: string; deliveryDelay: number }[];
   /** Bindings that run only on Cloudflare: present in env, failing clearly when used. */
   remoteOnly: RemoteOnlySpec[];
   /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
@@ -144,6 +147,8 @@ export interface WorkerApi {
   fetch(req: SerializedRequest): Promise<SerializedResponse>;
   /** Calls a method (or, with kind "get", reads a getter) of the active object. */
   rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
+  /** Runs the entry Worker's queue() handler on a batch; resolves to what it decided about each message. */
+  queue(queue: string, messages: DeliveredMessage[], metrics: BatchMetrics): Promise<QueueOutcome>;
   /** Runs alarm(); resolves to the alarm the handler left set (null: none). */
   alarm(info: AlarmInvocation): Promise<number | null>;
   /** Runs a statement from the Inspector's SQL box on the active object's database, between its events. */
@@ -186,6 +191,8 @@ export interface GatewayApi {
     kind?: "call" | "get",
   ): Promise<unknown>;
   publish(topic: string, data: unknown): Promise<{ id: number }>;
+  /** Persists messages a producer sent; resolves with the queue's backlog before them. */
+  queueSend(queue: string, messages: OutgoingMessage[]): Promise<BatchMetrics>;
   setAlarm(time: number | null): Promise<void>;
   getAlarm(): Promise<number | null>;
   log(records: LogRecord[]): void;

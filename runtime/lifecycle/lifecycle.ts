@@ -231,6 +231,9 @@ export class LifecycleManager {
   publish: (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }> = () =>
     Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
 
+  /** Set by the engine: persists messages a producer binding sent (the Queues broker). */
+  queueSend: GatewayApi["queueSend"] = () => Promise.reject(new Error("this project has no queues"));
+
   constructor(deps: {
     registry: ServiceRegistry;
     state: StateManager;
@@ -895,6 +898,7 @@ export class LifecycleManager {
       objectRpc: (binding, id, name, method, args, kind) =>
         this.objectRpc(binding, id, name, method, args, caller(), kind),
       publish: (topic, data) => this.publish(topic, data, caller()),
+      queueSend: (queue, messages) => this.queueSend(queue, messages),
       setAlarm: async (time) => {
         const rec = caller();
         if (rec) this.#state.setAlarm(rec.id, rec.className, time);
@@ -1309,6 +1313,18 @@ export class LifecycleManager {
         if (reports && reports.length > 0) this.#direct(host, reports);
       }),
     );
+  }
+
+  /** Runs `fn` on an entry worker (starting one if none is alive), as entryFetch picks one. */
+  async entryCall<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (this.#loadFailure) throw this.#loadFailure;
+    let host = this.#entries[this.#entryNext++ % this.#entries.length];
+    if (!host || !host.alive) {
+      const i = host ? this.#entries.indexOf(host) : 0;
+      host = await this.#spawnLoaded(this.#code.entryFile, "entry");
+      this.#entries[i] = host;
+    }
+    return host.call(fn);
   }
 
   /** Sends a request to the entry Worker. */
