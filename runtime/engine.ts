@@ -30,6 +30,9 @@ import { createControlApi } from "./api/control-api.ts";
 import { LoadConsole } from "./load/console.ts";
 import { readLoadProfiles } from "./load/profiles-file.ts";
 import type { ControlApi } from "./api/contract.ts";
+import { workflowBindings } from "./config/workflows.ts";
+import { Workflows } from "./workflows/workflows.ts";
+import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
 
 /** One version of the project's code as the workers load it. */
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
@@ -46,6 +49,7 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     r2Buckets: r2Stores(project, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
     kvNamespaces: kvStores(project, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
     remoteOnly: remoteOnlyBindings(project),
+    workflows: workflowBindings(w),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
     assets:
       w.assets?.binding != null
@@ -168,6 +172,8 @@ export class Engine {
   readonly state: StateManager;
   readonly lifecycle: LifecycleManager;
   readonly eventBus: EventBus;
+  /** The project's Workflows: instances, their steps and events (runtime/workflows). */
+  readonly workflows: Workflows;
   readonly router: RequestRouter;
   /** Load runs started through the control API (the UI's console). */
   readonly load: LoadConsole;
@@ -186,6 +192,7 @@ export class Engine {
     lifecycle: LifecycleManager;
     eventBus: EventBus;
     router: RequestRouter;
+    workflows: Workflows;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -195,6 +202,7 @@ export class Engine {
     this.lifecycle = parts.lifecycle;
     this.eventBus = parts.eventBus;
     this.router = parts.router;
+    this.workflows = parts.workflows;
     this.load = new LoadConsole(this, () =>
       readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
     );
@@ -269,13 +277,30 @@ export class Engine {
       lifecycle.publish = async (topic, data, from) => eventBus.publish(topic, data, from);
     }
     lifecycle.setSharding(project.terrarium.sharding ?? {});
+    const workflows = new Workflows({
+      dataDir,
+      clock,
+      workflows: code.spec.workflows,
+      runner: (spec) => lifecycle.onEntry((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
+    });
+    lifecycle.workflow = (call) => workflows.handle(call);
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
     router.setAssets(assets);
 
     registry.setClasses(classInfos(project));
 
-    const engine = new Engine({ project, dataDir, events, registry, state, lifecycle, eventBus, router });
+    const engine = new Engine({
+      project,
+      dataDir,
+      events,
+      registry,
+      state,
+      lifecycle,
+      eventBus,
+      router,
+      workflows,
+    });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
@@ -292,6 +317,15 @@ export class Engine {
           );
         }
       }
+      for (const [i, wf] of code.spec.workflows.entries()) {
+        if (classes && !exported.has(wf.className)) {
+          throw new ProjectError(
+            `class ${wf.className} is not exported by ${relative(project.dir, w.main)}; add \`export class ${wf.className} extends WorkflowEntrypoint\``,
+            { file: basename(w.configPath), field: `workflows[${i}].class_name` },
+          );
+        }
+      }
+      workflows.start();
       state.startAlarms(async (a) => {
         return lifecycle.run(
           {
@@ -366,6 +400,7 @@ export class Engine {
     const policies = projectPolicies(project, this.#basePolicy, this.#baseClassPolicies);
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
     this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
+    this.workflows.setWorkflows(next.spec.workflows);
     this.registry.setClasses(classInfos(project));
     // Code that still throws while loading is not a successful update, even if nothing else changed.
     const failure = this.lifecycle.loadFailure;
@@ -514,6 +549,7 @@ export class Engine {
     this.router.stopAccepting();
     this.state.stopAlarms();
     const bus = this.eventBus.close(graceMs);
+    const workflows = this.workflows.close();
     this.lifecycle.sockets.closeAll();
     await within(this.#reloading ?? Promise.resolve(), left());
     // A console run ends (and is saved) while the router and objects still answer.
@@ -528,6 +564,7 @@ export class Engine {
     const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
     const objects = await this.lifecycle.close(0, why);
     await bus;
+    await workflows;
     this.state.close();
     this.registry.close();
     return { graceMs, requests, objects };

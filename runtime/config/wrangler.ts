@@ -58,6 +58,15 @@ const kv = z
   .object({ binding: identifier, id: z.string().optional(), preview_id: z.string().optional() })
   .passthrough();
 
+const workflow = z
+  .object({
+    name: z.string().min(1),
+    binding: identifier,
+    class_name: identifier,
+    script_name: z.string().optional(),
+  })
+  .passthrough();
+
 /** wrangler's `assets` block; the checks zod cannot word well are in `assetsSettings`. */
 const assets = z
   .object({
@@ -96,6 +105,7 @@ const wranglerSchema = z
     d1_databases: z.array(d1).optional(),
     r2_buckets: z.array(r2).optional(),
     kv_namespaces: z.array(kv).optional(),
+    workflows: z.array(workflow).optional(),
     rules: z.array(moduleRule).optional(),
     define: z.record(z.string(), z.string()).optional(),
     alias: z.record(z.string(), z.string().min(1)).optional(),
@@ -108,7 +118,6 @@ export type WranglerConfig = z.infer<typeof wranglerSchema>;
 const UNSUPPORTED_KEYS: Record<string, string> = {
   queues: "Queues are not supported yet",
   services: "service bindings are not supported yet",
-  workflows: "Workflows are not supported yet",
   env: "named environments are not supported yet; put the settings at the top level",
 };
 

@@ -14,6 +14,8 @@ import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
 import { KVNamespace } from "../bindings/kv.ts";
 import { remoteOnlyBinding } from "../bindings/remote-only.ts";
+import { runWorkflow, WorkflowBinding } from "../bindings/workflows.ts";
+import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import { AssetsBinding } from "../assets/binding.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
 import type {
@@ -259,6 +261,8 @@ class Isolate implements WorkerApi {
     for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
     for (const k of spec.kvNamespaces) env[k.binding] = new KVNamespace(k.path);
     for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
+    for (const w of spec.workflows ?? [])
+      env[w.binding] = new WorkflowBinding(w.binding, (call) => this.#gateway.workflow(call));
     if (spec.assets) env[spec.assets.binding] = new AssetsBinding(spec.assets.spec);
     installMockFetch(spec.mocks, (c) => {
       void this.#gateway.mockCall(c);
@@ -665,6 +669,13 @@ class Isolate implements WorkerApi {
     this.#autoResponse = null;
     active.db.close();
     this.#leaving = false;
+  }
+
+  workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult> {
+    const loaded = this.#requireLoaded();
+    return runWorkflow(loaded.module, loaded.env, this.#entryCtx, spec, (call) =>
+      this.#gateway.workflow(call),
+    );
   }
 
   memory(): { heapUsed: number; rss: number } {

@@ -3,6 +3,7 @@ import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
 import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
+import type { WorkflowCall, WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 
 /**
  * What crosses between the orchestrator (main thread) and a worker thread.
@@ -68,6 +69,8 @@ export interface CodeSpec {
   r2Buckets: { binding: string; path: string }[];
   /** KV bindings: each a SQLite file in the data directory, shared by every worker. */
   kvNamespaces: { binding: string; path: string }[];
+  /** Workflow bindings (wrangler's `workflows`): the class each runs, in the entry worker. */
+  workflows: { binding: string; name: string; className: string }[];
   /** Bindings that run only on Cloudflare: present in env, failing clearly when used. */
   remoteOnly: RemoteOnlySpec[];
   /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
@@ -163,6 +166,8 @@ export interface WorkerApi {
   /** Delivers a WebSocket event to the socket's owner (handlers or listeners). */
   wsEvent(e: SocketEvent): Promise<void>;
   deactivate(): Promise<void>;
+  /** Runs one run of a Workflow instance (entry workers): `run(event, step)`, its steps recorded through GatewayApi.workflow. */
+  workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult>;
   memory(): { heapUsed: number; rss: number };
 }
 
@@ -186,6 +191,8 @@ export interface GatewayApi {
     kind?: "call" | "get",
   ): Promise<unknown>;
   publish(topic: string, data: unknown): Promise<{ id: number }>;
+  /** A Workflows call: the binding's, an instance's, or a running instance's step (runtime/workflows). */
+  workflow(call: WorkflowCall): Promise<unknown>;
   setAlarm(time: number | null): Promise<void>;
   getAlarm(): Promise<number | null>;
   log(records: LogRecord[]): void;

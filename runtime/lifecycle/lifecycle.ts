@@ -37,6 +37,7 @@ import {
 import type { SocketHub, SocketOwner } from "../router/sockets.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
+import type { WorkflowCall } from "../bindings/workflow-calls.ts";
 
 const SPAWN_CONCURRENCY = 2;
 /** Nothing in flight for this long ends a Processing span. */
@@ -230,6 +231,10 @@ export class LifecycleManager {
   /** Set by the engine: delivers `env.<bus>.publish` from a worker. */
   publish: (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }> = () =>
     Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
+
+  /** Set by the engine: the project's Workflows (`env.<workflow binding>` and running instances' steps). */
+  workflow: (call: WorkflowCall) => Promise<unknown> = () =>
+    Promise.reject(new Error("this project declares no workflows"));
 
   constructor(deps: {
     registry: ServiceRegistry;
@@ -895,6 +900,7 @@ export class LifecycleManager {
       objectRpc: (binding, id, name, method, args, kind) =>
         this.objectRpc(binding, id, name, method, args, caller(), kind),
       publish: (topic, data) => this.publish(topic, data, caller()),
+      workflow: (call) => this.workflow(call),
       setAlarm: async (time) => {
         const rec = caller();
         if (rec) this.#state.setAlarm(rec.id, rec.className, time);
@@ -1309,6 +1315,18 @@ export class LifecycleManager {
         if (reports && reports.length > 0) this.#direct(host, reports);
       }),
     );
+  }
+
+  /** Runs `fn` on an entry worker (a Workflow instance's run), starting one if it ended. */
+  async onEntry<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (this.#loadFailure) throw this.#loadFailure;
+    let host = this.#entries[this.#entryNext++ % this.#entries.length];
+    if (!host || !host.alive) {
+      const i = host ? this.#entries.indexOf(host) : 0;
+      host = await this.#spawnLoaded(this.#code.entryFile, "entry");
+      this.#entries[i] = host;
+    }
+    return host.call(fn);
   }
 
   /** Sends a request to the entry Worker. */

@@ -112,6 +112,8 @@ interface WranglerProject {
   readonly d1Databases: Record<string, string>;
   readonly r2Buckets: Record<string, string>;
   readonly kvNamespaces: Record<string, string>;
+  /** Workflow binding -> its workflow's name and class (wrangler's `workflows`). */
+  readonly workflows: Record<string, { name: string; className: string }>;
   /** Null for an assets-only project. */
   readonly main: string | null;
   readonly compatibilityDate: string;
@@ -198,6 +200,13 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     d1Databases: named(raw.d1_databases, "database_id"),
     r2Buckets: named(raw.r2_buckets, "bucket_name"),
     kvNamespaces: named(raw.kv_namespaces, "id"),
+    workflows: Object.fromEntries(
+      (Array.isArray(raw.workflows) ? raw.workflows : []).flatMap((w: unknown) =>
+        isRecord(w) && typeof w.binding === "string" && typeof w.class_name === "string"
+          ? [[w.binding, { name: typeof w.name === "string" ? w.name : w.binding, className: w.class_name }]]
+          : [],
+      ),
+    ),
     main: typeof raw.main === "string" ? raw.main : null,
     compatibilityDate: raw.compatibility_date,
     compatibilityFlags: stringArray(raw.compatibility_flags),
@@ -308,6 +317,8 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       r2Buckets: project.r2Buckets,
       kvNamespaces: project.kvNamespaces,
       kvPersist: false,
+      workflows: project.workflows,
+      workflowsPersist: false,
       d1Persist: false,
       r2Persist: false,
       ...(project.assets ? { assets: miniflareAssets(project.assets, project.main !== null) } : {}),
