@@ -31,6 +31,9 @@ import type {
   DatabaseTable,
 } from "../bindings/inspect.ts";
 import type { CheckResult, ExportCheck } from "../export/validate.ts";
+import { workflowCallSchemas, type WorkflowControlApi } from "./workflow-contract.ts";
+
+export type * from "./workflow-contract.ts";
 
 export type {
   LifecycleState,
@@ -525,7 +528,7 @@ export interface DesignInfo {
   } | null;
 }
 
-export interface ControlApi {
+export interface ControlApi extends WorkflowControlApi {
   project(): Promise<ProjectInfo>;
   listClasses(): Promise<ClassSummary[]>;
   listObjects(q?: ListObjectsQuery): Promise<{ total: number; objects: ObjectSummary[] }>;
@@ -720,6 +723,7 @@ export const callSchemas = {
   bucketObject: z.tuple([externalSchemas.bucketObject]),
   mocks: none,
   mockCalls: z.tuple([externalSchemas.mockCalls.optional()]),
+  ...workflowCallSchemas,
 } as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
 
 export const CONTROL_METHODS = Object.keys(callSchemas) as ControlMethod[];

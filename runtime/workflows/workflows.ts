@@ -62,6 +62,8 @@ export interface StepAttempt {
   startedAt: number;
   endedAt: number | null;
   error: WorkflowErrorInfo | null;
+  /** After a failed attempt with retries left: the wait before the next (the step's backoff). */
+  retryDelayMs?: number;
 }
 
 export interface StepRecord {
@@ -711,7 +713,7 @@ export class Workflows {
       last.error = outcome.ok ? null : outcome.error;
     }
     const config = JSON.parse(step.config ?? "null") as StepConfig;
-    const a = JSON.stringify(attempts);
+    const a = (): string => JSON.stringify(attempts);
     let reply: StepReply;
     let wake: number | null = null;
     if (outcome.ok) {
@@ -719,7 +721,7 @@ export class Workflows {
         "done",
         now,
         null,
-        a,
+        a(),
         blob(outcome.value),
         null,
         this.#nextSeq(),
@@ -733,7 +735,7 @@ export class Workflows {
         "failed",
         now,
         null,
-        a,
+        a(),
         null,
         JSON.stringify(outcome.error),
         null,
@@ -743,12 +745,14 @@ export class Workflows {
       );
       reply = { kind: "failed", error: outcome.error };
     } else {
-      wake = now + retryDelayMs(config.retries, attempts.length);
+      const delay = retryDelayMs(config.retries, attempts.length);
+      if (last) last.retryDelayMs = delay;
+      wake = now + delay;
       this.#stmt.updateStep.run(
         "retrying",
         null,
         wake,
-        a,
+        a(),
         null,
         JSON.stringify(outcome.error),
         null,
