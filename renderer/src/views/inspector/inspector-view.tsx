@@ -8,6 +8,7 @@ import { EventBusView } from "./event-bus.tsx";
 import { MockCallsView } from "./mock-calls.tsx";
 import { ObjectPage } from "./object-page.tsx";
 import { ObjectsTable } from "./objects-table.tsx";
+import { WorkflowsPage } from "./workflows-page.tsx";
 
 export function InspectorView() {
   const { section, selected, showSection } = useUiStore(
@@ -40,6 +41,9 @@ export function InspectorView() {
         <button type="button" aria-pressed={section === "mocks"} onClick={() => showSection("mocks")}>
           Mock calls
         </button>
+        <button type="button" aria-pressed={section === "workflows"} onClick={() => showSection("workflows")}>
+          Workflows
+        </button>
       </nav>
       {section === "events" ? (
         <EventBusView />
@@ -49,6 +53,8 @@ export function InspectorView() {
         <BucketPage />
       ) : section === "mocks" ? (
         <MockCallsView />
+      ) : section === "workflows" ? (
+        <WorkflowsPage />
       ) : selected ? (
         <ObjectPage id={selected} />
       ) : (
