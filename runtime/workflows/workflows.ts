@@ -524,12 +524,12 @@ export class Workflows {
   #launch(binding: string, id: string, run: number, params: Buffer, createdAt: number): void {
     const spec = this.#specs.get(binding);
     if (!spec || this.#closed) return;
-    const ref: RunRef = { binding, id, run };
     const go = async (): Promise<void> => {
+      let ref: RunRef = { binding, id, run };
       let delay = 250;
       for (;;) {
         const row = this.#row(binding, id);
-        if (!row || row.run !== run || this.#closed) return;
+        if (!row || row.run !== ref.run || this.#closed) return;
         if (row.status === "queued") this.#stmt.setStatus.run("running", this.#clock.now(), binding, id);
         let result: WorkflowRunResult;
         try {
@@ -539,10 +539,16 @@ export class Workflows {
             event: { payload: unblob(params), timestamp: new Date(createdAt), instanceId: id },
           });
         } catch {
-          // The entry worker ended under the run (a code update, a crash): run it again, replaying its steps.
+          // The entry worker ended under the run (a code update, a crash): a new run replays its steps.
           if (this.#closed) return;
           await new Promise((r) => this.#clock.setTimeout(() => r(undefined), delay));
           delay = Math.min(delay * 2, 30_000);
+          const now = this.#row(binding, id);
+          if (!now || now.run !== ref.run || this.#closed) return;
+          // What the lost run still waits on must not answer (or take an event) in the new one's place.
+          this.#stmt.newRun.run(now.status, this.#clock.now(), binding, id);
+          this.#abortPending(instanceKey(binding, id), ABORT_REASONS.restart);
+          ref = { binding, id, run: ref.run + 1 };
           continue;
         }
         this.#finish(ref, result);

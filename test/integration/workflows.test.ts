@@ -1,8 +1,9 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { serve, type Served } from "../helpers/cli.ts";
-import { enginesPerTest, request, tempProject, until } from "../helpers/project.ts";
+import { enginesPerTest, openEngine, request, tempProject, until } from "../helpers/project.ts";
 
 let served: Served | null = null;
 let project: ReturnType<typeof tempProject> | null = null;
@@ -136,5 +137,75 @@ describe("Workflows", () => {
     expect(done.events).toEqual([
       expect.objectContaining({ type: "approve", payload: '{"by":"ui"}', consumed: true }),
     ]);
+  }, 60_000);
+
+  it("moves a waiting instance to new code when the project changes, replaying its recorded steps", async () => {
+    const t = await engines.open("workflows");
+    const { engine } = t;
+    await request(engine, "POST", "/start?id=upgrade", JSON.stringify({ qty: 2, sleep: "10 millis" }));
+    const waiting = async () =>
+      (await engine.api.workflowInstance({ binding: "ORDERS", id: "upgrade" }))?.steps_.some(
+        (s) => s.kind === "wait" && s.state === "waiting",
+      ) ?? false;
+    await until(waiting, "the instance to wait for its approval");
+    const src = join(t.project.dir, "src", "index.ts");
+    writeFileSync(src, readFileSync(src, "utf8").replace('return "shipped";', 'return "shipped by v2";'));
+    expect((await engine.reload()).ok).toBe(true);
+    // The old entry worker ends a few seconds after the change; the instance runs again on the new code.
+    await until(
+      async () => ((await request(engine, "GET", "/counts?id=upgrade")).json as { runs: number }).runs === 2,
+      "the instance to run again",
+      30_000,
+    );
+    await until(waiting, "the instance to wait again on the new code");
+    await request(engine, "GET", "/approve?id=upgrade&by=v2");
+    await until(
+      async () =>
+        (await engine.api.workflowInstance({ binding: "ORDERS", id: "upgrade" }))?.status === "complete",
+      "the instance to complete",
+    );
+    expect((await request(engine, "GET", "/status?id=upgrade")).json).toMatchObject({
+      output: { approvedBy: "v2", shipped: "shipped by v2" },
+    });
+    expect((await request(engine, "GET", "/counts?id=upgrade")).json).toEqual({
+      runs: 2,
+      charge: 1,
+      reserve: 1,
+      ship: 1,
+    });
+  }, 60_000);
+
+  it("refuses a workflows entry it cannot run, naming the field", async () => {
+    const project = tempProject("workflows");
+    try {
+      const config = join(project.dir, "wrangler.jsonc");
+      const original = readFileSync(config, "utf8");
+      const cases: [string, RegExp][] = [
+        [
+          '"class_name": "Missing"',
+          /class Missing is not exported by src\/index\.ts.*workflows\[0\]\.class_name/s,
+        ],
+        [
+          '"class_name": "OrderWorkflow", "script_name": "billing"',
+          /another Worker is not supported yet.*workflows\[0\]\.script_name/s,
+        ],
+        ['"class_name": "Order Workflow"', /must be a JavaScript identifier.*workflows\[0\]\.class_name/s],
+      ];
+      for (const [replace, message] of cases) {
+        const text = original.replace('"class_name": "OrderWorkflow"', replace);
+        writeFileSync(config, text);
+        const err = await openEngine(project.dir, project.dataDir).then(
+          async (e) => {
+            await e.close();
+            return null;
+          },
+          (e: unknown) => e as Error,
+        );
+        expect(err, replace).not.toBeNull();
+        expect(`${err!.message} ${JSON.stringify(err)}`).toMatch(message);
+      }
+    } finally {
+      project.cleanup();
+    }
   }, 60_000);
 });
