@@ -31,6 +31,9 @@ import { LoadConsole } from "./load/console.ts";
 import { readLoadProfiles } from "./load/profiles-file.ts";
 import type { ControlApi } from "./api/contract.ts";
 import { QueueBroker } from "./queues/broker.ts";
+import { workflowBindings } from "./config/workflows.ts";
+import { Workflows } from "./workflows/workflows.ts";
+import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
 
 /** One version of the project's code as the workers load it. */
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
@@ -48,6 +51,7 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     kvNamespaces: kvStores(project, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
     queueProducers: project.queues.producers.map((p) => ({ ...p })),
     remoteOnly: remoteOnlyBindings(project),
+    workflows: workflowBindings(w),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
     assets:
       w.assets?.binding != null
@@ -172,6 +176,8 @@ export class Engine {
   readonly eventBus: EventBus;
   /** Queues: messages producers sent, delivered to the entry Worker's queue() handler. */
   readonly queues: QueueBroker;
+  /** The project's Workflows: instances, their steps and events (runtime/workflows). */
+  readonly workflows: Workflows;
   readonly router: RequestRouter;
   /** Load runs started through the control API (the UI's console). */
   readonly load: LoadConsole;
@@ -191,6 +197,7 @@ export class Engine {
     eventBus: EventBus;
     queues: QueueBroker;
     router: RequestRouter;
+    workflows: Workflows;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -201,6 +208,7 @@ export class Engine {
     this.eventBus = parts.eventBus;
     this.queues = parts.queues;
     this.router = parts.router;
+    this.workflows = parts.workflows;
     this.load = new LoadConsole(this, () =>
       readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
     );
@@ -302,6 +310,13 @@ export class Engine {
     });
     lifecycle.queueSend = async (queue, messages) => queues.send(queue, messages);
     lifecycle.setSharding(project.terrarium.sharding ?? {});
+    const workflows = new Workflows({
+      dataDir,
+      clock,
+      workflows: code.spec.workflows,
+      runner: (spec) => lifecycle.entryCall((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
+    });
+    lifecycle.workflow = (call) => workflows.handle(call);
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
     router.setAssets(assets);
@@ -318,6 +333,7 @@ export class Engine {
       eventBus,
       queues,
       router,
+      workflows,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
@@ -335,6 +351,15 @@ export class Engine {
           );
         }
       }
+      for (const [i, wf] of code.spec.workflows.entries()) {
+        if (classes && !exported.has(wf.className)) {
+          throw new ProjectError(
+            `class ${wf.className} is not exported by ${relative(project.dir, w.main)}; add \`export class ${wf.className} extends WorkflowEntrypoint\``,
+            { file: basename(w.configPath), field: `workflows[${i}].class_name` },
+          );
+        }
+      }
+      workflows.start();
       state.startAlarms(async (a) => {
         return lifecycle.run(
           {
@@ -411,6 +436,7 @@ export class Engine {
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
     this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
     this.queues.setConfig(project.queues);
+    this.workflows.setWorkflows(next.spec.workflows);
     this.registry.setClasses(classInfos(project));
     // Code that still throws while loading is not a successful update, even if nothing else changed.
     const failure = this.lifecycle.loadFailure;
@@ -560,6 +586,7 @@ export class Engine {
     this.state.stopAlarms();
     const bus = this.eventBus.close(graceMs);
     this.queues.stop();
+    const workflows = this.workflows.close();
     this.lifecycle.sockets.closeAll();
     await within(this.#reloading ?? Promise.resolve(), left());
     // A console run ends (and is saved) while the router and objects still answer.
@@ -577,6 +604,7 @@ export class Engine {
     const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
     const objects = await this.lifecycle.close(0, why);
     await bus;
+    await workflows;
     this.state.close();
     this.registry.close();
     return { graceMs, requests, objects };

@@ -32,6 +32,9 @@ import type {
 } from "../bindings/inspect.ts";
 import type { CheckResult, ExportCheck } from "../export/validate.ts";
 import type { QueueBatchRecord, QueueStats } from "../queues/broker.ts";
+import { workflowCallSchemas, type WorkflowControlApi } from "./workflow-contract.ts";
+
+export type * from "./workflow-contract.ts";
 
 export type {
   QueueBatchRecord,
@@ -532,7 +535,7 @@ export interface DesignInfo {
   } | null;
 }
 
-export interface ControlApi {
+export interface ControlApi extends WorkflowControlApi {
   project(): Promise<ProjectInfo>;
   listClasses(): Promise<ClassSummary[]>;
   listObjects(q?: ListObjectsQuery): Promise<{ total: number; objects: ObjectSummary[] }>;
@@ -743,6 +746,7 @@ export const callSchemas = {
   mockCalls: z.tuple([externalSchemas.mockCalls.optional()]),
   queues: none,
   queueBatches: z.tuple([queueSchemas.batches]),
+  ...workflowCallSchemas,
 } as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
 
 export const CONTROL_METHODS = Object.keys(callSchemas) as ControlMethod[];

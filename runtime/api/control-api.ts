@@ -1,3 +1,4 @@
+import { workflowMethods } from "./workflows.ts";
 import { relative, resolve, sep } from "node:path";
 import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
@@ -393,6 +394,7 @@ export function createControlApi(engine: Engine): ControlApi {
 
     ...ext.methods,
     ...queueMethods(engine),
+    ...workflowMethods(engine),
 
     subscribe(listener) {
       let batch: LiveEvent[] = [];

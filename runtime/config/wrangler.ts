@@ -95,6 +95,14 @@ const queues = z
       .optional(),
   })
   .strict();
+const workflow = z
+  .object({
+    name: z.string().min(1),
+    binding: identifier,
+    class_name: identifier,
+    script_name: z.string().optional(),
+  })
+  .passthrough();
 
 /** wrangler's `assets` block; the checks zod cannot word well are in `assetsSettings`. */
 const assets = z
@@ -135,6 +143,7 @@ const wranglerSchema = z
     r2_buckets: z.array(r2).optional(),
     kv_namespaces: z.array(kv).optional(),
     queues: queues.optional(),
+    workflows: z.array(workflow).optional(),
     rules: z.array(moduleRule).optional(),
     define: z.record(z.string(), z.string()).optional(),
     alias: z.record(z.string(), z.string().min(1)).optional(),
@@ -146,7 +155,6 @@ export type WranglerConfig = z.infer<typeof wranglerSchema>;
 
 const UNSUPPORTED_KEYS: Record<string, string> = {
   services: "service bindings are not supported yet",
-  workflows: "Workflows are not supported yet",
   env: "named environments are not supported yet; put the settings at the top level",
 };
 

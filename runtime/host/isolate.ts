@@ -22,6 +22,8 @@ import {
   type QueueOutcome,
 } from "../bindings/queue.ts";
 import { remoteOnlyBinding } from "../bindings/remote-only.ts";
+import { runWorkflow, WorkflowBinding } from "../bindings/workflows.ts";
+import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import { AssetsBinding } from "../assets/binding.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
 import type {
@@ -284,6 +286,8 @@ class Isolate implements WorkerApi {
       );
     }
     for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
+    for (const w of spec.workflows ?? [])
+      env[w.binding] = new WorkflowBinding(w.binding, (call) => this.#gateway.workflow(call));
     if (spec.assets) env[spec.assets.binding] = new AssetsBinding(spec.assets.spec);
     installMockFetch(spec.mocks, (c) => {
       void this.#gateway.mockCall(c);
@@ -723,6 +727,13 @@ class Isolate implements WorkerApi {
     this.#autoResponse = null;
     active.db.close();
     this.#leaving = false;
+  }
+
+  workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult> {
+    const loaded = this.#requireLoaded();
+    return runWorkflow(loaded.module, loaded.env, this.#entryCtx, spec, (call) =>
+      this.#gateway.workflow(call),
+    );
   }
 
   memory(): { heapUsed: number; rss: number } {

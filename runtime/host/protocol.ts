@@ -4,6 +4,7 @@ import type { BatchMetrics, DeliveredMessage, OutgoingMessage, QueueOutcome } fr
 import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
+import type { WorkflowCall, WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 
 /**
  * What crosses between the orchestrator (main thread) and a worker thread.
@@ -71,6 +72,8 @@ export interface CodeSpec {
   kvNamespaces: { binding: string; path: string }[];
   /** Queue producers: `env.<binding>` sends to `queue` through the orchestrator's broker. */
   queueProducers: { binding: string; queue: string; deliveryDelay: number }[];
+  /** Workflow bindings (wrangler's `workflows`): the class each runs, in the entry worker. */
+  workflows: { binding: string; name: string; className: string }[];
   /** Bindings that run only on Cloudflare: present in env, failing clearly when used. */
   remoteOnly: RemoteOnlySpec[];
   /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
@@ -168,6 +171,8 @@ export interface WorkerApi {
   /** Delivers a WebSocket event to the socket's owner (handlers or listeners). */
   wsEvent(e: SocketEvent): Promise<void>;
   deactivate(): Promise<void>;
+  /** Runs one run of a Workflow instance (entry workers): `run(event, step)`, its steps recorded through GatewayApi.workflow. */
+  workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult>;
   memory(): { heapUsed: number; rss: number };
 }
 
@@ -193,6 +198,8 @@ export interface GatewayApi {
   publish(topic: string, data: unknown): Promise<{ id: number }>;
   /** Persists messages a producer sent; resolves with the queue's backlog before them. */
   queueSend(queue: string, messages: OutgoingMessage[]): Promise<BatchMetrics>;
+  /** A Workflows call: the binding's, an instance's, or a running instance's step (runtime/workflows). */
+  workflow(call: WorkflowCall): Promise<unknown>;
   setAlarm(time: number | null): Promise<void>;
   getAlarm(): Promise<number | null>;
   log(records: LogRecord[]): void;

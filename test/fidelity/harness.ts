@@ -115,6 +115,8 @@ interface WranglerProject {
   /** wrangler's `queues`, as wrangler dev hands them to Miniflare. */
   readonly queueProducers: Record<string, { queueName: string; deliveryDelay?: number }>;
   readonly queueConsumers: Record<string, Record<string, number | string>>;
+  /** Workflow binding -> its workflow's name and class (wrangler's `workflows`). */
+  readonly workflows: Record<string, { name: string; className: string }>;
   /** Null for an assets-only project. */
   readonly main: string | null;
   readonly compatibilityDate: string;
@@ -237,6 +239,13 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     r2Buckets: named(raw.r2_buckets, "bucket_name"),
     kvNamespaces: named(raw.kv_namespaces, "id"),
     ...queueOptions(raw.queues),
+    workflows: Object.fromEntries(
+      (Array.isArray(raw.workflows) ? raw.workflows : []).flatMap((w: unknown) =>
+        isRecord(w) && typeof w.binding === "string" && typeof w.class_name === "string"
+          ? [[w.binding, { name: typeof w.name === "string" ? w.name : w.binding, className: w.class_name }]]
+          : [],
+      ),
+    ),
     main: typeof raw.main === "string" ? raw.main : null,
     compatibilityDate: raw.compatibility_date,
     compatibilityFlags: stringArray(raw.compatibility_flags),
@@ -349,6 +358,8 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       queueProducers: project.queueProducers,
       queueConsumers: project.queueConsumers,
       kvPersist: false,
+      workflows: project.workflows,
+      workflowsPersist: false,
       d1Persist: false,
       r2Persist: false,
       ...(project.assets ? { assets: miniflareAssets(project.assets, project.main !== null) } : {}),
