@@ -38,7 +38,7 @@ export const RUNTIME_LAYERS = [
   { name: "host", folders: ["host"] },
   { name: "registry and state", folders: ["registry", "state"] },
   { name: "lifecycle", folders: ["lifecycle"] },
-  { name: "router and event bus", folders: ["router", "event-bus"] },
+  { name: "router, event bus, queues, workflows", folders: ["router", "event-bus", "queues", "workflows"] },
   { name: "engine", folders: ["engine.ts"] },
   { name: "tools", folders: ["design", "templates", "export", "load"] },
   { name: "api", folders: ["api"] },

@@ -24,6 +24,10 @@ import { systemClock, type Clock } from "./shared/clock.ts";
 import { EngineEvents } from "./shared/events.ts";
 import { idFromName } from "./shared/ids.ts";
 import { StateManager } from "./state/state-manager.ts";
+import { QueueBroker } from "./queues/broker.ts";
+import { workflowBindings } from "./config/workflows.ts";
+import { Workflows } from "./workflows/workflows.ts";
+import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
 
 /** One version of the project's code as the workers load it. */
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
@@ -39,7 +43,9 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     d1Databases: d1Stores(project, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
     r2Buckets: r2Stores(project, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
     kvNamespaces: kvStores(project, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
+    queueProducers: project.queues.producers.map((p) => ({ ...p })),
     remoteOnly: remoteOnlyBindings(project),
+    workflows: workflowBindings(w),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
     assets:
       w.assets?.binding != null
@@ -162,6 +168,10 @@ export class Engine {
   readonly state: StateManager;
   readonly lifecycle: LifecycleManager;
   readonly eventBus: EventBus;
+  /** Queues: messages producers sent, delivered to the entry Worker's queue() handler. */
+  readonly queues: QueueBroker;
+  /** The project's Workflows: instances, their steps and events (runtime/workflows). */
+  readonly workflows: Workflows;
   readonly router: RequestRouter;
   /** The WebSockets of every object, held here so a hibernating object keeps its clients. */
   readonly sockets: SocketHub;
@@ -178,8 +188,10 @@ export class Engine {
     state: StateManager;
     lifecycle: LifecycleManager;
     eventBus: EventBus;
+    queues: QueueBroker;
     router: RequestRouter;
     sockets: SocketHub;
+    workflows: Workflows;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -188,8 +200,10 @@ export class Engine {
     this.state = parts.state;
     this.lifecycle = parts.lifecycle;
     this.eventBus = parts.eventBus;
+    this.queues = parts.queues;
     this.router = parts.router;
     this.sockets = parts.sockets;
+    this.workflows = parts.workflows;
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -255,6 +269,8 @@ export class Engine {
       publish: project.eventBusBinding
         ? async (topic, data, from) => eventBus.publish(topic, data, from)
         : undefined,
+      queueSend: async (queue, messages) => queues.send(queue, messages),
+      workflow: (call) => workflows.handle(call),
     });
     const eventBus = new EventBus({
       dataDir,
@@ -269,7 +285,39 @@ export class Engine {
         );
       },
     });
+    const queues = new QueueBroker({
+      dataDir,
+      clock,
+      config: project.queues,
+      deliver: (queue, messages, metrics) =>
+        lifecycle.entryCall((api) =>
+          api.queue(
+            queue,
+            Comlink.transfer(
+              messages,
+              messages.map((m) => m.body.buffer as ArrayBuffer),
+            ),
+            metrics,
+          ),
+        ),
+      log: (level, message) => {
+        const entry = registry.recordLog({
+          time: clock.now(),
+          level,
+          source: "queues",
+          objectId: null,
+          message,
+        });
+        events.emit("log", entry);
+      },
+    });
     lifecycle.setSharding(project.terrarium.sharding ?? {});
+    const workflows = new Workflows({
+      dataDir,
+      clock,
+      workflows: code.spec.workflows,
+      runner: (spec) => lifecycle.entryCall((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
+    });
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
     router.setAssets(assets);
@@ -286,6 +334,8 @@ export class Engine {
       eventBus,
       router,
       sockets,
+      queues,
+      workflows,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
@@ -303,6 +353,15 @@ export class Engine {
           );
         }
       }
+      for (const [i, wf] of code.spec.workflows.entries()) {
+        if (classes && !exported.has(wf.className)) {
+          throw new ProjectError(
+            `class ${wf.className} is not exported by ${relative(project.dir, w.main)}; add \`export class ${wf.className} extends WorkflowEntrypoint\``,
+            { file: basename(w.configPath), field: `workflows[${i}].class_name` },
+          );
+        }
+      }
+      workflows.start();
       state.startAlarms(async (a) => {
         return lifecycle.run(
           {
@@ -316,6 +375,7 @@ export class Engine {
         );
       });
       eventBus.start();
+      queues.start();
     } catch (e) {
       await engine.close();
       throw e;
@@ -377,6 +437,8 @@ export class Engine {
     const policies = projectPolicies(project, this.#basePolicy, this.#baseClassPolicies);
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
     this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
+    this.queues.setConfig(project.queues);
+    this.workflows.setWorkflows(next.spec.workflows);
     this.registry.setClasses(classInfos(project));
     // Code that still throws while loading is not a successful update, even if nothing else changed.
     const failure = this.lifecycle.loadFailure;
@@ -477,6 +539,8 @@ export class Engine {
     this.router.stopAccepting();
     this.state.stopAlarms();
     const bus = this.eventBus.close(graceMs);
+    this.queues.stop();
+    const workflows = this.workflows.close();
     this.sockets.closeAll();
     await within(this.#reloading ?? Promise.resolve(), left());
     // A console run ends (and is saved) while the router and objects still answer.
@@ -486,11 +550,15 @@ export class Engine {
     while ((this.router.inFlight > 0 || this.lifecycle.busyObjects() > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    // A batch in flight gets the grace period; one cut short is delivered again at the next start.
+    await within(this.queues.drained(), left());
+    this.queues.close();
     this.sockets.terminateAll();
     const why = `the ${graceMs} ms grace period ended`;
     const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
     const objects = await this.lifecycle.close(0, why);
     await bus;
+    await workflows;
     this.state.close();
     this.registry.close();
     return { graceMs, requests, objects };

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { loadDevVars, type DevVars } from "./dev-vars.ts";
+import { queuesConfig, type QueuesConfig } from "./queues.ts";
 import { loadTerrariumConfig, eventBusBinding, type TerrariumConfig } from "./terrarium.ts";
 import { loadWranglerConfig, type WranglerProject } from "./wrangler.ts";
 
@@ -10,6 +11,8 @@ export interface Project {
   readonly eventBusBinding: string | null;
   /** `.dev.vars` (or `.env`) secrets: in `env`, never shown. */
   readonly devVars: DevVars;
+  /** wrangler's `queues`: producer bindings and this Worker's consumers. */
+  readonly queues: QueuesConfig;
 }
 
 /** Loads and validates a project folder; throws ProjectError and starts nothing on bad input. */
@@ -18,5 +21,6 @@ export function loadProject(dir: string): Project {
   const wrangler = loadWranglerConfig(abs);
   const terrarium = loadTerrariumConfig(abs, wrangler);
   const devVars = loadDevVars(abs);
-  return { dir: abs, wrangler, terrarium, eventBusBinding: eventBusBinding(terrarium), devVars };
+  const queues = queuesConfig(wrangler);
+  return { dir: abs, wrangler, terrarium, eventBusBinding: eventBusBinding(terrarium), devVars, queues };
 }

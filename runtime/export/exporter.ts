@@ -26,6 +26,7 @@ import { moduleRulesPlugin } from "../build/module-rules.ts";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/project.ts";
 import { compileRoute } from "../router/routes.ts";
+import { queueNames } from "../config/queues.ts";
 import { planMigrations, type WranglerMigration } from "./migrations.ts";
 
 const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), "templates");
@@ -305,6 +306,7 @@ function readme(project: Project, plan: { migration: WranglerMigration | null; h
   for (const r of r2) lines.push(`npx wrangler r2 bucket create ${r.bucket_name ?? r.binding.toLowerCase()}`);
   for (const k of w.raw.kv_namespaces ?? [])
     lines.push(`npx wrangler kv namespace create ${k.binding}   # then put its id in wrangler.jsonc`);
+  for (const q of queueNames(project.queues)) lines.push(`npx wrangler queues create ${q}`);
   for (const name of Object.keys(project.devVars.values).sort())
     lines.push(`npx wrangler secret put ${name}   # from your .dev.vars; never exported`);
   lines.push(

@@ -42,6 +42,7 @@ import {
   type LifecycleState,
 } from "../shared/lifecycle-model.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
+import type { WorkflowCall } from "../bindings/workflow-calls.ts";
 
 const SPAWN_CONCURRENCY = 2;
 /** Nothing in flight for this long ends a Processing span. */
@@ -241,6 +242,11 @@ export class LifecycleManager {
   /** Delivers `env.<bus>.publish` from a worker. */
   readonly #publish: Publish;
 
+  /** Persists messages a producer binding sent (the Queues broker). */
+  readonly #queueSend: GatewayApi["queueSend"];
+  /** The project's Workflows (`env.<workflow binding>` and running instances' steps). */
+  readonly #workflow: (call: WorkflowCall) => Promise<unknown>;
+
   constructor(deps: {
     registry: ServiceRegistry;
     state: StateManager;
@@ -251,9 +257,15 @@ export class LifecycleManager {
     sockets: ObjectSockets;
     /** The Event Bus's publish; without one, a worker's publish is refused. */
     publish?: Publish | undefined;
+    /** The Queues broker's send; without one, a producer's send is refused. */
+    queueSend?: GatewayApi["queueSend"] | undefined;
+    /** The project's Workflows; without them, a workflow call is refused. */
+    workflow?: ((call: WorkflowCall) => Promise<unknown>) | undefined;
   }) {
     this.#sockets = deps.sockets;
     this.#publish = deps.publish ?? noBus;
+    this.#queueSend = deps.queueSend ?? (() => Promise.reject(new Error("this project has no queues")));
+    this.#workflow = deps.workflow ?? (() => Promise.reject(new Error("this project declares no workflows")));
     this.#registry = deps.registry;
     this.#state = deps.state;
     this.#clock = deps.clock;
@@ -929,6 +941,8 @@ export class LifecycleManager {
       objectRpc: (binding, id, name, method, args, kind) =>
         this.objectRpc(binding, id, name, method, args, caller(), kind),
       publish: (topic, data) => this.#publish(topic, data, caller()),
+      queueSend: (queue, messages) => this.#queueSend(queue, messages),
+      workflow: (call) => this.#workflow(call),
       setAlarm: async (time) => {
         const rec = caller();
         if (rec) this.#state.setAlarm(rec.id, rec.className, time);
@@ -1343,6 +1357,18 @@ export class LifecycleManager {
         if (reports && reports.length > 0) this.#direct(host, reports);
       }),
     );
+  }
+
+  /** Runs `fn` on an entry worker (a queue batch, a Workflow instance's run), starting one if none is alive. */
+  async entryCall<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (this.#loadFailure) throw this.#loadFailure;
+    let host = this.#entries[this.#entryNext++ % this.#entries.length];
+    if (!host || !host.alive) {
+      const i = host ? this.#entries.indexOf(host) : 0;
+      host = await this.#spawnLoaded(this.#code.entryFile, "entry");
+      this.#entries[i] = host;
+    }
+    return host.call(fn);
   }
 
   /** Sends a request to the entry Worker. */

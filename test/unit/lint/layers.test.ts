@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ESLint } from "eslint";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: eslint.config.js is plain JavaScript with JSDoc, not typed for import.
-import { RENDERER_SHARED } from "../../../eslint.config.js";
+import { RENDERER_SHARED, RUNTIME_LAYERS } from "../../../eslint.config.js";
 
 // The layer rule of eslint.config.js, run through ESLint's Node API on
 // snippets linted as if they were files in runtime/: an import from a layer
@@ -19,6 +19,15 @@ async function layerErrors(file: string, code: string): Promise<string[]> {
 }
 
 describe("the layer rule (runtime/ in layers, eslint.config.js)", () => {
+  it("gives every folder and file of runtime/ a layer", () => {
+    const placed = (RUNTIME_LAYERS as { folders: string[] }[]).flatMap((l) => l.folders).sort();
+    const present = readdirSync(resolve(ROOT, "runtime"), { withFileTypes: true })
+      .filter((d) => d.isDirectory() || d.name.endsWith(".ts"))
+      .map((d) => d.name)
+      .sort();
+    expect(placed).toEqual(present);
+  });
+
   it("refuses an import from a layer above, naming both", async () => {
     expect(
       await layerErrors(
@@ -31,7 +40,7 @@ describe("the layer rule (runtime/ in layers, eslint.config.js)", () => {
         "runtime/lifecycle/probe.ts",
         'import { SocketHub } from "../router/sockets.ts";\nexport const x = SocketHub;\n',
       ),
-    ).toEqual([expect.stringMatching(/lifecycle stands below router and event bus/)]);
+    ).toEqual([expect.stringMatching(/lifecycle stands below router, event bus, queues, workflows/)]);
     expect(
       await layerErrors(
         "runtime/registry/probe.ts",
