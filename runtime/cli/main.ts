@@ -5,10 +5,12 @@ import {
   graceFlag,
   intFlag,
   lifecycleFlags,
+  ipFlag,
+  openFlags,
   openProject,
   printEngineEvents,
-  projectFolder,
   stopOnSignals,
+  WRANGLER_FLAGS,
 } from "./common.ts";
 
 const USAGE = `Usage: terrarium <command> [options]
@@ -136,26 +138,31 @@ async function serve(argv: string[]): Promise<void> {
       "no-watch": { type: "boolean", default: false },
       grace: { type: "string" },
       "exit-on-stdin-close": { type: "boolean", default: false },
+      ip: { type: "string" },
+      ...WRANGLER_FLAGS,
     },
   });
-  const projectDir = projectFolder("serve", positionals);
+  const open = openFlags("serve", positionals, values);
   const port = intFlag(values.port, "port") ?? 8787;
+  if (port > 65_535) fail("a port is at most 65535", 2);
+  const host = ipFlag(values.ip);
   const graceMs = graceFlag(values.grace);
   const lifecycle = lifecycleFlags(values);
 
-  const engine = await openProject(projectDir, values.data, lifecycle);
+  const engine = await openProject(open.projectDir, open.data, lifecycle, open.options);
   printEngineEvents(engine, values.quiet);
   if (values.watch && !values["no-watch"]) engine.watch();
   let actual: number;
   try {
-    actual = await engine.listen(port);
+    actual = await engine.listen(port, host);
   } catch (e) {
     await engine.close();
     const err = e as NodeJS.ErrnoException;
     if (err.code === "EADDRINUSE") fail(`port ${port} is in use; pick another with --port`);
+    if (err.code === "EADDRNOTAVAIL") fail(`--ip ${host} is not an address of this machine`);
     throw e;
   }
-  process.stdout.write(`Ready on http://127.0.0.1:${actual}\n`);
+  process.stdout.write(`Ready on ${engine.url ?? `http://${host}:${actual}`}\n`);
   const failure = engine.lifecycle.loadFailure;
   if (failure) process.stderr.write(`terrarium: ${failure}; requests answer 500 until the code is fixed\n`);
 
