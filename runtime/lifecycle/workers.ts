@@ -9,11 +9,6 @@ export interface ProjectWorker {
   readonly services: readonly ServiceBinding[];
 }
 
-/** A call on a service binding whose Worker is not in the project. */
-export class ServiceNotFoundError extends Error {
-  override name = "ServiceNotFoundError";
-}
-
 /**
  * Connects the service bindings of a project's Workers (`wrangler dev -c a
  * -c b`): a call on `env.SVC` in any of them goes to the entry of the
@@ -28,11 +23,12 @@ export function connectServices(workers: readonly ProjectWorker[]): void {
     const bindings = new Map(caller.services.map((s) => [s.binding, s]));
     const target = (binding: string): { worker: ProjectWorker; entrypoint: string | null } => {
       const svc = bindings.get(binding);
-      if (!svc) throw new ServiceNotFoundError(`${caller.name} has no service binding ${binding}`);
+      if (!svc) throw new Error(`${caller.name} has no service binding ${binding}`);
       const worker = byName.get(svc.service);
       if (!worker) {
         const running = [...byName.keys()].map((n) => `"${n}"`).join(", ");
-        throw new ServiceNotFoundError(
+        // A plain Error: its message reaches the caller's code as it is.
+        throw new Error(
           `Service binding ${binding}: no Worker named "${svc.service}" runs in this project ` +
             `(it runs ${running}); add its config with another -c <wrangler config>.`,
         );
