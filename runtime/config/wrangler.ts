@@ -186,6 +186,8 @@ export interface WranglerProject {
   readonly configPath: string;
   /** The Worker's name; in a named environment, `<name>-<env>` unless the section names it. */
   readonly name: string;
+  /** The top level's name (the Worker's name outside any environment). */
+  readonly topLevelName: string;
   /** The named environment this config was read for (`--env`), or null for the top level. */
   readonly env: string | null;
   readonly services: readonly ServiceBinding[];
@@ -276,7 +278,7 @@ export function loadWranglerConfig(projectDir: string, opts: WranglerOptions = {
   }
   if (!existsSync(configPath)) throw new ProjectError(`no such config file: ${configPath}`);
   const file = basename(configPath);
-  const text = parseText(configPath, readFileSync(configPath, "utf8"));
+  const text = parseText(configPath, readFileSync(configPath, "utf8")) as Record<string, unknown>;
   if (typeof text !== "object" || text === null || Array.isArray(text)) {
     throw new ProjectError("the config must be an object", { file });
   }
@@ -381,6 +383,7 @@ export function loadWranglerConfig(projectDir: string, opts: WranglerOptions = {
   return {
     configPath,
     name,
+    topLevelName: typeof text.name === "string" ? text.name : fallbackName,
     env: envName,
     services,
     notes,

@@ -289,7 +289,11 @@ function terrariumArgs(projectDir: string, run: RunSettings | null): string[] {
  * unstable_getMiniflareWorkerOptions), its main bundled with esbuild, and
  * all the Workers run in one Miniflare, the first serving requests.
  */
-async function startWorkerdWorkers(projectDir: string, run: RunSettings): Promise<RunningServer> {
+async function startWorkerdWorkers(
+  projectDir: string,
+  run: RunSettings,
+  opts: WorkerdOptions,
+): Promise<RunningServer> {
   const wrangler = await import("wrangler");
   const outDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-bundle-"));
   try {
@@ -303,24 +307,26 @@ async function startWorkerdWorkers(projectDir: string, run: RunSettings): Promis
         const cfg = wrangler.unstable_readConfig({ config, ...(env ? { env } : {}) });
         const { workerOptions, main } = wrangler.unstable_getMiniflareWorkerOptions(config, env);
         if (!main) throw new Error(`${config}: no main`);
-        const scriptPath = join(outDir, `worker-${i}.js`);
-        await build({
-          entryPoints: [main],
-          outfile: scriptPath,
-          bundle: true,
-          format: "esm",
-          platform: "neutral",
-          target: "es2022",
-          external: ["cloudflare:*"],
-          logLevel: "silent",
-          ...(cfg.define ? { define: cfg.define } : {}),
-        });
+        const given = i === 0 ? opts.scriptPath : undefined;
+        const scriptPath = given ?? join(outDir, `worker-${i}.js`);
+        if (!given)
+          await build({
+            entryPoints: [main],
+            outfile: scriptPath,
+            bundle: true,
+            format: "esm",
+            platform: "neutral",
+            target: "es2022",
+            external: ["cloudflare:*"],
+            logLevel: "silent",
+            ...(cfg.define ? { define: cfg.define } : {}),
+          });
         return {
           ...workerOptions,
           name: cfg.name,
           modules: true,
           scriptPath,
-          modulesRoot: outDir,
+          modulesRoot: dirname(scriptPath),
         };
       }),
     );
@@ -356,7 +362,7 @@ async function startWorkerdWorkers(projectDir: string, run: RunSettings): Promis
 /** Bundles the project and serves it from workerd, with in-memory storage. */
 export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}): Promise<RunningServer> {
   const run = await readRunSettings(projectDir);
-  if (run) return startWorkerdWorkers(projectDir, run);
+  if (run) return startWorkerdWorkers(projectDir, run, opts);
   const project = await readProject(projectDir);
   const outDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-bundle-"));
   // A project with module rules is bundled by wrangler itself (the rules are what it tests).
