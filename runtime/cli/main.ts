@@ -30,6 +30,14 @@ Commands:
     --no-watch           do not reload when the project's files change
     --grace MS           on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
+    --ip ADDR            the router's address (default 127.0.0.1)
+    As wrangler dev (also on ui and load):
+    -c, --config FILE    a wrangler config; repeatable: the first is the project's
+                         Worker, the others more Workers its services bind
+    -e, --env NAME       run the config's env.NAME (and .dev.vars.NAME)
+    --var KEY:VALUE      a var over vars and .dev.vars (repeatable)
+    --persist-to DIR     the data directory (as --data)
+    --local              accepted (everything runs locally)
 
   ui [projectDir]      Open the Terrarium UI in a browser: the built renderer and
                        the control API on 127.0.0.1, behind a per-launch token.
@@ -49,6 +57,7 @@ Commands:
                        routes and Event Bus, wrangler.jsonc with migrations.
     --out DIR            output folder (must be empty or missing)
     --force              replace the contents of a non-empty --out
+    -e, --env NAME       export the config's env.NAME, for wrangler deploy --env NAME
 
   load <projectDir>    Drive simulated traffic at a project and print a k6-like
                        summary. Serves the project itself, as serve does, unless

@@ -306,11 +306,13 @@ function readme(project: Project, plan: { migration: WranglerMigration | null; h
   for (const r of r2) lines.push(`npx wrangler r2 bucket create ${r.bucket_name ?? r.binding.toLowerCase()}`);
   for (const k of w.raw.kv_namespaces ?? [])
     lines.push(`npx wrangler kv namespace create ${k.binding}   # then put its id in wrangler.jsonc`);
+  const envFlagText = envFlag(project);
+  const from = project.devVars.files.map((f) => basename(f)).join(", ") || ".dev.vars";
   for (const name of Object.keys(project.devVars.values).sort())
-    lines.push(`npx wrangler secret put ${name}   # from your .dev.vars; never exported`);
+    lines.push(`npx wrangler secret put ${name}${envFlagText}   # from your ${from}; never exported`);
   lines.push(
     "npm run typecheck           # tsc against @cloudflare/workers-types",
-    "npm run deploy              # wrangler deploy",
+    `npm run deploy              # wrangler deploy${envFlagText}`,
     "```",
     "",
     "`npm run dev` runs it locally under wrangler dev (workerd); `npm run types`",
@@ -450,7 +452,7 @@ function planAssetsOnly(project: Project, excluded: string | null): ExportPlan {
         "```sh",
         "npm install",
         "npx wrangler login          # once per machine",
-        "npm run deploy              # wrangler deploy",
+        `npm run deploy              # wrangler deploy${envFlag(project)}`,
         "```",
         "",
         "`npm run dev` serves it locally under wrangler dev.",

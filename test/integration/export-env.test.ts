@@ -41,6 +41,12 @@ describe("terrarium export --env", () => {
     };
     expect(pkg.scripts.deploy).toBe("wrangler deploy --env staging");
     expect(pkg.scripts.dev).toBe("wrangler dev --env staging");
+    // The environment's secrets by name only, for wrangler secret put in that environment.
+    const readme = readFileSync(join(out, "README.md"), "utf8");
+    expect(readme).toContain(
+      "npx wrangler secret put SECRET --env staging   # from your .dev.vars.staging; never exported",
+    );
+    expect(readme).not.toContain("from-dev-vars-staging");
   });
 
   it("answers the script under workerd (wrangler dev --env staging) as terrarium serve --env staging does", async () => {
