@@ -2,7 +2,9 @@ import { watch, type FSWatcher } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
-import { loadProject, type Project } from "./config/project.ts";
+import { loadProject, type AuxiliaryWorker, type Project, type ProjectOptions } from "./config/project.ts";
+import type { WranglerProject } from "./config/wrangler.ts";
+import { connectServices } from "./lifecycle/workers.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
 import { d1Stores, kvStores, r2Stores, remoteOnlyBindings } from "./bindings/stores.ts";
 import type { CodeSpec, WorkerApi } from "./host/protocol.ts";
@@ -31,28 +33,45 @@ import { LoadConsole } from "./load/console.ts";
 import { readLoadProfiles } from "./load/profiles-file.ts";
 import type { ControlApi } from "./api/contract.ts";
 import { QueueBroker } from "./queues/broker.ts";
+import { queuesConfig } from "./config/queues.ts";
 import { workflowBindings } from "./config/workflows.ts";
 import { Workflows } from "./workflows/workflows.ts";
 import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
 
 /** One version of the project's code as the workers load it. */
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
-  const w = project.wrangler;
+  return workerCode(project.wrangler, project.devVars.values, project, bundle, hosts, dataDir);
+}
+
+/**
+ * One version of a Worker's code: the project's own (`design` holds its
+ * terrarium.json: Event Bus, mocks) or another of its Workers (-c).
+ */
+function workerCode(
+  w: WranglerProject,
+  secrets: Readonly<Record<string, string>>,
+  design: Project | null,
+  bundle: Bundle,
+  hosts: HostBundles,
+  dataDir: string,
+  overrides: Readonly<Record<string, string>> = design?.varOverrides ?? {},
+): CodeVersion {
+  const stores = { wrangler: w };
   const spec: CodeSpec = {
     bundlePath: bundle.path,
     workerName: w.name,
     compatibilityDate: w.compatibilityDate,
     compatibilityFlags: [...w.compatibilityFlags],
     durableObjects: w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
-    vars: { ...w.vars, ...project.devVars.values },
-    eventBusBinding: project.eventBusBinding,
-    d1Databases: d1Stores(project, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
-    r2Buckets: r2Stores(project, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
-    kvNamespaces: kvStores(project, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
-    queueProducers: project.queues.producers.map((p) => ({ ...p })),
-    remoteOnly: remoteOnlyBindings(project),
+    vars: { ...w.vars, ...secrets, ...overrides },
+    eventBusBinding: design?.eventBusBinding ?? null,
+    d1Databases: d1Stores(stores, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
+    r2Buckets: r2Stores(stores, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
+    kvNamespaces: kvStores(stores, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
+    queueProducers: queuesConfig(w).producers.map((p) => ({ ...p })),
+    remoteOnly: remoteOnlyBindings(stores),
     workflows: workflowBindings(w),
-    mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
+    mocks: (design?.terrarium.mocks ?? []).map((m) => ({ ...m })),
     assets:
       w.assets?.binding != null
         ? {
@@ -60,6 +79,7 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
             spec: assetsSpec(w.assets, w.compatibilityDate, w.compatibilityFlags),
           }
         : null,
+    services: w.services.map((s) => ({ binding: s.binding })),
   };
   return {
     spec,
@@ -67,6 +87,57 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     entryFile: hosts.entryWorker,
     bindings: new Map(w.durableObjects.map((b) => [b.binding, b.className])),
   };
+}
+
+/** Another Worker of the project (-c), run beside it: its own entry worker, registry and state. */
+interface AuxiliaryRun {
+  readonly name: string;
+  readonly configPath: string;
+  readonly registry: ServiceRegistry;
+  readonly state: StateManager;
+  readonly lifecycle: LifecycleManager;
+}
+
+/**
+ * Starts another Worker of the project: bundled, with an entry worker of
+ * its own and its own registry and state under `<data>/workers/<name>`
+ * (its KV, D1 and R2 stores are the project's, shared by id as under
+ * wrangler dev). It has no Durable Objects (loadProject refuses them).
+ */
+async function startAuxiliary(
+  aux: AuxiliaryWorker,
+  deps: {
+    dataDir: string;
+    clock: Clock;
+    events: EngineEvents;
+    hosts: HostBundles;
+    options: LifecycleOptions;
+  },
+): Promise<AuxiliaryRun> {
+  const w = aux.wrangler;
+  const bundle = await bundleProject(w, join(deps.dataDir, "build"));
+  const code = workerCode(w, aux.devVars.values, null, bundle, deps.hosts, deps.dataDir);
+  const dir = join(deps.dataDir, "workers", w.name);
+  const registry = ServiceRegistry.open(dir, deps.clock);
+  const state = new StateManager(dir, deps.clock);
+  const lifecycle = new LifecycleManager({
+    registry,
+    state,
+    clock: deps.clock,
+    events: deps.events,
+    options: { ...deps.options, poolSize: 0, entryWorkers: 1 },
+    code,
+    sockets: new SocketHub(() => deps.clock.now()),
+  });
+  try {
+    await lifecycle.start();
+  } catch (e) {
+    await lifecycle.close(0, "it failed to start");
+    state.close();
+    registry.close();
+    throw e;
+  }
+  return { name: w.name, configPath: w.configPath, registry, state, lifecycle };
 }
 
 function assetRouting(project: Project): AssetRouting | null {
@@ -152,7 +223,7 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-export interface EngineOptions {
+export interface EngineOptions extends ProjectOptions {
   projectDir: string;
   /** Defaults to <projectDir>/.terrarium. */
   dataDir?: string;
@@ -183,6 +254,10 @@ export class Engine {
   readonly load: LoadConsole;
   readonly api: ControlApi;
   #port: number | null = null;
+  /** How the project was opened (--env, -c, --var): a reload reads it the same way. */
+  #loadOptions: ProjectOptions = {};
+  /** The project's other Workers (-c), each beside the first. */
+  #auxiliary: AuxiliaryRun[] = [];
   /** The timeouts before terrarium.json's (options or defaults), so a reload can apply its new values. */
   #basePolicy: LifecyclePolicy = defaultLifecycleOptions().policy;
   #baseClassPolicies: LifecycleOptions["classPolicies"] = {};
@@ -216,7 +291,12 @@ export class Engine {
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
-    const project = loadProject(opts.projectDir);
+    const loadOptions: ProjectOptions = {
+      env: opts.env ?? null,
+      configs: opts.configs ?? [],
+      vars: opts.vars ?? {},
+    };
+    const project = loadProject(opts.projectDir, loadOptions);
     const dataDir = opts.dataDir ?? join(project.dir, ".terrarium");
     const clock = opts.clock ?? systemClock;
     const [bundle, hosts] = await Promise.all([
@@ -338,8 +418,23 @@ export class Engine {
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
+    engine.#loadOptions = loadOptions;
     try {
       await lifecycle.start();
+      for (const aux of project.workers) {
+        const run = await startAuxiliary(aux, { dataDir, clock, events, hosts, options });
+        // Its producers send to the project's one broker (consumers run in the project's Worker).
+        run.lifecycle.queueSend = lifecycle.queueSend;
+        engine.#auxiliary.push(run);
+      }
+      connectServices([
+        { name: w.name, lifecycle, services: w.services },
+        ...engine.#auxiliary.map((a, i) => ({
+          name: a.name,
+          lifecycle: a.lifecycle,
+          services: project.workers[i]!.wrangler.services,
+        })),
+      ]);
       const classes = await lifecycle.exportedClasses();
       // Code that throws while loading is served anyway (each request fails with its error).
       const exported = new Set(classes ?? w.durableObjects.map((b) => b.className));
@@ -404,8 +499,9 @@ export class Engine {
     };
     let project: Project;
     let bundle: Bundle;
+    let auxBundles: Bundle[];
     try {
-      project = loadProject(this.#project.dir);
+      project = loadProject(this.#project.dir, this.#loadOptions);
       if (project.wrangler.name !== this.#project.wrangler.name) {
         return done({
           ok: false,
@@ -415,6 +511,18 @@ export class Engine {
         });
       }
       bundle = await bundleProject(project.wrangler, join(this.dataDir, "build"));
+      auxBundles = await Promise.all(
+        project.workers.map((aw) => bundleProject(aw.wrangler, join(this.dataDir, "build"))),
+      );
+      if (
+        project.workers.map((aw) => aw.wrangler.name).join() !== this.#auxiliary.map((a) => a.name).join()
+      ) {
+        return done({
+          ok: false,
+          updated: 0,
+          error: "the project's Workers (-c) changed their names: restart Terrarium to apply this change",
+        });
+      }
     } catch (e) {
       return done({ ok: false, updated: 0, error: e instanceof Error ? e.message : String(e) });
     }
@@ -426,6 +534,22 @@ export class Engine {
       if (!r.ok) return done({ ok: false, updated: 0, error: r.error });
       updated = r.updated;
     }
+    const hosts = await buildHostWorkers();
+    for (const [i, a] of this.#auxiliary.entries()) {
+      const aw = project.workers[i]!;
+      const code = workerCode(aw.wrangler, aw.devVars.values, null, auxBundles[i]!, hosts, this.dataDir);
+      if (JSON.stringify(code.spec) === JSON.stringify(a.lifecycle.code.spec)) continue;
+      const r = await a.lifecycle.updateCode(code);
+      if (!r.ok) return done({ ok: false, updated, error: `${a.name}: ${r.error}` });
+    }
+    connectServices([
+      { name: project.wrangler.name, lifecycle: this.lifecycle, services: project.wrangler.services },
+      ...this.#auxiliary.map((a, i) => ({
+        name: a.name,
+        lifecycle: a.lifecycle,
+        services: project.workers[i]!.wrangler.services,
+      })),
+    ]);
     this.#project = project;
     this.router.setRoutes(project.terrarium.routes ?? []);
     const assets = assetRouting(project);
@@ -547,16 +671,34 @@ export class Engine {
 
   /** What the user should know about how this project runs here (printed at start by the CLI). */
   get notes(): readonly string[] {
-    return this.#assetNotes;
+    return [
+      ...this.#project.wrangler.notes,
+      ...this.#project.workers.flatMap((w) => w.wrangler.notes),
+      ...this.#assetNotes,
+    ];
+  }
+
+  /** The Workers running, the project's own first (`-c` adds more). */
+  get workers(): readonly { name: string; configPath: string }[] {
+    return [
+      { name: this.#project.wrangler.name, configPath: this.#project.wrangler.configPath },
+      ...this.#auxiliary.map((a) => ({ name: a.name, configPath: a.configPath })),
+    ];
   }
   #assetNotes: readonly string[] = [];
 
   get url(): string | null {
-    return this.#port === null ? null : `http://127.0.0.1:${this.#port}`;
+    if (this.#port === null) return null;
+    const host = this.#host.includes(":") ? `[${this.#host}]` : this.#host;
+    return `http://${host}:${this.#port}`;
   }
 
-  async listen(port: number): Promise<number> {
-    this.#port = await this.router.listen(port);
+  #host = "127.0.0.1";
+
+  /** Starts the Request Router on `host` (127.0.0.1 unless told: `--ip`). */
+  async listen(port: number, host = "127.0.0.1"): Promise<number> {
+    this.#port = await this.router.listen(port, host);
+    this.#host = host;
     return this.#port;
   }
 
@@ -603,6 +745,11 @@ export class Engine {
     const why = `the ${graceMs} ms grace period ended`;
     const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
     const objects = await this.lifecycle.close(0, why);
+    for (const a of this.#auxiliary) {
+      objects.push(...(await a.lifecycle.close(0, why)));
+      a.state.close();
+      a.registry.close();
+    }
     await bus;
     await workflows;
     this.state.close();

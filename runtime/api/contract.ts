@@ -83,6 +83,10 @@ export interface ProjectInfo {
   url: string | null;
   compatibilityDate: string;
   eventBusBinding: string | null;
+  /** The named environment that runs (`--env`), or null for the config's top level. */
+  env: string | null;
+  /** The Workers that run, the project's own first (`-c` adds more). */
+  workers: { name: string; configFile: string }[];
 }
 
 export interface ClassSummary {
@@ -524,6 +528,19 @@ export interface DesignInfo {
     detail: string | null;
   }[];
   eventBusBinding: string | null;
+  /** The named environment that runs (`--env`), or null. */
+  env: string | null;
+  /**
+   * Every Worker that runs (the project's own first; `-c` adds more), and
+   * each one's service bindings; `running` is false for a Worker a binding
+   * names that the project does not run.
+   */
+  workers: {
+    name: string;
+    configFile: string | null;
+    running: boolean;
+    services: { binding: string; service: string; entrypoint: string | null }[];
+  }[];
   /** The static assets (wrangler's `assets`), or null when the project has none. */
   assets: {
     /** Relative to the project, ending in "/". */

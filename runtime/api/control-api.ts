@@ -3,7 +3,15 @@ import { relative, resolve, sep } from "node:path";
 import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
-import type { ClassSummary, ControlApi, LiveEvent, ObjectSummary, PolicyInfo } from "./contract.ts";
+import type {
+  ClassSummary,
+  ControlApi,
+  DesignInfo,
+  LiveEvent,
+  ObjectSummary,
+  PolicyInfo,
+} from "./contract.ts";
+import type { Project } from "../config/project.ts";
 import {
   designSchemas,
   loadSchemas,
@@ -39,6 +47,28 @@ function policyInfo(
  * The control API over one engine. Every argument is parsed with the
  * contract's schemas, so the same object is safe to hand to a bridge.
  */
+/** The Design view's Workers: the project's own, its -c Workers, and any a service binding names that does not run. */
+function designWorkers(p: Project): DesignInfo["workers"] {
+  const rel = (abs: string): string => relative(p.dir, abs).split(sep).join("/");
+  const services = (w: Project["wrangler"]) =>
+    w.services.map((s) => ({ binding: s.binding, service: s.service, entrypoint: s.entrypoint }));
+  const running = [p.wrangler, ...p.workers.map((w) => w.wrangler)];
+  const out: DesignInfo["workers"] = running.map((w) => ({
+    name: w.name,
+    configFile: rel(w.configPath),
+    running: true,
+    services: services(w),
+  }));
+  const names = new Set(out.map((w) => w.name));
+  for (const w of running)
+    for (const s of w.services) {
+      if (names.has(s.service)) continue;
+      names.add(s.service);
+      out.push({ name: s.service, configFile: null, running: false, services: [] });
+    }
+  return out;
+}
+
 export function createControlApi(engine: Engine): ControlApi {
   const summary = (r: ObjectRecord): ObjectSummary => ({
     id: r.id,
@@ -73,6 +103,11 @@ export function createControlApi(engine: Engine): ControlApi {
         url: engine.url,
         compatibilityDate: p.wrangler.compatibilityDate,
         eventBusBinding: p.eventBusBinding,
+        env: p.env,
+        workers: engine.workers.map((w) => ({
+          name: w.name,
+          configFile: relative(p.dir, w.configPath).split(sep).join("/"),
+        })),
       };
     },
 
@@ -270,6 +305,8 @@ export function createControlApi(engine: Engine): ControlApi {
             .map((name) => ({ kind: "vars" as const, binding: name, detail: "secret (.dev.vars)" })),
         ],
         eventBusBinding: p.eventBusBinding,
+        env: p.env,
+        workers: designWorkers(p),
         assets: w.assets
           ? {
               directory: `${rel(w.assets.directory) || "."}/`,

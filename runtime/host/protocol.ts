@@ -80,6 +80,8 @@ export interface CodeSpec {
   mocks: MockSpec[];
   /** The static assets' binding (wrangler's `assets.binding`); the worker reads the folder itself. */
   assets: { binding: string; spec: AssetsSpec } | null;
+  /** Service bindings (`services`): calls go to the orchestrator, which finds the Worker. */
+  services: { binding: string }[];
 }
 
 export interface ObjectIdentity {
@@ -148,6 +150,15 @@ export interface WorkerApi {
   /** Runs Terrarium's own object path once on a throwaway in-memory object (no project code). */
   warm(): Promise<void>;
   fetch(req: SerializedRequest): Promise<SerializedResponse>;
+  /**
+   * The entry Worker's `entrypoint` export (null: the default one) answers a
+   * service binding: its fetch(), or, with `method`, an RPC call (kind
+   * "get": a getter's value).
+   */
+  entrypoint(
+    entrypoint: string | null,
+    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+  ): Promise<unknown>;
   /** Calls a method (or, with kind "get", reads a getter) of the active object. */
   rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
   /** Runs the entry Worker's queue() handler on a batch; resolves to what it decided about each message. */
@@ -195,6 +206,9 @@ export interface GatewayApi {
     args: unknown[],
     kind?: "call" | "get",
   ): Promise<unknown>;
+  /** A call on a service binding (`env.SVC.fetch()` or an RPC method), to the Worker it names. */
+  serviceFetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
+  serviceRpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
   publish(topic: string, data: unknown): Promise<{ id: number }>;
   /** Persists messages a producer sent; resolves with the queue's backlog before them. */
   queueSend(queue: string, messages: OutgoingMessage[]): Promise<BatchMetrics>;

@@ -115,6 +115,12 @@ export function defaultLifecycleOptions(): LifecycleOptions {
   };
 }
 
+/** Where a Worker's service bindings lead (the engine knows the project's Workers). */
+export interface ServiceCalls {
+  fetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
+  rpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
+}
+
 export interface CodeVersion {
   spec: CodeSpec;
   hostFile: string;
@@ -231,6 +237,11 @@ export class LifecycleManager {
   /** Set by the engine: delivers `env.<bus>.publish` from a worker. */
   publish: (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }> = () =>
     Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
+  /** Set by the engine: where this Worker's service bindings (`services`) lead. */
+  services: ServiceCalls = {
+    fetch: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
+    rpc: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
+  };
 
   /** Set by the engine: persists messages a producer binding sent (the Queues broker). */
   queueSend: GatewayApi["queueSend"] = () => Promise.reject(new Error("this project has no queues"));
@@ -901,6 +912,8 @@ export class LifecycleManager {
       objectFetch: (binding, id, name, req) => this.objectFetch(binding, id, name, req, caller()),
       objectRpc: (binding, id, name, method, args, kind) =>
         this.objectRpc(binding, id, name, method, args, caller(), kind),
+      serviceFetch: (binding, req) => this.services.fetch(binding, req),
+      serviceRpc: (binding, method, args, kind) => this.services.rpc(binding, method, args, kind),
       publish: (topic, data) => this.publish(topic, data, caller()),
       queueSend: (queue, messages) => this.queueSend(queue, messages),
       workflow: (call) => this.workflow(call),
@@ -1323,25 +1336,50 @@ export class LifecycleManager {
   /** Runs `fn` on an entry worker (a queue batch, a Workflow instance's run), starting one if none is alive. */
   async entryCall<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
     if (this.#loadFailure) throw this.#loadFailure;
+    return (await this.#entryHost()).call(fn);
+  }
+
+  /** The next entry worker, restarted if it ended. */
+  async #entryHost(): Promise<WorkerHost> {
     let host = this.#entries[this.#entryNext++ % this.#entries.length];
     if (!host || !host.alive) {
       const i = host ? this.#entries.indexOf(host) : 0;
       host = await this.#spawnLoaded(this.#code.entryFile, "entry");
       this.#entries[i] = host;
     }
-    return host.call(fn);
+    return host;
+  }
+
+  /**
+   * A service binding's call into this Worker: its `entrypoint` export's
+   * fetch() or an RPC method, on an entry worker, bounded as a request to
+   * the entry Worker is.
+   */
+  async entrypointCall(
+    entrypoint: string | null,
+    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+  ): Promise<unknown> {
+    if (this.#loadFailure) throw this.#loadFailure;
+    const entry = await this.#entryHost();
+    const what = "fetch" in call ? `${call.fetch.method} ${pathOf(call.fetch.url)}` : `rpc ${call.method}()`;
+    const transfer = "fetch" in call ? bodyTransfer(call.fetch) : [];
+    const answered = await this.#bounded(
+      entry.call((api) => api.entrypoint(entrypoint, Comlink.transfer(call, transfer))),
+      this.#opts.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
+      () => `The Worker ${this.#code.spec.workerName} gave no answer to ${what}`,
+    );
+    if (answered.late) {
+      this.#log(null, "error", answered.late.message);
+      throw answered.late;
+    }
+    if (!answered.ok) throw answered.error;
+    return answered.value;
   }
 
   /** Sends a request to the entry Worker. */
   async entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
     if (this.#loadFailure) throw this.#loadFailure;
-    let host = this.#entries[this.#entryNext++ % this.#entries.length];
-    if (!host || !host.alive) {
-      const i = host ? this.#entries.indexOf(host) : 0;
-      host = await this.#spawnLoaded(this.#code.entryFile, "entry");
-      this.#entries[i] = host;
-    }
-    const entry = host;
+    const entry = await this.#entryHost();
     const cause = `${req.method} ${pathOf(req.url)}`;
     // The entry's bound is a little longer than an object's, so that when it
     // waits on an object that hangs, the object's own reason reaches the client.
