@@ -8,7 +8,8 @@ export type Tab = (typeof TABS)[number];
 
 export type InspectorSection = "objects" | "events" | "database" | "bucket" | "mocks";
 export type ConsoleSection = "http" | "websocket" | "load";
-export type ObjectPanel = "lifecycle" | "storage" | "sockets" | "events" | "request" | "alarms" | "logs";
+export type ObjectPanel =
+  "lifecycle" | "storage" | "snapshots" | "sockets" | "events" | "request" | "alarms" | "logs";
 
 export interface TabSlice {
   readonly tab: Tab;
