@@ -56,7 +56,8 @@ function userTables(db: Database.Database, schema: string): Map<string, { cols: 
     .all() as { name: string }[];
   const out = new Map<string, { cols: string[]; pk: string[] }>();
   for (const { name } of rows) {
-    const info = db.prepare(`SELECT name, pk FROM ${schema}.pragma_table_info(?)`).all(name) as {
+    // NOTE: the schema is pragma_table_info's second argument; `a.pragma_table_info(...)` reads main.
+    const info = db.prepare("SELECT name, pk FROM pragma_table_info(?, ?)").all(name, schema) as {
       name: string;
       pk: number;
     }[];
