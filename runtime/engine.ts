@@ -113,6 +113,13 @@ export interface ReloadResult {
   durationMs: number;
 }
 
+/**
+ * Live objects snapshotted before a code update moves them, the most recently
+ * active first: each copy costs milliseconds, and an update with thousands of
+ * live objects must not wait for all of them.
+ */
+const UPDATE_SNAPSHOTS_MAX = 100;
+
 /** A rollback that did not happen: the version is unknown, moved, or its code was refused. */
 export class RollbackRefused extends Error {
   override name = "RollbackRefused";
@@ -235,7 +242,8 @@ export class Engine {
     });
     this.history = new ClassHistory(parts.dataDir, parts.clock, parts.events);
     parts.lifecycle.beforeUpdate = async (objects) => {
-      for (const rec of objects) await this.timeTravel.snapshot(rec, "update", "before a code update");
+      const recent = [...objects].sort((a, b) => b.lastActive - a.lastActive).slice(0, UPDATE_SNAPSHOTS_MAX);
+      for (const rec of recent) await this.timeTravel.snapshot(rec, "update", "before a code update");
     };
     this.load = new LoadConsole(this, () =>
       readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),

@@ -109,6 +109,25 @@ describe("snapshots of an object's storage", () => {
     expect((await notes(engine, "cy")).notes).toEqual([{ id: 1, text: "x" }]);
   });
 
+  it("copies what is committed while the object holds a transaction open across an await", async () => {
+    const { engine } = await engines.open("notes");
+    await notes(engine, "tx", "add", "?text=committed");
+    const id = await idOf(engine, "tx");
+    const held = notes(engine, "tx", "hold", "?text=uncommitted");
+    await until(
+      async () => ((await request(engine, "GET", "/notes/tx/holding")).json as { holding: boolean }).holding,
+      "the transaction to be open",
+    );
+    const during = await engine.api.takeSnapshot({ objectId: id });
+    await request(engine, "POST", "/notes/tx/release");
+    expect((await held).notes).toHaveLength(2);
+    const diff = await engine.api.diffSnapshots({ objectId: id, from: during.id });
+    // The snapshot has the committed note only; the held transaction's row and key came after.
+    expect(diff.tables[0]!.counts).toMatchObject({ before: 1, after: 2, added: 1 });
+    expect(diff.tables[0]!.added).toEqual([{ id: 2, text: "uncommitted" }]);
+    expect(diff.kv.added).toEqual([{ key: "held", value: "true" }]);
+  });
+
   it("snapshots live objects before a live code update", async () => {
     const { engine, project } = await engines.open("notes");
     await notes(engine, "dee", "add", "?text=before");
