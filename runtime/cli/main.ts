@@ -104,6 +104,19 @@ Commands:
     --all                every object of the project
     --data DIR           data directory (default <projectDir>/.terrarium)
 
+  versions [projectDir] List the saved versions of a class's code (its source
+                       file, content-addressed in <data>/versions).
+    --class NAME         the class
+    --json               print JSON
+
+  rollback [projectDir] Roll a class back to a saved version through the live-
+                       update path; refused, the file left as it is, when that
+                       version does not build or its constructor throws on the
+                       class's current storage. Refused while a Terrarium serves
+                       the folder: use its Design view.
+    --class NAME         the class
+    --version HASH       the version (6 or more hex digits of its hash)
+
   help                 Show this text.
 
 Stopping (serve, ui, load):
@@ -210,6 +223,10 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./snapshot.ts")).restoreCommand(rest);
     case "reset":
       return (await import("./snapshot.ts")).resetCommand(rest);
+    case "versions":
+      return (await import("./versions.ts")).versionsCommand(rest);
+    case "rollback":
+      return (await import("./versions.ts")).rollbackCommand(rest);
     case undefined:
     case "help":
     case "--help":

@@ -27,7 +27,7 @@ interface ObjectRow {
   name: string | null;
 }
 
-function dataFolder(projectDir: string, data: string | undefined): string {
+export function dataFolder(projectDir: string, data: string | undefined): string {
   return data ? resolve(data) : join(projectDir, ".terrarium");
 }
 
@@ -65,7 +65,7 @@ function pickObject(dataDir: string, object: string | undefined, className: stri
   return fail(`"${object}" matches ${found.length} objects; give the id or --class:\n${list}`);
 }
 
-function when(t: number): string {
+export function when(t: number): string {
   return new Date(t)
     .toISOString()
     .replace("T", " ")
@@ -134,7 +134,7 @@ function alarmOf(dataDir: string, id: string): number | null {
 
 type Options = Record<string, { type: "string" | "boolean"; default?: boolean }>;
 
-function parse(
+export function parse(
   argv: string[],
   options: Options,
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
@@ -221,17 +221,25 @@ export async function snapshotCommand(argv: string[]): Promise<void> {
 }
 
 /** Restore and reset replace files: not under another process's running objects. */
-function refuseWhileServed(dataDir: string, command: string): void {
+export function refuseWhileServed(
+  dataDir: string,
+  command: string,
+  where = "its UI (the object's page: Restore, Reset)",
+): void {
   const serving = servingInfo(dataDir);
   if (serving && serving.pid !== process.pid) {
     fail(
       `a Terrarium (pid ${serving.pid}) is serving ${dataDir}; ${command} would replace files under its ` +
-        `running objects. Use its UI (the object's page: Restore, Reset), or stop it and run this again`,
+        `running objects. Use ${where}, or stop it and run this again`,
     );
   }
 }
 
-async function withEngine<T>(projectDir: string, dataDir: string, fn: (e: Engine) => Promise<T>): Promise<T> {
+export async function withEngine<T>(
+  projectDir: string,
+  dataDir: string,
+  fn: (e: Engine) => Promise<T>,
+): Promise<T> {
   let engine: Engine;
   try {
     engine = await Engine.open({ projectDir, dataDir });

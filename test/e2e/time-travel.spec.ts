@@ -86,5 +86,14 @@ test.describe("time travel of an object's storage, and class versions", () => {
     const hash = (await tt.versionRows.first().getAttribute("data-hash"))!;
     await app.show("Inspector");
     await expect(tt.version).toHaveText(hash.slice(0, 8));
+
+    // Reset every object of the class from the objects table; each keeps a snapshot.
+    await inspector.back.click();
+    await page.getByLabel("Filter by class").selectOption("Notes");
+    tt.acceptNext("Reset the state of every Notes object?");
+    await page.getByRole("button", { name: "Reset Notes…" }).click();
+    await expect(page.getByTestId("reset-status")).toHaveText("Reset 1 object; a snapshot of each was kept.");
+    expect((await notes()).notes).toEqual([]);
+    await shot("inspector-reset");
   });
 });

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { run, serve, type Served } from "../helpers/cli.ts";
-import { tempProject } from "../helpers/project.ts";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openEngine, tempProject } from "../helpers/project.ts";
 
 let project: ReturnType<typeof tempProject> | null = null;
 let served: Served | null = null;
@@ -71,6 +73,47 @@ describe("terrarium snapshot, restore and reset", () => {
     const reset = await run(["reset", project.dir, "--class", "Notes", ...data]);
     expect(reset.code, reset.output).toBe(0);
     expect(reset.output).toMatch(/^Reset 1 object: /);
+  });
+
+  it("lists a class's versions and rolls it back with terrarium versions and rollback", async () => {
+    project = tempProject("notes");
+    const data = ["--data", project.dataDir];
+    const file = join(project.dir, "src", "notes.ts");
+    const engine = await openEngine(project.dir, project.dataDir);
+    try {
+      writeFileSync(file, readFileSync(file, "utf8").replace('"v1"', '"v2"'));
+      expect((await engine.reload()).ok).toBe(true);
+    } finally {
+      await engine.close();
+    }
+    const listed = await run(["versions", project.dir, "--class", "Notes", "--json", ...data]);
+    const versions = JSON.parse(listed.output) as { hash: string; cause: string }[];
+    expect(versions.map((v) => v.cause)).toEqual(["start", "update"]);
+    const rolled = await run([
+      "rollback",
+      project.dir,
+      "--class",
+      "Notes",
+      "--version",
+      versions[0]!.hash.slice(0, 8),
+      ...data,
+    ]);
+    expect(rolled.code, rolled.output).toBe(0);
+    expect(rolled.output).toContain(`Rolled Notes back to ${versions[0]!.hash.slice(0, 12)}`);
+    expect(readFileSync(file, "utf8")).toContain('"v1"');
+    const text = (await run(["versions", project.dir, "--class", "Notes", ...data])).output;
+    expect(text.trim().split("\n").at(-1)).toMatch(/ rollback +src\/notes\.ts +\(current\)$/);
+    const unknown = await run([
+      "rollback",
+      project.dir,
+      "--class",
+      "Notes",
+      "--version",
+      "abcdef12",
+      ...data,
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.output).toContain("Notes has no version abcdef12");
   });
 
   it("names what is wrong with its arguments", async () => {
