@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from "node:fs";
+import { readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
@@ -15,6 +15,7 @@ import {
   type CutShort,
   type LifecycleOptions,
   type LifecyclePolicy,
+  type ObjectProbe,
 } from "./lifecycle/lifecycle.ts";
 import { ServiceRegistry, type ClassInfo } from "./registry/registry.ts";
 import * as Comlink from "comlink";
@@ -29,6 +30,10 @@ import { deleteClassFiles, renameClassFiles, type ClassChangeResult } from "./de
 import { saveSettings, type SettingsEdit } from "./design/settings.ts";
 import { StateManager } from "./state/state-manager.ts";
 import { createControlApi } from "./api/control-api.ts";
+import { findClassSources } from "./api/project-files.ts";
+import { TimeTravel } from "./lifecycle/time-travel.ts";
+import { ClassHistory, type ClassSource } from "./lifecycle/class-history.ts";
+import { markServing, type ServingMark } from "./state/serving.ts";
 import { LoadConsole } from "./load/console.ts";
 import { readLoadProfiles } from "./load/profiles-file.ts";
 import type { ControlApi } from "./api/contract.ts";
@@ -185,6 +190,33 @@ export interface ReloadResult {
   durationMs: number;
 }
 
+/**
+ * Live objects snapshotted before a code update moves them, the most recently
+ * active first: each copy costs milliseconds, and an update with thousands of
+ * live objects must not wait for all of them.
+ */
+const UPDATE_SNAPSHOTS_MAX = 100;
+
+/** A rollback that did not happen: the version is unknown, moved, or its code was refused. */
+export class RollbackRefused extends Error {
+  override name = "RollbackRefused";
+}
+
+export interface RollbackResult {
+  className: string;
+  version: string;
+  file: string;
+  /** Live objects moved to the version. */
+  updated: number;
+}
+
+/** Writes a file through a temporary one beside it, so a crash leaves one whole version or the other. */
+function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.terrarium-${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
 /** How long in-flight work gets to finish when the engine closes, unless told otherwise. */
 export const DEFAULT_GRACE_MS = 5_000;
 
@@ -253,6 +285,11 @@ export class Engine {
   /** Load runs started through the control API (the UI's console). */
   readonly load: LoadConsole;
   readonly api: ControlApi;
+  /** Snapshots, diffs, restores and resets of objects' storage. */
+  readonly timeTravel: TimeTravel;
+  /** Every version of every class's code, and which one each live object runs. */
+  readonly history: ClassHistory;
+  #serving: ServingMark | null = null;
   #port: number | null = null;
   /** How the project was opened (--env, -c, --var): a reload reads it the same way. */
   #loadOptions: ProjectOptions = {};
@@ -273,6 +310,7 @@ export class Engine {
     queues: QueueBroker;
     router: RequestRouter;
     workflows: Workflows;
+    clock: Clock;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -284,6 +322,18 @@ export class Engine {
     this.queues = parts.queues;
     this.router = parts.router;
     this.workflows = parts.workflows;
+    this.timeTravel = new TimeTravel({
+      dataDir: parts.dataDir,
+      lifecycle: parts.lifecycle,
+      state: parts.state,
+      registry: parts.registry,
+      clock: parts.clock,
+    });
+    this.history = new ClassHistory(parts.dataDir, parts.clock, parts.events);
+    parts.lifecycle.beforeUpdate = async (objects) => {
+      const recent = [...objects].sort((a, b) => b.lastActive - a.lastActive).slice(0, UPDATE_SNAPSHOTS_MAX);
+      for (const rec of recent) await this.timeTravel.snapshot(rec, "update", "before a code update");
+    };
     this.load = new LoadConsole(this, () =>
       readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
     );
@@ -414,6 +464,7 @@ export class Engine {
       queues,
       router,
       workflows,
+      clock,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
@@ -469,6 +520,8 @@ export class Engine {
       });
       eventBus.start();
       queues.start();
+      engine.history.start(engine.classSources());
+      engine.#serving = markServing(dataDir);
     } catch (e) {
       await engine.close();
       throw e;
@@ -490,7 +543,9 @@ export class Engine {
    * Bad config or code is refused with the error (file:line where there is
    * one) and the running version keeps serving.
    */
-  async reload(): Promise<ReloadResult> {
+  async reload(
+    opts: { cause?: string; probe?: ObjectProbe[]; versionCause?: "update" | "rollback" } = {},
+  ): Promise<ReloadResult> {
     const started = Date.now();
     const done = (r: Omit<ReloadResult, "time" | "durationMs">): ReloadResult => {
       const result = { ...r, time: started, durationMs: Date.now() - started };
@@ -529,9 +584,14 @@ export class Engine {
     const next = codeVersion(project, bundle, await buildHostWorkers(), this.dataDir);
     const same = JSON.stringify(next.spec) === JSON.stringify(this.lifecycle.code.spec);
     let updated = 0;
+    const sources = this.classSources(project);
     if (!same) {
-      const r = await this.lifecycle.updateCode(next);
-      if (!r.ok) return done({ ok: false, updated: 0, error: r.error });
+      this.history.pending(sources);
+      const r = await this.lifecycle.updateCode(next, opts.cause, opts.probe ? { probe: opts.probe } : {});
+      if (!r.ok) {
+        this.history.abandon();
+        return done({ ok: false, updated: 0, error: r.error });
+      }
       updated = r.updated;
     }
     const hosts = await buildHostWorkers();
@@ -550,6 +610,7 @@ export class Engine {
         services: project.workers[i]!.wrangler.services,
       })),
     ]);
+    this.history.commit(sources, opts.versionCause ?? "update");
     this.#project = project;
     this.router.setRoutes(project.terrarium.routes ?? []);
     const assets = assetRouting(project);
@@ -595,12 +656,14 @@ export class Engine {
       const reopen = await this.lifecycle.closeClass(from, `class ${from} is being renamed to ${to}; retry`);
       try {
         const result = renameClassFiles(this.#project.dir, this.dataDir, from, to);
+        this.history.rename(from, to);
         const ns = namespaceKey(this.#project.wrangler.name, to);
         const objects = [...this.registry.objects()].filter((r) => r.className === from);
         for (const rec of objects) {
           const oldId = rec.id;
           const newId = rec.name !== null ? idFromName(ns, rec.name) : rekeyId(ns, oldId);
           this.state.move(from, oldId, to, newId);
+          this.timeTravel.store.move(from, oldId, to, newId);
           this.registry.rekey(oldId, newId, to);
         }
         const reload = await this.reload();
@@ -641,6 +704,89 @@ export class Engine {
       if (!reload.ok) throw new ProjectError(reload.error ?? "the engine did not take the change");
       return result;
     });
+  }
+
+  /** Each class's source as it is on disk: the file that declares `class <Name>`. */
+  classSources(project: Project = this.#project): ClassSource[] {
+    const names = [...new Set(project.wrangler.durableObjects.map((b) => b.className))];
+    const out: ClassSource[] = [];
+    for (const [className, file] of findClassSources(project.dir, this.dataDir, names)) {
+      try {
+        out.push({ className, file, text: readFileSync(join(project.dir, file), "utf8") });
+      } catch {
+        // deleted since it was found: the next reload sees it gone
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Rolls a class back to an earlier version of its code: the file that
+   * declares it gets that version's text, and the engine moves to it as
+   * for a saved change (live objects go Updating). The version's
+   * constructor is first tried on a copy of the storage of the class's
+   * most recently active object, live or not; if it throws (or the code
+   * does not build), the file is put back and the rollback refused.
+   */
+  rollbackClass(className: string, hash: string): Promise<RollbackResult> {
+    return this.#serialized(async () => {
+      const version = this.history.versions.history(className).find((v) => v.hash === hash);
+      if (!version) throw new RollbackRefused(`class ${className} has no version ${hash.slice(0, 8)}`);
+      const source = this.classSources().find((s) => s.className === className);
+      if (!source) throw new RollbackRefused(`no file of the project declares class ${className}`);
+      if (source.file !== version.file) {
+        throw new RollbackRefused(
+          `version ${hash.slice(0, 8)} of ${className} is ${version.file}, but the class is in ${source.file} now`,
+        );
+      }
+      const text = this.history.versions.text(hash);
+      if (text === source.text) return { className, version: hash, updated: 0, file: source.file };
+      const path = join(this.#project.dir, source.file);
+      writeFileAtomic(path, text);
+      const probe = [...this.registry.objects()]
+        .filter((r) => r.className === className && this.state.storageBytes(r.className, r.id) > 0)
+        .sort((a, b) => b.lastActive - a.lastActive)
+        .slice(0, 1)
+        .map((r) => ({ className: r.className, id: r.id, name: r.name }));
+      const r = await this.reload({
+        cause: `rolled back ${className} to ${hash.slice(0, 8)}`,
+        probe,
+        versionCause: "rollback",
+      });
+      if (!r.ok) {
+        writeFileAtomic(path, source.text);
+        throw new RollbackRefused(
+          `rolling ${className} back to ${hash.slice(0, 8)} was refused, and ${source.file} is as it was: ${r.error}`,
+        );
+      }
+      return { className, version: hash, updated: r.updated, file: source.file };
+    });
+  }
+
+  /**
+   * During a load run, every `everyMs` snapshots the `objects` live objects
+   * with the most requests (reason "load", labelled with the run and second).
+   * Returns the function that stops it.
+   */
+  snapshotDuringLoad(runId: string, everyMs = 10_000, objects = 5): () => void {
+    const started = Date.now();
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      const second = Math.round((Date.now() - started) / 1000);
+      const hottest = this.lifecycle
+        .liveRecords()
+        .sort((a, b) => b.requests - a.requests)
+        .slice(0, objects);
+      void (async () => {
+        for (const rec of hottest) {
+          await this.timeTravel.snapshot(rec, "load", `run ${runId} at ${second} s`).catch(() => {});
+        }
+      })().finally(() => (busy = false));
+    }, everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** The idle and hibernation timeouts where terrarium.json sets none. */
@@ -754,6 +900,7 @@ export class Engine {
     await workflows;
     this.state.close();
     this.registry.close();
+    this.#serving?.release();
     return { graceMs, requests, objects };
   }
 }

@@ -35,6 +35,9 @@ import type { QueueBatchRecord, QueueStats } from "../queues/broker.ts";
 import { workflowCallSchemas, type WorkflowControlApi } from "./workflow-contract.ts";
 
 export type * from "./workflow-contract.ts";
+import type { SnapshotInfo } from "../state/snapshots.ts";
+import type { KvDiff, StorageDiff, TableDiff } from "../state/storage-diff.ts";
+import type { ClassVersion } from "../state/class-versions.ts";
 
 export type {
   QueueBatchRecord,
@@ -65,6 +68,11 @@ export type {
   DatabaseTable,
   CheckResult,
   ExportCheck,
+  SnapshotInfo,
+  StorageDiff,
+  TableDiff,
+  KvDiff,
+  ClassVersion,
 };
 
 export interface UpdateResult {
@@ -552,6 +560,59 @@ export interface DesignInfo {
   } | null;
 }
 
+const snapshotId = z.string().regex(/^[0-9a-z]{8,10}-[0-9a-f]{6}$/, "a snapshot id as snapshots() lists it");
+const versionHash = z.string().regex(/^[0-9a-f]{64}$/, "a version hash as classVersions() lists it");
+
+/** Time travel of objects' storage, and class versions (docs/snapshots.md). */
+export const timeSchemas = {
+  takeSnapshot: z.object({ objectId: objectIdSchema, label: z.string().trim().max(200).optional() }).strict(),
+  snapshot: z.object({ objectId: objectIdSchema, snapshotId }).strict(),
+  /** From a snapshot to another one, or to the object's storage now (`to` absent). */
+  diff: z.object({ objectId: objectIdSchema, from: snapshotId, to: snapshotId.optional() }).strict(),
+  /** Exactly one of: one object, every object of a class, every object of the project. */
+  reset: z.union([
+    z.object({ objectId: objectIdSchema }).strict(),
+    z.object({ className: identifier }).strict(),
+    z.object({ all: z.literal(true) }).strict(),
+  ]),
+  className: identifier,
+  version: z.object({ className: identifier, hash: versionHash }).strict(),
+} as const;
+
+export type TakeSnapshotSpec = z.infer<typeof timeSchemas.takeSnapshot>;
+export type SnapshotRef = z.infer<typeof timeSchemas.snapshot>;
+export type DiffSpec = z.infer<typeof timeSchemas.diff>;
+export type ResetSpec = z.infer<typeof timeSchemas.reset>;
+export type VersionRef = z.infer<typeof timeSchemas.version>;
+
+export interface RestoreInfo {
+  restored: SnapshotInfo;
+  /** The storage just before the restore, kept as a snapshot (restore it to undo). */
+  before: SnapshotInfo;
+}
+
+export interface ResetInfo {
+  objects: number;
+  /** What each object held, kept as a snapshot. */
+  snapshots: SnapshotInfo[];
+}
+
+/** A class's versions, oldest first, and the one it runs now. */
+export interface ClassVersionsInfo {
+  className: string;
+  versions: ClassVersion[];
+  current: string | null;
+  /** Live objects per version hash. */
+  live: Record<string, number>;
+}
+
+export interface RollbackInfo {
+  className: string;
+  version: string;
+  file: string;
+  updated: number;
+}
+
 export interface ControlApi extends WorkflowControlApi {
   project(): Promise<ProjectInfo>;
   listClasses(): Promise<ClassSummary[]>;
@@ -674,6 +735,29 @@ export interface ControlApi extends WorkflowControlApi {
   queues(): Promise<QueueStats[]>;
   /** The latest batches delivered from a queue, newest first (the last 200 are kept). */
   queueBatches(q: { queue: string; limit?: number }): Promise<QueueBatchRecord[]>;
+  /** An object's snapshots, newest first. */
+  snapshots(objectId: string): Promise<SnapshotInfo[]>;
+  /** Copies an object's storage (SQL tables and KV) now, live or not, between its events. */
+  takeSnapshot(spec: TakeSnapshotSpec): Promise<SnapshotInfo>;
+  /** Rows added, changed and removed per table, and KV keys, between two snapshots or a snapshot and now. */
+  diffSnapshots(spec: DiffSpec): Promise<StorageDiff>;
+  /** Puts a snapshot back: the object stops, its file is replaced, its next event wakes it on it. */
+  restoreSnapshot(spec: SnapshotRef): Promise<RestoreInfo>;
+  deleteSnapshot(spec: SnapshotRef): Promise<boolean>;
+  /** Empties the storage of one object, a class's objects or all of them (each snapshotted first). */
+  resetState(spec: ResetSpec): Promise<ResetInfo>;
+  /** Every saved version of a class's code. */
+  classVersions(className: string): Promise<ClassVersionsInfo>;
+  /** One version's source text. */
+  classVersionText(ref: VersionRef): Promise<string>;
+  /** The version of its class's code a live object runs; null when it has no worker. */
+  objectVersion(objectId: string): Promise<string | null>;
+  /**
+   * Rolls a class back to an earlier version through the live-update path;
+   * refused, with the file left as it was, when that version does not build
+   * or its constructor throws on the current storage.
+   */
+  rollbackClass(ref: VersionRef): Promise<RollbackInfo>;
   /** Live transitions, logs and request events, delivered in batches (at most every 50 ms). */
   subscribe(listener: (batch: LiveEvent[]) => void): () => void;
 }
@@ -764,6 +848,16 @@ export const callSchemas = {
   queues: none,
   queueBatches: z.tuple([queueSchemas.batches]),
   ...workflowCallSchemas,
+  snapshots: z.tuple([schemas.objectId]),
+  takeSnapshot: z.tuple([timeSchemas.takeSnapshot]),
+  diffSnapshots: z.tuple([timeSchemas.diff]),
+  restoreSnapshot: z.tuple([timeSchemas.snapshot]),
+  deleteSnapshot: z.tuple([timeSchemas.snapshot]),
+  resetState: z.tuple([timeSchemas.reset]),
+  classVersions: z.tuple([timeSchemas.className]),
+  classVersionText: z.tuple([timeSchemas.version]),
+  objectVersion: z.tuple([schemas.objectId]),
+  rollbackClass: z.tuple([timeSchemas.version]),
 } as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
 
 export const CONTROL_METHODS = Object.keys(callSchemas) as ControlMethod[];

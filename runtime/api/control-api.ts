@@ -25,6 +25,7 @@ import { RequestHistory } from "./request-history.ts";
 import { SavedRequests } from "./saved-requests.ts";
 import { errorResult, httpResult, serializedRequest } from "./http-result.ts";
 import { objectTools } from "./object-tools.ts";
+import { timeTools } from "./time-tools.ts";
 import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
@@ -368,6 +369,8 @@ export function createControlApi(engine: Engine): ControlApi {
     },
 
     ...objectTools(engine),
+
+    ...timeTools(engine),
 
     async templates() {
       return listTemplates().map((t) => ({

@@ -7,6 +7,7 @@ import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts
 import { cutShortLine, Engine, type StopReport } from "../engine.ts";
 import { parseThreshold, type Threshold } from "../load/parse.ts";
 import { runLoad } from "../load/run.ts";
+import { newRunId } from "../load/run-id.ts";
 import { formatSummary, progressLine } from "../load/summary.ts";
 import { exitOnStdinClose, fail, graceFlag, onParentGone, openFlags, WRANGLER_FLAGS } from "./common.ts";
 
@@ -181,8 +182,12 @@ export async function load(argv: string[]): Promise<void> {
   const progress = !values.quiet;
   if (progress) process.stderr.write(`terrarium: load ${name} -> ${url}\n`);
   let code = 0;
+  // Serving the project here, the busiest objects are snapshotted every 10 s of the run.
+  const id = newRunId(Date.now());
+  const stopSnapshots = engine?.snapshotDuringLoad(id);
   try {
     const run = await runLoad({
+      id,
       name,
       profile,
       url,
@@ -196,6 +201,7 @@ export async function load(argv: string[]): Promise<void> {
     else process.stdout.write(formatSummary(run.summary));
     if (!run.summary.ok) code = 99;
   } finally {
+    stopSnapshots?.();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);
     unwatch?.();

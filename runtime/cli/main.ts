@@ -90,6 +90,44 @@ Commands:
                          or aidevos (the AIDevOS system of eight classes)
     --name NAME          the Worker's name (default: from the folder name)
 
+  snapshot [projectDir] Copy an object's storage (SQL tables and KV) into
+                       <data>/snapshots; also while a Terrarium serves the folder.
+    --object X           the object: its id, an id prefix or its name
+    --class NAME         narrows --object to a class
+    --label TEXT         a note kept with the snapshot
+    --list               list snapshots (of --object, or of every object)
+    --diff ID [--to ID]  rows added, changed, removed per table and KV keys,
+                         from snapshot ID to another one or to the storage now
+    --json               print JSON
+    --data DIR           data directory (default <projectDir>/.terrarium)
+
+  restore [projectDir] Put an object's storage back as a snapshot had it (the
+                       storage it replaces is kept as a snapshot first).
+                       Refused while a Terrarium serves the folder: use its UI.
+    --snapshot ID        the snapshot (terrarium snapshot --list)
+    --data DIR           data directory (default <projectDir>/.terrarium)
+
+  reset [projectDir]   Delete objects' storage and alarms (a snapshot of each is
+                       kept first); the objects wake empty. Refused while a
+                       Terrarium serves the folder: use its UI.
+    --object X           one object (id, id prefix or name; --class narrows it)
+    --class NAME         every object of a class
+    --all                every object of the project
+    --data DIR           data directory (default <projectDir>/.terrarium)
+
+  versions [projectDir] List the saved versions of a class's code (its source
+                       file, content-addressed in <data>/versions).
+    --class NAME         the class
+    --json               print JSON
+
+  rollback [projectDir] Roll a class back to a saved version through the live-
+                       update path; refused, the file left as it is, when that
+                       version does not build or its constructor throws on the
+                       class's current storage. Refused while a Terrarium serves
+                       the folder: use its Design view.
+    --class NAME         the class
+    --version HASH       the version (6 or more hex digits of its hash)
+
   help                 Show this text.
 
 Stopping (serve, ui, load):
@@ -195,6 +233,16 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./export.ts")).exportCommand(rest);
     case "new":
       return newCommand(rest);
+    case "snapshot":
+      return (await import("./snapshot.ts")).snapshotCommand(rest);
+    case "restore":
+      return (await import("./snapshot.ts")).restoreCommand(rest);
+    case "reset":
+      return (await import("./snapshot.ts")).resetCommand(rest);
+    case "versions":
+      return (await import("./versions.ts")).versionsCommand(rest);
+    case "rollback":
+      return (await import("./versions.ts")).rollbackCommand(rest);
     case undefined:
     case "help":
     case "--help":

@@ -686,6 +686,25 @@ class Isolate implements WorkerApi {
     }
   }
 
+  async snapshotTo(dest: string): Promise<void> {
+    await this.#waitGate();
+    const active = this.#requireActive();
+    const into = `VACUUM INTO '${dest.replaceAll("'", "''")}'`;
+    // VACUUM refuses to run inside a transaction (one held open across an
+    // await by storage.transaction()): then a second connection copies what
+    // is committed, which leaves that transaction out, as a crash would.
+    if (!active.db.inTransaction) {
+      active.db.exec(into);
+      return;
+    }
+    const reader = openSqlite(active.identity.dbPath, { readonly: true, fileMustExist: true });
+    try {
+      reader.exec(into);
+    } finally {
+      reader.close();
+    }
+  }
+
   // ---- direct lines from other workers (runtime/host/peers.ts) ----
 
   /** Set while the object is being deactivated: direct calls are refused ("moved"). */

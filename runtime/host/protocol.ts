@@ -167,6 +167,12 @@ export interface WorkerApi {
   alarm(info: AlarmInvocation): Promise<number | null>;
   /** Runs a statement from the Inspector's SQL box on the active object's database, between its events. */
   adminSql(sql: string, params: unknown[]): Promise<QueryResult>;
+  /**
+   * Writes a consistent copy of the object's database to `dest` (a new
+   * file), between its events: what is committed, never half of a
+   * synchronous run of writes.
+   */
+  snapshotTo(dest: string): Promise<void>;
   /** Refuses new calls on direct lines ("moved") until the object is deactivated. */
   leave(): void;
   /**

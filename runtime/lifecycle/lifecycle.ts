@@ -169,6 +169,13 @@ interface Slot {
   code: CodeVersion | null;
 }
 
+/** An object whose constructor an update tries on a copy of its storage before it goes ahead. */
+export interface ObjectProbe {
+  className: string;
+  id: string;
+  name: string | null;
+}
+
 export interface UpdateResult {
   ok: boolean;
   /** Live objects now running the new code. */
@@ -634,7 +641,7 @@ export class LifecycleManager {
   async #ensureLive(live: LiveObject, cause: string): Promise<WorkerHost> {
     if (live.host?.alive) return live.host;
     if (live.starting) return live.starting;
-    const closed = this.#closedClasses.get(live.record.className);
+    const closed = this.#closedClasses.get(live.record.className) ?? this.#closedObjects.get(live.record.id);
     if (closed !== undefined) throw new ObjectError(closed, 503);
     live.starting = this.#activate(live, cause).finally(() => {
       live.starting = null;
@@ -807,6 +814,62 @@ export class LifecycleManager {
       throw e;
     }
   }
+
+  /** Objects that may not start while their storage is replaced (a restore, a reset): id -> why. */
+  readonly #closedObjects = new Map<string, string>();
+
+  /**
+   * Stops one object before its storage is replaced: starting it is
+   * refused with a 503 saying `reason`, and once what it has in flight is
+   * done it hibernates (its WebSockets are closed with 1012, as for a
+   * restart). Resolves with the function that opens it again; rejects, with
+   * the object open, if it stays busy past `timeoutMs`.
+   */
+  async closeObject(id: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
+    this.#closedObjects.set(id, reason);
+    const reopen = (): void => {
+      this.#closedObjects.delete(id);
+    };
+    const deadline = Date.now() + timeoutMs;
+    try {
+      for (;;) {
+        const l = this.#live.get(id);
+        if (!l || (!l.host && !l.starting)) return reopen;
+        if (Date.now() > deadline) throw new ObjectError(`the object stayed busy; try again`, 409);
+        if (l.host && !l.starting && !busy(l) && !l.updating) {
+          this.sockets.closeObject(id, 1012, reason);
+          await this.hibernate(id, reason);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } catch (e) {
+      reopen();
+      throw e;
+    }
+  }
+
+  /**
+   * Copies a live object's database to `dest` in its worker, between its
+   * events; false when no worker has the object right now (copy the file).
+   */
+  async snapshotLive(id: string, dest: string): Promise<boolean> {
+    const live = this.#live.get(id);
+    if (!live?.host || live.starting || live.updating) return false;
+    await live.host.call((api) => api.snapshotTo(dest));
+    return true;
+  }
+
+  /** The objects that have a worker now. */
+  liveRecords(): ObjectRecord[] {
+    return [...this.#live.values()].filter((l) => l.host).map((l) => l.record);
+  }
+
+  /**
+   * Called once new code has loaded and passed its constructor checks, just
+   * before the live objects in `objects` move to it (the engine snapshots
+   * their storage here). A failure is logged; the update goes on.
+   */
+  beforeUpdate: (objects: ObjectRecord[]) => Promise<void> = async () => {};
 
   /** Ends an object for good: worker, storage and alarm. */
   async terminate(id: string, cause: string): Promise<boolean> {
@@ -1528,13 +1591,17 @@ export class LifecycleManager {
    * in-flight events finish, new ones wait, its worker restarts on the new
    * code, and its storage (and its WebSockets) stay.
    */
-  updateCode(next: CodeVersion, cause = "code changed"): Promise<UpdateResult> {
-    const run = this.#updateChain.then(() => this.#update(next, cause));
+  updateCode(
+    next: CodeVersion,
+    cause = "code changed",
+    opts: { probe?: ObjectProbe[] } = {},
+  ): Promise<UpdateResult> {
+    const run = this.#updateChain.then(() => this.#update(next, cause, opts.probe ?? []));
     this.#updateChain = run.catch(() => {});
     return run;
   }
 
-  async #update(next: CodeVersion, cause: string): Promise<UpdateResult> {
+  async #update(next: CodeVersion, cause: string, probes: ObjectProbe[]): Promise<UpdateResult> {
     if (this.#closed) return { ok: false, updated: 0, error: "Terrarium is shutting down" };
     let probe: WorkerHost;
     try {
@@ -1546,24 +1613,25 @@ export class LifecycleManager {
       return { ok: false, updated: 0, error: `the new code failed to load: ${why}` };
     }
     const liveObjects = [...this.#live.values()].filter((l) => l.host);
-    const sampleByClass = new Map<string, LiveObject>();
+    const sampleByClass = new Map<string, ObjectProbe>();
     for (const l of liveObjects)
-      if (!sampleByClass.has(l.record.className)) sampleByClass.set(l.record.className, l);
+      if (!sampleByClass.has(l.record.className)) sampleByClass.set(l.record.className, l.record);
+    for (const p of probes) if (!sampleByClass.has(p.className)) sampleByClass.set(p.className, p);
     const scratch = mkdtempSync(join(tmpdir(), "terrarium-update-"));
     try {
       for (const [className, sample] of sampleByClass) {
         if (!next.spec.durableObjects.some((b) => b.className === className)) continue;
         const dbPath = join(scratch, `${className}.sqlite`);
-        const src = this.#state.dbPath(className, sample.record.id);
+        const src = this.#state.dbPath(className, sample.id);
         // A consistent snapshot of the live database (copying its files could catch a checkpoint half-way).
-        if (existsSync(src)) this.#state.snapshot(className, sample.record.id, dbPath);
+        if (existsSync(src)) this.#state.snapshot(className, sample.id, dbPath);
         const trial = await this.#spawnLoaded(next.hostFile, "object", next);
         try {
           await trial.call((api) =>
             api.activate({
               className,
-              id: sample.record.id,
-              name: sample.record.name,
+              id: sample.id,
+              name: sample.name,
               dbPath,
               alarm: null,
               sockets: [],
@@ -1585,6 +1653,11 @@ export class LifecycleManager {
       rmSync(scratch, { recursive: true, force: true });
     }
 
+    try {
+      await this.beforeUpdate(liveObjects.map((l) => l.record));
+    } catch (e) {
+      this.#log(null, "warn", `before the update: ${errorText(e)}`);
+    }
     const old = this.#code;
     this.#code = next;
     if (this.#loadFailure) {

@@ -14,6 +14,7 @@ export const SAMPLE = join(ROOT, "resources", "samples", "counter");
 export const KITCHEN = join(ROOT, "test", "fixtures", "kitchen");
 export const SOCKETS = join(ROOT, "test", "fixtures", "sockets");
 export const WORKERS = join(ROOT, "test", "fixtures", "workers");
+export const NOTES = join(ROOT, "test", "fixtures", "notes");
 export const SCREENSHOTS = join(ROOT, "test-results", "screenshots");
 /** `npm run docs:screenshots` sets this: the README's pictures come from the same run. */
 const DOCS_SCREENSHOTS =
@@ -35,6 +36,8 @@ const DOCS_SHOTS = new Set([
   "console-load-compare",
   "inspector-bucket",
   "export-validated",
+  "object-snapshots",
+  "design-history",
 ]);
 
 export interface UiServer {

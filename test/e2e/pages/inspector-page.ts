@@ -111,7 +111,9 @@ export class InspectorPage {
     return this.page.locator(".object-head [data-state]");
   }
 
-  panel(name: "Lifecycle" | "Storage" | "Sockets" | "Events" | "Send request" | "Alarms" | "Logs"): Locator {
+  panel(
+    name: "Lifecycle" | "Storage" | "Snapshots" | "Sockets" | "Events" | "Send request" | "Alarms" | "Logs",
+  ): Locator {
     return this.page.getByRole("tab", { name });
   }
 

@@ -7,6 +7,7 @@ import { StateBadge } from "../../components/state-badge.tsx";
 import { VirtualList } from "../../components/virtual-list.tsx";
 import { OBJECT_LIMIT, useObjectsStore, visibleObjects, type SortKey } from "../../stores/objects.ts";
 import { useUiStore } from "../../stores/ui.ts";
+import { ResetStateButton } from "./reset-state.tsx";
 
 const COLUMNS: { key: SortKey; label: string; numeric?: boolean }[] = [
   { key: "className", label: "Class" },
@@ -123,6 +124,7 @@ export function ObjectsTable() {
         <span className="muted" data-testid="object-count">
           {rows.length.toLocaleString()} of {pluralize(objects.length, "object")}
         </span>
+        <ResetStateButton className={filter.className} />
       </div>
       {error ? <p className="error">{error}</p> : null}
       {objects.length >= OBJECT_LIMIT ? (
