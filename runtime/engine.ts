@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from "node:fs";
+import { readFileSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
@@ -435,6 +435,25 @@ export class Engine {
       } finally {
         reopen();
       }
+    });
+  }
+
+  /**
+   * Writes a project source file and moves live objects to the new code,
+   * answering with the update. When the update is refused (a build error, a
+   * constructor that throws) the file is put back as it was and the engine
+   * reloads it, so the folder and what serves agree.
+   */
+  replaceSource(path: string, text: string): Promise<ReloadResult & { written: boolean }> {
+    return this.#serialized(async () => {
+      const abs = join(this.#project.dir, path);
+      const before = readFileSync(abs, "utf8");
+      writeFileSync(abs, text);
+      const result = await this.reload();
+      if (result.ok) return { ...result, written: true };
+      writeFileSync(abs, before);
+      await this.reload();
+      return { ...result, written: false };
     });
   }
 

@@ -393,6 +393,29 @@ export const templateSchemas = {
 
 export type AddClassSpec = z.infer<typeof templateSchemas.addClass>;
 
+/** A class's whole new source, for the file that declares it (an agent's or a script's edit). */
+export const codeSchemas = {
+  updateClassCode: z
+    .object({
+      className: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,99}$/, "a JavaScript identifier"),
+      code: z
+        .string()
+        .min(1)
+        .max(2 * 1024 * 1024),
+    })
+    .strict(),
+} as const;
+
+export type UpdateClassCodeSpec = z.infer<typeof codeSchemas.updateClassCode>;
+
+/** What updateClassCode did: the file it wrote and the live update that followed. */
+export interface ClassCodeResult extends UpdateResult {
+  /** The file that declares the class, relative to the project folder. */
+  path: string;
+  /** False when the update was refused: the file was put back as it was. */
+  written: boolean;
+}
+
 const identifier = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,99}$/, "a JavaScript identifier");
 const timeout = z
   .number()
@@ -587,6 +610,13 @@ export interface ControlApi {
    */
   addClass(spec: AddClassSpec): Promise<AddClassResult>;
   /**
+   * Replaces the source of the file that declares a class and moves its live
+   * objects to the new code (Updating), answering when that is done. Code
+   * that fails to build or load is refused with the error, the file is put
+   * back as it was, and the old code keeps serving.
+   */
+  updateClassCode(spec: UpdateClassCodeSpec): Promise<ClassCodeResult>;
+  /**
    * Renames a class: code, wrangler bindings with a renamed_classes
    * migration, terrarium.json; its objects move with their storage.
    */
@@ -700,6 +730,7 @@ export const callSchemas = {
   writeSql: z.tuple([objectSchemas.writeSql]),
   templates: none,
   addClass: z.tuple([templateSchemas.addClass]),
+  updateClassCode: z.tuple([codeSchemas.updateClassCode]),
   renameClass: z.tuple([designSchemas.renameClass]),
   deleteClass: z.tuple([designSchemas.deleteClass]),
   saveSettings: z.tuple([designSchemas.saveSettings]),

@@ -4,6 +4,7 @@ import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
 import type { ClassSummary, ControlApi, LiveEvent, ObjectSummary, PolicyInfo } from "./contract.ts";
 import {
+  codeSchemas,
   designSchemas,
   loadSchemas,
   projectFileSchemas,
@@ -341,6 +342,16 @@ export function createControlApi(engine: Engine): ControlApi {
 
     async addClass(spec) {
       return addClassFromTemplate(engine.project.dir, templateSchemas.addClass.parse(spec));
+    },
+
+    async updateClassCode(spec) {
+      const { className, code } = codeSchemas.updateClassCode.parse(spec);
+      const p = engine.project;
+      if (!p.wrangler.durableObjects.some((b) => b.className === className))
+        throw new Error(`the project has no Durable Object class ${className}`);
+      const path = findClassSources(p.dir, engine.dataDir, [className]).get(className);
+      if (!path) throw new Error(`no source file of the project declares class ${className}`);
+      return { path, ...(await engine.replaceSource(path, code)) };
     },
 
     async renameClass(spec) {
