@@ -31,6 +31,7 @@ import type {
   DatabaseTable,
 } from "../bindings/inspect.ts";
 import type { CheckResult, ExportCheck } from "../export/validate.ts";
+import type { AwakeReason, AwakeReasonKind, WhyAwake } from "../lifecycle/why-awake.ts";
 
 export type {
   LifecycleState,
@@ -59,7 +60,28 @@ export type {
   DatabaseTable,
   CheckResult,
   ExportCheck,
+  AwakeReason,
+  AwakeReasonKind,
+  WhyAwake,
 };
+
+/** What "hibernate now, then wake" did to an object's memory. */
+export interface WakeReport {
+  /** False when it was hibernating already (then it was only woken). */
+  wasAwake: boolean;
+  /** The instance's fields before it hibernated (null: it was not live) and after it woke. */
+  before: Record<string, string> | null;
+  after: Record<string, string>;
+  /** Fields whose value did not survive: the constructor ran again and set them anew (after null: gone). */
+  lost: { field: string; before: string; after: string | null }[];
+  /** Fields with the same value after waking (the constructor rebuilt them, from storage or constants). */
+  kept: string[];
+  /** Fields only the new instance has. */
+  added: string[];
+  /** Hibernatable WebSockets still connected, their attachments restored to the new instance. */
+  sockets: { id: string; tags: string[]; attachmentBytes: number }[];
+  durationMs: number;
+}
 
 export interface UpdateResult {
   ok: boolean;
@@ -99,6 +121,8 @@ export interface ObjectSummary {
   createdAt: number;
   lastActive: number;
   lastError: string | null;
+  /** Why it is not hibernating, in a few words ("requests in flight", "hibernates in 4.2 s"); null while asleep. */
+  awake: string | null;
 }
 
 export interface HttpResult {
@@ -561,6 +585,18 @@ export interface ControlApi {
   fireAlarm(objectId: string): Promise<boolean>;
   sendRequest(r: HttpRequestSpec): Promise<HttpResult>;
   hibernate(objectId: string): Promise<boolean>;
+  /**
+   * Why an object is not hibernating now (requests in flight, a standard
+   * WebSocket, waitUntil, blockConcurrencyWhile, an open transaction, an
+   * alarm due) and when it will hibernate next; asks its worker (bounded).
+   */
+  whyAwake(objectId: string): Promise<WhyAwake>;
+  /**
+   * Hibernates an object now and wakes it at once (its constructor runs
+   * again), answering which in-memory fields did not survive. Refused, naming
+   * what holds it, while something keeps it awake.
+   */
+  hibernateAndWake(objectId: string): Promise<WakeReport>;
   terminate(objectId: string): Promise<boolean>;
   topics(): Promise<TopicInfo[]>;
   recentEvents(q?: { limit?: number; before?: number }): Promise<BusEvent[]>;
@@ -701,6 +737,8 @@ export const callSchemas = {
   fireAlarm: z.tuple([schemas.objectId]),
   sendRequest: z.tuple([schemas.sendRequest]),
   hibernate: z.tuple([schemas.objectId]),
+  whyAwake: z.tuple([schemas.objectId]),
+  hibernateAndWake: z.tuple([schemas.objectId]),
   terminate: z.tuple([schemas.objectId]),
   topics: none,
   recentEvents: z.tuple([

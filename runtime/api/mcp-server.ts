@@ -130,6 +130,18 @@ export function createMcpServer(api: ControlApi, opts: McpOptions): McpServer {
   );
 
   server.registerTool(
+    "why_awake",
+    {
+      description:
+        "Why an object is not hibernating now (requests in flight, a standard WebSocket, waitUntil, " +
+        "blockConcurrencyWhile, an open transaction, an alarm due) and when it hibernates next; also its in-memory fields.",
+      inputSchema: { objectId },
+      annotations: read,
+    },
+    ({ objectId: id }) => answer(() => api.whyAwake(id)),
+  );
+
+  server.registerTool(
     "transitions",
     {
       description:
@@ -278,6 +290,18 @@ export function createMcpServer(api: ControlApi, opts: McpOptions): McpServer {
       annotations: action,
     },
     ({ objectId: id }) => answer(async () => ({ hibernated: await api.hibernate(id) })),
+  );
+
+  server.registerTool(
+    "hibernate_and_wake",
+    {
+      description:
+        "Hibernates an object now and wakes it at once (its constructor runs again on its storage), answering which " +
+        "in-memory fields were lost and which hibernatable WebSockets kept their attachments. Refused while something holds it awake.",
+      inputSchema: { objectId },
+      annotations: action,
+    },
+    ({ objectId: id }) => answer(() => api.hibernateAndWake(id)),
   );
 
   server.registerTool(

@@ -54,6 +54,7 @@ import {
 import { openSqlite } from "../shared/sqlite-native.ts";
 import { installEsBuiltins } from "./es-builtins.ts";
 import { installWorkersGlobals } from "./globals.ts";
+import { instanceFields, type ObjectProbe } from "./probe.ts";
 import type { TerrariumHost } from "../workers-api/host.ts";
 
 /**
@@ -665,6 +666,17 @@ class Isolate implements WorkerApi {
     this.#autoResponse = null;
     active.db.close();
     this.#leaving = false;
+  }
+
+  probe(): ObjectProbe | null {
+    const active = this.#active;
+    if (!active) return null;
+    return {
+      waitUntil: active.waitUntil.size,
+      blocking: this.#gate !== null,
+      transaction: active.db.inTransaction,
+      fields: instanceFields(active.instance),
+    };
   }
 
   memory(): { heapUsed: number; rss: number } {

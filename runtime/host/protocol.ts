@@ -3,6 +3,7 @@ import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
 import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
+import type { ObjectProbe } from "./probe.ts";
 
 /**
  * What crosses between the orchestrator (main thread) and a worker thread.
@@ -164,6 +165,8 @@ export interface WorkerApi {
   wsEvent(e: SocketEvent): Promise<void>;
   deactivate(): Promise<void>;
   memory(): { heapUsed: number; rss: number };
+  /** What the active object holds that keeps it awake, and its fields; null when no object is active. */
+  probe(): ObjectProbe | null;
 }
 
 /**

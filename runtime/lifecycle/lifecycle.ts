@@ -37,8 +37,23 @@ import {
 import type { SocketHub, SocketOwner } from "../router/sockets.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
+import type { ObjectProbe } from "../host/probe.ts";
+import { whyAwake, type WhyAwake } from "./why-awake.ts";
 
 const SPAWN_CONCURRENCY = 2;
+/** How long "why is it awake?" waits for an object's worker to answer its probe. */
+const PROBE_MS = 1_000;
+
+/** `p`'s value, or null when it fails or takes longer than `ms`. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
+  try {
+    return await Promise.race([p.catch(() => null), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 /** Nothing in flight for this long ends a Processing span. */
 const SPAN_GAP_MS = 50;
 const WATCHDOG_MS = 50;
@@ -743,6 +758,82 @@ export class LifecycleManager {
     }
     if (slot) slot.object = null;
     return host.alive ? host : null;
+  }
+
+  /**
+   * Why an object is not hibernating now, and when it will (see
+   * why-awake.ts). With `probe`, its worker is asked too (waitUntil,
+   * blockConcurrencyWhile, an open transaction, its fields), bounded to
+   * PROBE_MS: an object spinning on its thread does not answer, and is
+   * shown by what the orchestrator knows.
+   */
+  async whyAwake(id: string, opts: { probe: boolean }): Promise<WhyAwake | null> {
+    const live = this.#live.get(id);
+    const probe =
+      opts.probe && live?.host?.alive && !live.starting
+        ? await within(
+            live.host.call((api) => api.probe()),
+            PROBE_MS,
+          )
+        : null;
+    return this.#whyAwake(id, probe);
+  }
+
+  /** whyAwake from what the orchestrator knows alone (no call into the worker), for tables. */
+  whyAwakeNow(id: string): WhyAwake | null {
+    return this.#whyAwake(id, null);
+  }
+
+  #whyAwake(id: string, probe: ObjectProbe | null): WhyAwake | null {
+    const rec = this.#registry.get(id);
+    if (!rec) return null;
+    const live = this.#live.get(id);
+    let standard = 0;
+    let hibernatable = 0;
+    for (const s of this.sockets.list(id)) {
+      if (!s.accepted || !s.open) continue;
+      if (s.hibernatable) hibernatable++;
+      else standard++;
+    }
+    return whyAwake({
+      state: rec.state,
+      live: !!live && (!!live.host || !!live.starting),
+      starting: !!live?.starting,
+      inFlight: live?.inFlight ?? 0,
+      directCalls: live?.directBusy.size ?? 0,
+      lastEventAt: live?.lastEventAt ?? rec.lastActive,
+      idleSince: live?.idleSince ?? rec.lastActive,
+      policy: { ...this.#opts.policy, ...this.#opts.classPolicies[rec.className] },
+      standardSockets: standard,
+      hibernatableSockets: hibernatable,
+      alarmAt: this.#state.alarms(id)[0]?.time ?? null,
+      probe,
+      now: this.#clock.now(),
+    });
+  }
+
+  /**
+   * Wakes an object without an event: its constructor runs on its storage
+   * (and its hibernatable sockets come back with their attachments), as
+   * when a request wakes it. Resolves once it is Active.
+   */
+  async wake(id: string, cause: string): Promise<void> {
+    const rec = this.#registry.get(id);
+    if (!rec) throw new ObjectError(`no object with id ${id}`, 404);
+    const live = this.#record(rec.className, id, rec.name, cause);
+    live.lastEventAt = this.#clock.now();
+    await this.#ensureLive(live, cause);
+  }
+
+  /** The fields of a live object as its worker previews them; null when it is not live or does not answer. */
+  async fields(id: string): Promise<Record<string, string> | null> {
+    const live = this.#live.get(id);
+    if (!live?.host?.alive || live.starting) return null;
+    const probe = await within(
+      live.host.call((api) => api.probe()),
+      PROBE_MS,
+    );
+    return probe?.fields ?? null;
   }
 
   /** New idle and hibernation timeouts (terrarium.json changed); the sweeper applies them from now on. */

@@ -87,6 +87,17 @@ describe("terrarium mcp", () => {
 
     const object = await value(s, "get_object", { objectId: id });
     expect(object).toMatchObject({ className: "Counter", name: "ada", requests: 1, sockets: [] });
+    type Why = { awake: boolean; reasons: { blocks: boolean }[] };
+    const { until } = await import("../helpers/project.ts");
+    await until(
+      async () => !(await value<Why>(s, "why_awake", { objectId: id })).reasons.some((r) => r.blocks),
+      "the request's end to be counted",
+    );
+    expect((await value<Why>(s, "why_awake", { objectId: id })).awake).toBe(true);
+    const wake = await value<{ wasAwake: boolean; lost: unknown[] }>(s, "hibernate_and_wake", {
+      objectId: id,
+    });
+    expect(wake).toMatchObject({ wasAwake: true, lost: [] });
     const rows = await value<{ rows: unknown[][]; columns: string[] }>(s, "query_storage", {
       objectId: id,
       sql: "SELECT name, value FROM counts",
