@@ -31,7 +31,7 @@ import type {
   DatabaseTable,
 } from "../bindings/inspect.ts";
 import type { CheckResult, ExportCheck } from "../export/validate.ts";
-import type { AwakeReason, AwakeReasonKind, WhyAwake } from "../lifecycle/why-awake.ts";
+import type { AwakeBrief, AwakeReason, AwakeReasonKind, WhyAwake } from "../lifecycle/why-awake.ts";
 
 export type {
   LifecycleState,
@@ -60,6 +60,7 @@ export type {
   DatabaseTable,
   CheckResult,
   ExportCheck,
+  AwakeBrief,
   AwakeReason,
   AwakeReasonKind,
   WhyAwake,
@@ -121,8 +122,8 @@ export interface ObjectSummary {
   createdAt: number;
   lastActive: number;
   lastError: string | null;
-  /** Why it is not hibernating, in a few words ("requests in flight", "hibernates in 4.2 s"); null while asleep. */
-  awake: string | null;
+  /** Why it is not hibernating (a few words) and when it will; null while asleep. See whyAwake. */
+  awake: AwakeBrief | null;
 }
 
 export interface HttpResult {

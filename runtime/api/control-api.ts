@@ -18,7 +18,7 @@ import { SavedRequests } from "./saved-requests.ts";
 import { errorResult, httpResult, serializedRequest } from "./http-result.ts";
 import { objectTools } from "./object-tools.ts";
 import { awakeTools } from "./awake-tools.ts";
-import { awakeLine } from "../lifecycle/why-awake.ts";
+import { awakeBrief, type AwakeBrief } from "../lifecycle/why-awake.ts";
 import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
@@ -41,9 +41,9 @@ function policyInfo(
  * contract's schemas, so the same object is safe to hand to a bridge.
  */
 export function createControlApi(engine: Engine): ControlApi {
-  const awakeLineOf = (id: string): string | null => {
+  const awakeOf = (id: string): AwakeBrief | null => {
     const w = engine.lifecycle.whyAwakeNow(id);
-    return w ? awakeLine(w) : null;
+    return w ? awakeBrief(w) : null;
   };
   const summary = (r: ObjectRecord): ObjectSummary => ({
     id: r.id,
@@ -56,7 +56,7 @@ export function createControlApi(engine: Engine): ControlApi {
     createdAt: r.createdAt,
     lastActive: r.lastActive,
     lastError: r.lastError,
-    awake: awakeLineOf(r.id),
+    awake: awakeOf(r.id),
   });
   const record = (id: string): ObjectRecord => {
     const r = engine.registry.get(schemas.objectId.parse(id));

@@ -158,24 +158,36 @@ export function whyAwake(f: AwakeFacts): WhyAwake {
   return { ...base, awake: true, reasons, idleAt, hibernatesAt };
 }
 
-/** One line for the objects table: the first reason that holds it awake, or when it hibernates. */
-export function awakeLine(w: WhyAwake): string | null {
+/** Why it is awake, for a table: the first reason that holds it (or an alarm due first), and when it hibernates. */
+export interface AwakeBrief {
+  /** "requests in flight", "standard WebSocket", "alarm due soon", ...; null when only the timeouts run. */
+  reason: string | null;
+  hibernatesAt: number | null;
+}
+
+const SHORT: Record<AwakeReasonKind, string> = {
+  requests: "requests in flight",
+  calls: "calls in flight",
+  starting: "starting",
+  "standard-websocket": "standard WebSocket",
+  "wait-until": "waitUntil pending",
+  blocking: "blockConcurrencyWhile",
+  transaction: "open transaction",
+  alarm: "alarm due soon",
+  "idle-timeout": "idle timeout",
+};
+
+/** The brief for a table row; null while asleep. */
+export function awakeBrief(w: WhyAwake): AwakeBrief | null {
   if (!w.awake) return null;
-  const held = w.reasons.find((r) => r.blocks);
-  if (held) {
-    const short: Record<AwakeReasonKind, string> = {
-      requests: "requests in flight",
-      calls: "calls in flight",
-      starting: "starting",
-      "standard-websocket": "standard WebSocket",
-      "wait-until": "waitUntil pending",
-      blocking: "blockConcurrencyWhile",
-      transaction: "open transaction",
-      alarm: "alarm due",
-      "idle-timeout": "idle timeout",
-    };
-    return short[held.kind];
-  }
-  if (w.alarmAt !== null && w.hibernatesAt !== null && w.alarmAt <= w.hibernatesAt) return "alarm due soon";
-  return w.hibernatesAt === null ? null : `hibernates in ${seconds(w.hibernatesAt - w.at)}`;
+  const held = w.reasons.find((r) => r.blocks) ?? w.reasons.find((r) => r.kind === "alarm");
+  return { reason: held ? SHORT[held.kind] : null, hibernatesAt: w.hibernatesAt };
+}
+
+/** The brief as one line of text: the reason, or when it hibernates. */
+export function awakeLine(w: WhyAwake): string | null {
+  const b = awakeBrief(w);
+  if (!b) return null;
+  if (b.reason) return b.reason;
+  return b.hibernatesAt === null ? null : `hibernates in ${seconds(b.hibernatesAt - w.at)}`;
 }

@@ -13,6 +13,7 @@ const BIN = join(ROOT, "bin", "terrarium.js");
 export const SAMPLE = join(ROOT, "resources", "samples", "counter");
 export const KITCHEN = join(ROOT, "test", "fixtures", "kitchen");
 export const SOCKETS = join(ROOT, "test", "fixtures", "sockets");
+export const AWAKE = join(ROOT, "test", "fixtures", "awake");
 export const SCREENSHOTS = join(ROOT, "test-results", "screenshots");
 /** `npm run docs:screenshots` sets this: the README's pictures come from the same run. */
 const DOCS_SCREENSHOTS =
@@ -34,6 +35,8 @@ const DOCS_SHOTS = new Set([
   "console-load-compare",
   "inspector-bucket",
   "export-validated",
+  "why-awake-held",
+  "why-awake-woke",
 ]);
 
 export interface UiServer {

@@ -60,7 +60,10 @@ describe("why is it awake", () => {
     expect(quiet.idleAt! - quiet.at).toBeLessThanOrEqual(POLICY.idleAfterMs);
     expect(quiet.hibernatesAt! - quiet.idleAt!).toBe(POLICY.hibernateAfterMs);
     expect(quiet.fields).toMatchObject({ hits: "1", stored: "0" });
-    expect((await engine.api.getObject(id))!.awake).toMatch(/^hibernates in \d+ s$/);
+    expect((await engine.api.getObject(id))!.awake).toEqual({
+      reason: null,
+      hibernatesAt: quiet.hibernatesAt,
+    });
 
     const held = fetch(`http://${url}/n/a/hold`).then((r) => r.text());
     await until(async () => (await engine.api.getObject(id))!.inFlight === 1, "the held request");
@@ -69,7 +72,10 @@ describe("why is it awake", () => {
       expect.objectContaining({ kind: "requests", blocks: true, detail: "1 request in flight" }),
     );
     expect(busy.hibernatesAt).toBeNull();
-    expect((await engine.api.getObject(id))!.awake).toBe("requests in flight");
+    expect((await engine.api.getObject(id))!.awake).toEqual({
+      reason: "requests in flight",
+      hibernatesAt: null,
+    });
     // Hibernate-and-wake refuses, naming what holds it.
     await expect(engine.api.hibernateAndWake(id)).rejects.toThrow(
       /cannot hibernate now: 1 request in flight/,
@@ -114,7 +120,7 @@ describe("why is it awake", () => {
     const alarm = await engine.api.whyAwake(id);
     expect(alarm.alarmAt).not.toBeNull();
     expect(alarm.reasons).toContainEqual(expect.objectContaining({ kind: "alarm", blocks: false }));
-    expect((await engine.api.getObject(id))!.awake).toBe("alarm due soon");
+    expect((await engine.api.getObject(id))!.awake?.reason).toBe("alarm due soon");
 
     await engine.api.hibernate(id);
     const asleep = await engine.api.whyAwake(id);
