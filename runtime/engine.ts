@@ -26,6 +26,7 @@ import { idFromName, namespaceKey, rekeyId } from "./shared/ids.ts";
 import { deleteClassFiles, renameClassFiles, type ClassChangeResult } from "./design/class-changes.ts";
 import { saveSettings, type SettingsEdit } from "./design/settings.ts";
 import { StateManager } from "./state/state-manager.ts";
+import { UsageMeter } from "./state/usage-meter.ts";
 import { createControlApi } from "./api/control-api.ts";
 import { LoadConsole } from "./load/console.ts";
 import { readLoadProfiles } from "./load/profiles-file.ts";
@@ -139,6 +140,27 @@ export function cutShortLine(r: StopReport): string | null {
   return `terrarium: stopped after the ${r.graceMs} ms grace period, cutting short ${parts.join(" and ")}`;
 }
 
+/** A usage meter fed by the engine's events: requests, lifecycle transitions, socket messages, SQL rows. */
+function meterUsage(
+  dataDir: string,
+  clock: Clock,
+  events: EngineEvents,
+  registry: ServiceRegistry,
+  lifecycle: LifecycleManager,
+): UsageMeter {
+  const usage = new UsageMeter(dataDir, () => clock.now());
+  events.on("request", (r) => {
+    if (r.objectId && r.className) usage.request(r.className);
+  });
+  events.on("transition", (t) => usage.transition(t.objectId, t.className, t.to, t.time));
+  lifecycle.onWsMessage = (className) => usage.wsMessage(className);
+  lifecycle.onRows = (objectId, read, written) => {
+    const rec = registry.get(objectId);
+    if (rec) usage.rows(rec.className, read, written);
+  };
+  return usage;
+}
+
 /** Resolves when `p` settles or `ms` pass, whichever is first. */
 async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -169,6 +191,8 @@ export class Engine {
   readonly lifecycle: LifecycleManager;
   readonly eventBus: EventBus;
   readonly router: RequestRouter;
+  /** What the objects used, per class, as Cloudflare bills it (the cost of a run). */
+  readonly usage: UsageMeter;
   /** Load runs started through the control API (the UI's console). */
   readonly load: LoadConsole;
   readonly api: ControlApi;
@@ -186,6 +210,7 @@ export class Engine {
     lifecycle: LifecycleManager;
     eventBus: EventBus;
     router: RequestRouter;
+    usage: UsageMeter;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -195,6 +220,7 @@ export class Engine {
     this.lifecycle = parts.lifecycle;
     this.eventBus = parts.eventBus;
     this.router = parts.router;
+    this.usage = parts.usage;
     this.load = new LoadConsole(this, () =>
       readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
     );
@@ -224,6 +250,7 @@ export class Engine {
     const sockets = new SocketHub(() => clock.now());
     const lifecycle = new LifecycleManager({ registry, state, clock, events, options, code, sockets });
     sockets.deliver = async (owner, e, dispatched) => {
+      if (e.type === "message" && owner.kind === "object") lifecycle.onWsMessage?.(owner.className);
       const transfer = e.type === "message" && e.data instanceof ArrayBuffer ? [e.data] : [];
       // Comlink posts the call at once: the worker gets events in the order of these calls.
       const send = (api: Comlink.Remote<WorkerApi>): Promise<void> => {
@@ -275,7 +302,18 @@ export class Engine {
 
     registry.setClasses(classInfos(project));
 
-    const engine = new Engine({ project, dataDir, events, registry, state, lifecycle, eventBus, router });
+    const usage = meterUsage(dataDir, clock, events, registry, lifecycle);
+    const engine = new Engine({
+      project,
+      dataDir,
+      events,
+      registry,
+      state,
+      lifecycle,
+      eventBus,
+      router,
+      usage,
+    });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
@@ -547,6 +585,7 @@ export class Engine {
     const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
     const objects = await this.lifecycle.close(0, why);
     await bus;
+    this.usage.close();
     this.state.close();
     this.registry.close();
     return { graceMs, requests, objects };

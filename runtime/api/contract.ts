@@ -31,6 +31,7 @@ import type {
   DatabaseTable,
 } from "../bindings/inspect.ts";
 import type { CheckResult, ExportCheck } from "../export/validate.ts";
+import type { CostEstimate } from "../load/cost.ts";
 import type { AwakeBrief, AwakeReason, AwakeReasonKind, WhyAwake } from "../lifecycle/why-awake.ts";
 
 export type {
@@ -65,6 +66,25 @@ export type {
   AwakeReasonKind,
   WhyAwake,
 };
+
+export type { CostEstimate };
+
+export const costSchemas = {
+  /** Without runId: the traffic since the project started (in this data folder). */
+  estimate: z
+    .object({ runId: z.string().regex(RUN_ID, "a run id as listRuns gives it").optional() })
+    .strict(),
+} as const;
+
+export type CostQuery = z.infer<typeof costSchemas.estimate>;
+
+/** A cost estimate and what it covers. */
+export interface CostInfo extends CostEstimate {
+  scope: "project" | "run";
+  runId: string | null;
+  /** Start of the window: the run's start, or when counting began for the project. */
+  since: number;
+}
 
 /** What "hibernate now, then wake" did to an object's memory. */
 export interface WakeReport {
@@ -662,6 +682,13 @@ export interface ControlApi {
   deleteClass(spec: DeleteClassSpec): Promise<ClassChangeInfo>;
   /** Saves routes, subscriptions and timeouts to terrarium.json; the engine applies them at once. */
   saveSettings(spec: SettingsSpec): Promise<{ files: string[] }>;
+  /**
+   * What the traffic would cost on Cloudflare each month at the same rate:
+   * of one load run, or (no runId) of everything since the project started.
+   * Priced with runtime/shared/cloudflare-prices.ts, per class, with notes on
+   * what would change it.
+   */
+  costEstimate(q?: CostQuery): Promise<CostInfo>;
   /** Saved load runs (from `terrarium load` and the console), newest first. */
   listRuns(): Promise<RunInfo[]>;
   /** One saved run: its profile, summary and time series. */
@@ -773,6 +800,7 @@ export const callSchemas = {
   renameClass: z.tuple([designSchemas.renameClass]),
   deleteClass: z.tuple([designSchemas.deleteClass]),
   saveSettings: z.tuple([designSchemas.saveSettings]),
+  costEstimate: z.tuple([costSchemas.estimate.optional()]),
   listRuns: none,
   getRun: z.tuple([loadSchemas.runId]),
   startLoad: z.tuple([loadSchemas.startLoad]),

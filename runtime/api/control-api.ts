@@ -18,6 +18,7 @@ import { SavedRequests } from "./saved-requests.ts";
 import { errorResult, httpResult, serializedRequest } from "./http-result.ts";
 import { objectTools } from "./object-tools.ts";
 import { awakeTools } from "./awake-tools.ts";
+import { costTools } from "./cost-api.ts";
 import { awakeBrief, type AwakeBrief } from "../lifecycle/why-awake.ts";
 import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
@@ -333,6 +334,7 @@ export function createControlApi(engine: Engine): ControlApi {
 
     ...objectTools(engine),
     ...awakeTools(engine),
+    ...costTools(engine),
 
     async templates() {
       return listTemplates().map((t) => ({

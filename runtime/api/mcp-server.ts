@@ -381,6 +381,18 @@ export function createMcpServer(api: ControlApi, opts: McpOptions): McpServer {
   );
 
   server.registerTool(
+    "cost_estimate",
+    {
+      description:
+        "What the traffic would cost on Cloudflare (Workers Paid prices, free allowances) each month at the same rate: " +
+        "of one load run (runId), or of everything since the project started; per class, with what would change it.",
+      inputSchema: { runId: loadSchemas.runId.optional() },
+      annotations: read,
+    },
+    ({ runId }) => answer(() => api.costEstimate(runId === undefined ? {} : { runId })),
+  );
+
+  server.registerTool(
     "export_plan",
     {
       description:

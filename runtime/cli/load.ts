@@ -8,6 +8,7 @@ import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts
 import { cutShortLine, Engine, type StopReport } from "../engine.ts";
 import { parseThreshold, type Threshold } from "../load/parse.ts";
 import { runLoad } from "../load/run.ts";
+import { costText, estimateCost } from "../load/cost.ts";
 import { formatSummary, progressLine } from "../load/summary.ts";
 import { exitOnStdinClose, fail, graceFlag, onParentGone } from "./common.ts";
 
@@ -192,7 +193,15 @@ export async function load(argv: string[]): Promise<void> {
       ...(progress ? { onSecond: (s) => process.stderr.write(progressLine(s)) } : {}),
     });
     if (values.json) process.stdout.write(`${JSON.stringify(run.summary, null, 2)}\n`);
-    else process.stdout.write(formatSummary(run.summary));
+    else {
+      process.stdout.write(formatSummary(run.summary));
+      if (run.usage && engine) {
+        const storageBytes: Record<string, number> = {};
+        for (const r of engine.registry.objects())
+          storageBytes[r.className] = (storageBytes[r.className] ?? 0) + r.storageBytes;
+        process.stdout.write(`\n${costText(estimateCost({ ...run.usage, storageBytes }))}\n`);
+      }
+    }
     if (!run.summary.ok) code = 99;
   } finally {
     process.off("SIGINT", onSigint);

@@ -198,6 +198,8 @@ export interface GatewayApi {
   peer(binding: string, id: string): Promise<import("node:worker_threads").MessagePort | null>;
   /** Calls this worker made on direct lines, by object. */
   direct(reports: DirectReport[]): void;
+  /** SQL rows an object read and wrote (see the "rows" notice). */
+  rows(objectId: string, read: number, written: number): void;
   /** The worker's object broke itself (a blockConcurrencyWhile callback threw) with this error: reset it. */
   broken(error: Error): void;
   /** Why an object's worker ended under calls on a direct line, as the orchestrator's path says it (null: unknown). */
@@ -226,6 +228,8 @@ export interface GatewayApi {
 export type GatewayNotice =
   | { notice: "log"; records: LogRecord[] }
   | { notice: "direct"; reports: DirectReport[] }
+  /** SQL rows an object read and wrote through ctx.storage.sql since the last notice (for the cost of a run). */
+  | { notice: "rows"; objectId: string; read: number; written: number }
   /** A blockConcurrencyWhile callback threw: the object must be reset (the worker ended). */
   | { notice: "broken"; error: SerializedError };
 

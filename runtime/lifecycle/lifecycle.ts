@@ -242,6 +242,10 @@ export class LifecycleManager {
   readonly sockets: SocketHub;
   /** Calls served on direct lines between workers, since start. */
   directCalls = 0;
+  /** Set by the engine: SQL rows an object read and wrote through ctx.storage.sql (the cost of a run). */
+  onRows: ((objectId: string, read: number, written: number) => void) | null = null;
+  /** Set by the engine: an incoming WebSocket message for an object of this class (billed 20:1). */
+  onWsMessage: ((className: string) => void) | null = null;
   /** Set by the engine: delivers `env.<bus>.publish` from a worker. */
   publish: (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }> = () =>
     Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
@@ -1016,6 +1020,7 @@ export class LifecycleManager {
       wsAttach: (id, value) => this.sockets.attach(id, value),
       peer: (binding, id) => this.#peer(binding, id),
       direct: (reports) => this.#direct(slot.host, reports),
+      rows: (objectId, read, written) => this.onRows?.(objectId, read, written),
       broken: (error) => {
         const live = slot.object;
         const cause = `reset: ${error.name}: ${error.message}`;

@@ -179,6 +179,13 @@ describe("terrarium mcp", () => {
     expect(runs.map((r) => r.id)).toContain(run.id);
     const again = await value<{ id: string; seconds: number }>(s, "get_load_run", { id: run.id });
     expect(again.id).toBe(run.id);
+    const cost = await value<{ scope: string; lines: { metric: string; measured: number }[] }>(
+      s,
+      "cost_estimate",
+      { runId: run.id },
+    );
+    expect(cost.scope).toBe("run");
+    expect(cost.lines.find((l) => l.metric === "requests")!.measured).toBe(run.summary.requests.completed);
   });
 
   it("exits when the client closes its stdin", async () => {
