@@ -37,6 +37,7 @@ const DOCS_SHOTS = new Set([
   "export-validated",
   "why-awake-held",
   "why-awake-woke",
+  "cost-run",
 ]);
 
 export interface UiServer {
