@@ -15,7 +15,7 @@ import {
   type CutShort,
   type LifecycleOptions,
   type LifecyclePolicy,
-  type ObjectProbe,
+  type UpdateProbe,
 } from "./lifecycle/lifecycle.ts";
 import { ServiceRegistry, type ClassInfo } from "./registry/registry.ts";
 import * as Comlink from "comlink";
@@ -29,6 +29,7 @@ import { idFromName, namespaceKey, rekeyId } from "./shared/ids.ts";
 import { deleteClassFiles, renameClassFiles, type ClassChangeResult } from "./design/class-changes.ts";
 import { saveSettings, type SettingsEdit } from "./design/settings.ts";
 import { StateManager } from "./state/state-manager.ts";
+import { UsageMeter } from "./state/usage-meter.ts";
 import { createControlApi } from "./api/control-api.ts";
 import { findClassSources } from "./api/project-files.ts";
 import { TimeTravel } from "./lifecycle/time-travel.ts";
@@ -248,6 +249,27 @@ export function cutShortLine(r: StopReport): string | null {
   return `terrarium: stopped after the ${r.graceMs} ms grace period, cutting short ${parts.join(" and ")}`;
 }
 
+/** A usage meter fed by the engine's events: requests, lifecycle transitions, socket messages, SQL rows. */
+function meterUsage(
+  dataDir: string,
+  clock: Clock,
+  events: EngineEvents,
+  registry: ServiceRegistry,
+  lifecycle: LifecycleManager,
+): UsageMeter {
+  const usage = new UsageMeter(dataDir, () => clock.now());
+  events.on("request", (r) => {
+    if (r.objectId && r.className) usage.request(r.className);
+  });
+  events.on("transition", (t) => usage.transition(t.objectId, t.className, t.to, t.time));
+  lifecycle.onWsMessage = (className) => usage.wsMessage(className);
+  lifecycle.onRows = (objectId, read, written) => {
+    const rec = registry.get(objectId);
+    if (rec) usage.rows(rec.className, read, written);
+  };
+  return usage;
+}
+
 /** Resolves when `p` settles or `ms` pass, whichever is first. */
 async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -282,6 +304,8 @@ export class Engine {
   /** The project's Workflows: instances, their steps and events (runtime/workflows). */
   readonly workflows: Workflows;
   readonly router: RequestRouter;
+  /** What the objects used, per class, as Cloudflare bills it (the cost of a run). */
+  readonly usage: UsageMeter;
   /** Load runs started through the control API (the UI's console). */
   readonly load: LoadConsole;
   readonly api: ControlApi;
@@ -311,6 +335,7 @@ export class Engine {
     router: RequestRouter;
     workflows: Workflows;
     clock: Clock;
+    usage: UsageMeter;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -334,6 +359,7 @@ export class Engine {
       const recent = [...objects].sort((a, b) => b.lastActive - a.lastActive).slice(0, UPDATE_SNAPSHOTS_MAX);
       for (const rec of recent) await this.timeTravel.snapshot(rec, "update", "before a code update");
     };
+    this.usage = parts.usage;
     this.load = new LoadConsole(this, () =>
       readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
     );
@@ -368,6 +394,7 @@ export class Engine {
     const sockets = new SocketHub(() => clock.now());
     const lifecycle = new LifecycleManager({ registry, state, clock, events, options, code, sockets });
     sockets.deliver = async (owner, e, dispatched) => {
+      if (e.type === "message" && owner.kind === "object") lifecycle.onWsMessage?.(owner.className);
       const transfer = e.type === "message" && e.data instanceof ArrayBuffer ? [e.data] : [];
       // Comlink posts the call at once: the worker gets events in the order of these calls.
       const send = (api: Comlink.Remote<WorkerApi>): Promise<void> => {
@@ -453,6 +480,7 @@ export class Engine {
 
     registry.setClasses(classInfos(project));
 
+    const usage = meterUsage(dataDir, clock, events, registry, lifecycle);
     const engine = new Engine({
       project,
       dataDir,
@@ -465,6 +493,7 @@ export class Engine {
       router,
       workflows,
       clock,
+      usage,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
@@ -544,7 +573,7 @@ export class Engine {
    * one) and the running version keeps serving.
    */
   async reload(
-    opts: { cause?: string; probe?: ObjectProbe[]; versionCause?: "update" | "rollback" } = {},
+    opts: { cause?: string; probe?: UpdateProbe[]; versionCause?: "update" | "rollback" } = {},
   ): Promise<ReloadResult> {
     const started = Date.now();
     const done = (r: Omit<ReloadResult, "time" | "durationMs">): ReloadResult => {
@@ -693,6 +722,25 @@ export class Engine {
       } finally {
         reopen();
       }
+    });
+  }
+
+  /**
+   * Writes a project source file and moves live objects to the new code,
+   * answering with the update. When the update is refused (a build error, a
+   * constructor that throws) the file is put back as it was and the engine
+   * reloads it, so the folder and what serves agree.
+   */
+  replaceSource(path: string, text: string): Promise<ReloadResult & { written: boolean }> {
+    return this.#serialized(async () => {
+      const abs = join(this.#project.dir, path);
+      const before = readFileSync(abs, "utf8");
+      writeFileSync(abs, text);
+      const result = await this.reload();
+      if (result.ok) return { ...result, written: true };
+      writeFileSync(abs, before);
+      await this.reload();
+      return { ...result, written: false };
     });
   }
 
@@ -898,6 +946,7 @@ export class Engine {
     }
     await bus;
     await workflows;
+    this.usage.close();
     this.state.close();
     this.registry.close();
     this.#serving?.release();

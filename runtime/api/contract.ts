@@ -38,6 +38,8 @@ export type * from "./workflow-contract.ts";
 import type { SnapshotInfo } from "../state/snapshots.ts";
 import type { KvDiff, StorageDiff, TableDiff } from "../state/storage-diff.ts";
 import type { ClassVersion } from "../state/class-versions.ts";
+import type { CostEstimate } from "../load/cost.ts";
+import type { AwakeBrief, AwakeReason, AwakeReasonKind, WhyAwake } from "../lifecycle/why-awake.ts";
 
 export type {
   QueueBatchRecord,
@@ -73,7 +75,48 @@ export type {
   TableDiff,
   KvDiff,
   ClassVersion,
+  AwakeBrief,
+  AwakeReason,
+  AwakeReasonKind,
+  WhyAwake,
 };
+
+export type { CostEstimate };
+
+export const costSchemas = {
+  /** Without runId: the traffic since the project started (in this data folder). */
+  estimate: z
+    .object({ runId: z.string().regex(RUN_ID, "a run id as listRuns gives it").optional() })
+    .strict(),
+} as const;
+
+export type CostQuery = z.infer<typeof costSchemas.estimate>;
+
+/** A cost estimate and what it covers. */
+export interface CostInfo extends CostEstimate {
+  scope: "project" | "run";
+  runId: string | null;
+  /** Start of the window: the run's start, or when counting began for the project. */
+  since: number;
+}
+
+/** What "hibernate now, then wake" did to an object's memory. */
+export interface WakeReport {
+  /** False when it was hibernating already (then it was only woken). */
+  wasAwake: boolean;
+  /** The instance's fields before it hibernated (null: it was not live) and after it woke. */
+  before: Record<string, string> | null;
+  after: Record<string, string>;
+  /** Fields whose value did not survive: the constructor ran again and set them anew (after null: gone). */
+  lost: { field: string; before: string; after: string | null }[];
+  /** Fields with the same value after waking (the constructor rebuilt them, from storage or constants). */
+  kept: string[];
+  /** Fields only the new instance has. */
+  added: string[];
+  /** Hibernatable WebSockets still connected, their attachments restored to the new instance. */
+  sockets: { id: string; tags: string[]; attachmentBytes: number }[];
+  durationMs: number;
+}
 
 export interface UpdateResult {
   ok: boolean;
@@ -117,6 +160,8 @@ export interface ObjectSummary {
   createdAt: number;
   lastActive: number;
   lastError: string | null;
+  /** Why it is not hibernating (a few words) and when it will; null while asleep. See whyAwake. */
+  awake: AwakeBrief | null;
 }
 
 export interface HttpResult {
@@ -411,6 +456,29 @@ export const templateSchemas = {
 
 export type AddClassSpec = z.infer<typeof templateSchemas.addClass>;
 
+/** A class's whole new source, for the file that declares it (an agent's or a script's edit). */
+export const codeSchemas = {
+  updateClassCode: z
+    .object({
+      className: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,99}$/, "a JavaScript identifier"),
+      code: z
+        .string()
+        .min(1)
+        .max(2 * 1024 * 1024),
+    })
+    .strict(),
+} as const;
+
+export type UpdateClassCodeSpec = z.infer<typeof codeSchemas.updateClassCode>;
+
+/** What updateClassCode did: the file it wrote and the live update that followed. */
+export interface ClassCodeResult extends UpdateResult {
+  /** The file that declares the class, relative to the project folder. */
+  path: string;
+  /** False when the update was refused: the file was put back as it was. */
+  written: boolean;
+}
+
 const identifier = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,99}$/, "a JavaScript identifier");
 const timeout = z
   .number()
@@ -626,6 +694,18 @@ export interface ControlApi extends WorkflowControlApi {
   fireAlarm(objectId: string): Promise<boolean>;
   sendRequest(r: HttpRequestSpec): Promise<HttpResult>;
   hibernate(objectId: string): Promise<boolean>;
+  /**
+   * Why an object is not hibernating now (requests in flight, a standard
+   * WebSocket, waitUntil, blockConcurrencyWhile, an open transaction, an
+   * alarm due) and when it will hibernate next; asks its worker (bounded).
+   */
+  whyAwake(objectId: string): Promise<WhyAwake>;
+  /**
+   * Hibernates an object now and wakes it at once (its constructor runs
+   * again), answering which in-memory fields did not survive. Refused, naming
+   * what holds it, while something keeps it awake.
+   */
+  hibernateAndWake(objectId: string): Promise<WakeReport>;
   terminate(objectId: string): Promise<boolean>;
   topics(): Promise<TopicInfo[]>;
   recentEvents(q?: { limit?: number; before?: number }): Promise<BusEvent[]>;
@@ -675,6 +755,13 @@ export interface ControlApi extends WorkflowControlApi {
    */
   addClass(spec: AddClassSpec): Promise<AddClassResult>;
   /**
+   * Replaces the source of the file that declares a class and moves its live
+   * objects to the new code (Updating), answering when that is done. Code
+   * that fails to build or load is refused with the error, the file is put
+   * back as it was, and the old code keeps serving.
+   */
+  updateClassCode(spec: UpdateClassCodeSpec): Promise<ClassCodeResult>;
+  /**
    * Renames a class: code, wrangler bindings with a renamed_classes
    * migration, terrarium.json; its objects move with their storage.
    */
@@ -683,6 +770,13 @@ export interface ControlApi extends WorkflowControlApi {
   deleteClass(spec: DeleteClassSpec): Promise<ClassChangeInfo>;
   /** Saves routes, subscriptions and timeouts to terrarium.json; the engine applies them at once. */
   saveSettings(spec: SettingsSpec): Promise<{ files: string[] }>;
+  /**
+   * What the traffic would cost on Cloudflare each month at the same rate:
+   * of one load run, or (no runId) of everything since the project started.
+   * Priced with runtime/shared/cloudflare-prices.ts, per class, with notes on
+   * what would change it.
+   */
+  costEstimate(q?: CostQuery): Promise<CostInfo>;
   /** Saved load runs (from `terrarium load` and the console), newest first. */
   listRuns(): Promise<RunInfo[]>;
   /** One saved run: its profile, summary and time series. */
@@ -796,6 +890,8 @@ export const callSchemas = {
   fireAlarm: z.tuple([schemas.objectId]),
   sendRequest: z.tuple([schemas.sendRequest]),
   hibernate: z.tuple([schemas.objectId]),
+  whyAwake: z.tuple([schemas.objectId]),
+  hibernateAndWake: z.tuple([schemas.objectId]),
   terminate: z.tuple([schemas.objectId]),
   topics: none,
   recentEvents: z.tuple([
@@ -825,9 +921,11 @@ export const callSchemas = {
   writeSql: z.tuple([objectSchemas.writeSql]),
   templates: none,
   addClass: z.tuple([templateSchemas.addClass]),
+  updateClassCode: z.tuple([codeSchemas.updateClassCode]),
   renameClass: z.tuple([designSchemas.renameClass]),
   deleteClass: z.tuple([designSchemas.deleteClass]),
   saveSettings: z.tuple([designSchemas.saveSettings]),
+  costEstimate: z.tuple([costSchemas.estimate.optional()]),
   listRuns: none,
   getRun: z.tuple([loadSchemas.runId]),
   startLoad: z.tuple([loadSchemas.startLoad]),

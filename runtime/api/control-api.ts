@@ -13,6 +13,7 @@ import type {
 } from "./contract.ts";
 import type { Project } from "../config/project.ts";
 import {
+  codeSchemas,
   designSchemas,
   loadSchemas,
   projectFileSchemas,
@@ -26,6 +27,9 @@ import { SavedRequests } from "./saved-requests.ts";
 import { errorResult, httpResult, serializedRequest } from "./http-result.ts";
 import { objectTools } from "./object-tools.ts";
 import { timeTools } from "./time-tools.ts";
+import { awakeTools } from "./awake-tools.ts";
+import { costTools } from "./cost-api.ts";
+import { awakeBrief, type AwakeBrief } from "../lifecycle/why-awake.ts";
 import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
@@ -71,6 +75,10 @@ function designWorkers(p: Project): DesignInfo["workers"] {
 }
 
 export function createControlApi(engine: Engine): ControlApi {
+  const awakeOf = (id: string): AwakeBrief | null => {
+    const w = engine.lifecycle.whyAwakeNow(id);
+    return w ? awakeBrief(w) : null;
+  };
   const summary = (r: ObjectRecord): ObjectSummary => ({
     id: r.id,
     className: r.className,
@@ -82,6 +90,7 @@ export function createControlApi(engine: Engine): ControlApi {
     createdAt: r.createdAt,
     lastActive: r.lastActive,
     lastError: r.lastError,
+    awake: awakeOf(r.id),
   });
   const record = (id: string): ObjectRecord => {
     const r = engine.registry.get(schemas.objectId.parse(id));
@@ -369,6 +378,8 @@ export function createControlApi(engine: Engine): ControlApi {
     },
 
     ...objectTools(engine),
+    ...awakeTools(engine),
+    ...costTools(engine),
 
     ...timeTools(engine),
 
@@ -388,6 +399,16 @@ export function createControlApi(engine: Engine): ControlApi {
 
     async addClass(spec) {
       return addClassFromTemplate(engine.project.dir, templateSchemas.addClass.parse(spec));
+    },
+
+    async updateClassCode(spec) {
+      const { className, code } = codeSchemas.updateClassCode.parse(spec);
+      const p = engine.project;
+      if (!p.wrangler.durableObjects.some((b) => b.className === className))
+        throw new Error(`the project has no Durable Object class ${className}`);
+      const path = findClassSources(p.dir, engine.dataDir, [className]).get(className);
+      if (!path) throw new Error(`no source file of the project declares class ${className}`);
+      return { path, ...(await engine.replaceSource(path, code)) };
     },
 
     async renameClass(spec) {

@@ -8,6 +8,7 @@ import { cutShortLine, Engine, type StopReport } from "../engine.ts";
 import { parseThreshold, type Threshold } from "../load/parse.ts";
 import { runLoad } from "../load/run.ts";
 import { newRunId } from "../load/run-id.ts";
+import { costText, estimateCost } from "../load/cost.ts";
 import { formatSummary, progressLine } from "../load/summary.ts";
 import { exitOnStdinClose, fail, graceFlag, onParentGone, openFlags, WRANGLER_FLAGS } from "./common.ts";
 
@@ -198,7 +199,15 @@ export async function load(argv: string[]): Promise<void> {
       ...(progress ? { onSecond: (s) => process.stderr.write(progressLine(s)) } : {}),
     });
     if (values.json) process.stdout.write(`${JSON.stringify(run.summary, null, 2)}\n`);
-    else process.stdout.write(formatSummary(run.summary));
+    else {
+      process.stdout.write(formatSummary(run.summary));
+      if (run.usage && engine) {
+        const storageBytes: Record<string, number> = {};
+        for (const r of engine.registry.objects())
+          storageBytes[r.className] = (storageBytes[r.className] ?? 0) + r.storageBytes;
+        process.stdout.write(`\n${costText(estimateCost({ ...run.usage, storageBytes }))}\n`);
+      }
+    }
     if (!run.summary.ok) code = 99;
   } finally {
     stopSnapshots?.();

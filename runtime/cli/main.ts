@@ -84,6 +84,20 @@ Commands:
     --grace MS           serving the project: on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
 
+  mcp [projectDir]     Serve the project for a coding agent: its control API as
+                       MCP tools over stdio (reads, requests, load runs). Ends
+                       when stdin closes or the parent process ends. Logs go to
+                       stderr; stdout is the protocol's. See docs/mcp.md.
+    --allow-writes       add the tools that change files: add_class,
+                         update_class_code, export_project
+    --port N             port of the project's router (default 0: a free one)
+    --data DIR           data directory (default <projectDir>/.terrarium)
+    --idle-after MS      Active -> Idle after MS without requests (default 1000)
+    --hibernate-after MS Idle -> Hibernating after MS (default 10000)
+    --quiet              do not print object logs (to stderr)
+    --no-watch           do not reload when the project's files change
+    --grace MS           on stopping, how long in-flight work gets (default 5000)
+
   new <dir>            Create a project from a sample: its files in <dir> (new or
                        empty), the Worker named after the folder.
     --sample NAME        counter (default: one class, Cloudflare's starter shape)
@@ -231,6 +245,8 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./ui.ts")).ui(rest);
     case "export":
       return (await import("./export.ts")).exportCommand(rest);
+    case "mcp":
+      return (await import("./mcp.ts")).mcp(rest);
     case "new":
       return newCommand(rest);
     case "snapshot":

@@ -65,6 +65,7 @@ import {
 import { openSqlite } from "../shared/sqlite-native.ts";
 import { installEsBuiltins } from "./es-builtins.ts";
 import { installWorkersGlobals } from "./globals.ts";
+import { instanceFields, type ObjectProbe } from "./probe.ts";
 import type { TerrariumHost } from "../workers-api/host.ts";
 
 /**
@@ -393,7 +394,10 @@ class Isolate implements WorkerApi {
     const storage = new DurableObjectStorage(
       db,
       { initial: identity.alarm, alarmChanged: (t) => void gateway.setAlarm(t) },
-      { deleteAllDeletesAlarm: loaded.spec.compatibilityDate >= "2026-02-24" },
+      {
+        deleteAllDeletesAlarm: loaded.spec.compatibilityDate >= "2026-02-24",
+        onRows: (read, written) => this.#countRows(identity.id, read, written),
+      },
     );
     const waitUntil = new Set<Promise<unknown>>();
     const id = new DurableObjectId(identity.id, identity.name ?? undefined);
@@ -805,6 +809,7 @@ class Isolate implements WorkerApi {
     pendingServerEnds.clear();
     clientEnds.clear();
     this.#autoResponse = null;
+    this.#flushRows();
     active.db.close();
     this.#leaving = false;
   }
@@ -814,6 +819,37 @@ class Isolate implements WorkerApi {
     return runWorkflow(loaded.module, loaded.env, this.#entryCtx, spec, (call) =>
       this.#gateway.workflow(call),
     );
+  }
+
+  /** SQL rows counted since the last "rows" notice, for the active object; sent once per turn of the loop. */
+  #rows: { objectId: string; read: number; written: number } | null = null;
+
+  #countRows(objectId: string, read: number, written: number): void {
+    if (read === 0 && written === 0) return;
+    if (this.#rows && this.#rows.objectId !== objectId) this.#flushRows();
+    if (!this.#rows) {
+      this.#rows = { objectId, read: 0, written: 0 };
+      setImmediate(() => this.#flushRows());
+    }
+    this.#rows.read += read;
+    this.#rows.written += written;
+  }
+
+  #flushRows(): void {
+    const r = this.#rows;
+    this.#rows = null;
+    if (r) this.#notify({ notice: "rows", ...r });
+  }
+
+  probe(): ObjectProbe | null {
+    const active = this.#active;
+    if (!active) return null;
+    return {
+      waitUntil: active.waitUntil.size,
+      blocking: this.#gate !== null,
+      transaction: active.db.inTransaction,
+      fields: instanceFields(active.instance),
+    };
   }
 
   memory(): { heapUsed: number; rss: number } {

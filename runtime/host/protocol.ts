@@ -5,6 +5,7 @@ import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall, WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
+import type { ObjectProbe } from "./probe.ts";
 
 /**
  * What crosses between the orchestrator (main thread) and a worker thread.
@@ -191,6 +192,8 @@ export interface WorkerApi {
   /** Runs one run of a Workflow instance (entry workers): `run(event, step)`, its steps recorded through GatewayApi.workflow. */
   workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult>;
   memory(): { heapUsed: number; rss: number };
+  /** What the active object holds that keeps it awake, and its fields; null when no object is active. */
+  probe(): ObjectProbe | null;
 }
 
 /**
@@ -229,6 +232,8 @@ export interface GatewayApi {
   peer(binding: string, id: string): Promise<import("node:worker_threads").MessagePort | null>;
   /** Calls this worker made on direct lines, by object. */
   direct(reports: DirectReport[]): void;
+  /** SQL rows an object read and wrote (see the "rows" notice). */
+  rows(objectId: string, read: number, written: number): void;
   /** The worker's object broke itself (a blockConcurrencyWhile callback threw) with this error: reset it. */
   broken(error: Error): void;
   /** Why an object's worker ended under calls on a direct line, as the orchestrator's path says it (null: unknown). */
@@ -257,6 +262,8 @@ export interface GatewayApi {
 export type GatewayNotice =
   | { notice: "log"; records: LogRecord[] }
   | { notice: "direct"; reports: DirectReport[] }
+  /** SQL rows an object read and wrote through ctx.storage.sql since the last notice (for the cost of a run). */
+  | { notice: "rows"; objectId: string; read: number; written: number }
   /** A blockConcurrencyWhile callback threw: the object must be reset (the worker ended). */
   | { notice: "broken"; error: SerializedError };
 

@@ -15,6 +15,7 @@ export const KITCHEN = join(ROOT, "test", "fixtures", "kitchen");
 export const SOCKETS = join(ROOT, "test", "fixtures", "sockets");
 export const WORKERS = join(ROOT, "test", "fixtures", "workers");
 export const NOTES = join(ROOT, "test", "fixtures", "notes");
+export const AWAKE = join(ROOT, "test", "fixtures", "awake");
 export const SCREENSHOTS = join(ROOT, "test-results", "screenshots");
 /** `npm run docs:screenshots` sets this: the README's pictures come from the same run. */
 const DOCS_SCREENSHOTS =
@@ -38,6 +39,9 @@ const DOCS_SHOTS = new Set([
   "export-validated",
   "object-snapshots",
   "design-history",
+  "why-awake-held",
+  "why-awake-woke",
+  "cost-run",
 ]);
 
 export interface UiServer {
