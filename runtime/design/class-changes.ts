@@ -3,7 +3,7 @@ import { basename, extname, join, relative, sep } from "node:path";
 import { parse as parseJsonc } from "jsonc-parser";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject, type Project } from "../config/project.ts";
-import { listProjectFiles } from "./project-files.ts";
+import { listProjectFiles } from "../config/project-files.ts";
 import {
   appendMigration,
   editJsonc,

@@ -27,12 +27,14 @@ export function renameClass(
     const reopen = await engine.lifecycle.closeClass(from, `class ${from} is being renamed to ${to}; retry`);
     try {
       const result = renameClassFiles(engine.project.dir, engine.dataDir, from, to);
+      engine.history.rename(from, to);
       const ns = namespaceKey(engine.project.wrangler.name, to);
       const objects = [...engine.registry.objects()].filter((r) => r.className === from);
       for (const rec of objects) {
         const oldId = rec.id;
         const newId = rec.name !== null ? idFromName(ns, rec.name) : rekeyId(ns, oldId);
         engine.state.move(from, oldId, to, newId);
+        engine.timeTravel.store.move(from, oldId, to, newId);
         engine.registry.rekey(oldId, newId, to);
       }
       const reload = await engine.reload();

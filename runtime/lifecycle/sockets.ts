@@ -17,6 +17,8 @@ export interface ObjectSockets {
   claim(info: SocketInfo, owner: SocketOwner): void;
   /** The hibernatable sockets of an object, as its next worker gets them. */
   held(objectId: string): HeldSocket[];
+  /** An object's sockets, as far as why-awake needs them (what keeps it awake). */
+  list(objectId: string): readonly { accepted: boolean; open: boolean; hibernatable: boolean }[];
   /** Whether an object holds a socket that keeps it from hibernating. */
   pinsObject(objectId: string): boolean;
   closeObject(objectId: string, code: number, reason: string, onlyStandard?: boolean): void;

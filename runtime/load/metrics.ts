@@ -6,6 +6,7 @@
  * each busy object's in-flight count; it never touches the request path.
  */
 import type { ScalerView } from "../lifecycle/scaler.ts";
+import type { UsageSnapshot } from "../state/usage-meter.ts";
 import type { LifecycleState } from "../shared/lifecycle-model.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
 import type { LogEntry } from "../shared/events.ts";
@@ -21,6 +22,8 @@ import { LimitWatcher, type LimitFlag } from "./limits.ts";
 export interface MetricsSource {
   readonly events: Pick<EngineEvents, "on">;
   readonly sockets?: { list(): readonly { objectId: string | null; hibernatable: boolean }[] };
+  /** What the objects used, per class (the cost of a run); absent: the run has no cost estimate. */
+  readonly usage?: { snapshot(): UsageSnapshot };
   readonly lifecycle: {
     inFlight(id: string): number;
     workerLoads?(): Iterable<{ worker: object; objectId: string | null; cpuUsage(): number }>;
