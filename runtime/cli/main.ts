@@ -79,6 +79,11 @@ Commands:
                          or aidevos (the AIDevOS system of eight classes)
     --name NAME          the Worker's name (default: from the folder name)
 
+  types [projectDir]   Write the project's Env declaration (bindings, vars, Durable
+                       Object namespaces typed with their classes) to
+                       worker-configuration.d.ts, as \`wrangler types\` does.
+                       projectDir defaults to the current folder.
+
   help                 Show this text.
 
 Stopping (serve, ui, load):
@@ -179,6 +184,8 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./export.ts")).exportCommand(rest);
     case "new":
       return newCommand(rest);
+    case "types":
+      return (await import("./types.ts")).typesCommand(rest);
     case undefined:
     case "help":
     case "--help":
