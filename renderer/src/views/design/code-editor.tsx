@@ -31,7 +31,7 @@ export function CodeEditor(props: {
   };
 
   return (
-    <div className="code-editor">
+    <div className="code-editor" data-code-editor="ready">
       <pre className="gutter" ref={gutter} aria-hidden="true">
         {Array.from({ length: lines }, (_, i) => i + 1).join("\n")}
       </pre>
