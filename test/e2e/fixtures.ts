@@ -34,6 +34,8 @@ const DOCS_SHOTS = new Set([
   "console-load-compare",
   "inspector-bucket",
   "export-validated",
+  "editor-completions",
+  "editor-build-error",
 ]);
 
 export interface UiServer {
