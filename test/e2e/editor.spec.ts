@@ -113,3 +113,29 @@ test("every file is reachable: the tree opens a config file in a tab, edits keep
   await expect(design.code()).toContainText("export class Counter");
   await shot("editor-tree");
 });
+
+test("a var added to wrangler.jsonc in the editor is typed in the code once the project reloads", async ({
+  app,
+  ui,
+}) => {
+  const { design } = app;
+  await expect(design.editor()).toHaveAttribute("data-types", "loaded");
+  await design.treeFile("wrangler.jsonc").click();
+  await expect(design.code()).toContainText('"compatibility_date"');
+  const config = readFileSync(join(ui.projectDir, "wrangler.jsonc"), "utf8");
+  await design.replaceCode(config.replace('"vars": {', '"vars": { "MOOD": "calm",'));
+  await design.page.keyboard.press("ControlOrMeta+S");
+  await expect(design.diff()).toBeVisible();
+  await design.page.keyboard.press("ControlOrMeta+S");
+  await expect(design.updateStatus).toContainText("reloaded the project");
+  expect(readFileSync(join(ui.projectDir, "wrangler.jsonc"), "utf8")).toContain('"MOOD": "calm"');
+
+  await design.tab("src/index.ts").click();
+  await expect(design.editor()).toHaveAttribute("data-types", "loaded");
+  const { before, after } = sourceAroundIncrement(ui.projectDir);
+  await design.replaceCodeAround(`${before}    ({} as Cloudflare.Env).MOOD.toFixed();\n`, after);
+  await design.page.keyboard.press("ControlOrMeta+Home");
+  const problem = await design.problem("toFixed");
+  await expect(problem.message).toContainText(`Property 'toFixed' does not exist on type '"calm"'`);
+  await expect(problem.line).toHaveText(String(before.split("\n").length));
+});

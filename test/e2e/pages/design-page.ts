@@ -1,4 +1,4 @@
-import type { Locator, Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
 
 /** The Design view: the topology canvas and the code editor. */
 export class DesignPage {
@@ -121,11 +121,17 @@ export class DesignPage {
    */
   async problem(text: string): Promise<{ message: Locator; line: Locator }> {
     const message = this.editor().locator(".marker-widget");
-    for (let i = 0; i < 5; i++) {
-      await this.page.keyboard.press("F8");
-      await message.waitFor();
-      if ((await message.textContent())?.includes(text)) break;
-    }
+    // Markers of an earlier text may still show until the language service has
+    // checked the latest one: go on through the problems until the one meant.
+    await expect
+      .poll(
+        async () => {
+          await this.page.keyboard.press("F8");
+          return (await message.count()) > 0 ? await message.textContent() : "";
+        },
+        { message: `a problem saying ${text}`, timeout: 30_000 },
+      )
+      .toContain(text);
     return { message, line: this.editor().locator(".line-numbers.active-line-number") };
   }
 

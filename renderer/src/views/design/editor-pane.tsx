@@ -29,7 +29,17 @@ export function EditorPane() {
   const { update } = s;
 
   return (
-    <section className="editor" aria-label="Code">
+    <section
+      className="editor"
+      aria-label="Code"
+      onKeyDown={(e) => {
+        // Ctrl+S anywhere in the pane (the diff's buttons, the tree) saves, as it does in the editor.
+        if (!e.defaultPrevented && (e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") {
+          e.preventDefault();
+          void s.save();
+        }
+      }}
+    >
       <FileTree
         files={s.files}
         active={s.path}
@@ -111,6 +121,7 @@ export function EditorPane() {
             file={file}
             reviewing={s.reviewing}
             buildError={s.buildError}
+            typesVersion={update?.ok ? update.time : 0}
             onChange={(path, text) => {
               if (path === useDesignStore.getState().path) s.setText(text);
             }}

@@ -1,13 +1,15 @@
 import { useEffect, useRef, useState } from "react";
-import { api } from "../../stores/connection.ts";
+import { api, errorText } from "../../stores/connection.ts";
 import type { BuildError, OpenFile } from "../../stores/design.ts";
-import { loadProject, markBuildError, modelFor, monaco } from "./monaco-setup.ts";
+import { markBuildError, modelFor, monaco, syncProject } from "./monaco-setup.ts";
 
 export interface MonacoEditorProps {
   readonly file: OpenFile;
   /** Show the file against its saved text (Monaco's diff editor) instead of editing it alone. */
   readonly reviewing: boolean;
   readonly buildError: BuildError | null;
+  /** Changes when the engine reloaded the project: the types and sources are fetched again. */
+  readonly typesVersion: number;
   readonly onChange: (path: string, text: string) => void;
   readonly onSave: () => void;
 }
@@ -29,24 +31,31 @@ const OPTIONS: monaco.editor.IEditorOptions & monaco.editor.IGlobalEditorOptions
  * before a save that reloads the project. Loaded lazily (code-editor.tsx).
  */
 export default function MonacoEditor(props: MonacoEditorProps) {
-  const { file, reviewing, buildError } = props;
+  const { file, reviewing, buildError, typesVersion } = props;
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const diff = useRef<monaco.editor.IStandaloneDiffEditor | null>(null);
   const latest = useRef(props);
   latest.current = props;
-  const [typesLoaded, setTypesLoaded] = useState(false);
+  const [types, setTypes] = useState<"loading" | "loaded" | "failed">("loading");
+  const [typesError, setTypesError] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
-    loadProject(api()).then(
-      () => live && setTypesLoaded(true),
-      () => live && setTypesLoaded(true),
+    syncProject(api(), typesVersion).then(
+      () => {
+        if (live) setTypes("loaded");
+      },
+      (e: unknown) => {
+        if (!live) return;
+        setTypes("failed");
+        setTypesError(errorText(e));
+      },
     );
     return () => {
       live = false;
     };
-  }, []);
+  }, [typesVersion]);
 
   // One editor (or diff editor) per mode; the model follows the open tab.
   useEffect(() => {
@@ -92,6 +101,7 @@ export default function MonacoEditor(props: MonacoEditorProps) {
     });
     d.setModel({ original, modified: model });
     d.getModifiedEditor().addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, save);
+    d.getModifiedEditor().focus();
     diff.current = d;
     const change = listen(d.getModifiedEditor());
     el.dataset["codeEditor"] = "diff";
@@ -117,14 +127,15 @@ export default function MonacoEditor(props: MonacoEditorProps) {
 
   useEffect(() => {
     markBuildError(buildError);
-  }, [buildError, typesLoaded]);
+  }, [buildError, types]);
 
   return (
     <div
       className="code-editor monaco"
       ref={host}
       data-path={file.path}
-      data-types={typesLoaded ? "loaded" : "loading"}
+      data-types={types}
+      title={typesError ? `The Workers types could not be loaded: ${typesError}` : undefined}
     />
   );
 }

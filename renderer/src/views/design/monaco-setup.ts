@@ -63,36 +63,42 @@ const SOURCES = /\.(ts|tsx|mts|cts|js|jsx|mjs)$/;
 const MAX_SOURCES = 300;
 const MAX_SOURCE_BYTES = 512 * 1024;
 
-let project: Promise<void> | null = null;
+let configured = false;
+
+function configure(): void {
+  if (configured) return;
+  configured = true;
+  ts.typescriptDefaults.setCompilerOptions({
+    target: ts.ScriptTarget.ESNext,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeJs,
+    lib: ["esnext"],
+    types: [],
+    strict: true,
+    noEmit: true,
+    allowJs: true,
+    allowNonTsExtensions: true,
+    isolatedModules: true,
+    allowImportingTsExtensions: true,
+  });
+  ts.typescriptDefaults.setEagerModelSync(true);
+  json.jsonDefaults.setDiagnosticsOptions({ validate: true, allowComments: true, trailingCommas: "ignore" });
+}
+
+let synced: { version: number; done: Promise<void> } | null = null;
 
 /**
  * Loads what TypeScript needs to check the project as `tsc` would with
  * wrangler's setup: @cloudflare/workers-types (the project's or
  * Terrarium's), the Env generated from the wrangler config (unless the
  * project keeps its own worker-configuration.d.ts, which is then one of its
- * files), and a model for every source file. Once per page.
+ * files), and a model for every source file. Again for each new `version`
+ * (the engine reloaded the project: its bindings or files may have changed).
  */
-export function loadProject(api: ControlApi): Promise<void> {
-  project ??= (async () => {
-    ts.typescriptDefaults.setCompilerOptions({
-      target: ts.ScriptTarget.ESNext,
-      module: ts.ModuleKind.ESNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeJs,
-      lib: ["esnext"],
-      types: [],
-      strict: true,
-      noEmit: true,
-      allowJs: true,
-      allowNonTsExtensions: true,
-      isolatedModules: true,
-      allowImportingTsExtensions: true,
-    });
-    ts.typescriptDefaults.setEagerModelSync(true);
-    json.jsonDefaults.setDiagnosticsOptions({
-      validate: true,
-      allowComments: true,
-      trailingCommas: "ignore",
-    });
+export function syncProject(api: ControlApi, version: number): Promise<void> {
+  if (synced?.version === version) return synced.done;
+  configure();
+  const done = (async () => {
     const [types, files] = await Promise.all([api.editorTypes(), api.listFiles()]);
     const libs: { content: string; filePath: string }[] = [];
     if (types.workers) {
@@ -116,7 +122,8 @@ export function loadProject(api: ControlApi): Promise<void> {
       }),
     );
   })();
-  return project;
+  synced = { version, done };
+  return done;
 }
 
 const BUILD_OWNER = "terrarium-build";
