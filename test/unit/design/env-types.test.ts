@@ -122,6 +122,25 @@ describe("the Env declaration (terrarium types)", () => {
     expect(errors[0]).toMatch(/Property 'toUpperCase' does not exist on type '3'/);
   }, 60_000);
 
+  it("takes the Workers types from the project's own node_modules when it has them, else Terrarium's", () => {
+    const dir = project();
+    const shipped = workersTypes(dir);
+    expect(shipped).toMatchObject({ source: "terrarium" });
+    expect(shipped!.text).toContain('declare module "cloudflare:workers"');
+    const own = join(dir, "node_modules", "@cloudflare", "workers-types");
+    mkdirSync(own, { recursive: true });
+    writeFileSync(
+      join(own, "package.json"),
+      JSON.stringify({ name: "@cloudflare/workers-types", version: "4.1.0" }),
+    );
+    writeFileSync(join(own, "index.d.ts"), "declare const PROJECT_TYPES: true;\n");
+    expect(workersTypes(dir)).toEqual({
+      source: "project",
+      version: "4.1.0",
+      text: "declare const PROJECT_TYPES: true;\n",
+    });
+  });
+
   it("declares Terrarium's Event Bus binding with the shape it has at run time", () => {
     const dir = project();
     writeFileSync(join(dir, "terrarium.json"), JSON.stringify({ eventBus: { binding: "EVENTS" } }));
