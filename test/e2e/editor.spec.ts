@@ -21,6 +21,14 @@ test("TypeScript knows the Workers API: completions after ctx.storage., a type e
   shot,
 }) => {
   const { design } = app;
+  // Monaco, its workers, styles and font load under the page's CSP, from the app's own origin.
+  const refused: string[] = [];
+  design.page.on("console", (m) => {
+    if (/Content Security Policy|Refused to/.test(m.text())) refused.push(m.text());
+  });
+  const origins = new Set<string>();
+  design.page.on("request", (r) => origins.add(new URL(r.url()).origin));
+  await design.page.reload();
   await expect(design.editor()).toBeVisible();
   await expect(design.editor()).toHaveAttribute("data-types", "loaded");
   await expect(design.code()).toContainText("export class Counter extends DurableObject<Env>");
@@ -50,6 +58,9 @@ test("TypeScript knows the Workers API: completions after ctx.storage., a type e
   );
   await expect(problem.line).toHaveText(String(line));
   await shot("editor-type-error");
+
+  expect(refused).toEqual([]);
+  expect([...origins].filter((o) => o !== new URL(ui.url).origin && !o.startsWith("blob:"))).toEqual([]);
 
   // Unsaved: the tab and the tree say so.
   await expect(design.tab("src/index.ts")).toContainText("●");
