@@ -187,6 +187,8 @@ export interface ReloadResult {
   ok: boolean;
   updated: number;
   error: string | null;
+  /** Where a refused build or config points, when the error says (the editor marks it). */
+  location?: { file: string; line: number; column: number } | null;
   time: number;
   durationMs: number;
 }
@@ -216,6 +218,11 @@ function writeFileAtomic(path: string, text: string): void {
   const tmp = `${path}.terrarium-${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
+}
+
+function errorLocation(e: unknown): { file: string; line: number; column: number } | null {
+  if (!(e instanceof ProjectError) || e.file === undefined || e.line === undefined) return null;
+  return { file: e.file, line: e.line, column: e.column ?? 1 };
 }
 
 /** How long in-flight work gets to finish when the engine closes, unless told otherwise. */
@@ -608,7 +615,12 @@ export class Engine {
         });
       }
     } catch (e) {
-      return done({ ok: false, updated: 0, error: e instanceof Error ? e.message : String(e) });
+      return done({
+        ok: false,
+        updated: 0,
+        error: e instanceof Error ? e.message : String(e),
+        location: errorLocation(e),
+      });
     }
     const next = codeVersion(project, bundle, await buildHostWorkers(), this.dataDir);
     const same = JSON.stringify(next.spec) === JSON.stringify(this.lifecycle.code.spec);
