@@ -32,6 +32,11 @@ import { createControlApi } from "./api/control-api.ts";
 import { LoadConsole } from "./load/console.ts";
 import { readLoadProfiles } from "./load/profiles-file.ts";
 import type { ControlApi } from "./api/contract.ts";
+import { QueueBroker } from "./queues/broker.ts";
+import { queuesConfig } from "./config/queues.ts";
+import { workflowBindings } from "./config/workflows.ts";
+import { Workflows } from "./workflows/workflows.ts";
+import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
 
 /** One version of the project's code as the workers load it. */
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
@@ -70,7 +75,9 @@ function workerCode(
     d1Databases: d1Stores(stores, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
     r2Buckets: r2Stores(stores, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
     kvNamespaces: kvStores(stores, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
+    queueProducers: queuesConfig(w).producers.map((p) => ({ ...p })),
     remoteOnly: remoteOnlyBindings(stores),
+    workflows: workflowBindings(w),
     mocks: (design?.terrarium.mocks ?? []).map((m) => ({ ...m })),
     assets:
       w.assets?.binding != null
@@ -281,6 +288,10 @@ export class Engine {
   readonly state: StateManager;
   readonly lifecycle: LifecycleManager;
   readonly eventBus: EventBus;
+  /** Queues: messages producers sent, delivered to the entry Worker's queue() handler. */
+  readonly queues: QueueBroker;
+  /** The project's Workflows: instances, their steps and events (runtime/workflows). */
+  readonly workflows: Workflows;
   readonly router: RequestRouter;
   /** Load runs started through the control API (the UI's console). */
   readonly load: LoadConsole;
@@ -302,7 +313,9 @@ export class Engine {
     state: StateManager;
     lifecycle: LifecycleManager;
     eventBus: EventBus;
+    queues: QueueBroker;
     router: RequestRouter;
+    workflows: Workflows;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -311,7 +324,9 @@ export class Engine {
     this.state = parts.state;
     this.lifecycle = parts.lifecycle;
     this.eventBus = parts.eventBus;
+    this.queues = parts.queues;
     this.router = parts.router;
+    this.workflows = parts.workflows;
     this.load = new LoadConsole(this, () =>
       readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
     );
@@ -390,14 +405,59 @@ export class Engine {
     if (project.eventBusBinding) {
       lifecycle.publish = async (topic, data, from) => eventBus.publish(topic, data, from);
     }
+    const queues = new QueueBroker({
+      dataDir,
+      clock,
+      config: project.queues,
+      deliver: (queue, messages, metrics) =>
+        lifecycle.entryCall((api) =>
+          api.queue(
+            queue,
+            Comlink.transfer(
+              messages,
+              messages.map((m) => m.body.buffer as ArrayBuffer),
+            ),
+            metrics,
+          ),
+        ),
+      log: (level, message) => {
+        const entry = registry.recordLog({
+          time: clock.now(),
+          level,
+          source: "queues",
+          objectId: null,
+          message,
+        });
+        events.emit("log", entry);
+      },
+    });
+    lifecycle.queueSend = async (queue, messages) => queues.send(queue, messages);
     lifecycle.setSharding(project.terrarium.sharding ?? {});
+    const workflows = new Workflows({
+      dataDir,
+      clock,
+      workflows: code.spec.workflows,
+      runner: (spec) => lifecycle.entryCall((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
+    });
+    lifecycle.workflow = (call) => workflows.handle(call);
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
     router.setAssets(assets);
 
     registry.setClasses(classInfos(project));
 
-    const engine = new Engine({ project, dataDir, events, registry, state, lifecycle, eventBus, router });
+    const engine = new Engine({
+      project,
+      dataDir,
+      events,
+      registry,
+      state,
+      lifecycle,
+      eventBus,
+      queues,
+      router,
+      workflows,
+    });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
@@ -405,7 +465,10 @@ export class Engine {
     try {
       await lifecycle.start();
       for (const aux of project.workers) {
-        engine.#auxiliary.push(await startAuxiliary(aux, { dataDir, clock, events, hosts, options }));
+        const run = await startAuxiliary(aux, { dataDir, clock, events, hosts, options });
+        // Its producers send to the project's one broker (consumers run in the project's Worker).
+        run.lifecycle.queueSend = lifecycle.queueSend;
+        engine.#auxiliary.push(run);
       }
       connectWorkers([
         { lifecycle, wrangler: w },
@@ -425,6 +488,15 @@ export class Engine {
           );
         }
       }
+      for (const [i, wf] of code.spec.workflows.entries()) {
+        if (classes && !exported.has(wf.className)) {
+          throw new ProjectError(
+            `class ${wf.className} is not exported by ${relative(project.dir, w.main)}; add \`export class ${wf.className} extends WorkflowEntrypoint\``,
+            { file: basename(w.configPath), field: `workflows[${i}].class_name` },
+          );
+        }
+      }
+      workflows.start();
       state.startAlarms(async (a) => {
         return lifecycle.run(
           {
@@ -438,6 +510,7 @@ export class Engine {
         );
       });
       eventBus.start();
+      queues.start();
     } catch (e) {
       await engine.close();
       throw e;
@@ -524,6 +597,8 @@ export class Engine {
     const policies = projectPolicies(project, this.#basePolicy, this.#baseClassPolicies);
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
     this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
+    this.queues.setConfig(project.queues);
+    this.workflows.setWorkflows(next.spec.workflows);
     this.registry.setClasses(classInfos(project));
     // Code that still throws while loading is not a successful update, even if nothing else changed.
     const failure = this.lifecycle.loadFailure;
@@ -690,6 +765,8 @@ export class Engine {
     this.router.stopAccepting();
     this.state.stopAlarms();
     const bus = this.eventBus.close(graceMs);
+    this.queues.stop();
+    const workflows = this.workflows.close();
     this.lifecycle.sockets.closeAll();
     await within(this.#reloading ?? Promise.resolve(), left());
     // A console run ends (and is saved) while the router and objects still answer.
@@ -699,6 +776,9 @@ export class Engine {
     while ((this.router.inFlight > 0 || this.lifecycle.busyObjects() > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    // A batch in flight gets the grace period; one cut short is delivered again at the next start.
+    await within(this.queues.drained(), left());
+    this.queues.close();
     this.lifecycle.sockets.terminateAll();
     const why = `the ${graceMs} ms grace period ended`;
     const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
@@ -710,6 +790,7 @@ export class Engine {
       a.registry.close();
     }
     await bus;
+    await workflows;
     this.state.close();
     this.registry.close();
     return { graceMs, requests, objects };

@@ -31,8 +31,14 @@ import type {
   DatabaseTable,
 } from "../bindings/inspect.ts";
 import type { CheckResult, ExportCheck } from "../export/validate.ts";
+import type { QueueBatchRecord, QueueStats } from "../queues/broker.ts";
+import { workflowCallSchemas, type WorkflowControlApi } from "./workflow-contract.ts";
+
+export type * from "./workflow-contract.ts";
 
 export type {
+  QueueBatchRecord,
+  QueueStats,
   LifecycleState,
   LogEntry,
   TransitionRecord,
@@ -516,7 +522,11 @@ export interface DesignInfo {
   routes: { pattern: string; method: string[] | null; binding: string; object: string }[];
   subscriptions: { topic: string; binding: string; object: string; method: string }[];
   /** Configured bindings besides Durable Objects; for a secret (.dev.vars), detail names its file, never its value. */
-  external: { kind: "d1" | "r2" | "kv" | "remote" | "vars"; binding: string; detail: string | null }[];
+  external: {
+    kind: "d1" | "r2" | "kv" | "queue" | "remote" | "vars";
+    binding: string;
+    detail: string | null;
+  }[];
   eventBusBinding: string | null;
   /** The named environment that runs (`--env`), or null. */
   env: string | null;
@@ -542,7 +552,7 @@ export interface DesignInfo {
   } | null;
 }
 
-export interface ControlApi {
+export interface ControlApi extends WorkflowControlApi {
   project(): Promise<ProjectInfo>;
   listClasses(): Promise<ClassSummary[]>;
   listObjects(q?: ListObjectsQuery): Promise<{ total: number; objects: ObjectSummary[] }>;
@@ -660,12 +670,26 @@ export interface ControlApi {
   mocks(): Promise<MockEndpointInfo[]>;
   /** Recent calls the mock endpoints answered, newest first (kept in memory, the last 2,000). */
   mockCalls(q?: { limit?: number; before?: number }): Promise<MockCallRecord[]>;
+  /** Every queue the project names or that holds messages: its counts and its consumer's settings. */
+  queues(): Promise<QueueStats[]>;
+  /** The latest batches delivered from a queue, newest first (the last 200 are kept). */
+  queueBatches(q: { queue: string; limit?: number }): Promise<QueueBatchRecord[]>;
   /** Live transitions, logs and request events, delivered in batches (at most every 50 ms). */
   subscribe(listener: (batch: LiveEvent[]) => void): () => void;
 }
 
 /** The methods a bridge forwards: everything but `subscribe`, which is a stream. */
 export type ControlMethod = Exclude<keyof ControlApi, "subscribe">;
+
+/** The Queues Inspector's arguments. */
+export const queueSchemas = {
+  batches: z
+    .object({
+      queue: z.string().min(1).max(512),
+      limit: z.number().int().min(1).max(200).optional(),
+    })
+    .strict(),
+};
 
 const none = z.tuple([]);
 const optionalId = z.tuple([schemas.objectId.optional()]);
@@ -737,6 +761,9 @@ export const callSchemas = {
   bucketObject: z.tuple([externalSchemas.bucketObject]),
   mocks: none,
   mockCalls: z.tuple([externalSchemas.mockCalls.optional()]),
+  queues: none,
+  queueBatches: z.tuple([queueSchemas.batches]),
+  ...workflowCallSchemas,
 } as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
 
 export const CONTROL_METHODS = Object.keys(callSchemas) as ControlMethod[];

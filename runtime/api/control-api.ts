@@ -1,3 +1,4 @@
+import { workflowMethods } from "./workflows.ts";
 import { relative, resolve, sep } from "node:path";
 import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
@@ -28,6 +29,7 @@ import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
 import { external } from "./external.ts";
+import { queueMethods } from "./queues.ts";
 import { REMOTE_ONLY_KINDS } from "../bindings/remote-only.ts";
 import { remoteOnlyBindings } from "../bindings/stores.ts";
 
@@ -287,6 +289,11 @@ export function createControlApi(engine: Engine): ControlApi {
             binding: k.binding,
             detail: k.id ?? null,
           })),
+          ...p.queues.producers.map((q) => ({
+            kind: "queue" as const,
+            binding: q.binding,
+            detail: q.queue,
+          })),
           ...remoteOnlyBindings(p).map((r) => ({
             kind: "remote" as const,
             binding: r.binding,
@@ -423,6 +430,8 @@ export function createControlApi(engine: Engine): ControlApi {
     },
 
     ...ext.methods,
+    ...queueMethods(engine),
+    ...workflowMethods(engine),
 
     subscribe(listener) {
       let batch: LiveEvent[] = [];

@@ -1,5 +1,6 @@
 import { basename, dirname, resolve } from "node:path";
 import { loadDevVars, type DevVars } from "./dev-vars.ts";
+import { queuesConfig, type QueuesConfig } from "./queues.ts";
 import { ProjectError } from "./errors.ts";
 import { loadTerrariumConfig, eventBusBinding, type TerrariumConfig } from "./terrarium.ts";
 import { loadWranglerConfig, type WranglerProject } from "./wrangler.ts";
@@ -11,6 +12,8 @@ export interface Project {
   readonly eventBusBinding: string | null;
   /** `.dev.vars` (or `.env`) secrets: in `env`, never shown. */
   readonly devVars: DevVars;
+  /** wrangler's `queues`: producer bindings and this Worker's consumers. */
+  readonly queues: QueuesConfig;
   /** The named environment that runs (`--env`), or null for the top level. */
   readonly env: string | null;
   /** `--var KEY:VALUE` values: over `vars` and the secrets, as wrangler dev's `--var`. */
@@ -49,6 +52,7 @@ export function loadProject(dir: string, opts: ProjectOptions = {}): Project {
   const wrangler = loadWranglerConfig(abs, { env, ...(primary ? { configPath: primary } : {}) });
   const terrarium = loadTerrariumConfig(abs, wrangler);
   const devVars = loadDevVars(abs, env);
+  const queues = queuesConfig(wrangler);
   const workers = others.map((configPath): AuxiliaryWorker => {
     const wdir = dirname(configPath);
     return {
@@ -90,5 +94,6 @@ export function loadProject(dir: string, opts: ProjectOptions = {}): Project {
     env,
     varOverrides: { ...opts.vars },
     workers,
+    queues,
   };
 }

@@ -69,6 +69,52 @@ const kv = z
   .object({ binding: identifier, id: z.string().optional(), preview_id: z.string().optional() })
   .passthrough();
 
+/** Seconds a message may wait before delivery (Miniflare's QueueMessageDelaySchema). */
+const queueDelay = z.number().int("must be a whole number of seconds").min(0).max(86400);
+
+/** wrangler's `queues` block (its validateQueues): producers bind a queue, consumers take its messages. */
+const queues = z
+  .object({
+    producers: z
+      .array(
+        z
+          .object({
+            binding: identifier,
+            queue: z.string().min(1, "required: the queue's name"),
+            delivery_delay: queueDelay.optional(),
+            remote: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    consumers: z
+      .array(
+        z
+          .object({
+            queue: z.string().min(1, "required: the queue's name"),
+            type: z.literal("worker").optional(),
+            max_batch_size: z.number().int().min(1).max(100).optional(),
+            max_batch_timeout: z.number().min(0).max(60).optional(),
+            max_retries: z.number().int().min(0).max(100).optional(),
+            dead_letter_queue: z.string().min(1).optional(),
+            max_concurrency: z.number().int().min(1).optional().nullable(),
+            visibility_timeout_ms: z.number().optional(),
+            retry_delay: queueDelay.optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
+const workflow = z
+  .object({
+    name: z.string().min(1),
+    binding: identifier,
+    class_name: identifier,
+    script_name: z.string().optional(),
+  })
+  .passthrough();
+
 /** wrangler's `assets` block; the checks zod cannot word well are in `assetsSettings`. */
 const assets = z
   .object({
@@ -107,6 +153,8 @@ const wranglerSchema = z
     d1_databases: z.array(d1).optional(),
     r2_buckets: z.array(r2).optional(),
     kv_namespaces: z.array(kv).optional(),
+    queues: queues.optional(),
+    workflows: z.array(workflow).optional(),
     rules: z.array(moduleRule).optional(),
     define: z.record(z.string(), z.string()).optional(),
     alias: z.record(z.string(), z.string().min(1)).optional(),
@@ -118,10 +166,7 @@ const wranglerSchema = z
 
 export type WranglerConfig = z.infer<typeof wranglerSchema>;
 
-const UNSUPPORTED_KEYS: Record<string, string> = {
-  queues: "Queues are not supported yet",
-  workflows: "Workflows are not supported yet",
-};
+const UNSUPPORTED_KEYS: Record<string, string> = {};
 
 export interface DurableObjectBinding {
   readonly binding: string;

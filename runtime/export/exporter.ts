@@ -27,6 +27,7 @@ import { ProjectError } from "../config/errors.ts";
 import { environmentConfig } from "./environment.ts";
 import { loadProject, type Project } from "../config/project.ts";
 import { compileRoute } from "../router/routes.ts";
+import { queueNames } from "../config/queues.ts";
 import { planMigrations, type WranglerMigration } from "./migrations.ts";
 
 const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), "templates");
@@ -306,6 +307,7 @@ function readme(project: Project, plan: { migration: WranglerMigration | null; h
   for (const r of r2) lines.push(`npx wrangler r2 bucket create ${r.bucket_name ?? r.binding.toLowerCase()}`);
   for (const k of w.raw.kv_namespaces ?? [])
     lines.push(`npx wrangler kv namespace create ${k.binding}   # then put its id in wrangler.jsonc`);
+  for (const q of queueNames(project.queues)) lines.push(`npx wrangler queues create ${q}`);
   const envFlagText = envFlag(project);
   const from = project.devVars.files.map((f) => basename(f)).join(", ") || ".dev.vars";
   for (const name of Object.keys(project.devVars.values).sort())

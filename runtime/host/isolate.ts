@@ -13,7 +13,17 @@ import { DurableObjectNamespace, type ClientSocketFactory } from "./namespace.ts
 import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
 import { KVNamespace } from "../bindings/kv.ts";
+import {
+  MessageBatch,
+  outcomeOf,
+  WorkerQueue,
+  type BatchMetrics,
+  type DeliveredMessage,
+  type QueueOutcome,
+} from "../bindings/queue.ts";
 import { remoteOnlyBinding } from "../bindings/remote-only.ts";
+import { runWorkflow, WorkflowBinding } from "../bindings/workflows.ts";
+import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import { AssetsBinding } from "../assets/binding.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
 import { serviceBinding } from "./service-binding.ts";
@@ -280,7 +290,26 @@ class Isolate implements WorkerApi {
     for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
     for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
     for (const k of spec.kvNamespaces) env[k.binding] = new KVNamespace(k.path);
+    // workerd's queues_json_messages (default from 2024-03-18): JSON unless the send names a content type.
+    const queueType = spec.compatibilityDate >= "2024-03-18" ? "json" : "v8";
+    for (const q of spec.queueProducers) {
+      env[q.binding] = new WorkerQueue(
+        q.queue,
+        (queue, messages) =>
+          this.#gateway.queueSend(
+            queue,
+            Comlink.transfer(
+              messages,
+              messages.map((m) => m.body.buffer as ArrayBuffer),
+            ),
+          ),
+        queueType,
+        q.deliveryDelay,
+      );
+    }
     for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
+    for (const w of spec.workflows ?? [])
+      env[w.binding] = new WorkflowBinding(w.binding, (call) => this.#gateway.workflow(call));
     if (spec.assets) env[spec.assets.binding] = new AssetsBinding(spec.assets.spec);
     const gateway = this.#gateway;
     for (const svc of spec.services) {
@@ -545,6 +574,39 @@ class Isolate implements WorkerApi {
     );
   }
 
+  /**
+   * Runs the entry Worker's `queue(batch, env, ctx)` (or a WorkerEntrypoint's
+   * `queue(batch)`) and reports what it decided; a handler that throws, or
+   * is missing, is an "exception" outcome, never a failed call.
+   */
+  async queue(queue: string, messages: DeliveredMessage[], metrics: BatchMetrics): Promise<QueueOutcome> {
+    const loaded = this.#requireLoaded();
+    const batch = new MessageBatch(queue, messages, metrics);
+    try {
+      const entry = loaded.module.default;
+      if (typeof entry === "function") {
+        const instance = new (
+          entry as new (ctx: unknown, env: unknown) => { queue?: (b: unknown) => unknown }
+        )(this.#entryCtx, loaded.env);
+        if (typeof instance.queue !== "function")
+          throw new TypeError("Handler does not export a queue() function.");
+        await instance.queue(batch);
+      } else {
+        const handler = (entry as { queue?: unknown } | undefined)?.queue;
+        if (typeof handler !== "function") throw new TypeError("Handler does not export a queue() function.");
+        await (handler as (b: unknown, env: unknown, ctx: unknown) => unknown).call(
+          entry,
+          batch,
+          loaded.env,
+          this.#entryCtx,
+        );
+      }
+    } catch (e) {
+      return outcomeOf(batch, e ?? new Error(String(e)));
+    }
+    return outcomeOf(batch, undefined);
+  }
+
   async rpc(method: string, args: unknown[], kind: "call" | "get" = "call"): Promise<unknown> {
     await this.#waitGate();
     const active = this.#requireActive();
@@ -726,6 +788,13 @@ class Isolate implements WorkerApi {
     this.#autoResponse = null;
     active.db.close();
     this.#leaving = false;
+  }
+
+  workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult> {
+    const loaded = this.#requireLoaded();
+    return runWorkflow(loaded.module, loaded.env, this.#entryCtx, spec, (call) =>
+      this.#gateway.workflow(call),
+    );
   }
 
   memory(): { heapUsed: number; rss: number } {

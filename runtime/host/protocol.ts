@@ -1,8 +1,10 @@
 import type { AssetsSpec } from "../assets/asset-server.ts";
 import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
+import type { BatchMetrics, DeliveredMessage, OutgoingMessage, QueueOutcome } from "../bindings/queue.ts";
 import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
+import type { WorkflowCall, WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 
 /**
  * What crosses between the orchestrator (main thread) and a worker thread.
@@ -70,6 +72,10 @@ export interface CodeSpec {
   r2Buckets: { binding: string; path: string }[];
   /** KV bindings: each a SQLite file in the data directory, shared by every worker. */
   kvNamespaces: { binding: string; path: string }[];
+  /** Queue producers: `env.<binding>` sends to `queue` through the orchestrator's broker. */
+  queueProducers: { binding: string; queue: string; deliveryDelay: number }[];
+  /** Workflow bindings (wrangler's `workflows`): the class each runs, in the entry worker. */
+  workflows: { binding: string; name: string; className: string }[];
   /** Bindings that run only on Cloudflare: present in env, failing clearly when used. */
   remoteOnly: RemoteOnlySpec[];
   /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
@@ -157,6 +163,8 @@ export interface WorkerApi {
   ): Promise<unknown>;
   /** Calls a method (or, with kind "get", reads a getter) of the active object. */
   rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
+  /** Runs the entry Worker's queue() handler on a batch; resolves to what it decided about each message. */
+  queue(queue: string, messages: DeliveredMessage[], metrics: BatchMetrics): Promise<QueueOutcome>;
   /** Runs alarm(); resolves to the alarm the handler left set (null: none). */
   alarm(info: AlarmInvocation): Promise<number | null>;
   /** Runs a statement from the Inspector's SQL box on the active object's database, between its events. */
@@ -176,6 +184,8 @@ export interface WorkerApi {
   /** Delivers a WebSocket event to the socket's owner (handlers or listeners). */
   wsEvent(e: SocketEvent): Promise<void>;
   deactivate(): Promise<void>;
+  /** Runs one run of a Workflow instance (entry workers): `run(event, step)`, its steps recorded through GatewayApi.workflow. */
+  workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult>;
   memory(): { heapUsed: number; rss: number };
 }
 
@@ -202,6 +212,10 @@ export interface GatewayApi {
   serviceFetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
   serviceRpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
   publish(topic: string, data: unknown): Promise<{ id: number }>;
+  /** Persists messages a producer sent; resolves with the queue's backlog before them. */
+  queueSend(queue: string, messages: OutgoingMessage[]): Promise<BatchMetrics>;
+  /** A Workflows call: the binding's, an instance's, or a running instance's step (runtime/workflows). */
+  workflow(call: WorkflowCall): Promise<unknown>;
   setAlarm(time: number | null): Promise<void>;
   getAlarm(): Promise<number | null>;
   log(records: LogRecord[]): void;

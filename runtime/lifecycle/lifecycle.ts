@@ -37,6 +37,7 @@ import {
 import type { SocketHub, SocketOwner } from "../router/sockets.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
+import type { WorkflowCall } from "../bindings/workflow-calls.ts";
 
 const SPAWN_CONCURRENCY = 2;
 /** Nothing in flight for this long ends a Processing span. */
@@ -248,6 +249,12 @@ export class LifecycleManager {
     fetch: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
     rpc: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
   };
+
+  /** Set by the engine: persists messages a producer binding sent (the Queues broker). */
+  queueSend: GatewayApi["queueSend"] = () => Promise.reject(new Error("this project has no queues"));
+  /** Set by the engine: the project's Workflows (`env.<workflow binding>` and running instances' steps). */
+  workflow: (call: WorkflowCall) => Promise<unknown> = () =>
+    Promise.reject(new Error("this project declares no workflows"));
 
   constructor(deps: {
     registry: ServiceRegistry;
@@ -922,6 +929,8 @@ export class LifecycleManager {
       serviceFetch: (binding, req) => this.services.fetch(binding, req),
       serviceRpc: (binding, method, args, kind) => this.services.rpc(binding, method, args, kind),
       publish: (topic, data) => this.publish(topic, data, caller()),
+      queueSend: (queue, messages) => this.queueSend(queue, messages),
+      workflow: (call) => this.workflow(call),
       setAlarm: async (time) => {
         const rec = caller();
         if (rec) this.#state.setAlarm(rec.id, rec.className, time);
@@ -1336,6 +1345,12 @@ export class LifecycleManager {
         if (reports && reports.length > 0) this.#direct(host, reports);
       }),
     );
+  }
+
+  /** Runs `fn` on an entry worker (a queue batch, a Workflow instance's run), starting one if none is alive. */
+  async entryCall<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (this.#loadFailure) throw this.#loadFailure;
+    return (await this.#entryHost()).call(fn);
   }
 
   /** The next entry worker, restarted if it ended. */

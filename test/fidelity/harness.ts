@@ -112,6 +112,11 @@ interface WranglerProject {
   readonly d1Databases: Record<string, string>;
   readonly r2Buckets: Record<string, string>;
   readonly kvNamespaces: Record<string, string>;
+  /** wrangler's `queues`, as wrangler dev hands them to Miniflare. */
+  readonly queueProducers: Record<string, { queueName: string; deliveryDelay?: number }>;
+  readonly queueConsumers: Record<string, Record<string, number | string>>;
+  /** Workflow binding -> its workflow's name and class (wrangler's `workflows`). */
+  readonly workflows: Record<string, { name: string; className: string }>;
   /** Null for an assets-only project. */
   readonly main: string | null;
   readonly compatibilityDate: string;
@@ -142,6 +147,41 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function stringArray(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** wrangler's `queues` block as wrangler dev turns it into Miniflare's options (its queueConsumerEntry). */
+function queueOptions(queues: unknown): Pick<WranglerProject, "queueProducers" | "queueConsumers"> {
+  const q = isRecord(queues) ? queues : {};
+  const producers = Array.isArray(q.producers) ? q.producers.filter(isRecord) : [];
+  const consumers = Array.isArray(q.consumers) ? q.consumers.filter(isRecord) : [];
+  const defined = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      number | string
+    >;
+  return {
+    queueProducers: Object.fromEntries(
+      producers.map((p) => [
+        String(p.binding),
+        defined({ queueName: p.queue, deliveryDelay: p.delivery_delay }) as {
+          queueName: string;
+          deliveryDelay?: number;
+        },
+      ]),
+    ),
+    queueConsumers: Object.fromEntries(
+      consumers.map((c) => [
+        String(c.queue),
+        defined({
+          maxBatchSize: c.max_batch_size,
+          maxBatchTimeout: c.max_batch_timeout,
+          maxRetries: c.max_retries,
+          deadLetterQueue: c.dead_letter_queue,
+          retryDelay: c.retry_delay,
+        }),
+      ]),
+    ),
+  };
 }
 
 /** Reads `wrangler.jsonc`, or `wrangler.toml` where a project has that instead. */
@@ -198,6 +238,14 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     d1Databases: named(raw.d1_databases, "database_id"),
     r2Buckets: named(raw.r2_buckets, "bucket_name"),
     kvNamespaces: named(raw.kv_namespaces, "id"),
+    ...queueOptions(raw.queues),
+    workflows: Object.fromEntries(
+      (Array.isArray(raw.workflows) ? raw.workflows : []).flatMap((w: unknown) =>
+        isRecord(w) && typeof w.binding === "string" && typeof w.class_name === "string"
+          ? [[w.binding, { name: typeof w.name === "string" ? w.name : w.binding, className: w.class_name }]]
+          : [],
+      ),
+    ),
     main: typeof raw.main === "string" ? raw.main : null,
     compatibilityDate: raw.compatibility_date,
     compatibilityFlags: stringArray(raw.compatibility_flags),
@@ -412,7 +460,11 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       d1Databases: project.d1Databases,
       r2Buckets: project.r2Buckets,
       kvNamespaces: project.kvNamespaces,
+      queueProducers: project.queueProducers,
+      queueConsumers: project.queueConsumers,
       kvPersist: false,
+      workflows: project.workflows,
+      workflowsPersist: false,
       d1Persist: false,
       r2Persist: false,
       ...(project.assets ? { assets: miniflareAssets(project.assets, project.main !== null) } : {}),

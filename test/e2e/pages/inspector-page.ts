@@ -86,6 +86,14 @@ export class InspectorPage {
     return this.page.getByRole("region", { name: "Object response" });
   }
 
+  /** The Queues section: one row per queue, and the batches of the one selected. */
+  queue(name: string): Locator {
+    return this.page.getByTestId("queue-table").locator(`tr[data-queue="${name}"]`);
+  }
+  get queueBatches(): Locator {
+    return this.page.getByTestId("queue-batches");
+  }
+
   topic(topic: string): Locator {
     return this.eventBus.getByRole("row").filter({ hasText: topic }).first();
   }
@@ -107,7 +115,7 @@ export class InspectorPage {
     return this.page.getByRole("tab", { name });
   }
 
-  section(name: "Objects" | "Event bus" | "Database" | "Bucket" | "Mock calls"): Locator {
+  section(name: "Objects" | "Event bus" | "Queues" | "Database" | "Bucket" | "Mock calls"): Locator {
     return this.page.getByRole("navigation", { name: "Inspector sections" }).getByRole("button", { name });
   }
 

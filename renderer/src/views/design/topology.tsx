@@ -193,6 +193,7 @@ export function Topology(props: {
     { title: "Database · D1", items: configured("d1") },
     { title: "Storage · R2", items: configured("r2") },
     ...(configured("kv").length > 0 ? [{ title: "Key-value · KV", items: configured("kv") }] : []),
+    ...(configured("queue").length > 0 ? [{ title: "Queues", items: configured("queue") }] : []),
     ...(configured("remote").length > 0 ? [{ title: "Cloudflare only", items: configured("remote") }] : []),
     { title: "Third-party APIs", items: [], always: true },
     { title: "Variables", items: configured("vars") },
