@@ -9,6 +9,7 @@ import { MockCallsView } from "./mock-calls.tsx";
 import { ObjectPage } from "./object-page.tsx";
 import { ObjectsTable } from "./objects-table.tsx";
 import { QueuesView } from "./queues-view.tsx";
+import { WorkflowsPage } from "./workflows-page.tsx";
 
 export function InspectorView() {
   const { section, selected, showSection } = useUiStore(
@@ -44,6 +45,9 @@ export function InspectorView() {
         <button type="button" aria-pressed={section === "mocks"} onClick={() => showSection("mocks")}>
           Mock calls
         </button>
+        <button type="button" aria-pressed={section === "workflows"} onClick={() => showSection("workflows")}>
+          Workflows
+        </button>
       </nav>
       {section === "events" ? (
         <EventBusView />
@@ -55,6 +59,8 @@ export function InspectorView() {
         <BucketPage />
       ) : section === "mocks" ? (
         <MockCallsView />
+      ) : section === "workflows" ? (
+        <WorkflowsPage />
       ) : selected ? (
         <ObjectPage id={selected} />
       ) : (
