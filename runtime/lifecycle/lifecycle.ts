@@ -37,8 +37,24 @@ import {
 import type { SocketHub, SocketOwner } from "../router/sockets.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
+import type { WorkflowCall } from "../bindings/workflow-calls.ts";
+import type { ObjectProbe } from "../host/probe.ts";
+import { whyAwake, type WhyAwake } from "./why-awake.ts";
 
 const SPAWN_CONCURRENCY = 2;
+/** How long "why is it awake?" waits for an object's worker to answer its probe. */
+const PROBE_MS = 1_000;
+
+/** `p`'s value, or null when it fails or takes longer than `ms`. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
+  try {
+    return await Promise.race([p.catch(() => null), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 /** Nothing in flight for this long ends a Processing span. */
 const SPAN_GAP_MS = 50;
 const WATCHDOG_MS = 50;
@@ -114,6 +130,12 @@ export function defaultLifecycleOptions(): LifecycleOptions {
   };
 }
 
+/** Where a Worker's service bindings lead (the engine knows the project's Workers). */
+export interface ServiceCalls {
+  fetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
+  rpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
+}
+
 export interface CodeVersion {
   spec: CodeSpec;
   hostFile: string;
@@ -163,7 +185,7 @@ interface Slot {
 }
 
 /** An object whose constructor an update tries on a copy of its storage before it goes ahead. */
-export interface ObjectProbe {
+export interface UpdateProbe {
   className: string;
   id: string;
   name: string | null;
@@ -234,9 +256,31 @@ export class LifecycleManager {
   readonly sockets: SocketHub;
   /** Calls served on direct lines between workers, since start. */
   directCalls = 0;
+  /** Set by the engine: SQL rows an object read and wrote through ctx.storage.sql (the cost of a run). */
+  onRows: ((objectId: string, read: number, written: number) => void) | null = null;
+  /** Set by the engine: an incoming WebSocket message for an object of this class (billed 20:1). */
+  onWsMessage: ((className: string) => void) | null = null;
   /** Set by the engine: delivers `env.<bus>.publish` from a worker. */
   publish: (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }> = () =>
     Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
+  /**
+   * Set by the engine: Durable Object bindings to classes of another Worker
+   * (`script_name`), each resolved to that Worker's Lifecycle Manager and
+   * its own binding for the class (throws when that Worker does not run).
+   * Their calls go through the orchestrator, never on direct lines.
+   */
+  foreign = new Map<string, () => { lifecycle: LifecycleManager; binding: string }>();
+  /** Set by the engine: where this Worker's service bindings (`services`) lead. */
+  services: ServiceCalls = {
+    fetch: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
+    rpc: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
+  };
+
+  /** Set by the engine: persists messages a producer binding sent (the Queues broker). */
+  queueSend: GatewayApi["queueSend"] = () => Promise.reject(new Error("this project has no queues"));
+  /** Set by the engine: the project's Workflows (`env.<workflow binding>` and running instances' steps). */
+  workflow: (call: WorkflowCall) => Promise<unknown> = () =>
+    Promise.reject(new Error("this project declares no workflows"));
 
   constructor(deps: {
     registry: ServiceRegistry;
@@ -752,6 +796,82 @@ export class LifecycleManager {
     return host.alive ? host : null;
   }
 
+  /**
+   * Why an object is not hibernating now, and when it will (see
+   * why-awake.ts). With `probe`, its worker is asked too (waitUntil,
+   * blockConcurrencyWhile, an open transaction, its fields), bounded to
+   * PROBE_MS: an object spinning on its thread does not answer, and is
+   * shown by what the orchestrator knows.
+   */
+  async whyAwake(id: string, opts: { probe: boolean }): Promise<WhyAwake | null> {
+    const live = this.#live.get(id);
+    const probe =
+      opts.probe && live?.host?.alive && !live.starting
+        ? await within(
+            live.host.call((api) => api.probe()),
+            PROBE_MS,
+          )
+        : null;
+    return this.#whyAwake(id, probe);
+  }
+
+  /** whyAwake from what the orchestrator knows alone (no call into the worker), for tables. */
+  whyAwakeNow(id: string): WhyAwake | null {
+    return this.#whyAwake(id, null);
+  }
+
+  #whyAwake(id: string, probe: ObjectProbe | null): WhyAwake | null {
+    const rec = this.#registry.get(id);
+    if (!rec) return null;
+    const live = this.#live.get(id);
+    let standard = 0;
+    let hibernatable = 0;
+    for (const s of this.sockets.list(id)) {
+      if (!s.accepted || !s.open) continue;
+      if (s.hibernatable) hibernatable++;
+      else standard++;
+    }
+    return whyAwake({
+      state: rec.state,
+      live: !!live && (!!live.host || !!live.starting),
+      starting: !!live?.starting,
+      inFlight: live?.inFlight ?? 0,
+      directCalls: live?.directBusy.size ?? 0,
+      lastEventAt: live?.lastEventAt ?? rec.lastActive,
+      idleSince: live?.idleSince ?? rec.lastActive,
+      policy: { ...this.#opts.policy, ...this.#opts.classPolicies[rec.className] },
+      standardSockets: standard,
+      hibernatableSockets: hibernatable,
+      alarmAt: this.#state.alarms(id)[0]?.time ?? null,
+      probe,
+      now: this.#clock.now(),
+    });
+  }
+
+  /**
+   * Wakes an object without an event: its constructor runs on its storage
+   * (and its hibernatable sockets come back with their attachments), as
+   * when a request wakes it. Resolves once it is Active.
+   */
+  async wake(id: string, cause: string): Promise<void> {
+    const rec = this.#registry.get(id);
+    if (!rec) throw new ObjectError(`no object with id ${id}`, 404);
+    const live = this.#record(rec.className, id, rec.name, cause);
+    live.lastEventAt = this.#clock.now();
+    await this.#ensureLive(live, cause);
+  }
+
+  /** The fields of a live object as its worker previews them; null when it is not live or does not answer. */
+  async fields(id: string): Promise<Record<string, string> | null> {
+    const live = this.#live.get(id);
+    if (!live?.host?.alive || live.starting) return null;
+    const probe = await within(
+      live.host.call((api) => api.probe()),
+      PROBE_MS,
+    );
+    return probe?.fields ?? null;
+  }
+
   /** New idle and hibernation timeouts (terrarium.json changed); the sweeper applies them from now on. */
   setPolicies(policy: LifecyclePolicy, classPolicies: LifecycleOptions["classPolicies"]): void {
     this.#opts.policy = policy;
@@ -954,10 +1074,21 @@ export class LifecycleManager {
   #gatewayFor(slot: Slot): GatewayApi {
     const caller = (): ObjectRecord | null => slot.object?.record ?? null;
     return {
-      objectFetch: (binding, id, name, req) => this.objectFetch(binding, id, name, req, caller()),
-      objectRpc: (binding, id, name, method, args, kind) =>
-        this.objectRpc(binding, id, name, method, args, caller(), kind),
+      objectFetch: async (binding, id, name, req) => {
+        const f = this.foreign.get(binding)?.();
+        if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null);
+        return this.objectFetch(binding, id, name, req, caller());
+      },
+      objectRpc: async (binding, id, name, method, args, kind) => {
+        const f = this.foreign.get(binding)?.();
+        if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind);
+        return this.objectRpc(binding, id, name, method, args, caller(), kind);
+      },
+      serviceFetch: (binding, req) => this.services.fetch(binding, req),
+      serviceRpc: (binding, method, args, kind) => this.services.rpc(binding, method, args, kind),
       publish: (topic, data) => this.publish(topic, data, caller()),
+      queueSend: (queue, messages) => this.queueSend(queue, messages),
+      workflow: (call) => this.workflow(call),
       setAlarm: async (time) => {
         const rec = caller();
         if (rec) this.#state.setAlarm(rec.id, rec.className, time);
@@ -986,8 +1117,9 @@ export class LifecycleManager {
         this.sockets.accepted(id, owner, info);
       },
       wsAttach: (id, value) => this.sockets.attach(id, value),
-      peer: (binding, id) => this.#peer(binding, id),
+      peer: async (binding, id) => (this.foreign.has(binding) ? null : this.#peer(binding, id)),
       direct: (reports) => this.#direct(slot.host, reports),
+      rows: (objectId, read, written) => this.onRows?.(objectId, read, written),
       broken: (error) => {
         const live = slot.object;
         const cause = `reset: ${error.name}: ${error.message}`;
@@ -1374,16 +1506,53 @@ export class LifecycleManager {
     );
   }
 
-  /** Sends a request to the entry Worker. */
-  async entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
+  /** Runs `fn` on an entry worker (a queue batch, a Workflow instance's run), starting one if none is alive. */
+  async entryCall<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
     if (this.#loadFailure) throw this.#loadFailure;
+    return (await this.#entryHost()).call(fn);
+  }
+
+  /** The next entry worker, restarted if it ended. */
+  async #entryHost(): Promise<WorkerHost> {
     let host = this.#entries[this.#entryNext++ % this.#entries.length];
     if (!host || !host.alive) {
       const i = host ? this.#entries.indexOf(host) : 0;
       host = await this.#spawnLoaded(this.#code.entryFile, "entry");
       this.#entries[i] = host;
     }
-    const entry = host;
+    return host;
+  }
+
+  /**
+   * A service binding's call into this Worker: its `entrypoint` export's
+   * fetch() or an RPC method, on an entry worker, bounded as a request to
+   * the entry Worker is.
+   */
+  async entrypointCall(
+    entrypoint: string | null,
+    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+  ): Promise<unknown> {
+    if (this.#loadFailure) throw this.#loadFailure;
+    const entry = await this.#entryHost();
+    const what = "fetch" in call ? `${call.fetch.method} ${pathOf(call.fetch.url)}` : `rpc ${call.method}()`;
+    const transfer = "fetch" in call ? bodyTransfer(call.fetch) : [];
+    const answered = await this.#bounded(
+      entry.call((api) => api.entrypoint(entrypoint, Comlink.transfer(call, transfer))),
+      this.#opts.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
+      () => `The Worker ${this.#code.spec.workerName} gave no answer to ${what}`,
+    );
+    if (answered.late) {
+      this.#log(null, "error", answered.late.message);
+      throw answered.late;
+    }
+    if (!answered.ok) throw answered.error;
+    return answered.value;
+  }
+
+  /** Sends a request to the entry Worker. */
+  async entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
+    if (this.#loadFailure) throw this.#loadFailure;
+    const entry = await this.#entryHost();
     const cause = `${req.method} ${pathOf(req.url)}`;
     // The entry's bound is a little longer than an object's, so that when it
     // waits on an object that hangs, the object's own reason reaches the client.
@@ -1535,14 +1704,14 @@ export class LifecycleManager {
   updateCode(
     next: CodeVersion,
     cause = "code changed",
-    opts: { probe?: ObjectProbe[] } = {},
+    opts: { probe?: UpdateProbe[] } = {},
   ): Promise<UpdateResult> {
     const run = this.#updateChain.then(() => this.#update(next, cause, opts.probe ?? []));
     this.#updateChain = run.catch(() => {});
     return run;
   }
 
-  async #update(next: CodeVersion, cause: string, probes: ObjectProbe[]): Promise<UpdateResult> {
+  async #update(next: CodeVersion, cause: string, probes: UpdateProbe[]): Promise<UpdateResult> {
     if (this.#closed) return { ok: false, updated: 0, error: "Terrarium is shutting down" };
     let probe: WorkerHost;
     try {
@@ -1554,7 +1723,7 @@ export class LifecycleManager {
       return { ok: false, updated: 0, error: `the new code failed to load: ${why}` };
     }
     const liveObjects = [...this.#live.values()].filter((l) => l.host);
-    const sampleByClass = new Map<string, ObjectProbe>();
+    const sampleByClass = new Map<string, UpdateProbe>();
     for (const l of liveObjects)
       if (!sampleByClass.has(l.record.className)) sampleByClass.set(l.record.className, l.record);
     for (const p of probes) if (!sampleByClass.has(p.className)) sampleByClass.set(p.className, p);

@@ -6,7 +6,8 @@ import { create, type StateCreator } from "zustand";
 export const TABS = ["design", "console", "inspector", "export"] as const;
 export type Tab = (typeof TABS)[number];
 
-export type InspectorSection = "objects" | "events" | "database" | "bucket" | "mocks";
+export type InspectorSection =
+  "objects" | "events" | "queues" | "database" | "bucket" | "mocks" | "workflows";
 export type ConsoleSection = "http" | "websocket" | "load";
 export type ObjectPanel =
   "lifecycle" | "storage" | "snapshots" | "sockets" | "events" | "request" | "alarms" | "logs";

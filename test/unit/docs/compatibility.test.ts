@@ -220,6 +220,7 @@ describe("docs/compatibility.md", () => {
       observability: { enabled: true },
       placement: { mode: "smart" },
       kv_namespaces: [{ binding: "KV", id: "x" }],
+      workflows: [{ name: "flow", binding: "FLOW", class_name: "Flow" }],
       ai: { binding: "AI" },
       browser: { binding: "BROWSER" },
       vectorize: [{ binding: "INDEX", index_name: "i" }],

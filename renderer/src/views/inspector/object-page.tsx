@@ -6,6 +6,7 @@ import { ResultPager, ResultTable, SqlEditor } from "../../components/query-resu
 import { StateBadge } from "../../components/state-badge.tsx";
 import { VirtualList } from "../../components/virtual-list.tsx";
 import { PAGE_ROWS, useObjectDetailStore } from "../../stores/object-detail.ts";
+import { WhyAwakeCard } from "./why-awake.tsx";
 import { useUiStore, type ObjectPanel } from "../../stores/ui.ts";
 import { StateDiagram } from "./state-diagram.tsx";
 import { EventsPanel, RequestPanel, SocketsPanel } from "./object-panels.tsx";
@@ -118,6 +119,7 @@ export function ObjectPage({ id }: { readonly id: string }) {
         ) : null}
       </dl>
       {error ? <p className="error">{error}</p> : null}
+      {gone ? null : <WhyAwakeCard id={id} />}
       {gone && !error ? <p className="muted">This object is gone (terminated) or not loaded yet.</p> : null}
       <div className="subtabs" role="tablist" aria-label="Object panels">
         {PANELS.map((p) => (
