@@ -4,7 +4,7 @@ import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
 import { loadProject, type AuxiliaryWorker, type Project, type ProjectOptions } from "./config/project.ts";
 import type { WranglerProject } from "./config/wrangler.ts";
-import { connectServices } from "./lifecycle/workers.ts";
+import { connectWorkers } from "./lifecycle/workers.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
 import { d1Stores, kvStores, r2Stores, remoteOnlyBindings } from "./bindings/stores.ts";
 import type { CodeSpec, GatewayApi, WorkerApi } from "./host/protocol.ts";
@@ -62,7 +62,14 @@ function workerCode(
     workerName: w.name,
     compatibilityDate: w.compatibilityDate,
     compatibilityFlags: [...w.compatibilityFlags],
-    durableObjects: w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
+    durableObjects: [
+      ...w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
+      ...w.foreignDurableObjects.map((b) => ({
+        binding: b.binding,
+        className: b.className,
+        scriptName: b.scriptName,
+      })),
+    ],
     vars: { ...w.vars, ...secrets, ...overrides },
     eventBusBinding: design?.eventBusBinding ?? null,
     d1Databases: d1Stores(stores, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
@@ -102,7 +109,10 @@ interface AuxiliaryRun {
  * Starts another Worker of the project: bundled, with an entry worker of
  * its own and its own registry and state under `<data>/workers/<name>`
  * (its KV, D1 and R2 stores are the project's, shared by id as under
- * wrangler dev). It has no Durable Objects (loadProject refuses them).
+ * wrangler dev). Its Durable Objects live there too (their alarms run, and
+ * another Worker reaches them with `script_name`); its logs and problems
+ * join the engine's, its objects' transitions do not (the Inspector shows
+ * the project's Worker's objects).
  */
 async function startAuxiliary(
   aux: AuxiliaryWorker,
@@ -122,19 +132,52 @@ async function startAuxiliary(
   const dir = join(deps.dataDir, "workers", w.name);
   const registry = ServiceRegistry.open(dir, deps.clock);
   const state = new StateManager(dir, deps.clock);
+  const events = new EngineEvents();
+  events.on("log", (l) => deps.events.emit("log", { ...l, source: `${w.name}: ${l.source}` }));
+  events.on("problem", (p) => deps.events.emit("problem", { ...p, message: `${w.name}: ${p.message}` }));
   const lifecycle = new LifecycleManager({
     registry,
     state,
     clock: deps.clock,
-    events: deps.events,
-    options: { ...deps.options, poolSize: 0, entryWorkers: 1 },
+    events,
+    options: { ...deps.options, poolSize: w.durableObjects.length > 0 ? 1 : 0, entryWorkers: 1 },
     code,
     sockets: new SocketHub({ now: () => deps.clock.now() }),
     queueSend: deps.queueSend,
   });
+  registry.setClasses(
+    w.durableObjects.map((b) => ({
+      className: b.className,
+      bindings: [b.binding],
+      kind: null,
+      exported: true,
+    })),
+  );
   try {
     await lifecycle.start();
+    const exported = await lifecycle.exportedClasses();
+    for (const [i, b] of w.durableObjects.entries()) {
+      if (exported && !exported.includes(b.className)) {
+        throw new ProjectError(
+          `class ${b.className} is not exported by ${basename(w.main)}; add \`export class ${b.className}\``,
+          { file: basename(w.configPath), field: `durable_objects.bindings[${i}].class_name` },
+        );
+      }
+    }
+    state.startAlarms((a) =>
+      lifecycle.run(
+        {
+          className: a.className,
+          id: a.objectId,
+          name: null,
+          kind: "alarm",
+          cause: a.retryCount ? `alarm (retry ${a.retryCount})` : "alarm",
+        },
+        (api) => api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0, scheduledTime: a.time }),
+      ),
+    );
   } catch (e) {
+    state.stopAlarms();
     await lifecycle.close(0, "it failed to start");
     state.close();
     registry.close();
@@ -184,6 +227,8 @@ export interface ReloadResult {
   ok: boolean;
   updated: number;
   error: string | null;
+  /** Where a refused build or config points, when the error says (the editor marks it). */
+  location?: { file: string; line: number; column: number } | null;
   time: number;
   durationMs: number;
 }
@@ -213,6 +258,11 @@ function writeFileAtomic(path: string, text: string): void {
   const tmp = `${path}.terrarium-${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
+}
+
+function errorLocation(e: unknown): { file: string; line: number; column: number } | null {
+  if (!(e instanceof ProjectError) || e.file === undefined || e.line === undefined) return null;
+  return { file: e.file, line: e.line, column: e.column ?? 1 };
 }
 
 /** How long in-flight work gets to finish when the engine closes, unless told otherwise. */
@@ -518,12 +568,11 @@ export class Engine {
         });
         engine.#auxiliary.push(run);
       }
-      connectServices([
-        { name: w.name, lifecycle, services: w.services },
+      connectWorkers([
+        { lifecycle, wrangler: w },
         ...engine.#auxiliary.map((a, i) => ({
-          name: a.name,
           lifecycle: a.lifecycle,
-          services: project.workers[i]!.wrangler.services,
+          wrangler: project.workers[i]!.wrangler,
         })),
       ]);
       const classes = await lifecycle.exportedClasses();
@@ -619,7 +668,12 @@ export class Engine {
         });
       }
     } catch (e) {
-      return done({ ok: false, updated: 0, error: e instanceof Error ? e.message : String(e) });
+      return done({
+        ok: false,
+        updated: 0,
+        error: e instanceof Error ? e.message : String(e),
+        location: errorLocation(e),
+      });
     }
     const next = codeVersion(project, bundle, await buildHostWorkers(), this.dataDir);
     const same = JSON.stringify(next.spec) === JSON.stringify(this.lifecycle.code.spec);
@@ -642,13 +696,9 @@ export class Engine {
       const r = await a.lifecycle.updateCode(code);
       if (!r.ok) return done({ ok: false, updated, error: `${a.name}: ${r.error}` });
     }
-    connectServices([
-      { name: project.wrangler.name, lifecycle: this.lifecycle, services: project.wrangler.services },
-      ...this.#auxiliary.map((a, i) => ({
-        name: a.name,
-        lifecycle: a.lifecycle,
-        services: project.workers[i]!.wrangler.services,
-      })),
+    connectWorkers([
+      { lifecycle: this.lifecycle, wrangler: project.wrangler },
+      ...this.#auxiliary.map((a, i) => ({ lifecycle: a.lifecycle, wrangler: project.workers[i]!.wrangler })),
     ]);
     this.history.commit(sources, opts.versionCause ?? "update");
     this.#project = project;
@@ -901,6 +951,7 @@ export class Engine {
     const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
     const objects = await this.lifecycle.close(0, why);
     for (const a of this.#auxiliary) {
+      a.state.stopAlarms();
       objects.push(...(await a.lifecycle.close(0, why)));
       a.state.close();
       a.registry.close();

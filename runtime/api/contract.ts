@@ -124,6 +124,8 @@ export interface UpdateResult {
   /** Live objects moved to the new code. */
   updated: number;
   error: string | null;
+  /** Where a refused build points (esbuild's file, project-relative, line and 1-based column), when it does. */
+  location?: { file: string; line: number; column: number } | null;
   time: number;
   durationMs: number;
 }
@@ -567,6 +569,13 @@ export interface HistoryEntry extends HistoryEntryInput {
 
 export type { ProjectFile, SourceFile } from "../config/project-files.ts";
 
+export interface EditorTypes {
+  /** The `Env` declaration generated from the wrangler config (worker-configuration.d.ts). */
+  env: string;
+  /** @cloudflare/workers-types' index.d.ts: the project's own copy, else Terrarium's; null when neither is installed. */
+  workers: { source: "project" | "terrarium"; version: string; text: string } | null;
+}
+
 /** What the Design view draws: the project's classes, routes, subscriptions and external systems. */
 export interface DesignInfo {
   name: string;
@@ -710,6 +719,10 @@ export interface ControlApi extends WorkflowControlApi {
   readFile(path: string): Promise<SourceFile>;
   /** Writes a text file inside the project folder, creating its folder when needed. */
   writeFile(file: ProjectFileWrite): Promise<ProjectFile>;
+  /** What the code editor's TypeScript needs: the Workers runtime types and the project's `Env`. */
+  editorTypes(): Promise<EditorTypes>;
+  /** Writes the project's `Env` declaration to worker-configuration.d.ts, as `terrarium types` does. */
+  writeEnvTypes(): Promise<ProjectFile>;
   /** The console's request history, newest first (kept in the data folder). */
   requestHistory(): Promise<HistoryEntry[]>;
   addRequestHistory(entry: HistoryEntryInput): Promise<HistoryEntry>;
@@ -901,6 +914,8 @@ export const callSchemas = {
   listFiles: none,
   readFile: z.tuple([projectFileSchemas.path]),
   writeFile: z.tuple([projectFileSchemas.write]),
+  editorTypes: none,
+  writeEnvTypes: none,
   requestHistory: none,
   addRequestHistory: z.tuple([projectFileSchemas.historyEntry]),
   clearRequestHistory: none,

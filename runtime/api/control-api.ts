@@ -1,5 +1,7 @@
 import { workflowMethods } from "./workflows.ts";
+import { statSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
+import { ENV_TYPES_FILE, envTypes, workersTypes, writeEnvTypes } from "../design/env-types.ts";
 import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../shared/lifecycle-model.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
@@ -371,6 +373,15 @@ function createControlApi(engine: Engine): ControlApi {
       return writeProjectFile(engine.project.dir, engine.dataDir, projectFileSchemas.write.parse(file));
     },
 
+    async editorTypes() {
+      return { env: envTypes(engine.project), workers: workersTypes(engine.project.dir) };
+    },
+
+    async writeEnvTypes() {
+      const file = writeEnvTypes(engine.project);
+      return { path: ENV_TYPES_FILE, bytes: statSync(file).size };
+    },
+
     async requestHistory() {
       return history.list();
     },
@@ -403,7 +414,7 @@ function createControlApi(engine: Engine): ControlApi {
 
     ...objectTools(engine),
     ...awakeTools(engine),
-    ...costTools(engine),
+    ...costTools(engine, async (id) => load.get(loadSchemas.runId.parse(id))),
 
     ...timeTools(engine),
 

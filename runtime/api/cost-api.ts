@@ -2,13 +2,12 @@ import type { Engine } from "../engine.ts";
 import { estimateCost } from "../load/cost.ts";
 import type { ControlApi } from "./contract.ts";
 import { costSchemas } from "./contract.ts";
-import { controlApi } from "./control-api.ts";
 
 /**
  * The cost of a run on Cloudflare, or of the traffic since the project
  * started, as a monthly estimate at that rate (runtime/load/cost.ts).
  */
-export function costTools(engine: Engine): Pick<ControlApi, "costEstimate"> {
+export function costTools(engine: Engine, getRun: ControlApi["getRun"]): Pick<ControlApi, "costEstimate"> {
   const storage = (): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const r of engine.registry.objects()) out[r.className] = (out[r.className] ?? 0) + r.storageBytes;
@@ -26,7 +25,7 @@ export function costTools(engine: Engine): Pick<ControlApi, "costEstimate"> {
           ...estimateCost({ windowMs: s.at - s.since, byClass: s.byClass, storageBytes: storage() }),
         };
       }
-      const run = await controlApi(engine).getRun(runId);
+      const run = await getRun(runId);
       if (!run) throw new Error(`no load run ${runId}`);
       if (!run.usage)
         throw new Error(

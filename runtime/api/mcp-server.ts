@@ -145,7 +145,7 @@ export function createMcpServer(api: ControlApi, opts: McpOptions): McpServer {
     "transitions",
     {
       description:
-        "Lifecycle transitions (Created, Initializing, Active, Processing, Idle, Hibernating, ...), newest first, with time and cause.",
+        "The latest lifecycle transitions (Created, Initializing, Active, Processing, Idle, Hibernating, ...), oldest first, with time and cause.",
       inputSchema: {
         objectId: objectId.optional().describe("only this object's"),
         limit: limit(10_000, "at most this many (default 100)"),
@@ -159,7 +159,7 @@ export function createMcpServer(api: ControlApi, opts: McpOptions): McpServer {
   server.registerTool(
     "logs",
     {
-      description: "console output of the entry Worker and the objects, newest first.",
+      description: "The latest console output of the entry Worker and the objects, oldest first.",
       inputSchema: {
         objectId: objectId.optional().describe("only this object's"),
         limit: limit(10_000, "at most this many (default 100)"),

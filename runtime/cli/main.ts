@@ -142,6 +142,11 @@ Commands:
     --class NAME         the class
     --version HASH       the version (6 or more hex digits of its hash)
 
+  types [projectDir]   Write the project's Env declaration (bindings, vars, Durable
+                       Object namespaces typed with their classes) to
+                       worker-configuration.d.ts, as \`wrangler types\` does.
+                       projectDir defaults to the current folder.
+
   help                 Show this text.
 
 Stopping (serve, ui, load):
@@ -259,6 +264,8 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./versions.ts")).versionsCommand(rest);
     case "rollback":
       return (await import("./versions.ts")).rollbackCommand(rest);
+    case "types":
+      return (await import("./types.ts")).typesCommand(rest);
     case undefined:
     case "help":
     case "--help":

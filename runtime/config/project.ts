@@ -71,11 +71,18 @@ export function loadProject(dir: string, opts: ProjectOptions = {}): Project {
       );
     }
     names.set(w.wrangler.name, w.wrangler.configPath);
-    if (w.wrangler.durableObjects.length > 0) {
-      throw new ProjectError(
-        "Durable Objects in a Worker other than the first -c config are not supported yet; put that Worker first, or move its classes",
-        { file: basename(w.wrangler.configPath), field: "durable_objects.bindings" },
-      );
+  }
+  // A binding to another Worker's class needs that Worker to bind the class itself (its objects live there).
+  const byName = new Map([wrangler, ...workers.map((w) => w.wrangler)].map((w) => [w.name, w]));
+  for (const w of byName.values()) {
+    for (const f of w.foreignDurableObjects) {
+      const target = byName.get(f.scriptName);
+      if (target && !target.durableObjects.some((b) => b.className === f.className)) {
+        throw new ProjectError(
+          `${f.binding}: the Worker ${f.scriptName} has no Durable Object binding for class ${f.className}; bind it there (with its migration)`,
+          { file: basename(w.configPath), field: "durable_objects.bindings" },
+        );
+      }
     }
   }
   return {

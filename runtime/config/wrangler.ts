@@ -173,6 +173,17 @@ export interface DurableObjectBinding {
   readonly className: string;
 }
 
+/**
+ * A Durable Object binding to a class of another Worker of the project
+ * (`script_name`): its objects live in that Worker, and ids derive from
+ * that Worker's name.
+ */
+export interface ForeignDurableObjectBinding {
+  readonly binding: string;
+  readonly className: string;
+  readonly scriptName: string;
+}
+
 /** A service binding (`services`): `env.<binding>` calls the Worker `service`, at its `entrypoint` export. */
 export interface ServiceBinding {
   readonly binding: string;
@@ -245,7 +256,10 @@ export interface WranglerProject {
   readonly assets: AssetsSettings | null;
   readonly compatibilityDate: string;
   readonly compatibilityFlags: readonly string[];
+  /** Bindings to this Worker's own classes. */
   readonly durableObjects: readonly DurableObjectBinding[];
+  /** Bindings to classes of other Workers (`script_name`). */
+  readonly foreignDurableObjects: readonly ForeignDurableObjectBinding[];
   readonly migrations: readonly Migration[];
   readonly vars: Readonly<Record<string, unknown>>;
   /** The project's own module rules, in order (wrangler's defaults come after them when bundling). */
@@ -353,19 +367,21 @@ export function loadWranglerConfig(projectDir: string, opts: WranglerOptions = {
   }
   const cfg = parsed.data;
   const name = cfg.name ?? fallbackName;
-  const bindings = (cfg.durable_objects?.bindings ?? []).map((b, i) => {
+  const bindings: DurableObjectBinding[] = [];
+  const foreignDurableObjects: ForeignDurableObjectBinding[] = [];
+  const all = (cfg.durable_objects?.bindings ?? []).map((b) => {
     // script_name naming this Worker itself is what wrangler writes for an environment's own classes.
     if (b.script_name !== undefined && b.script_name !== name) {
-      throw new ProjectError(
-        `bindings to a class of another Worker (script_name "${b.script_name}") are not supported yet; ` +
-          `bind the class in the Worker that defines it and call it through a service binding`,
-        { file, field: at(`durable_objects.bindings[${i}].script_name`) },
-      );
+      const foreign = { binding: b.name, className: b.class_name, scriptName: b.script_name };
+      foreignDurableObjects.push(foreign);
+      return foreign;
     }
-    return { binding: b.name, className: b.class_name };
+    const own = { binding: b.name, className: b.class_name };
+    bindings.push(own);
+    return own;
   });
   const seen = new Set<string>();
-  bindings.forEach((b, i) => {
+  all.forEach((b, i) => {
     if (seen.has(b.binding)) {
       throw new ProjectError(`binding ${b.binding} is declared twice`, {
         file,
@@ -375,7 +391,7 @@ export function loadWranglerConfig(projectDir: string, opts: WranglerOptions = {
     seen.add(b.binding);
   });
   const vars = cfg.vars ?? {};
-  for (const b of bindings) {
+  for (const b of all) {
     if (b.binding in vars) {
       throw new ProjectError(`${b.binding} is both a var and a Durable Object binding`, {
         file,
@@ -438,6 +454,7 @@ export function loadWranglerConfig(projectDir: string, opts: WranglerOptions = {
     compatibilityDate: cfg.compatibility_date,
     compatibilityFlags: cfg.compatibility_flags ?? [],
     durableObjects: bindings,
+    foreignDurableObjects,
     migrations: (cfg.migrations ?? []).map((m) => ({
       tag: m.tag,
       newClasses: m.new_classes ?? [],

@@ -579,7 +579,14 @@ export async function planExport(
   };
   if (w.compatibilityFlags.length > 0) config.compatibility_flags = [...w.compatibilityFlags];
   Object.assign(config, raw);
-  const bindings = w.durableObjects.map((b) => ({ name: b.binding, class_name: b.className }));
+  const bindings: { name: string; class_name: string; script_name?: string }[] = [
+    ...w.durableObjects.map((b) => ({ name: b.binding, class_name: b.className })),
+    ...w.foreignDurableObjects.map((b) => ({
+      name: b.binding,
+      class_name: b.className,
+      script_name: b.scriptName,
+    })),
+  ];
   if (hasBus) bindings.push({ name: BUS_NAMESPACE, class_name: BUS_CLASS });
   if (bindings.length > 0) config.durable_objects = { bindings };
   const allMigrations = [...(w.raw.migrations ?? []), ...(migrations.added ? [migrations.added] : [])];

@@ -281,7 +281,7 @@ class Isolate implements WorkerApi {
     for (const b of spec.durableObjects) {
       env[b.binding] = new DurableObjectNamespace(
         b.binding,
-        spec.workerName,
+        b.scriptName ?? spec.workerName,
         b.className,
         this.#peers,
         this.#clientSocket,
@@ -324,7 +324,7 @@ class Isolate implements WorkerApi {
       console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);
     });
     const exports: Record<string, unknown> = {};
-    for (const b of spec.durableObjects) exports[b.className] ??= env[b.binding];
+    for (const b of spec.durableObjects) if (!b.scriptName) exports[b.className] ??= env[b.binding];
     installWorkersGlobals(spec.compatibilityFlags);
     const scope = new AsyncLocalStorage<{ env: Record<string, unknown>; exports: Record<string, unknown> }>();
     const base = { env, exports };

@@ -29,6 +29,8 @@ export type SocketEvent =
 export interface BindingSpec {
   binding: string;
   className: string;
+  /** Set for a class of another Worker (`script_name`): ids derive from its name. */
+  scriptName?: string;
 }
 
 /** Everything a worker needs to load one version of the project's code. */

@@ -273,6 +273,13 @@ export class LifecycleManager {
   onRows: ((objectId: string, read: number, written: number) => void) | null = null;
   /** Set by the engine: an incoming WebSocket message for an object of this class (billed 20:1). */
   onWsMessage: ((className: string) => void) | null = null;
+  /**
+   * Set by the engine: Durable Object bindings to classes of another Worker
+   * (`script_name`), each resolved to that Worker's Lifecycle Manager and
+   * its own binding for the class (throws when that Worker does not run).
+   * Their calls go through the orchestrator, never on direct lines.
+   */
+  foreign = new Map<string, () => { lifecycle: LifecycleManager; binding: string }>();
   /** Set by the engine: where this Worker's service bindings (`services`) lead. */
   services: ServiceCalls = {
     fetch: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
@@ -1106,9 +1113,16 @@ export class LifecycleManager {
   #gatewayFor(slot: Slot): GatewayApi {
     const caller = (): ObjectRecord | null => slot.object?.record ?? null;
     return {
-      objectFetch: (binding, id, name, req) => this.objectFetch(binding, id, name, req, caller()),
-      objectRpc: (binding, id, name, method, args, kind) =>
-        this.objectRpc(binding, id, name, method, args, caller(), kind),
+      objectFetch: async (binding, id, name, req) => {
+        const f = this.foreign.get(binding)?.();
+        if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null);
+        return this.objectFetch(binding, id, name, req, caller());
+      },
+      objectRpc: async (binding, id, name, method, args, kind) => {
+        const f = this.foreign.get(binding)?.();
+        if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind);
+        return this.objectRpc(binding, id, name, method, args, caller(), kind);
+      },
       serviceFetch: (binding, req) => this.services.fetch(binding, req),
       serviceRpc: (binding, method, args, kind) => this.services.rpc(binding, method, args, kind),
       publish: (topic, data) => this.#publish(topic, data, caller()),
@@ -1142,7 +1156,7 @@ export class LifecycleManager {
         this.#sockets.accepted(id, owner, info);
       },
       wsAttach: (id, value) => this.#sockets.attach(id, value),
-      peer: (binding, id) => this.#peer(binding, id),
+      peer: async (binding, id) => (this.foreign.has(binding) ? null : this.#peer(binding, id)),
       direct: (reports) => this.#direct(slot.host, reports),
       rows: (objectId, read, written) => this.onRows?.(objectId, read, written),
       broken: (error) => {

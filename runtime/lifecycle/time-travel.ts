@@ -54,7 +54,12 @@ export class TimeTravel {
 
   /** Writes a consistent copy of the object's storage to `dest` (an empty database if it has none). */
   async #copy(rec: ObjectRecord, dest: string): Promise<void> {
-    if (await this.#lifecycle.snapshotLive(rec.id, dest)) return;
+    try {
+      if (await this.#lifecycle.snapshotLive(rec.id, dest)) return;
+    } catch {
+      // It hibernated (or lost its worker) under the call: its file is whole, copy that.
+      rmSync(dest, { force: true });
+    }
     if (existsSync(this.#state.dbPath(rec.className, rec.id))) {
       this.#state.snapshot(rec.className, rec.id, dest);
       return;

@@ -42,6 +42,8 @@ const DOCS_SHOTS = new Set([
   "why-awake-held",
   "why-awake-woke",
   "cost-run",
+  "editor-completions",
+  "editor-build-error",
 ]);
 
 export interface UiServer {

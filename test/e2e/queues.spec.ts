@@ -10,7 +10,11 @@ test.describe("a project with a queue, its consumer and a dead-letter queue", ()
     app,
     shot,
   }) => {
-    const { console: con, inspector } = app;
+    const { console: con, inspector, design } = app;
+    // The Design view draws the producer bindings with the other external systems.
+    await expect(design.canvas).toContainText("Queues");
+    await expect(design.canvas).toContainText("JOBS");
+    await shot("design-queues");
     await app.show("Console");
     await con.request("POST", "/send", '{"name":"welcome-email"}');
     await expect(con.responseBody).toContainText('"sent": "welcome-email"');

@@ -54,6 +54,30 @@ describe("terrarium serve with wrangler dev's flags", () => {
     served = null;
   });
 
+  it("a class of another -c Worker (script_name) keeps its objects in that Worker, across a restart", async () => {
+    project = tempProject("workers");
+    const args = [...configs(project.dir), "--data", project.dataDir];
+    served = await serve(project.dir, args);
+    const count = async (): Promise<unknown> =>
+      (await (await fetch(`${served!.url}/count`)).json()) as unknown;
+    expect(await count()).toEqual({ count: 1 });
+    expect(await count()).toEqual({ count: 2 });
+    expect(await served.stop()).toBe(0);
+    served = await serve(project.dir, args);
+    expect(await count()).toEqual({ count: 3 });
+    // The back Worker's registry knows the object; the front Worker's does not.
+    expect(existsSync(join(project.dataDir, "workers", "back", "objects", "Counter"))).toBe(true);
+    expect(existsSync(join(project.dataDir, "objects", "Counter"))).toBe(false);
+    // Without the back Worker, each call says how to add it.
+    expect(await served.stop()).toBe(0);
+    served = await serve(project.dir, ["--data", project.dataDir]);
+    const r = await fetch(`${served.url}/count`);
+    expect(r.status).toBe(502);
+    expect(((await r.json()) as { error: string }).error).toBe(
+      'Durable Object binding COUNTER: no Worker named "back" runs in this project (it runs "front"); add its config with another -c <wrangler config>.',
+    );
+  });
+
   it("--env runs each Worker's environment: its vars, .dev.vars.<env> and its own service bindings", async () => {
     project = tempProject("workers");
     served = await serve(project.dir, [

@@ -80,6 +80,15 @@ describe("Queues: a producer and a consumer in the entry Worker", () => {
     expect(logs).toContain('error queue() on "jobs" threw: Error: the consumer failed');
   });
 
+  it("takes messages from a Durable Object's binding as from the entry Worker's", async () => {
+    const { engine } = await engines.open("queues");
+    expect((await request(engine, "POST", "/send-from-object", '{"name":"from-object"}')).json).toEqual({
+      sent: "from-object",
+    });
+    await until(async () => (await seen(engine)).length === 1, "the object's message to be delivered");
+    expect(await seen(engine)).toEqual([{ queue: "jobs", name: "from-object", attempts: 1 }]);
+  });
+
   it("keeps a delayed message across a restart and delivers it when its delay is over", async () => {
     const start = Date.now();
     const t = await engines.open("queues", { clock: new FakeClock(start) });

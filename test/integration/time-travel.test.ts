@@ -129,6 +129,19 @@ describe("snapshots of an object's storage", () => {
     expect(diff.kv.added).toEqual([{ key: "held", value: "true" }]);
   });
 
+  it("keeps an object's snapshots past Terminate: the object made again under its name restores one", async () => {
+    const { engine } = await engines.open("notes");
+    await notes(engine, "ida", "add", "?text=precious");
+    const id = await idOf(engine, "ida");
+    const snap = await controlApi(engine).takeSnapshot({ objectId: id });
+    expect(await controlApi(engine).terminate(id)).toBe(true);
+    expect((await notes(engine, "ida")).notes).toEqual([]);
+    expect(await idOf(engine, "ida")).toBe(id);
+    expect((await controlApi(engine).snapshots(id)).map((s) => s.id)).toEqual([snap.id]);
+    await controlApi(engine).restoreSnapshot({ objectId: id, snapshotId: snap.id });
+    expect((await notes(engine, "ida")).notes).toEqual([{ id: 1, text: "precious" }]);
+  });
+
   it("snapshots live objects before a live code update", async () => {
     const { engine, project } = await engines.open("notes");
     await notes(engine, "dee", "add", "?text=before");

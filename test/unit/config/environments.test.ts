@@ -166,14 +166,22 @@ describe("service bindings and several Workers (-c)", () => {
     );
   });
 
-  it("refuses, for now, a Durable Object binding to another Worker's class, saying what to do instead", () => {
+  it("reads a Durable Object binding to another Worker's class (script_name), which that Worker must bind", () => {
+    const front = `{ "name": "a", "main": "src/index.ts", "compatibility_date": "2025-04-01",
+        "durable_objects": { "bindings": [{ "name": "R", "class_name": "Room", "script_name": "rooms" }] } }`;
     const d = project({
       "src/index.ts": MAIN,
-      "wrangler.jsonc": `{ "name": "a", "main": "src/index.ts", "compatibility_date": "2025-04-01",
-        "durable_objects": { "bindings": [{ "name": "R", "class_name": "Room", "script_name": "rooms" }] } }`,
+      "wrangler.jsonc": front,
+      "rooms/src/index.ts": MAIN,
+      "rooms/wrangler.jsonc": `{ "name": "rooms", "main": "src/index.ts", "compatibility_date": "2025-04-01" }`,
     });
-    expect(() => loadProject(d)).toThrow(
-      /durable_objects\.bindings\[0\]\.script_name: bindings to a class of another Worker \(script_name "rooms"\) are not supported yet/,
+    const w = loadProject(d).wrangler;
+    expect(w.durableObjects).toEqual([]);
+    expect(w.foreignDurableObjects).toEqual([{ binding: "R", className: "Room", scriptName: "rooms" }]);
+    expect(() =>
+      loadProject(d, { configs: [join(d, "wrangler.jsonc"), join(d, "rooms/wrangler.jsonc")] }),
+    ).toThrow(
+      "wrangler.jsonc: durable_objects.bindings: R: the Worker rooms has no Durable Object binding for class Room; bind it there (with its migration)",
     );
   });
 });

@@ -7,11 +7,20 @@ interface Back {
   fail(message: string): Promise<never>;
   readonly version: Promise<string>;
   nope(): Promise<unknown>;
+  roomMembers(name: string): Promise<unknown>;
+}
+interface Room {
+  join(who: string): Promise<{ members: string[] }>;
+  fetch(input: string): Promise<Response>;
 }
 interface Env {
   BACK: Back;
   ADMIN: { whoami(): Promise<string>; fetch(input: string): Promise<Response> };
   SELF: { twice(n: number): Promise<number> };
+  ROOMS: {
+    idFromName(name: string): { toString(): string };
+    getByName(name: string): Room;
+  };
 }
 
 /** A named entrypoint of this Worker, reached through its own service binding. */
@@ -65,6 +74,14 @@ export default {
           admin: await env.ADMIN.whoami(),
           fetch: await caught(env.ADMIN.fetch("http://back.internal/")),
         });
+      case "/rooms": {
+        // A class of the back Worker: ids derive from its name, and it holds the one object.
+        const id = env.ROOMS.idFromName("lobby").toString();
+        const first = await env.ROOMS.getByName("lobby").join("ann");
+        const second = await env.ROOMS.getByName("lobby").join("bob");
+        const seen = await (await env.ROOMS.getByName("lobby").fetch("http://room/x")).json();
+        return Response.json({ id, first, second, seen, fromBack: await env.BACK.roomMembers("lobby") });
+      }
       case "/self":
         return Response.json({ twice: await env.SELF.twice(21) });
       default:

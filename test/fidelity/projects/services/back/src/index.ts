@@ -1,7 +1,22 @@
-import { WorkerEntrypoint } from "cloudflare:workers";
+import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
 
 interface Env {
   WHO: string;
+  ROOMS: DurableObjectNamespace<Room>;
+}
+
+/** A Durable Object of this Worker, which the front Worker binds with script_name. */
+export class Room extends DurableObject<Env> {
+  async join(who: string): Promise<{ members: string[] }> {
+    const members = [...((await this.ctx.storage.get<string[]>("members")) ?? []), who];
+    await this.ctx.storage.put("members", members);
+    return { members };
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    const members = (await this.ctx.storage.get<string[]>("members")) ?? [];
+    return Response.json({ room: this.ctx.id.name ?? null, members, path: new URL(request.url).pathname });
+  }
 }
 
 /** A named entrypoint (the binding's `entrypoint`), with no fetch(). */
@@ -37,6 +52,12 @@ export default class Back extends WorkerEntrypoint<Env> {
 
   fail(message: string): never {
     throw new RangeError(message);
+  }
+
+  /** The same object the front Worker reaches through its script_name binding. */
+  async roomMembers(name: string): Promise<unknown> {
+    const r = await this.env.ROOMS.getByName(name).fetch("http://room/members");
+    return r.json();
   }
 
   get version(): string {
