@@ -31,6 +31,8 @@ import { LoadConsole } from "./load/console.ts";
 import { readLoadProfiles } from "./load/profiles-file.ts";
 import type { ControlApi } from "./api/contract.ts";
 import { workflowBindings } from "./config/workflows.ts";
+import { rateLimitBindings } from "./config/ratelimits.ts";
+import { RateLimits } from "./bindings/ratelimit.ts";
 import { Workflows } from "./workflows/workflows.ts";
 import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
 
@@ -50,6 +52,7 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     kvNamespaces: kvStores(project, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
     remoteOnly: remoteOnlyBindings(project),
     workflows: workflowBindings(w),
+    rateLimits: rateLimitBindings(w),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
     assets:
       w.assets?.binding != null
@@ -284,6 +287,8 @@ export class Engine {
       runner: (spec) => lifecycle.onEntry((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
     });
     lifecycle.workflow = (call) => workflows.handle(call);
+    const rateLimits = new RateLimits(() => clock.now());
+    lifecycle.rateLimit = (binding, key, limit, period) => rateLimits.count(binding, key, limit, period);
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
     router.setAssets(assets);

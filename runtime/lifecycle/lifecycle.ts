@@ -236,6 +236,9 @@ export class LifecycleManager {
   workflow: (call: WorkflowCall) => Promise<unknown> = () =>
     Promise.reject(new Error("this project declares no workflows"));
 
+  /** Set by the engine: counts a rate limiter's call (`env.<ratelimit>.limit()`). */
+  rateLimit: (binding: string, key: string, limit: number, period: number) => boolean = () => true;
+
   constructor(deps: {
     registry: ServiceRegistry;
     state: StateManager;
@@ -901,6 +904,7 @@ export class LifecycleManager {
         this.objectRpc(binding, id, name, method, args, caller(), kind),
       publish: (topic, data) => this.publish(topic, data, caller()),
       workflow: (call) => this.workflow(call),
+      rateLimit: async (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
       setAlarm: async (time) => {
         const rec = caller();
         if (rec) this.#state.setAlarm(rec.id, rec.className, time);

@@ -112,6 +112,8 @@ interface WranglerProject {
   readonly d1Databases: Record<string, string>;
   readonly r2Buckets: Record<string, string>;
   readonly kvNamespaces: Record<string, string>;
+  /** Rate limiter binding -> its limit and period (`ratelimits`, or `unsafe.bindings` of type ratelimit). */
+  readonly ratelimits: Record<string, { simple: { limit: number; period: number } }>;
   /** Workflow binding -> its workflow's name and class (wrangler's `workflows`). */
   readonly workflows: Record<string, { name: string; className: string }>;
   /** Null for an assets-only project. */
@@ -200,6 +202,18 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     d1Databases: named(raw.d1_databases, "database_id"),
     r2Buckets: named(raw.r2_buckets, "bucket_name"),
     kvNamespaces: named(raw.kv_namespaces, "id"),
+    ratelimits: Object.fromEntries(
+      [
+        ...(Array.isArray(raw.ratelimits) ? raw.ratelimits : []),
+        ...(isRecord(raw.unsafe) && Array.isArray(raw.unsafe.bindings)
+          ? raw.unsafe.bindings.filter((b: unknown) => isRecord(b) && b.type === "ratelimit")
+          : []),
+      ].flatMap((r: unknown) =>
+        isRecord(r) && typeof r.name === "string" && isRecord(r.simple)
+          ? [[r.name, { simple: r.simple as { limit: number; period: number } }]]
+          : [],
+      ),
+    ),
     workflows: Object.fromEntries(
       (Array.isArray(raw.workflows) ? raw.workflows : []).flatMap((w: unknown) =>
         isRecord(w) && typeof w.binding === "string" && typeof w.class_name === "string"
@@ -318,6 +332,7 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       kvNamespaces: project.kvNamespaces,
       kvPersist: false,
       workflows: project.workflows,
+      ratelimits: project.ratelimits,
       workflowsPersist: false,
       d1Persist: false,
       r2Persist: false,
