@@ -33,8 +33,15 @@ import type { ControlApi } from "./api/contract.ts";
 import { workflowBindings } from "./config/workflows.ts";
 import { rateLimitBindings } from "./config/ratelimits.ts";
 import { RateLimits } from "./bindings/ratelimit.ts";
+import { versionMetadata, versionMetadataBinding } from "./bindings/version-metadata.ts";
 import { Workflows } from "./workflows/workflows.ts";
 import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
+
+/** `version_metadata`'s binding, as a value in env (runtime/bindings/version-metadata.ts). */
+function versionVars(raw: Record<string, unknown>, bundlePath: string): Record<string, unknown> {
+  const binding = versionMetadataBinding(raw);
+  return binding ? { [binding]: versionMetadata(bundlePath) } : {};
+}
 
 /** One version of the project's code as the workers load it. */
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
@@ -45,7 +52,7 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     compatibilityDate: w.compatibilityDate,
     compatibilityFlags: [...w.compatibilityFlags],
     durableObjects: w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
-    vars: { ...w.vars, ...project.devVars.values },
+    vars: { ...w.vars, ...project.devVars.values, ...versionVars(w.raw, bundle.path) },
     eventBusBinding: project.eventBusBinding,
     d1Databases: d1Stores(project, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
     r2Buckets: r2Stores(project, dataDir).map((r) => ({ binding: r.binding, path: r.path })),

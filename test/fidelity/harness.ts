@@ -112,6 +112,8 @@ interface WranglerProject {
   readonly d1Databases: Record<string, string>;
   readonly r2Buckets: Record<string, string>;
   readonly kvNamespaces: Record<string, string>;
+  /** version_metadata's binding, if any. */
+  readonly versionMetadata: string | null;
   /** Rate limiter binding -> its limit and period (`ratelimits`, or `unsafe.bindings` of type ratelimit). */
   readonly ratelimits: Record<string, { simple: { limit: number; period: number } }>;
   /** Workflow binding -> its workflow's name and class (wrangler's `workflows`). */
@@ -202,6 +204,10 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     d1Databases: named(raw.d1_databases, "database_id"),
     r2Buckets: named(raw.r2_buckets, "bucket_name"),
     kvNamespaces: named(raw.kv_namespaces, "id"),
+    versionMetadata:
+      isRecord(raw.version_metadata) && typeof raw.version_metadata.binding === "string"
+        ? raw.version_metadata.binding
+        : null,
     ratelimits: Object.fromEntries(
       [
         ...(Array.isArray(raw.ratelimits) ? raw.ratelimits : []),
@@ -333,6 +339,7 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       kvPersist: false,
       workflows: project.workflows,
       ratelimits: project.ratelimits,
+      ...(project.versionMetadata ? { versionMetadata: project.versionMetadata } : {}),
       workflowsPersist: false,
       d1Persist: false,
       r2Persist: false,

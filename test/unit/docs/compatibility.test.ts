@@ -221,6 +221,7 @@ describe("docs/compatibility.md", () => {
       placement: { mode: "smart" },
       kv_namespaces: [{ binding: "KV", id: "x" }],
       workflows: [{ name: "flow", binding: "FLOW", class_name: "Flow" }],
+      version_metadata: { binding: "CF_VERSION_METADATA" },
       ratelimits: [{ name: "LIMITER", namespace_id: "1001", simple: { limit: 10, period: 60 } }],
       ai: { binding: "AI" },
       browser: { binding: "BROWSER" },
