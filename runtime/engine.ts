@@ -33,6 +33,7 @@ import type { ControlApi } from "./api/contract.ts";
 import { workflowBindings } from "./config/workflows.ts";
 import { rateLimitBindings } from "./config/ratelimits.ts";
 import { RateLimits } from "./bindings/ratelimit.ts";
+import { analyticsDatasets, DataPointLog } from "./bindings/analytics-engine.ts";
 import { versionMetadata, versionMetadataBinding } from "./bindings/version-metadata.ts";
 import { Workflows } from "./workflows/workflows.ts";
 import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
@@ -60,6 +61,7 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     remoteOnly: remoteOnlyBindings(project),
     workflows: workflowBindings(w),
     rateLimits: rateLimitBindings(w),
+    analyticsEngine: analyticsDatasets(w.raw),
     mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
     assets:
       w.assets?.binding != null
@@ -184,6 +186,8 @@ export class Engine {
   readonly eventBus: EventBus;
   /** The project's Workflows: instances, their steps and events (runtime/workflows). */
   readonly workflows: Workflows;
+  /** Data points the code wrote to Analytics Engine datasets (the last 2,000). */
+  readonly dataPoints: DataPointLog;
   readonly router: RequestRouter;
   /** Load runs started through the control API (the UI's console). */
   readonly load: LoadConsole;
@@ -203,6 +207,7 @@ export class Engine {
     eventBus: EventBus;
     router: RequestRouter;
     workflows: Workflows;
+    dataPoints: DataPointLog;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -213,6 +218,7 @@ export class Engine {
     this.eventBus = parts.eventBus;
     this.router = parts.router;
     this.workflows = parts.workflows;
+    this.dataPoints = parts.dataPoints;
     this.load = new LoadConsole(this, () =>
       readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
     );
@@ -295,7 +301,9 @@ export class Engine {
     });
     lifecycle.workflow = (call) => workflows.handle(call);
     const rateLimits = new RateLimits(() => clock.now());
+    const dataPoints = new DataPointLog();
     lifecycle.rateLimit = (binding, key, limit, period) => rateLimits.count(binding, key, limit, period);
+    lifecycle.dataPoint = (point) => dataPoints.add(point);
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
     router.setAssets(assets);
@@ -312,6 +320,7 @@ export class Engine {
       eventBus,
       router,
       workflows,
+      dataPoints,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];

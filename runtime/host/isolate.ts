@@ -16,6 +16,7 @@ import { KVNamespace } from "../bindings/kv.ts";
 import { remoteOnlyBinding } from "../bindings/remote-only.ts";
 import { runWorkflow, WorkflowBinding } from "../bindings/workflows.ts";
 import { RateLimitBinding } from "../bindings/ratelimit.ts";
+import { AnalyticsEngineDataset } from "../bindings/analytics-engine.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import { AssetsBinding } from "../assets/binding.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
@@ -262,6 +263,8 @@ class Isolate implements WorkerApi {
     for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
     for (const k of spec.kvNamespaces) env[k.binding] = new KVNamespace(k.path);
     for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
+    for (const a of spec.analyticsEngine ?? [])
+      env[a.binding] = new AnalyticsEngineDataset(a, (p) => void this.#gateway.dataPoint(p));
     for (const r of spec.rateLimits ?? [])
       env[r.binding] = new RateLimitBinding(r, (b, k, l, p) => this.#gateway.rateLimit(b, k, l, p));
     for (const w of spec.workflows ?? [])

@@ -71,6 +71,8 @@ export interface CodeSpec {
   kvNamespaces: { binding: string; path: string }[];
   /** Workflow bindings (wrangler's `workflows`): the class each runs, in the entry worker. */
   workflows: { binding: string; name: string; className: string }[];
+  /** Analytics Engine datasets: data points go to the orchestrator's log. */
+  analyticsEngine: import("../bindings/analytics-engine.ts").AnalyticsSpec[];
   /** Rate limiters (wrangler's `ratelimits`): counted in the orchestrator, shared by every worker. */
   rateLimits: import("../bindings/ratelimit.ts").RateLimitSpec[];
   /** Bindings that run only on Cloudflare: present in env, failing clearly when used. */
@@ -195,6 +197,8 @@ export interface GatewayApi {
   publish(topic: string, data: unknown): Promise<{ id: number }>;
   /** A Workflows call: the binding's, an instance's, or a running instance's step (runtime/workflows). */
   workflow(call: WorkflowCall): Promise<unknown>;
+  /** A data point an Analytics Engine dataset was given (not answered). */
+  dataPoint(point: import("../bindings/analytics-engine.ts").DataPoint): void;
   /** Counts a rate limiter's call for a key; false when over its limit (runtime/bindings/ratelimit.ts). */
   rateLimit(binding: string, key: string, limit: number, period: number): Promise<boolean>;
   setAlarm(time: number | null): Promise<void>;

@@ -38,6 +38,7 @@ import type { SocketHub, SocketOwner } from "../router/sockets.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall } from "../bindings/workflow-calls.ts";
+import type { DataPoint } from "../bindings/analytics-engine.ts";
 
 const SPAWN_CONCURRENCY = 2;
 /** Nothing in flight for this long ends a Processing span. */
@@ -236,6 +237,8 @@ export class LifecycleManager {
   workflow: (call: WorkflowCall) => Promise<unknown> = () =>
     Promise.reject(new Error("this project declares no workflows"));
 
+  /** Set by the engine: keeps a data point written to an Analytics Engine dataset. */
+  dataPoint: (point: DataPoint) => void = () => {};
   /** Set by the engine: counts a rate limiter's call (`env.<ratelimit>.limit()`). */
   rateLimit: (binding: string, key: string, limit: number, period: number) => boolean = () => true;
 
@@ -905,6 +908,7 @@ export class LifecycleManager {
       publish: (topic, data) => this.publish(topic, data, caller()),
       workflow: (call) => this.workflow(call),
       rateLimit: async (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
+      dataPoint: (point) => this.dataPoint(point),
       setAlarm: async (time) => {
         const rec = caller();
         if (rec) this.#state.setAlarm(rec.id, rec.className, time);

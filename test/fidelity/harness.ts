@@ -112,6 +112,8 @@ interface WranglerProject {
   readonly d1Databases: Record<string, string>;
   readonly r2Buckets: Record<string, string>;
   readonly kvNamespaces: Record<string, string>;
+  /** Analytics Engine binding -> its dataset. */
+  readonly analyticsEngine: Record<string, { dataset: string }>;
   /** version_metadata's binding, if any. */
   readonly versionMetadata: string | null;
   /** Rate limiter binding -> its limit and period (`ratelimits`, or `unsafe.bindings` of type ratelimit). */
@@ -204,6 +206,9 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     d1Databases: named(raw.d1_databases, "database_id"),
     r2Buckets: named(raw.r2_buckets, "bucket_name"),
     kvNamespaces: named(raw.kv_namespaces, "id"),
+    analyticsEngine: Object.fromEntries(
+      Object.entries(named(raw.analytics_engine_datasets, "dataset")).map(([b, dataset]) => [b, { dataset }]),
+    ),
     versionMetadata:
       isRecord(raw.version_metadata) && typeof raw.version_metadata.binding === "string"
         ? raw.version_metadata.binding
@@ -339,6 +344,7 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       kvPersist: false,
       workflows: project.workflows,
       ratelimits: project.ratelimits,
+      analyticsEngineDatasets: project.analyticsEngine,
       ...(project.versionMetadata ? { versionMetadata: project.versionMetadata } : {}),
       workflowsPersist: false,
       d1Persist: false,

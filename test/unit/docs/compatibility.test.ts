@@ -222,6 +222,7 @@ describe("docs/compatibility.md", () => {
       kv_namespaces: [{ binding: "KV", id: "x" }],
       workflows: [{ name: "flow", binding: "FLOW", class_name: "Flow" }],
       version_metadata: { binding: "CF_VERSION_METADATA" },
+      analytics_engine_datasets: [{ binding: "EVENTS", dataset: "page_views" }],
       ratelimits: [{ name: "LIMITER", namespace_id: "1001", simple: { limit: 10, period: 60 } }],
       ai: { binding: "AI" },
       browser: { binding: "BROWSER" },
