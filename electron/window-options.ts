@@ -21,19 +21,23 @@ export interface ContentSecurityPolicyOptions {
  * scripts, styles, fonts and images (plus `data:` images), and connections to
  * its own origin (the web twin's bridge) and to `connectOrigins` (the
  * project's router). No inline script, no eval, no
- * plugins, no frames, no form posts, no `<base>` rewriting.
+ * plugins, no frames, no form posts, no `<base>` rewriting. Inline styles
+ * are allowed: the code editor (Monaco) needs them.
  *
  * NOTE: the Console's HTML preview is an `<iframe sandbox="" srcdoc>`; a
  * srcdoc document is not fetched, so no frame-src is needed for it, and it
- * inherits this policy (its scripts, inline styles and remote loads stay
- * blocked, besides what the sandbox blocks).
+ * inherits this policy (its scripts and remote loads stay blocked, besides
+ * what the sandbox blocks).
  */
 export function contentSecurityPolicy(options: ContentSecurityPolicyOptions = {}): string {
   const dev = options.devServerOrigin;
   const directives: Record<string, string[]> = {
     "default-src": ["'none'"],
     "script-src": dev ? ["'self'", "'unsafe-inline'"] : ["'self'"],
-    "style-src": dev ? ["'self'", "'unsafe-inline'"] : ["'self'"],
+    // NOTE: 'unsafe-inline' for styles only: the code editor (Monaco) writes
+    // its theme and layout as <style> elements and style attributes, and has
+    // no nonce support.
+    "style-src": ["'self'", "'unsafe-inline'"],
     "img-src": ["'self'", "data:"],
     "font-src": ["'self'"],
     "connect-src": [

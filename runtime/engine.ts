@@ -1,8 +1,10 @@
-import { watch, type FSWatcher } from "node:fs";
+import { readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
-import { loadProject, type Project } from "./config/project.ts";
+import { loadProject, type AuxiliaryWorker, type Project, type ProjectOptions } from "./config/project.ts";
+import type { WranglerProject } from "./config/wrangler.ts";
+import { connectWorkers } from "./lifecycle/workers.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
 import { d1Stores, kvStores, r2Stores, remoteOnlyBindings } from "./bindings/stores.ts";
 import type { CodeSpec, WorkerApi } from "./host/protocol.ts";
@@ -13,6 +15,7 @@ import {
   type CutShort,
   type LifecycleOptions,
   type LifecyclePolicy,
+  type UpdateProbe,
 } from "./lifecycle/lifecycle.ts";
 import { ServiceRegistry, type ClassInfo } from "./registry/registry.ts";
 import * as Comlink from "comlink";
@@ -26,10 +29,17 @@ import { idFromName, namespaceKey, rekeyId } from "./shared/ids.ts";
 import { deleteClassFiles, renameClassFiles, type ClassChangeResult } from "./design/class-changes.ts";
 import { saveSettings, type SettingsEdit } from "./design/settings.ts";
 import { StateManager } from "./state/state-manager.ts";
+import { UsageMeter } from "./state/usage-meter.ts";
 import { createControlApi } from "./api/control-api.ts";
+import { findClassSources } from "./api/project-files.ts";
+import { TimeTravel } from "./lifecycle/time-travel.ts";
+import { ClassHistory, type ClassSource } from "./lifecycle/class-history.ts";
+import { markServing, type ServingMark } from "./state/serving.ts";
 import { LoadConsole } from "./load/console.ts";
 import { readLoadProfiles } from "./load/profiles-file.ts";
 import type { ControlApi } from "./api/contract.ts";
+import { QueueBroker } from "./queues/broker.ts";
+import { queuesConfig } from "./config/queues.ts";
 import { workflowBindings } from "./config/workflows.ts";
 import { rateLimitBindings } from "./config/ratelimits.ts";
 import { RateLimits } from "./bindings/ratelimit.ts";
@@ -46,23 +56,47 @@ function versionVars(raw: Record<string, unknown>, bundlePath: string): Record<s
 
 /** One version of the project's code as the workers load it. */
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
-  const w = project.wrangler;
+  return workerCode(project.wrangler, project.devVars.values, project, bundle, hosts, dataDir);
+}
+
+/**
+ * One version of a Worker's code: the project's own (`design` holds its
+ * terrarium.json: Event Bus, mocks) or another of its Workers (-c).
+ */
+function workerCode(
+  w: WranglerProject,
+  secrets: Readonly<Record<string, string>>,
+  design: Project | null,
+  bundle: Bundle,
+  hosts: HostBundles,
+  dataDir: string,
+  overrides: Readonly<Record<string, string>> = design?.varOverrides ?? {},
+): CodeVersion {
+  const stores = { wrangler: w };
   const spec: CodeSpec = {
     bundlePath: bundle.path,
     workerName: w.name,
     compatibilityDate: w.compatibilityDate,
     compatibilityFlags: [...w.compatibilityFlags],
-    durableObjects: w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
-    vars: { ...w.vars, ...project.devVars.values, ...versionVars(w.raw, bundle.path) },
-    eventBusBinding: project.eventBusBinding,
-    d1Databases: d1Stores(project, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
-    r2Buckets: r2Stores(project, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
-    kvNamespaces: kvStores(project, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
-    remoteOnly: remoteOnlyBindings(project),
+    durableObjects: [
+      ...w.durableObjects.map((b) => ({ binding: b.binding, className: b.className })),
+      ...w.foreignDurableObjects.map((b) => ({
+        binding: b.binding,
+        className: b.className,
+        scriptName: b.scriptName,
+      })),
+    ],
+    vars: { ...w.vars, ...secrets, ...overrides, ...versionVars(w.raw, bundle.path) },
+    eventBusBinding: design?.eventBusBinding ?? null,
+    d1Databases: d1Stores(stores, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
+    r2Buckets: r2Stores(stores, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
+    kvNamespaces: kvStores(stores, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
+    queueProducers: queuesConfig(w).producers.map((p) => ({ ...p })),
+    remoteOnly: remoteOnlyBindings(stores),
     workflows: workflowBindings(w),
     rateLimits: rateLimitBindings(w),
     analyticsEngine: analyticsDatasets(w.raw),
-    mocks: (project.terrarium.mocks ?? []).map((m) => ({ ...m })),
+    mocks: (design?.terrarium.mocks ?? []).map((m) => ({ ...m })),
     assets:
       w.assets?.binding != null
         ? {
@@ -70,6 +104,7 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
             spec: assetsSpec(w.assets, w.compatibilityDate, w.compatibilityFlags),
           }
         : null,
+    services: w.services.map((s) => ({ binding: s.binding })),
   };
   return {
     spec,
@@ -77,6 +112,93 @@ function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataD
     entryFile: hosts.entryWorker,
     bindings: new Map(w.durableObjects.map((b) => [b.binding, b.className])),
   };
+}
+
+/** Another Worker of the project (-c), run beside it: its own entry worker, registry and state. */
+interface AuxiliaryRun {
+  readonly name: string;
+  readonly configPath: string;
+  readonly registry: ServiceRegistry;
+  readonly state: StateManager;
+  readonly lifecycle: LifecycleManager;
+}
+
+/**
+ * Starts another Worker of the project: bundled, with an entry worker of
+ * its own and its own registry and state under `<data>/workers/<name>`
+ * (its KV, D1 and R2 stores are the project's, shared by id as under
+ * wrangler dev). Its Durable Objects live there too (their alarms run, and
+ * another Worker reaches them with `script_name`); its logs and problems
+ * join the engine's, its objects' transitions do not (the Inspector shows
+ * the project's Worker's objects).
+ */
+async function startAuxiliary(
+  aux: AuxiliaryWorker,
+  deps: {
+    dataDir: string;
+    clock: Clock;
+    events: EngineEvents;
+    hosts: HostBundles;
+    options: LifecycleOptions;
+  },
+): Promise<AuxiliaryRun> {
+  const w = aux.wrangler;
+  const bundle = await bundleProject(w, join(deps.dataDir, "build"));
+  const code = workerCode(w, aux.devVars.values, null, bundle, deps.hosts, deps.dataDir);
+  const dir = join(deps.dataDir, "workers", w.name);
+  const registry = ServiceRegistry.open(dir, deps.clock);
+  const state = new StateManager(dir, deps.clock);
+  const events = new EngineEvents();
+  events.on("log", (l) => deps.events.emit("log", { ...l, source: `${w.name}: ${l.source}` }));
+  events.on("problem", (p) => deps.events.emit("problem", { ...p, message: `${w.name}: ${p.message}` }));
+  const lifecycle = new LifecycleManager({
+    registry,
+    state,
+    clock: deps.clock,
+    events,
+    options: { ...deps.options, poolSize: w.durableObjects.length > 0 ? 1 : 0, entryWorkers: 1 },
+    code,
+    sockets: new SocketHub(() => deps.clock.now()),
+  });
+  registry.setClasses(
+    w.durableObjects.map((b) => ({
+      className: b.className,
+      bindings: [b.binding],
+      kind: null,
+      exported: true,
+    })),
+  );
+  try {
+    await lifecycle.start();
+    const exported = await lifecycle.exportedClasses();
+    for (const [i, b] of w.durableObjects.entries()) {
+      if (exported && !exported.includes(b.className)) {
+        throw new ProjectError(
+          `class ${b.className} is not exported by ${basename(w.main)}; add \`export class ${b.className}\``,
+          { file: basename(w.configPath), field: `durable_objects.bindings[${i}].class_name` },
+        );
+      }
+    }
+    state.startAlarms((a) =>
+      lifecycle.run(
+        {
+          className: a.className,
+          id: a.objectId,
+          name: null,
+          kind: "alarm",
+          cause: a.retryCount ? `alarm (retry ${a.retryCount})` : "alarm",
+        },
+        (api) => api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0, scheduledTime: a.time }),
+      ),
+    );
+  } catch (e) {
+    state.stopAlarms();
+    await lifecycle.close(0, "it failed to start");
+    state.close();
+    registry.close();
+    throw e;
+  }
+  return { name: w.name, configPath: w.configPath, registry, state, lifecycle };
 }
 
 function assetRouting(project: Project): AssetRouting | null {
@@ -120,8 +242,42 @@ export interface ReloadResult {
   ok: boolean;
   updated: number;
   error: string | null;
+  /** Where a refused build or config points, when the error says (the editor marks it). */
+  location?: { file: string; line: number; column: number } | null;
   time: number;
   durationMs: number;
+}
+
+/**
+ * Live objects snapshotted before a code update moves them, the most recently
+ * active first: each copy costs milliseconds, and an update with thousands of
+ * live objects must not wait for all of them.
+ */
+const UPDATE_SNAPSHOTS_MAX = 100;
+
+/** A rollback that did not happen: the version is unknown, moved, or its code was refused. */
+export class RollbackRefused extends Error {
+  override name = "RollbackRefused";
+}
+
+export interface RollbackResult {
+  className: string;
+  version: string;
+  file: string;
+  /** Live objects moved to the version. */
+  updated: number;
+}
+
+/** Writes a file through a temporary one beside it, so a crash leaves one whole version or the other. */
+function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.terrarium-${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+function errorLocation(e: unknown): { file: string; line: number; column: number } | null {
+  if (!(e instanceof ProjectError) || e.file === undefined || e.line === undefined) return null;
+  return { file: e.file, line: e.line, column: e.column ?? 1 };
 }
 
 /** How long in-flight work gets to finish when the engine closes, unless told otherwise. */
@@ -155,6 +311,27 @@ export function cutShortLine(r: StopReport): string | null {
   return `terrarium: stopped after the ${r.graceMs} ms grace period, cutting short ${parts.join(" and ")}`;
 }
 
+/** A usage meter fed by the engine's events: requests, lifecycle transitions, socket messages, SQL rows. */
+function meterUsage(
+  dataDir: string,
+  clock: Clock,
+  events: EngineEvents,
+  registry: ServiceRegistry,
+  lifecycle: LifecycleManager,
+): UsageMeter {
+  const usage = new UsageMeter(dataDir, () => clock.now());
+  events.on("request", (r) => {
+    if (r.objectId && r.className) usage.request(r.className);
+  });
+  events.on("transition", (t) => usage.transition(t.objectId, t.className, t.to, t.time));
+  lifecycle.onWsMessage = (className) => usage.wsMessage(className);
+  lifecycle.onRows = (objectId, read, written) => {
+    const rec = registry.get(objectId);
+    if (rec) usage.rows(rec.className, read, written);
+  };
+  return usage;
+}
+
 /** Resolves when `p` settles or `ms` pass, whichever is first. */
 async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -162,7 +339,7 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-export interface EngineOptions {
+export interface EngineOptions extends ProjectOptions {
   projectDir: string;
   /** Defaults to <projectDir>/.terrarium. */
   dataDir?: string;
@@ -184,15 +361,28 @@ export class Engine {
   readonly state: StateManager;
   readonly lifecycle: LifecycleManager;
   readonly eventBus: EventBus;
+  /** Queues: messages producers sent, delivered to the entry Worker's queue() handler. */
+  readonly queues: QueueBroker;
   /** The project's Workflows: instances, their steps and events (runtime/workflows). */
   readonly workflows: Workflows;
   /** Data points the code wrote to Analytics Engine datasets (the last 2,000). */
   readonly dataPoints: DataPointLog;
   readonly router: RequestRouter;
+  /** What the objects used, per class, as Cloudflare bills it (the cost of a run). */
+  readonly usage: UsageMeter;
   /** Load runs started through the control API (the UI's console). */
   readonly load: LoadConsole;
   readonly api: ControlApi;
+  /** Snapshots, diffs, restores and resets of objects' storage. */
+  readonly timeTravel: TimeTravel;
+  /** Every version of every class's code, and which one each live object runs. */
+  readonly history: ClassHistory;
+  #serving: ServingMark | null = null;
   #port: number | null = null;
+  /** How the project was opened (--env, -c, --var): a reload reads it the same way. */
+  #loadOptions: ProjectOptions = {};
+  /** The project's other Workers (-c), each beside the first. */
+  #auxiliary: AuxiliaryRun[] = [];
   /** The timeouts before terrarium.json's (options or defaults), so a reload can apply its new values. */
   #basePolicy: LifecyclePolicy = defaultLifecycleOptions().policy;
   #baseClassPolicies: LifecycleOptions["classPolicies"] = {};
@@ -205,8 +395,11 @@ export class Engine {
     state: StateManager;
     lifecycle: LifecycleManager;
     eventBus: EventBus;
+    queues: QueueBroker;
     router: RequestRouter;
     workflows: Workflows;
+    clock: Clock;
+    usage: UsageMeter;
     dataPoints: DataPointLog;
   }) {
     this.#project = parts.project;
@@ -216,8 +409,22 @@ export class Engine {
     this.state = parts.state;
     this.lifecycle = parts.lifecycle;
     this.eventBus = parts.eventBus;
+    this.queues = parts.queues;
     this.router = parts.router;
     this.workflows = parts.workflows;
+    this.timeTravel = new TimeTravel({
+      dataDir: parts.dataDir,
+      lifecycle: parts.lifecycle,
+      state: parts.state,
+      registry: parts.registry,
+      clock: parts.clock,
+    });
+    this.history = new ClassHistory(parts.dataDir, parts.clock, parts.events);
+    parts.lifecycle.beforeUpdate = async (objects) => {
+      const recent = [...objects].sort((a, b) => b.lastActive - a.lastActive).slice(0, UPDATE_SNAPSHOTS_MAX);
+      for (const rec of recent) await this.timeTravel.snapshot(rec, "update", "before a code update");
+    };
+    this.usage = parts.usage;
     this.dataPoints = parts.dataPoints;
     this.load = new LoadConsole(this, () =>
       readLoadProfiles(this.#project.dir, this.#project.terrarium.loadProfiles ?? {}),
@@ -226,7 +433,12 @@ export class Engine {
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
-    const project = loadProject(opts.projectDir);
+    const loadOptions: ProjectOptions = {
+      env: opts.env ?? null,
+      configs: opts.configs ?? [],
+      vars: opts.vars ?? {},
+    };
+    const project = loadProject(opts.projectDir, loadOptions);
     const dataDir = opts.dataDir ?? join(project.dir, ".terrarium");
     const clock = opts.clock ?? systemClock;
     const [bundle, hosts] = await Promise.all([
@@ -248,6 +460,7 @@ export class Engine {
     const sockets = new SocketHub(() => clock.now());
     const lifecycle = new LifecycleManager({ registry, state, clock, events, options, code, sockets });
     sockets.deliver = async (owner, e, dispatched) => {
+      if (e.type === "message" && owner.kind === "object") lifecycle.onWsMessage?.(owner.className);
       const transfer = e.type === "message" && e.data instanceof ArrayBuffer ? [e.data] : [];
       // Comlink posts the call at once: the worker gets events in the order of these calls.
       const send = (api: Comlink.Remote<WorkerApi>): Promise<void> => {
@@ -292,12 +505,39 @@ export class Engine {
     if (project.eventBusBinding) {
       lifecycle.publish = async (topic, data, from) => eventBus.publish(topic, data, from);
     }
+    const queues = new QueueBroker({
+      dataDir,
+      clock,
+      config: project.queues,
+      deliver: (queue, messages, metrics) =>
+        lifecycle.entryCall((api) =>
+          api.queue(
+            queue,
+            Comlink.transfer(
+              messages,
+              messages.map((m) => m.body.buffer as ArrayBuffer),
+            ),
+            metrics,
+          ),
+        ),
+      log: (level, message) => {
+        const entry = registry.recordLog({
+          time: clock.now(),
+          level,
+          source: "queues",
+          objectId: null,
+          message,
+        });
+        events.emit("log", entry);
+      },
+    });
+    lifecycle.queueSend = async (queue, messages) => queues.send(queue, messages);
     lifecycle.setSharding(project.terrarium.sharding ?? {});
     const workflows = new Workflows({
       dataDir,
       clock,
       workflows: code.spec.workflows,
-      runner: (spec) => lifecycle.onEntry((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
+      runner: (spec) => lifecycle.entryCall((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
     });
     lifecycle.workflow = (call) => workflows.handle(call);
     const rateLimits = new RateLimits(() => clock.now());
@@ -310,6 +550,7 @@ export class Engine {
 
     registry.setClasses(classInfos(project));
 
+    const usage = meterUsage(dataDir, clock, events, registry, lifecycle);
     const engine = new Engine({
       project,
       dataDir,
@@ -318,15 +559,32 @@ export class Engine {
       state,
       lifecycle,
       eventBus,
+      queues,
       router,
       workflows,
+      clock,
+      usage,
       dataPoints,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
+    engine.#loadOptions = loadOptions;
     try {
       await lifecycle.start();
+      for (const aux of project.workers) {
+        const run = await startAuxiliary(aux, { dataDir, clock, events, hosts, options });
+        // Its producers send to the project's one broker (consumers run in the project's Worker).
+        run.lifecycle.queueSend = lifecycle.queueSend;
+        engine.#auxiliary.push(run);
+      }
+      connectWorkers([
+        { lifecycle, wrangler: w },
+        ...engine.#auxiliary.map((a, i) => ({
+          lifecycle: a.lifecycle,
+          wrangler: project.workers[i]!.wrangler,
+        })),
+      ]);
       const classes = await lifecycle.exportedClasses();
       // Code that throws while loading is served anyway (each request fails with its error).
       const exported = new Set(classes ?? w.durableObjects.map((b) => b.className));
@@ -360,6 +618,9 @@ export class Engine {
         );
       });
       eventBus.start();
+      queues.start();
+      engine.history.start(engine.classSources());
+      engine.#serving = markServing(dataDir);
     } catch (e) {
       await engine.close();
       throw e;
@@ -381,7 +642,9 @@ export class Engine {
    * Bad config or code is refused with the error (file:line where there is
    * one) and the running version keeps serving.
    */
-  async reload(): Promise<ReloadResult> {
+  async reload(
+    opts: { cause?: string; probe?: UpdateProbe[]; versionCause?: "update" | "rollback" } = {},
+  ): Promise<ReloadResult> {
     const started = Date.now();
     const done = (r: Omit<ReloadResult, "time" | "durationMs">): ReloadResult => {
       const result = { ...r, time: started, durationMs: Date.now() - started };
@@ -390,8 +653,9 @@ export class Engine {
     };
     let project: Project;
     let bundle: Bundle;
+    let auxBundles: Bundle[];
     try {
-      project = loadProject(this.#project.dir);
+      project = loadProject(this.#project.dir, this.#loadOptions);
       if (project.wrangler.name !== this.#project.wrangler.name) {
         return done({
           ok: false,
@@ -401,17 +665,52 @@ export class Engine {
         });
       }
       bundle = await bundleProject(project.wrangler, join(this.dataDir, "build"));
+      auxBundles = await Promise.all(
+        project.workers.map((aw) => bundleProject(aw.wrangler, join(this.dataDir, "build"))),
+      );
+      if (
+        project.workers.map((aw) => aw.wrangler.name).join() !== this.#auxiliary.map((a) => a.name).join()
+      ) {
+        return done({
+          ok: false,
+          updated: 0,
+          error: "the project's Workers (-c) changed their names: restart Terrarium to apply this change",
+        });
+      }
     } catch (e) {
-      return done({ ok: false, updated: 0, error: e instanceof Error ? e.message : String(e) });
+      return done({
+        ok: false,
+        updated: 0,
+        error: e instanceof Error ? e.message : String(e),
+        location: errorLocation(e),
+      });
     }
     const next = codeVersion(project, bundle, await buildHostWorkers(), this.dataDir);
     const same = JSON.stringify(next.spec) === JSON.stringify(this.lifecycle.code.spec);
     let updated = 0;
+    const sources = this.classSources(project);
     if (!same) {
-      const r = await this.lifecycle.updateCode(next);
-      if (!r.ok) return done({ ok: false, updated: 0, error: r.error });
+      this.history.pending(sources);
+      const r = await this.lifecycle.updateCode(next, opts.cause, opts.probe ? { probe: opts.probe } : {});
+      if (!r.ok) {
+        this.history.abandon();
+        return done({ ok: false, updated: 0, error: r.error });
+      }
       updated = r.updated;
     }
+    const hosts = await buildHostWorkers();
+    for (const [i, a] of this.#auxiliary.entries()) {
+      const aw = project.workers[i]!;
+      const code = workerCode(aw.wrangler, aw.devVars.values, null, auxBundles[i]!, hosts, this.dataDir);
+      if (JSON.stringify(code.spec) === JSON.stringify(a.lifecycle.code.spec)) continue;
+      const r = await a.lifecycle.updateCode(code);
+      if (!r.ok) return done({ ok: false, updated, error: `${a.name}: ${r.error}` });
+    }
+    connectWorkers([
+      { lifecycle: this.lifecycle, wrangler: project.wrangler },
+      ...this.#auxiliary.map((a, i) => ({ lifecycle: a.lifecycle, wrangler: project.workers[i]!.wrangler })),
+    ]);
+    this.history.commit(sources, opts.versionCause ?? "update");
     this.#project = project;
     this.router.setRoutes(project.terrarium.routes ?? []);
     const assets = assetRouting(project);
@@ -421,6 +720,7 @@ export class Engine {
     const policies = projectPolicies(project, this.#basePolicy, this.#baseClassPolicies);
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
     this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
+    this.queues.setConfig(project.queues);
     this.workflows.setWorkflows(next.spec.workflows);
     this.registry.setClasses(classInfos(project));
     // Code that still throws while loading is not a successful update, even if nothing else changed.
@@ -456,12 +756,14 @@ export class Engine {
       const reopen = await this.lifecycle.closeClass(from, `class ${from} is being renamed to ${to}; retry`);
       try {
         const result = renameClassFiles(this.#project.dir, this.dataDir, from, to);
+        this.history.rename(from, to);
         const ns = namespaceKey(this.#project.wrangler.name, to);
         const objects = [...this.registry.objects()].filter((r) => r.className === from);
         for (const rec of objects) {
           const oldId = rec.id;
           const newId = rec.name !== null ? idFromName(ns, rec.name) : rekeyId(ns, oldId);
           this.state.move(from, oldId, to, newId);
+          this.timeTravel.store.move(from, oldId, to, newId);
           this.registry.rekey(oldId, newId, to);
         }
         const reload = await this.reload();
@@ -494,6 +796,25 @@ export class Engine {
     });
   }
 
+  /**
+   * Writes a project source file and moves live objects to the new code,
+   * answering with the update. When the update is refused (a build error, a
+   * constructor that throws) the file is put back as it was and the engine
+   * reloads it, so the folder and what serves agree.
+   */
+  replaceSource(path: string, text: string): Promise<ReloadResult & { written: boolean }> {
+    return this.#serialized(async () => {
+      const abs = join(this.#project.dir, path);
+      const before = readFileSync(abs, "utf8");
+      writeFileSync(abs, text);
+      const result = await this.reload();
+      if (result.ok) return { ...result, written: true };
+      writeFileSync(abs, before);
+      await this.reload();
+      return { ...result, written: false };
+    });
+  }
+
   /** Saves the Design panel's edit to terrarium.json and applies it (routes, subscriptions, timeouts) at once. */
   saveSettings(edit: SettingsEdit): Promise<{ files: string[] }> {
     return this.#serialized(async () => {
@@ -502,6 +823,89 @@ export class Engine {
       if (!reload.ok) throw new ProjectError(reload.error ?? "the engine did not take the change");
       return result;
     });
+  }
+
+  /** Each class's source as it is on disk: the file that declares `class <Name>`. */
+  classSources(project: Project = this.#project): ClassSource[] {
+    const names = [...new Set(project.wrangler.durableObjects.map((b) => b.className))];
+    const out: ClassSource[] = [];
+    for (const [className, file] of findClassSources(project.dir, this.dataDir, names)) {
+      try {
+        out.push({ className, file, text: readFileSync(join(project.dir, file), "utf8") });
+      } catch {
+        // deleted since it was found: the next reload sees it gone
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Rolls a class back to an earlier version of its code: the file that
+   * declares it gets that version's text, and the engine moves to it as
+   * for a saved change (live objects go Updating). The version's
+   * constructor is first tried on a copy of the storage of the class's
+   * most recently active object, live or not; if it throws (or the code
+   * does not build), the file is put back and the rollback refused.
+   */
+  rollbackClass(className: string, hash: string): Promise<RollbackResult> {
+    return this.#serialized(async () => {
+      const version = this.history.versions.history(className).find((v) => v.hash === hash);
+      if (!version) throw new RollbackRefused(`class ${className} has no version ${hash.slice(0, 8)}`);
+      const source = this.classSources().find((s) => s.className === className);
+      if (!source) throw new RollbackRefused(`no file of the project declares class ${className}`);
+      if (source.file !== version.file) {
+        throw new RollbackRefused(
+          `version ${hash.slice(0, 8)} of ${className} is ${version.file}, but the class is in ${source.file} now`,
+        );
+      }
+      const text = this.history.versions.text(hash);
+      if (text === source.text) return { className, version: hash, updated: 0, file: source.file };
+      const path = join(this.#project.dir, source.file);
+      writeFileAtomic(path, text);
+      const probe = [...this.registry.objects()]
+        .filter((r) => r.className === className && this.state.storageBytes(r.className, r.id) > 0)
+        .sort((a, b) => b.lastActive - a.lastActive)
+        .slice(0, 1)
+        .map((r) => ({ className: r.className, id: r.id, name: r.name }));
+      const r = await this.reload({
+        cause: `rolled back ${className} to ${hash.slice(0, 8)}`,
+        probe,
+        versionCause: "rollback",
+      });
+      if (!r.ok) {
+        writeFileAtomic(path, source.text);
+        throw new RollbackRefused(
+          `rolling ${className} back to ${hash.slice(0, 8)} was refused, and ${source.file} is as it was: ${r.error}`,
+        );
+      }
+      return { className, version: hash, updated: r.updated, file: source.file };
+    });
+  }
+
+  /**
+   * During a load run, every `everyMs` snapshots the `objects` live objects
+   * with the most requests (reason "load", labelled with the run and second).
+   * Returns the function that stops it.
+   */
+  snapshotDuringLoad(runId: string, everyMs = 10_000, objects = 5): () => void {
+    const started = Date.now();
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      const second = Math.round((Date.now() - started) / 1000);
+      const hottest = this.lifecycle
+        .liveRecords()
+        .sort((a, b) => b.requests - a.requests)
+        .slice(0, objects);
+      void (async () => {
+        for (const rec of hottest) {
+          await this.timeTravel.snapshot(rec, "load", `run ${runId} at ${second} s`).catch(() => {});
+        }
+      })().finally(() => (busy = false));
+    }, everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** The idle and hibernation timeouts where terrarium.json sets none. */
@@ -532,16 +936,34 @@ export class Engine {
 
   /** What the user should know about how this project runs here (printed at start by the CLI). */
   get notes(): readonly string[] {
-    return this.#assetNotes;
+    return [
+      ...this.#project.wrangler.notes,
+      ...this.#project.workers.flatMap((w) => w.wrangler.notes),
+      ...this.#assetNotes,
+    ];
+  }
+
+  /** The Workers running, the project's own first (`-c` adds more). */
+  get workers(): readonly { name: string; configPath: string }[] {
+    return [
+      { name: this.#project.wrangler.name, configPath: this.#project.wrangler.configPath },
+      ...this.#auxiliary.map((a) => ({ name: a.name, configPath: a.configPath })),
+    ];
   }
   #assetNotes: readonly string[] = [];
 
   get url(): string | null {
-    return this.#port === null ? null : `http://127.0.0.1:${this.#port}`;
+    if (this.#port === null) return null;
+    const host = this.#host.includes(":") ? `[${this.#host}]` : this.#host;
+    return `http://${host}:${this.#port}`;
   }
 
-  async listen(port: number): Promise<number> {
-    this.#port = await this.router.listen(port);
+  #host = "127.0.0.1";
+
+  /** Starts the Request Router on `host` (127.0.0.1 unless told: `--ip`). */
+  async listen(port: number, host = "127.0.0.1"): Promise<number> {
+    this.#port = await this.router.listen(port, host);
+    this.#host = host;
     return this.#port;
   }
 
@@ -570,6 +992,7 @@ export class Engine {
     this.router.stopAccepting();
     this.state.stopAlarms();
     const bus = this.eventBus.close(graceMs);
+    this.queues.stop();
     const workflows = this.workflows.close();
     this.lifecycle.sockets.closeAll();
     await within(this.#reloading ?? Promise.resolve(), left());
@@ -580,14 +1003,25 @@ export class Engine {
     while ((this.router.inFlight > 0 || this.lifecycle.busyObjects() > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    // A batch in flight gets the grace period; one cut short is delivered again at the next start.
+    await within(this.queues.drained(), left());
+    this.queues.close();
     this.lifecycle.sockets.terminateAll();
     const why = `the ${graceMs} ms grace period ended`;
     const requests = await this.router.close(0, `Terrarium stopped before the request was answered (${why})`);
     const objects = await this.lifecycle.close(0, why);
+    for (const a of this.#auxiliary) {
+      a.state.stopAlarms();
+      objects.push(...(await a.lifecycle.close(0, why)));
+      a.state.close();
+      a.registry.close();
+    }
     await bus;
     await workflows;
+    this.usage.close();
     this.state.close();
     this.registry.close();
+    this.#serving?.release();
     return { graceMs, requests, objects };
   }
 }

@@ -79,6 +79,24 @@ export function App() {
         </div>
         <span className="app-project" title={project?.dir}>
           {project ? project.name : ""}
+          {project?.env ? (
+            <span
+              className="app-env"
+              data-testid="app-env"
+              title={`wrangler environment "${project.env}" (--env ${project.env}): its vars, bindings and .dev.vars.${project.env}`}
+            >
+              env: {project.env}
+            </span>
+          ) : null}
+          {project && project.workers.length > 1 ? (
+            <span
+              className="app-workers"
+              data-testid="app-workers"
+              title={project.workers.map((w) => `${w.name} (${w.configFile})`).join("\n")}
+            >
+              {project.workers.length} Workers
+            </span>
+          ) : null}
         </span>
         <span className={`app-host conn-${status}`}>
           {status === "lost" ? "Disconnected, retrying…" : (connection?.hostLabel ?? "")}

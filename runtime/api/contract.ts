@@ -31,11 +31,19 @@ import type {
   DatabaseTable,
 } from "../bindings/inspect.ts";
 import type { CheckResult, ExportCheck } from "../export/validate.ts";
+import type { QueueBatchRecord, QueueStats } from "../queues/broker.ts";
 import { workflowCallSchemas, type WorkflowControlApi } from "./workflow-contract.ts";
 
 export type * from "./workflow-contract.ts";
+import type { SnapshotInfo } from "../state/snapshots.ts";
+import type { KvDiff, StorageDiff, TableDiff } from "../state/storage-diff.ts";
+import type { ClassVersion } from "../state/class-versions.ts";
+import type { CostEstimate } from "../load/cost.ts";
+import type { AwakeBrief, AwakeReason, AwakeReasonKind, WhyAwake } from "../lifecycle/why-awake.ts";
 
 export type {
+  QueueBatchRecord,
+  QueueStats,
   LifecycleState,
   LogEntry,
   TransitionRecord,
@@ -62,13 +70,61 @@ export type {
   DatabaseTable,
   CheckResult,
   ExportCheck,
+  SnapshotInfo,
+  StorageDiff,
+  TableDiff,
+  KvDiff,
+  ClassVersion,
+  AwakeBrief,
+  AwakeReason,
+  AwakeReasonKind,
+  WhyAwake,
 };
+
+export type { CostEstimate };
+
+export const costSchemas = {
+  /** Without runId: the traffic since the project started (in this data folder). */
+  estimate: z
+    .object({ runId: z.string().regex(RUN_ID, "a run id as listRuns gives it").optional() })
+    .strict(),
+} as const;
+
+export type CostQuery = z.infer<typeof costSchemas.estimate>;
+
+/** A cost estimate and what it covers. */
+export interface CostInfo extends CostEstimate {
+  scope: "project" | "run";
+  runId: string | null;
+  /** Start of the window: the run's start, or when counting began for the project. */
+  since: number;
+}
+
+/** What "hibernate now, then wake" did to an object's memory. */
+export interface WakeReport {
+  /** False when it was hibernating already (then it was only woken). */
+  wasAwake: boolean;
+  /** The instance's fields before it hibernated (null: it was not live) and after it woke. */
+  before: Record<string, string> | null;
+  after: Record<string, string>;
+  /** Fields whose value did not survive: the constructor ran again and set them anew (after null: gone). */
+  lost: { field: string; before: string; after: string | null }[];
+  /** Fields with the same value after waking (the constructor rebuilt them, from storage or constants). */
+  kept: string[];
+  /** Fields only the new instance has. */
+  added: string[];
+  /** Hibernatable WebSockets still connected, their attachments restored to the new instance. */
+  sockets: { id: string; tags: string[]; attachmentBytes: number }[];
+  durationMs: number;
+}
 
 export interface UpdateResult {
   ok: boolean;
   /** Live objects moved to the new code. */
   updated: number;
   error: string | null;
+  /** Where a refused build points (esbuild's file, project-relative, line and 1-based column), when it does. */
+  location?: { file: string; line: number; column: number } | null;
   time: number;
   durationMs: number;
 }
@@ -80,6 +136,10 @@ export interface ProjectInfo {
   url: string | null;
   compatibilityDate: string;
   eventBusBinding: string | null;
+  /** The named environment that runs (`--env`), or null for the config's top level. */
+  env: string | null;
+  /** The Workers that run, the project's own first (`-c` adds more). */
+  workers: { name: string; configFile: string }[];
 }
 
 export interface ClassSummary {
@@ -102,6 +162,8 @@ export interface ObjectSummary {
   createdAt: number;
   lastActive: number;
   lastError: string | null;
+  /** Why it is not hibernating (a few words) and when it will; null while asleep. See whyAwake. */
+  awake: AwakeBrief | null;
 }
 
 export interface HttpResult {
@@ -396,6 +458,29 @@ export const templateSchemas = {
 
 export type AddClassSpec = z.infer<typeof templateSchemas.addClass>;
 
+/** A class's whole new source, for the file that declares it (an agent's or a script's edit). */
+export const codeSchemas = {
+  updateClassCode: z
+    .object({
+      className: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,99}$/, "a JavaScript identifier"),
+      code: z
+        .string()
+        .min(1)
+        .max(2 * 1024 * 1024),
+    })
+    .strict(),
+} as const;
+
+export type UpdateClassCodeSpec = z.infer<typeof codeSchemas.updateClassCode>;
+
+/** What updateClassCode did: the file it wrote and the live update that followed. */
+export interface ClassCodeResult extends UpdateResult {
+  /** The file that declares the class, relative to the project folder. */
+  path: string;
+  /** False when the update was refused: the file was put back as it was. */
+  written: boolean;
+}
+
 const identifier = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,99}$/, "a JavaScript identifier");
 const timeout = z
   .number()
@@ -481,6 +566,13 @@ export interface HistoryEntry extends HistoryEntryInput {
   id: string;
 }
 
+export interface EditorTypes {
+  /** The `Env` declaration generated from the wrangler config (worker-configuration.d.ts). */
+  env: string;
+  /** @cloudflare/workers-types' index.d.ts: the project's own copy, else Terrarium's; null when neither is installed. */
+  workers: { source: "project" | "terrarium"; version: string; text: string } | null;
+}
+
 export interface ProjectFile {
   path: string;
   bytes: number;
@@ -515,8 +607,25 @@ export interface DesignInfo {
   routes: { pattern: string; method: string[] | null; binding: string; object: string }[];
   subscriptions: { topic: string; binding: string; object: string; method: string }[];
   /** Configured bindings besides Durable Objects; for a secret (.dev.vars), detail names its file, never its value. */
-  external: { kind: "d1" | "r2" | "kv" | "remote" | "vars"; binding: string; detail: string | null }[];
+  external: {
+    kind: "d1" | "r2" | "kv" | "queue" | "remote" | "vars";
+    binding: string;
+    detail: string | null;
+  }[];
   eventBusBinding: string | null;
+  /** The named environment that runs (`--env`), or null. */
+  env: string | null;
+  /**
+   * Every Worker that runs (the project's own first; `-c` adds more), and
+   * each one's service bindings; `running` is false for a Worker a binding
+   * names that the project does not run.
+   */
+  workers: {
+    name: string;
+    configFile: string | null;
+    running: boolean;
+    services: { binding: string; service: string; entrypoint: string | null }[];
+  }[];
   /** The static assets (wrangler's `assets`), or null when the project has none. */
   assets: {
     /** Relative to the project, ending in "/". */
@@ -526,6 +635,59 @@ export interface DesignInfo {
     notFoundHandling: string;
     runWorkerFirst: boolean | string[];
   } | null;
+}
+
+const snapshotId = z.string().regex(/^[0-9a-z]{8,10}-[0-9a-f]{6}$/, "a snapshot id as snapshots() lists it");
+const versionHash = z.string().regex(/^[0-9a-f]{64}$/, "a version hash as classVersions() lists it");
+
+/** Time travel of objects' storage, and class versions (docs/snapshots.md). */
+export const timeSchemas = {
+  takeSnapshot: z.object({ objectId: objectIdSchema, label: z.string().trim().max(200).optional() }).strict(),
+  snapshot: z.object({ objectId: objectIdSchema, snapshotId }).strict(),
+  /** From a snapshot to another one, or to the object's storage now (`to` absent). */
+  diff: z.object({ objectId: objectIdSchema, from: snapshotId, to: snapshotId.optional() }).strict(),
+  /** Exactly one of: one object, every object of a class, every object of the project. */
+  reset: z.union([
+    z.object({ objectId: objectIdSchema }).strict(),
+    z.object({ className: identifier }).strict(),
+    z.object({ all: z.literal(true) }).strict(),
+  ]),
+  className: identifier,
+  version: z.object({ className: identifier, hash: versionHash }).strict(),
+} as const;
+
+export type TakeSnapshotSpec = z.infer<typeof timeSchemas.takeSnapshot>;
+export type SnapshotRef = z.infer<typeof timeSchemas.snapshot>;
+export type DiffSpec = z.infer<typeof timeSchemas.diff>;
+export type ResetSpec = z.infer<typeof timeSchemas.reset>;
+export type VersionRef = z.infer<typeof timeSchemas.version>;
+
+export interface RestoreInfo {
+  restored: SnapshotInfo;
+  /** The storage just before the restore, kept as a snapshot (restore it to undo). */
+  before: SnapshotInfo;
+}
+
+export interface ResetInfo {
+  objects: number;
+  /** What each object held, kept as a snapshot. */
+  snapshots: SnapshotInfo[];
+}
+
+/** A class's versions, oldest first, and the one it runs now. */
+export interface ClassVersionsInfo {
+  className: string;
+  versions: ClassVersion[];
+  current: string | null;
+  /** Live objects per version hash. */
+  live: Record<string, number>;
+}
+
+export interface RollbackInfo {
+  className: string;
+  version: string;
+  file: string;
+  updated: number;
 }
 
 export interface ControlApi extends WorkflowControlApi {
@@ -541,6 +703,18 @@ export interface ControlApi extends WorkflowControlApi {
   fireAlarm(objectId: string): Promise<boolean>;
   sendRequest(r: HttpRequestSpec): Promise<HttpResult>;
   hibernate(objectId: string): Promise<boolean>;
+  /**
+   * Why an object is not hibernating now (requests in flight, a standard
+   * WebSocket, waitUntil, blockConcurrencyWhile, an open transaction, an
+   * alarm due) and when it will hibernate next; asks its worker (bounded).
+   */
+  whyAwake(objectId: string): Promise<WhyAwake>;
+  /**
+   * Hibernates an object now and wakes it at once (its constructor runs
+   * again), answering which in-memory fields did not survive. Refused, naming
+   * what holds it, while something keeps it awake.
+   */
+  hibernateAndWake(objectId: string): Promise<WakeReport>;
   terminate(objectId: string): Promise<boolean>;
   topics(): Promise<TopicInfo[]>;
   recentEvents(q?: { limit?: number; before?: number }): Promise<BusEvent[]>;
@@ -552,6 +726,10 @@ export interface ControlApi extends WorkflowControlApi {
   readFile(path: string): Promise<SourceFile>;
   /** Writes a text file inside the project folder, creating its folder when needed. */
   writeFile(file: ProjectFileWrite): Promise<ProjectFile>;
+  /** What the code editor's TypeScript needs: the Workers runtime types and the project's `Env`. */
+  editorTypes(): Promise<EditorTypes>;
+  /** Writes the project's `Env` declaration to worker-configuration.d.ts, as `terrarium types` does. */
+  writeEnvTypes(): Promise<ProjectFile>;
   /** The console's request history, newest first (kept in the data folder). */
   requestHistory(): Promise<HistoryEntry[]>;
   addRequestHistory(entry: HistoryEntryInput): Promise<HistoryEntry>;
@@ -590,6 +768,13 @@ export interface ControlApi extends WorkflowControlApi {
    */
   addClass(spec: AddClassSpec): Promise<AddClassResult>;
   /**
+   * Replaces the source of the file that declares a class and moves its live
+   * objects to the new code (Updating), answering when that is done. Code
+   * that fails to build or load is refused with the error, the file is put
+   * back as it was, and the old code keeps serving.
+   */
+  updateClassCode(spec: UpdateClassCodeSpec): Promise<ClassCodeResult>;
+  /**
    * Renames a class: code, wrangler bindings with a renamed_classes
    * migration, terrarium.json; its objects move with their storage.
    */
@@ -598,6 +783,13 @@ export interface ControlApi extends WorkflowControlApi {
   deleteClass(spec: DeleteClassSpec): Promise<ClassChangeInfo>;
   /** Saves routes, subscriptions and timeouts to terrarium.json; the engine applies them at once. */
   saveSettings(spec: SettingsSpec): Promise<{ files: string[] }>;
+  /**
+   * What the traffic would cost on Cloudflare each month at the same rate:
+   * of one load run, or (no runId) of everything since the project started.
+   * Priced with runtime/shared/cloudflare-prices.ts, per class, with notes on
+   * what would change it.
+   */
+  costEstimate(q?: CostQuery): Promise<CostInfo>;
   /** Saved load runs (from `terrarium load` and the console), newest first. */
   listRuns(): Promise<RunInfo[]>;
   /** One saved run: its profile, summary and time series. */
@@ -646,12 +838,49 @@ export interface ControlApi extends WorkflowControlApi {
   mocks(): Promise<MockEndpointInfo[]>;
   /** Recent calls the mock endpoints answered, newest first (kept in memory, the last 2,000). */
   mockCalls(q?: { limit?: number; before?: number }): Promise<MockCallRecord[]>;
+  /** Every queue the project names or that holds messages: its counts and its consumer's settings. */
+  queues(): Promise<QueueStats[]>;
+  /** The latest batches delivered from a queue, newest first (the last 200 are kept). */
+  queueBatches(q: { queue: string; limit?: number }): Promise<QueueBatchRecord[]>;
+  /** An object's snapshots, newest first. */
+  snapshots(objectId: string): Promise<SnapshotInfo[]>;
+  /** Copies an object's storage (SQL tables and KV) now, live or not, between its events. */
+  takeSnapshot(spec: TakeSnapshotSpec): Promise<SnapshotInfo>;
+  /** Rows added, changed and removed per table, and KV keys, between two snapshots or a snapshot and now. */
+  diffSnapshots(spec: DiffSpec): Promise<StorageDiff>;
+  /** Puts a snapshot back: the object stops, its file is replaced, its next event wakes it on it. */
+  restoreSnapshot(spec: SnapshotRef): Promise<RestoreInfo>;
+  deleteSnapshot(spec: SnapshotRef): Promise<boolean>;
+  /** Empties the storage of one object, a class's objects or all of them (each snapshotted first). */
+  resetState(spec: ResetSpec): Promise<ResetInfo>;
+  /** Every saved version of a class's code. */
+  classVersions(className: string): Promise<ClassVersionsInfo>;
+  /** One version's source text. */
+  classVersionText(ref: VersionRef): Promise<string>;
+  /** The version of its class's code a live object runs; null when it has no worker. */
+  objectVersion(objectId: string): Promise<string | null>;
+  /**
+   * Rolls a class back to an earlier version through the live-update path;
+   * refused, with the file left as it was, when that version does not build
+   * or its constructor throws on the current storage.
+   */
+  rollbackClass(ref: VersionRef): Promise<RollbackInfo>;
   /** Live transitions, logs and request events, delivered in batches (at most every 50 ms). */
   subscribe(listener: (batch: LiveEvent[]) => void): () => void;
 }
 
 /** The methods a bridge forwards: everything but `subscribe`, which is a stream. */
 export type ControlMethod = Exclude<keyof ControlApi, "subscribe">;
+
+/** The Queues Inspector's arguments. */
+export const queueSchemas = {
+  batches: z
+    .object({
+      queue: z.string().min(1).max(512),
+      limit: z.number().int().min(1).max(200).optional(),
+    })
+    .strict(),
+};
 
 const none = z.tuple([]);
 const optionalId = z.tuple([schemas.objectId.optional()]);
@@ -674,6 +903,8 @@ export const callSchemas = {
   fireAlarm: z.tuple([schemas.objectId]),
   sendRequest: z.tuple([schemas.sendRequest]),
   hibernate: z.tuple([schemas.objectId]),
+  whyAwake: z.tuple([schemas.objectId]),
+  hibernateAndWake: z.tuple([schemas.objectId]),
   terminate: z.tuple([schemas.objectId]),
   topics: none,
   recentEvents: z.tuple([
@@ -690,6 +921,8 @@ export const callSchemas = {
   listFiles: none,
   readFile: z.tuple([projectFileSchemas.path]),
   writeFile: z.tuple([projectFileSchemas.write]),
+  editorTypes: none,
+  writeEnvTypes: none,
   requestHistory: none,
   addRequestHistory: z.tuple([projectFileSchemas.historyEntry]),
   clearRequestHistory: none,
@@ -703,9 +936,11 @@ export const callSchemas = {
   writeSql: z.tuple([objectSchemas.writeSql]),
   templates: none,
   addClass: z.tuple([templateSchemas.addClass]),
+  updateClassCode: z.tuple([codeSchemas.updateClassCode]),
   renameClass: z.tuple([designSchemas.renameClass]),
   deleteClass: z.tuple([designSchemas.deleteClass]),
   saveSettings: z.tuple([designSchemas.saveSettings]),
+  costEstimate: z.tuple([costSchemas.estimate.optional()]),
   listRuns: none,
   getRun: z.tuple([loadSchemas.runId]),
   startLoad: z.tuple([loadSchemas.startLoad]),
@@ -723,7 +958,19 @@ export const callSchemas = {
   bucketObject: z.tuple([externalSchemas.bucketObject]),
   mocks: none,
   mockCalls: z.tuple([externalSchemas.mockCalls.optional()]),
+  queues: none,
+  queueBatches: z.tuple([queueSchemas.batches]),
   ...workflowCallSchemas,
+  snapshots: z.tuple([schemas.objectId]),
+  takeSnapshot: z.tuple([timeSchemas.takeSnapshot]),
+  diffSnapshots: z.tuple([timeSchemas.diff]),
+  restoreSnapshot: z.tuple([timeSchemas.snapshot]),
+  deleteSnapshot: z.tuple([timeSchemas.snapshot]),
+  resetState: z.tuple([timeSchemas.reset]),
+  classVersions: z.tuple([timeSchemas.className]),
+  classVersionText: z.tuple([timeSchemas.version]),
+  objectVersion: z.tuple([schemas.objectId]),
+  rollbackClass: z.tuple([timeSchemas.version]),
 } as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
 
 export const CONTROL_METHODS = Object.keys(callSchemas) as ControlMethod[];

@@ -1,10 +1,21 @@
 import { workflowMethods } from "./workflows.ts";
+import { statSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
+import { ENV_TYPES_FILE, envTypes, workersTypes, writeEnvTypes } from "../design/env-types.ts";
 import type { Engine } from "../engine.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
-import type { ClassSummary, ControlApi, LiveEvent, ObjectSummary, PolicyInfo } from "./contract.ts";
+import type {
+  ClassSummary,
+  ControlApi,
+  DesignInfo,
+  LiveEvent,
+  ObjectSummary,
+  PolicyInfo,
+} from "./contract.ts";
+import type { Project } from "../config/project.ts";
 import {
+  codeSchemas,
   designSchemas,
   loadSchemas,
   projectFileSchemas,
@@ -17,10 +28,15 @@ import { RequestHistory } from "./request-history.ts";
 import { SavedRequests } from "./saved-requests.ts";
 import { errorResult, httpResult, serializedRequest } from "./http-result.ts";
 import { objectTools } from "./object-tools.ts";
+import { timeTools } from "./time-tools.ts";
+import { awakeTools } from "./awake-tools.ts";
+import { costTools } from "./cost-api.ts";
+import { awakeBrief, type AwakeBrief } from "../lifecycle/why-awake.ts";
 import { readLoadProfiles, saveLoadProfile } from "../load/profiles-file.ts";
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
 import { external } from "./external.ts";
+import { queueMethods } from "./queues.ts";
 import { REMOTE_ONLY_KINDS } from "../bindings/remote-only.ts";
 import { remoteOnlyBindings } from "../bindings/stores.ts";
 
@@ -38,7 +54,33 @@ function policyInfo(
  * The control API over one engine. Every argument is parsed with the
  * contract's schemas, so the same object is safe to hand to a bridge.
  */
+/** The Design view's Workers: the project's own, its -c Workers, and any a service binding names that does not run. */
+function designWorkers(p: Project): DesignInfo["workers"] {
+  const rel = (abs: string): string => relative(p.dir, abs).split(sep).join("/");
+  const services = (w: Project["wrangler"]) =>
+    w.services.map((s) => ({ binding: s.binding, service: s.service, entrypoint: s.entrypoint }));
+  const running = [p.wrangler, ...p.workers.map((w) => w.wrangler)];
+  const out: DesignInfo["workers"] = running.map((w) => ({
+    name: w.name,
+    configFile: rel(w.configPath),
+    running: true,
+    services: services(w),
+  }));
+  const names = new Set(out.map((w) => w.name));
+  for (const w of running)
+    for (const s of w.services) {
+      if (names.has(s.service)) continue;
+      names.add(s.service);
+      out.push({ name: s.service, configFile: null, running: false, services: [] });
+    }
+  return out;
+}
+
 export function createControlApi(engine: Engine): ControlApi {
+  const awakeOf = (id: string): AwakeBrief | null => {
+    const w = engine.lifecycle.whyAwakeNow(id);
+    return w ? awakeBrief(w) : null;
+  };
   const summary = (r: ObjectRecord): ObjectSummary => ({
     id: r.id,
     className: r.className,
@@ -50,6 +92,7 @@ export function createControlApi(engine: Engine): ControlApi {
     createdAt: r.createdAt,
     lastActive: r.lastActive,
     lastError: r.lastError,
+    awake: awakeOf(r.id),
   });
   const record = (id: string): ObjectRecord => {
     const r = engine.registry.get(schemas.objectId.parse(id));
@@ -72,6 +115,11 @@ export function createControlApi(engine: Engine): ControlApi {
         url: engine.url,
         compatibilityDate: p.wrangler.compatibilityDate,
         eventBusBinding: p.eventBusBinding,
+        env: p.env,
+        workers: engine.workers.map((w) => ({
+          name: w.name,
+          configFile: relative(p.dir, w.configPath).split(sep).join("/"),
+        })),
       };
     },
 
@@ -253,6 +301,11 @@ export function createControlApi(engine: Engine): ControlApi {
             binding: k.binding,
             detail: k.id ?? null,
           })),
+          ...p.queues.producers.map((q) => ({
+            kind: "queue" as const,
+            binding: q.binding,
+            detail: q.queue,
+          })),
           ...remoteOnlyBindings(p).map((r) => ({
             kind: "remote" as const,
             binding: r.binding,
@@ -264,6 +317,8 @@ export function createControlApi(engine: Engine): ControlApi {
             .map((name) => ({ kind: "vars" as const, binding: name, detail: "secret (.dev.vars)" })),
         ],
         eventBusBinding: p.eventBusBinding,
+        env: p.env,
+        workers: designWorkers(p),
         assets: w.assets
           ? {
               directory: `${rel(w.assets.directory) || "."}/`,
@@ -292,6 +347,15 @@ export function createControlApi(engine: Engine): ControlApi {
 
     async writeFile(file) {
       return writeProjectFile(engine.project.dir, engine.dataDir, projectFileSchemas.write.parse(file));
+    },
+
+    async editorTypes() {
+      return { env: envTypes(engine.project), workers: workersTypes(engine.project.dir) };
+    },
+
+    async writeEnvTypes() {
+      const file = writeEnvTypes(engine.project);
+      return { path: ENV_TYPES_FILE, bytes: statSync(file).size };
     },
 
     async requestHistory() {
@@ -325,6 +389,10 @@ export function createControlApi(engine: Engine): ControlApi {
     },
 
     ...objectTools(engine),
+    ...awakeTools(engine),
+    ...costTools(engine),
+
+    ...timeTools(engine),
 
     async templates() {
       return listTemplates().map((t) => ({
@@ -342,6 +410,16 @@ export function createControlApi(engine: Engine): ControlApi {
 
     async addClass(spec) {
       return addClassFromTemplate(engine.project.dir, templateSchemas.addClass.parse(spec));
+    },
+
+    async updateClassCode(spec) {
+      const { className, code } = codeSchemas.updateClassCode.parse(spec);
+      const p = engine.project;
+      if (!p.wrangler.durableObjects.some((b) => b.className === className))
+        throw new Error(`the project has no Durable Object class ${className}`);
+      const path = findClassSources(p.dir, engine.dataDir, [className]).get(className);
+      if (!path) throw new Error(`no source file of the project declares class ${className}`);
+      return { path, ...(await engine.replaceSource(path, code)) };
     },
 
     async renameClass(spec) {
@@ -387,6 +465,7 @@ export function createControlApi(engine: Engine): ControlApi {
     },
 
     ...ext.methods,
+    ...queueMethods(engine),
     ...workflowMethods(engine),
 
     subscribe(listener) {

@@ -80,7 +80,8 @@ export function external(engine: Engine): {
     async exportPlan(q = {}) {
       const p = exportSchemas.plan.parse(q);
       const outDir = p.outDir === undefined ? undefined : resolve(p.outDir);
-      const plan = await planExport(engine.project.dir, outDir === undefined ? {} : { outDir });
+      const env = engine.project.env;
+      const plan = await planExport(engine.project.dir, outDir === undefined ? { env } : { outDir, env });
       const files: ExportFileInfo[] = plan.files.map((f) => ({
         path: f.path,
         bytes: typeof f.contents === "string" ? Buffer.byteLength(f.contents) : f.contents.byteLength,
@@ -112,7 +113,10 @@ export function external(engine: Engine): {
           `${out} holds Terrarium's data folder for this project; export to another folder`,
         );
       }
-      const plan = await exportProject(engine.project.dir, out, p.force ? { force: true } : {});
+      const plan = await exportProject(engine.project.dir, out, {
+        env: engine.project.env,
+        ...(p.force ? { force: true } : {}),
+      });
       let bytes = 0;
       for (const f of plan.files)
         bytes += typeof f.contents === "string" ? Buffer.byteLength(f.contents) : f.contents.byteLength;
@@ -124,7 +128,7 @@ export function external(engine: Engine): {
       if (checking) throw new Error(`the ${checking} check is still running; wait for it to finish`);
       checking = c;
       try {
-        const plan = await planExport(engine.project.dir);
+        const plan = await planExport(engine.project.dir, { env: engine.project.env });
         return await validatePlan(plan, c, {
           onOutput: (chunk) => emit({ type: "exportCheck", data: { check: c, chunk } }),
         });

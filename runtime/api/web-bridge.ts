@@ -45,6 +45,7 @@ const MIME: Record<string, string> = {
   ".png": "image/png",
   ".ico": "image/x-icon",
   ".woff2": "font/woff2",
+  ".ttf": "font/ttf",
   ".map": "application/json",
 };
 
@@ -58,7 +59,10 @@ function contentSecurityPolicy(connectOrigins: readonly string[]): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
-    "style-src 'self'",
+    // NOTE: 'unsafe-inline' for styles only: the code editor (Monaco) writes
+    // its theme and layout as <style> elements and style attributes, and has
+    // no nonce support. Scripts stay 'self' only.
+    "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self'",
     ["connect-src 'self'", ...connectOrigins].join(" "),

@@ -30,14 +30,14 @@ export interface R2Store {
   path: string;
 }
 
-export function d1Stores(project: Project, dataDir: string): D1Store[] {
+export function d1Stores(project: Pick<Project, "wrangler">, dataDir: string): D1Store[] {
   return (project.wrangler.raw.d1_databases ?? []).map((d) => {
     const name = d.database_name ?? d.database_id ?? d.binding;
     return { binding: d.binding, name, path: join(dataDir, "d1", `${storeName(name)}.sqlite`) };
   });
 }
 
-export function r2Stores(project: Project, dataDir: string): R2Store[] {
+export function r2Stores(project: Pick<Project, "wrangler">, dataDir: string): R2Store[] {
   return (project.wrangler.raw.r2_buckets ?? []).map((r) => {
     const name = r.bucket_name ?? r.binding;
     return { binding: r.binding, name, path: join(dataDir, "r2", storeName(name)) };
@@ -52,7 +52,7 @@ export interface KVStore {
   path: string;
 }
 
-export function kvStores(project: Project, dataDir: string): KVStore[] {
+export function kvStores(project: Pick<Project, "wrangler">, dataDir: string): KVStore[] {
   return (project.wrangler.raw.kv_namespaces ?? []).map((k) => {
     const name = k.id ?? k.binding;
     return { binding: k.binding, name, path: join(dataDir, "kv", `${storeName(name)}.sqlite`) };
@@ -76,7 +76,7 @@ export function r2IndexPath(dir: string): string {
 }
 
 /** The project's bindings that run only on Cloudflare (see remote-only.ts). */
-export function remoteOnlyBindings(project: Project): RemoteOnlySpec[] {
+export function remoteOnlyBindings(project: Pick<Project, "wrangler">): RemoteOnlySpec[] {
   const raw = project.wrangler.raw as Record<string, unknown>;
   const out: RemoteOnlySpec[] = [];
   for (const kind of Object.keys(REMOTE_ONLY_KINDS) as RemoteOnlyKind[]) {

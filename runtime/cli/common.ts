@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { ProjectError } from "../config/errors.ts";
 import { cutShortLine, DEFAULT_GRACE_MS, Engine, type StopReport } from "../engine.ts";
 import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
+import type { ProjectOptions } from "../config/project.ts";
 
 /** What the commands share: errors, number flags, opening a project, printing what the engine reports. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -18,6 +19,86 @@ export function projectFolder(command: string, positionals: readonly string[]): 
   const projectDir = resolve(positionals[0] ?? DEFAULT_SAMPLE);
   if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
   return projectDir;
+}
+
+/**
+ * wrangler dev's flags that mean the same here, for every command that
+ * opens a project: `-c/--config` (repeatable: the first config is the
+ * project's Worker, the others more Workers it reaches through service
+ * bindings), `-e/--env`, `--var KEY:VALUE` (repeatable), `--persist-to`
+ * (the data directory, as --data) and `--local` (accepted: everything here
+ * is local).
+ */
+export const WRANGLER_FLAGS = {
+  config: { type: "string", short: "c", multiple: true },
+  env: { type: "string", short: "e" },
+  var: { type: "string", multiple: true },
+  "persist-to": { type: "string" },
+  local: { type: "boolean", default: false },
+} as const;
+
+/** How a command opens its project, from its positionals and WRANGLER_FLAGS. */
+export interface OpenFlags {
+  projectDir: string;
+  /** --data or --persist-to. */
+  data: string | undefined;
+  options: ProjectOptions;
+}
+
+/**
+ * The project a command opens: the folder of the first `-c` config, else
+ * the folder given (default: the sample), with --env and --var; bad flags
+ * exit 2 with a message.
+ */
+export function openFlags(
+  command: string,
+  positionals: readonly string[],
+  values: {
+    config?: string[] | undefined;
+    env?: string | undefined;
+    var?: string[] | undefined;
+    data?: string | undefined;
+    "persist-to"?: string | undefined;
+  },
+): OpenFlags {
+  const configs = (values.config ?? []).map((c) => resolve(c));
+  for (const c of configs) if (!existsSync(c)) fail(`no such config file: ${c} (-c)`);
+  const projectDir = configs[0] ? dirname(configs[0]) : projectFolder(command, positionals);
+  if (configs[0] && positionals.length > 0 && resolve(positionals[0]!) !== projectDir) {
+    fail(
+      `${command}: the project folder is the first -c config's (${projectDir}); drop "${positionals[0]}" or -c`,
+      2,
+    );
+  }
+  if (values.data !== undefined && values["persist-to"] !== undefined)
+    fail("give --data or --persist-to (the same thing), not both", 2);
+  const vars: Record<string, string> = {};
+  for (const v of values.var ?? []) {
+    const i = v.indexOf(":");
+    if (i <= 0) fail(`--var needs KEY:VALUE, got "${v}"`, 2);
+    vars[v.slice(0, i)] = v.slice(i + 1);
+  }
+  const env = values.env;
+  if (env !== undefined && !/^[A-Za-z0-9_-]+$/.test(env))
+    fail(`--env needs an environment's name, got "${env}"`, 2);
+  return {
+    projectDir,
+    data: values.data ?? values["persist-to"],
+    options: { env: env ?? null, configs, vars },
+  };
+}
+
+/** --ip: the router's address (127.0.0.1 unless asked); anything else is said out loud. */
+export function ipFlag(ip: string | undefined): string {
+  const host = ip ?? "127.0.0.1";
+  if (ip === "localhost") return "127.0.0.1";
+  if (!/^[0-9.]+$|^[0-9a-f:]+$/i.test(host)) fail(`--ip needs an IP address, got "${host}"`, 2);
+  if (host !== "127.0.0.1" && host !== "::1") {
+    process.stderr.write(
+      `terrarium: warning: the router listens on ${host}, not only on this machine's loopback: anyone who can reach it can call the project\n`,
+    );
+  }
+  return host;
 }
 
 export function fail(message: string, code = 1): never {
@@ -34,7 +115,7 @@ export function intFlag(v: string | undefined, name: string): number | undefined
 
 /** --idle-after, --hibernate-after, --max-live, --cpu-limit and --answer-timeout, where a command has them. */
 export function lifecycleFlags(
-  values: Record<string, string | boolean | undefined>,
+  values: Record<string, string | string[] | boolean | undefined>,
 ): Partial<LifecycleOptions> {
   const str = (k: string): string | undefined =>
     typeof values[k] === "string" ? (values[k] as string) : undefined;
@@ -58,9 +139,15 @@ export async function openProject(
   projectDir: string,
   data: string | undefined,
   lifecycle: Partial<LifecycleOptions>,
+  options: ProjectOptions = {},
 ): Promise<Engine> {
   try {
-    return await Engine.open({ projectDir, ...(data ? { dataDir: resolve(data) } : {}), lifecycle });
+    return await Engine.open({
+      projectDir,
+      ...(data ? { dataDir: resolve(data) } : {}),
+      lifecycle,
+      ...options,
+    });
   } catch (e) {
     if (e instanceof ProjectError) fail(e.message);
     throw e;

@@ -12,7 +12,11 @@ export async function exportCommand(argv: string[]): Promise<void> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { out: { type: "string" }, force: { type: "boolean", default: false } },
+      options: {
+        out: { type: "string" },
+        force: { type: "boolean", default: false },
+        env: { type: "string", short: "e" },
+      },
     });
   } catch (e) {
     fail((e as Error).message, 2);
@@ -25,7 +29,10 @@ export async function exportCommand(argv: string[]): Promise<void> {
   if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
   const out = resolve(values.out);
   try {
-    const plan = await exportProject(projectDir, out, { force: values.force });
+    const plan = await exportProject(projectDir, out, {
+      force: values.force,
+      ...(values.env !== undefined ? { env: values.env } : {}),
+    });
     for (const w of plan.warnings) process.stderr.write(`terrarium: warning: ${w}\n`);
     for (const f of plan.files) process.stdout.write(`  ${f.path}\n`);
     const rel = relative(process.cwd(), out);

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -8,8 +7,10 @@ import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts
 import { cutShortLine, Engine, type StopReport } from "../engine.ts";
 import { parseThreshold, type Threshold } from "../load/parse.ts";
 import { runLoad } from "../load/run.ts";
+import { newRunId } from "../load/run-id.ts";
+import { costText, estimateCost } from "../load/cost.ts";
 import { formatSummary, progressLine } from "../load/summary.ts";
-import { exitOnStdinClose, fail, graceFlag, onParentGone } from "./common.ts";
+import { exitOnStdinClose, fail, graceFlag, onParentGone, openFlags, WRANGLER_FLAGS } from "./common.ts";
 
 const SHAPING = [
   "rate",
@@ -95,12 +96,14 @@ export async function load(argv: string[]): Promise<void> {
       quiet: { type: "boolean", default: false },
       grace: { type: "string" },
       "exit-on-stdin-close": { type: "boolean", default: false },
+      ...WRANGLER_FLAGS,
     },
   });
   const graceMs = graceFlag(values.grace);
-  if (positionals.length !== 1) fail(`load takes one project folder, got ${positionals.length}`, 2);
-  const projectDir = resolve(positionals[0]!);
-  if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
+  if (positionals.length !== 1 && !values.config?.length)
+    fail(`load takes one project folder, got ${positionals.length}`, 2);
+  const open = openFlags("load", positionals, values);
+  const projectDir = open.projectDir;
   let thresholds: Threshold[];
   try {
     thresholds = (values.threshold ?? []).map(parseThreshold);
@@ -112,7 +115,7 @@ export async function load(argv: string[]): Promise<void> {
 
   let project;
   try {
-    project = loadProject(projectDir);
+    project = loadProject(projectDir, open.options);
   } catch (e) {
     if (e instanceof ProjectError) fail(e.message);
     throw e;
@@ -137,13 +140,13 @@ export async function load(argv: string[]): Promise<void> {
     name = "ad hoc";
     profile = adhocProfile(values);
   }
-  const dataDir = values.data ? resolve(values.data) : join(project.dir, ".terrarium");
+  const dataDir = open.data ? resolve(open.data) : join(project.dir, ".terrarium");
 
   let engine: Engine | null = null;
   let url = values.url;
   if (url === undefined) {
     try {
-      engine = await Engine.open({ projectDir, dataDir });
+      engine = await Engine.open({ projectDir, dataDir, ...open.options });
     } catch (e) {
       if (e instanceof ProjectError) fail(e.message);
       throw e;
@@ -180,8 +183,12 @@ export async function load(argv: string[]): Promise<void> {
   const progress = !values.quiet;
   if (progress) process.stderr.write(`terrarium: load ${name} -> ${url}\n`);
   let code = 0;
+  // Serving the project here, the busiest objects are snapshotted every 10 s of the run.
+  const id = newRunId(Date.now());
+  const stopSnapshots = engine?.snapshotDuringLoad(id);
   try {
     const run = await runLoad({
+      id,
       name,
       profile,
       url,
@@ -192,9 +199,18 @@ export async function load(argv: string[]): Promise<void> {
       ...(progress ? { onSecond: (s) => process.stderr.write(progressLine(s)) } : {}),
     });
     if (values.json) process.stdout.write(`${JSON.stringify(run.summary, null, 2)}\n`);
-    else process.stdout.write(formatSummary(run.summary));
+    else {
+      process.stdout.write(formatSummary(run.summary));
+      if (run.usage && engine) {
+        const storageBytes: Record<string, number> = {};
+        for (const r of engine.registry.objects())
+          storageBytes[r.className] = (storageBytes[r.className] ?? 0) + r.storageBytes;
+        process.stdout.write(`\n${costText(estimateCost({ ...run.usage, storageBytes }))}\n`);
+      }
+    }
     if (!run.summary.ok) code = 99;
   } finally {
+    stopSnapshots?.();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);
     unwatch?.();

@@ -5,10 +5,12 @@ import {
   graceFlag,
   intFlag,
   lifecycleFlags,
+  ipFlag,
+  openFlags,
   openProject,
   printEngineEvents,
-  projectFolder,
   stopOnSignals,
+  WRANGLER_FLAGS,
 } from "./common.ts";
 
 const USAGE = `Usage: terrarium <command> [options]
@@ -28,6 +30,14 @@ Commands:
     --no-watch           do not reload when the project's files change
     --grace MS           on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
+    --ip ADDR            the router's address (default 127.0.0.1)
+    As wrangler dev (also on ui and load):
+    -c, --config FILE    a wrangler config; repeatable: the first is the project's
+                         Worker, the others more Workers its services bind
+    -e, --env NAME       run the config's env.NAME (and .dev.vars.NAME)
+    --var KEY:VALUE      a var over vars and .dev.vars (repeatable)
+    --persist-to DIR     the data directory (as --data)
+    --local              accepted (everything runs locally)
 
   ui [projectDir]      Open the Terrarium UI in a browser: the built renderer and
                        the control API on 127.0.0.1, behind a per-launch token.
@@ -47,6 +57,7 @@ Commands:
                        routes and Event Bus, wrangler.jsonc with migrations.
     --out DIR            output folder (must be empty or missing)
     --force              replace the contents of a non-empty --out
+    -e, --env NAME       export the config's env.NAME, for wrangler deploy --env NAME
 
   load <projectDir>    Drive simulated traffic at a project and print a k6-like
                        summary. Serves the project itself, as serve does, unless
@@ -73,11 +84,68 @@ Commands:
     --grace MS           serving the project: on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
 
+  mcp [projectDir]     Serve the project for a coding agent: its control API as
+                       MCP tools over stdio (reads, requests, load runs). Ends
+                       when stdin closes or the parent process ends. Logs go to
+                       stderr; stdout is the protocol's. See docs/mcp.md.
+    --allow-writes       add the tools that change files: add_class,
+                         update_class_code, export_project
+    --port N             port of the project's router (default 0: a free one)
+    --data DIR           data directory (default <projectDir>/.terrarium)
+    --idle-after MS      Active -> Idle after MS without requests (default 1000)
+    --hibernate-after MS Idle -> Hibernating after MS (default 10000)
+    --quiet              do not print object logs (to stderr)
+    --no-watch           do not reload when the project's files change
+    --grace MS           on stopping, how long in-flight work gets (default 5000)
+
   new <dir>            Create a project from a sample: its files in <dir> (new or
                        empty), the Worker named after the folder.
     --sample NAME        counter (default: one class, Cloudflare's starter shape)
                          or aidevos (the AIDevOS system of eight classes)
     --name NAME          the Worker's name (default: from the folder name)
+
+  snapshot [projectDir] Copy an object's storage (SQL tables and KV) into
+                       <data>/snapshots; also while a Terrarium serves the folder.
+    --object X           the object: its id, an id prefix or its name
+    --class NAME         narrows --object to a class
+    --label TEXT         a note kept with the snapshot
+    --list               list snapshots (of --object, or of every object)
+    --diff ID [--to ID]  rows added, changed, removed per table and KV keys,
+                         from snapshot ID to another one or to the storage now
+    --json               print JSON
+    --data DIR           data directory (default <projectDir>/.terrarium)
+
+  restore [projectDir] Put an object's storage back as a snapshot had it (the
+                       storage it replaces is kept as a snapshot first).
+                       Refused while a Terrarium serves the folder: use its UI.
+    --snapshot ID        the snapshot (terrarium snapshot --list)
+    --data DIR           data directory (default <projectDir>/.terrarium)
+
+  reset [projectDir]   Delete objects' storage and alarms (a snapshot of each is
+                       kept first); the objects wake empty. Refused while a
+                       Terrarium serves the folder: use its UI.
+    --object X           one object (id, id prefix or name; --class narrows it)
+    --class NAME         every object of a class
+    --all                every object of the project
+    --data DIR           data directory (default <projectDir>/.terrarium)
+
+  versions [projectDir] List the saved versions of a class's code (its source
+                       file, content-addressed in <data>/versions).
+    --class NAME         the class
+    --json               print JSON
+
+  rollback [projectDir] Roll a class back to a saved version through the live-
+                       update path; refused, the file left as it is, when that
+                       version does not build or its constructor throws on the
+                       class's current storage. Refused while a Terrarium serves
+                       the folder: use its Design view.
+    --class NAME         the class
+    --version HASH       the version (6 or more hex digits of its hash)
+
+  types [projectDir]   Write the project's Env declaration (bindings, vars, Durable
+                       Object namespaces typed with their classes) to
+                       worker-configuration.d.ts, as \`wrangler types\` does.
+                       projectDir defaults to the current folder.
 
   help                 Show this text.
 
@@ -136,26 +204,31 @@ async function serve(argv: string[]): Promise<void> {
       "no-watch": { type: "boolean", default: false },
       grace: { type: "string" },
       "exit-on-stdin-close": { type: "boolean", default: false },
+      ip: { type: "string" },
+      ...WRANGLER_FLAGS,
     },
   });
-  const projectDir = projectFolder("serve", positionals);
+  const open = openFlags("serve", positionals, values);
   const port = intFlag(values.port, "port") ?? 8787;
+  if (port > 65_535) fail("a port is at most 65535", 2);
+  const host = ipFlag(values.ip);
   const graceMs = graceFlag(values.grace);
   const lifecycle = lifecycleFlags(values);
 
-  const engine = await openProject(projectDir, values.data, lifecycle);
+  const engine = await openProject(open.projectDir, open.data, lifecycle, open.options);
   printEngineEvents(engine, values.quiet);
   if (values.watch && !values["no-watch"]) engine.watch();
   let actual: number;
   try {
-    actual = await engine.listen(port);
+    actual = await engine.listen(port, host);
   } catch (e) {
     await engine.close();
     const err = e as NodeJS.ErrnoException;
     if (err.code === "EADDRINUSE") fail(`port ${port} is in use; pick another with --port`);
+    if (err.code === "EADDRNOTAVAIL") fail(`--ip ${host} is not an address of this machine`);
     throw e;
   }
-  process.stdout.write(`Ready on http://127.0.0.1:${actual}\n`);
+  process.stdout.write(`Ready on ${engine.url ?? `http://${host}:${actual}`}\n`);
   const failure = engine.lifecycle.loadFailure;
   if (failure) process.stderr.write(`terrarium: ${failure}; requests answer 500 until the code is fixed\n`);
 
@@ -177,8 +250,22 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./ui.ts")).ui(rest);
     case "export":
       return (await import("./export.ts")).exportCommand(rest);
+    case "mcp":
+      return (await import("./mcp.ts")).mcp(rest);
     case "new":
       return newCommand(rest);
+    case "snapshot":
+      return (await import("./snapshot.ts")).snapshotCommand(rest);
+    case "restore":
+      return (await import("./snapshot.ts")).restoreCommand(rest);
+    case "reset":
+      return (await import("./snapshot.ts")).resetCommand(rest);
+    case "versions":
+      return (await import("./versions.ts")).versionsCommand(rest);
+    case "rollback":
+      return (await import("./versions.ts")).rollbackCommand(rest);
+    case "types":
+      return (await import("./types.ts")).typesCommand(rest);
     case undefined:
     case "help":
     case "--help":

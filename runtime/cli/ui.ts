@@ -10,11 +10,12 @@ import {
   graceFlag,
   intFlag,
   lifecycleFlags,
+  openFlags,
   openProject,
   printEngineEvents,
-  projectFolder,
   REPO_ROOT,
   stopOnSignals,
+  WRANGLER_FLAGS,
 } from "./common.ts";
 
 export const RENDERER_DIR = defaultRendererDir(REPO_ROOT);
@@ -50,9 +51,10 @@ export async function ui(argv: string[]): Promise<void> {
       "no-watch": { type: "boolean", default: false },
       grace: { type: "string" },
       "exit-on-stdin-close": { type: "boolean", default: false },
+      ...WRANGLER_FLAGS,
     },
   });
-  const projectDir = projectFolder("ui", positionals);
+  const open = openFlags("ui", positionals, values);
   const graceMs = graceFlag(values.grace);
   const uiPort = intFlag(values.port, "port") ?? 0;
   const routerPort = intFlag(values["router-port"], "router-port") ?? 8787;
@@ -60,7 +62,7 @@ export async function ui(argv: string[]): Promise<void> {
   const lifecycle = lifecycleFlags(values);
 
   ensureRenderer();
-  const engine = await openProject(projectDir, values.data, lifecycle);
+  const engine = await openProject(open.projectDir, open.data, lifecycle, open.options);
   printEngineEvents(engine, values.quiet);
   // Saving a file from the Design view is a change like any other: the engine reloads.
   if (values.watch && !values["no-watch"]) engine.watch();

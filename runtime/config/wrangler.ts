@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { z } from "zod";
 import { ProjectError } from "./errors.ts";
 import { checkMigrations } from "./migrations-check.ts";
+import { resolveEnvironment } from "./environments.ts";
 
 export const WRANGLER_FILES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"] as const;
 
@@ -50,6 +51,16 @@ const moduleRule = z
   })
   .strict();
 
+/** A `services` entry: `env.<binding>` is the Worker named `service` (its `entrypoint` export, default: `default`). */
+const serviceBinding = z
+  .object({
+    binding: identifier,
+    service: z.string().min(1),
+    entrypoint: identifier.optional(),
+    environment: z.string().optional(),
+  })
+  .passthrough();
+
 const d1 = z
   .object({ binding: identifier, database_name: z.string().optional(), database_id: z.string().optional() })
   .passthrough();
@@ -58,6 +69,43 @@ const kv = z
   .object({ binding: identifier, id: z.string().optional(), preview_id: z.string().optional() })
   .passthrough();
 
+/** Seconds a message may wait before delivery (Miniflare's QueueMessageDelaySchema). */
+const queueDelay = z.number().int("must be a whole number of seconds").min(0).max(86400);
+
+/** wrangler's `queues` block (its validateQueues): producers bind a queue, consumers take its messages. */
+const queues = z
+  .object({
+    producers: z
+      .array(
+        z
+          .object({
+            binding: identifier,
+            queue: z.string().min(1, "required: the queue's name"),
+            delivery_delay: queueDelay.optional(),
+            remote: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    consumers: z
+      .array(
+        z
+          .object({
+            queue: z.string().min(1, "required: the queue's name"),
+            type: z.literal("worker").optional(),
+            max_batch_size: z.number().int().min(1).max(100).optional(),
+            max_batch_timeout: z.number().min(0).max(60).optional(),
+            max_retries: z.number().int().min(0).max(100).optional(),
+            dead_letter_queue: z.string().min(1).optional(),
+            max_concurrency: z.number().int().min(1).optional().nullable(),
+            visibility_timeout_ms: z.number().optional(),
+            retry_delay: queueDelay.optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
 const workflow = z
   .object({
     name: z.string().min(1),
@@ -105,25 +153,51 @@ const wranglerSchema = z
     d1_databases: z.array(d1).optional(),
     r2_buckets: z.array(r2).optional(),
     kv_namespaces: z.array(kv).optional(),
+    queues: queues.optional(),
     workflows: z.array(workflow).optional(),
     rules: z.array(moduleRule).optional(),
     define: z.record(z.string(), z.string()).optional(),
     alias: z.record(z.string(), z.string().min(1)).optional(),
     assets: assets.optional(),
+    services: z.array(serviceBinding).optional(),
+    env: z.record(z.string(), z.unknown()).optional(),
   })
   .passthrough();
 
 export type WranglerConfig = z.infer<typeof wranglerSchema>;
 
-const UNSUPPORTED_KEYS: Record<string, string> = {
-  queues: "Queues are not supported yet",
-  services: "service bindings are not supported yet",
-  env: "named environments are not supported yet; put the settings at the top level",
-};
+const UNSUPPORTED_KEYS: Record<string, string> = {};
 
 export interface DurableObjectBinding {
   readonly binding: string;
   readonly className: string;
+}
+
+/**
+ * A Durable Object binding to a class of another Worker of the project
+ * (`script_name`): its objects live in that Worker, and ids derive from
+ * that Worker's name.
+ */
+export interface ForeignDurableObjectBinding {
+  readonly binding: string;
+  readonly className: string;
+  readonly scriptName: string;
+}
+
+/** A service binding (`services`): `env.<binding>` calls the Worker `service`, at its `entrypoint` export. */
+export interface ServiceBinding {
+  readonly binding: string;
+  /** The name of the Worker called (this project's own, or one of the others given with -c). */
+  readonly service: string;
+  /** The named export called; null: the default export. */
+  readonly entrypoint: string | null;
+}
+
+export interface WranglerOptions {
+  /** The named environment (`--env`): its `env.<name>` section over the inherited top-level keys. */
+  readonly env?: string | null;
+  /** The config file to read (`-c`); default: the first of WRANGLER_FILES in the folder. */
+  readonly configPath?: string;
 }
 
 /** A `[[rules]]` entry: how imports whose path matches `globs` load. */
@@ -166,7 +240,15 @@ export const NO_WORKER_MAIN = fileURLToPath(new URL("../assets/no-worker.ts", im
 
 export interface WranglerProject {
   readonly configPath: string;
+  /** The Worker's name; in a named environment, `<name>-<env>` unless the section names it. */
   readonly name: string;
+  /** The top level's name (the Worker's name outside any environment). */
+  readonly topLevelName: string;
+  /** The named environment this config was read for (`--env`), or null for the top level. */
+  readonly env: string | null;
+  readonly services: readonly ServiceBinding[];
+  /** What the user should know about how the config was read (wrangler's warnings), printed at start. */
+  readonly notes: readonly string[];
   /** The entry module; NO_WORKER_MAIN for an assets-only project (see `hasWorker`). */
   readonly main: string;
   /** False for an assets-only project: every request is answered from the assets. */
@@ -174,7 +256,10 @@ export interface WranglerProject {
   readonly assets: AssetsSettings | null;
   readonly compatibilityDate: string;
   readonly compatibilityFlags: readonly string[];
+  /** Bindings to this Worker's own classes. */
   readonly durableObjects: readonly DurableObjectBinding[];
+  /** Bindings to classes of other Workers (`script_name`). */
+  readonly foreignDurableObjects: readonly ForeignDurableObjectBinding[];
   readonly migrations: readonly Migration[];
   readonly vars: Readonly<Record<string, unknown>>;
   /** The project's own module rules, in order (wrangler's defaults come after them when bundling). */
@@ -240,57 +325,93 @@ function fieldPath(path: readonly PropertyKey[]): string {
     .join("");
 }
 
-/** Reads and validates a project's wrangler config; throws ProjectError naming file and field. */
-export function loadWranglerConfig(projectDir: string): WranglerProject {
-  const configPath = findWranglerConfig(projectDir);
+/**
+ * Reads and validates a project's wrangler config (in a named environment
+ * when `opts.env` says so); throws ProjectError naming file and field (a
+ * field of the environment's section as `env.<name>.<field>`).
+ */
+export function loadWranglerConfig(projectDir: string, opts: WranglerOptions = {}): WranglerProject {
+  const configPath = opts.configPath ? resolve(opts.configPath) : findWranglerConfig(projectDir);
   if (!configPath) {
     throw new ProjectError(`no wrangler.jsonc, wrangler.json or wrangler.toml in ${resolve(projectDir)}`);
   }
+  if (!existsSync(configPath)) throw new ProjectError(`no such config file: ${configPath}`);
   const file = basename(configPath);
-  const value = parseText(configPath, readFileSync(configPath, "utf8"));
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+  const text = parseText(configPath, readFileSync(configPath, "utf8")) as Record<string, unknown>;
+  if (typeof text !== "object" || text === null || Array.isArray(text)) {
     throw new ProjectError("the config must be an object", { file });
   }
+  const envName = opts.env ?? null;
+  const fallbackName = basename(resolve(projectDir));
+  let value = text as Record<string, unknown>;
+  let fromSection: ReadonlySet<string> = new Set();
+  const notes: string[] = [];
+  if (envName !== null) {
+    const r = resolveEnvironment(value, envName, file, fallbackName);
+    value = r.value;
+    fromSection = r.fromSection;
+    notes.push(...r.notes);
+  }
+  /** A field as the user finds it: in the environment's section when it came from there. */
+  const at = (field: string): string => {
+    const root = /^[^.[]+/.exec(field)?.[0] ?? field;
+    return envName !== null && fromSection.has(root) ? `env.${envName}.${field}` : field;
+  };
   for (const [key, why] of Object.entries(UNSUPPORTED_KEYS)) {
-    if (key in value) throw new ProjectError(why, { file, field: key });
+    if (key in value) throw new ProjectError(why, { file, field: at(key) });
   }
   const parsed = wranglerSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ProjectError(issue.message, { file, field: fieldPath(issue.path) || "(root)" });
+    throw new ProjectError(issue.message, { file, field: at(fieldPath(issue.path) || "(root)") });
   }
   const cfg = parsed.data;
-  const bindings = (cfg.durable_objects?.bindings ?? []).map((b, i) => {
-    if (b.script_name) {
-      throw new ProjectError("bindings to a class in another Worker are not supported yet", {
-        file,
-        field: `durable_objects.bindings[${i}].script_name`,
-      });
+  const name = cfg.name ?? fallbackName;
+  const bindings: DurableObjectBinding[] = [];
+  const foreignDurableObjects: ForeignDurableObjectBinding[] = [];
+  const all = (cfg.durable_objects?.bindings ?? []).map((b) => {
+    // script_name naming this Worker itself is what wrangler writes for an environment's own classes.
+    if (b.script_name !== undefined && b.script_name !== name) {
+      const foreign = { binding: b.name, className: b.class_name, scriptName: b.script_name };
+      foreignDurableObjects.push(foreign);
+      return foreign;
     }
-    return { binding: b.name, className: b.class_name };
+    const own = { binding: b.name, className: b.class_name };
+    bindings.push(own);
+    return own;
   });
   const seen = new Set<string>();
-  bindings.forEach((b, i) => {
+  all.forEach((b, i) => {
     if (seen.has(b.binding)) {
       throw new ProjectError(`binding ${b.binding} is declared twice`, {
         file,
-        field: `durable_objects.bindings[${i}].name`,
+        field: at(`durable_objects.bindings[${i}].name`),
       });
     }
     seen.add(b.binding);
   });
   const vars = cfg.vars ?? {};
-  for (const b of bindings) {
+  for (const b of all) {
     if (b.binding in vars) {
       throw new ProjectError(`${b.binding} is both a var and a Durable Object binding`, {
         file,
-        field: `vars.${b.binding}`,
+        field: at(`vars.${b.binding}`),
       });
     }
   }
+  const services = (cfg.services ?? []).map((s, i): ServiceBinding => {
+    if (seen.has(s.binding) || s.binding in vars) {
+      throw new ProjectError(`binding ${s.binding} is declared twice`, {
+        file,
+        field: at(`services[${i}].binding`),
+      });
+    }
+    seen.add(s.binding);
+    return { binding: s.binding, service: s.service, entrypoint: s.entrypoint ?? null };
+  });
   const rules = (cfg.rules ?? []).map((r, i): ModuleRule => {
     if (r.type === "PythonModule" || r.type === "PythonRequirement") {
-      throw new ProjectError("Python Workers are not supported", { file, field: `rules[${i}].type` });
+      throw new ProjectError("Python Workers are not supported", { file, field: at(`rules[${i}].type`) });
     }
     return { type: r.type, globs: r.globs, fallthrough: r.fallthrough ?? false };
   });
@@ -302,9 +423,9 @@ export function loadWranglerConfig(projectDir: string): WranglerProject {
   const assetsConfig = assetsSettings(projectDir, file, cfg);
   let main = NO_WORKER_MAIN;
   if (cfg.main !== undefined) {
-    main = resolve(projectDir, cfg.main);
+    main = resolve(dirname(configPath), cfg.main);
     if (!existsSync(main)) {
-      throw new ProjectError(`entry file ${cfg.main} does not exist`, { file, field: "main" });
+      throw new ProjectError(`entry file ${cfg.main} does not exist`, { file, field: at("main") });
     }
   } else if (!assetsConfig) {
     throw new ProjectError(
@@ -317,18 +438,23 @@ export function loadWranglerConfig(projectDir: string): WranglerProject {
   } else if (bindings.length > 0) {
     throw new ProjectError("Durable Objects need a Worker: add `main`", {
       file,
-      field: "durable_objects.bindings",
+      field: at("durable_objects.bindings"),
     });
   }
   return {
     configPath,
-    name: cfg.name ?? basename(resolve(projectDir)),
+    name,
+    topLevelName: typeof text.name === "string" ? text.name : fallbackName,
+    env: envName,
+    services,
+    notes,
     main,
     hasWorker: cfg.main !== undefined,
     assets: assetsConfig,
     compatibilityDate: cfg.compatibility_date,
     compatibilityFlags: cfg.compatibility_flags ?? [],
     durableObjects: bindings,
+    foreignDurableObjects,
     migrations: (cfg.migrations ?? []).map((m) => ({
       tag: m.tag,
       newClasses: m.new_classes ?? [],

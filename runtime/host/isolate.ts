@@ -13,6 +13,14 @@ import { DurableObjectNamespace, type ClientSocketFactory } from "./namespace.ts
 import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
 import { KVNamespace } from "../bindings/kv.ts";
+import {
+  MessageBatch,
+  outcomeOf,
+  WorkerQueue,
+  type BatchMetrics,
+  type DeliveredMessage,
+  type QueueOutcome,
+} from "../bindings/queue.ts";
 import { remoteOnlyBinding } from "../bindings/remote-only.ts";
 import { runWorkflow, WorkflowBinding } from "../bindings/workflows.ts";
 import { RateLimitBinding } from "../bindings/ratelimit.ts";
@@ -20,6 +28,7 @@ import { AnalyticsEngineDataset } from "../bindings/analytics-engine.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import { AssetsBinding } from "../assets/binding.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
+import { serviceBinding } from "./service-binding.ts";
 import type {
   AlarmInvocation,
   CodeSpec,
@@ -58,6 +67,7 @@ import {
 import { openSqlite } from "../shared/sqlite-native.ts";
 import { installEsBuiltins } from "./es-builtins.ts";
 import { installWorkersGlobals } from "./globals.ts";
+import { instanceFields, type ObjectProbe } from "./probe.ts";
 import type { TerrariumHost } from "../workers-api/host.ts";
 
 /**
@@ -111,6 +121,27 @@ const clientEnds = new Map<string, TerrariumWebSocket>();
 
 /** Server ends made by `new WebSocketPair()` in this thread, until they are accepted or dropped. */
 const pendingServerEnds = new Map<string, TerrariumWebSocket>();
+
+/** An RPC call (or, with kind "get", a getter's read) on `instance`, with workerd's errors. */
+async function callMember(
+  instance: Record<string, unknown>,
+  method: string,
+  args: unknown[],
+  kind: "call" | "get",
+): Promise<unknown> {
+  const member = findRpcMember(instance, method);
+  if (kind === "get") {
+    if (!member) throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+    const value = member.get ? member.get.call(instance) : member.value;
+    if (typeof value === "function") throw new TypeError(`"${method}" is a method; call it.`);
+    return value;
+  }
+  const fn = member?.get ? member.get.call(instance) : member?.value;
+  if (typeof fn !== "function") {
+    throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+  }
+  return (fn as (...a: unknown[]) => unknown).apply(instance, args);
+}
 
 function exportedClasses(module: Record<string, unknown>): string[] {
   return Object.keys(module).filter((k) => typeof module[k] === "function");
@@ -252,7 +283,7 @@ class Isolate implements WorkerApi {
     for (const b of spec.durableObjects) {
       env[b.binding] = new DurableObjectNamespace(
         b.binding,
-        spec.workerName,
+        b.scriptName ?? spec.workerName,
         b.className,
         this.#peers,
         this.#clientSocket,
@@ -262,6 +293,23 @@ class Isolate implements WorkerApi {
     for (const d of spec.d1Databases) env[d.binding] = new D1Database(d.path);
     for (const r of spec.r2Buckets) env[r.binding] = new R2Bucket(r.path);
     for (const k of spec.kvNamespaces) env[k.binding] = new KVNamespace(k.path);
+    // workerd's queues_json_messages (default from 2024-03-18): JSON unless the send names a content type.
+    const queueType = spec.compatibilityDate >= "2024-03-18" ? "json" : "v8";
+    for (const q of spec.queueProducers) {
+      env[q.binding] = new WorkerQueue(
+        q.queue,
+        (queue, messages) =>
+          this.#gateway.queueSend(
+            queue,
+            Comlink.transfer(
+              messages,
+              messages.map((m) => m.body.buffer as ArrayBuffer),
+            ),
+          ),
+        queueType,
+        q.deliveryDelay,
+      );
+    }
     for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
     for (const a of spec.analyticsEngine ?? [])
       env[a.binding] = new AnalyticsEngineDataset(a, (p) => void this.#gateway.dataPoint(p));
@@ -270,12 +318,19 @@ class Isolate implements WorkerApi {
     for (const w of spec.workflows ?? [])
       env[w.binding] = new WorkflowBinding(w.binding, (call) => this.#gateway.workflow(call));
     if (spec.assets) env[spec.assets.binding] = new AssetsBinding(spec.assets.spec);
+    const gateway = this.#gateway;
+    for (const svc of spec.services) {
+      env[svc.binding] = serviceBinding(svc.binding, {
+        fetch: (b, req) => gateway.serviceFetch(b, Comlink.transfer(req, bodyTransfer(req))),
+        rpc: (b, method, args, kind) => gateway.serviceRpc(b, method, args, kind),
+      });
+    }
     installMockFetch(spec.mocks, (c) => {
       void this.#gateway.mockCall(c);
       console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);
     });
     const exports: Record<string, unknown> = {};
-    for (const b of spec.durableObjects) exports[b.className] ??= env[b.binding];
+    for (const b of spec.durableObjects) if (!b.scriptName) exports[b.className] ??= env[b.binding];
     installWorkersGlobals(spec.compatibilityFlags);
     const scope = new AsyncLocalStorage<{ env: Record<string, unknown>; exports: Record<string, unknown> }>();
     const base = { env, exports };
@@ -345,7 +400,10 @@ class Isolate implements WorkerApi {
     const storage = new DurableObjectStorage(
       db,
       { initial: identity.alarm, alarmChanged: (t) => void gateway.setAlarm(t) },
-      { deleteAllDeletesAlarm: loaded.spec.compatibilityDate >= "2026-02-24" },
+      {
+        deleteAllDeletesAlarm: loaded.spec.compatibilityDate >= "2026-02-24",
+        onRows: (read, written) => this.#countRows(identity.id, read, written),
+      },
     );
     const waitUntil = new Set<Promise<unknown>>();
     const id = new DurableObjectId(identity.id, identity.name ?? undefined);
@@ -526,23 +584,88 @@ class Isolate implements WorkerApi {
     );
   }
 
+  /**
+   * Runs the entry Worker's `queue(batch, env, ctx)` (or a WorkerEntrypoint's
+   * `queue(batch)`) and reports what it decided; a handler that throws, or
+   * is missing, is an "exception" outcome, never a failed call.
+   */
+  async queue(queue: string, messages: DeliveredMessage[], metrics: BatchMetrics): Promise<QueueOutcome> {
+    const loaded = this.#requireLoaded();
+    const batch = new MessageBatch(queue, messages, metrics);
+    try {
+      const entry = loaded.module.default;
+      if (typeof entry === "function") {
+        const instance = new (
+          entry as new (ctx: unknown, env: unknown) => { queue?: (b: unknown) => unknown }
+        )(this.#entryCtx, loaded.env);
+        if (typeof instance.queue !== "function")
+          throw new TypeError("Handler does not export a queue() function.");
+        await instance.queue(batch);
+      } else {
+        const handler = (entry as { queue?: unknown } | undefined)?.queue;
+        if (typeof handler !== "function") throw new TypeError("Handler does not export a queue() function.");
+        await (handler as (b: unknown, env: unknown, ctx: unknown) => unknown).call(
+          entry,
+          batch,
+          loaded.env,
+          this.#entryCtx,
+        );
+      }
+    } catch (e) {
+      return outcomeOf(batch, e ?? new Error(String(e)));
+    }
+    return outcomeOf(batch, undefined);
+  }
+
   async rpc(method: string, args: unknown[], kind: "call" | "get" = "call"): Promise<unknown> {
     await this.#waitGate();
     const active = this.#requireActive();
-    const member = findRpcMember(active.instance, method);
-    let result: unknown;
-    if (kind === "get") {
-      if (!member) throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
-      result = member.get ? member.get.call(active.instance) : member.value;
-      if (typeof result === "function") throw new TypeError(`"${method}" is a method; call it.`);
-    } else {
-      const fn = member?.get ? member.get.call(active.instance) : member?.value;
-      if (typeof fn !== "function") {
-        throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
-      }
-      result = await (fn as (...a: unknown[]) => unknown).apply(active.instance, args);
-    }
+    const result = await callMember(active.instance, method, args, kind);
     this.#throwIfBroken();
+    assertSerializable(result);
+    return result;
+  }
+
+  async entrypoint(
+    entrypoint: string | null,
+    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+  ): Promise<unknown> {
+    const loaded = this.#requireLoaded();
+    const name = entrypoint ?? "default";
+    const exported = loaded.module[name];
+    if (exported === undefined) {
+      throw new TypeError(`The Worker ${loaded.spec.workerName} has no entrypoint named "${name}".`);
+    }
+    if ("fetch" in call) {
+      const request = deserializeRequest(call.fetch);
+      let response: unknown;
+      if (entrypoint === null) response = await this.#entryFetch(loaded, request);
+      else {
+        // workerd's words, and a plain Error (not a TypeError) for a named entrypoint.
+        const noFetch = new Error("Handler does not export a fetch() function.");
+        if (typeof exported !== "function") throw noFetch;
+        const instance = new (exported as new (ctx: unknown, env: unknown) => { fetch?: unknown })(
+          this.#entryCtx,
+          loaded.env,
+        );
+        if (typeof instance.fetch !== "function") throw noFetch;
+        response = await (instance.fetch as (r: Request) => unknown).call(instance, request);
+      }
+      if (!(response instanceof BaseResponse)) {
+        throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
+      }
+      const out = await serializeResponse(response);
+      return Comlink.transfer(out, bodyTransfer(out));
+    }
+    // RPC needs a class (a WorkerEntrypoint); a plain object's methods are not callable remotely.
+    const receiver =
+      typeof exported === "function"
+        ? new (exported as new (ctx: unknown, env: unknown) => Record<string, unknown>)(
+            this.#entryCtx,
+            loaded.env,
+          )
+        : {};
+    const result = await callMember(receiver, call.method, call.args, call.kind);
     assertSerializable(result);
     return result;
   }
@@ -570,6 +693,25 @@ class Isolate implements WorkerApi {
       return runQuery(active.db, sql, params, { allowWrites: true });
     } finally {
       active.storage.afterExternalWrite();
+    }
+  }
+
+  async snapshotTo(dest: string): Promise<void> {
+    await this.#waitGate();
+    const active = this.#requireActive();
+    const into = `VACUUM INTO '${dest.replaceAll("'", "''")}'`;
+    // VACUUM refuses to run inside a transaction (one held open across an
+    // await by storage.transaction()): then a second connection copies what
+    // is committed, which leaves that transaction out, as a crash would.
+    if (!active.db.inTransaction) {
+      active.db.exec(into);
+      return;
+    }
+    const reader = openSqlite(active.identity.dbPath, { readonly: true, fileMustExist: true });
+    try {
+      reader.exec(into);
+    } finally {
+      reader.close();
     }
   }
 
@@ -673,6 +815,7 @@ class Isolate implements WorkerApi {
     pendingServerEnds.clear();
     clientEnds.clear();
     this.#autoResponse = null;
+    this.#flushRows();
     active.db.close();
     this.#leaving = false;
   }
@@ -682,6 +825,37 @@ class Isolate implements WorkerApi {
     return runWorkflow(loaded.module, loaded.env, this.#entryCtx, spec, (call) =>
       this.#gateway.workflow(call),
     );
+  }
+
+  /** SQL rows counted since the last "rows" notice, for the active object; sent once per turn of the loop. */
+  #rows: { objectId: string; read: number; written: number } | null = null;
+
+  #countRows(objectId: string, read: number, written: number): void {
+    if (read === 0 && written === 0) return;
+    if (this.#rows && this.#rows.objectId !== objectId) this.#flushRows();
+    if (!this.#rows) {
+      this.#rows = { objectId, read: 0, written: 0 };
+      setImmediate(() => this.#flushRows());
+    }
+    this.#rows.read += read;
+    this.#rows.written += written;
+  }
+
+  #flushRows(): void {
+    const r = this.#rows;
+    this.#rows = null;
+    if (r) this.#notify({ notice: "rows", ...r });
+  }
+
+  probe(): ObjectProbe | null {
+    const active = this.#active;
+    if (!active) return null;
+    return {
+      waitUntil: active.waitUntil.size,
+      blocking: this.#gate !== null,
+      transaction: active.db.inTransaction,
+      fields: instanceFields(active.instance),
+    };
   }
 
   memory(): { heapUsed: number; rss: number } {

@@ -1,9 +1,11 @@
 import type { AssetsSpec } from "../assets/asset-server.ts";
 import type { MockCall, MockSpec } from "../bindings/mock-fetch.ts";
+import type { BatchMetrics, DeliveredMessage, OutgoingMessage, QueueOutcome } from "../bindings/queue.ts";
 import type { RemoteOnlySpec } from "../bindings/remote-only.ts";
 import type { SerializedError } from "../shared/comlink-node.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall, WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
+import type { ObjectProbe } from "./probe.ts";
 
 /**
  * What crosses between the orchestrator (main thread) and a worker thread.
@@ -52,6 +54,8 @@ export type SocketEvent =
 export interface BindingSpec {
   binding: string;
   className: string;
+  /** Set for a class of another Worker (`script_name`): ids derive from its name. */
+  scriptName?: string;
 }
 
 /** Everything a worker needs to load one version of the project's code. */
@@ -69,6 +73,8 @@ export interface CodeSpec {
   r2Buckets: { binding: string; path: string }[];
   /** KV bindings: each a SQLite file in the data directory, shared by every worker. */
   kvNamespaces: { binding: string; path: string }[];
+  /** Queue producers: `env.<binding>` sends to `queue` through the orchestrator's broker. */
+  queueProducers: { binding: string; queue: string; deliveryDelay: number }[];
   /** Workflow bindings (wrangler's `workflows`): the class each runs, in the entry worker. */
   workflows: { binding: string; name: string; className: string }[];
   /** Analytics Engine datasets: data points go to the orchestrator's log. */
@@ -81,6 +87,8 @@ export interface CodeSpec {
   mocks: MockSpec[];
   /** The static assets' binding (wrangler's `assets.binding`); the worker reads the folder itself. */
   assets: { binding: string; spec: AssetsSpec } | null;
+  /** Service bindings (`services`): calls go to the orchestrator, which finds the Worker. */
+  services: { binding: string }[];
 }
 
 export interface ObjectIdentity {
@@ -149,12 +157,29 @@ export interface WorkerApi {
   /** Runs Terrarium's own object path once on a throwaway in-memory object (no project code). */
   warm(): Promise<void>;
   fetch(req: SerializedRequest): Promise<SerializedResponse>;
+  /**
+   * The entry Worker's `entrypoint` export (null: the default one) answers a
+   * service binding: its fetch(), or, with `method`, an RPC call (kind
+   * "get": a getter's value).
+   */
+  entrypoint(
+    entrypoint: string | null,
+    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+  ): Promise<unknown>;
   /** Calls a method (or, with kind "get", reads a getter) of the active object. */
   rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
+  /** Runs the entry Worker's queue() handler on a batch; resolves to what it decided about each message. */
+  queue(queue: string, messages: DeliveredMessage[], metrics: BatchMetrics): Promise<QueueOutcome>;
   /** Runs alarm(); resolves to the alarm the handler left set (null: none). */
   alarm(info: AlarmInvocation): Promise<number | null>;
   /** Runs a statement from the Inspector's SQL box on the active object's database, between its events. */
   adminSql(sql: string, params: unknown[]): Promise<QueryResult>;
+  /**
+   * Writes a consistent copy of the object's database to `dest` (a new
+   * file), between its events: what is committed, never half of a
+   * synchronous run of writes.
+   */
+  snapshotTo(dest: string): Promise<void>;
   /** Refuses new calls on direct lines ("moved") until the object is deactivated. */
   leave(): void;
   /**
@@ -173,6 +198,8 @@ export interface WorkerApi {
   /** Runs one run of a Workflow instance (entry workers): `run(event, step)`, its steps recorded through GatewayApi.workflow. */
   workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult>;
   memory(): { heapUsed: number; rss: number };
+  /** What the active object holds that keeps it awake, and its fields; null when no object is active. */
+  probe(): ObjectProbe | null;
 }
 
 /**
@@ -194,7 +221,12 @@ export interface GatewayApi {
     args: unknown[],
     kind?: "call" | "get",
   ): Promise<unknown>;
+  /** A call on a service binding (`env.SVC.fetch()` or an RPC method), to the Worker it names. */
+  serviceFetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
+  serviceRpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
   publish(topic: string, data: unknown): Promise<{ id: number }>;
+  /** Persists messages a producer sent; resolves with the queue's backlog before them. */
+  queueSend(queue: string, messages: OutgoingMessage[]): Promise<BatchMetrics>;
   /** A Workflows call: the binding's, an instance's, or a running instance's step (runtime/workflows). */
   workflow(call: WorkflowCall): Promise<unknown>;
   /** A data point an Analytics Engine dataset was given (not answered). */
@@ -210,6 +242,8 @@ export interface GatewayApi {
   peer(binding: string, id: string): Promise<import("node:worker_threads").MessagePort | null>;
   /** Calls this worker made on direct lines, by object. */
   direct(reports: DirectReport[]): void;
+  /** SQL rows an object read and wrote (see the "rows" notice). */
+  rows(objectId: string, read: number, written: number): void;
   /** The worker's object broke itself (a blockConcurrencyWhile callback threw) with this error: reset it. */
   broken(error: Error): void;
   /** Why an object's worker ended under calls on a direct line, as the orchestrator's path says it (null: unknown). */
@@ -238,6 +272,8 @@ export interface GatewayApi {
 export type GatewayNotice =
   | { notice: "log"; records: LogRecord[] }
   | { notice: "direct"; reports: DirectReport[] }
+  /** SQL rows an object read and wrote through ctx.storage.sql since the last notice (for the cost of a run). */
+  | { notice: "rows"; objectId: string; read: number; written: number }
   /** A blockConcurrencyWhile callback threw: the object must be reset (the worker ended). */
   | { notice: "broken"; error: SerializedError };
 

@@ -251,10 +251,13 @@ export class SqlStorage {
   readonly #db: Database.Database;
   readonly #cache = new Map<string, Prepared[]>();
   readonly #totalChanges: Database.Statement;
+  /** Told the rows each statement read and wrote (as the cursor counts them), for the cost of a run. */
+  readonly #onRows: ((read: number, written: number) => void) | null;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, onRows: ((read: number, written: number) => void) | null = null) {
     this.#db = db;
     this.#totalChanges = db.prepare("SELECT total_changes()").pluck();
+    this.#onRows = onRows;
   }
 
   /** Splits and checks a query; each statement is prepared only when it runs (it may use a table the previous one made). */
@@ -342,9 +345,11 @@ export class SqlStorage {
         // its columns the ones its rows have.
         const columns = stmt.columns().map((c) => c.name);
         const written = writes ? (this.#totalChanges.get() as number) - before : 0;
+        this.#onRows?.(rows.length, written);
         return new SqlStorageCursor<T>(columns, rows, rows.length, written);
       }
       const info = stmt.run(...params);
+      this.#onRows?.(info.changes, info.changes);
       return new SqlStorageCursor<T>([], [], info.changes, info.changes);
     } catch (e) {
       throw toSqlError(e);

@@ -53,10 +53,14 @@ export class DurableObjectStorage {
   /** The alarm lives in the orchestrator's state.sqlite, not in a table the object can see. */
   #alarm: number | null;
 
-  constructor(db: Database.Database, alarms: AlarmSink, opts: { deleteAllDeletesAlarm: boolean }) {
+  constructor(
+    db: Database.Database,
+    alarms: AlarmSink,
+    opts: { deleteAllDeletesAlarm: boolean; onRows?: (read: number, written: number) => void },
+  ) {
     this.#db = db;
     this.#kvStore = new KvStore(db);
-    this.sql = new SqlStorage(db);
+    this.sql = new SqlStorage(db, opts.onRows ?? null);
     this.kv = new SyncKvStorage(this.#kvStore);
     this.#alarms = alarms;
     this.#deleteAllDeletesAlarm = opts.deleteAllDeletesAlarm;

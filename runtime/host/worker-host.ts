@@ -83,6 +83,7 @@ export class WorkerHost {
       if (!isGatewayNotice(m)) return;
       if (m.notice === "log") gateway.log(m.records);
       else if (m.notice === "direct") gateway.direct(m.reports);
+      else if (m.notice === "rows") gateway.rows(m.objectId, m.read, m.written);
       else {
         this.#broken ??= deserializeError(m.error);
         gateway.broken(this.#broken);

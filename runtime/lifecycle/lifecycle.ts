@@ -39,8 +39,23 @@ import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall } from "../bindings/workflow-calls.ts";
 import type { DataPoint } from "../bindings/analytics-engine.ts";
+import type { ObjectProbe } from "../host/probe.ts";
+import { whyAwake, type WhyAwake } from "./why-awake.ts";
 
 const SPAWN_CONCURRENCY = 2;
+/** How long "why is it awake?" waits for an object's worker to answer its probe. */
+const PROBE_MS = 1_000;
+
+/** `p`'s value, or null when it fails or takes longer than `ms`. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
+  try {
+    return await Promise.race([p.catch(() => null), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 /** Nothing in flight for this long ends a Processing span. */
 const SPAN_GAP_MS = 50;
 const WATCHDOG_MS = 50;
@@ -116,6 +131,12 @@ export function defaultLifecycleOptions(): LifecycleOptions {
   };
 }
 
+/** Where a Worker's service bindings lead (the engine knows the project's Workers). */
+export interface ServiceCalls {
+  fetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
+  rpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
+}
+
 export interface CodeVersion {
   spec: CodeSpec;
   hostFile: string;
@@ -162,6 +183,13 @@ interface Slot {
   object: LiveObject | null;
   /** The code version the worker has loaded. */
   code: CodeVersion | null;
+}
+
+/** An object whose constructor an update tries on a copy of its storage before it goes ahead. */
+export interface UpdateProbe {
+  className: string;
+  id: string;
+  name: string | null;
 }
 
 export interface UpdateResult {
@@ -229,10 +257,28 @@ export class LifecycleManager {
   readonly sockets: SocketHub;
   /** Calls served on direct lines between workers, since start. */
   directCalls = 0;
+  /** Set by the engine: SQL rows an object read and wrote through ctx.storage.sql (the cost of a run). */
+  onRows: ((objectId: string, read: number, written: number) => void) | null = null;
+  /** Set by the engine: an incoming WebSocket message for an object of this class (billed 20:1). */
+  onWsMessage: ((className: string) => void) | null = null;
   /** Set by the engine: delivers `env.<bus>.publish` from a worker. */
   publish: (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }> = () =>
     Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
+  /**
+   * Set by the engine: Durable Object bindings to classes of another Worker
+   * (`script_name`), each resolved to that Worker's Lifecycle Manager and
+   * its own binding for the class (throws when that Worker does not run).
+   * Their calls go through the orchestrator, never on direct lines.
+   */
+  foreign = new Map<string, () => { lifecycle: LifecycleManager; binding: string }>();
+  /** Set by the engine: where this Worker's service bindings (`services`) lead. */
+  services: ServiceCalls = {
+    fetch: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
+    rpc: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
+  };
 
+  /** Set by the engine: persists messages a producer binding sent (the Queues broker). */
+  queueSend: GatewayApi["queueSend"] = () => Promise.reject(new Error("this project has no queues"));
   /** Set by the engine: the project's Workflows (`env.<workflow binding>` and running instances' steps). */
   workflow: (call: WorkflowCall) => Promise<unknown> = () =>
     Promise.reject(new Error("this project declares no workflows"));
@@ -627,7 +673,7 @@ export class LifecycleManager {
   async #ensureLive(live: LiveObject, cause: string): Promise<WorkerHost> {
     if (live.host?.alive) return live.host;
     if (live.starting) return live.starting;
-    const closed = this.#closedClasses.get(live.record.className);
+    const closed = this.#closedClasses.get(live.record.className) ?? this.#closedObjects.get(live.record.id);
     if (closed !== undefined) throw new ObjectError(closed, 503);
     live.starting = this.#activate(live, cause).finally(() => {
       live.starting = null;
@@ -756,6 +802,82 @@ export class LifecycleManager {
     return host.alive ? host : null;
   }
 
+  /**
+   * Why an object is not hibernating now, and when it will (see
+   * why-awake.ts). With `probe`, its worker is asked too (waitUntil,
+   * blockConcurrencyWhile, an open transaction, its fields), bounded to
+   * PROBE_MS: an object spinning on its thread does not answer, and is
+   * shown by what the orchestrator knows.
+   */
+  async whyAwake(id: string, opts: { probe: boolean }): Promise<WhyAwake | null> {
+    const live = this.#live.get(id);
+    const probe =
+      opts.probe && live?.host?.alive && !live.starting
+        ? await within(
+            live.host.call((api) => api.probe()),
+            PROBE_MS,
+          )
+        : null;
+    return this.#whyAwake(id, probe);
+  }
+
+  /** whyAwake from what the orchestrator knows alone (no call into the worker), for tables. */
+  whyAwakeNow(id: string): WhyAwake | null {
+    return this.#whyAwake(id, null);
+  }
+
+  #whyAwake(id: string, probe: ObjectProbe | null): WhyAwake | null {
+    const rec = this.#registry.get(id);
+    if (!rec) return null;
+    const live = this.#live.get(id);
+    let standard = 0;
+    let hibernatable = 0;
+    for (const s of this.sockets.list(id)) {
+      if (!s.accepted || !s.open) continue;
+      if (s.hibernatable) hibernatable++;
+      else standard++;
+    }
+    return whyAwake({
+      state: rec.state,
+      live: !!live && (!!live.host || !!live.starting),
+      starting: !!live?.starting,
+      inFlight: live?.inFlight ?? 0,
+      directCalls: live?.directBusy.size ?? 0,
+      lastEventAt: live?.lastEventAt ?? rec.lastActive,
+      idleSince: live?.idleSince ?? rec.lastActive,
+      policy: { ...this.#opts.policy, ...this.#opts.classPolicies[rec.className] },
+      standardSockets: standard,
+      hibernatableSockets: hibernatable,
+      alarmAt: this.#state.alarms(id)[0]?.time ?? null,
+      probe,
+      now: this.#clock.now(),
+    });
+  }
+
+  /**
+   * Wakes an object without an event: its constructor runs on its storage
+   * (and its hibernatable sockets come back with their attachments), as
+   * when a request wakes it. Resolves once it is Active.
+   */
+  async wake(id: string, cause: string): Promise<void> {
+    const rec = this.#registry.get(id);
+    if (!rec) throw new ObjectError(`no object with id ${id}`, 404);
+    const live = this.#record(rec.className, id, rec.name, cause);
+    live.lastEventAt = this.#clock.now();
+    await this.#ensureLive(live, cause);
+  }
+
+  /** The fields of a live object as its worker previews them; null when it is not live or does not answer. */
+  async fields(id: string): Promise<Record<string, string> | null> {
+    const live = this.#live.get(id);
+    if (!live?.host?.alive || live.starting) return null;
+    const probe = await within(
+      live.host.call((api) => api.probe()),
+      PROBE_MS,
+    );
+    return probe?.fields ?? null;
+  }
+
   /** New idle and hibernation timeouts (terrarium.json changed); the sweeper applies them from now on. */
   setPolicies(policy: LifecyclePolicy, classPolicies: LifecycleOptions["classPolicies"]): void {
     this.#opts.policy = policy;
@@ -800,6 +922,62 @@ export class LifecycleManager {
       throw e;
     }
   }
+
+  /** Objects that may not start while their storage is replaced (a restore, a reset): id -> why. */
+  readonly #closedObjects = new Map<string, string>();
+
+  /**
+   * Stops one object before its storage is replaced: starting it is
+   * refused with a 503 saying `reason`, and once what it has in flight is
+   * done it hibernates (its WebSockets are closed with 1012, as for a
+   * restart). Resolves with the function that opens it again; rejects, with
+   * the object open, if it stays busy past `timeoutMs`.
+   */
+  async closeObject(id: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
+    this.#closedObjects.set(id, reason);
+    const reopen = (): void => {
+      this.#closedObjects.delete(id);
+    };
+    const deadline = Date.now() + timeoutMs;
+    try {
+      for (;;) {
+        const l = this.#live.get(id);
+        if (!l || (!l.host && !l.starting)) return reopen;
+        if (Date.now() > deadline) throw new ObjectError(`the object stayed busy; try again`, 409);
+        if (l.host && !l.starting && !busy(l) && !l.updating) {
+          this.sockets.closeObject(id, 1012, reason);
+          await this.hibernate(id, reason);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } catch (e) {
+      reopen();
+      throw e;
+    }
+  }
+
+  /**
+   * Copies a live object's database to `dest` in its worker, between its
+   * events; false when no worker has the object right now (copy the file).
+   */
+  async snapshotLive(id: string, dest: string): Promise<boolean> {
+    const live = this.#live.get(id);
+    if (!live?.host || live.starting || live.updating) return false;
+    await live.host.call((api) => api.snapshotTo(dest));
+    return true;
+  }
+
+  /** The objects that have a worker now. */
+  liveRecords(): ObjectRecord[] {
+    return [...this.#live.values()].filter((l) => l.host).map((l) => l.record);
+  }
+
+  /**
+   * Called once new code has loaded and passed its constructor checks, just
+   * before the live objects in `objects` move to it (the engine snapshots
+   * their storage here). A failure is logged; the update goes on.
+   */
+  beforeUpdate: (objects: ObjectRecord[]) => Promise<void> = async () => {};
 
   /** Ends an object for good: worker, storage and alarm. */
   async terminate(id: string, cause: string): Promise<boolean> {
@@ -902,10 +1080,20 @@ export class LifecycleManager {
   #gatewayFor(slot: Slot): GatewayApi {
     const caller = (): ObjectRecord | null => slot.object?.record ?? null;
     return {
-      objectFetch: (binding, id, name, req) => this.objectFetch(binding, id, name, req, caller()),
-      objectRpc: (binding, id, name, method, args, kind) =>
-        this.objectRpc(binding, id, name, method, args, caller(), kind),
+      objectFetch: async (binding, id, name, req) => {
+        const f = this.foreign.get(binding)?.();
+        if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null);
+        return this.objectFetch(binding, id, name, req, caller());
+      },
+      objectRpc: async (binding, id, name, method, args, kind) => {
+        const f = this.foreign.get(binding)?.();
+        if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind);
+        return this.objectRpc(binding, id, name, method, args, caller(), kind);
+      },
+      serviceFetch: (binding, req) => this.services.fetch(binding, req),
+      serviceRpc: (binding, method, args, kind) => this.services.rpc(binding, method, args, kind),
       publish: (topic, data) => this.publish(topic, data, caller()),
+      queueSend: (queue, messages) => this.queueSend(queue, messages),
       workflow: (call) => this.workflow(call),
       rateLimit: async (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
       dataPoint: (point) => this.dataPoint(point),
@@ -937,8 +1125,9 @@ export class LifecycleManager {
         this.sockets.accepted(id, owner, info);
       },
       wsAttach: (id, value) => this.sockets.attach(id, value),
-      peer: (binding, id) => this.#peer(binding, id),
+      peer: async (binding, id) => (this.foreign.has(binding) ? null : this.#peer(binding, id)),
       direct: (reports) => this.#direct(slot.host, reports),
+      rows: (objectId, read, written) => this.onRows?.(objectId, read, written),
       broken: (error) => {
         const live = slot.object;
         const cause = `reset: ${error.name}: ${error.message}`;
@@ -1325,28 +1514,53 @@ export class LifecycleManager {
     );
   }
 
-  /** Runs `fn` on an entry worker (a Workflow instance's run), starting one if it ended. */
-  async onEntry<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+  /** Runs `fn` on an entry worker (a queue batch, a Workflow instance's run), starting one if none is alive. */
+  async entryCall<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
     if (this.#loadFailure) throw this.#loadFailure;
+    return (await this.#entryHost()).call(fn);
+  }
+
+  /** The next entry worker, restarted if it ended. */
+  async #entryHost(): Promise<WorkerHost> {
     let host = this.#entries[this.#entryNext++ % this.#entries.length];
     if (!host || !host.alive) {
       const i = host ? this.#entries.indexOf(host) : 0;
       host = await this.#spawnLoaded(this.#code.entryFile, "entry");
       this.#entries[i] = host;
     }
-    return host.call(fn);
+    return host;
+  }
+
+  /**
+   * A service binding's call into this Worker: its `entrypoint` export's
+   * fetch() or an RPC method, on an entry worker, bounded as a request to
+   * the entry Worker is.
+   */
+  async entrypointCall(
+    entrypoint: string | null,
+    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+  ): Promise<unknown> {
+    if (this.#loadFailure) throw this.#loadFailure;
+    const entry = await this.#entryHost();
+    const what = "fetch" in call ? `${call.fetch.method} ${pathOf(call.fetch.url)}` : `rpc ${call.method}()`;
+    const transfer = "fetch" in call ? bodyTransfer(call.fetch) : [];
+    const answered = await this.#bounded(
+      entry.call((api) => api.entrypoint(entrypoint, Comlink.transfer(call, transfer))),
+      this.#opts.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
+      () => `The Worker ${this.#code.spec.workerName} gave no answer to ${what}`,
+    );
+    if (answered.late) {
+      this.#log(null, "error", answered.late.message);
+      throw answered.late;
+    }
+    if (!answered.ok) throw answered.error;
+    return answered.value;
   }
 
   /** Sends a request to the entry Worker. */
   async entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
     if (this.#loadFailure) throw this.#loadFailure;
-    let host = this.#entries[this.#entryNext++ % this.#entries.length];
-    if (!host || !host.alive) {
-      const i = host ? this.#entries.indexOf(host) : 0;
-      host = await this.#spawnLoaded(this.#code.entryFile, "entry");
-      this.#entries[i] = host;
-    }
-    const entry = host;
+    const entry = await this.#entryHost();
     const cause = `${req.method} ${pathOf(req.url)}`;
     // The entry's bound is a little longer than an object's, so that when it
     // waits on an object that hangs, the object's own reason reaches the client.
@@ -1495,13 +1709,17 @@ export class LifecycleManager {
    * in-flight events finish, new ones wait, its worker restarts on the new
    * code, and its storage (and its WebSockets) stay.
    */
-  updateCode(next: CodeVersion, cause = "code changed"): Promise<UpdateResult> {
-    const run = this.#updateChain.then(() => this.#update(next, cause));
+  updateCode(
+    next: CodeVersion,
+    cause = "code changed",
+    opts: { probe?: UpdateProbe[] } = {},
+  ): Promise<UpdateResult> {
+    const run = this.#updateChain.then(() => this.#update(next, cause, opts.probe ?? []));
     this.#updateChain = run.catch(() => {});
     return run;
   }
 
-  async #update(next: CodeVersion, cause: string): Promise<UpdateResult> {
+  async #update(next: CodeVersion, cause: string, probes: UpdateProbe[]): Promise<UpdateResult> {
     if (this.#closed) return { ok: false, updated: 0, error: "Terrarium is shutting down" };
     let probe: WorkerHost;
     try {
@@ -1513,24 +1731,25 @@ export class LifecycleManager {
       return { ok: false, updated: 0, error: `the new code failed to load: ${why}` };
     }
     const liveObjects = [...this.#live.values()].filter((l) => l.host);
-    const sampleByClass = new Map<string, LiveObject>();
+    const sampleByClass = new Map<string, UpdateProbe>();
     for (const l of liveObjects)
-      if (!sampleByClass.has(l.record.className)) sampleByClass.set(l.record.className, l);
+      if (!sampleByClass.has(l.record.className)) sampleByClass.set(l.record.className, l.record);
+    for (const p of probes) if (!sampleByClass.has(p.className)) sampleByClass.set(p.className, p);
     const scratch = mkdtempSync(join(tmpdir(), "terrarium-update-"));
     try {
       for (const [className, sample] of sampleByClass) {
         if (!next.spec.durableObjects.some((b) => b.className === className)) continue;
         const dbPath = join(scratch, `${className}.sqlite`);
-        const src = this.#state.dbPath(className, sample.record.id);
+        const src = this.#state.dbPath(className, sample.id);
         // A consistent snapshot of the live database (copying its files could catch a checkpoint half-way).
-        if (existsSync(src)) this.#state.snapshot(className, sample.record.id, dbPath);
+        if (existsSync(src)) this.#state.snapshot(className, sample.id, dbPath);
         const trial = await this.#spawnLoaded(next.hostFile, "object", next);
         try {
           await trial.call((api) =>
             api.activate({
               className,
-              id: sample.record.id,
-              name: sample.record.name,
+              id: sample.id,
+              name: sample.name,
               dbPath,
               alarm: null,
               sockets: [],
@@ -1552,6 +1771,11 @@ export class LifecycleManager {
       rmSync(scratch, { recursive: true, force: true });
     }
 
+    try {
+      await this.beforeUpdate(liveObjects.map((l) => l.record));
+    } catch (e) {
+      this.#log(null, "warn", `before the update: ${errorText(e)}`);
+    }
     const old = this.#code;
     this.#code = next;
     if (this.#loadFailure) {

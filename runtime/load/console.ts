@@ -26,21 +26,25 @@ export interface LoadStatus {
   lastError: string | null;
 }
 
+/** What the console needs of the engine: metrics, its router, its data folder, snapshots on a schedule. */
+type ConsoleEngine = MetricsSource & {
+  readonly url: string | null;
+  readonly dataDir: string;
+  snapshotDuringLoad?(runId: string): () => void;
+};
+
 /**
  * Load runs started from the control API (the UI's console) against the
  * engine's own router: one at a time, saved like `terrarium load`'s.
  */
 export class LoadConsole {
-  readonly #engine: MetricsSource & { readonly url: string | null; readonly dataDir: string };
+  readonly #engine: ConsoleEngine;
   readonly #profiles: () => Record<string, LoadProfileConfig>;
   #active: (ActiveRun & { abort: AbortController; done: Promise<void> }) | null = null;
   #lastError: string | null = null;
   #closed = false;
 
-  constructor(
-    engine: MetricsSource & { readonly url: string | null; readonly dataDir: string },
-    profiles: () => Record<string, LoadProfileConfig>,
-  ) {
+  constructor(engine: ConsoleEngine, profiles: () => Record<string, LoadProfileConfig>) {
     this.#engine = engine;
     this.#profiles = profiles;
   }
@@ -86,6 +90,7 @@ export class LoadConsole {
     };
     this.#active = active;
     this.#lastError = null;
+    const stopSnapshots = this.#engine.snapshotDuringLoad?.(active.id);
     active.done = runLoad({
       id: active.id,
       name,
@@ -103,6 +108,7 @@ export class LoadConsole {
         },
       )
       .finally(() => {
+        stopSnapshots?.();
         if (this.#active === active) this.#active = null;
       });
     return { id: active.id };

@@ -6,6 +6,7 @@
  * each busy object's in-flight count; it never touches the request path.
  */
 import type { ScalerView } from "../lifecycle/scaler.ts";
+import type { UsageSnapshot } from "../state/usage-meter.ts";
 import type { LifecycleState } from "../lifecycle/state-machine.ts";
 import type { LogEntry, ObjectRecord } from "../registry/registry.ts";
 import type { EngineEvents, RequestEvent } from "../shared/events.ts";
@@ -19,6 +20,8 @@ import { LimitWatcher, type LimitFlag } from "./limits.ts";
  */
 export interface MetricsSource {
   readonly events: Pick<EngineEvents, "on">;
+  /** What the objects used, per class (the cost of a run); absent: the run has no cost estimate. */
+  readonly usage?: { snapshot(): UsageSnapshot };
   readonly lifecycle: {
     inFlight(id: string): number;
     readonly slots?: ReadonlyMap<{ cpuUsage(): number }, { object: { record: { id: string } } | null }>;

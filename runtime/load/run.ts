@@ -1,4 +1,5 @@
 import type { LoadProfileConfig } from "../config/terrarium.ts";
+import { usageBetween } from "../state/usage-meter.ts";
 import { GeneratorProcess } from "./client.ts";
 import { addHeld, EngineMetrics, noneHeld, type HeldBack, type MetricsSource } from "./metrics.ts";
 import { describePlan, planLoad, profileThresholds } from "./profile.ts";
@@ -45,6 +46,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<RunRecord> {
   const onAbort = (): void => generator.stop();
   opts.signal?.addEventListener("abort", onAbort);
   metrics?.start();
+  const usageBefore = opts.engine?.usage?.snapshot() ?? null;
   let result;
   let objects: RunSummary["objects"] = null;
   let held: HeldBack | null = metrics ? noneHeld() : null;
@@ -90,6 +92,9 @@ export async function runLoad(opts: LoadRunOptions): Promise<RunRecord> {
     },
   });
   const run: RunRecord = { id, profile: opts.name, config: opts.profile, plan, startedAt, summary, series };
+  const usageAfter = usageBefore && opts.engine?.usage?.snapshot();
+  if (usageBefore && usageAfter)
+    run.usage = { windowMs: usageAfter.at - usageBefore.at, byClass: usageBetween(usageBefore, usageAfter) };
   if (opts.dataDir) new RunStore(opts.dataDir).save(run);
   return run;
 }

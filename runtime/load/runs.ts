@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import type { ClassUsage } from "../state/usage-meter.ts";
 import { join } from "node:path";
 import { writeJsonFile } from "../shared/json-file.ts";
 import type { LoadProfileConfig } from "../config/terrarium.ts";
@@ -15,6 +16,14 @@ export interface RunRecord {
   startedAt: number;
   summary: RunSummary;
   series: RunSecond[];
+  /** What the objects used while the run went, per class; absent when the engine was not in this process. */
+  usage?: RunUsage;
+}
+
+/** A run's usage, for its cost on Cloudflare (runtime/load/cost.ts). */
+export interface RunUsage {
+  windowMs: number;
+  byClass: Record<string, ClassUsage>;
 }
 
 /** A line of the run list. */

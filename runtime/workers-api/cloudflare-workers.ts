@@ -164,7 +164,10 @@ export class RpcProperty {
   }
 }
 
-/** A service binding's stub; service bindings are not supported yet. */
+/**
+ * workerd's class of a service binding's stub. NOTE: Terrarium's `env.SVC`
+ * (runtime/host/service-binding.ts) is not an instance of it.
+ */
 export class ServiceStub {
   constructor() {
     illegalConstructor();

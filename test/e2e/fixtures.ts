@@ -13,6 +13,9 @@ const BIN = join(ROOT, "bin", "terrarium.js");
 export const SAMPLE = join(ROOT, "resources", "samples", "counter");
 export const KITCHEN = join(ROOT, "test", "fixtures", "kitchen");
 export const SOCKETS = join(ROOT, "test", "fixtures", "sockets");
+export const WORKERS = join(ROOT, "test", "fixtures", "workers");
+export const NOTES = join(ROOT, "test", "fixtures", "notes");
+export const AWAKE = join(ROOT, "test", "fixtures", "awake");
 export const SCREENSHOTS = join(ROOT, "test-results", "screenshots");
 /** `npm run docs:screenshots` sets this: the README's pictures come from the same run. */
 const DOCS_SCREENSHOTS =
@@ -34,6 +37,13 @@ const DOCS_SHOTS = new Set([
   "console-load-compare",
   "inspector-bucket",
   "export-validated",
+  "object-snapshots",
+  "design-history",
+  "why-awake-held",
+  "why-awake-woke",
+  "cost-run",
+  "editor-completions",
+  "editor-build-error",
 ]);
 
 export interface UiServer {
@@ -126,7 +136,7 @@ export interface Fixtures {
   edits: readonly SourceEdit[];
   /** Objects written to the registry before Terrarium starts, as a project that ran a while would have. */
   seedObjects: number;
-  /** Extra flags for `terrarium ui`. */
+  /** Extra flags for `terrarium ui`; `{project}` stands for the project's copy. */
   uiArgs: readonly string[];
   ui: UiServer;
   app: AppPage;
@@ -154,7 +164,9 @@ export const test = base.extend<Fixtures>({
   },
   ui: async ({ project, seedObjects, uiArgs }, use, testInfo) => {
     if (seedObjects > 0) seedRegistry(project.dataDir, seedObjects);
-    const { server, child } = await startUi(project.dir, project.dataDir, uiArgs);
+    // `{project}` in a flag is the project's copy (for -c paths).
+    const args = uiArgs.map((a) => a.replaceAll("{project}", project.dir));
+    const { server, child } = await startUi(project.dir, project.dataDir, args);
     await use(server);
     await stop(child);
     // What `terrarium ui` printed, next to the failure it may explain.

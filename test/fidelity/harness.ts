@@ -118,6 +118,9 @@ interface WranglerProject {
   readonly versionMetadata: string | null;
   /** Rate limiter binding -> its limit and period (`ratelimits`, or `unsafe.bindings` of type ratelimit). */
   readonly ratelimits: Record<string, { simple: { limit: number; period: number } }>;
+  /** wrangler's `queues`, as wrangler dev hands them to Miniflare. */
+  readonly queueProducers: Record<string, { queueName: string; deliveryDelay?: number }>;
+  readonly queueConsumers: Record<string, Record<string, number | string>>;
   /** Workflow binding -> its workflow's name and class (wrangler's `workflows`). */
   readonly workflows: Record<string, { name: string; className: string }>;
   /** Null for an assets-only project. */
@@ -150,6 +153,41 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function stringArray(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** wrangler's `queues` block as wrangler dev turns it into Miniflare's options (its queueConsumerEntry). */
+function queueOptions(queues: unknown): Pick<WranglerProject, "queueProducers" | "queueConsumers"> {
+  const q = isRecord(queues) ? queues : {};
+  const producers = Array.isArray(q.producers) ? q.producers.filter(isRecord) : [];
+  const consumers = Array.isArray(q.consumers) ? q.consumers.filter(isRecord) : [];
+  const defined = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      number | string
+    >;
+  return {
+    queueProducers: Object.fromEntries(
+      producers.map((p) => [
+        String(p.binding),
+        defined({ queueName: p.queue, deliveryDelay: p.delivery_delay }) as {
+          queueName: string;
+          deliveryDelay?: number;
+        },
+      ]),
+    ),
+    queueConsumers: Object.fromEntries(
+      consumers.map((c) => [
+        String(c.queue),
+        defined({
+          maxBatchSize: c.max_batch_size,
+          maxBatchTimeout: c.max_batch_timeout,
+          maxRetries: c.max_retries,
+          deadLetterQueue: c.dead_letter_queue,
+          retryDelay: c.retry_delay,
+        }),
+      ]),
+    ),
+  };
 }
 
 /** Reads `wrangler.jsonc`, or `wrangler.toml` where a project has that instead. */
@@ -225,6 +263,7 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
           : [],
       ),
     ),
+    ...queueOptions(raw.queues),
     workflows: Object.fromEntries(
       (Array.isArray(raw.workflows) ? raw.workflows : []).flatMap((w: unknown) =>
         isRecord(w) && typeof w.binding === "string" && typeof w.class_name === "string"
@@ -290,8 +329,113 @@ function miniflareAssets(a: AssetsConfig, hasWorker: boolean) {
   };
 }
 
+/**
+ * How a project is run, when it says (`fidelity.json` beside its config):
+ * a named environment (`wrangler dev --env`) and more Workers (`wrangler
+ * dev -c wrangler.jsonc -c <config>...`, paths relative to the project).
+ */
+export interface RunSettings {
+  readonly env?: string;
+  readonly workers?: readonly string[];
+}
+
+export async function readRunSettings(projectDir: string): Promise<RunSettings | null> {
+  const file = join(projectDir, "fidelity.json");
+  if (!existsSync(file)) return null;
+  return JSON.parse(await readFile(file, "utf8")) as RunSettings;
+}
+
+/** terrarium serve's flags for a project's RunSettings. */
+function terrariumArgs(projectDir: string, run: RunSettings | null): string[] {
+  if (!run) return [];
+  const configs = [
+    join(projectDir, "wrangler.jsonc"),
+    ...(run.workers ?? []).map((w) => join(projectDir, w)),
+  ];
+  return [...(run.env ? ["--env", run.env] : []), ...configs.flatMap((c) => ["-c", c])];
+}
+
+/**
+ * Serves a project with RunSettings from workerd as wrangler dev would:
+ * each config is read by wrangler itself (its environment rules, .dev.vars
+ * and bindings, through its unstable_readConfig and
+ * unstable_getMiniflareWorkerOptions), its main bundled with esbuild, and
+ * all the Workers run in one Miniflare, the first serving requests.
+ */
+async function startWorkerdWorkers(
+  projectDir: string,
+  run: RunSettings,
+  opts: WorkerdOptions,
+): Promise<RunningServer> {
+  const wrangler = await import("wrangler");
+  const outDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-bundle-"));
+  try {
+    const configs = [
+      join(projectDir, "wrangler.jsonc"),
+      ...(run.workers ?? []).map((w) => join(projectDir, w)),
+    ];
+    const workers = await Promise.all(
+      configs.map(async (config, i) => {
+        const env = run.env;
+        const cfg = wrangler.unstable_readConfig({ config, ...(env ? { env } : {}) });
+        const { workerOptions, main } = wrangler.unstable_getMiniflareWorkerOptions(config, env);
+        if (!main) throw new Error(`${config}: no main`);
+        const given = i === 0 ? opts.scriptPath : undefined;
+        const scriptPath = given ?? join(outDir, `worker-${i}.js`);
+        if (!given)
+          await build({
+            entryPoints: [main],
+            outfile: scriptPath,
+            bundle: true,
+            format: "esm",
+            platform: "neutral",
+            target: "es2022",
+            external: ["cloudflare:*"],
+            logLevel: "silent",
+            ...(cfg.define ? { define: cfg.define } : {}),
+          });
+        return {
+          ...workerOptions,
+          name: cfg.name,
+          modules: true,
+          scriptPath,
+          modulesRoot: dirname(scriptPath),
+        };
+      }),
+    );
+    const mf = new Miniflare({
+      workers: workers as never,
+      durableObjectsPersist: false,
+      kvPersist: false,
+      d1Persist: false,
+      r2Persist: false,
+      host: "127.0.0.1",
+      port: 0,
+    });
+    let url: URL;
+    try {
+      url = await mf.ready;
+    } catch (error) {
+      await mf.dispose().catch(() => undefined);
+      throw error;
+    }
+    return {
+      url: url.origin,
+      async stop() {
+        await mf.dispose();
+        await rm(outDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(outDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 /** Bundles the project and serves it from workerd, with in-memory storage. */
 export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}): Promise<RunningServer> {
+  const run = await readRunSettings(projectDir);
+  if (run) return startWorkerdWorkers(projectDir, run, opts);
   const project = await readProject(projectDir);
   const outDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-bundle-"));
   // A project with module rules is bundled by wrangler itself (the rules are what it tests).
@@ -341,6 +485,8 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       d1Databases: project.d1Databases,
       r2Buckets: project.r2Buckets,
       kvNamespaces: project.kvNamespaces,
+      queueProducers: project.queueProducers,
+      queueConsumers: project.queueConsumers,
       kvPersist: false,
       workflows: project.workflows,
       ratelimits: project.ratelimits,
@@ -378,7 +524,16 @@ export async function startTerrarium(projectDir: string): Promise<RunningServer>
   const dataDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-data-"));
   const child = spawn(
     process.execPath,
-    [TERRARIUM_BIN, "serve", projectDir, "--port", "0", "--data", dataDir],
+    [
+      TERRARIUM_BIN,
+      "serve",
+      projectDir,
+      "--port",
+      "0",
+      "--data",
+      dataDir,
+      ...terrariumArgs(projectDir, await readRunSettings(projectDir)),
+    ],
     {
       cwd: REPO_ROOT,
       stdio: ["ignore", "pipe", "pipe"],

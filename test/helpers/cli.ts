@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 const BIN = resolve(import.meta.dirname, "..", "..", "bin", "terrarium.js");
 
@@ -7,19 +9,39 @@ export interface Served {
   url: string;
   child: ChildProcess;
   output: () => string;
-  /** Sends SIGTERM and resolves with the exit code. */
+  /**
+   * Sends SIGTERM and resolves with the exit code. A stop is bounded (grace
+   * period, then workers are ended): one that takes longer than
+   * STOP_BOUND_MS rejects with what the process was doing (a Node
+   * diagnostic report: its JavaScript stack, its workers, its handles) and
+   * the process is killed, instead of the test's hook timing out blind.
+   */
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
 /** Runs `terrarium serve` as a user would and waits for its Ready line. */
 export function serve(projectDir: string, args: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, "serve", projectDir, "--port", "0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const reports = mkdtempSync(join(tmpdir(), "terrarium-report-"));
+  const child = spawn(
+    process.execPath,
+    [
+      "--report-on-signal",
+      "--report-signal=SIGUSR2",
+      `--report-directory=${reports}`,
+      BIN,
+      "serve",
+      projectDir,
+      "--port",
+      "0",
+      ...args,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  void exited.then(() => rmSync(reports, { recursive: true, force: true }));
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not get ready:\n${out}`)), 30_000);
     const onData = (): void => {
@@ -33,7 +55,14 @@ export function serve(projectDir: string, args: string[] = []): Promise<Served> 
         output: () => out,
         stop: async (signal = "SIGTERM") => {
           if (child.exitCode === null) child.kill(signal);
-          return exited;
+          const code = await Promise.race([exited, delay(STOP_BOUND_MS).then(() => "bound" as const)]);
+          if (code !== "bound") return code;
+          const report = await diagnosticReport(child, reports);
+          child.kill("SIGKILL");
+          await exited;
+          throw new Error(
+            `serve did not exit within ${STOP_BOUND_MS} ms of ${signal}.\n${report}\n--- its output ---\n${out.slice(-4000)}`,
+          );
         },
       });
     };
@@ -43,6 +72,39 @@ export function serve(projectDir: string, args: string[] = []): Promise<Served> 
       reject(new Error(`serve exited with ${code}:\n${out}`));
     });
   });
+}
+
+const STOP_BOUND_MS = 45_000;
+
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Asks the process for a Node diagnostic report and returns its telling parts. */
+async function diagnosticReport(child: ChildProcess, dir: string): Promise<string> {
+  child.kill("SIGUSR2");
+  for (let i = 0; i < 50; i++) {
+    await delay(100);
+    const file = readdirSync(dir).find((f) => f.endsWith(".json"));
+    if (!file) continue;
+    try {
+      type Stack = { javascriptStack?: { message?: string; stack?: string[] } };
+      const r = JSON.parse(readFileSync(join(dir, file), "utf8")) as Stack & {
+        libuv?: { type: string; is_active: boolean }[];
+        workers?: Stack[];
+      };
+      const stack = (s: Stack): string[] => s.javascriptStack?.stack ?? [String(s.javascriptStack?.message)];
+      const handles = new Map<string, number>();
+      for (const h of r.libuv ?? []) if (h.is_active) handles.set(h.type, (handles.get(h.type) ?? 0) + 1);
+      return [
+        `--- main thread's JavaScript stack ---`,
+        ...stack(r),
+        `--- active handles: ${[...handles].map(([t, n]) => `${n} ${t}`).join(", ")} ---`,
+        ...(r.workers ?? []).flatMap((w, i) => [`--- worker ${i} ---`, ...stack(w).slice(0, 4)]),
+      ].join("\n");
+    } catch {
+      // The report is still being written.
+    }
+  }
+  return "(no diagnostic report: the main thread did not answer SIGUSR2 within 5 s; it is blocked)";
 }
 
 export function run(args: string[]): Promise<{ code: number | null; output: string }> {

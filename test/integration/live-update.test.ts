@@ -62,6 +62,12 @@ describe("live code updates", () => {
     const result = await engine.reload();
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/^src\/index\.ts:\d+:\d+: /);
+    // The same place, structured, for the editor's marker: the line of the broken declaration.
+    const line = readFileSync(join(project.dir, "src/index.ts"), "utf8")
+      .split("\n")
+      .findIndex((l) => l.includes("export class Fragile {{{"));
+    expect(result.location).toMatchObject({ file: "src/index.ts", line: line + 1 });
+    expect(result.error).toContain(`src/index.ts:${line + 1}:${result.location!.column}: `);
     expect((await request(engine, "POST", "/count/safe")).json).toMatchObject({ value: 2 });
   });
 

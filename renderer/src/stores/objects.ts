@@ -101,8 +101,16 @@ export const useObjectsStore = create<ObjectsState>()((set, get) => {
         const o = objects[i]!;
         if (e.type === "transition") {
           if (e.data.to === "Terminating") reload = true;
+          const to = e.data.to;
           objects[i] = {
             ...o,
+            // Until the next refresh: asleep, or busy; the engine's answer fills in the rest.
+            awake:
+              to === "Hibernating" || to === "Terminating" || to === "Created"
+                ? null
+                : to === "Processing"
+                  ? { reason: "requests in flight", hibernatesAt: null }
+                  : { reason: null, hibernatesAt: o.awake?.reason ? null : (o.awake?.hibernatesAt ?? null) },
             state: e.data.to,
             inFlight:
               e.data.to === "Processing" ? Math.max(1, o.inFlight) : e.data.to === "Active" ? 0 : o.inFlight,

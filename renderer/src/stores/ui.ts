@@ -6,9 +6,11 @@ import { create, type StateCreator } from "zustand";
 export const TABS = ["design", "console", "inspector", "export"] as const;
 export type Tab = (typeof TABS)[number];
 
-export type InspectorSection = "objects" | "events" | "database" | "bucket" | "mocks" | "workflows";
+export type InspectorSection =
+  "objects" | "events" | "queues" | "database" | "bucket" | "mocks" | "workflows";
 export type ConsoleSection = "http" | "websocket" | "load";
-export type ObjectPanel = "lifecycle" | "storage" | "sockets" | "events" | "request" | "alarms" | "logs";
+export type ObjectPanel =
+  "lifecycle" | "storage" | "snapshots" | "sockets" | "events" | "request" | "alarms" | "logs";
 
 export interface TabSlice {
   readonly tab: Tab;

@@ -30,7 +30,7 @@ export class ConsolePage {
     this.method = page.getByLabel("Method");
     this.path = page.getByLabel("Path");
     this.body = page.getByLabel("Body", { exact: true });
-    this.send = page.getByRole("button", { name: "Send" });
+    this.send = page.getByRole("button", { name: "Send", exact: true });
     this.copyCurl = page.getByRole("button", { name: "Copy as curl" });
     this.curl = page.getByLabel("curl command");
     this.status = page.getByTestId("response-status");

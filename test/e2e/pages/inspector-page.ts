@@ -34,7 +34,7 @@ export class InspectorPage {
     this.sqlResult = page.getByTestId("sql-result");
     this.sqlError = page.getByTestId("sql-error");
     this.logLines = page.getByTestId("log-line");
-    this.hibernate = page.getByRole("button", { name: "Hibernate now" });
+    this.hibernate = page.getByRole("button", { name: "Hibernate now", exact: true });
     this.back = page.getByRole("button", { name: "← Objects" });
     this.kv = page.getByTestId("kv-table");
     this.eventBus = page.getByTestId("event-bus");
@@ -58,6 +58,24 @@ export class InspectorPage {
     const out: string[] = [];
     for (const row of await this.transitions.all()) out.push((await row.getAttribute("data-seq")) ?? "");
     return out;
+  }
+
+  /** The object page's "Why is it awake?" card. */
+  get whyAwake(): Locator {
+    return this.page.getByTestId("why-awake");
+  }
+  get whyReasons(): Locator {
+    return this.page.getByTestId("why-reasons").locator("li");
+  }
+  get hibernateAndWake(): Locator {
+    return this.page.getByRole("button", { name: /^(Hibernate now, then wake|Wake)$/ });
+  }
+  get wakeResult(): Locator {
+    return this.page.getByTestId("wake-result");
+  }
+  /** The objects table's "Awake because" cell of the row named `name`. */
+  awakeCell(name: string): Locator {
+    return this.row(name).getByTestId("awake-cell");
   }
 
   /** The object page's Sockets, Events and Send request panels. */
@@ -86,6 +104,14 @@ export class InspectorPage {
     return this.page.getByRole("region", { name: "Object response" });
   }
 
+  /** The Queues section: one row per queue, and the batches of the one selected. */
+  queue(name: string): Locator {
+    return this.page.getByTestId("queue-table").locator(`tr[data-queue="${name}"]`);
+  }
+  get queueBatches(): Locator {
+    return this.page.getByTestId("queue-batches");
+  }
+
   topic(topic: string): Locator {
     return this.eventBus.getByRole("row").filter({ hasText: topic }).first();
   }
@@ -103,11 +129,13 @@ export class InspectorPage {
     return this.page.locator(".object-head [data-state]");
   }
 
-  panel(name: "Lifecycle" | "Storage" | "Sockets" | "Events" | "Send request" | "Alarms" | "Logs"): Locator {
+  panel(
+    name: "Lifecycle" | "Storage" | "Snapshots" | "Sockets" | "Events" | "Send request" | "Alarms" | "Logs",
+  ): Locator {
     return this.page.getByRole("tab", { name });
   }
 
-  section(name: "Objects" | "Event bus" | "Database" | "Bucket" | "Mock calls"): Locator {
+  section(name: "Objects" | "Event bus" | "Queues" | "Database" | "Bucket" | "Mock calls"): Locator {
     return this.page.getByRole("navigation", { name: "Inspector sections" }).getByRole("button", { name });
   }
 

@@ -49,6 +49,17 @@ export class LoadPage {
     this.scalerNote = page.getByTestId("scaler-note");
   }
 
+  /** The saved run's cost on Cloudflare. */
+  get cost(): Locator {
+    return this.page.getByTestId("run-cost");
+  }
+  costLine(metric: string): Locator {
+    return this.page.getByTestId("cost-lines").locator(`tr[data-metric="${metric}"]`);
+  }
+  costClass(className: string): Locator {
+    return this.page.getByTestId("cost-classes").locator(`tr[data-class="${className}"]`);
+  }
+
   /** The mark beside a run in the list (✓, ✗ or !), by its place, newest first. */
   verdict(i: number): Locator {
     return this.runs.nth(i).getByTestId("run-verdict");

@@ -1,4 +1,5 @@
 import { useEffect, useMemo } from "react";
+import { RunCost } from "./run-cost.tsx";
 import { useShallow } from "zustand/react/shallow";
 import type { LifecycleState, RunInfo, RunRecord } from "../../../../runtime/api/contract.ts";
 import { LIFECYCLE_STATES } from "../../api/lifecycle.ts";
@@ -253,6 +254,7 @@ function SavedRun({ run }: { readonly run: RunRecord }) {
         summary={s}
       />
       <SummaryTable run={run} />
+      <RunCost runId={run.id} />
     </>
   );
 }

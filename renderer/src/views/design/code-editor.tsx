@@ -1,54 +1,16 @@
-import { useRef, type KeyboardEvent } from "react";
+import { lazy, Suspense } from "react";
+import type { MonacoEditorProps } from "./monaco-editor.tsx";
 
-/**
- * A plain code editor: a textarea with a line-number gutter, Tab indenting
- * by two spaces and Ctrl/Cmd+S saving. Enough to edit an object's code
- * without a dependency; a richer editor can replace it behind these props.
- */
-export function CodeEditor(props: {
-  readonly value: string;
-  readonly onChange: (text: string) => void;
-  readonly onSave: () => void;
-  readonly label: string;
-}) {
-  const { value, onChange, onSave } = props;
-  const gutter = useRef<HTMLPreElement>(null);
-  const lines = value.split("\n").length;
+// NOTE: Monaco is a few megabytes of script: it is loaded (a dynamic import,
+// its own chunk, its workers beside it) only when the editor is first shown,
+// so the app's first paint does not wait for it.
+const MonacoEditor = lazy(() => import("./monaco-editor.tsx"));
 
-  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") {
-      e.preventDefault();
-      onSave();
-      return;
-    }
-    if (e.key === "Tab" && !e.shiftKey) {
-      e.preventDefault();
-      const el = e.currentTarget;
-      const { selectionStart: a, selectionEnd: b } = el;
-      onChange(`${value.slice(0, a)}  ${value.slice(b)}`);
-      requestAnimationFrame(() => el.setSelectionRange(a + 2, a + 2));
-    }
-  };
-
+/** The code editor (Monaco), loaded on first use; a placeholder of the same size until then. */
+export function CodeEditor(props: MonacoEditorProps) {
   return (
-    <div className="code-editor">
-      <pre className="gutter" ref={gutter} aria-hidden="true">
-        {Array.from({ length: lines }, (_, i) => i + 1).join("\n")}
-      </pre>
-      <textarea
-        aria-label={props.label}
-        className="mono"
-        spellCheck={false}
-        autoCapitalize="off"
-        autoCorrect="off"
-        wrap="off"
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        onKeyDown={onKeyDown}
-        onScroll={(e) => {
-          if (gutter.current) gutter.current.scrollTop = e.currentTarget.scrollTop;
-        }}
-      />
-    </div>
+    <Suspense fallback={<div className="code-editor loading muted">Loading the editor…</div>}>
+      <MonacoEditor {...props} />
+    </Suspense>
   );
 }

@@ -3,6 +3,7 @@ import { useShallow } from "zustand/react/shallow";
 import type { DesignInfo, PolicyInfo } from "../../../../runtime/api/contract.ts";
 import { OBJECT_KINDS } from "../../api/object-kinds.ts";
 import { useDesignPanelStore, type PanelTab } from "../../stores/design-panel.ts";
+import { ClassHistory } from "./class-history.tsx";
 
 /** Milliseconds as the user types them: empty means "not set here". */
 function msText(v: number | undefined): string {
@@ -168,6 +169,7 @@ function ClassTab({ design, className }: { design: DesignInfo; className: string
           void saveSettings({ classes: { [cls.className]: { lifecycle: p } } }, `${cls.className}'s timeouts`)
         }
       />
+      <ClassHistory className={cls.className} />
       <div className="danger-zone">
         <button
           type="button"

@@ -37,7 +37,7 @@ function Node(props: {
   readonly box: Box;
   readonly title: string;
   readonly detail?: string;
-  readonly detail2?: string;
+  readonly detail2?: string | undefined;
   readonly className?: string;
   readonly onClick?: () => void;
   readonly selected?: boolean;
@@ -193,6 +193,7 @@ export function Topology(props: {
     { title: "Database · D1", items: configured("d1") },
     { title: "Storage · R2", items: configured("r2") },
     ...(configured("kv").length > 0 ? [{ title: "Key-value · KV", items: configured("kv") }] : []),
+    ...(configured("queue").length > 0 ? [{ title: "Queues", items: configured("queue") }] : []),
     ...(configured("remote").length > 0 ? [{ title: "Cloudflare only", items: configured("remote") }] : []),
     { title: "Third-party APIs", items: [], always: true },
     { title: "Variables", items: configured("vars") },
@@ -213,7 +214,20 @@ export function Topology(props: {
     h: NODE_H,
   }));
 
-  const rows = Math.max(5, design.classes.length + 1.4, externals.length);
+  // The project's other Workers (-c), and those its bindings name that do not run: a box each, under the externals.
+  const own = design.workers[0];
+  const others = design.workers.slice(1);
+  const selfBindings = (own?.services ?? []).filter((x) => x.service === own?.name);
+  const target = (x: { service: string; entrypoint: string | null }): string =>
+    x.entrypoint ? `${x.service}.${x.entrypoint}` : x.service;
+  const workerBoxes = others.map((_, i) => ({
+    x: COL.external,
+    y: TOP + (externals.length + i) * ROW + 28,
+    w: NODE_W.external,
+    h: NODE_H + 12,
+  }));
+
+  const rows = Math.max(5, design.classes.length + 1.4, externals.length + others.length + 0.6);
   const height = TOP + rows * ROW + 30;
   const groupBox = {
     x: COL.classes - 10,
@@ -260,7 +274,7 @@ export function Topology(props: {
         Orchestration layer
       </text>
       <text x={COL.classes} y={28} className="topo-col">
-        Worker &amp; Durable Objects
+        {own ? `Worker ${own.name}` : "Worker"} &amp; Durable Objects
       </text>
       <text x={COL.external} y={28} className="topo-col">
         External systems
@@ -326,6 +340,21 @@ export function Topology(props: {
         ) : null,
       )}
 
+      {others.map((w, i) => {
+        const bound = (own?.services ?? []).filter((x) => x.service === w.name);
+        return bound.length ? (
+          <Edge
+            key={`svc-${w.name}`}
+            from={groupExit(workerBoxes[i]!.y + NODE_H / 2)}
+            to={left(workerBoxes[i]!)}
+            kind="binding"
+            label={shortList(bound.map((x) => `env.${x.binding}`))}
+            labelAt="end-above"
+            title={`service bindings: ${bound.map((x) => `env.${x.binding} → ${target(x)}`).join(", ")}`}
+          />
+        ) : null;
+      })}
+
       {clientBoxes.map((b, i) => (
         <Node key={clientNames[i]} box={b} title={clientNames[i]!} className="client" />
       ))}
@@ -343,6 +372,12 @@ export function Topology(props: {
         title="Entry Worker"
         detail={design.main ?? "none: assets only"}
         className="entry"
+        testId="entry-worker"
+        tooltip={
+          selfBindings.length
+            ? `service bindings to itself: ${selfBindings.map((x) => `env.${x.binding} → ${target(x)}`).join(", ")}`
+            : undefined
+        }
       />
       {design.classes.map((c, i) => {
         const s = stats.get(c.className);
@@ -361,6 +396,33 @@ export function Topology(props: {
           />
         );
       })}
+      {others.length ? (
+        <text x={COL.external} y={workerBoxes[0]!.y - 8} className="topo-col">
+          Other Workers
+        </text>
+      ) : null}
+      {others.map((w, i) => (
+        <Node
+          key={`worker-${w.name}`}
+          box={workerBoxes[i]!}
+          title={w.name}
+          detail={w.running ? (w.configFile ?? "") : "not running"}
+          detail2={
+            !w.running
+              ? "add it with -c"
+              : w.services.length
+                ? `calls ${shortList(w.services.map((x) => target(x)))}`
+                : "no service bindings"
+          }
+          className={`worker ${w.running ? "" : "off"}`}
+          testId={`worker-${w.name}`}
+          tooltip={
+            w.services.length
+              ? w.services.map((x) => `env.${x.binding} → ${target(x)}`).join("\n")
+              : undefined
+          }
+        />
+      ))}
       {externals.map((e, i) => (
         <Node
           key={e.title}

@@ -8,6 +8,7 @@ import { EventBusView } from "./event-bus.tsx";
 import { MockCallsView } from "./mock-calls.tsx";
 import { ObjectPage } from "./object-page.tsx";
 import { ObjectsTable } from "./objects-table.tsx";
+import { QueuesView } from "./queues-view.tsx";
 import { WorkflowsPage } from "./workflows-page.tsx";
 
 export function InspectorView() {
@@ -32,6 +33,9 @@ export function InspectorView() {
         <button type="button" aria-pressed={section === "events"} onClick={() => showSection("events")}>
           Event bus
         </button>
+        <button type="button" aria-pressed={section === "queues"} onClick={() => showSection("queues")}>
+          Queues
+        </button>
         <button type="button" aria-pressed={section === "database"} onClick={() => showSection("database")}>
           Database
         </button>
@@ -47,6 +51,8 @@ export function InspectorView() {
       </nav>
       {section === "events" ? (
         <EventBusView />
+      ) : section === "queues" ? (
+        <QueuesView />
       ) : section === "database" ? (
         <DatabasePage />
       ) : section === "bucket" ? (

@@ -6,13 +6,17 @@ import { ResultPager, ResultTable, SqlEditor } from "../../components/query-resu
 import { StateBadge } from "../../components/state-badge.tsx";
 import { VirtualList } from "../../components/virtual-list.tsx";
 import { PAGE_ROWS, useObjectDetailStore } from "../../stores/object-detail.ts";
+import { WhyAwakeCard } from "./why-awake.tsx";
 import { useUiStore, type ObjectPanel } from "../../stores/ui.ts";
 import { StateDiagram } from "./state-diagram.tsx";
 import { EventsPanel, RequestPanel, SocketsPanel } from "./object-panels.tsx";
+import { SnapshotsPanel } from "./snapshots-panel.tsx";
+import { useSnapshotsStore } from "../../stores/snapshots.ts";
 
 const PANELS: { id: ObjectPanel; label: string }[] = [
   { id: "lifecycle", label: "Lifecycle" },
   { id: "storage", label: "Storage" },
+  { id: "snapshots", label: "Snapshots" },
   { id: "sockets", label: "Sockets" },
   { id: "events", label: "Events" },
   { id: "request", label: "Send request" },
@@ -34,6 +38,17 @@ export function ObjectPage({ id }: { readonly id: string }) {
   useEffect(() => {
     void open(id);
   }, [id, open]);
+  const openSnapshots = useSnapshotsStore((s) => s.open);
+  const loadVersion = useSnapshotsStore((s) => s.loadVersion);
+  const version = useSnapshotsStore((s) => s.version);
+  useEffect(() => {
+    void openSnapshots(id);
+  }, [id, openSnapshots]);
+  // The version it runs changes as it wakes, hibernates or goes through Updating.
+  const state = summary?.state;
+  useEffect(() => {
+    void loadVersion();
+  }, [state, loadVersion]);
 
   const gone = summary === null;
   return (
@@ -87,6 +102,12 @@ export function ObjectPage({ id }: { readonly id: string }) {
           <dd>{summary ? formatBytes(summary.storageBytes) : "—"}</dd>
         </div>
         <div>
+          <dt>Code version</dt>
+          <dd className="mono" data-testid="object-version" title={version ?? undefined}>
+            {version ? version.slice(0, 8) : <span className="muted">none (not live)</span>}
+          </dd>
+        </div>
+        <div>
           <dt>Created</dt>
           <dd>{summary ? new Date(summary.createdAt).toLocaleString() : "—"}</dd>
         </div>
@@ -98,6 +119,7 @@ export function ObjectPage({ id }: { readonly id: string }) {
         ) : null}
       </dl>
       {error ? <p className="error">{error}</p> : null}
+      {gone ? null : <WhyAwakeCard id={id} />}
       {gone && !error ? <p className="muted">This object is gone (terminated) or not loaded yet.</p> : null}
       <div className="subtabs" role="tablist" aria-label="Object panels">
         {PANELS.map((p) => (
@@ -115,6 +137,7 @@ export function ObjectPage({ id }: { readonly id: string }) {
       <div className="panel" role="tabpanel">
         {panel === "lifecycle" ? <LifecyclePanel /> : null}
         {panel === "storage" ? <StoragePanel /> : null}
+        {panel === "snapshots" ? <SnapshotsPanel /> : null}
         {panel === "sockets" ? <SocketsPanel /> : null}
         {panel === "events" ? <EventsPanel /> : null}
         {panel === "request" ? <RequestPanel /> : null}

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { Fragment, useEffect, useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { ObjectSummary } from "../../../../runtime/api/contract.ts";
 import { LIFECYCLE_STATES } from "../../api/lifecycle.ts";
@@ -7,6 +7,7 @@ import { StateBadge } from "../../components/state-badge.tsx";
 import { VirtualList } from "../../components/virtual-list.tsx";
 import { OBJECT_LIMIT, useObjectsStore, visibleObjects, type SortKey } from "../../stores/objects.ts";
 import { useUiStore } from "../../stores/ui.ts";
+import { ResetStateButton } from "./reset-state.tsx";
 
 const COLUMNS: { key: SortKey; label: string; numeric?: boolean }[] = [
   { key: "className", label: "Class" },
@@ -19,6 +20,14 @@ const COLUMNS: { key: SortKey; label: string; numeric?: boolean }[] = [
 ];
 
 const ROW_HEIGHT = 32;
+
+/** Why a row's object is awake, or when it hibernates; a dash while it hibernates. */
+function awakeText(o: ObjectSummary, now: number): string {
+  if (!o.awake) return "—";
+  if (o.awake.reason) return o.awake.reason;
+  if (o.awake.hibernatesAt === null) return "awake";
+  return `hibernates in ${Math.max(0, Math.round((o.awake.hibernatesAt - now) / 1000))}s`;
+}
 
 /** Re-renders every few seconds so "12s ago" stays true without live events. */
 function useNow(everyMs: number): number {
@@ -44,7 +53,7 @@ export function ObjectsTable() {
   const setFilter = useObjectsStore((s) => s.setFilter);
   const sortBy = useObjectsStore((s) => s.sortBy);
   const openObject = useUiStore((s) => s.openObject);
-  const now = useNow(5_000);
+  const now = useNow(1_000);
   const rows = useMemo(() => visibleObjects(objects, filter, sort), [objects, filter, sort]);
 
   const renderRow = (o: ObjectSummary) => (
@@ -66,6 +75,9 @@ export function ObjectsTable() {
       </span>
       <span role="cell" className="num">
         {o.inFlight}
+      </span>
+      <span role="cell" className={o.awake?.reason ? "awake-reason" : "muted"} data-testid="awake-cell">
+        {awakeText(o, now)}
       </span>
       <span role="cell" className="num">
         {o.requests.toLocaleString()}
@@ -123,6 +135,7 @@ export function ObjectsTable() {
         <span className="muted" data-testid="object-count">
           {rows.length.toLocaleString()} of {pluralize(objects.length, "object")}
         </span>
+        <ResetStateButton className={filter.className} />
       </div>
       {error ? <p className="error">{error}</p> : null}
       {objects.length >= OBJECT_LIMIT ? (
@@ -131,17 +144,23 @@ export function ObjectsTable() {
       <div className="table" role="table" aria-label="Objects" aria-rowcount={rows.length + 1}>
         <div className="objects-grid table-head" role="row">
           {COLUMNS.map((c) => (
-            <button
-              key={c.key}
-              type="button"
-              role="columnheader"
-              className={c.numeric ? "num" : ""}
-              aria-sort={sort.key === c.key ? (sort.dir === 1 ? "ascending" : "descending") : "none"}
-              onClick={() => sortBy(c.key)}
-            >
-              {c.label}
-              {sort.key === c.key ? (sort.dir === 1 ? " ▲" : " ▼") : ""}
-            </button>
+            <Fragment key={c.key}>
+              {c.key === "requests" ? (
+                <span role="columnheader" title="Why it is not hibernating, or when it will">
+                  Awake because
+                </span>
+              ) : null}
+              <button
+                type="button"
+                role="columnheader"
+                className={c.numeric ? "num" : ""}
+                aria-sort={sort.key === c.key ? (sort.dir === 1 ? "ascending" : "descending") : "none"}
+                onClick={() => sortBy(c.key)}
+              >
+                {c.label}
+                {sort.key === c.key ? (sort.dir === 1 ? " ▲" : " ▼") : ""}
+              </button>
+            </Fragment>
           ))}
         </div>
         <VirtualList

@@ -1,0 +1,100 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { parseArgs } from "node:util";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { createMcpServer } from "../api/mcp-server.ts";
+import {
+  fail,
+  graceFlag,
+  intFlag,
+  lifecycleFlags,
+  openProject,
+  projectFolder,
+  REPO_ROOT,
+  stopOnSignals,
+} from "./common.ts";
+
+/**
+ * Stdout belongs to the MCP protocol: one stray line there breaks the
+ * client. The transport gets the real stdout; anything else written to it
+ * (a dependency's console.log) goes to stderr instead.
+ */
+function claimStdout(): Writable {
+  const write = process.stdout.write.bind(process.stdout);
+  const protocol = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      write(chunk, (e) => done(e ?? null));
+    },
+  });
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  return protocol;
+}
+
+/**
+ * `terrarium mcp`: the engine on a project, and the control API as MCP tools
+ * over stdio for a coding agent. Everything but the protocol goes to stderr.
+ * It ends when the client closes stdin or the parent process ends, as well
+ * as on SIGINT/SIGTERM.
+ */
+export async function mcp(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      "allow-writes": { type: "boolean", default: false },
+      port: { type: "string", default: "0" },
+      data: { type: "string" },
+      "idle-after": { type: "string" },
+      "hibernate-after": { type: "string" },
+      quiet: { type: "boolean", default: false },
+      watch: { type: "boolean", default: true },
+      "no-watch": { type: "boolean", default: false },
+      grace: { type: "string" },
+    },
+  });
+  const protocolOut = claimStdout();
+  const projectDir = projectFolder("mcp", positionals);
+  const port = intFlag(values.port, "port") ?? 0;
+  if (port > 65_535) fail("a port is at most 65535", 2);
+  const graceMs = graceFlag(values.grace);
+  const engine = await openProject(projectDir, values.data, lifecycleFlags(values));
+  if (!values.quiet) {
+    engine.events.on("log", (l) => {
+      const who = l.objectId ? `${l.source} ${l.objectId.slice(0, 8)}` : l.source;
+      process.stderr.write(`[${who}] ${l.message}\n`);
+    });
+  }
+  engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
+  if (values.watch && !values["no-watch"]) engine.watch();
+
+  let actual: number;
+  try {
+    actual = await engine.listen(port);
+  } catch (e) {
+    await engine.close();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "EADDRINUSE") fail(`port ${port} is in use; pick another with --port`);
+    throw e;
+  }
+  const { version } = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
+    version: string;
+  };
+  const server = createMcpServer(engine.api, { allowWrites: values["allow-writes"], version });
+  await server.connect(new StdioServerTransport(process.stdin, protocolOut));
+  process.stderr.write(
+    `terrarium mcp: ${engine.project.wrangler.name} on http://127.0.0.1:${actual}, ` +
+      `write tools ${values["allow-writes"] ? "on" : "off (--allow-writes turns them on)"}\n`,
+  );
+  const failure = engine.lifecycle.loadFailure;
+  if (failure) process.stderr.write(`terrarium: ${failure}; requests answer 500 until the code is fixed\n`);
+
+  stopOnSignals({
+    graceMs,
+    exitOnStdinClose: true,
+    stop: async () => {
+      await server.close();
+      return engine.close({ graceMs });
+    },
+  });
+}

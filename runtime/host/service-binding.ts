@@ -1,0 +1,55 @@
+import { dataCloneError } from "../shared/errors.ts";
+import { deserializeResponse, serializeRequest } from "./http-serialize.ts";
+import type { SerializedRequest, SerializedResponse } from "./protocol.ts";
+import { assertSerializable } from "./rpc-values.ts";
+
+/** How a service binding reaches the Worker it names: through the orchestrator. */
+export interface ServiceCalls {
+  fetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
+  rpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
+}
+
+/**
+ * `env.SVC` for a `services` binding (workerd's Fetcher): `fetch()` sends an
+ * HTTP request to the bound Worker's entrypoint, and any other property is
+ * an RPC method of that entrypoint (a `WorkerEntrypoint` class), callable,
+ * or awaitable for a getter, as on a Durable Object stub.
+ */
+export function serviceBinding(binding: string, calls: ServiceCalls): Record<string, unknown> {
+  const base = {
+    async fetch(input: Request | string | URL, init?: RequestInit): Promise<Response> {
+      const req = await serializeRequest(
+        input instanceof Request && init === undefined ? input : new Request(input, init),
+      );
+      return deserializeResponse(await calls.fetch(binding, req));
+    },
+    connect(): never {
+      throw new Error(`env.${binding}.connect() (TCP to a Worker) is not supported by Terrarium yet.`);
+    },
+  };
+  return new Proxy(base, {
+    get(target, prop) {
+      if (typeof prop === "symbol") return undefined;
+      if (prop in target) return target[prop as keyof typeof target];
+      if (prop === "then" || prop === "toJSON") return undefined;
+      const call = (...args: unknown[]): Promise<unknown> => {
+        try {
+          assertSerializable(args);
+          return calls.rpc(binding, prop, args, "call").catch((e: unknown) => {
+            if (e instanceof DOMException && e.name === "DataCloneError" && !Object.hasOwn(e, "remote"))
+              throw dataCloneError(e.message);
+            throw e;
+          });
+        } catch (e) {
+          if (e instanceof Error && /could not be cloned/.test(e.message))
+            return Promise.reject(dataCloneError(e.message));
+          return Promise.reject(e as Error);
+        }
+      };
+      return Object.assign(call, {
+        then: (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) =>
+          calls.rpc(binding, prop, [], "get").then(resolve, reject),
+      });
+    },
+  });
+}

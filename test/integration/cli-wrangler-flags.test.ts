@@ -1,0 +1,152 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { run, serve, type Served } from "../helpers/cli.ts";
+import { tempProject } from "../helpers/project.ts";
+import type { RunSummary } from "../../runtime/load/summary.ts";
+
+/**
+ * wrangler dev's everyday flags on `terrarium serve` (and `load`), through
+ * the real CLI: a package.json script written for wrangler dev runs here.
+ */
+let served: Served | null = null;
+let project: ReturnType<typeof tempProject> | null = null;
+
+afterEach(async () => {
+  await served?.stop("SIGKILL");
+  served = null;
+  project?.cleanup();
+  project = null;
+});
+
+/** The fixture's two Workers, as `-c` flags. */
+function configs(dir: string): string[] {
+  return ["-c", join(dir, "wrangler.jsonc"), "--config", join(dir, "back", "wrangler.jsonc")];
+}
+
+describe("terrarium serve with wrangler dev's flags", () => {
+  it("runs every -c Worker, the first serving, with --var over vars and --persist-to as the data folder", async () => {
+    project = tempProject("workers");
+    served = await serve(project.dir, [
+      ...configs(project.dir),
+      "--var",
+      "FROM_CLI:a:b",
+      "--var",
+      "GREETING:overridden",
+      "--persist-to",
+      project.dataDir,
+      "--local",
+      "--ip",
+      "127.0.0.1",
+    ]);
+    const r = await fetch(`${served.url}/`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({
+      greeting: "overridden",
+      secret: "dev-secret",
+      cli: "a:b",
+      back: "back",
+      sum: 3,
+    });
+    expect(existsSync(join(project.dataDir, "registry.sqlite"))).toBe(true);
+    expect(existsSync(join(project.dataDir, "workers", "back", "registry.sqlite"))).toBe(true);
+    expect(await served.stop()).toBe(0);
+    served = null;
+  });
+
+  it("a class of another -c Worker (script_name) keeps its objects in that Worker, across a restart", async () => {
+    project = tempProject("workers");
+    const args = [...configs(project.dir), "--data", project.dataDir];
+    served = await serve(project.dir, args);
+    const count = async (): Promise<unknown> =>
+      (await (await fetch(`${served!.url}/count`)).json()) as unknown;
+    expect(await count()).toEqual({ count: 1 });
+    expect(await count()).toEqual({ count: 2 });
+    expect(await served.stop()).toBe(0);
+    served = await serve(project.dir, args);
+    expect(await count()).toEqual({ count: 3 });
+    // The back Worker's registry knows the object; the front Worker's does not.
+    expect(existsSync(join(project.dataDir, "workers", "back", "objects", "Counter"))).toBe(true);
+    expect(existsSync(join(project.dataDir, "objects", "Counter"))).toBe(false);
+    // Without the back Worker, each call says how to add it.
+    expect(await served.stop()).toBe(0);
+    served = await serve(project.dir, ["--data", project.dataDir]);
+    const r = await fetch(`${served.url}/count`);
+    expect(r.status).toBe(502);
+    expect(((await r.json()) as { error: string }).error).toBe(
+      'Durable Object binding COUNTER: no Worker named "back" runs in this project (it runs "front"); add its config with another -c <wrangler config>.',
+    );
+  });
+
+  it("--env runs each Worker's environment: its vars, .dev.vars.<env> and its own service bindings", async () => {
+    project = tempProject("workers");
+    served = await serve(project.dir, [
+      ...configs(project.dir),
+      "--env",
+      "staging",
+      "--data",
+      project.dataDir,
+    ]);
+    const r = await fetch(`${served.url}/`);
+    expect(await r.json()).toEqual({
+      greeting: "hello from staging",
+      secret: "staging-secret",
+      cli: null,
+      back: "back in staging",
+      sum: 3,
+    });
+  });
+
+  it("a service binding to a Worker the project does not run fails each call, saying how to add it", async () => {
+    project = tempProject("workers");
+    served = await serve(project.dir, ["--data", project.dataDir]);
+    const r = await fetch(`${served.url}/`);
+    expect(r.status).toBe(502);
+    const body = (await r.json()) as { error: string };
+    expect(body.error).toBe(
+      'Service binding BACK: no Worker named "back" runs in this project (it runs "front"); add its config with another -c <wrangler config>.',
+    );
+  });
+
+  it("refuses bad flags with a clear message and starts nothing", async () => {
+    project = tempProject("workers");
+    const cases: [string[], number, RegExp][] = [
+      [["--var", "NOCOLON"], 2, /--var needs KEY:VALUE, got "NOCOLON"/],
+      [["--env", "qa"], 1, /wrangler\.jsonc: env: no environment "qa" \(--env\): the config has "staging"/],
+      [["--data", "a", "--persist-to", "b"], 2, /give --data or --persist-to/],
+      [["-c", join(project.dir, "nope.jsonc")], 1, /no such config file: .*nope\.jsonc \(-c\)/],
+      [["--ip", "not-an-ip"], 2, /--ip needs an IP address/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await run(["serve", project.dir, "--port", "0", ...args]);
+      expect(r.code, args.join(" ")).toBe(code);
+      expect(r.output).toMatch(message);
+      expect(r.output).not.toContain("Ready on");
+    }
+  });
+});
+
+describe("terrarium load with wrangler dev's flags", () => {
+  it("serves the -c Workers in --env and drives traffic through the service binding", async () => {
+    project = tempProject("workers");
+    const r = await run([
+      "load",
+      ...configs(project.dir),
+      "--env",
+      "staging",
+      "--data",
+      project.dataDir,
+      "--rate",
+      "20",
+      "--duration",
+      "1s",
+      "--json",
+      "--quiet",
+    ]);
+    expect(r.code, r.output).toBe(0);
+    const summary = JSON.parse(r.output.slice(r.output.indexOf("{"))) as RunSummary;
+    expect(summary.requests).toEqual({ sent: 20, completed: 20, failed: 0, dropped: 0 });
+    // Every answer came through the service binding, from the staging back Worker.
+    expect(summary.statuses).toEqual({ "200": 20 });
+  });
+});
