@@ -38,6 +38,7 @@ import type { SocketHub, SocketOwner } from "../router/sockets.ts";
 import { canTransition, IllegalTransitionError, pathBetween, type LifecycleState } from "./state-machine.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall } from "../bindings/workflow-calls.ts";
+import type { DataPoint } from "../bindings/analytics-engine.ts";
 import type { ObjectProbe } from "../host/probe.ts";
 import { whyAwake, type WhyAwake } from "./why-awake.ts";
 
@@ -281,6 +282,11 @@ export class LifecycleManager {
   /** Set by the engine: the project's Workflows (`env.<workflow binding>` and running instances' steps). */
   workflow: (call: WorkflowCall) => Promise<unknown> = () =>
     Promise.reject(new Error("this project declares no workflows"));
+
+  /** Set by the engine: keeps a data point written to an Analytics Engine dataset. */
+  dataPoint: (point: DataPoint) => void = () => {};
+  /** Set by the engine: counts a rate limiter's call (`env.<ratelimit>.limit()`). */
+  rateLimit: (binding: string, key: string, limit: number, period: number) => boolean = () => true;
 
   constructor(deps: {
     registry: ServiceRegistry;
@@ -1089,6 +1095,8 @@ export class LifecycleManager {
       publish: (topic, data) => this.publish(topic, data, caller()),
       queueSend: (queue, messages) => this.queueSend(queue, messages),
       workflow: (call) => this.workflow(call),
+      rateLimit: async (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
+      dataPoint: (point) => this.dataPoint(point),
       setAlarm: async (time) => {
         const rec = caller();
         if (rec) this.#state.setAlarm(rec.id, rec.className, time);
