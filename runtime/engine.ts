@@ -35,8 +35,18 @@ import { markServing, type ServingMark } from "./state/serving.ts";
 import { QueueBroker } from "./queues/broker.ts";
 import { queuesConfig } from "./config/queues.ts";
 import { workflowBindings } from "./config/workflows.ts";
+import { rateLimitBindings } from "./config/ratelimits.ts";
+import { RateLimits } from "./bindings/ratelimit.ts";
+import { analyticsDatasets, DataPointLog } from "./bindings/analytics-engine.ts";
+import { versionMetadata, versionMetadataBinding } from "./bindings/version-metadata.ts";
 import { Workflows } from "./workflows/workflows.ts";
 import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
+
+/** `version_metadata`'s binding, as a value in env (runtime/bindings/version-metadata.ts). */
+function versionVars(raw: Record<string, unknown>, bundlePath: string): Record<string, unknown> {
+  const binding = versionMetadataBinding(raw);
+  return binding ? { [binding]: versionMetadata(bundlePath) } : {};
+}
 
 /** One version of the project's code as the workers load it. */
 function codeVersion(project: Project, bundle: Bundle, hosts: HostBundles, dataDir: string): CodeVersion {
@@ -70,7 +80,7 @@ function workerCode(
         scriptName: b.scriptName,
       })),
     ],
-    vars: { ...w.vars, ...secrets, ...overrides },
+    vars: { ...w.vars, ...secrets, ...overrides, ...versionVars(w.raw, bundle.path) },
     eventBusBinding: design?.eventBusBinding ?? null,
     d1Databases: d1Stores(stores, dataDir).map((d) => ({ binding: d.binding, path: d.path })),
     r2Buckets: r2Stores(stores, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
@@ -78,6 +88,8 @@ function workerCode(
     queueProducers: queuesConfig(w).producers.map((p) => ({ ...p })),
     remoteOnly: remoteOnlyBindings(stores),
     workflows: workflowBindings(w),
+    rateLimits: rateLimitBindings(w),
+    analyticsEngine: analyticsDatasets(w.raw),
     mocks: (design?.terrarium.mocks ?? []).map((m) => ({ ...m })),
     assets:
       w.assets?.binding != null
@@ -350,6 +362,8 @@ export class Engine {
   readonly queues: QueueBroker;
   /** The project's Workflows: instances, their steps and events (runtime/workflows). */
   readonly workflows: Workflows;
+  /** Data points the code wrote to Analytics Engine datasets (the last 2,000). */
+  readonly dataPoints: DataPointLog;
   readonly router: RequestRouter;
   /** The WebSockets of every object, held here so a hibernating object keeps its clients. */
   readonly sockets: SocketHub;
@@ -383,6 +397,7 @@ export class Engine {
     workflows: Workflows;
     clock: Clock;
     usage: UsageMeter;
+    dataPoints: DataPointLog;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -408,6 +423,7 @@ export class Engine {
       for (const rec of recent) await this.timeTravel.snapshot(rec, "update", "before a code update");
     };
     this.usage = parts.usage;
+    this.dataPoints = parts.dataPoints;
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -528,6 +544,10 @@ export class Engine {
       workflows: code.spec.workflows,
       runner: (spec) => lifecycle.entryCall((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
     });
+    const rateLimits = new RateLimits(() => clock.now());
+    const dataPoints = new DataPointLog();
+    lifecycle.rateLimit = (binding, key, limit, period) => rateLimits.count(binding, key, limit, period);
+    lifecycle.dataPoint = (point) => dataPoints.add(point);
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
     router.setAssets(assets);
@@ -549,6 +569,7 @@ export class Engine {
       workflows,
       clock,
       usage,
+      dataPoints,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];

@@ -13,7 +13,9 @@ import type {
   WorkflowSummary,
 } from "../workflows/workflows.ts";
 
-export type { InstanceDetail, InstanceSummary, StepAttempt, StepRecord, WorkflowSummary };
+import type { DataPoint } from "../bindings/analytics-engine.ts";
+
+export type { DataPoint, InstanceDetail, InstanceSummary, StepAttempt, StepRecord, WorkflowSummary };
 
 const binding = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,99}$/, "a binding name");
 const instanceId = z
@@ -31,8 +33,12 @@ export const workflowSchemas = {
   event: z
     .object({ binding, id: instanceId, type: z.string().min(1).max(100), payload: z.unknown().optional() })
     .strict(),
+  dataPoints: z
+    .object({ binding: binding.optional(), limit: z.number().int().min(1).max(2000).optional() })
+    .strict(),
 } as const;
 
+export type DataPointsQuery = z.infer<typeof workflowSchemas.dataPoints>;
 export type WorkflowInstancesQuery = z.infer<typeof workflowSchemas.instances>;
 export type WorkflowInstanceQuery = z.infer<typeof workflowSchemas.instance>;
 export type WorkflowCreateSpec = z.infer<typeof workflowSchemas.create>;
@@ -52,6 +58,8 @@ export interface WorkflowControlApi {
   workflowControl(spec: WorkflowControlSpec): Promise<void>;
   /** Sends an instance an event (as `instance.sendEvent()` does). */
   workflowEvent(spec: WorkflowEventSpec): Promise<void>;
+  /** Data points written to Analytics Engine datasets (kept in memory, the last 2,000), newest first. */
+  dataPoints(q?: DataPointsQuery): Promise<DataPoint[]>;
 }
 
 export const workflowCallSchemas = {
@@ -61,4 +69,5 @@ export const workflowCallSchemas = {
   workflowCreate: z.tuple([workflowSchemas.create]),
   workflowControl: z.tuple([workflowSchemas.control]),
   workflowEvent: z.tuple([workflowSchemas.event]),
+  dataPoints: z.tuple([workflowSchemas.dataPoints.optional()]),
 } as const;

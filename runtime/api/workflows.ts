@@ -31,6 +31,9 @@ export function workflowMethods(engine: Engine): WorkflowControlApi {
       const err = engine.workflows.control(known(p.binding), p.id, p.action);
       if (err) throw new Error(`${err.name}: ${err.message}`);
     },
+    async dataPoints(q = {}) {
+      return engine.dataPoints.list(workflowSchemas.dataPoints.parse(q));
+    },
     async workflowEvent(spec) {
       const p = workflowSchemas.event.parse(spec);
       engine.workflows.sendEvent(known(p.binding), p.id, p.type, p.payload);

@@ -23,6 +23,8 @@ import {
 } from "../bindings/queue.ts";
 import { remoteOnlyBinding } from "../bindings/remote-only.ts";
 import { runWorkflow, WorkflowBinding } from "../bindings/workflows.ts";
+import { RateLimitBinding } from "../bindings/ratelimit.ts";
+import { AnalyticsEngineDataset } from "../bindings/analytics-engine.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import { AssetsBinding } from "./assets-binding.ts";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
@@ -309,6 +311,10 @@ class Isolate implements WorkerApi {
       );
     }
     for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
+    for (const a of spec.analyticsEngine ?? [])
+      env[a.binding] = new AnalyticsEngineDataset(a, (p) => void this.#gateway.dataPoint(p));
+    for (const r of spec.rateLimits ?? [])
+      env[r.binding] = new RateLimitBinding(r, (b, k, l, p) => this.#gateway.rateLimit(b, k, l, p));
     for (const w of spec.workflows ?? [])
       env[w.binding] = new WorkflowBinding(w.binding, (call) => this.#gateway.workflow(call));
     if (spec.assets) env[spec.assets.binding] = new AssetsBinding(spec.assets.spec);

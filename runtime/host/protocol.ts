@@ -52,6 +52,10 @@ export interface CodeSpec {
   queueProducers: { binding: string; queue: string; deliveryDelay: number }[];
   /** Workflow bindings (wrangler's `workflows`): the class each runs, in the entry worker. */
   workflows: { binding: string; name: string; className: string }[];
+  /** Analytics Engine datasets: data points go to the orchestrator's log. */
+  analyticsEngine: import("../bindings/analytics-engine.ts").AnalyticsSpec[];
+  /** Rate limiters (wrangler's `ratelimits`): counted in the orchestrator, shared by every worker. */
+  rateLimits: import("../bindings/ratelimit.ts").RateLimitSpec[];
   /** Bindings that run only on Cloudflare: present in env, failing clearly when used. */
   remoteOnly: RemoteOnlySpec[];
   /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
@@ -200,6 +204,10 @@ export interface GatewayApi {
   queueSend(queue: string, messages: OutgoingMessage[]): Promise<BatchMetrics>;
   /** A Workflows call: the binding's, an instance's, or a running instance's step (runtime/workflows). */
   workflow(call: WorkflowCall): Promise<unknown>;
+  /** A data point an Analytics Engine dataset was given (not answered). */
+  dataPoint(point: import("../bindings/analytics-engine.ts").DataPoint): void;
+  /** Counts a rate limiter's call for a key; false when over its limit (runtime/bindings/ratelimit.ts). */
+  rateLimit(binding: string, key: string, limit: number, period: number): Promise<boolean>;
   setAlarm(time: number | null): Promise<void>;
   getAlarm(): Promise<number | null>;
   log(records: LogRecord[]): void;

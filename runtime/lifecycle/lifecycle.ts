@@ -43,6 +43,7 @@ import {
 } from "../shared/lifecycle-model.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall } from "../bindings/workflow-calls.ts";
+import type { DataPoint } from "../bindings/analytics-engine.ts";
 import type { ObjectProbe } from "../host/probe.ts";
 import { whyAwake, type WhyAwake } from "./why-awake.ts";
 
@@ -290,6 +291,11 @@ export class LifecycleManager {
   readonly #queueSend: GatewayApi["queueSend"];
   /** The project's Workflows (`env.<workflow binding>` and running instances' steps). */
   readonly #workflow: (call: WorkflowCall) => Promise<unknown>;
+
+  /** Set by the engine: keeps a data point written to an Analytics Engine dataset. */
+  dataPoint: (point: DataPoint) => void = () => {};
+  /** Set by the engine: counts a rate limiter's call (`env.<ratelimit>.limit()`). */
+  rateLimit: (binding: string, key: string, limit: number, period: number) => boolean = () => true;
 
   constructor(deps: {
     registry: ServiceRegistry;
@@ -1128,6 +1134,8 @@ export class LifecycleManager {
       publish: (topic, data) => this.#publish(topic, data, caller()),
       queueSend: (queue, messages) => this.#queueSend(queue, messages),
       workflow: (call) => this.#workflow(call),
+      rateLimit: async (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
+      dataPoint: (point) => this.dataPoint(point),
       setAlarm: async (time) => {
         const rec = caller();
         if (rec) this.#state.setAlarm(rec.id, rec.className, time);

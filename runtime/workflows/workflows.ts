@@ -123,6 +123,7 @@ const MIGRATIONS = [
      seq INTEGER NOT NULL,
      PRIMARY KEY (binding, instance, key)
    );
+   CREATE INDEX steps_order ON steps(binding, instance, seq);
    CREATE TABLE events (
      seq INTEGER PRIMARY KEY,
      binding TEXT NOT NULL,
@@ -306,6 +307,9 @@ export class Workflows {
       ),
       outputs: db.prepare<[string, string], StepRow>(
         "SELECT * FROM steps WHERE binding = ? AND instance = ? AND state = 'done' AND kind IN ('do', 'wait') ORDER BY done_seq",
+      ),
+      nextStepSeq: db.prepare<[string, string], { s: number }>(
+        "SELECT coalesce(max(seq), -1) + 1 AS s FROM steps WHERE binding = ? AND instance = ?",
       ),
       countSteps: db.prepare<[string, string], { n: number }>(
         "SELECT count(*) AS n FROM steps WHERE binding = ? AND instance = ?",
@@ -634,8 +638,9 @@ export class Workflows {
     return ++this.#seq;
   }
 
+  /** The position of a new step in the instance's timeline. */
   #stepCount(ref: RunRef): number {
-    return this.#stmt.countSteps.get(ref.binding, ref.id)?.n ?? 0;
+    return this.#stmt.nextStepSeq.get(ref.binding, ref.id)?.s ?? 0;
   }
 
   async #do(ref: RunRef, key: string, name: string, config: StepConfig): Promise<StepReply> {

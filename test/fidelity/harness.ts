@@ -112,6 +112,12 @@ interface WranglerProject {
   readonly d1Databases: Record<string, string>;
   readonly r2Buckets: Record<string, string>;
   readonly kvNamespaces: Record<string, string>;
+  /** Analytics Engine binding -> its dataset. */
+  readonly analyticsEngine: Record<string, { dataset: string }>;
+  /** version_metadata's binding, if any. */
+  readonly versionMetadata: string | null;
+  /** Rate limiter binding -> its limit and period (`ratelimits`, or `unsafe.bindings` of type ratelimit). */
+  readonly ratelimits: Record<string, { simple: { limit: number; period: number } }>;
   /** wrangler's `queues`, as wrangler dev hands them to Miniflare. */
   readonly queueProducers: Record<string, { queueName: string; deliveryDelay?: number }>;
   readonly queueConsumers: Record<string, Record<string, number | string>>;
@@ -238,6 +244,25 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
     d1Databases: named(raw.d1_databases, "database_id"),
     r2Buckets: named(raw.r2_buckets, "bucket_name"),
     kvNamespaces: named(raw.kv_namespaces, "id"),
+    analyticsEngine: Object.fromEntries(
+      Object.entries(named(raw.analytics_engine_datasets, "dataset")).map(([b, dataset]) => [b, { dataset }]),
+    ),
+    versionMetadata:
+      isRecord(raw.version_metadata) && typeof raw.version_metadata.binding === "string"
+        ? raw.version_metadata.binding
+        : null,
+    ratelimits: Object.fromEntries(
+      [
+        ...(Array.isArray(raw.ratelimits) ? raw.ratelimits : []),
+        ...(isRecord(raw.unsafe) && Array.isArray(raw.unsafe.bindings)
+          ? raw.unsafe.bindings.filter((b: unknown) => isRecord(b) && b.type === "ratelimit")
+          : []),
+      ].flatMap((r: unknown) =>
+        isRecord(r) && typeof r.name === "string" && isRecord(r.simple)
+          ? [[r.name, { simple: r.simple as { limit: number; period: number } }]]
+          : [],
+      ),
+    ),
     ...queueOptions(raw.queues),
     workflows: Object.fromEntries(
       (Array.isArray(raw.workflows) ? raw.workflows : []).flatMap((w: unknown) =>
@@ -464,6 +489,9 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       queueConsumers: project.queueConsumers,
       kvPersist: false,
       workflows: project.workflows,
+      ratelimits: project.ratelimits,
+      analyticsEngineDatasets: project.analyticsEngine,
+      ...(project.versionMetadata ? { versionMetadata: project.versionMetadata } : {}),
       workflowsPersist: false,
       d1Persist: false,
       r2Persist: false,
