@@ -5,12 +5,12 @@ interface Env {
   LOG: DurableObjectNamespace<DeliveryLog>;
 }
 
-interface Delivery {
+type Delivery = {
   queue: string;
   name: string;
   attempts: number;
   body: string;
-}
+};
 
 export class DeliveryLog extends DurableObject {
   constructor(ctx: DurableObjectState, env: Env) {

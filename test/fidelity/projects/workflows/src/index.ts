@@ -51,7 +51,7 @@ export class OrderWorkflow extends WorkflowEntrypoint<Env, Order> {
         .do(
           "slow",
           { retries: { limit: 0, delay: 0 }, timeout: 50 },
-          () => new Promise((r) => setTimeout(r, 2000)),
+          () => new Promise<void>((r) => setTimeout(r, 2000)),
         )
         .catch((e: unknown) => errorInfo(e));
       return { timedOut };
@@ -82,9 +82,13 @@ export class CheckWorkflow extends WorkflowEntrypoint<Env, unknown> {
     const same2 = await step.do("same", async () => 2);
     const shortWait = await settle(() => step.waitForEvent("never", { type: "nope", timeout: 50 }));
     const retried = await settle(() =>
-      step.do("always fails", { retries: { limit: 2, delay: "10 millis", backoff: "linear" } }, async () => {
-        throw new TypeError("broken");
-      }),
+      step.do(
+        "always fails",
+        { retries: { limit: 2, delay: "10 millis" as WorkflowSleepDuration, backoff: "linear" } },
+        async () => {
+          throw new TypeError("broken");
+        },
+      ),
     );
     const custom = await settle(() =>
       step.do("custom error", { retries: { limit: 0, delay: 0 } }, async () => {
