@@ -2,8 +2,7 @@ import { idFromName, idFromString, namespaceKey, newUniqueId, type NamespaceKey 
 import { deserializeResponse, serializeRequest } from "./http-serialize.ts";
 import type { TerrariumWebSocket } from "./websocket.ts";
 import type { SerializedRequest, SerializedResponse } from "./protocol.ts";
-import { assertSerializable } from "./rpc-values.ts";
-import { dataCloneError } from "../shared/errors.ts";
+import { rpcMember } from "./rpc-values.ts";
 
 /** How stubs reach objects: through the orchestrator, or on a direct line (runtime/host/peers.ts). */
 export interface ObjectCalls {
@@ -150,25 +149,7 @@ function makeStub(
       if (prop in target) return target[prop as keyof typeof target];
       if (prop === "then" || prop === "toJSON") return undefined;
       // Callable for a method, awaitable for a getter, as workerd's stubs are.
-      const call = (...args: unknown[]): Promise<unknown> => {
-        try {
-          assertSerializable(args);
-          return calls.rpc(binding, hex, name, prop, args, "call").catch((e: unknown) => {
-            // The arguments failed to clone on their way out: workerd's shape, not Node's.
-            if (e instanceof DOMException && e.name === "DataCloneError" && !Object.hasOwn(e, "remote"))
-              throw dataCloneError(e.message);
-            throw e;
-          });
-        } catch (e) {
-          if (e instanceof Error && /could not be cloned/.test(e.message))
-            return Promise.reject(dataCloneError(e.message));
-          return Promise.reject(e as Error);
-        }
-      };
-      return Object.assign(call, {
-        then: (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) =>
-          calls.rpc(binding, hex, name, prop, [], "get").then(resolve, reject),
-      });
+      return rpcMember((args, kind) => calls.rpc(binding, hex, name, prop, args, kind));
     },
   }) as unknown as DurableObjectStub;
 }

@@ -67,3 +67,35 @@ export function findRpcMember(instance: object, name: string): PropertyDescripto
   }
   return null;
 }
+
+/**
+ * A stub's member as workerd has it: callable for an RPC method, awaitable
+ * for a getter. `invoke` sends the call; arguments that cannot be cloned
+ * fail with workerd's DataCloneError, whether this side or the structured
+ * clone on the way out refuses them.
+ */
+export function rpcMember(
+  invoke: (args: unknown[], kind: "call" | "get") => Promise<unknown>,
+): ((...args: unknown[]) => Promise<unknown>) & PromiseLike<unknown> {
+  const call = (...args: unknown[]): Promise<unknown> => {
+    try {
+      assertSerializable(args);
+      return invoke(args, "call").catch((e: unknown) => {
+        // The arguments failed to clone on their way out: workerd's shape, not Node's.
+        if (e instanceof DOMException && e.name === "DataCloneError" && !Object.hasOwn(e, "remote"))
+          throw dataCloneError(e.message);
+        throw e;
+      });
+    } catch (e) {
+      if (e instanceof Error && /could not be cloned/.test(e.message))
+        return Promise.reject(dataCloneError(e.message));
+      return Promise.reject(e as Error);
+    }
+  };
+  return Object.assign(call, {
+    then: <A = unknown, B = never>(
+      resolve?: ((v: unknown) => A | PromiseLike<A>) | null,
+      reject?: ((e: unknown) => B | PromiseLike<B>) | null,
+    ): PromiseLike<A | B> => invoke([], "get").then(resolve, reject),
+  });
+}

@@ -1,7 +1,6 @@
-import { dataCloneError } from "../shared/errors.ts";
 import { deserializeResponse, serializeRequest } from "./http-serialize.ts";
 import type { SerializedRequest, SerializedResponse } from "./protocol.ts";
-import { assertSerializable } from "./rpc-values.ts";
+import { rpcMember } from "./rpc-values.ts";
 
 /** How a service binding reaches the Worker it names: through the orchestrator. */
 export interface ServiceCalls {
@@ -32,24 +31,7 @@ export function serviceBinding(binding: string, calls: ServiceCalls): Record<str
       if (typeof prop === "symbol") return undefined;
       if (prop in target) return target[prop as keyof typeof target];
       if (prop === "then" || prop === "toJSON") return undefined;
-      const call = (...args: unknown[]): Promise<unknown> => {
-        try {
-          assertSerializable(args);
-          return calls.rpc(binding, prop, args, "call").catch((e: unknown) => {
-            if (e instanceof DOMException && e.name === "DataCloneError" && !Object.hasOwn(e, "remote"))
-              throw dataCloneError(e.message);
-            throw e;
-          });
-        } catch (e) {
-          if (e instanceof Error && /could not be cloned/.test(e.message))
-            return Promise.reject(dataCloneError(e.message));
-          return Promise.reject(e as Error);
-        }
-      };
-      return Object.assign(call, {
-        then: (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) =>
-          calls.rpc(binding, prop, [], "get").then(resolve, reject),
-      });
+      return rpcMember((args, kind) => calls.rpc(binding, prop, args, kind));
     },
   });
 }
