@@ -34,7 +34,7 @@ import {
   type ShardGroup,
   type ShardingPolicy,
 } from "./scaler.ts";
-import type { ObjectSockets, SocketOwner } from "./sockets.ts";
+import type { ObjectSockets } from "./sockets.ts";
 import {
   canTransition,
   IllegalTransitionError,
@@ -46,6 +46,7 @@ import type { WorkflowCall } from "../bindings/workflow-calls.ts";
 import type { DataPoint } from "../bindings/analytics-engine.ts";
 import type { ObjectProbe } from "../host/probe.ts";
 import { whyAwake, type WhyAwake } from "./why-awake.ts";
+import { buildGateway, type GatewayHub } from "./gateway.ts";
 
 const SPAWN_CONCURRENCY = 2;
 /** How long "why is it awake?" waits for an object's worker to answer its probe. */
@@ -175,9 +176,6 @@ interface LiveObject {
 function loanAfter(p: LifecyclePolicy): number {
   return Math.min(p.hibernateAfterMs, Math.max(p.idleAfterMs, 2_000));
 }
-
-/** How long the reason an object's worker was lost is kept for its callers on direct lines. */
-const LOST_WHY_MS = 10_000;
 
 function busy(l: LiveObject): boolean {
   return l.inFlight > 0 || l.directBusy.size > 0;
@@ -1116,74 +1114,36 @@ export class LifecycleManager {
 
   // ---- workers ----
 
-  #gatewayFor(slot: Slot): GatewayApi {
-    const caller = (): ObjectRecord | null => slot.object?.record ?? null;
+  /** What each worker's gateway (gateway.ts) calls back into; every member reads this manager when called. */
+  #gatewayHub(): GatewayHub<LiveObject> {
     return {
-      objectFetch: async (binding, id, name, req) => {
+      state: this.#state,
+      clock: this.#clock,
+      events: this.#events,
+      sockets: this.#sockets,
+      lostWhy: this.#lostWhy,
+      objectFetch: (binding, id, name, req, caller) => {
         const f = this.foreign.get(binding)?.();
         if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null);
-        return this.objectFetch(binding, id, name, req, caller());
+        return this.objectFetch(binding, id, name, req, caller);
       },
-      objectRpc: async (binding, id, name, method, args, kind) => {
+      objectRpc: (binding, id, name, method, args, caller, kind) => {
         const f = this.foreign.get(binding)?.();
         if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind);
-        return this.objectRpc(binding, id, name, method, args, caller(), kind);
+        return this.objectRpc(binding, id, name, method, args, caller, kind);
       },
       serviceFetch: (binding, req) => this.services.fetch(binding, req),
       serviceRpc: (binding, method, args, kind) => this.services.rpc(binding, method, args, kind),
-      publish: (topic, data) => this.#publish(topic, data, caller()),
+      publish: (topic, data, from) => this.#publish(topic, data, from),
       queueSend: (queue, messages) => this.#queueSend(queue, messages),
       workflow: (call) => this.#workflow(call),
-      rateLimit: async (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
+      rateLimit: (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
       dataPoint: (point) => this.dataPoint(point),
-      setAlarm: async (time) => {
-        const rec = caller();
-        if (rec) this.#state.setAlarm(rec.id, rec.className, time);
-      },
-      getAlarm: async () => {
-        const rec = caller();
-        return rec ? (this.#state.alarms(rec.id)[0]?.time ?? null) : null;
-      },
-      log: (records: LogRecord[]) => {
-        const rec = caller();
-        for (const r of records)
-          this.#emitLog(rec, r.level, r.message, r.time, slot.object ? undefined : "entry");
-      },
-      mockCall: (call) => {
-        const rec = caller();
-        this.#events.emit("mock", { ...call, objectId: rec?.id ?? null, className: rec?.className ?? null });
-      },
-      waitUntilSettled: () => {},
-      wsSend: (id, data) => this.#sockets.send(id, data),
-      wsClose: (id, code, reason) => this.#sockets.close(id, code, reason),
-      wsAccept: (id, info) => {
-        const rec = caller();
-        const owner: SocketOwner = rec
-          ? { kind: "object", objectId: rec.id, className: rec.className }
-          : { kind: "entry", host: slot.host };
-        this.#sockets.accepted(id, owner, info);
-      },
-      wsAttach: (id, value) => this.#sockets.attach(id, value),
+      emitLog: (rec, level, message, time, source) => this.#emitLog(rec, level, message, time, source),
       peer: async (binding, id) => (this.foreign.has(binding) ? null : this.#peer(binding, id)),
-      direct: (reports) => this.#direct(slot.host, reports),
+      direct: (caller, reports) => this.#direct(caller, reports),
       rows: (objectId, read, written) => this.onRows?.(objectId, read, written),
-      broken: (error) => {
-        const live = slot.object;
-        const cause = `reset: ${error.name}: ${error.message}`;
-        if (live && live.host === slot.host) void this.#lose(live, slot.host, cause);
-        else void slot.host.stop();
-      },
-      lostWhy: async (id) => {
-        const lost = this.#lostWhy.get(id);
-        return lost && this.#clock.now() - lost.at < LOST_WHY_MS ? lost.message : null;
-      },
-      wsAutoResponse: (pair) => {
-        const rec = caller();
-        if (rec) this.#sockets.setAutoResponse(rec.id, pair);
-      },
-      wsHold: (id) => this.#sockets.hold(id, { kind: "entry", host: slot.host }),
-      wsClientSend: (id, data) => this.#sockets.clientSend(id, data),
-      wsClientClose: (id, code, reason) => this.#sockets.clientClose(id, code, reason),
+      lose: (live, host, cause) => this.#lose(live, host, cause),
     };
   }
 
@@ -1192,7 +1152,7 @@ export class LifecycleManager {
     const host = new WorkerHost({
       file,
       label,
-      gateway: this.#gatewayFor(slot),
+      gateway: buildGateway(slot, this.#gatewayHub()),
       resourceLimits: { maxOldGenerationSizeMb: this.#opts.memoryLimitMb },
     });
     slot.host = host;
