@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { MessageChannel, type MessagePort } from "node:worker_threads";
+import type { MessagePort } from "node:worker_threads";
 import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import * as Comlink from "comlink";
@@ -47,6 +47,7 @@ import type { DataPoint } from "../bindings/analytics-engine.ts";
 import type { ObjectProbe } from "../host/probe.ts";
 import { whyAwake, type WhyAwake } from "./why-awake.ts";
 import { buildGateway, type GatewayHub } from "./gateway.ts";
+import { forgetCaller, openPeer, recordDirect } from "./direct-lines.ts";
 
 const SPAWN_CONCURRENCY = 2;
 /** How long "why is it awake?" waits for an object's worker to answer its probe. */
@@ -1160,7 +1161,7 @@ export class LifecycleManager {
     void host.exited.then(() => {
       this.#slots.delete(host);
       // Its calls on direct lines ended with it.
-      for (const live of this.#live.values()) live.directBusy.delete(host);
+      forgetCaller(this.#live.values(), host);
     });
     return host;
   }
@@ -1418,70 +1419,26 @@ export class LifecycleManager {
     return this.run({ className, id, name, kind: "rpc", cause }, (api) => api.rpc(method, args, kind));
   }
 
-  /**
-   * A direct line from a worker to the worker of a live object it calls
-   * often (runtime/host/peers.ts). The target refuses calls once it no
-   * longer hosts the object, and the caller falls back to this path.
-   */
+  /** A direct line from a worker to the worker of a live object it calls often (direct-lines.ts). */
   async #peer(binding: string, idHex: string): Promise<MessagePort | null> {
     const { id } = this.#resolve(binding, idHex);
-    const live = this.#live.get(id);
-    const host = live?.host;
-    if (!live || !host?.alive || live.updating || live.starting) return null;
-    const { port1, port2 } = new MessageChannel();
-    try {
-      await host.call((api) => api.connectPeer(Comlink.transfer(port1, [port1])));
-    } catch {
-      port2.close();
-      return null;
-    }
-    return Comlink.transfer(port2, [port2]);
+    return openPeer(this.#live.get(id));
   }
 
-  /**
-   * Calls a worker made on direct lines (runtime/host/peers.ts): the same
-   * bookkeeping as #run's, in batches, and which objects it has had a call
-   * in flight to for a while.
-   */
+  /** Calls a worker made on direct lines, booked as #run books its own (direct-lines.ts). */
   #direct(caller: WorkerHost, reports: DirectReport[]): void {
-    const now = this.#clock.now();
-    const listening = this.#events.listening("request");
-    for (const { objectId, busy: callerBusy, records } of reports) {
-      const live = this.#live.get(objectId);
-      if (live) {
-        const wasBusy = live.directBusy.size > 0;
-        if (callerBusy) live.directBusy.add(caller);
-        else live.directBusy.delete(caller);
-        if (records.length === 0 && !callerBusy) continue;
-        // Calls already done still open a Processing span, which the sweeper closes.
-        if (!wasBusy) {
-          this.#beginProcessing(live, records[0]?.cause ?? "direct calls");
-          live.spanRequests--;
-        }
-        live.spanRequests += records.length;
-        live.lastEventAt = now;
-      }
-      // Calls that ran just before the object hibernated still count.
-      const rec = live?.record ?? this.#registry.get(objectId);
-      if (!rec || records.length === 0) continue;
-      rec.requests += records.length;
-      this.directCalls += records.length;
-      rec.lastActive = now;
-      this.#registry.touch(rec);
-      if (!listening) continue;
-      for (const r of records) {
-        this.#events.emit("request", {
-          time: r.time - r.durationMs,
-          objectId: rec.id,
-          className: rec.className,
-          kind: r.kind,
-          method: r.cause,
-          durationMs: r.durationMs,
-          ok: r.ok,
-          ...(r.error ? { error: r.error } : {}),
-        });
-      }
-    }
+    recordDirect(
+      {
+        live: this.#live,
+        registry: this.#registry,
+        events: this.#events,
+        clock: this.#clock,
+        beginProcessing: (live, cause) => this.#beginProcessing(live, cause),
+        counted: (calls) => (this.directCalls += calls),
+      },
+      caller,
+      reports,
+    );
   }
 
   /**
