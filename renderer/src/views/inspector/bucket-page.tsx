@@ -3,6 +3,7 @@ import { useShallow } from "zustand/react/shallow";
 import type { BucketObjectInfo } from "../../../../runtime/api/contract.ts";
 import { formatBytes, pluralize } from "../../components/format.ts";
 import { useBucketStore } from "../../stores/bucket.ts";
+import { usePoll } from "../../components/use-poll.ts";
 
 function metadataText(m: Record<string, string>): string {
   return Object.entries(m)
@@ -36,11 +37,7 @@ export function BucketPage() {
   );
   const [prefix, setPrefixText] = useState(s.prefix);
 
-  useEffect(() => {
-    void load();
-    const t = setInterval(() => void load(), 3_000);
-    return () => clearInterval(t);
-  }, [load]);
+  usePoll(load, 3_000);
 
   useEffect(() => {
     const t = setTimeout(() => {

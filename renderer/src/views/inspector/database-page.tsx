@@ -1,8 +1,8 @@
-import { useEffect } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { formatBytes, formatDuration } from "../../components/format.ts";
 import { ResultPager, ResultTable, SqlEditor } from "../../components/query-result.tsx";
 import { DB_PAGE_ROWS, useDatabaseStore } from "../../stores/database.ts";
+import { usePoll } from "../../components/use-poll.ts";
 
 /** A D1 database as the Inspector shows it: its tables and schema, paged rows, a read-only SQL box. */
 export function DatabasePage() {
@@ -28,11 +28,7 @@ export function DatabasePage() {
     })),
   );
 
-  useEffect(() => {
-    void load();
-    const t = setInterval(() => void load(), 3_000);
-    return () => clearInterval(t);
-  }, [load]);
+  usePoll(load, 3_000);
 
   const db = s.databases.find((d) => d.binding === s.binding) ?? null;
   if (s.databases.length === 0) {

@@ -1,8 +1,9 @@
-import { useEffect, useMemo } from "react";
+import { useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { formatTime } from "../../components/format.ts";
 import { useEventsStore } from "../../stores/events.ts";
 import { splitTopics } from "../../stores/topics.ts";
+import { usePoll } from "../../components/use-poll.ts";
 
 /** Event data is structured-clone data from objects: shown as JSON text, never as markup. */
 function dataText(v: unknown): string {
@@ -46,11 +47,7 @@ export function EventBusView() {
   const load = useEventsStore((s) => s.load);
   const select = useEventsStore((s) => s.select);
 
-  useEffect(() => {
-    void load();
-    const t = setInterval(() => void load(), 3_000);
-    return () => clearInterval(t);
-  }, [load]);
+  usePoll(load, 3_000);
 
   return (
     <section className="event-bus" aria-label="Event bus" data-testid="event-bus">

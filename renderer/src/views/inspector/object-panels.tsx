@@ -1,8 +1,9 @@
-import { useEffect, type KeyboardEvent } from "react";
+import { type KeyboardEvent } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { BusEvent, ReceivedEvent } from "../../../../runtime/api/contract.ts";
 import { formatAgo, formatBytes, formatTime, shortId } from "../../components/format.ts";
 import { ResponseView } from "../../components/response-view.tsx";
+import { usePoll } from "../../components/use-poll.ts";
 import { METHODS } from "../../stores/console.ts";
 import { useObjectDetailStore } from "../../stores/object-detail.ts";
 import { useUiStore } from "../../stores/ui.ts";
@@ -10,14 +11,6 @@ import "./object-panels.css";
 
 /** How often an open Sockets or Events panel asks again (both are cheap reads of the orchestrator). */
 const POLL_MS = 2_000;
-
-function usePoll(load: () => Promise<void>): void {
-  useEffect(() => {
-    void load();
-    const timer = setInterval(() => void load(), POLL_MS);
-    return () => clearInterval(timer);
-  }, [load]);
-}
 
 /** Event data is untrusted: shown as JSON text, cut short, never interpreted. */
 function dataText(data: unknown): string {
@@ -34,7 +27,7 @@ function dataText(data: unknown): string {
 export function SocketsPanel() {
   const sockets = useObjectDetailStore((s) => s.sockets);
   const load = useObjectDetailStore((s) => s.loadSockets);
-  usePoll(load);
+  usePoll(load, POLL_MS);
   if (sockets === null) return <p className="muted">Loading…</p>;
   if (sockets.length === 0)
     return (
@@ -103,7 +96,7 @@ function PublisherCell({ e }: { readonly e: BusEvent }) {
 export function EventsPanel() {
   const events = useObjectDetailStore((s) => s.events);
   const load = useObjectDetailStore((s) => s.loadEvents);
-  usePoll(load);
+  usePoll(load, POLL_MS);
   if (events === null) return <p className="muted">Loading…</p>;
   return (
     <div className="object-events">

@@ -1,8 +1,8 @@
-import { useEffect } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { QueueBatchRecord, QueueStats } from "../../../../runtime/api/contract.ts";
 import { formatTime } from "../../components/format.ts";
 import { useQueuesStore } from "../../stores/queues.ts";
+import { usePoll } from "../../components/use-poll.ts";
 
 function consumerText(q: QueueStats): string {
   const c = q.consumer;
@@ -32,11 +32,7 @@ export function QueuesView() {
   const load = useQueuesStore((s) => s.load);
   const select = useQueuesStore((s) => s.select);
 
-  useEffect(() => {
-    void load();
-    const t = setInterval(() => void load(), 1_000);
-    return () => clearInterval(t);
-  }, [load]);
+  usePoll(load, 1_000);
 
   return (
     <section className="queues" aria-label="Queues" data-testid="queues">

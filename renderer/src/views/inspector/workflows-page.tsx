@@ -1,9 +1,10 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { InstanceDetail, StepRecord } from "../../../../runtime/api/contract.ts";
 import { formatDuration, formatTime, pluralize } from "../../components/format.ts";
 import { useWorkflowsStore } from "../../stores/workflows.ts";
 import "./workflows.css";
+import { usePoll } from "../../components/use-poll.ts";
 
 function StatusBadge({ status }: { readonly status: string }) {
   return (
@@ -243,11 +244,7 @@ export function WorkflowsPage() {
   const [newId, setNewId] = useState("");
   const [why, setWhy] = useState<string | null>(null);
 
-  useEffect(() => {
-    void load();
-    const t = setInterval(() => void load(), 1_000);
-    return () => clearInterval(t);
-  }, [load]);
+  usePoll(load, 1_000);
 
   if (s.workflows.length === 0) {
     return (
