@@ -19,7 +19,7 @@ import {
   designSchemas,
   loadSchemas,
   projectFileSchemas,
-  savedRequestSchemas,
+  consoleSchemas,
   schemas,
   templateSchemas,
 } from "./contract.ts";
@@ -387,7 +387,7 @@ function createControlApi(engine: Engine): ControlApi {
     },
 
     async addRequestHistory(entry) {
-      return history.add(projectFileSchemas.historyEntry.parse(entry));
+      return history.add(consoleSchemas.historyEntry.parse(entry));
     },
 
     async clearRequestHistory() {
@@ -399,17 +399,17 @@ function createControlApi(engine: Engine): ControlApi {
     },
 
     async saveRequest(spec) {
-      const { name, request } = savedRequestSchemas.save.parse(spec);
+      const { name, request } = consoleSchemas.save.parse(spec);
       return saved.save(name, request);
     },
 
     async renameSavedRequest(spec) {
-      const { id, name } = savedRequestSchemas.rename.parse(spec);
+      const { id, name } = consoleSchemas.rename.parse(spec);
       return saved.rename(id, name);
     },
 
     async deleteSavedRequest(id) {
-      return saved.delete(savedRequestSchemas.id.parse(id));
+      return saved.delete(consoleSchemas.savedId.parse(id));
     },
 
     ...objectTools(engine),
