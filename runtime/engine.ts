@@ -115,6 +115,8 @@ interface AuxiliaryRun {
   readonly registry: ServiceRegistry;
   readonly state: StateManager;
   readonly lifecycle: LifecycleManager;
+  /** Its own Workflows (its `workflows` block), on `<data>/workers/<name>/workflows.sqlite`. */
+  readonly workflows: Workflows;
 }
 
 /**
@@ -145,6 +147,12 @@ async function startAuxiliary(
   const registry = ServiceRegistry.open(dir, deps.clock);
   const state = new StateManager(dir, deps.clock);
   const events = new EngineEvents();
+  const workflows: Workflows = new Workflows({
+    dataDir: dir,
+    clock: deps.clock,
+    workflows: code.spec.workflows,
+    runner: (spec) => lifecycle.entryCall((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
+  });
   events.on("log", (l) => deps.events.emit("log", { ...l, source: `${w.name}: ${l.source}` }));
   events.on("problem", (p) => deps.events.emit("problem", { ...p, message: `${w.name}: ${p.message}` }));
   const lifecycle = new LifecycleManager({
@@ -156,6 +164,7 @@ async function startAuxiliary(
     code,
     sockets: new SocketHub({ now: () => deps.clock.now() }),
     queueSend: deps.queueSend,
+    workflow: (call) => workflows.handle(call),
   });
   registry.setClasses(
     w.durableObjects.map((b) => ({
@@ -176,6 +185,15 @@ async function startAuxiliary(
         );
       }
     }
+    for (const [i, wf] of code.spec.workflows.entries()) {
+      if (exported && !exported.includes(wf.className)) {
+        throw new ProjectError(
+          `class ${wf.className} is not exported by ${basename(w.main)}; add \`export class ${wf.className} extends WorkflowEntrypoint\``,
+          { file: basename(w.configPath), field: `workflows[${i}].class_name` },
+        );
+      }
+    }
+    workflows.start();
     state.startAlarms((a) =>
       lifecycle.run(
         {
@@ -190,12 +208,14 @@ async function startAuxiliary(
     );
   } catch (e) {
     state.stopAlarms();
+    const closing = workflows.close();
     await lifecycle.close(0, "it failed to start");
+    await closing;
     state.close();
     registry.close();
     throw e;
   }
-  return { name: w.name, configPath: w.configPath, registry, state, lifecycle };
+  return { name: w.name, configPath: w.configPath, registry, state, lifecycle, workflows };
 }
 
 function assetRouting(project: Project): AssetRouting | null {
@@ -358,7 +378,7 @@ export class Engine {
   readonly state: StateManager;
   readonly lifecycle: LifecycleManager;
   readonly eventBus: EventBus;
-  /** Queues: messages producers sent, delivered to the entry Worker's queue() handler. */
+  /** Queues: messages producers sent, delivered to the consuming Worker's queue() handler. */
   readonly queues: QueueBroker;
   /** The project's Workflows: instances, their steps and events (runtime/workflows). */
   readonly workflows: Workflows;
@@ -511,12 +531,17 @@ export class Engine {
         );
       },
     });
+    // A queue consumed in another Worker (-c) goes to that Worker's entry (started before the broker).
+    const consumerOf = (queue: string): LifecycleManager => {
+      const worker = engine.#project.allQueues.consumers.find((c) => c.queue === queue)?.worker;
+      return engine.#auxiliary.find((a) => a.name === worker)?.lifecycle ?? lifecycle;
+    };
     const queues = new QueueBroker({
       dataDir,
       clock,
-      config: project.queues,
+      config: project.allQueues,
       deliver: (queue, messages, metrics) =>
-        lifecycle.entryCall((api) =>
+        consumerOf(queue).entryCall((api) =>
           api.queue(
             queue,
             Comlink.transfer(
@@ -578,7 +603,7 @@ export class Engine {
     try {
       await lifecycle.start();
       for (const aux of project.workers) {
-        // Its producers send to the project's one broker (consumers run in the project's Worker).
+        // Its producers send to the project's one broker, which delivers its consumers' queues to it.
         const run = await startAuxiliary(aux, {
           dataDir,
           clock,
@@ -716,6 +741,7 @@ export class Engine {
       if (JSON.stringify(code.spec) === JSON.stringify(a.lifecycle.code.spec)) continue;
       const r = await a.lifecycle.updateCode(code);
       if (!r.ok) return done({ ok: false, updated, error: `${a.name}: ${r.error}` });
+      a.workflows.setWorkflows(code.spec.workflows);
     }
     connectWorkers([
       { lifecycle: this.lifecycle, wrangler: project.wrangler },
@@ -731,7 +757,7 @@ export class Engine {
     const policies = projectPolicies(project, this.#basePolicy, this.#baseClassPolicies);
     this.lifecycle.setPolicies(policies.policy, policies.classPolicies);
     this.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
-    this.queues.setConfig(project.queues);
+    this.queues.setConfig(project.allQueues);
     this.workflows.setWorkflows(next.spec.workflows);
     this.registry.setClasses(classInfos(project));
     // Code that still throws while loading is not a successful update, even if nothing else changed.
@@ -973,7 +999,9 @@ export class Engine {
     const objects = await this.lifecycle.close(0, why);
     for (const a of this.#auxiliary) {
       a.state.stopAlarms();
+      const closing = a.workflows.close();
       objects.push(...(await a.lifecycle.close(0, why)));
+      await closing;
       a.state.close();
       a.registry.close();
     }

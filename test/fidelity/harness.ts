@@ -346,7 +346,7 @@ export async function readRunSettings(projectDir: string): Promise<RunSettings |
 }
 
 /** terrarium serve's flags for a project's RunSettings. */
-function terrariumArgs(projectDir: string, run: RunSettings | null): string[] {
+export function terrariumArgs(projectDir: string, run: RunSettings | null): string[] {
   if (!run) return [];
   const configs = [
     join(projectDir, "wrangler.jsonc"),
