@@ -40,6 +40,8 @@ import { RateLimits } from "./bindings/ratelimit.ts";
 import { analyticsDatasets, DataPointLog } from "./bindings/analytics-engine.ts";
 import { versionMetadata, versionMetadataBinding } from "./bindings/version-metadata.ts";
 import { Workflows } from "./workflows/workflows.ts";
+import { sendEmailBindings } from "./bindings/send-email.ts";
+import { EmailOutbox } from "./bindings/email-outbox.ts";
 import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
 
 /** `version_metadata`'s binding, as a value in env (runtime/bindings/version-metadata.ts). */
@@ -67,6 +69,10 @@ function workerCode(
   overrides: Readonly<Record<string, string>> = design?.varOverrides ?? {},
 ): CodeVersion {
   const stores = { wrangler: w };
+  // terrarium.json's `ai.standIn` (the project's Worker only) answers its Workers AI bindings locally.
+  const ai = design?.terrarium.ai;
+  const remote = remoteOnlyBindings(stores);
+  const standIn = ai?.standIn ? remote.filter((r) => r.kind === "ai") : [];
   const spec: CodeSpec = {
     bundlePath: bundle.path,
     workerName: w.name,
@@ -86,7 +92,9 @@ function workerCode(
     r2Buckets: r2Stores(stores, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
     kvNamespaces: kvStores(stores, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
     queueProducers: queuesConfig(w).producers.map((p) => ({ ...p })),
-    remoteOnly: remoteOnlyBindings(stores),
+    remoteOnly: remote.filter((r) => !standIn.includes(r)),
+    aiStandIn: standIn.map((r) => ({ binding: r.binding, latencyMs: ai?.latencyMs ?? null })),
+    sendEmail: sendEmailBindings(w.raw),
     workflows: workflowBindings(w),
     rateLimits: rateLimitBindings(w),
     analyticsEngine: analyticsDatasets(w.raw),
@@ -138,6 +146,8 @@ async function startAuxiliary(
     options: LifecycleOptions;
     /** The project's Queues broker: a Worker's producers send to the project's one broker. */
     queueSend: GatewayApi["queueSend"];
+    /** The project's outbox: every Worker's send_email messages are kept in one place. */
+    outbox: EmailOutbox;
   },
 ): Promise<AuxiliaryRun> {
   const w = aux.wrangler;
@@ -166,6 +176,7 @@ async function startAuxiliary(
     queueSend: deps.queueSend,
     workflow: (call) => workflows.handle(call),
   });
+  lifecycle.email = async (m) => void deps.outbox.add(w.name, deps.clock.now(), m);
   registry.setClasses(
     w.durableObjects.map((b) => ({
       className: b.className,
@@ -384,6 +395,8 @@ export class Engine {
   readonly workflows: Workflows;
   /** Data points the code wrote to Analytics Engine datasets (the last 2,000). */
   readonly dataPoints: DataPointLog;
+  /** Messages the code sent through send_email bindings: captured in `<data>/email.sqlite`, never sent. */
+  readonly outbox: EmailOutbox;
   readonly router: RequestRouter;
   /** The WebSockets of every object, held here so a hibernating object keeps its clients. */
   readonly sockets: SocketHub;
@@ -418,6 +431,7 @@ export class Engine {
     clock: Clock;
     usage: UsageMeter;
     dataPoints: DataPointLog;
+    outbox: EmailOutbox;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -444,6 +458,7 @@ export class Engine {
     };
     this.usage = parts.usage;
     this.dataPoints = parts.dataPoints;
+    this.outbox = parts.outbox;
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -573,6 +588,8 @@ export class Engine {
     const dataPoints = new DataPointLog();
     lifecycle.rateLimit = (binding, key, limit, period) => rateLimits.count(binding, key, limit, period);
     lifecycle.dataPoint = (point) => dataPoints.add(point);
+    const outbox = new EmailOutbox(dataDir);
+    lifecycle.email = async (m) => void outbox.add(w.name, clock.now(), m);
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
     router.setAssets(assets);
@@ -595,6 +612,7 @@ export class Engine {
       clock,
       usage,
       dataPoints,
+      outbox,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
@@ -611,6 +629,7 @@ export class Engine {
           hosts,
           options,
           queueSend: async (queue, messages) => queues.send(queue, messages),
+          outbox,
         });
         engine.#auxiliary.push(run);
       }
@@ -1008,6 +1027,7 @@ export class Engine {
     await bus;
     await workflows;
     this.usage.close();
+    this.outbox.close();
     this.state.close();
     this.registry.close();
     this.#serving?.release();

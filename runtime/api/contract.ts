@@ -29,7 +29,7 @@ export type * from "./contract/time.ts";
 export type * from "./contract/workflows.ts";
 export { consoleSchemas } from "./contract/console.ts";
 export { exportSchemas } from "./contract/export.ts";
-export { externalSchemas, queueSchemas } from "./contract/external.ts";
+export { emailSchemas, externalSchemas, queueSchemas } from "./contract/external.ts";
 export { objectSchemas, schemas } from "./contract/inspector.ts";
 export { costSchemas, loadSchemas } from "./contract/load.ts";
 export { codeSchemas, designSchemas, projectFileSchemas, templateSchemas } from "./contract/project.ts";

@@ -22,6 +22,8 @@ import {
   type QueueOutcome,
 } from "../bindings/queue.ts";
 import { remoteOnlyBinding } from "../bindings/remote-only.ts";
+import { SendEmailBinding } from "../bindings/send-email.ts";
+import { AiStandIn } from "../bindings/ai-stand-in.ts";
 import { runWorkflow, WorkflowBinding } from "../bindings/workflows.ts";
 import { RateLimitBinding } from "../bindings/ratelimit.ts";
 import { AnalyticsEngineDataset } from "../bindings/analytics-engine.ts";
@@ -311,6 +313,9 @@ class Isolate implements WorkerApi {
       );
     }
     for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
+    for (const a of spec.aiStandIn ?? []) env[a.binding] = new AiStandIn(a);
+    for (const e of spec.sendEmail ?? [])
+      env[e.binding] = new SendEmailBinding(e, (m) => this.#gateway.email(m));
     for (const a of spec.analyticsEngine ?? [])
       env[a.binding] = new AnalyticsEngineDataset(a, (p) => void this.#gateway.dataPoint(p));
     for (const r of spec.rateLimits ?? [])

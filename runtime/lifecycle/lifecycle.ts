@@ -44,6 +44,7 @@ import {
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall } from "../bindings/workflow-calls.ts";
 import type { DataPoint } from "../bindings/analytics-engine.ts";
+import type { CapturedEmail } from "../bindings/send-email.ts";
 import type { ObjectProbe } from "../host/probe.ts";
 import { whyAwake, type WhyAwake } from "./why-awake.ts";
 import { buildGateway, type GatewayHub } from "./gateway.ts";
@@ -291,6 +292,9 @@ export class LifecycleManager {
   /** The project's Workflows (`env.<workflow binding>` and running instances' steps). */
   readonly #workflow: (call: WorkflowCall) => Promise<unknown>;
 
+  /** Set by the engine: keeps a message a send_email binding sent (the outbox). */
+  email: (message: CapturedEmail) => Promise<void> = () =>
+    Promise.reject(new Error("send_email: this project keeps no outbox"));
   /** Set by the engine: keeps a data point written to an Analytics Engine dataset. */
   dataPoint: (point: DataPoint) => void = () => {};
   /** Set by the engine: counts a rate limiter's call (`env.<ratelimit>.limit()`). */
@@ -1140,6 +1144,7 @@ export class LifecycleManager {
       workflow: (call) => this.#workflow(call),
       rateLimit: (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
       dataPoint: (point) => this.dataPoint(point),
+      email: (message) => this.email(message),
       emitLog: (rec, level, message, time, source) => this.#emitLog(rec, level, message, time, source),
       peer: async (binding, id) => (this.foreign.has(binding) ? null : this.#peer(binding, id)),
       direct: (caller, reports) => this.#direct(caller, reports),
