@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { basename, join, relative, sep } from "node:path";
 import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
 import { loadProject, type AuxiliaryWorker, type Project, type ProjectOptions } from "./config/project.ts";
@@ -919,26 +919,37 @@ export class Engine {
     return { ...this.#basePolicy };
   }
 
-  /** Watches the project's sources and config; a change triggers `reload`. */
+  /**
+   * Watches the project's sources and config, and each other Worker's
+   * folder (-c) outside it; a change triggers `reload`, which moves every
+   * Worker whose code changed to its new code.
+   */
   watch(): void {
     if (this.#watcher) return;
-    const dir = this.#project.dir;
     const dataDir = this.dataDir;
-    this.#watcher = watch(dir, { recursive: true }, (_event, file) => {
-      if (!file) return;
-      const abs = join(dir, file.toString());
-      if (
-        abs.startsWith(dataDir) ||
-        /(^|[/\\])(node_modules|\.git|\.terrarium)([/\\]|$)/.test(file.toString())
-      )
-        return;
-      if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
-      this.#reloadTimer = setTimeout(() => {
-        this.#reloadTimer = null;
-        void this.exclusive(() => this.reload());
-      }, 150);
-    });
+    const watchDir = (dir: string): FSWatcher =>
+      watch(dir, { recursive: true }, (_event, file) => {
+        if (!file) return;
+        const abs = join(dir, file.toString());
+        if (
+          abs.startsWith(dataDir) ||
+          /(^|[/\\])(node_modules|\.git|\.terrarium)([/\\]|$)/.test(file.toString())
+        )
+          return;
+        if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
+        this.#reloadTimer = setTimeout(() => {
+          this.#reloadTimer = null;
+          void this.exclusive(() => this.reload());
+        }, 150);
+      });
+    const own = this.#project.dir;
+    this.#watcher = watchDir(own);
+    const others = [...new Set(this.#project.workers.map((w) => w.dir))].filter(
+      (d) => d !== own && !d.startsWith(own + sep),
+    );
+    this.#otherWatchers = others.map(watchDir);
   }
+  #otherWatchers: FSWatcher[] = [];
 
   /** What the user should know about how this project runs here (printed at start by the CLI). */
   get notes(): readonly string[] {
@@ -994,6 +1005,7 @@ export class Engine {
     const deadline = Date.now() + graceMs;
     const left = (): number => Math.max(0, deadline - Date.now());
     this.#watcher?.close();
+    for (const w of this.#otherWatchers) w.close();
     if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
     this.router.stopAccepting();
     this.state.stopAlarms();
