@@ -44,6 +44,9 @@ import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
 import { external } from "./external.ts";
 import { queueMethods } from "./queues.ts";
+import { bindingMethods } from "./bindings.ts";
+import { maskedApi, secretValues } from "./secrets.ts";
+import { workersMethods } from "./workers.ts";
 import { REMOTE_ONLY_KINDS } from "../bindings/remote-only.ts";
 import { remoteOnlyBindings } from "../bindings/stores.ts";
 
@@ -90,8 +93,24 @@ function designWorkers(p: Project): DesignInfo["workers"] {
 export function controlApi(engine: Engine): ControlApi {
   let api = apis.get(engine);
   if (!api) {
-    api = createControlApi(engine);
+    api = maskedApi(unmaskedControlApi(engine), () => secretValues(engine.project));
     apis.set(engine, api);
+  }
+  return api;
+}
+
+const unmasked = new WeakMap<Engine, ControlApi>();
+
+/**
+ * The same control API with the project's secrets left in clear in its
+ * answers: for tests that check what the code answered, never for a
+ * person's screen (see secrets.ts).
+ */
+export function unmaskedControlApi(engine: Engine): ControlApi {
+  let api = unmasked.get(engine);
+  if (!api) {
+    api = createControlApi(engine);
+    unmasked.set(engine, api);
   }
   return api;
 }
@@ -491,6 +510,8 @@ function createControlApi(engine: Engine): ControlApi {
     ...ext.methods,
     ...queueMethods(engine),
     ...workflowMethods(engine),
+    ...bindingMethods(engine),
+    ...workersMethods(engine),
 
     subscribe(listener) {
       let batch: LiveEvent[] = [];

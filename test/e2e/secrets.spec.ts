@@ -1,0 +1,53 @@
+import { expect, test, WORKERS } from "./fixtures.ts";
+
+// The workers fixture's .dev.vars holds SECRET=dev-secret, and its front Worker answers it.
+test.describe("a project with secrets in .dev.vars and two Workers", () => {
+  test.use({
+    source: WORKERS,
+    uiArgs: ["-c", "{project}/wrangler.jsonc", "-c", "{project}/back/wrangler.jsonc"],
+  });
+
+  test("secret values are masked in the editor until revealed, and in the console's answers", async ({
+    app,
+    shot,
+  }) => {
+    const page = app.page;
+    const { design } = app;
+    await app.show("Design");
+    await design.treeFile(".dev.vars").click();
+    const masked = page.getByTestId("secrets-masked");
+    await expect(masked.locator("pre")).toHaveText("SECRET=••••••");
+    await expect(page.locator("body")).not.toContainText("dev-secret");
+    await shot("editor-secrets-masked");
+    await masked.getByRole("button", { name: "Reveal values to edit" }).click();
+    await expect(design.code()).toContainText("SECRET=dev-secret");
+    await page.getByRole("button", { name: "Hide values" }).click();
+    await expect(masked).toBeVisible();
+    await expect(page.locator("body")).not.toContainText("dev-secret");
+
+    // The Worker answers the secret; the console shows it masked, and keeps it so in its history.
+    await app.show("Console");
+    await app.console.request("GET", "/");
+    await expect(app.console.responseBody).toContainText('"secret": "••••••"');
+    await expect(page.locator("body")).not.toContainText("dev-secret");
+  });
+
+  test("the Objects table lists the other Worker's objects, saying where they are kept", async ({
+    app,
+    ui,
+    shot,
+  }) => {
+    expect(await (await fetch(`${ui.routerUrl}/count`)).json()).toEqual({ count: 1 });
+    await app.show("Inspector");
+    const back = app.page.getByTestId("worker-objects");
+    await expect(back.getByRole("heading")).toContainText(
+      "Worker back (back/wrangler.jsonc) · 1 object of Counter",
+    );
+    await expect(back).toContainText(`${ui.dataDir}/workers/back`);
+    const row = back.getByTestId("worker-object");
+    await expect(row).toHaveCount(1);
+    await expect(row).toContainText("Counter");
+    await expect(row).toContainText("visits");
+    await shot("inspector-other-workers");
+  });
+});
