@@ -934,12 +934,16 @@ export class Engine {
     configPath: string;
     dataDir: string;
     registry: ServiceRegistry;
+    state: StateManager;
+    lifecycle: LifecycleManager;
   }[] {
     return this.#auxiliary.map((a) => ({
       name: a.name,
       configPath: a.configPath,
       dataDir: join(this.dataDir, "workers", a.name),
       registry: a.registry,
+      state: a.state,
+      lifecycle: a.lifecycle,
     }));
   }
 

@@ -49,5 +49,22 @@ test.describe("a project with secrets in .dev.vars and two Workers", () => {
     await expect(row).toContainText("Counter");
     await expect(row).toContainText("visits");
     await shot("inspector-other-workers");
+
+    // Its page: the other Worker's lifecycle and storage, read-only, without the project Worker's actions.
+    await row.click();
+    await expect(app.inspector.title).toHaveText("visits");
+    await expect(app.page.getByTestId("foreign-object")).toContainText("An object of the Worker back (-c)");
+    await expect(app.inspector.hibernate).toHaveCount(0);
+    await expect(app.page.getByRole("tablist", { name: "Object panels" }).getByRole("tab")).toHaveText([
+      "Lifecycle",
+      "Storage",
+      "Alarms",
+      "Logs",
+    ]);
+    await expect(app.inspector.transitions.first()).toBeVisible();
+    await app.page.getByRole("tab", { name: "Storage" }).click();
+    await expect(app.inspector.kv).toContainText("n");
+    await expect(app.inspector.unlockWrites).toHaveCount(0);
+    await shot("inspector-other-worker-object");
   });
 });

@@ -180,6 +180,16 @@ describe("other Workers' Durable Objects", () => {
     expect(back!.objects[0]).toMatchObject({ className: "Counter", name: "visits" });
     // The project's own Worker has none of them.
     expect((await controlApi(engine).listObjects()).total).toBe(0);
+
+    // Its page reads that Worker's registry and files: summary, lifecycle, storage.
+    const api = controlApi(engine);
+    const id = back!.objects[0]!.id;
+    expect(await api.getObject(id)).toMatchObject({ worker: "back", className: "Counter", name: "visits" });
+    const transitions = await api.transitions({ objectId: id });
+    expect(transitions.map((t) => t.to)).toContain("Active");
+    expect((await api.listKv({ objectId: id })).map((e) => [e.key, e.preview])).toEqual([["n", "1"]]);
+    expect((await api.query({ objectId: id, sql: "SELECT count(*) AS n FROM _cf_KV" })).rows).toEqual([[1]]);
+    expect(await api.alarms(id)).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ import type { WorkerObjects } from "../../../../runtime/api/contract.ts";
 import { formatAgo, formatBytes, pluralize, shortId } from "../../components/format.ts";
 import { StateBadge } from "../../components/state-badge.tsx";
 import { usePoll } from "../../components/use-poll.ts";
+import { useUiStore } from "../../stores/ui.ts";
 import { useWorkerObjectsStore } from "../../stores/worker-objects.ts";
 
 /** The most rows shown per Worker. */
@@ -10,6 +11,7 @@ const SHOWN = 200;
 
 function WorkerTable({ w }: { w: WorkerObjects }) {
   const now = Date.now();
+  const openObject = useUiStore((s) => s.openObject);
   return (
     <div className="worker-objects" data-testid="worker-objects" data-worker={w.worker}>
       <h3>
@@ -20,9 +22,9 @@ function WorkerTable({ w }: { w: WorkerObjects }) {
         </span>
       </h3>
       <p className="muted">
-        Stored in <span className="mono">{w.dataDir}</span>, apart from the project&apos;s own objects. Their
-        lifecycle, storage and logs pages are not in Terrarium yet; their logs join the project&apos;s,
-        prefixed with <span className="mono">{w.worker}:</span>.
+        Stored in <span className="mono">{w.dataDir}</span>, apart from the project&apos;s own objects. Click
+        one for its lifecycle, storage, alarms and logs; its logs also join the project&apos;s, prefixed with{" "}
+        <span className="mono">{w.worker}:</span>.
       </p>
       {w.objects.length > 0 ? (
         <table className="result" aria-label={`Objects of ${w.worker}`}>
@@ -39,7 +41,13 @@ function WorkerTable({ w }: { w: WorkerObjects }) {
           </thead>
           <tbody>
             {w.objects.slice(0, SHOWN).map((o) => (
-              <tr key={o.id} data-testid="worker-object" data-object-id={o.id}>
+              <tr
+                key={o.id}
+                data-testid="worker-object"
+                data-object-id={o.id}
+                className="clickable"
+                onClick={() => openObject(o.id)}
+              >
                 <td className="mono">{w.worker}</td>
                 <td>{o.className}</td>
                 <td title={o.id}>
