@@ -4,6 +4,7 @@ import { KVNamespace } from "../bindings/kv.ts";
 import { kvStores } from "../bindings/stores.ts";
 import { rateLimitBindings } from "../config/ratelimits.ts";
 import type { WranglerProject } from "../config/wrangler.ts";
+import { maskText, secretValues } from "./secrets.ts";
 import {
   bindingSchemas,
   KV_HEX_BYTES,
@@ -143,6 +144,11 @@ export function bindingMethods(engine: Engine): BindingControlApi {
           ...engine.rateLimits.snapshot(r.binding),
         })),
       );
+    },
+
+    async maskTexts(texts) {
+      const secrets = secretValues(engine.project);
+      return bindingSchemas.maskTexts.parse(texts).map((t) => maskText(t, secrets));
     },
 
     async analyticsDatasets() {

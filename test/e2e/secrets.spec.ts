@@ -1,4 +1,7 @@
+import { join, resolve } from "node:path";
 import { expect, test, WORKERS } from "./fixtures.ts";
+
+const SECRETS = join(resolve(import.meta.dirname, "..", ".."), "test", "fixtures", "secrets");
 
 // The workers fixture's .dev.vars holds SECRET=dev-secret, and its front Worker answers it.
 test.describe("a project with secrets in .dev.vars and two Workers", () => {
@@ -66,5 +69,31 @@ test.describe("a project with secrets in .dev.vars and two Workers", () => {
     await expect(app.inspector.kv).toContainText("n");
     await expect(app.inspector.unlockWrites).toHaveCount(0);
     await shot("inspector-other-worker-object");
+  });
+});
+
+// The secrets fixture's code answers, logs and sends on a WebSocket its .dev.vars TOKEN (tok-4f2a9c).
+test.describe("a project whose code leaks a secret", () => {
+  test.use({ source: SECRETS });
+
+  test("the console's response and the WebSocket console's messages show it masked", async ({
+    app,
+    shot,
+  }) => {
+    const { console: con } = app;
+    await app.show("Console");
+    await con.request("GET", "/");
+    await expect(con.responseBody).toContainText('"token": "••••••"');
+    await expect(con.responseBody).toContainText('"short": "on"');
+
+    await con.section("WebSocket").click();
+    await con.wsPath.fill("/ws");
+    await con.wsConnect.click();
+    await expect(con.wsStatus).toHaveText("open");
+    await con.wsSay("my token is tok-4f2a9c");
+    await expect(con.wsEntry("sent", "my token is ••••••")).toBeVisible();
+    await expect(con.wsEntry("received", "echo: my token is •••••• (token ••••••)")).toBeVisible();
+    await expect(app.page.locator("body")).not.toContainText("tok-4f2a9c");
+    await shot("console-websocket-secret-masked");
   });
 });

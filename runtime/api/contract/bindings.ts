@@ -115,6 +115,7 @@ export const bindingSchemas = {
       message: "give expiration or expirationTtl, not both",
     }),
   kvDelete: z.object({ namespace, key }).strict(),
+  maskTexts: z.array(z.string().max(1024 * 1024)).max(100),
 } as const;
 
 export type KvListQuery = z.infer<typeof bindingSchemas.kvList>;
@@ -136,6 +137,12 @@ export interface BindingControlApi {
   rateLimiters(): Promise<RateLimiterInfo[]>;
   /** Every Analytics Engine dataset of every running Worker (the points: `dataPoints`). */
   analyticsDatasets(): Promise<AnalyticsDatasetInfo[]>;
+  /**
+   * The texts with every secret value masked: for what reaches the UI
+   * without the engine (the WebSocket console's messages come straight
+   * from the router), so the renderer never needs the values.
+   */
+  maskTexts(texts: string[]): Promise<string[]>;
 }
 
 export const bindingCallSchemas = {
@@ -146,4 +153,5 @@ export const bindingCallSchemas = {
   kvDelete: z.tuple([bindingSchemas.kvDelete]),
   rateLimiters: z.tuple([]),
   analyticsDatasets: z.tuple([]),
+  maskTexts: z.tuple([bindingSchemas.maskTexts]),
 } as const;
