@@ -50,28 +50,29 @@ function isPlain(v: object): boolean {
  */
 export function maskDeep<T>(value: T, secrets: readonly string[]): T {
   if (secrets.length === 0) return value;
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return maskText(v, secrets);
-    if (v === null || typeof v !== "object") return v;
+  const hit = (text: string): boolean => {
+    for (const s of secrets) if (text.includes(s)) return true;
+    return false;
+  };
+  // A first pass allocates nothing: most answers hold no secret, and big ones (50,000 objects) are polled.
+  const holds = (v: unknown): boolean => {
+    if (typeof v === "string") return hit(v);
+    if (v === null || typeof v !== "object") return false;
     if (Array.isArray(v)) {
-      let changed = false;
-      const out = v.map((x) => {
-        const y = walk(x);
-        if (y !== x) changed = true;
-        return y;
-      });
-      return changed ? out : v;
+      for (const x of v) if (holds(x)) return true;
+      return false;
     }
-    if (!isPlain(v)) return v;
-    let changed = false;
+    if (!isPlain(v)) return false;
+    for (const k in v) if (hit(k) || holds((v as Record<string, unknown>)[k])) return true;
+    return false;
+  };
+  const walk = (v: unknown): unknown => {
+    if (!holds(v)) return v;
+    if (typeof v === "string") return maskText(v, secrets);
+    if (Array.isArray(v)) return v.map(walk);
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      const key = maskText(k, secrets);
-      const y = walk(x);
-      if (y !== x || key !== k) changed = true;
-      out[key] = y;
-    }
-    return changed ? out : v;
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[maskText(k, secrets)] = walk(x);
+    return out;
   };
   return walk(value) as T;
 }
