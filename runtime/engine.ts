@@ -148,6 +148,9 @@ async function startAuxiliary(
     queueSend: GatewayApi["queueSend"];
     /** The project's outbox: every Worker's send_email messages are kept in one place. */
     outbox: EmailOutbox;
+    /** The project's rate limiter counters and Analytics Engine log, shared by its Workers. */
+    rateLimits: RateLimits;
+    dataPoints: DataPointLog;
   },
 ): Promise<AuxiliaryRun> {
   const w = aux.wrangler;
@@ -177,6 +180,8 @@ async function startAuxiliary(
     workflow: (call) => workflows.handle(call),
   });
   lifecycle.email = async (m) => void deps.outbox.add(w.name, deps.clock.now(), m);
+  lifecycle.rateLimit = (binding, key, limit, period) => deps.rateLimits.count(binding, key, limit, period);
+  lifecycle.dataPoint = (point) => deps.dataPoints.add(point);
   registry.setClasses(
     w.durableObjects.map((b) => ({
       className: b.className,
@@ -397,6 +402,8 @@ export class Engine {
   readonly dataPoints: DataPointLog;
   /** Messages the code sent through send_email bindings: captured in `<data>/email.sqlite`, never sent. */
   readonly outbox: EmailOutbox;
+  /** The rate limiters' counters (every Worker's). */
+  readonly rateLimits: RateLimits;
   readonly router: RequestRouter;
   /** The WebSockets of every object, held here so a hibernating object keeps its clients. */
   readonly sockets: SocketHub;
@@ -432,6 +439,7 @@ export class Engine {
     usage: UsageMeter;
     dataPoints: DataPointLog;
     outbox: EmailOutbox;
+    rateLimits: RateLimits;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -459,6 +467,7 @@ export class Engine {
     this.usage = parts.usage;
     this.dataPoints = parts.dataPoints;
     this.outbox = parts.outbox;
+    this.rateLimits = parts.rateLimits;
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -613,6 +622,7 @@ export class Engine {
       usage,
       dataPoints,
       outbox,
+      rateLimits,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
@@ -630,6 +640,8 @@ export class Engine {
           options,
           queueSend: async (queue, messages) => queues.send(queue, messages),
           outbox,
+          rateLimits,
+          dataPoints,
         });
         engine.#auxiliary.push(run);
       }
@@ -968,6 +980,28 @@ export class Engine {
     ];
   }
   #assetNotes: readonly string[] = [];
+
+  /**
+   * The project's other Workers (-c) with their registries: their Durable
+   * Objects live under `<data>/workers/<name>/`, apart from the project's own.
+   */
+  get otherWorkers(): readonly {
+    name: string;
+    configPath: string;
+    dataDir: string;
+    registry: ServiceRegistry;
+    state: StateManager;
+    lifecycle: LifecycleManager;
+  }[] {
+    return this.#auxiliary.map((a) => ({
+      name: a.name,
+      configPath: a.configPath,
+      dataDir: join(this.dataDir, "workers", a.name),
+      registry: a.registry,
+      state: a.state,
+      lifecycle: a.lifecycle,
+    }));
+  }
 
   get url(): string | null {
     if (this.#port === null) return null;

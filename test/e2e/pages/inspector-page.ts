@@ -144,7 +144,17 @@ export class InspectorPage {
   }
 
   section(
-    name: "Objects" | "Event bus" | "Queues" | "Database" | "Bucket" | "Mock calls" | "Email",
+    name:
+      | "Objects"
+      | "Event bus"
+      | "Queues"
+      | "Database"
+      | "Bucket"
+      | "KV"
+      | "Rate limits"
+      | "Analytics"
+      | "Mock calls"
+      | "Email",
   ): Locator {
     return this.page.getByRole("navigation", { name: "Inspector sections" }).getByRole("button", { name });
   }
