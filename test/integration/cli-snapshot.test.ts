@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { run, serve, type Served } from "../helpers/cli.ts";
+import { describe, expect, it } from "vitest";
+import { run, servedPerTest } from "../helpers/cli.ts";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openEngine, tempProject } from "../helpers/project.ts";
+import { openEngine } from "../helpers/project.ts";
 
-let project: ReturnType<typeof tempProject> | null = null;
-let served: Served | null = null;
-
-afterEach(async () => {
-  await served?.stop();
-  served = null;
-  project?.cleanup();
-  project = null;
-});
+const cli = servedPerTest("SIGTERM");
 
 async function post(url: string): Promise<unknown> {
   const res = await fetch(url, { method: "POST" });
@@ -21,9 +13,9 @@ async function post(url: string): Promise<unknown> {
 
 describe("terrarium snapshot, restore and reset", () => {
   it("snapshots and diffs while a server runs, refuses restore and reset under it, and does them once it stopped", async () => {
-    project = tempProject("notes");
+    const project = cli.project("notes");
     const data = ["--data", project.dataDir];
-    served = await serve(project.dir, ["--quiet", ...data]);
+    let served = await cli.serve(project.dir, ["--quiet", ...data]);
     await post(`${served.url}/notes/ada/add?text=hello`);
 
     const taken = await run([
@@ -55,20 +47,18 @@ describe("terrarium snapshot, restore and reset", () => {
     expect(refusedReset.output).toContain("reset would replace files");
 
     expect(await served.stop()).toBe(0);
-    served = null;
     const restored = await run(["restore", project.dir, "--snapshot", snap.id, ...data]);
     expect(restored.code, restored.output).toBe(0);
     expect(restored.output).toMatch(/^Restored Notes ada to /);
     const list = await run(["snapshot", project.dir, "--list", ...data]);
     expect(list.output).toMatch(/ restore .*"before restoring /);
 
-    served = await serve(project.dir, ["--quiet", ...data]);
+    served = await cli.serve(project.dir, ["--quiet", ...data]);
     expect(await (await fetch(`${served.url}/notes/ada/`)).json()).toMatchObject({
       notes: [{ id: 1, text: "hello" }],
       count: 1,
     });
     await served.stop();
-    served = null;
 
     const reset = await run(["reset", project.dir, "--class", "Notes", ...data]);
     expect(reset.code, reset.output).toBe(0);
@@ -76,7 +66,7 @@ describe("terrarium snapshot, restore and reset", () => {
   });
 
   it("lists a class's versions and rolls it back with terrarium versions and rollback", async () => {
-    project = tempProject("notes");
+    const project = cli.project("notes");
     const data = ["--data", project.dataDir];
     const file = join(project.dir, "src", "notes.ts");
     const engine = await openEngine(project.dir, project.dataDir);
@@ -117,7 +107,7 @@ describe("terrarium snapshot, restore and reset", () => {
   });
 
   it("names what is wrong with its arguments", async () => {
-    project = tempProject("notes");
+    const project = cli.project("notes");
     const data = ["--data", project.dataDir];
     expect((await run(["reset", project.dir, ...data])).output).toContain("reset takes one of");
     const none = await run(["snapshot", project.dir, "--object", "ada", ...data]);
