@@ -12,6 +12,7 @@ async function post(url: string): Promise<unknown> {
 }
 
 describe("terrarium snapshot, restore and reset", () => {
+  // Seven CLI runs and two servers, each a Node process starting up: a busy machine needs the time.
   it("snapshots and diffs while a server runs, refuses restore and reset under it, and does them once it stopped", async () => {
     const project = cli.project("notes");
     const data = ["--data", project.dataDir];
@@ -63,7 +64,7 @@ describe("terrarium snapshot, restore and reset", () => {
     const reset = await run(["reset", project.dir, "--class", "Notes", ...data]);
     expect(reset.code, reset.output).toBe(0);
     expect(reset.output).toMatch(/^Reset 1 object: /);
-  });
+  }, 120_000);
 
   it("lists a class's versions and rolls it back with terrarium versions and rollback", async () => {
     const project = cli.project("notes");
