@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { run, servedPerTest } from "../helpers/cli.ts";
+import { run, servedPerTest, type Served } from "../helpers/cli.ts";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openEngine } from "../helpers/project.ts";
@@ -12,13 +12,17 @@ async function post(url: string): Promise<unknown> {
 }
 
 describe("terrarium snapshot, restore and reset", () => {
-  // Seven CLI runs and two servers, each a Node process starting up: a busy machine needs the time.
-  it("snapshots and diffs while a server runs, refuses restore and reset under it, and does them once it stopped", async () => {
+  /** Serves the notes project, adds "hello" to ada's notes and snapshots ada with the CLI while it serves. */
+  async function servedWithSnapshot(): Promise<{
+    dir: string;
+    data: string[];
+    served: Served;
+    snap: { id: string };
+  }> {
     const project = cli.project("notes");
     const data = ["--data", project.dataDir];
-    let served = await cli.serve(project.dir, ["--quiet", ...data]);
+    const served = await cli.serve(project.dir, ["--quiet", ...data]);
     await post(`${served.url}/notes/ada/add?text=hello`);
-
     const taken = await run([
       "snapshot",
       project.dir,
@@ -32,39 +36,48 @@ describe("terrarium snapshot, restore and reset", () => {
     expect(taken.code, taken.output).toBe(0);
     const snap = JSON.parse(taken.output) as { id: string; reason: string; label: string };
     expect(snap).toMatchObject({ reason: "manual", label: "first" });
+    return { dir: project.dir, data, served, snap };
+  }
 
-    await post(`${served.url}/notes/ada/add?text=world`);
-    const diff = await run(["snapshot", project.dir, "--object", "ada", "--diff", snap.id, ...data]);
+  it("snapshots and diffs while a server runs, and refuses restore and reset under it", async () => {
+    const { dir, data, served: running, snap } = await servedWithSnapshot();
+
+    await post(`${running.url}/notes/ada/add?text=world`);
+    const diff = await run(["snapshot", dir, "--object", "ada", "--diff", snap.id, ...data]);
     expect(diff.code, diff.output).toBe(0);
     expect(diff.output).toContain("table notes: +1 added, ~0 changed, -0 removed (1 -> 2 rows)");
     expect(diff.output).toContain('+ {"id":2,"text":"world"}');
     expect(diff.output).toContain("~ count: 1 -> 2");
 
-    const refused = await run(["restore", project.dir, "--snapshot", snap.id, ...data]);
+    const refused = await run(["restore", dir, "--snapshot", snap.id, ...data]);
     expect(refused.code).toBe(1);
     expect(refused.output).toMatch(/a Terrarium \(pid \d+\) is serving .*; restore would replace files/);
-    const refusedReset = await run(["reset", project.dir, "--all", ...data]);
+    const refusedReset = await run(["reset", dir, "--all", ...data]);
     expect(refusedReset.code).toBe(1);
     expect(refusedReset.output).toContain("reset would replace files");
+  });
 
-    expect(await served.stop()).toBe(0);
-    const restored = await run(["restore", project.dir, "--snapshot", snap.id, ...data]);
+  it("restores a snapshot and resets a class once the server stopped", async () => {
+    const { dir, data, served: running, snap } = await servedWithSnapshot();
+    await post(`${running.url}/notes/ada/add?text=world`);
+    expect(await running.stop()).toBe(0);
+    const restored = await run(["restore", dir, "--snapshot", snap.id, ...data]);
     expect(restored.code, restored.output).toBe(0);
     expect(restored.output).toMatch(/^Restored Notes ada to /);
-    const list = await run(["snapshot", project.dir, "--list", ...data]);
+    const list = await run(["snapshot", dir, "--list", ...data]);
     expect(list.output).toMatch(/ restore .*"before restoring /);
 
-    served = await cli.serve(project.dir, ["--quiet", ...data]);
+    const served = await cli.serve(dir, ["--quiet", ...data]);
     expect(await (await fetch(`${served.url}/notes/ada/`)).json()).toMatchObject({
       notes: [{ id: 1, text: "hello" }],
       count: 1,
     });
     await served.stop();
 
-    const reset = await run(["reset", project.dir, "--class", "Notes", ...data]);
+    const reset = await run(["reset", dir, "--class", "Notes", ...data]);
     expect(reset.code, reset.output).toBe(0);
     expect(reset.output).toMatch(/^Reset 1 object: /);
-  }, 120_000);
+  });
 
   it("lists a class's versions and rolls it back with terrarium versions and rollback", async () => {
     const project = cli.project("notes");
