@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import type { MessagePort } from "node:worker_threads";
-import { tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as Comlink from "comlink";
 import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
@@ -11,7 +11,6 @@ import { idFromName, idFromString, namespaceKey, type NamespaceKey } from "../sh
 import { bodyTransfer, pathOf } from "../host/http-serialize.ts";
 import { errorText } from "../shared/errors.ts";
 import type {
-  CodeSpec,
   DirectReport,
   GatewayApi,
   LogRecord,
@@ -20,7 +19,7 @@ import type {
   SerializedResponse,
   WorkerApi,
 } from "../host/protocol.ts";
-import { WorkerExitedError, WorkerHost } from "../host/worker-host.ts";
+import { WorkerExitedError, type WorkerHost } from "../host/worker-host.ts";
 import { isReset } from "../shared/comlink-node.ts";
 import type { ShardingPolicyConfig } from "../config/terrarium.ts";
 import { shardObjectName } from "../shared/sharding.ts";
@@ -47,9 +46,30 @@ import type { DataPoint } from "../bindings/analytics-engine.ts";
 import type { ObjectProbe } from "../host/probe.ts";
 import { whyAwake, type WhyAwake } from "./why-awake.ts";
 import { buildGateway, type GatewayHub } from "./gateway.ts";
-import { forgetCaller, openPeer, recordDirect } from "./direct-lines.ts";
+import { openPeer, recordDirect } from "./direct-lines.ts";
+import { WorkerPool, type WorkerSupply } from "./pool.ts";
+import {
+  busy,
+  countLive,
+  exitText,
+  ModuleLoadError,
+  ObjectError,
+  policyOf,
+  type CodeVersion,
+  type LifecycleOptions,
+  type LifecyclePolicy,
+  type LiveObject,
+} from "./live.ts";
 
-const SPAWN_CONCURRENCY = 2;
+export {
+  defaultLifecycleOptions,
+  ModuleLoadError,
+  ObjectError,
+  type CodeVersion,
+  type LifecycleOptions,
+  type LifecyclePolicy,
+} from "./live.ts";
+
 /** How long "why is it awake?" waits for an object's worker to answer its probe. */
 const PROBE_MS = 1_000;
 
@@ -91,102 +111,10 @@ export interface CutShort {
   events: number;
 }
 
-/** Warm workers kept for reuse after their objects hibernate. */
-const MAX_IDLE_WORKERS = 32;
-/** How long after a pooled worker is taken its replacement starts. */
-const REFILL_DELAY_MS = 30;
-
-export interface LifecyclePolicy {
-  /** Active with nothing in flight for this long -> Idle. */
-  idleAfterMs: number;
-  /** Idle for this long -> Hibernating. Cloudflare evicts an idle object after about 10 s. */
-  hibernateAfterMs: number;
-}
-
-export interface LifecycleOptions {
-  policy: LifecyclePolicy;
-  classPolicies: Record<string, Partial<LifecyclePolicy>>;
-  /** Live workers past which the least recently used idle objects hibernate early. */
-  maxLiveObjects: number;
-  /** Pre-started workers holding the current code, ready to take on an object's identity. */
-  poolSize: number;
-  /** CPU time one request or event may take before the object is ended (Cloudflare: 30 s). */
-  cpuLimitMs: number;
-  /**
-   * Wall-clock time after which a request or event that has not answered
-   * fails with the reason, so a hang is never silent. The event itself is
-   * not cancelled: the object stays Processing until it ends.
-   */
-  answerTimeoutMs: number;
-  /** V8 heap limit per object worker. */
-  memoryLimitMb: number;
-  entryWorkers: number;
-}
-
-export function defaultLifecycleOptions(): LifecycleOptions {
-  // About 16 MB per live worker budgeted against a quarter of the machine.
-  const byMemory = Math.floor(totalmem() / 4 / (16 * 1024 * 1024));
-  return {
-    policy: { idleAfterMs: 1_000, hibernateAfterMs: 10_000 },
-    classPolicies: {},
-    maxLiveObjects: Math.max(16, Math.min(byMemory, 1000)),
-    poolSize: 4,
-    cpuLimitMs: 30_000,
-    answerTimeoutMs: 60_000,
-    memoryLimitMb: 128,
-    entryWorkers: 1,
-  };
-}
-
 /** Where a Worker's service bindings lead (the engine knows the project's Workers). */
 export interface ServiceCalls {
   fetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
   rpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
-}
-
-export interface CodeVersion {
-  spec: CodeSpec;
-  hostFile: string;
-  entryFile: string;
-  bindings: Map<string, string>;
-}
-
-/** An object's place in the orchestrator while it has (or is getting) a worker. */
-interface LiveObject {
-  record: ObjectRecord;
-  host: WorkerHost | null;
-  starting: Promise<WorkerHost> | null;
-  inFlight: number;
-  spanRequests: number;
-  lastEventAt: number;
-  idleSince: number;
-  /** Bumped when the worker is lost or retired, so late completions of old calls change nothing. */
-  generation: number;
-  /** Watchdog bookkeeping: how long the worker's loop has been continuously busy. */
-  busy: { at: number; active: number; run: number } | null;
-  killedFor: string | null;
-  /** Set while the object moves to new code; new events wait for it. */
-  updating: Promise<void> | null;
-  /** A Scaling transition owed once the current Processing span ends. */
-  pendingScaling: string | null;
-  /** Workers that have had a call to the object in flight on a direct line for a while (they report it). */
-  directBusy: Set<WorkerHost>;
-}
-
-/** How long an object must have been Idle before it lends its worker: 2 s, within [idleAfter, hibernateAfter]. */
-function loanAfter(p: LifecyclePolicy): number {
-  return Math.min(p.hibernateAfterMs, Math.max(p.idleAfterMs, 2_000));
-}
-
-function busy(l: LiveObject): boolean {
-  return l.inFlight > 0 || l.directBusy.size > 0;
-}
-
-interface Slot {
-  host: WorkerHost;
-  object: LiveObject | null;
-  /** The code version the worker has loaded. */
-  code: CodeVersion | null;
 }
 
 /** An object whose constructor an update tries on a copy of its storage before it goes ahead. */
@@ -201,28 +129,6 @@ export interface UpdateResult {
   /** Live objects now running the new code. */
   updated: number;
   error: string | null;
-}
-
-function exitText(exit: { code: number; error: Error | null }): string {
-  return exit.error ? `${exit.error.name}: ${exit.error.message}` : `worker exited with code ${exit.code}`;
-}
-
-export class ObjectError extends Error {
-  override name = "ObjectError";
-  constructor(
-    message: string,
-    readonly status = 500,
-  ) {
-    super(message);
-  }
-}
-
-/** The project's main module threw while it loaded; every event on that code fails with this. */
-export class ModuleLoadError extends ObjectError {
-  override name = "ModuleLoadError";
-  constructor(readonly reason: string) {
-    super(`the Worker's main module threw while loading: ${reason}`, 500);
-  }
 }
 
 export interface Dispatch {
@@ -254,14 +160,13 @@ export class LifecycleManager {
   readonly #opts: LifecycleOptions;
   readonly #live = new Map<string, LiveObject>();
   #code: CodeVersion;
-  #pool: WorkerHost[] = [];
+  readonly #pool: WorkerPool;
   #entries: WorkerHost[] = [];
   #entryNext = 0;
   #sweeper: { cancel(): void };
   #dog: NodeJS.Timeout;
   #closed = false;
   #keys = new Map<string, NamespaceKey>();
-  readonly #slots = new Map<WorkerHost, Slot>();
   /** Why objects' workers were lost lately (see #lose). */
   readonly #lostWhy = new Map<string, { message: string; at: number }>();
   readonly #sockets: ObjectSockets;
@@ -321,6 +226,18 @@ export class LifecycleManager {
     this.#events = deps.events;
     this.#opts = deps.options;
     this.#code = deps.code;
+    this.#pool = new WorkerPool({
+      clock: this.#clock,
+      options: this.#opts,
+      live: this.#live,
+      sockets: this.#sockets,
+      code: () => this.#code,
+      loadFailure: () => this.#loadFailure,
+      failedToLoad: (code, e) => this.#failedToLoad(code, e),
+      gateway: (slot) => buildGateway(slot, this.#gatewayHub()),
+      lend: (id, cause) => this.#hibernate(id, cause),
+      error: (message) => this.#emitLog(null, "error", message, this.#clock.now(), "terrarium"),
+    });
     this.#sweeper = this.#clock.setInterval(() => this.sweep(), 100);
     const dog = setInterval(() => this.#watchdog(), WATCHDOG_MS);
     dog.unref();
@@ -338,12 +255,12 @@ export class LifecycleManager {
    */
   /** How many workers are running (pooled, lent or hosting an object). */
   workerCount(): number {
-    return this.#slots.size;
+    return this.#pool.size;
   }
 
   /** Whether a worker is, or is becoming, this object (and so may have its database open). */
   hostsObject(id: string): boolean {
-    for (const slot of this.#slots.values()) if (slot.object?.record.id === id) return true;
+    for (const slot of this.#pool.slots()) if (slot.object?.record.id === id) return true;
     return false;
   }
 
@@ -353,20 +270,20 @@ export class LifecycleManager {
    * thread lives, so a reader can tell readings of one worker apart.
    */
   *workerLoads(): IterableIterator<{ worker: object; objectId: string | null; cpuUsage(): number }> {
-    for (const [host, slot] of this.#slots)
-      yield { worker: host, objectId: slot.object?.record.id ?? null, cpuUsage: () => host.cpuUsage() };
+    for (const { host, object } of this.#pool.slots())
+      yield { worker: host, objectId: object?.record.id ?? null, cpuUsage: () => host.cpuUsage() };
   }
 
   async start(): Promise<void> {
     this.#settleAfterRestart();
     const n = Math.max(1, this.#opts.entryWorkers);
     const started = await Promise.allSettled(
-      Array.from({ length: n }, () => this.#spawnLoaded(this.#code.entryFile, "entry")),
+      Array.from({ length: n }, () => this.#pool.spawnLoaded(this.#code.entryFile, "entry")),
     );
     this.#entries = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const failed = started.find((r) => r.status === "rejected");
     if (failed && !this.#loadFailure) throw failed.reason;
-    this.#refillPool();
+    this.#pool.refill();
   }
 
   /** The names the project's main module exports as functions or classes; null while it does not load. */
@@ -401,7 +318,7 @@ export class LifecycleManager {
         "error",
         `${failure.message}; every request fails with this error until the code is fixed`,
       );
-      for (const w of this.#waiters.splice(0)) w.reject(failure);
+      this.#pool.failWaiters(failure);
     }
     return failure;
   }
@@ -736,14 +653,14 @@ export class LifecycleManager {
     if (rec.state === "Created" || rec.state === "Hibernating") this.transition(rec, "Initializing", cause);
     let host: WorkerHost;
     try {
-      host = (await this.#makeRoom()) ?? (await this.#acquireWorker());
+      host = await this.#pool.forObject();
     } catch (e) {
       rec.lastError = errorText(e);
       this.#registry.touch(rec);
       this.#log(rec, "error", `could not start: ${e instanceof Error ? e.message : String(e)}`);
       throw e;
     }
-    const slot = this.#slots.get(host)!;
+    const slot = this.#pool.slot(host)!;
     slot.object = live;
     try {
       await host.call((api) => api.activate(this.#identity(rec)));
@@ -760,7 +677,7 @@ export class LifecycleManager {
       // One whose constructor's blockConcurrencyWhile failed is broken for good (its
       // error is marked as a reset; the notice saying so may come after it).
       if (host.broken || isReset(e)) void host.stop();
-      else this.#offer(host);
+      else this.#pool.offer(host);
       const msg = errorText(e);
       rec.lastError = msg;
       this.#registry.touch(rec);
@@ -797,7 +714,7 @@ export class LifecycleManager {
     live.generation++;
     live.inFlight = 0;
     live.spanRequests = 0;
-    this.#slots.delete(host);
+    this.#pool.forget(host);
     live.record.lastError = cause;
     this.#log(live.record, "error", cause);
     this.#sockets.closeObject(live.record.id, 1011, "the Durable Object was reset", true);
@@ -810,7 +727,7 @@ export class LifecycleManager {
   async hibernate(id: string, cause: string): Promise<boolean> {
     const host = await this.#hibernate(id, cause);
     if (!host) return false;
-    await this.#retire(host);
+    this.#pool.offer(host);
     return true;
   }
 
@@ -829,7 +746,7 @@ export class LifecycleManager {
     this.#live.delete(id);
     rec.storageBytes = this.#state.storageBytes(rec.className, rec.id);
     this.#registry.touch(rec);
-    const slot = this.#slots.get(host);
+    const slot = this.#pool.slot(host);
     try {
       await host.call((api) => api.deactivate());
     } catch {
@@ -883,7 +800,7 @@ export class LifecycleManager {
       directCalls: live?.directBusy.size ?? 0,
       lastEventAt: live?.lastEventAt ?? rec.lastActive,
       idleSince: live?.idleSince ?? rec.lastActive,
-      policy: { ...this.#opts.policy, ...this.#opts.classPolicies[rec.className] },
+      policy: policyOf(this.#opts, rec.className),
       standardSockets: standard,
       hibernatableSockets: hibernatable,
       alarmAt: this.#state.alarms(id)[0]?.time ?? null,
@@ -1041,7 +958,7 @@ export class LifecycleManager {
       live.host = null;
       this.#live.delete(id);
       if (host) {
-        this.#slots.delete(host);
+        this.#pool.forget(host);
         await host.stop();
       }
     }
@@ -1052,9 +969,7 @@ export class LifecycleManager {
 
   /** Objects holding a worker, or about to. */
   liveCount(): number {
-    let n = 0;
-    for (const l of this.#live.values()) if (l.host || l.starting) n++;
-    return n;
+    return countLive(this.#live.values());
   }
 
   inFlight(id: string): number {
@@ -1072,7 +987,7 @@ export class LifecycleManager {
         if (now - live.lastEventAt < SPAN_GAP_MS) continue;
         this.#endSpan(live);
       }
-      const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[rec.className] };
+      const policy = policyOf(this.#opts, rec.className);
       if (rec.state === "Active" && now - live.lastEventAt >= policy.idleAfterMs) {
         this.transition(rec, "Idle", `no requests for ${policy.idleAfterMs} ms`);
         live.idleSince = now;
@@ -1085,32 +1000,7 @@ export class LifecycleManager {
       }
     }
     // Objects that just went Idle can lend their workers to objects waiting for one.
-    if (this.#waiters.length > 0) this.#supply();
-  }
-
-  /**
-   * Keeps live workers under the cap: when it is reached, the least recently
-   * used object with nothing in flight hibernates and its worker is handed
-   * to the object that needs one (no thread start).
-   */
-  async #makeRoom(): Promise<WorkerHost | null> {
-    const cap = this.#opts.maxLiveObjects;
-    // The object asking is already counted (it is starting).
-    if (this.liveCount() - 1 < cap) return null;
-    const candidates = [...this.#live.values()]
-      .filter(
-        (l) =>
-          l.host && !busy(l) && !l.starting && (l.record.state === "Active" || l.record.state === "Idle"),
-      )
-      .sort((a, b) => a.lastEventAt - b.lastEventAt);
-    for (const c of candidates) {
-      const host = await this.#hibernate(
-        c.record.id,
-        `live object cap (${cap}) reached; least recently used`,
-      );
-      if (host) return host;
-    }
-    return null;
+    if (this.#pool.waiting > 0) this.#pool.supply();
   }
 
   // ---- workers ----
@@ -1148,226 +1038,9 @@ export class LifecycleManager {
     };
   }
 
-  #spawn(file: string, label: string): WorkerHost {
-    const slot: Slot = { host: null as unknown as WorkerHost, object: null, code: null };
-    const host = new WorkerHost({
-      file,
-      label,
-      gateway: buildGateway(slot, this.#gatewayHub()),
-      resourceLimits: { maxOldGenerationSizeMb: this.#opts.memoryLimitMb },
-    });
-    slot.host = host;
-    this.#slots.set(host, slot);
-    void host.exited.then(() => {
-      this.#slots.delete(host);
-      // Its calls on direct lines ended with it.
-      forgetCaller(this.#live.values(), host);
-    });
-    return host;
-  }
-
-  /**
-   * A worker with `code` loaded. If the module throws while loading, the
-   * worker ends and the error says so; for the current code it also becomes
-   * the loadFailure.
-   */
-  async #spawnLoaded(file: string, label: string, code: CodeVersion = this.#code): Promise<WorkerHost> {
-    const host = this.#spawn(file, label);
-    try {
-      await host.call((api) => api.load(code.spec));
-    } catch (e) {
-      void host.stop();
-      // A worker that died under the call is a crash, not the module's own error.
-      if (e instanceof WorkerExitedError) throw e;
-      throw this.#failedToLoad(code, e);
-    }
-    const slot = this.#slots.get(host);
-    if (slot) slot.code = code;
-    return host;
-  }
-
-  #isCurrent(host: WorkerHost): boolean {
-    return this.#slots.get(host)?.code === this.#code;
-  }
-
-  /**
-   * Worker supply. Starting a worker thread and loading better-sqlite3 in it
-   * costs tens of milliseconds of CPU, so an object that needs a worker takes
-   * the first of: a pre-started one from the pool, one an Idle object lends
-   * (it hibernates a little early), or a newly started one; at most two
-   * threads start at once, as many as this machine has cores. Whichever
-   * becomes free first goes to the longest-waiting object.
-   */
-  #waiters: { resolve: (h: WorkerHost) => void; reject: (e: Error) => void; since: number }[] = [];
-  #spawning = 0;
-  #lending = 0;
-
-  /**
-   * The worker supply now, read by the load view to say what holds requests
-   * back: objects waiting for a worker (and the longest wait so far),
-   * pre-started workers ready, thread starts and loans under way.
-   */
-  workerSupply(): {
-    waiting: number;
-    longestWaitMs: number;
-    pooled: number;
-    starting: number;
-    lending: number;
-  } {
-    const first = this.#waiters[0];
-    return {
-      waiting: this.#waiters.length,
-      longestWaitMs: first ? this.#clock.now() - first.since : 0,
-      pooled: this.#pool.length,
-      starting: this.#spawning,
-      lending: this.#lending,
-    };
-  }
-
-  #acquireWorker(): Promise<WorkerHost> {
-    if (this.#loadFailure) return Promise.reject(this.#loadFailure);
-    const pooled = this.#takePooled();
-    if (pooled) return Promise.resolve(pooled);
-    return new Promise<WorkerHost>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject, since: this.#clock.now() });
-      this.#supply();
-    });
-  }
-
-  #takePooled(): WorkerHost | null {
-    let host: WorkerHost | undefined;
-    while ((host = this.#pool.shift())) {
-      if (host.alive && this.#isCurrent(host)) {
-        // Not at once: a thread start takes a core for tens of milliseconds,
-        // and the object that took this worker is about to run its first request.
-        setTimeout(() => this.#refillPool(), REFILL_DELAY_MS).unref();
-        return host;
-      }
-      void host.stop();
-    }
-    return null;
-  }
-
-  /** A free, current worker: to the longest waiter, else the pool, else ended. */
-  #offer(host: WorkerHost): void {
-    if (this.#closed || !this.#isCurrent(host) || !host.alive) {
-      void host.stop();
-      this.#supply();
-      return;
-    }
-    const waiter = this.#waiters.shift();
-    if (waiter) waiter.resolve(host);
-    else if (this.#pool.length < Math.max(this.#opts.poolSize, MAX_IDLE_WORKERS)) this.#pool.push(host);
-    else void host.stop();
-  }
-
-  /**
-   * An object that has been Idle for a while (see loanAfter), so not part of
-   * the working set: lending from busier objects only makes them cold again
-   * a moment later.
-   */
-  #lender(): LiveObject | null {
-    const now = this.#clock.now();
-    let oldest: LiveObject | null = null;
-    for (const l of this.#live.values()) {
-      if (l.record.state !== "Idle" || !l.host || busy(l) || l.starting || l.updating) continue;
-      const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[l.record.className] };
-      if (now - l.idleSince < loanAfter(policy)) continue;
-      if (this.#sockets.pinsObject(l.record.id)) continue;
-      if (!oldest || l.lastEventAt < oldest.lastEventAt) oldest = l;
-    }
-    return oldest;
-  }
-
-  /**
-   * Works toward a worker for every waiter: loans from Idle objects first,
-   * even while thread starts are under way (a loan takes milliseconds, a
-   * start tens of them), then thread starts.
-   */
-  #supply(): void {
-    if (this.#closed || this.#loadFailure) return;
-    while (this.#waiters.length > this.#lending) {
-      const lender = this.#lender();
-      if (lender) {
-        this.#lending++;
-        void this.#hibernate(
-          lender.record.id,
-          "its worker went to a new object (no pre-started worker was free)",
-        )
-          .then((h) => {
-            this.#lending--;
-            if (h) this.#offer(h);
-            else this.#supply();
-          })
-          .catch(() => {
-            this.#lending--;
-            this.#supply();
-          });
-        continue;
-      }
-      if (this.#waiters.length <= this.#spawning + this.#lending || this.#spawning >= SPAWN_CONCURRENCY)
-        break;
-      this.#spawn1();
-    }
-  }
-
-  #spawn1(): void {
-    this.#spawning++;
-    void this.#spawnLoaded(this.#code.hostFile, "object")
-      .then(async (h) => {
-        try {
-          await h.call((api) => api.warm());
-        } catch (e) {
-          void h.stop();
-          throw e;
-        }
-        return h;
-      })
-      .then(
-        (h) => this.#offer(h),
-        (e: unknown) => {
-          if (this.#closed) return;
-          // A worker that cannot load the code fails the oldest waiter rather than looping.
-          this.#waiters.shift()?.reject(e instanceof Error ? e : new Error(String(e)));
-          this.#emitLog(
-            null,
-            "error",
-            `could not start a worker: ${String(e)}`,
-            this.#clock.now(),
-            "terrarium",
-          );
-        },
-      )
-      .finally(() => {
-        this.#spawning--;
-        this.#supply();
-        this.#refillPool();
-      });
-  }
-
-  /** Idle objects whose workers could be lent to a new object. */
-  #idleSupply(): number {
-    const now = this.#clock.now();
-    let n = 0;
-    for (const l of this.#live.values()) {
-      if (l.record.state !== "Idle" || !l.host || busy(l)) continue;
-      const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[l.record.className] };
-      if (now - l.idleSince >= loanAfter(policy)) n++;
-    }
-    return n;
-  }
-
-  /** Keeps a few pre-started workers ready, unless Idle objects or the live cap can supply them. */
-  #refillPool(): void {
-    if (this.#closed || this.#loadFailure || this.#waiters.length > 0) return;
-    const room = this.#opts.maxLiveObjects + this.#opts.poolSize - this.liveCount() - this.#idleSupply();
-    const want = Math.min(this.#opts.poolSize, room);
-    while (this.#pool.length + this.#spawning < want && this.#spawning < SPAWN_CONCURRENCY) this.#spawn1();
-  }
-
-  /** A deactivated worker: back to a waiter or the pool if there is room, else ended. */
-  async #retire(host: WorkerHost): Promise<void> {
-    this.#offer(host);
+  /** The worker supply now, read by the load view to say what holds requests back (see WorkerPool). */
+  workerSupply(): WorkerSupply {
+    return this.#pool.supplyNow();
   }
 
   // ---- calls from the router and from workers ----
@@ -1462,7 +1135,7 @@ export class LifecycleManager {
    */
   async settleDirect(): Promise<void> {
     await Promise.all(
-      [...this.#slots.keys()].map(async (host) => {
+      [...this.#pool.slots()].map(async ({ host }) => {
         if (!host.alive) return;
         const reports = await host.call((api) => api.takeDirect()).catch(() => null);
         if (reports && reports.length > 0) this.#direct(host, reports);
@@ -1481,7 +1154,7 @@ export class LifecycleManager {
     let host = this.#entries[this.#entryNext++ % this.#entries.length];
     if (!host || !host.alive) {
       const i = host ? this.#entries.indexOf(host) : 0;
-      host = await this.#spawnLoaded(this.#code.entryFile, "entry");
+      host = await this.#pool.spawnLoaded(this.#code.entryFile, "entry");
       this.#entries[i] = host;
     }
     return host;
@@ -1679,7 +1352,7 @@ export class LifecycleManager {
     if (this.#closed) return { ok: false, updated: 0, error: "Terrarium is shutting down" };
     let probe: WorkerHost;
     try {
-      probe = await this.#spawnLoaded(next.entryFile, "entry", next);
+      probe = await this.#pool.spawnLoaded(next.entryFile, "entry", next);
     } catch (e) {
       // Code that never loaded has nothing to keep serving: the newest error is the one to show.
       if (this.#loadFailure && e instanceof ModuleLoadError) this.#loadFailure = e;
@@ -1699,7 +1372,7 @@ export class LifecycleManager {
         const src = this.#state.dbPath(className, sample.id);
         // A consistent snapshot of the live database (copying its files could catch a checkpoint half-way).
         if (existsSync(src)) this.#state.snapshot(className, sample.id, dbPath);
-        const trial = await this.#spawnLoaded(next.hostFile, "object", next);
+        const trial = await this.#pool.spawnLoaded(next.hostFile, "object", next);
         try {
           await trial.call((api) =>
             api.activate({
@@ -1743,12 +1416,11 @@ export class LifecycleManager {
     const oldEntries = this.#entries;
     this.#entries = [probe];
     while (this.#entries.length < Math.max(1, this.#opts.entryWorkers)) {
-      this.#entries.push(await this.#spawnLoaded(next.entryFile, "entry", next));
+      this.#entries.push(await this.#pool.spawnLoaded(next.entryFile, "entry", next));
     }
     // Calls already on the old entry workers get a moment to finish.
     setTimeout(() => oldEntries.forEach((h) => void h.stop()), 5_000).unref();
-    for (const h of this.#pool.splice(0)) void h.stop();
-    this.#refillPool();
+    this.#pool.renew();
 
     let updated = 0;
     await Promise.all(
@@ -1783,8 +1455,8 @@ export class LifecycleManager {
       live.generation++;
       await oldHost.call((api) => api.deactivate()).catch(() => {});
       void oldHost.stop();
-      const host = await this.#acquireWorker();
-      const slot = this.#slots.get(host)!;
+      const host = await this.#pool.acquire();
+      const slot = this.#pool.slot(host)!;
       slot.object = live;
       try {
         await host.call((api) => api.activate(this.#identity(rec)));
@@ -1830,7 +1502,7 @@ export class LifecycleManager {
   async #close(graceMs: number, why: string): Promise<CutShort[]> {
     this.#closed = true;
     this.#sweeper.cancel();
-    for (const w of this.#waiters.splice(0)) w.reject(new ObjectError("Terrarium is shutting down", 503));
+    this.#pool.close();
     const deadline = Date.now() + graceMs;
     while (this.busyObjects() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 
@@ -1840,7 +1512,7 @@ export class LifecycleManager {
     for (const live of [...this.#live.values()]) {
       const rec = live.record;
       // A starting object has a worker (its slot) but not yet live.host.
-      const host = live.host ?? [...this.#slots.values()].find((s) => s.object === live)?.host ?? null;
+      const host = live.host ?? [...this.#pool.slots()].find((s) => s.object === live)?.host ?? null;
       live.generation++;
       live.host = null;
       if (busy(live) || live.starting) {
@@ -1874,7 +1546,7 @@ export class LifecycleManager {
     this.#live.clear();
     await Promise.all(ending);
     // The pool, the entry workers and any still starting: nothing of an object's runs on them.
-    await Promise.all([...this.#slots.keys()].map((h) => h.stop()));
+    await this.#pool.stopAll();
     clearInterval(this.#dog);
     return cut;
   }
