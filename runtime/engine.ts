@@ -418,10 +418,6 @@ export class Engine {
       clock: parts.clock,
     });
     this.history = new ClassHistory(parts.dataDir, parts.clock, parts.events);
-    parts.lifecycle.beforeUpdate = async (objects) => {
-      const recent = [...objects].sort((a, b) => b.lastActive - a.lastActive).slice(0, UPDATE_SNAPSHOTS_MAX);
-      for (const rec of recent) await this.timeTravel.snapshot(rec, "update", "before a code update");
-    };
     this.usage = parts.usage;
     this.dataPoints = parts.dataPoints;
   }
@@ -497,6 +493,12 @@ export class Engine {
         : undefined,
       queueSend: async (queue, messages) => queues.send(queue, messages),
       workflow: (call) => workflows.handle(call),
+      beforeUpdate: async (objects) => {
+        const recent = [...objects]
+          .sort((a, b) => b.lastActive - a.lastActive)
+          .slice(0, UPDATE_SNAPSHOTS_MAX);
+        for (const rec of recent) await engine.timeTravel.snapshot(rec, "update", "before a code update");
+      },
     });
     const eventBus = new EventBus({
       dataDir,

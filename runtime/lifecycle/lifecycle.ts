@@ -1,7 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import type { MessagePort } from "node:worker_threads";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as Comlink from "comlink";
 import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
 import type { StateManager } from "../state/state-manager.ts";
@@ -49,9 +46,15 @@ import { buildGateway, type GatewayHub } from "./gateway.ts";
 import { openPeer, recordDirect } from "./direct-lines.ts";
 import { WorkerPool, type WorkerSupply } from "./pool.ts";
 import {
+  updateCode,
+  type BeforeUpdate,
+  type UpdateHub,
+  type UpdateProbe,
+  type UpdateResult,
+} from "./code-update.ts";
+import {
   busy,
   countLive,
-  exitText,
   ModuleLoadError,
   ObjectError,
   policyOf,
@@ -117,19 +120,7 @@ export interface ServiceCalls {
   rpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
 }
 
-/** An object whose constructor an update tries on a copy of its storage before it goes ahead. */
-export interface UpdateProbe {
-  className: string;
-  id: string;
-  name: string | null;
-}
-
-export interface UpdateResult {
-  ok: boolean;
-  /** Live objects now running the new code. */
-  updated: number;
-  error: string | null;
-}
+export type { BeforeUpdate, UpdateProbe, UpdateResult } from "./code-update.ts";
 
 export interface Dispatch {
   binding?: string;
@@ -191,6 +182,7 @@ export class LifecycleManager {
     rpc: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
   };
 
+  readonly #beforeUpdate: BeforeUpdate;
   /** Persists messages a producer binding sent (the Queues broker). */
   readonly #queueSend: GatewayApi["queueSend"];
   /** The project's Workflows (`env.<workflow binding>` and running instances' steps). */
@@ -215,8 +207,11 @@ export class LifecycleManager {
     queueSend?: GatewayApi["queueSend"] | undefined;
     /** The project's Workflows; without them, a workflow call is refused. */
     workflow?: ((call: WorkflowCall) => Promise<unknown>) | undefined;
+    /** Runs before live objects move to new code (code-update.ts; the engine snapshots them). */
+    beforeUpdate?: BeforeUpdate | undefined;
   }) {
     this.#sockets = deps.sockets;
+    this.#beforeUpdate = deps.beforeUpdate ?? (async () => {});
     this.#publish = deps.publish ?? noBus;
     this.#queueSend = deps.queueSend ?? (() => Promise.reject(new Error("this project has no queues")));
     this.#workflow = deps.workflow ?? (() => Promise.reject(new Error("this project declares no workflows")));
@@ -927,13 +922,6 @@ export class LifecycleManager {
     return [...this.#live.values()].filter((l) => l.host).map((l) => l.record);
   }
 
-  /**
-   * Called once new code has loaded and passed its constructor checks, just
-   * before the live objects in `objects` move to it (the engine snapshots
-   * their storage here). A failure is logged; the update goes on.
-   */
-  beforeUpdate: (objects: ObjectRecord[]) => Promise<void> = async () => {};
-
   /** Ends an object for good: worker, storage and alarm. */
   async terminate(id: string, cause: string): Promise<boolean> {
     const rec = this.#registry.get(id);
@@ -1330,82 +1318,39 @@ export class LifecycleManager {
     return this.#code;
   }
 
-  /**
-   * Moves the project to new code. The new module is loaded and each live
-   * class's constructor is tried on a copy of one of its objects' storage
-   * first; if either throws, the update is refused and the old code keeps
-   * serving. Then every live object goes Active -> Updating -> Active: its
-   * in-flight events finish, new ones wait, its worker restarts on the new
-   * code, and its storage (and its WebSockets) stay.
-   */
+  /** Moves the project to new code (code-update.ts); updates run one after another. */
   updateCode(
     next: CodeVersion,
     cause = "code changed",
     opts: { probe?: UpdateProbe[] } = {},
   ): Promise<UpdateResult> {
-    const run = this.#updateChain.then(() => this.#update(next, cause, opts.probe ?? []));
+    const run = this.#updateChain.then(() => updateCode(this.#updateHub(), next, cause, opts.probe ?? []));
     this.#updateChain = run.catch(() => {});
     return run;
   }
 
-  async #update(next: CodeVersion, cause: string, probes: UpdateProbe[]): Promise<UpdateResult> {
-    if (this.#closed) return { ok: false, updated: 0, error: "Terrarium is shutting down" };
-    let probe: WorkerHost;
-    try {
-      probe = await this.#pool.spawnLoaded(next.entryFile, "entry", next);
-    } catch (e) {
-      // Code that never loaded has nothing to keep serving: the newest error is the one to show.
-      if (this.#loadFailure && e instanceof ModuleLoadError) this.#loadFailure = e;
-      const why = e instanceof ModuleLoadError ? e.reason : errorText(e);
-      return { ok: false, updated: 0, error: `the new code failed to load: ${why}` };
-    }
-    const liveObjects = [...this.#live.values()].filter((l) => l.host);
-    const sampleByClass = new Map<string, UpdateProbe>();
-    for (const l of liveObjects)
-      if (!sampleByClass.has(l.record.className)) sampleByClass.set(l.record.className, l.record);
-    for (const p of probes) if (!sampleByClass.has(p.className)) sampleByClass.set(p.className, p);
-    const scratch = mkdtempSync(join(tmpdir(), "terrarium-update-"));
-    try {
-      for (const [className, sample] of sampleByClass) {
-        if (!next.spec.durableObjects.some((b) => b.className === className)) continue;
-        const dbPath = join(scratch, `${className}.sqlite`);
-        const src = this.#state.dbPath(className, sample.id);
-        // A consistent snapshot of the live database (copying its files could catch a checkpoint half-way).
-        if (existsSync(src)) this.#state.snapshot(className, sample.id, dbPath);
-        const trial = await this.#pool.spawnLoaded(next.hostFile, "object", next);
-        try {
-          await trial.call((api) =>
-            api.activate({
-              className,
-              id: sample.id,
-              name: sample.name,
-              dbPath,
-              alarm: null,
-              sockets: [],
-            }),
-          );
-          await trial.call((api) => api.deactivate());
-        } catch (e) {
-          void probe.stop();
-          return {
-            ok: false,
-            updated: 0,
-            error: `${className}'s constructor throws on the new code: ${errorText(e)}`,
-          };
-        } finally {
-          void trial.stop();
-        }
-      }
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
-    }
+  #updateHub(): UpdateHub {
+    return {
+      live: this.#live,
+      state: this.#state,
+      pool: this.#pool,
+      beforeUpdate: this.#beforeUpdate,
+      closed: () => this.#closed,
+      stillFailing: (e) => {
+        if (this.#loadFailure) this.#loadFailure = e;
+      },
+      adopt: (next, entry) => this.#adopt(next, entry),
+      endSpan: (live) => this.#endSpan(live),
+      transition: (rec, to, cause) => this.transition(rec, to, cause),
+      walk: (rec, to, cause) => this.#walk(rec, to, cause),
+      identity: (rec) => this.#identity(rec),
+      lose: (live, host, cause) => this.#lose(live, host, cause),
+      log: (level, message) => this.#log(null, level, message),
+    };
+  }
 
-    try {
-      await this.beforeUpdate(liveObjects.map((l) => l.record));
-    } catch (e) {
-      this.#log(null, "warn", `before the update: ${errorText(e)}`);
-    }
-    const old = this.#code;
+  /** Makes `next` the current code: `entry` and new entry workers serve it, the pool starts over. */
+  async #adopt(next: CodeVersion, entry: WorkerHost): Promise<void> {
     this.#code = next;
     if (this.#loadFailure) {
       this.#loadFailure = null;
@@ -1414,71 +1359,13 @@ export class LifecycleManager {
     this.#keys.clear();
     this.#validIds.clear();
     const oldEntries = this.#entries;
-    this.#entries = [probe];
+    this.#entries = [entry];
     while (this.#entries.length < Math.max(1, this.#opts.entryWorkers)) {
       this.#entries.push(await this.#pool.spawnLoaded(next.entryFile, "entry", next));
     }
     // Calls already on the old entry workers get a moment to finish.
     setTimeout(() => oldEntries.forEach((h) => void h.stop()), 5_000).unref();
     this.#pool.renew();
-
-    let updated = 0;
-    await Promise.all(
-      liveObjects.map(async (live) => {
-        if (await this.#updateObject(live, old, cause)) updated++;
-      }),
-    );
-    return { ok: true, updated, error: null };
-  }
-
-  async #updateObject(live: LiveObject, _old: CodeVersion, cause: string): Promise<boolean> {
-    let release!: () => void;
-    live.updating = new Promise<void>((r) => (release = r));
-    try {
-      while ((live.inFlight > 0 || live.starting) && !this.#closed)
-        await new Promise((r) => setTimeout(r, 5));
-      const oldHost = live.host;
-      if (!oldHost || this.#closed || this.#live.get(live.record.id) !== live) return false;
-      // Direct lines into the object refuse new calls from here on (their
-      // callers come back through run(), which waits for this update); the
-      // calls already running finish first.
-      await oldHost.call((api) => api.leave()).catch(() => {});
-      while ((live.directBusy.size > 0 || live.inFlight > 0) && !this.#closed)
-        await new Promise((r) => setTimeout(r, 5));
-      const rec = live.record;
-      if (this.#closed) return false;
-      this.#endSpan(live);
-      if (rec.state === "Idle") this.transition(rec, "Active", cause);
-      if (rec.state !== "Active") return false;
-      this.transition(rec, "Updating", cause);
-      live.host = null;
-      live.generation++;
-      await oldHost.call((api) => api.deactivate()).catch(() => {});
-      void oldHost.stop();
-      const host = await this.#pool.acquire();
-      const slot = this.#pool.slot(host)!;
-      slot.object = live;
-      try {
-        await host.call((api) => api.activate(this.#identity(rec)));
-      } catch (e) {
-        slot.object = null;
-        void host.stop();
-        rec.lastError = `constructor failed on the new code: ${errorText(e)}`;
-        this.transition(rec, "Active", rec.lastError);
-        this.#walk(rec, "Hibernating", rec.lastError);
-        this.#live.delete(rec.id);
-        return false;
-      }
-      live.host = host;
-      void host.exited.then((exit) => {
-        if (!exit.requested && live.host === host) void this.#lose(live, host, `reset: ${exitText(exit)}`);
-      });
-      this.transition(rec, "Active", "running the new code");
-      return true;
-    } finally {
-      live.updating = null;
-      release();
-    }
   }
 
   #closing: Promise<CutShort[]> | null = null;
