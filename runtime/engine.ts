@@ -25,7 +25,6 @@ import { assetsSpec } from "./assets/asset-server.ts";
 import { SocketHub } from "./router/sockets.ts";
 import { systemClock, type Clock } from "./shared/clock.ts";
 import { EngineEvents } from "./shared/events.ts";
-import { idFromName } from "./shared/ids.ts";
 import { StateManager } from "./state/state-manager.ts";
 import { UsageMeter } from "./state/usage-meter.ts";
 import { findClassSources } from "./config/project-files.ts";
@@ -505,8 +504,7 @@ export class Engine {
       clock,
       subscriptions: project.terrarium.subscriptions ?? [],
       deliver: async (d, event) => {
-        const className = lifecycle.classForBinding(d.binding);
-        const id = idFromName(lifecycle.nsKey(className), d.objectName);
+        const { className, id } = lifecycle.namespaces.byName(d.binding, d.objectName);
         await lifecycle.run(
           { className, id, name: d.objectName, kind: "event", cause: `event ${event.topic}` },
           (api) => api.rpc(d.method, [event]),

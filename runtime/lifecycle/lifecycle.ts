@@ -4,7 +4,7 @@ import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
 import type { StateManager } from "../state/state-manager.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { EngineEvents } from "../shared/events.ts";
-import { idFromName, idFromString, namespaceKey, type NamespaceKey } from "../shared/ids.ts";
+import { Namespaces, type ObjectAddress } from "../registry/namespaces.ts";
 import { bodyTransfer, pathOf } from "../host/http-serialize.ts";
 import { errorText } from "../shared/errors.ts";
 import type {
@@ -19,17 +19,7 @@ import type {
 import { WorkerExitedError, type WorkerHost } from "../host/worker-host.ts";
 import { isReset } from "../shared/comlink-node.ts";
 import type { ShardingPolicyConfig } from "../config/terrarium.ts";
-import { shardObjectName } from "../shared/sharding.ts";
-import {
-  decide,
-  freshScalerMemory,
-  nameForKey,
-  resolvePolicy,
-  shardNames,
-  type ScalerView,
-  type ShardGroup,
-  type ShardingPolicy,
-} from "./scaler.ts";
+import { Sharding, type ShardGroupView } from "./sharding.ts";
 import type { ObjectSockets } from "./sockets.ts";
 import {
   canTransition,
@@ -157,7 +147,9 @@ export class LifecycleManager {
   #sweeper: { cancel(): void };
   #dog: NodeJS.Timeout;
   #closed = false;
-  #keys = new Map<string, NamespaceKey>();
+  /** The current code's bindings and namespaces (replaced with the code). */
+  #namespaces: Namespaces;
+  readonly #sharding: Sharding;
   /** Why objects' workers were lost lately (see #lose). */
   readonly #lostWhy = new Map<string, { message: string; at: number }>();
   readonly #sockets: ObjectSockets;
@@ -221,6 +213,14 @@ export class LifecycleManager {
     this.#events = deps.events;
     this.#opts = deps.options;
     this.#code = deps.code;
+    this.#namespaces = new Namespaces(deps.code.spec.workerName, deps.code.bindings);
+    this.#sharding = new Sharding({
+      live: this.#live,
+      key: (className) => this.#namespaces.key(className),
+      transition: (rec, to, cause) => this.transition(rec, to, cause),
+      warm: (className, id, name, cause) => this.warm(className, id, name, cause),
+      error: (message) => this.#log(null, "error", message),
+    });
     this.#pool = new WorkerPool({
       clock: this.#clock,
       options: this.#opts,
@@ -368,19 +368,9 @@ export class LifecycleManager {
 
   // ---- dispatch ----
 
-  nsKey(className: string): NamespaceKey {
-    let k = this.#keys.get(className);
-    if (!k) {
-      k = namespaceKey(this.#code.spec.workerName, className);
-      this.#keys.set(className, k);
-    }
-    return k;
-  }
-
-  classForBinding(binding: string): string {
-    const c = this.#code.bindings.get(binding);
-    if (!c) throw new ObjectError(`unknown Durable Object binding ${binding}`, 500);
-    return c;
+  /** The Service Registry's binding -> class and id lookups for the current code. */
+  get namespaces(): Namespaces {
+    return this.#namespaces;
   }
 
   #record(className: string, id: string, name: string | null, cause: string): LiveObject {
@@ -967,7 +957,7 @@ export class LifecycleManager {
   /** Idle and hibernation timeouts; runs on the clock. */
   sweep(): void {
     const now = this.#clock.now();
-    if (this.#groups.size > 0) this.#scale(now);
+    if (this.#sharding.size > 0) this.#sharding.scale(now);
     for (const live of [...this.#live.values()]) {
       const rec = live.record;
       if (!live.host || busy(live) || live.starting) continue;
@@ -1033,21 +1023,19 @@ export class LifecycleManager {
 
   // ---- calls from the router and from workers ----
 
-  readonly #validIds = new Map<string, string>();
-
-  #resolve(binding: string, id: string): { className: string; id: string } {
-    const className = this.classForBinding(binding);
-    const key = `${className}:${id}`;
-    const known = this.#validIds.get(key);
-    if (known) return { className, id: known };
-    try {
-      const valid = idFromString(this.nsKey(className), id);
-      if (this.#validIds.size >= 50_000) this.#validIds.clear();
-      this.#validIds.set(key, valid);
-      return { className, id: valid };
-    } catch (e) {
-      throw new ObjectError((e as Error).message, 400);
-    }
+  /**
+   * A request the router matched to a terrarium.json route: the object the
+   * route names through `binding` (or, for a sharded class, the shard its
+   * key goes to), woken or created, answers it.
+   */
+  routedFetch(
+    route: { binding: string; objectName: string; expand: (template: string) => string },
+    req: SerializedRequest,
+  ): Promise<SerializedResponse> {
+    const className = this.#namespaces.classForBinding(route.binding);
+    const name = this.#sharding.target(className, route.binding, route.objectName, route.expand);
+    const { id } = this.#namespaces.byName(route.binding, name);
+    return this.#fetch({ className, id }, name, req);
   }
 
   async objectFetch(
@@ -1057,7 +1045,14 @@ export class LifecycleManager {
     req: SerializedRequest,
     _from: ObjectRecord | null,
   ): Promise<SerializedResponse> {
-    const { className, id } = this.#resolve(binding, idHex);
+    return this.#fetch(this.#namespaces.byId(binding, idHex), name, req);
+  }
+
+  async #fetch(
+    { className, id }: ObjectAddress,
+    name: string | null,
+    req: SerializedRequest,
+  ): Promise<SerializedResponse> {
     const res = await this.run(
       { className, id, name, kind: "fetch", cause: `${req.method} ${pathOf(req.url)}` },
       (api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))),
@@ -1075,14 +1070,14 @@ export class LifecycleManager {
     _from: ObjectRecord | null,
     kind: "call" | "get" = "call",
   ): Promise<unknown> {
-    const { className, id } = this.#resolve(binding, idHex);
+    const { className, id } = this.#namespaces.byId(binding, idHex);
     const cause = kind === "call" ? `rpc ${method}()` : `rpc get ${method}`;
     return this.run({ className, id, name, kind: "rpc", cause }, (api) => api.rpc(method, args, kind));
   }
 
   /** A direct line from a worker to the worker of a live object it calls often (direct-lines.ts). */
   async #peer(binding: string, idHex: string): Promise<MessagePort | null> {
-    const { id } = this.#resolve(binding, idHex);
+    const { id } = this.#namespaces.byId(binding, idHex);
     return openPeer(this.#live.get(id));
   }
 
@@ -1213,95 +1208,14 @@ export class LifecycleManager {
     this.#events.emit("log", entry);
   }
 
-  // ---- sharding (the Scaling state) ----
-
-  #shardPolicies = new Map<string, ShardingPolicy>();
-  readonly #groups = new Map<string, ShardGroup>();
+  // ---- sharding (the Scaling state: sharding.ts) ----
 
   setSharding(policies: Record<string, ShardingPolicyConfig>): void {
-    this.#shardPolicies = new Map(Object.entries(policies).map(([c, p]) => [c, resolvePolicy(p)]));
-    for (const [k, g] of this.#groups) {
-      const p = this.#shardPolicies.get(g.className);
-      if (!p) this.#groups.delete(k);
-      else {
-        g.policy = p;
-        g.shards = Math.min(p.maxShards, Math.max(p.minShards, g.shards));
-      }
-    }
+    this.#sharding.set(policies);
   }
 
-  /**
-   * The object a routed request goes to: the route's object itself, or, for
-   * a sharded class, the shard its key hashes to at the current shard count.
-   */
-  shardTarget(
-    className: string,
-    binding: string,
-    base: string,
-    expand: (template: string) => string,
-  ): string {
-    const policy = this.#shardPolicies.get(className);
-    if (!policy) return base;
-    const key = `${className}\u0000${base}`;
-    let group = this.#groups.get(key);
-    if (!group) {
-      group = {
-        className,
-        binding,
-        base,
-        policy,
-        shards: policy.minShards,
-        ...freshScalerMemory(),
-      };
-      this.#groups.set(key, group);
-    }
-    return nameForKey(group, expand(policy.key));
-  }
-
-  shardGroups(): {
-    className: string;
-    base: string;
-    shards: number;
-    names: string[];
-    seen: ScalerView | null;
-  }[] {
-    return [...this.#groups.values()].map((g) => ({
-      className: g.className,
-      base: g.base,
-      shards: g.shards,
-      names: shardNames(g),
-      seen: g.seen && { ...g.seen },
-    }));
-  }
-
-  #scale(now: number): void {
-    for (const group of this.#groups.values()) {
-      const names = shardNames(group);
-      const ns = this.nsKey(group.className);
-      const ids = names.map((n) => idFromName(ns, n));
-      const total = ids.reduce((sum, id) => sum + (this.#live.get(id)?.inFlight ?? 0), 0);
-      const d = decide(group, total / group.shards, now);
-      if (!d) continue;
-      group.shards = d.to;
-      const cause = `scaling ${group.base} from ${d.from} to ${d.to} shards: ${d.reason}`;
-      for (const id of ids.slice(0, d.to)) {
-        const live = this.#live.get(id);
-        if (!live?.host) continue;
-        if (live.record.state === "Active") {
-          this.transition(live.record, "Scaling", cause);
-          this.transition(live.record, "Active", "shards rebalanced");
-        } else {
-          // Busy shards take their Scaling step when their Processing span ends.
-          live.pendingScaling = live.pendingScaling ? `${live.pendingScaling}; then ${cause}` : cause;
-        }
-      }
-      if (d.change === "up") {
-        const name = shardObjectName(group.base, group.policy.shardName, d.to - 1);
-        void this.warm(group.className, idFromName(ns, name), name, cause).catch((e: unknown) =>
-          this.#log(null, "error", `could not start shard ${name}: ${errorText(e)}`),
-        );
-      }
-    }
+  shardGroups(): ShardGroupView[] {
+    return this.#sharding.groups();
   }
 
   /** Creates (or wakes) an object without an event, e.g. a new shard. */
@@ -1356,8 +1270,7 @@ export class LifecycleManager {
       this.#loadFailure = null;
       this.#log(null, "info", "the Worker's main module loads again");
     }
-    this.#keys.clear();
-    this.#validIds.clear();
+    this.#namespaces = new Namespaces(next.spec.workerName, next.bindings);
     const oldEntries = this.#entries;
     this.#entries = [entry];
     while (this.#entries.length < Math.max(1, this.#opts.entryWorkers)) {
