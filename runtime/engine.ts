@@ -4,7 +4,7 @@ import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject, type Bundle, type HostBundles } from "./build/bundler.ts";
 import { loadProject, type AuxiliaryWorker, type Project, type ProjectOptions } from "./config/project.ts";
 import type { WranglerProject } from "./config/wrangler.ts";
-import { connectWorkers } from "./lifecycle/workers.ts";
+import { ProjectWorkers } from "./lifecycle/workers.ts";
 import { EventBus } from "./event-bus/event-bus.ts";
 import { d1Stores, kvStores, r2Stores, remoteOnlyBindings } from "./bindings/stores.ts";
 import type { CodeSpec, GatewayApi, WorkerApi } from "./host/protocol.ts";
@@ -135,6 +135,8 @@ async function startAuxiliary(
     options: LifecycleOptions;
     /** The project's Queues broker: a Worker's producers send to the project's one broker. */
     queueSend: GatewayApi["queueSend"];
+    /** The project's Workers, which its service bindings lead to. */
+    workers: ProjectWorkers;
   },
 ): Promise<AuxiliaryRun> {
   const w = aux.wrangler;
@@ -155,6 +157,7 @@ async function startAuxiliary(
     code,
     sockets: new SocketHub({ now: () => deps.clock.now() }),
     queueSend: deps.queueSend,
+    links: deps.workers.linksOf(w.name),
   });
   registry.setClasses(
     w.durableObjects.map((b) => ({
@@ -307,24 +310,17 @@ export function cutShortLine(r: StopReport): string | null {
   return `terrarium: stopped after the ${r.graceMs} ms grace period, cutting short ${parts.join(" and ")}`;
 }
 
-/** A usage meter fed by the engine's events: requests, lifecycle transitions, socket messages, SQL rows. */
-function meterUsage(
-  dataDir: string,
-  clock: Clock,
-  events: EngineEvents,
-  registry: ServiceRegistry,
-  lifecycle: LifecycleManager,
-): UsageMeter {
+/**
+ * A usage meter fed by the engine's events (requests, lifecycle
+ * transitions); socket messages and SQL rows reach it through the socket
+ * hub's delivery and the Lifecycle Manager's `rows`.
+ */
+function meterUsage(dataDir: string, clock: Clock, events: EngineEvents): UsageMeter {
   const usage = new UsageMeter(dataDir, () => clock.now());
   events.on("request", (r) => {
     if (r.objectId && r.className) usage.request(r.className);
   });
   events.on("transition", (t) => usage.transition(t.objectId, t.className, t.to, t.time));
-  lifecycle.onWsMessage = (className) => usage.wsMessage(className);
-  lifecycle.onRows = (objectId, read, written) => {
-    const rec = registry.get(objectId);
-    if (rec) usage.rows(rec.className, read, written);
-  };
   return usage;
 }
 
@@ -376,6 +372,8 @@ export class Engine {
   #port: number | null = null;
   /** How the project was opened (--env, -c, --var): a reload reads it the same way. */
   #loadOptions: ProjectOptions = {};
+  /** The project's Workers, connected for their service bindings (reconnected on a reload). */
+  #workers = new ProjectWorkers();
   /** The project's other Workers (-c), each beside the first. */
   #auxiliary: AuxiliaryRun[] = [];
   /** The timeouts before terrarium.json's (options or defaults), so a reload can apply its new values. */
@@ -446,10 +444,14 @@ export class Engine {
     const events = new EngineEvents();
     const registry = ServiceRegistry.open(dataDir, clock);
     const state = new StateManager(dataDir, clock);
+    const usage = meterUsage(dataDir, clock, events);
+    const rateLimits = new RateLimits(() => clock.now());
+    const dataPoints = new DataPointLog();
+    const workers = new ProjectWorkers();
     const sockets: SocketHub = new SocketHub({
       now: () => clock.now(),
       deliver: async (owner, e, dispatched) => {
-        if (e.type === "message" && owner.kind === "object") lifecycle.onWsMessage?.(owner.className);
+        if (e.type === "message" && owner.kind === "object") usage.wsMessage(owner.className);
         const transfer = e.type === "message" && e.data instanceof ArrayBuffer ? [e.data] : [];
         // Comlink posts the call at once: the worker gets events in the order of these calls.
         const send = (api: Comlink.Remote<WorkerApi>): Promise<void> => {
@@ -492,6 +494,14 @@ export class Engine {
         : undefined,
       queueSend: async (queue, messages) => queues.send(queue, messages),
       workflow: (call) => workflows.handle(call),
+      links: workers.linksOf(w.name),
+      rows: (objectId, read, written) => {
+        const rec = registry.get(objectId);
+        if (rec) usage.rows(rec.className, read, written);
+      },
+      rateLimit: (binding, key, limit, period) => rateLimits.count(binding, key, limit, period),
+      dataPoint: (point) => dataPoints.add(point),
+      sharding: project.terrarium.sharding ?? {},
       beforeUpdate: async (objects) => {
         const recent = [...objects]
           .sort((a, b) => b.lastActive - a.lastActive)
@@ -537,24 +547,18 @@ export class Engine {
         events.emit("log", entry);
       },
     });
-    lifecycle.setSharding(project.terrarium.sharding ?? {});
     const workflows = new Workflows({
       dataDir,
       clock,
       workflows: code.spec.workflows,
       runner: (spec) => lifecycle.entryCall((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
     });
-    const rateLimits = new RateLimits(() => clock.now());
-    const dataPoints = new DataPointLog();
-    lifecycle.rateLimit = (binding, key, limit, period) => rateLimits.count(binding, key, limit, period);
-    lifecycle.dataPoint = (point) => dataPoints.add(point);
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets);
     const assets = assetRouting(project);
     router.setAssets(assets);
 
     registry.setClasses(classInfos(project));
 
-    const usage = meterUsage(dataDir, clock, events, registry, lifecycle);
     const engine = new Engine({
       project,
       dataDir,
@@ -575,6 +579,7 @@ export class Engine {
     engine.#assetNotes = assets?.notes ?? [];
     engine.#baseClassPolicies = opts.lifecycle?.classPolicies ?? {};
     engine.#loadOptions = loadOptions;
+    engine.#workers = workers;
     try {
       await lifecycle.start();
       for (const aux of project.workers) {
@@ -586,10 +591,11 @@ export class Engine {
           hosts,
           options,
           queueSend: async (queue, messages) => queues.send(queue, messages),
+          workers,
         });
         engine.#auxiliary.push(run);
       }
-      connectWorkers([
+      workers.connect([
         { lifecycle, wrangler: w },
         ...engine.#auxiliary.map((a, i) => ({
           lifecycle: a.lifecycle,
@@ -717,7 +723,7 @@ export class Engine {
       const r = await a.lifecycle.updateCode(code);
       if (!r.ok) return done({ ok: false, updated, error: `${a.name}: ${r.error}` });
     }
-    connectWorkers([
+    this.#workers.connect([
       { lifecycle: this.lifecycle, wrangler: project.wrangler },
       ...this.#auxiliary.map((a, i) => ({ lifecycle: a.lifecycle, wrangler: project.workers[i]!.wrangler })),
     ]);

@@ -20,6 +20,7 @@ import { WorkerExitedError, type WorkerHost } from "../host/worker-host.ts";
 import { isReset } from "../shared/comlink-node.ts";
 import type { ShardingPolicyConfig } from "../config/terrarium.ts";
 import { Sharding, type ShardGroupView } from "./sharding.ts";
+import { noLinks, type WorkerLinks } from "./workers.ts";
 import type { ObjectSockets } from "./sockets.ts";
 import {
   canTransition,
@@ -104,12 +105,6 @@ export interface CutShort {
   events: number;
 }
 
-/** Where a Worker's service bindings lead (the engine knows the project's Workers). */
-export interface ServiceCalls {
-  fetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
-  rpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
-}
-
 export type { BeforeUpdate, UpdateProbe, UpdateResult } from "./code-update.ts";
 
 export interface Dispatch {
@@ -157,33 +152,19 @@ export class LifecycleManager {
   directCalls = 0;
   /** Delivers `env.<bus>.publish` from a worker. */
   readonly #publish: Publish;
-  /** Set by the engine: SQL rows an object read and wrote through ctx.storage.sql (the cost of a run). */
-  onRows: ((objectId: string, read: number, written: number) => void) | null = null;
-  /** Set by the engine: an incoming WebSocket message for an object of this class (billed 20:1). */
-  onWsMessage: ((className: string) => void) | null = null;
-  /**
-   * Set by the engine: Durable Object bindings to classes of another Worker
-   * (`script_name`), each resolved to that Worker's Lifecycle Manager and
-   * its own binding for the class (throws when that Worker does not run).
-   * Their calls go through the orchestrator, never on direct lines.
-   */
-  foreign = new Map<string, () => { lifecycle: LifecycleManager; binding: string }>();
-  /** Set by the engine: where this Worker's service bindings (`services`) lead. */
-  services: ServiceCalls = {
-    fetch: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
-    rpc: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
-  };
-
+  /** SQL rows an object read and wrote through ctx.storage.sql (the cost of a run). */
+  readonly #rows: (objectId: string, read: number, written: number) => void;
+  /** Where this Worker's service bindings and bindings to other Workers' classes lead (workers.ts). */
+  readonly #links: WorkerLinks;
+  /** Keeps a data point written to an Analytics Engine dataset. */
+  readonly #dataPoint: (point: DataPoint) => void;
+  /** Counts a rate limiter's call (`env.<ratelimit>.limit()`): whether it is allowed. */
+  readonly #rateLimit: (binding: string, key: string, limit: number, period: number) => boolean;
   readonly #beforeUpdate: BeforeUpdate;
   /** Persists messages a producer binding sent (the Queues broker). */
   readonly #queueSend: GatewayApi["queueSend"];
   /** The project's Workflows (`env.<workflow binding>` and running instances' steps). */
   readonly #workflow: (call: WorkflowCall) => Promise<unknown>;
-
-  /** Set by the engine: keeps a data point written to an Analytics Engine dataset. */
-  dataPoint: (point: DataPoint) => void = () => {};
-  /** Set by the engine: counts a rate limiter's call (`env.<ratelimit>.limit()`). */
-  rateLimit: (binding: string, key: string, limit: number, period: number) => boolean = () => true;
 
   constructor(deps: {
     registry: ServiceRegistry;
@@ -201,9 +182,23 @@ export class LifecycleManager {
     workflow?: ((call: WorkflowCall) => Promise<unknown>) | undefined;
     /** Runs before live objects move to new code (code-update.ts; the engine snapshots them). */
     beforeUpdate?: BeforeUpdate | undefined;
+    /** Where service bindings and Durable Object bindings with a script_name lead; none without. */
+    links?: WorkerLinks | undefined;
+    /** Told the SQL rows each object reads and writes. */
+    rows?: ((objectId: string, read: number, written: number) => void) | undefined;
+    /** Rate limiters' counts; without them every call is allowed. */
+    rateLimit?: ((binding: string, key: string, limit: number, period: number) => boolean) | undefined;
+    /** Keeps Analytics Engine data points; without it they are dropped. */
+    dataPoint?: ((point: DataPoint) => void) | undefined;
+    /** The classes' sharding policies (terrarium.json); setSharding changes them. */
+    sharding?: Record<string, ShardingPolicyConfig> | undefined;
   }) {
     this.#sockets = deps.sockets;
     this.#beforeUpdate = deps.beforeUpdate ?? (async () => {});
+    this.#links = deps.links ?? noLinks;
+    this.#rows = deps.rows ?? (() => {});
+    this.#rateLimit = deps.rateLimit ?? (() => true);
+    this.#dataPoint = deps.dataPoint ?? (() => {});
     this.#publish = deps.publish ?? noBus;
     this.#queueSend = deps.queueSend ?? (() => Promise.reject(new Error("this project has no queues")));
     this.#workflow = deps.workflow ?? (() => Promise.reject(new Error("this project declares no workflows")));
@@ -221,6 +216,7 @@ export class LifecycleManager {
       warm: (className, id, name, cause) => this.warm(className, id, name, cause),
       error: (message) => this.#log(null, "error", message),
     });
+    if (deps.sharding) this.#sharding.set(deps.sharding);
     this.#pool = new WorkerPool({
       clock: this.#clock,
       options: this.#opts,
@@ -992,26 +988,26 @@ export class LifecycleManager {
       sockets: this.#sockets,
       lostWhy: this.#lostWhy,
       objectFetch: (binding, id, name, req, caller) => {
-        const f = this.foreign.get(binding)?.();
+        const f = this.#links.foreign(binding);
         if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null);
         return this.objectFetch(binding, id, name, req, caller);
       },
       objectRpc: (binding, id, name, method, args, caller, kind) => {
-        const f = this.foreign.get(binding)?.();
+        const f = this.#links.foreign(binding);
         if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind);
         return this.objectRpc(binding, id, name, method, args, caller, kind);
       },
-      serviceFetch: (binding, req) => this.services.fetch(binding, req),
-      serviceRpc: (binding, method, args, kind) => this.services.rpc(binding, method, args, kind),
+      serviceFetch: (binding, req) => this.#links.serviceFetch(binding, req),
+      serviceRpc: (binding, method, args, kind) => this.#links.serviceRpc(binding, method, args, kind),
       publish: (topic, data, from) => this.#publish(topic, data, from),
       queueSend: (queue, messages) => this.#queueSend(queue, messages),
       workflow: (call) => this.#workflow(call),
-      rateLimit: (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
-      dataPoint: (point) => this.dataPoint(point),
+      rateLimit: (binding, key, limit, period) => this.#rateLimit(binding, key, limit, period),
+      dataPoint: (point) => this.#dataPoint(point),
       emitLog: (rec, level, message, time, source) => this.#emitLog(rec, level, message, time, source),
-      peer: async (binding, id) => (this.foreign.has(binding) ? null : this.#peer(binding, id)),
+      peer: async (binding, id) => (this.#links.isForeign(binding) ? null : this.#peer(binding, id)),
       direct: (caller, reports) => this.#direct(caller, reports),
-      rows: (objectId, read, written) => this.onRows?.(objectId, read, written),
+      rows: (objectId, read, written) => this.#rows(objectId, read, written),
       lose: (live, host, cause) => this.#lose(live, host, cause),
     };
   }
