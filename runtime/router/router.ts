@@ -86,8 +86,14 @@ export class RequestRouter {
 
   readonly #sockets: SocketHub;
 
-  constructor(lifecycle: RouteTarget, routes: readonly RouteConfig[], sockets: SocketHub) {
+  constructor(
+    lifecycle: RouteTarget,
+    routes: readonly RouteConfig[],
+    sockets: SocketHub,
+    assets: AssetRouting | null = null,
+  ) {
     this.#lifecycle = lifecycle;
+    this.#assets = assets;
     this.#routes = routes.map(compileRoute);
     this.#sockets = sockets;
   }
