@@ -36,6 +36,8 @@ import { whyAwake, type WhyAwake } from "./why-awake.ts";
 import { buildGateway, type GatewayHub } from "./gateway.ts";
 import { openPeer, recordDirect } from "./direct-lines.ts";
 import { WorkerPool, type WorkerSupply } from "./pool.ts";
+import { bounded, deadlineRace, within } from "./timing.ts";
+import { EntryWorkers } from "./entry.ts";
 import {
   updateCode,
   type BeforeUpdate,
@@ -67,34 +69,11 @@ export {
 /** How long "why is it awake?" waits for an object's worker to answer its probe. */
 const PROBE_MS = 1_000;
 
-/** `p`'s value, or null when it fails or takes longer than `ms`. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
-  try {
-    return await Promise.race([p.catch(() => null), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 /** Nothing in flight for this long ends a Processing span. */
 const SPAN_GAP_MS = 50;
 const WATCHDOG_MS = 50;
-/** How much longer than an object the entry Worker may take to answer (see entryFetch). */
-const ENTRY_ANSWER_GRACE_MS = 1_000;
 /** How long an object with nothing in flight gets to deactivate (close its SQLite file) when Terrarium stops. */
 const DEACTIVATE_MS = 1_000;
-
-/** `p`, or `fallback` once the clock passes `deadline` (epoch ms). */
-function deadlineRace<T>(p: Promise<T>, deadline: number, fallback: T): Promise<T> {
-  return new Promise<T>((resolve) => {
-    const timer = setTimeout(() => resolve(fallback), Math.max(0, deadline - Date.now()));
-    void p.then((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
 
 /** An object whose events were still running when Terrarium stopped. */
 export interface CutShort {
@@ -137,8 +116,7 @@ export class LifecycleManager {
   readonly #live = new Map<string, LiveObject>();
   #code: CodeVersion;
   readonly #pool: WorkerPool;
-  #entries: WorkerHost[] = [];
-  #entryNext = 0;
+  readonly #entries: EntryWorkers;
   #sweeper: { cancel(): void };
   #dog: NodeJS.Timeout;
   #closed = false;
@@ -229,6 +207,14 @@ export class LifecycleManager {
       lend: (id, cause) => this.#hibernate(id, cause),
       error: (message) => this.#emitLog(null, "error", message, this.#clock.now(), "terrarium"),
     });
+    this.#entries = new EntryWorkers({
+      pool: this.#pool,
+      options: this.#opts,
+      sockets: this.#sockets,
+      code: () => this.#code,
+      loadFailure: () => this.#loadFailure,
+      error: (message) => this.#log(null, "error", message),
+    });
     this.#sweeper = this.#clock.setInterval(() => this.sweep(), 100);
     const dog = setInterval(() => this.#watchdog(), WATCHDOG_MS);
     dog.unref();
@@ -239,11 +225,6 @@ export class LifecycleManager {
     return this.#opts;
   }
 
-  /**
-   * Starts the entry workers and the pool. Code whose main module throws
-   * while loading does not stop the start: every event fails with that
-   * error (see loadFailure) until new code loads.
-   */
   /** How many workers are running (pooled, lent or hosting an object). */
   workerCount(): number {
     return this.#pool.size;
@@ -265,23 +246,20 @@ export class LifecycleManager {
       yield { worker: host, objectId: object?.record.id ?? null, cpuUsage: () => host.cpuUsage() };
   }
 
+  /**
+   * Starts the entry workers and the pool. Code whose main module throws
+   * while loading does not stop the start: every event fails with that
+   * error (see loadFailure) until new code loads.
+   */
   async start(): Promise<void> {
     this.#settleAfterRestart();
-    const n = Math.max(1, this.#opts.entryWorkers);
-    const started = await Promise.allSettled(
-      Array.from({ length: n }, () => this.#pool.spawnLoaded(this.#code.entryFile, "entry")),
-    );
-    this.#entries = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-    const failed = started.find((r) => r.status === "rejected");
-    if (failed && !this.#loadFailure) throw failed.reason;
+    await this.#entries.start();
     this.#pool.refill();
   }
 
   /** The names the project's main module exports as functions or classes; null while it does not load. */
-  async exportedClasses(): Promise<string[] | null> {
-    const host = this.#entries[0];
-    if (!host) return null;
-    return (await host.call((api) => api.load(this.#code.spec))).classes;
+  exportedClasses(): Promise<string[] | null> {
+    return this.#entries.exportedClasses();
   }
 
   /**
@@ -463,7 +441,7 @@ export class LifecycleManager {
           ...(error ? { error } : {}),
         });
     };
-    const answered = await this.#bounded(work, this.#opts.answerTimeoutMs, () => {
+    const answered = await bounded(work, this.#opts.answerTimeoutMs, () => {
       const rec = live.record;
       return `Durable Object ${rec.className} ${rec.name ?? rec.id} gave no answer to ${d.cause}`;
     });
@@ -480,45 +458,6 @@ export class LifecycleManager {
     finish(answered.ok ? undefined : errorText(answered.error));
     if (!answered.ok) throw answered.error;
     return answered.value;
-  }
-
-  /**
-   * Waits for `work` up to `limit` ms (real time, like the CPU watchdog):
-   * a call that has not settled by then is reported as `late`, with an
-   * error saying what gave no answer and what that usually means.
-   */
-  async #bounded<T>(
-    work: Promise<T>,
-    limit: number,
-    what: () => string,
-  ): Promise<
-    { late: null; ok: true; value: T } | { late: null; ok: false; error: unknown } | { late: ObjectError }
-  > {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<{ late: ObjectError }>((resolve) => {
-      timer = setTimeout(() => {
-        const seconds = limit >= 1000 ? `${limit / 1000} s` : `${limit} ms`;
-        resolve({
-          late: new ObjectError(
-            `${what()} within ${seconds}: its code is waiting on something that never settles ` +
-              "(a promise nothing resolves, or a call that waits on the event itself). " +
-              "The event is still running.",
-            500,
-          ),
-        });
-      }, limit);
-    });
-    try {
-      return await Promise.race([
-        work.then(
-          (value) => ({ late: null, ok: true as const, value }),
-          (error: unknown) => ({ late: null, ok: false as const, error }),
-        ),
-        late,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   #endSpan(live: LiveObject): void {
@@ -1123,68 +1062,21 @@ export class LifecycleManager {
   }
 
   /** Runs `fn` on an entry worker (a queue batch, a Workflow instance's run), starting one if none is alive. */
-  async entryCall<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
-    if (this.#loadFailure) throw this.#loadFailure;
-    return (await this.#entryHost()).call(fn);
+  entryCall<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    return this.#entries.call(fn);
   }
 
-  /** The next entry worker, restarted if it ended. */
-  async #entryHost(): Promise<WorkerHost> {
-    let host = this.#entries[this.#entryNext++ % this.#entries.length];
-    if (!host || !host.alive) {
-      const i = host ? this.#entries.indexOf(host) : 0;
-      host = await this.#pool.spawnLoaded(this.#code.entryFile, "entry");
-      this.#entries[i] = host;
-    }
-    return host;
-  }
-
-  /**
-   * A service binding's call into this Worker: its `entrypoint` export's
-   * fetch() or an RPC method, on an entry worker, bounded as a request to
-   * the entry Worker is.
-   */
-  async entrypointCall(
+  /** A service binding's call into this Worker, at its `entrypoint` export (entry.ts). */
+  entrypointCall(
     entrypoint: string | null,
     call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
   ): Promise<unknown> {
-    if (this.#loadFailure) throw this.#loadFailure;
-    const entry = await this.#entryHost();
-    const what = "fetch" in call ? `${call.fetch.method} ${pathOf(call.fetch.url)}` : `rpc ${call.method}()`;
-    const transfer = "fetch" in call ? bodyTransfer(call.fetch) : [];
-    const answered = await this.#bounded(
-      entry.call((api) => api.entrypoint(entrypoint, Comlink.transfer(call, transfer))),
-      this.#opts.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
-      () => `The Worker ${this.#code.spec.workerName} gave no answer to ${what}`,
-    );
-    if (answered.late) {
-      this.#log(null, "error", answered.late.message);
-      throw answered.late;
-    }
-    if (!answered.ok) throw answered.error;
-    return answered.value;
+    return this.#entries.entrypointCall(entrypoint, call);
   }
 
   /** Sends a request to the entry Worker. */
-  async entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
-    if (this.#loadFailure) throw this.#loadFailure;
-    const entry = await this.#entryHost();
-    const cause = `${req.method} ${pathOf(req.url)}`;
-    // The entry's bound is a little longer than an object's, so that when it
-    // waits on an object that hangs, the object's own reason reaches the client.
-    const answered = await this.#bounded(
-      entry.fetch(req),
-      this.#opts.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
-      () => `The entry Worker gave no answer to ${cause}`,
-    );
-    if (answered.late) {
-      this.#log(null, "error", answered.late.message);
-      throw answered.late;
-    }
-    if (!answered.ok) throw answered.error;
-    const res = answered.value;
-    if (res.webSocket) this.#sockets.claim(res.webSocket, { kind: "entry", host: entry });
-    return res;
+  entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
+    return this.#entries.fetch(req);
   }
 
   // ---- logs ----
@@ -1267,13 +1159,7 @@ export class LifecycleManager {
       this.#log(null, "info", "the Worker's main module loads again");
     }
     this.#namespaces = new Namespaces(next.spec.workerName, next.bindings);
-    const oldEntries = this.#entries;
-    this.#entries = [entry];
-    while (this.#entries.length < Math.max(1, this.#opts.entryWorkers)) {
-      this.#entries.push(await this.#pool.spawnLoaded(next.entryFile, "entry", next));
-    }
-    // Calls already on the old entry workers get a moment to finish.
-    setTimeout(() => oldEntries.forEach((h) => void h.stop()), 5_000).unref();
+    await this.#entries.replace(entry, next);
     this.#pool.renew();
   }
 
