@@ -38,6 +38,7 @@ import { openPeer, recordDirect } from "./direct-lines.ts";
 import { WorkerPool, type WorkerSupply } from "./pool.ts";
 import { bounded, deadlineRace, within } from "./timing.ts";
 import { EntryWorkers } from "./entry.ts";
+import { Closures } from "./closures.ts";
 import {
   updateCode,
   type BeforeUpdate,
@@ -123,6 +124,7 @@ export class LifecycleManager {
   /** The current code's bindings and namespaces (replaced with the code). */
   #namespaces: Namespaces;
   readonly #sharding: Sharding;
+  readonly #closures: Closures;
   /** Why objects' workers were lost lately (see #lose). */
   readonly #lostWhy = new Map<string, { message: string; at: number }>();
   readonly #sockets: ObjectSockets;
@@ -206,6 +208,11 @@ export class LifecycleManager {
       gateway: (slot) => buildGateway(slot, this.#gatewayHub()),
       lend: (id, cause) => this.#hibernate(id, cause),
       error: (message) => this.#emitLog(null, "error", message, this.#clock.now(), "terrarium"),
+    });
+    this.#closures = new Closures({
+      live: this.#live,
+      sockets: this.#sockets,
+      hibernate: (id, cause) => this.hibernate(id, cause),
     });
     this.#entries = new EntryWorkers({
       pool: this.#pool,
@@ -548,7 +555,7 @@ export class LifecycleManager {
   async #ensureLive(live: LiveObject, cause: string): Promise<WorkerHost> {
     if (live.host?.alive) return live.host;
     if (live.starting) return live.starting;
-    const closed = this.#closedClasses.get(live.record.className) ?? this.#closedObjects.get(live.record.id);
+    const closed = this.#closures.refusal(live.record.className, live.record.id);
     if (closed !== undefined) throw new ObjectError(closed, 503);
     live.starting = this.#activate(live, cause).finally(() => {
       live.starting = null;
@@ -759,76 +766,20 @@ export class LifecycleManager {
     this.#opts.classPolicies = classPolicies;
   }
 
-  /** Classes whose objects may not start while the class itself changes: class -> why. */
-  readonly #closedClasses = new Map<string, string>();
-
   /**
    * Stops a class's objects before a change to the class itself (a rename,
-   * a deletion): starting one is refused with a 503 saying `reason`, and
-   * every live object of the class hibernates once what it has in flight
-   * is done (its WebSockets are closed with 1012, as for a restart).
-   * Resolves with the function that opens the class again; rejects, with
-   * the class open, if objects stay busy past `timeoutMs`.
+   * a deletion); resolves with the function that opens it again (closures.ts).
    */
-  async closeClass(className: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
-    this.#closedClasses.set(className, reason);
-    const reopen = (): void => {
-      this.#closedClasses.delete(className);
-    };
-    const deadline = Date.now() + timeoutMs;
-    try {
-      for (;;) {
-        const live = [...this.#live.values()].filter(
-          (l) => l.record.className === className && (l.host || l.starting),
-        );
-        if (live.length === 0) return reopen;
-        if (Date.now() > deadline) {
-          throw new ObjectError(`${live.length} object(s) of ${className} stayed busy; try again`, 409);
-        }
-        for (const l of live) {
-          if (!l.host || l.starting || busy(l) || l.updating) continue;
-          this.#sockets.closeObject(l.record.id, 1012, reason);
-          await this.hibernate(l.record.id, reason);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    } catch (e) {
-      reopen();
-      throw e;
-    }
+  closeClass(className: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
+    return this.#closures.closeClass(className, reason, timeoutMs);
   }
 
-  /** Objects that may not start while their storage is replaced (a restore, a reset): id -> why. */
-  readonly #closedObjects = new Map<string, string>();
-
   /**
-   * Stops one object before its storage is replaced: starting it is
-   * refused with a 503 saying `reason`, and once what it has in flight is
-   * done it hibernates (its WebSockets are closed with 1012, as for a
-   * restart). Resolves with the function that opens it again; rejects, with
-   * the object open, if it stays busy past `timeoutMs`.
+   * Stops one object before its storage is replaced; resolves with the
+   * function that opens it again (closures.ts).
    */
-  async closeObject(id: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
-    this.#closedObjects.set(id, reason);
-    const reopen = (): void => {
-      this.#closedObjects.delete(id);
-    };
-    const deadline = Date.now() + timeoutMs;
-    try {
-      for (;;) {
-        const l = this.#live.get(id);
-        if (!l || (!l.host && !l.starting)) return reopen;
-        if (Date.now() > deadline) throw new ObjectError(`the object stayed busy; try again`, 409);
-        if (l.host && !l.starting && !busy(l) && !l.updating) {
-          this.#sockets.closeObject(id, 1012, reason);
-          await this.hibernate(id, reason);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    } catch (e) {
-      reopen();
-      throw e;
-    }
+  closeObject(id: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
+    return this.#closures.closeObject(id, reason, timeoutMs);
   }
 
   /**
