@@ -92,6 +92,8 @@ export class Engine {
   readonly workflows: Workflows;
   /** Data points the code wrote to Analytics Engine datasets (the last 2,000). */
   readonly dataPoints: DataPointLog;
+  /** The rate limiters' counters (every Worker's). */
+  readonly rateLimits: RateLimits;
   readonly router: RequestRouter;
   /** The WebSockets of every object, held here so a hibernating object keeps its clients. */
   readonly sockets: SocketHub;
@@ -129,6 +131,7 @@ export class Engine {
     basePolicy: LifecyclePolicy;
     baseClassPolicies: LifecycleOptions["classPolicies"];
     assetNotes: readonly string[];
+    rateLimits: RateLimits;
   }) {
     this.dataDir = parts.dataDir;
     this.events = parts.events;
@@ -155,6 +158,7 @@ export class Engine {
       history: this.history,
       auxiliary: this.#auxiliary,
     });
+    this.rateLimits = parts.rateLimits;
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -316,6 +320,7 @@ export class Engine {
       basePolicy,
       baseClassPolicies: opts.lifecycle?.classPolicies ?? {},
       assetNotes: assets?.notes ?? [],
+      rateLimits,
     });
     try {
       await lifecycle.start();
@@ -329,6 +334,8 @@ export class Engine {
           options,
           queueSend: async (queue, messages) => queues.send(queue, messages),
           workers,
+          rateLimits,
+          dataPoints,
         });
         engine.#auxiliary.push(run);
       }
@@ -488,6 +495,28 @@ export class Engine {
       { name: this.project.wrangler.name, configPath: this.project.wrangler.configPath },
       ...this.#auxiliary.map((a) => ({ name: a.name, configPath: a.configPath })),
     ];
+  }
+
+  /**
+   * The project's other Workers (-c) with their registries: their Durable
+   * Objects live under `<data>/workers/<name>/`, apart from the project's own.
+   */
+  get otherWorkers(): readonly {
+    name: string;
+    configPath: string;
+    dataDir: string;
+    registry: ServiceRegistry;
+    state: StateManager;
+    lifecycle: LifecycleManager;
+  }[] {
+    return this.#auxiliary.map((a) => ({
+      name: a.name,
+      configPath: a.configPath,
+      dataDir: join(this.dataDir, "workers", a.name),
+      registry: a.registry,
+      state: a.state,
+      lifecycle: a.lifecycle,
+    }));
   }
 
   get url(): string | null {

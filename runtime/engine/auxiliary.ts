@@ -1,4 +1,6 @@
 import { basename, join } from "node:path";
+import type { DataPointLog } from "../bindings/analytics-engine.ts";
+import type { RateLimits } from "../bindings/ratelimit.ts";
 import { bundleProject, type HostBundles } from "../build/bundler.ts";
 import { ProjectError } from "../config/errors.ts";
 import type { AuxiliaryWorker } from "../config/project.ts";
@@ -40,6 +42,9 @@ export async function startAuxiliary(
     options: LifecycleOptions;
     /** The project's Queues broker: a Worker's producers send to the project's one broker. */
     queueSend: GatewayApi["queueSend"];
+    /** The project's rate limiter counters and Analytics Engine log, shared by its Workers. */
+    rateLimits: RateLimits;
+    dataPoints: DataPointLog;
     /** The project's Workers, which its service bindings lead to. */
     workers: ProjectWorkers;
   },
@@ -63,6 +68,8 @@ export async function startAuxiliary(
     sockets: new SocketHub({ now: () => deps.clock.now() }),
     queueSend: deps.queueSend,
     links: deps.workers.linksOf(w.name),
+    rateLimit: (binding, key, limit, period) => deps.rateLimits.count(binding, key, limit, period),
+    dataPoint: (point) => deps.dataPoints.add(point),
   });
   registry.setClasses(
     w.durableObjects.map((b) => ({
