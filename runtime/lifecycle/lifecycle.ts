@@ -31,14 +31,14 @@ import {
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall } from "../bindings/workflow-calls.ts";
 import type { DataPoint } from "../bindings/analytics-engine.ts";
-import type { ObjectProbe } from "../host/probe.ts";
-import { whyAwake, type WhyAwake } from "./why-awake.ts";
+import type { WhyAwake } from "./why-awake.ts";
 import { buildGateway, type GatewayHub } from "./gateway.ts";
 import { openPeer, recordDirect } from "./direct-lines.ts";
 import { WorkerPool, type WorkerSupply } from "./pool.ts";
-import { bounded, deadlineRace, within } from "./timing.ts";
+import { bounded, deadlineRace } from "./timing.ts";
 import { EntryWorkers } from "./entry.ts";
 import { Closures } from "./closures.ts";
+import { Inspection } from "./inspect.ts";
 import {
   updateCode,
   type BeforeUpdate,
@@ -66,9 +66,6 @@ export {
   type LifecycleOptions,
   type LifecyclePolicy,
 } from "./live.ts";
-
-/** How long "why is it awake?" waits for an object's worker to answer its probe. */
-const PROBE_MS = 1_000;
 
 /** Nothing in flight for this long ends a Processing span. */
 const SPAN_GAP_MS = 50;
@@ -125,6 +122,7 @@ export class LifecycleManager {
   #namespaces: Namespaces;
   readonly #sharding: Sharding;
   readonly #closures: Closures;
+  readonly #inspection: Inspection;
   /** Why objects' workers were lost lately (see #lose). */
   readonly #lostWhy = new Map<string, { message: string; at: number }>();
   readonly #sockets: ObjectSockets;
@@ -208,6 +206,14 @@ export class LifecycleManager {
       gateway: (slot) => buildGateway(slot, this.#gatewayHub()),
       lend: (id, cause) => this.#hibernate(id, cause),
       error: (message) => this.#emitLog(null, "error", message, this.#clock.now(), "terrarium"),
+    });
+    this.#inspection = new Inspection({
+      live: this.#live,
+      registry: this.#registry,
+      state: this.#state,
+      sockets: this.#sockets,
+      clock: this.#clock,
+      options: this.#opts,
     });
     this.#closures = new Closures({
       live: this.#live,
@@ -684,56 +690,14 @@ export class LifecycleManager {
     return host.alive ? host : null;
   }
 
-  /**
-   * Why an object is not hibernating now, and when it will (see
-   * why-awake.ts). With `probe`, its worker is asked too (waitUntil,
-   * blockConcurrencyWhile, an open transaction, its fields), bounded to
-   * PROBE_MS: an object spinning on its thread does not answer, and is
-   * shown by what the orchestrator knows.
-   */
-  async whyAwake(id: string, opts: { probe: boolean }): Promise<WhyAwake | null> {
-    const live = this.#live.get(id);
-    const probe =
-      opts.probe && live?.host?.alive && !live.starting
-        ? await within(
-            live.host.call((api) => api.probe()),
-            PROBE_MS,
-          )
-        : null;
-    return this.#whyAwake(id, probe);
+  /** Why an object is not hibernating now, and when it will (inspect.ts); `probe` asks its worker too. */
+  whyAwake(id: string, opts: { probe: boolean }): Promise<WhyAwake | null> {
+    return this.#inspection.whyAwake(id, opts);
   }
 
   /** whyAwake from what the orchestrator knows alone (no call into the worker), for tables. */
   whyAwakeNow(id: string): WhyAwake | null {
-    return this.#whyAwake(id, null);
-  }
-
-  #whyAwake(id: string, probe: ObjectProbe | null): WhyAwake | null {
-    const rec = this.#registry.get(id);
-    if (!rec) return null;
-    const live = this.#live.get(id);
-    let standard = 0;
-    let hibernatable = 0;
-    for (const s of this.#sockets.list(id)) {
-      if (!s.accepted || !s.open) continue;
-      if (s.hibernatable) hibernatable++;
-      else standard++;
-    }
-    return whyAwake({
-      state: rec.state,
-      live: !!live && (!!live.host || !!live.starting),
-      starting: !!live?.starting,
-      inFlight: live?.inFlight ?? 0,
-      directCalls: live?.directBusy.size ?? 0,
-      lastEventAt: live?.lastEventAt ?? rec.lastActive,
-      idleSince: live?.idleSince ?? rec.lastActive,
-      policy: policyOf(this.#opts, rec.className),
-      standardSockets: standard,
-      hibernatableSockets: hibernatable,
-      alarmAt: this.#state.alarms(id)[0]?.time ?? null,
-      probe,
-      now: this.#clock.now(),
-    });
+    return this.#inspection.whyAwakeNow(id);
   }
 
   /**
@@ -750,14 +714,8 @@ export class LifecycleManager {
   }
 
   /** The fields of a live object as its worker previews them; null when it is not live or does not answer. */
-  async fields(id: string): Promise<Record<string, string> | null> {
-    const live = this.#live.get(id);
-    if (!live?.host?.alive || live.starting) return null;
-    const probe = await within(
-      live.host.call((api) => api.probe()),
-      PROBE_MS,
-    );
-    return probe?.fields ?? null;
+  fields(id: string): Promise<Record<string, string> | null> {
+    return this.#inspection.fields(id);
   }
 
   /** New idle and hibernation timeouts (terrarium.json changed); the sweeper applies them from now on. */
@@ -782,15 +740,9 @@ export class LifecycleManager {
     return this.#closures.closeObject(id, reason, timeoutMs);
   }
 
-  /**
-   * Copies a live object's database to `dest` in its worker, between its
-   * events; false when no worker has the object right now (copy the file).
-   */
-  async snapshotLive(id: string, dest: string): Promise<boolean> {
-    const live = this.#live.get(id);
-    if (!live?.host || live.starting || live.updating) return false;
-    await live.host.call((api) => api.snapshotTo(dest));
-    return true;
+  /** Copies a live object's database to `dest` in its worker; false when it has none now (inspect.ts). */
+  snapshotLive(id: string, dest: string): Promise<boolean> {
+    return this.#inspection.snapshotLive(id, dest);
   }
 
   /** The objects that have a worker now. */
@@ -983,18 +935,9 @@ export class LifecycleManager {
     );
   }
 
-  /**
-   * Runs a statement from the Inspector on a live object's database, in its
-   * worker (which has the file open) between its events; null when the
-   * object has no worker right now (run it on the file instead).
-   */
-  async adminSql(id: string, sql: string, params: unknown[]): Promise<QueryResult | null> {
-    const live = this.#live.get(id);
-    if (!live?.host || live.starting || live.updating) return null;
-    const result = await live.host.call((api) => api.adminSql(sql, params));
-    live.record.storageBytes = this.#state.storageBytes(live.record.className, live.record.id);
-    this.#registry.touch(live.record);
-    return result;
+  /** Runs an Inspector statement on a live object's database in its worker; null when it has none now (inspect.ts). */
+  adminSql(id: string, sql: string, params: unknown[]): Promise<QueryResult | null> {
+    return this.#inspection.adminSql(id, sql, params);
   }
 
   /**
