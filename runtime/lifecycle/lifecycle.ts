@@ -225,6 +225,13 @@ export class ModuleLoadError extends ObjectError {
   }
 }
 
+/** An object as a worker thread serves it (see LifecycleManager.onWorkerObject). */
+export interface WorkerObject {
+  className: string;
+  id: string;
+  name: string | null;
+}
+
 export interface Dispatch {
   binding?: string;
   className: string;
@@ -273,6 +280,13 @@ export class LifecycleManager {
   onRows: ((objectId: string, read: number, written: number) => void) | null = null;
   /** Set by the engine: an incoming WebSocket message for an object of this class (billed 20:1). */
   onWsMessage: ((className: string) => void) | null = null;
+  /**
+   * Set by a supervised `serve` (runtime/cli/supervised.ts): which object a
+   * worker thread (by `threadId`) serves from now on, null when none. A
+   * fatal error report names only the thread, so this is how the
+   * supervisor names the object that ended the process.
+   */
+  onWorkerObject: ((threadId: number, object: WorkerObject | null) => void) | null = null;
   /**
    * Set by the engine: Durable Object bindings to classes of another Worker
    * (`script_name`), each resolved to that Worker's Lifecycle Manager and
@@ -339,6 +353,27 @@ export class LifecycleManager {
   /** How many workers are running (pooled, lent or hosting an object). */
   workerCount(): number {
     return this.#slots.size;
+  }
+
+  /** Gives a worker an object to serve (or none), telling onWorkerObject. */
+  #assign(slot: Slot, live: LiveObject | null): void {
+    slot.object = live;
+    if (!slot.host.alive) return;
+    const r = live?.record;
+    this.onWorkerObject?.(slot.host.threadId, r ? { className: r.className, id: r.id, name: r.name } : null);
+  }
+
+  readonly #refuseOnce = new Map<string, string>();
+
+  /**
+   * The next event that would start object `id` fails with `message` (HTTP
+   * 500) instead, once; the one after runs it. A supervised `serve` uses it
+   * for the object whose allocation ended the previous process, so that
+   * its caller learns why and a retry loop cannot restart the server back
+   * to back.
+   */
+  refuseOnce(id: string, message: string): void {
+    this.#refuseOnce.set(id, message);
   }
 
   /** Whether a worker is, or is becoming, this object (and so may have its database open). */
@@ -713,6 +748,11 @@ export class LifecycleManager {
     if (live.starting) return live.starting;
     const closed = this.#closedClasses.get(live.record.className) ?? this.#closedObjects.get(live.record.id);
     if (closed !== undefined) throw new ObjectError(closed, 503);
+    const refused = this.#refuseOnce.get(live.record.id);
+    if (refused !== undefined) {
+      this.#refuseOnce.delete(live.record.id);
+      throw new ObjectError(refused, 500);
+    }
     live.starting = this.#activate(live, cause).finally(() => {
       live.starting = null;
     });
@@ -744,11 +784,11 @@ export class LifecycleManager {
       throw e;
     }
     const slot = this.#slots.get(host)!;
-    slot.object = live;
+    this.#assign(slot, live);
     try {
       await host.call((api) => api.activate(this.#identity(rec)));
     } catch (e) {
-      slot.object = null;
+      this.#assign(slot, null);
       // Cut short by a stop (see close): not the constructor's fault.
       if (this.#closed) {
         void host.stop();
@@ -836,7 +876,7 @@ export class LifecycleManager {
       void host.stop();
       return null;
     }
-    if (slot) slot.object = null;
+    if (slot) this.#assign(slot, null);
     return host.alive ? host : null;
   }
 
@@ -1785,11 +1825,11 @@ export class LifecycleManager {
       void oldHost.stop();
       const host = await this.#acquireWorker();
       const slot = this.#slots.get(host)!;
-      slot.object = live;
+      this.#assign(slot, live);
       try {
         await host.call((api) => api.activate(this.#identity(rec)));
       } catch (e) {
-        slot.object = null;
+        this.#assign(slot, null);
         void host.stop();
         rec.lastError = `constructor failed on the new code: ${errorText(e)}`;
         this.transition(rec, "Active", rec.lastError);

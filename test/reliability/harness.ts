@@ -183,3 +183,30 @@ export async function until(
 export function figure(what: string, value: unknown): void {
   process.stdout.write(`[figure] ${what}: ${typeof value === "string" ? value : JSON.stringify(value)}\n`);
 }
+
+/**
+ * The engine process of a `terrarium serve` (its supervisor's child running
+ * bin/terrarium.js), or null while there is none (between a crash and the
+ * restart). /proc of this process is where objects' workers, memory and
+ * descriptors are.
+ */
+export function enginePid(servePid: number): number | null {
+  let children: number[];
+  try {
+    children = readFileSync(`/proc/${servePid}/task/${servePid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return null;
+  }
+  for (const pid of children) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("terrarium.js")) return pid;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return null;
+}
