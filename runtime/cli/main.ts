@@ -24,6 +24,8 @@ Commands:
     --grace MS           on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
     --ip ADDR            the router's address (default 127.0.0.1)
+    --no-supervisor      run the engine in this process: no supervisor restarting
+                         it when an object's allocation aborts it (see below)
     As wrangler dev (also on ui and load):
     -c, --config FILE    a wrangler config; repeatable: the first is the project's
                          Worker, the others more Workers its services bind
@@ -156,6 +158,14 @@ Stopping (serve, ui, load):
   TERRARIUM_EXIT_ON_STDIN_CLOSE=1) and holds a pipe on its stdin: the command
   then stops, as on SIGTERM, when that pipe closes or when its parent process
   ends (checked every second).
+
+Two processes (serve):
+  serve runs the engine in a child process under a thin supervisor. An object
+  that makes one allocation too large for its 128 MB heap aborts V8's whole
+  process; the supervisor then prints one line naming the object, restarts the
+  engine on the same port (connections wait meanwhile) and data folder, and the
+  object's next request is answered 500 with the reason, once. Signals and
+  --exit-on-stdin-close go to the supervisor, which passes them on.
 `;
 
 async function newCommand(argv: string[]): Promise<void> {

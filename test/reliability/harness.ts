@@ -39,6 +39,7 @@ export interface Server {
   output: () => string;
   /** Resolves with the exit code (or the signal's name) once the process is gone. */
   exited: Promise<number | string>;
+  /** SIGKILL to `terrarium serve`: its supervisor and its engine's process. */
   kill9: () => Promise<number | string>;
 }
 
@@ -73,7 +74,14 @@ export function startServe(box: Sandbox, args: string[] = [], readyMs = 60_000):
         output: () => out,
         exited,
         kill9: () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+          if (child.exitCode === null && child.signalCode === null) {
+            // The supervisor and the engine's process at once, as a crash of the machine's
+            // process would: killing the supervisor alone lets the engine finish what it
+            // is doing before it notices and ends itself.
+            const engine = enginePid(child.pid!);
+            child.kill("SIGKILL");
+            if (engine !== null) process.kill(engine, "SIGKILL");
+          }
           return exited;
         },
       });
