@@ -46,6 +46,7 @@ Commands:
     --no-watch           do not reload when the project's files change
     --grace MS           on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
+    --no-supervisor      run the engine in this process (see "Two processes")
 
   export <projectDir>   Write a Cloudflare project that deploys with wrangler: the
                        code unchanged, an entry Worker doing terrarium.json's
@@ -159,13 +160,14 @@ Stopping (serve, ui, load):
   then stops, as on SIGTERM, when that pipe closes or when its parent process
   ends (checked every second).
 
-Two processes (serve):
-  serve runs the engine in a child process under a thin supervisor. An object
+Two processes (serve, ui):
+  serve and ui run the engine in a child process under a thin supervisor. An object
   that makes one allocation too large for its 128 MB heap aborts V8's whole
   process; the supervisor then prints one line naming the object, restarts the
-  engine on the same port (connections wait meanwhile) and data folder, and the
-  object's next request is answered 500 with the reason, once. Signals and
-  --exit-on-stdin-close go to the supervisor, which passes them on.
+  engine on the same ports (connections wait meanwhile; ui keeps its token, and
+  an open page reconnects) and data folder, and the object's next request is
+  answered 500 with the reason, once. Signals and --exit-on-stdin-close go to
+  the supervisor, which passes them on. --no-supervisor: one process.
 `;
 
 async function newCommand(argv: string[]): Promise<void> {
@@ -193,17 +195,18 @@ async function newCommand(argv: string[]): Promise<void> {
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
-    case "serve": {
+    case "serve":
+    case "ui": {
       // The engine runs in a child process under a thin supervisor (supervise.ts), unless this is that child.
       const { isSupervised } = await import("./supervised.ts");
-      if (isSupervised() || rest.includes("--no-supervisor") || process.env.TERRARIUM_NO_SUPERVISOR === "1")
-        return (await import("./serve.ts")).serve(rest);
-      return (await import("./supervise.ts")).supervise(rest);
+      if (isSupervised() || rest.includes("--no-supervisor") || process.env.TERRARIUM_NO_SUPERVISOR === "1") {
+        if (command === "serve") return (await import("./serve.ts")).serve(rest);
+        return (await import("./ui.ts")).ui(rest);
+      }
+      return (await import("./supervise.ts")).supervise(command, rest);
     }
     case "load":
       return (await import("./load.ts")).load(rest);
-    case "ui":
-      return (await import("./ui.ts")).ui(rest);
     case "export":
       return (await import("./export.ts")).exportCommand(rest);
     case "mcp":

@@ -56,7 +56,7 @@ export async function serve(argv: string[]): Promise<void> {
   if (values.watch && !values["no-watch"]) engine.watch();
   let actual: number;
   try {
-    actual = await engine.listen(port, host, supervisor?.handle ?? undefined);
+    actual = await engine.listen(port, host, supervisor?.handles.get("router"));
   } catch (e) {
     await engine.close();
     const err = e as NodeJS.ErrnoException;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { constants, tmpdir } from "node:os";
@@ -11,14 +12,18 @@ import {
   CRASH_DIR_ENV,
   CRASH_REPORT,
   SUPERVISED_ENV,
+  UI_TOKEN_ENV,
   type Refusal,
+  type SocketMessage,
+  type SocketName,
   type StartMessage,
   type ToSupervisor,
 } from "./supervised.ts";
 
 /**
- * `terrarium serve` as two processes: this thin supervisor, and the engine
- * in a child process (`serve` again, with TERRARIUM_SUPERVISED=1).
+ * `terrarium serve` and `terrarium ui` as two processes: this thin
+ * supervisor, and the engine in a child process (the same command again,
+ * with TERRARIUM_SUPERVISED=1).
  *
  * Why: an object worker's heap is capped (resourceLimits), and when V8
  * reaches the cap Node grants the worker 16 MB more and asks it to stop
@@ -30,8 +35,9 @@ import {
  * is one synchronous step inside it), so the engine runs in a process that
  * can die, under one that does not.
  *
- * The supervisor binds the router's socket and hands it to each engine
- * process; it keeps it open across a restart, so connections made
+ * The supervisor binds the router's socket (and `ui`'s, whose token it
+ * also picks) and hands it to each engine process; it keeps it open across
+ * a restart, so connections made
  * meanwhile wait in the socket's backlog and are answered by the next
  * engine (a delay, not a refusal). An engine that dies of a signal (an
  * abort, a crash, the OOM killer) after it was ready is started again on
@@ -66,7 +72,7 @@ interface TcpHandle {
 }
 
 /**
- * Binds the router's address without listening on it here: listen(2) is
+ * Binds a command's address without listening on it here: listen(2) is
  * called by the engine process on its copy, and this process never polls
  * the socket, so it never accepts a connection itself. `net.Server` has no
  * way to hold a socket without accepting on it; this is the call Node's
@@ -75,8 +81,13 @@ interface TcpHandle {
  * exits with the message the engine would give for a port in use or an
  * address the machine does not have.
  */
-function bindRouter(portFlag: string | undefined, ipFlag: string | undefined): TcpHandle | null {
-  const port = Number(portFlag ?? "8787");
+function bindSocket(
+  portFlag: string | undefined,
+  defaultPort: number,
+  flag: string,
+  ipFlag: string | undefined,
+): TcpHandle | null {
+  const port = portFlag === undefined ? defaultPort : Number(portFlag);
   const host = ipFlag === undefined || ipFlag === "localhost" ? "127.0.0.1" : ipFlag;
   const family = net.isIP(host);
   if (!Number.isInteger(port) || port < 0 || port > 65_535 || family === 0) return null;
@@ -85,11 +96,32 @@ function bindRouter(portFlag: string | undefined, ipFlag: string | undefined): T
   const handle = (create as (a: string, p: number, t: number) => TcpHandle | number)(host, port, family);
   if (typeof handle === "number") {
     const code = getSystemErrorName(handle);
-    if (code === "EADDRINUSE") quit(`port ${port} is in use; pick another with --port`, 1);
+    if (code === "EADDRINUSE") quit(`port ${port} is in use; pick another with ${flag}`, 1);
     if (code === "EADDRNOTAVAIL") quit(`--ip ${host} is not an address of this machine`, 1);
     quit(`cannot listen on ${host}:${port}: ${code}`, 1);
   }
   return handle;
+}
+
+/** The sockets a command listens on, bound here; empty when a flag is not valid (the engine says why). */
+function bindSockets(
+  command: SupervisedCommand,
+  values: Record<string, string | boolean | undefined>,
+): Map<SocketName, TcpHandle> {
+  const str = (k: string): string | undefined =>
+    typeof values[k] === "string" ? (values[k] as string) : undefined;
+  const wanted: [SocketName, TcpHandle | null][] =
+    command === "serve"
+      ? [["router", bindSocket(str("port"), 8787, "--port", str("ip"))]]
+      : [
+          ["router", bindSocket(str("router-port"), 8787, "--router-port", undefined)],
+          ["ui", bindSocket(str("port"), 0, "--port", undefined)],
+        ];
+  const bound = new Map<SocketName, TcpHandle>();
+  for (const [name, handle] of wanted) if (handle) bound.set(name, handle);
+  if (bound.size === wanted.length) return bound;
+  for (const handle of bound.values()) handle.close();
+  return new Map();
 }
 
 function quit(message: string, code: number): never {
@@ -179,24 +211,29 @@ function stderrFilter(): { write(chunk: Buffer): void; end(): void } {
   };
 }
 
-/** `terrarium serve ARGV`, supervised. */
-export function supervise(argv: string[]): void {
+/** The commands that run supervised: `serve` and `ui`. */
+export type SupervisedCommand = "serve" | "ui";
+
+/** `terrarium serve|ui ARGV`, supervised. */
+export function supervise(command: SupervisedCommand, argv: string[]): void {
   const { values } = parseArgs({
     args: argv,
     strict: false,
     allowPositionals: true,
     options: {
       port: { type: "string" },
+      "router-port": { type: "string" },
       ip: { type: "string" },
       grace: { type: "string" },
       "exit-on-stdin-close": { type: "boolean" },
     },
   });
-  const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-  const handle = bindRouter(str(values.port), str(values.ip));
-  const graceMs = Number(str(values.grace) ?? 5_000) || 5_000;
+  const handles = bindSockets(command, values);
+  const graceMs = Number(typeof values.grace === "string" ? values.grace : 5_000) || 5_000;
   const crashDir = mkdtempSync(join(tmpdir(), "terrarium-crash-"));
   const env: NodeJS.ProcessEnv = { ...process.env, [SUPERVISED_ENV]: "1", [CRASH_DIR_ENV]: crashDir };
+  // The page's address holds the token: the same one across restarts, so an open page reconnects.
+  if (command === "ui") env[UI_TOKEN_ENV] = randomBytes(32).toString("hex");
   // The supervisor watches stdin and its parent; the engine's stdin is not a pipe to anyone.
   const exitOnStdinClose =
     values["exit-on-stdin-close"] === true || env.TERRARIUM_EXIT_ON_STDIN_CLOSE === "1";
@@ -220,7 +257,7 @@ export function supervise(argv: string[]): void {
     const threads = new Map<number, WorkerObject | null>();
     let ready = false;
     let memoryLimitMb = 128;
-    const c = spawn(process.execPath, [...process.execArgv, BIN, "serve", ...childArgv], {
+    const c = spawn(process.execPath, [...process.execArgv, BIN, command, ...childArgv], {
       stdio: ["ignore", "inherit", "pipe", "ipc"],
       detached: true,
       env,
@@ -230,10 +267,13 @@ export function supervise(argv: string[]): void {
     c.stderr!.on("data", (d: Buffer) => filter.write(d));
     c.on("message", (m: ToSupervisor) => {
       if (m.t === "hello") {
-        const start: StartMessage = { t: "start", refuse };
+        const start: StartMessage = { t: "start", refuse, sockets: [...handles.keys()] };
         refuse = [];
-        if (handle) c.send(start, handle as unknown as net.Server);
-        else c.send(start);
+        c.send(start);
+        for (const [name, handle] of handles) {
+          const socket: SocketMessage = { t: "socket", name };
+          c.send(socket, handle as unknown as net.Server);
+        }
       } else if (m.t === "thread") threads.set(m.thread, m.object);
       else if (m.t === "ready") {
         ready = true;
@@ -297,8 +337,8 @@ export function supervise(argv: string[]): void {
       return;
     }
     stopping = signal;
-    // Closing this copy of the socket lets the engine's close refuse new connections, as without a supervisor.
-    handle?.close();
+    // Closing these copies of the sockets lets the engine's close refuse new connections, as without a supervisor.
+    for (const handle of handles.values()) handle.close();
     if (restartTimer) clearTimeout(restartTimer);
     const running = child as ChildProcess | null;
     if (!running) return exit(0);

@@ -13,6 +13,11 @@ export const SUPERVISED_ENV = "TERRARIUM_SUPERVISED";
 /** Where the engine process writes Node's report when it dies of a fatal error. */
 export const CRASH_DIR_ENV = "TERRARIUM_CRASH_DIR";
 export const CRASH_REPORT = "fatal.json";
+/** `ui`'s per-launch token, chosen by the supervisor so that a restart keeps the page's address. */
+export const UI_TOKEN_ENV = "TERRARIUM_UI_TOKEN";
+
+/** The listening sockets a supervisor binds: the project's router, and `ui`'s page and control API. */
+export type SocketName = "router" | "ui";
 
 /** Refuse the next request to an object once, with this message (see LifecycleManager.refuseOnce). */
 export interface Refusal {
@@ -25,15 +30,24 @@ export type ToSupervisor =
   | { t: "ready"; port: number; memoryLimitMb: number }
   | { t: "thread"; thread: number; object: WorkerObject | null };
 
-/** The answer to hello, sent with the listening socket's handle when the supervisor bound one. */
+/**
+ * The answer to hello: the objects to refuse once and the sockets that
+ * follow, one `SocketMessage` each with its handle (one handle per message).
+ */
 export interface StartMessage {
   t: "start";
   refuse: Refusal[];
+  sockets: SocketName[];
+}
+
+export interface SocketMessage {
+  t: "socket";
+  name: SocketName;
 }
 
 export interface SupervisorLink {
-  /** The router's listening socket, bound by the supervisor (null: listen as usual). */
-  handle: object | null;
+  /** Listening sockets bound by the supervisor, by name (none: listen as usual). */
+  handles: ReadonlyMap<SocketName, object>;
   /** Tells the supervisor which object each worker thread serves, and applies the refusals. */
   watch(engine: Engine): void;
   ready(port: number, memoryLimitMb: number): void;
@@ -64,13 +78,19 @@ export function connectSupervisor(): Promise<SupervisorLink> {
   }
   process.on("disconnect", () => process.kill(process.pid, "SIGKILL"));
   return new Promise((resolve) => {
+    const handles = new Map<SocketName, object>();
+    let expected: StartMessage | null = null;
     const onMessage = (m: unknown, handle: unknown): void => {
-      if ((m as StartMessage | null)?.t !== "start") return;
+      const msg = m as StartMessage | SocketMessage | null;
+      if (msg?.t === "start") expected = msg;
+      else if (msg?.t === "socket" && handle) handles.set(msg.name, handle as object);
+      else return;
+      if (!expected || handles.size < expected.sockets.length) return;
       process.off("message", onMessage);
       process.channel?.unref();
-      const { refuse } = m as StartMessage;
+      const { refuse } = expected;
       resolve({
-        handle: (handle as object | undefined) ?? null,
+        handles,
         watch(engine) {
           for (const lifecycle of engine.lifecycles()) {
             lifecycle.onWorkerObject = (thread, object) => send({ t: "thread", thread, object });

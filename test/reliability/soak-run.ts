@@ -119,9 +119,9 @@ export async function soak(o: SoakOptions): Promise<SoakFigures> {
   const box = sandbox("faults");
   const server = await startServe(box, ["--quiet", "--idle-after", "200", "--hibernate-after", "300"]);
   try {
-    // The engine's process, not its supervisor's: the objects' workers are there.
-    const engine = enginePid(server.pid);
-    if (engine === null) throw new Error("terrarium serve has no engine process");
+    // The engine's process, not its supervisor's: the objects' workers are there
+    // (the serve process itself when it runs unsupervised: TERRARIUM_NO_SUPERVISOR=1).
+    const engine = enginePid(server.pid) ?? server.pid;
     const settled = async (what: string): Promise<Measure> => {
       await until(() => registryStates(box.dataDir).live === 0, `every object to hibernate ${what}`, 60_000);
       return {
