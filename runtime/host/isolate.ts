@@ -56,6 +56,7 @@ import { DurableObjectStorage } from "./storage.ts";
 import { DurableObjectId } from "./namespace.ts";
 import { BaseResponse, WorkersResponse } from "./response.ts";
 import {
+  autoRepliesToClose,
   closeEvent,
   makeWebSocketPairClass,
   messageEvent,
@@ -242,7 +243,12 @@ class Isolate implements WorkerApi {
       send: (id, data) =>
         void gateway.wsSend(id, data instanceof ArrayBuffer ? Comlink.transfer(data, [data]) : data),
       close: (id, code, reason) => void gateway.wsClose(id, code, reason),
-      accept: (id, info) => void gateway.wsAccept(id, info),
+      accept: (id, info) =>
+        void gateway.wsAccept(id, {
+          hibernatable: info.hibernatable,
+          tags: info.tags,
+          autoReplyToClose: this.#autoRepliesToClose(info),
+        }),
       attach: (id, value) => void gateway.wsAttach(id, value),
     };
     const link = this.#link;
@@ -448,7 +454,7 @@ class Isolate implements WorkerApi {
         [...this.#sockets.values()].filter(
           (ws) =>
             ws[SOCKET].hibernatable &&
-            ws[SOCKET].readyState <= 1 &&
+            (ws[SOCKET].readyState <= 1 || (ws[SOCKET].closeReceived && !ws[SOCKET].closeSent)) &&
             (tag === undefined || ws[SOCKET].tags.includes(tag)),
         ),
       getTags: (ws: TerrariumWebSocket) => {
@@ -511,6 +517,12 @@ class Isolate implements WorkerApi {
     return Comlink.transfer(out, bodyTransfer(out));
   }
 
+  /** Whether a socket of this worker's code answers a client's close by itself (its compatibility date and flags). */
+  #autoRepliesToClose(socket: { hibernatable: boolean; allowHalfOpen?: boolean }): boolean {
+    const spec = this.#loaded?.spec;
+    return autoRepliesToClose(spec?.compatibilityDate ?? "", spec?.compatibilityFlags ?? [], socket);
+  }
+
   #socketInfo(client: TerrariumWebSocket): SocketInfo {
     const id = client[SOCKET].id;
     const server = this.#sockets.get(id) ?? pendingServerEnds.get(id);
@@ -522,6 +534,7 @@ class Isolate implements WorkerApi {
       accepted: s?.accepted ?? false,
       hibernatable: s?.hibernatable ?? false,
       tags: s?.tags ?? [],
+      ...(s?.accepted ? { autoReplyToClose: this.#autoRepliesToClose(s) } : {}),
     };
   }
 
@@ -530,10 +543,25 @@ class Isolate implements WorkerApi {
     const ws = this.#sockets.get(e.id) ?? clientEnds.get(e.id);
     if (!ws) return;
     if (e.type === "close") {
-      ws[SOCKET].readyState = 3;
-      this.#sockets.delete(e.id);
-      clientEnds.delete(e.id);
+      const s = ws[SOCKET];
+      // Unanswered (replied false): CLOSING until ws.close(), which answers the client.
+      if (e.replied === false && !s.closeSent) {
+        s.closeReceived = true;
+        s.readyState = 2;
+      } else s.readyState = 3;
     }
+    try {
+      await this.#socketHandler(ws, e);
+    } finally {
+      // The socket is in getWebSockets() while its close handler runs, not after (as on workerd).
+      if (e.type === "close") {
+        this.#sockets.delete(e.id);
+        clientEnds.delete(e.id);
+      }
+    }
+  }
+
+  async #socketHandler(ws: TerrariumWebSocket, e: SocketEvent): Promise<void> {
     if (e.type === "message" && e.autoResponseAt !== undefined) ws[SOCKET].autoResponseAt = e.autoResponseAt;
     const instance = this.#active?.instance;
     if (ws[SOCKET].hibernatable && instance) {

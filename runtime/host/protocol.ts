@@ -23,7 +23,12 @@ export interface HeldSocket {
 export type SocketEvent =
   /** autoResponseAt: as HeldSocket's, so the handler reads the latest auto-response time. */
   | { type: "message"; id: string; data: string | ArrayBuffer; autoResponseAt?: number | null }
-  | { type: "close"; id: string; code: number; reason: string; wasClean: boolean }
+  /**
+   * replied: the runtime answered the peer's close frame (the socket is
+   * CLOSED in the handler); false leaves it CLOSING until the handler, or
+   * later code, calls ws.close().
+   */
+  | { type: "close"; id: string; code: number; reason: string; wasClean: boolean; replied?: boolean }
   | { type: "error"; id: string; message: string };
 
 export interface BindingSpec {
@@ -225,7 +230,7 @@ export interface GatewayApi {
   lostWhy(id: string): Promise<string | null>;
   wsSend(id: string, data: string | ArrayBuffer): void;
   wsClose(id: string, code: number | undefined, reason: string | undefined): void;
-  wsAccept(id: string, info: { hibernatable: boolean; tags: string[] }): void;
+  wsAccept(id: string, info: { hibernatable: boolean; tags: string[]; autoReplyToClose?: boolean }): void;
   wsAttach(id: string, value: unknown): void;
   wsAutoResponse(pair: { request: string; response: string } | null): void;
   /**

@@ -827,6 +827,7 @@ export class LifecycleManager {
     live.generation++;
     this.transition(rec, "Hibernating", cause);
     this.#live.delete(id);
+    this.#sockets.hibernated(id);
     rec.storageBytes = this.#state.storageBytes(rec.className, rec.id);
     this.#registry.touch(rec);
     const slot = this.#slots.get(host);

@@ -25,4 +25,6 @@ export interface SocketInfo {
   accepted: boolean;
   hibernatable: boolean;
   tags: string[];
+  /** Whether the runtime answers the client's close frame itself (host/websocket.ts autoRepliesToClose). */
+  autoReplyToClose?: boolean;
 }
