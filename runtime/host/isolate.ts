@@ -514,7 +514,26 @@ class Isolate implements WorkerApi {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     }
     const out = await serializeResponse(response, (ws) => this.#socketInfo(ws));
+    if (out.stream && this.#active) out.stream = this.#counted(out.stream);
     return Comlink.transfer(out, bodyTransfer(out));
+  }
+
+  /** Response bodies the active object is streaming, reported to the orchestrator (it keeps the object awake). */
+  #openStreams = 0;
+
+  /**
+   * The object's streamed body, counted while it is open: piped through a
+   * stream of ours, which passes on the reader's cancel (the client going
+   * away) to the object's stream.
+   */
+  #counted(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    this.#notify({ notice: "streams", open: ++this.#openStreams });
+    void stream
+      .pipeTo(writable)
+      .catch(() => {})
+      .finally(() => this.#notify({ notice: "streams", open: --this.#openStreams }));
+    return readable;
   }
 
   /** Whether a socket of this worker's code answers a client's close by itself (its compatibility date and flags). */

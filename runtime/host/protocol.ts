@@ -224,6 +224,8 @@ export interface GatewayApi {
   direct(reports: DirectReport[]): void;
   /** SQL rows an object read and wrote (see the "rows" notice). */
   rows(objectId: string, read: number, written: number): void;
+  /** How many response bodies the worker's object is streaming now (see the "streams" notice). */
+  streams(open: number): void;
   /** The worker's object broke itself (a blockConcurrencyWhile callback threw) with this error: reset it. */
   broken(error: Error): void;
   /** Why an object's worker ended under calls on a direct line, as the orchestrator's path says it (null: unknown). */
@@ -254,6 +256,8 @@ export type GatewayNotice =
   | { notice: "direct"; reports: DirectReport[] }
   /** SQL rows an object read and wrote through ctx.storage.sql since the last notice (for the cost of a run). */
   | { notice: "rows"; objectId: string; read: number; written: number }
+  /** The active object's open streamed response bodies changed: it stays awake while one is open, as on workerd. */
+  | { notice: "streams"; open: number }
   /** A blockConcurrencyWhile callback threw: the object must be reset (the worker ended). */
   | { notice: "broken"; error: SerializedError };
 

@@ -171,6 +171,8 @@ interface LiveObject {
   pendingScaling: string | null;
   /** Workers that have had a call to the object in flight on a direct line for a while (they report it). */
   directBusy: Set<WorkerHost>;
+  /** Response bodies the object is streaming now (its worker reports them): it stays awake meanwhile. */
+  streams: number;
 }
 
 /** How long an object must have been Idle before it lends its worker: 2 s, within [idleAfter, hibernateAfter]. */
@@ -513,6 +515,7 @@ export class LifecycleManager {
       killedFor: null,
       updating: null,
       pendingScaling: null,
+      streams: 0,
       directBusy: new Set(),
     };
     this.#live.set(id, live);
@@ -796,6 +799,7 @@ export class LifecycleManager {
     live.host = null;
     live.generation++;
     live.inFlight = 0;
+    live.streams = 0;
     live.spanRequests = 0;
     this.#slots.delete(host);
     live.record.lastError = cause;
@@ -1080,7 +1084,8 @@ export class LifecycleManager {
       } else if (
         rec.state === "Idle" &&
         now - live.idleSince >= policy.hibernateAfterMs &&
-        !this.#sockets.pinsObject(rec.id)
+        !this.#sockets.pinsObject(rec.id) &&
+        live.streams === 0
       ) {
         void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
       }
@@ -1101,7 +1106,11 @@ export class LifecycleManager {
     const candidates = [...this.#live.values()]
       .filter(
         (l) =>
-          l.host && !busy(l) && !l.starting && (l.record.state === "Active" || l.record.state === "Idle"),
+          l.host &&
+          !busy(l) &&
+          !l.starting &&
+          l.streams === 0 &&
+          (l.record.state === "Active" || l.record.state === "Idle"),
       )
       .sort((a, b) => a.lastEventAt - b.lastEventAt);
     for (const c of candidates) {
@@ -1274,7 +1283,7 @@ export class LifecycleManager {
       if (l.record.state !== "Idle" || !l.host || busy(l) || l.starting || l.updating) continue;
       const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[l.record.className] };
       if (now - l.idleSince < loanAfter(policy)) continue;
-      if (this.#sockets.pinsObject(l.record.id)) continue;
+      if (this.#sockets.pinsObject(l.record.id) || l.streams > 0) continue;
       if (!oldest || l.lastEventAt < oldest.lastEventAt) oldest = l;
     }
     return oldest;
@@ -1511,6 +1520,11 @@ export class LifecycleManager {
       throw answered.late;
     }
     if (!answered.ok) throw answered.error;
+    // A streamed body moves on to the calling worker (http-wire.ts `stream`).
+    if ("fetch" in call) {
+      const res = answered.value as SerializedResponse;
+      return Comlink.transfer(res, bodyTransfer(res));
+    }
     return answered.value;
   }
 
