@@ -1,5 +1,5 @@
 import type { Engine } from "../engine.ts";
-import { workflowSchemas, type WorkflowControlApi } from "./workflow-contract.ts";
+import { workflowSchemas, type WorkflowControlApi } from "./contract/workflows.ts";
 
 /** The control API's Workflows methods, over the engine's Workflows (runtime/workflows). */
 export function workflowMethods(engine: Engine): WorkflowControlApi {

@@ -11,9 +11,9 @@ import type {
   StepAttempt,
   StepRecord,
   WorkflowSummary,
-} from "../workflows/workflows.ts";
+} from "../../workflows/workflows.ts";
 
-import type { DataPoint } from "../bindings/analytics-engine.ts";
+import type { DataPoint } from "../../bindings/analytics-engine.ts";
 
 export type { DataPoint, InstanceDetail, InstanceSummary, StepAttempt, StepRecord, WorkflowSummary };
 
