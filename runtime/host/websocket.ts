@@ -151,6 +151,10 @@ export class TerrariumWebSocket extends EventTarget {
 
   /** After the peer's unanswered close, close() answers it and the socket is CLOSED. */
   close(code?: number, reason?: string): void {
+    // Codes no close frame may carry (RFC 6455): workerd refuses them (measured with 1005, the code of a
+    // client's close without one, which a handler echoing `code` passes on).
+    if (code !== undefined && (code < 1000 || code > 4999 || code === 1005 || code === 1006 || code === 1015))
+      throw new DOMException(`Invalid WebSocket close code: ${code}.`, "InvalidAccessError");
     const s = this[SOCKET];
     if (s.closeSent || s.readyState === READY_STATE.CLOSED) return;
     if (s.readyState === READY_STATE.CLOSING && !s.closeReceived) return;
