@@ -890,6 +890,7 @@ export class LifecycleManager {
       idleSince: live?.idleSince ?? rec.lastActive,
       policy: { ...this.#opts.policy, ...this.#opts.classPolicies[rec.className] },
       standardSockets: standard,
+      streams: live?.streams ?? 0,
       hibernatableSockets: hibernatable,
       alarmAt: this.#state.alarms(id)[0]?.time ?? null,
       probe,
