@@ -527,9 +527,17 @@ export class Engine {
 
   #host = "127.0.0.1";
 
-  /** Starts the Request Router on `host` (127.0.0.1 unless told: `--ip`). */
-  async listen(port: number, host = "127.0.0.1"): Promise<number> {
-    this.#port = await this.router.listen(port, host);
+  /** The Lifecycle Managers of every Worker the engine runs: the project's, then the others (-c). */
+  lifecycles(): LifecycleManager[] {
+    return [this.lifecycle, ...this.#auxiliary.map((a) => a.lifecycle)];
+  }
+
+  /**
+   * Starts the Request Router on `host` (127.0.0.1 unless told: `--ip`), or
+   * on a listening socket `handle` bound by a supervising process.
+   */
+  async listen(port: number, host = "127.0.0.1", handle?: object): Promise<number> {
+    this.#port = await this.router.listen(port, host, handle);
     this.#host = host;
     return this.#port;
   }

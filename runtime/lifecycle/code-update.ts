@@ -35,7 +35,7 @@ export type BeforeUpdate = (objects: ObjectRecord[]) => Promise<void>;
 export interface UpdateHub {
   readonly live: Map<string, LiveObject>;
   readonly state: Pick<StateManager, "dbPath" | "snapshot">;
-  readonly pool: Pick<WorkerPool, "spawnLoaded" | "acquire" | "slot">;
+  readonly pool: Pick<WorkerPool, "spawnLoaded" | "acquire" | "slot" | "assign">;
   readonly beforeUpdate: BeforeUpdate;
   closed(): boolean;
   /** The new code failed to load: it replaces the load failure the manager shows, if there is one. */
@@ -175,11 +175,11 @@ async function updateObject(hub: UpdateHub, live: LiveObject, cause: string): Pr
     void oldHost.stop();
     const host = await hub.pool.acquire();
     const slot = hub.pool.slot(host)!;
-    slot.object = live;
+    hub.pool.assign(slot, live);
     try {
       await host.call((api) => api.activate(hub.identity(rec)));
     } catch (e) {
-      slot.object = null;
+      hub.pool.assign(slot, null);
       void host.stop();
       rec.lastError = `constructor failed on the new code: ${errorText(e)}`;
       hub.transition(rec, "Active", rec.lastError);

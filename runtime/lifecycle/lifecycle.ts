@@ -34,7 +34,7 @@ import type { DataPoint } from "../bindings/analytics-engine.ts";
 import type { WhyAwake } from "./why-awake.ts";
 import { buildGateway, type GatewayHub } from "./gateway.ts";
 import { openPeer, recordDirect } from "./direct-lines.ts";
-import { WorkerPool, type WorkerSupply } from "./pool.ts";
+import { WorkerPool, type WorkerObject, type WorkerSupply } from "./pool.ts";
 import { bounded, deadlineRace } from "./timing.ts";
 import { EntryWorkers } from "./entry.ts";
 import { Closures } from "./closures.ts";
@@ -83,6 +83,7 @@ export interface CutShort {
 }
 
 export type { BeforeUpdate, UpdateProbe, UpdateResult } from "./code-update.ts";
+export type { WorkerObject } from "./pool.ts";
 
 export interface Dispatch {
   binding?: string;
@@ -241,6 +242,27 @@ export class LifecycleManager {
   /** How many workers are running (pooled, lent or hosting an object). */
   workerCount(): number {
     return this.#pool.size;
+  }
+
+  /**
+   * Calls `fn` each time a worker thread (by `threadId`) is given an object
+   * to serve, or none (see WorkerPool.watch).
+   */
+  watchWorkers(fn: (threadId: number, object: WorkerObject | null) => void): void {
+    this.#pool.watch(fn);
+  }
+
+  readonly #refuseOnce = new Map<string, string>();
+
+  /**
+   * The next event that would start object `id` fails with `message` (HTTP
+   * 500) instead, once; the one after runs it. A supervised `serve` uses it
+   * for the object whose allocation ended the previous process, so that
+   * its caller learns why and a retry loop cannot restart the server back
+   * to back.
+   */
+  refuseOnce(id: string, message: string): void {
+    this.#refuseOnce.set(id, message);
   }
 
   /** Whether a worker is, or is becoming, this object (and so may have its database open). */
@@ -564,6 +586,11 @@ export class LifecycleManager {
     if (live.starting) return live.starting;
     const closed = this.#closures.refusal(live.record.className, live.record.id);
     if (closed !== undefined) throw new ObjectError(closed, 503);
+    const refused = this.#refuseOnce.get(live.record.id);
+    if (refused !== undefined) {
+      this.#refuseOnce.delete(live.record.id);
+      throw new ObjectError(refused, 500);
+    }
     live.starting = this.#activate(live, cause).finally(() => {
       live.starting = null;
     });
@@ -595,11 +622,11 @@ export class LifecycleManager {
       throw e;
     }
     const slot = this.#pool.slot(host)!;
-    slot.object = live;
+    this.#pool.assign(slot, live);
     try {
       await host.call((api) => api.activate(this.#identity(rec)));
     } catch (e) {
-      slot.object = null;
+      this.#pool.assign(slot, null);
       // Cut short by a stop (see close): not the constructor's fault.
       if (this.#closed) {
         void host.stop();
@@ -689,7 +716,7 @@ export class LifecycleManager {
       void host.stop();
       return null;
     }
-    if (slot) slot.object = null;
+    if (slot) this.#pool.assign(slot, null);
     return host.alive ? host : null;
   }
 

@@ -32,6 +32,13 @@ export interface Slot {
   code: CodeVersion | null;
 }
 
+/** An object as a worker thread serves it (see WorkerPool.watch). */
+export interface WorkerObject {
+  className: string;
+  id: string;
+  name: string | null;
+}
+
 /** What the pool needs of the Lifecycle Manager. */
 export interface PoolDeps {
   readonly clock: Clock;
@@ -84,9 +91,29 @@ export class WorkerPool {
   #spawning = 0;
   #lending = 0;
   #closed = false;
+  #watchers: ((threadId: number, object: WorkerObject | null) => void)[] = [];
 
   constructor(deps: PoolDeps) {
     this.#deps = deps;
+  }
+
+  /**
+   * Calls `fn` each time a worker thread (by `threadId`) is given an object
+   * to serve, or none. A fatal error report names only the thread, so this
+   * is how a supervised `serve` (runtime/cli/supervised.ts) names the object
+   * that ended the process.
+   */
+  watch(fn: (threadId: number, object: WorkerObject | null) => void): void {
+    this.#watchers.push(fn);
+  }
+
+  /** Gives the worker in `slot` an object to serve (or none), telling the watchers. */
+  assign(slot: Slot, live: LiveObject | null): void {
+    slot.object = live;
+    if (!slot.host.alive || this.#watchers.length === 0) return;
+    const r = live?.record;
+    const object = r ? { className: r.className, id: r.id, name: r.name } : null;
+    for (const fn of this.#watchers) fn(slot.host.threadId, object);
   }
 
   /** How many workers are running (pooled, lent, hosting an object or an entry Worker). */

@@ -302,7 +302,13 @@ export class RequestRouter {
     return this.#pending.size + this.#upgrading.size;
   }
 
-  listen(port: number, host = "127.0.0.1"): Promise<number> {
+  /**
+   * Listens on `port` at `host`, or, given `handle`, on a socket another
+   * process bound (a supervised `serve`: the supervisor keeps the socket
+   * across restarts of the engine's process, so clients wait instead of
+   * being refused).
+   */
+  listen(port: number, host = "127.0.0.1", handle?: object): Promise<number> {
     const server = createServer((req, res) => void this.#onRequest(req, res));
     server.on(
       "upgrade",
@@ -312,10 +318,12 @@ export class RequestRouter {
     this.#server = server;
     return new Promise((resolve, reject) => {
       server.once("error", reject);
-      server.listen(port, host, () => {
+      const listening = (): void => {
         server.off("error", reject);
         resolve((server.address() as AddressInfo).port);
-      });
+      };
+      if (handle) server.listen(handle, listening);
+      else server.listen(port, host, listening);
     });
   }
 
