@@ -492,7 +492,7 @@ async function runTouch(side: string, label: string): Promise<TouchResults> {
 // ---- durability ----
 
 function terrariumDurability(): { journalMode: string; synchronous: string; text: string } {
-  const file = join(REPO_ROOT, "runtime", "host", "isolate.ts");
+  const file = join(REPO_ROOT, "runtime", "host", "object-host.ts");
   let src = "";
   try {
     src = readFileSync(file, "utf8");

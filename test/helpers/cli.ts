@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { afterEach } from "vitest";
+import { tempProject } from "./project.ts";
 
 const BIN = resolve(import.meta.dirname, "..", "..", "bin", "terrarium.js");
 
@@ -54,8 +56,13 @@ export function serve(projectDir: string, args: string[] = []): Promise<Served> 
         child,
         output: () => out,
         stop: async (signal = "SIGTERM") => {
+          const asked = Date.now();
           if (child.exitCode === null) child.kill(signal);
           const code = await Promise.race([exited, delay(STOP_BOUND_MS).then(() => "bound" as const)]);
+          // A slow stop is worth seeing before it becomes a failure.
+          const took = Date.now() - asked;
+          if (took > 10_000)
+            process.stderr.write(`[measured] serve took ${took} ms to exit after ${signal}\n`);
           if (code !== "bound") return code;
           const report = await diagnosticReport(child, reports);
           child.kill("SIGKILL");
@@ -74,7 +81,44 @@ export function serve(projectDir: string, args: string[] = []): Promise<Served> 
   });
 }
 
+/**
+ * Fixture copies and `terrarium serve` processes for the tests of one file:
+ * whatever a test served is stopped (with `signal`) and whatever it copied is
+ * removed as that test ends, pass or fail. A test may stop a server itself
+ * first (to check its exit); stopping one that has exited is a no-op.
+ */
+export function servedPerTest(signal: NodeJS.Signals = "SIGKILL"): {
+  project(fixture: string): ReturnType<typeof tempProject>;
+  serve(projectDir: string, args?: string[]): Promise<Served>;
+} {
+  const servers: Served[] = [];
+  const projects: ReturnType<typeof tempProject>[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.stop(signal);
+    for (const p of projects.splice(0)) p.cleanup();
+  });
+  return {
+    project(fixture) {
+      const p = tempProject(fixture);
+      projects.push(p);
+      return p;
+    },
+    async serve(projectDir, args = []) {
+      const s = await serve(projectDir, args);
+      servers.push(s);
+      return s;
+    },
+  };
+}
+
 const STOP_BOUND_MS = 45_000;
+
+/**
+ * What an afterEach that stops a server needs at most: the stop's bound, the
+ * diagnostic report and the kill after it, and removing the data folder. A
+ * hook with less would time out first and fail without the report.
+ */
+export const STOP_HOOK_TIMEOUT_MS = STOP_BOUND_MS + 30_000;
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach } from "vitest";
 import { Engine, type EngineOptions } from "../../runtime/engine.ts";
-import { controlApi } from "../../runtime/api/control-api.ts";
+import { unmaskedControlApi } from "../../runtime/api/control-api.ts";
 
 export const FIXTURES = resolve(import.meta.dirname, "..", "fixtures");
 
@@ -28,10 +28,12 @@ export async function openEngine(
   });
 }
 
-/** One test's engine on a private copy of a fixture; `reopen` restarts it on the same data folder. */
+/** One test's engine on a private copy of a fixture; `stop` and `reopen` restart it on the same data folder. */
 export interface TestEngine {
   readonly project: ReturnType<typeof tempProject>;
   readonly engine: Engine;
+  /** Closes the engine and keeps its project and data folder (`reopen` starts it again). */
+  stop(): Promise<void>;
   reopen(opts?: Partial<EngineOptions>): Promise<Engine>;
 }
 
@@ -60,6 +62,10 @@ export function enginesPerTest(): {
         get engine() {
           return entry.engine!;
         },
+        async stop() {
+          await entry.engine?.close();
+          entry.engine = null;
+        },
         async reopen(again = opts) {
           await entry.engine?.close();
           entry.engine = null;
@@ -71,8 +77,13 @@ export function enginesPerTest(): {
   };
 }
 
+/** A request through the router, as the console sends it; the answer as the code gave it (secrets unmasked). */
 export async function request(engine: Engine, method: string, path: string, body?: string) {
-  const res = await controlApi(engine).sendRequest({ method, path, ...(body !== undefined ? { body } : {}) });
+  const res = await unmaskedControlApi(engine).sendRequest({
+    method,
+    path,
+    ...(body !== undefined ? { body } : {}),
+  });
   let json: unknown = undefined;
   try {
     json = JSON.parse(res.body);
