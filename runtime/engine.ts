@@ -1,4 +1,5 @@
-import { basename, join, relative } from "node:path";
+import { EmailOutbox } from "./bindings/email-outbox.ts";
+import { basename, join, relative, sep } from "node:path";
 import * as Comlink from "comlink";
 import { ProjectError } from "./config/errors.ts";
 import { buildHostWorkers, bundleProject } from "./build/bundler.ts";
@@ -94,6 +95,8 @@ export class Engine {
   readonly dataPoints: DataPointLog;
   /** The rate limiters' counters (every Worker's). */
   readonly rateLimits: RateLimits;
+  /** Messages the code sent through send_email bindings: captured in `<data>/email.sqlite`, never sent. */
+  readonly outbox: EmailOutbox;
   readonly router: RequestRouter;
   /** The WebSockets of every object, held here so a hibernating object keeps its clients. */
   readonly sockets: SocketHub;
@@ -132,6 +135,7 @@ export class Engine {
     baseClassPolicies: LifecycleOptions["classPolicies"];
     assetNotes: readonly string[];
     rateLimits: RateLimits;
+    outbox: EmailOutbox;
   }) {
     this.dataDir = parts.dataDir;
     this.events = parts.events;
@@ -153,6 +157,7 @@ export class Engine {
     this.history = new ClassHistory(parts.dataDir, parts.clock, parts.events);
     this.usage = parts.usage;
     this.dataPoints = parts.dataPoints;
+    this.outbox = parts.outbox;
     this.#changes = new ProjectChanges(parts.project, parts.assetNotes, {
       ...parts,
       history: this.history,
@@ -189,6 +194,7 @@ export class Engine {
     const usage = meterUsage(dataDir, clock, events);
     const rateLimits = new RateLimits(() => clock.now());
     const dataPoints = new DataPointLog();
+    const outbox = new EmailOutbox(dataDir);
     const workers = new ProjectWorkers();
     const sockets: SocketHub = new SocketHub({
       now: () => clock.now(),
@@ -243,6 +249,7 @@ export class Engine {
       },
       rateLimit: (binding, key, limit, period) => rateLimits.count(binding, key, limit, period),
       dataPoint: (point) => dataPoints.add(point),
+      email: async (m) => void outbox.add(w.name, clock.now(), m),
       sharding: project.terrarium.sharding ?? {},
       beforeUpdate: async (objects) => {
         const recent = [...objects]
@@ -263,12 +270,17 @@ export class Engine {
         );
       },
     });
+    // A queue consumed in another Worker (-c) goes to that Worker's entry (started before the broker).
+    const consumerOf = (queue: string): LifecycleManager => {
+      const worker = engine.project.allQueues.consumers.find((c) => c.queue === queue)?.worker;
+      return engine.#auxiliary.find((a) => a.name === worker)?.lifecycle ?? lifecycle;
+    };
     const queues = new QueueBroker({
       dataDir,
       clock,
-      config: project.queues,
+      config: project.allQueues,
       deliver: (queue, messages, metrics) =>
-        lifecycle.entryCall((api) =>
+        consumerOf(queue).entryCall((api) =>
           api.queue(
             queue,
             Comlink.transfer(
@@ -321,11 +333,12 @@ export class Engine {
       baseClassPolicies: opts.lifecycle?.classPolicies ?? {},
       assetNotes: assets?.notes ?? [],
       rateLimits,
+      outbox,
     });
     try {
       await lifecycle.start();
       for (const aux of project.workers) {
-        // Its producers send to the project's one broker (consumers run in the project's Worker).
+        // Its producers send to the project's one broker, which delivers its consumers' queues to it.
         const run = await startAuxiliary(aux, {
           dataDir,
           clock,
@@ -336,6 +349,7 @@ export class Engine {
           workers,
           rateLimits,
           dataPoints,
+          outbox,
         });
         engine.#auxiliary.push(run);
       }
@@ -472,13 +486,22 @@ export class Engine {
     return { ...this.#changes.basePolicy };
   }
 
-  /** Watches the project's sources and config; a change triggers `reload`. */
+  /**
+   * Watches the project's sources and config, and each other Worker's
+   * folder (-c) outside it; a change triggers `reload`, which moves every
+   * Worker whose code changed to its new code.
+   */
   watch(): void {
     if (this.#watcher) return;
-    this.#watcher = watchProject(this.project.dir, this.dataDir, () => {
-      void this.exclusive(() => this.reload());
-    });
+    const changed = (): void => void this.exclusive(() => this.reload());
+    const own = this.project.dir;
+    this.#watcher = watchProject(own, this.dataDir, changed);
+    const others = [...new Set(this.project.workers.map((w) => w.dir))].filter(
+      (d) => d !== own && !d.startsWith(own + sep),
+    );
+    this.#otherWatchers = others.map((d) => watchProject(d, this.dataDir, changed));
   }
+  #otherWatchers: { close(): void }[] = [];
 
   /** What the user should know about how this project runs here (printed at start by the CLI). */
   get notes(): readonly string[] {
@@ -563,6 +586,7 @@ export class Engine {
     const deadline = Date.now() + graceMs;
     const left = (): number => Math.max(0, deadline - Date.now());
     this.#watcher?.close();
+    for (const w of this.#otherWatchers) w.close();
     this.router.stopAccepting();
     this.state.stopAlarms();
     const bus = this.eventBus.close(graceMs);
@@ -586,13 +610,16 @@ export class Engine {
     const objects = await this.lifecycle.close(0, why);
     for (const a of this.#auxiliary) {
       a.state.stopAlarms();
+      const closing = a.workflows.close();
       objects.push(...(await a.lifecycle.close(0, why)));
+      await closing;
       a.state.close();
       a.registry.close();
     }
     await bus;
     await workflows;
     this.usage.close();
+    this.outbox.close();
     this.state.close();
     this.registry.close();
     this.#serving?.release();

@@ -34,7 +34,7 @@ export type * from "./contract/workers.ts";
 export { bindingSchemas, KV_HEX_BYTES, KV_PREVIEW_BYTES } from "./contract/bindings.ts";
 export { consoleSchemas } from "./contract/console.ts";
 export { exportSchemas } from "./contract/export.ts";
-export { externalSchemas, queueSchemas } from "./contract/external.ts";
+export { emailSchemas, externalSchemas, queueSchemas } from "./contract/external.ts";
 export { objectSchemas, schemas } from "./contract/inspector.ts";
 export { costSchemas, loadSchemas } from "./contract/load.ts";
 export { codeSchemas, designSchemas, projectFileSchemas, templateSchemas } from "./contract/project.ts";

@@ -43,12 +43,13 @@ import { applySettings, deleteClass, renameClass } from "../design/project-chang
 import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
 import { external } from "./external.ts";
-import { queueMethods } from "./queues.ts";
+import { emailMethods, queueMethods } from "./queues.ts";
 import { bindingMethods } from "./bindings.ts";
 import { maskedApi, secretValues } from "./secrets.ts";
 import { workersMethods } from "./workers.ts";
 import { REMOTE_ONLY_KINDS } from "../bindings/remote-only.ts";
 import { remoteOnlyBindings } from "../bindings/stores.ts";
+import { sendEmailBindings } from "../bindings/send-email.ts";
 
 /** Timeouts as terrarium.json sets them, without the ones it leaves out. */
 function policyInfo(
@@ -379,11 +380,24 @@ function createControlApi(engine: Engine): ControlApi {
             binding: q.binding,
             detail: q.queue,
           })),
-          ...remoteOnlyBindings(p).map((r) => ({
-            kind: "remote" as const,
-            binding: r.binding,
-            detail: `${REMOTE_ONLY_KINDS[r.kind]} (Cloudflare only)`,
+          ...sendEmailBindings(raw).map((e) => ({
+            kind: "email" as const,
+            binding: e.binding,
+            detail: `send_email: captured, not sent${e.destinationAddress ? ` (to ${e.destinationAddress})` : ""}`,
           })),
+          ...remoteOnlyBindings(p).map((r) =>
+            r.kind === "ai" && t.ai?.standIn
+              ? {
+                  kind: "ai-stand-in" as const,
+                  binding: r.binding,
+                  detail: "Workers AI: a local stand-in, not a model (deterministic text and embeddings)",
+                }
+              : {
+                  kind: "remote" as const,
+                  binding: r.binding,
+                  detail: `${REMOTE_ONLY_KINDS[r.kind]} (Cloudflare only)`,
+                },
+          ),
           ...Object.keys(w.vars).map((name) => ({ kind: "vars" as const, binding: name, detail: null })),
           ...Object.keys(p.devVars.values)
             .filter((name) => !(name in w.vars))
@@ -539,6 +553,7 @@ function createControlApi(engine: Engine): ControlApi {
 
     ...ext.methods,
     ...queueMethods(engine),
+    ...emailMethods(engine),
     ...workflowMethods(engine),
     ...bindingMethods(engine),
     ...workersMethods(engine),

@@ -73,6 +73,9 @@ export function external(engine: Engine): {
     return s;
   };
 
+  /** The project's other Workers (-c): the export writes each under workers/<name>/. */
+  const otherWorkers = (): string[] => engine.project.workers.map((w) => w.wrangler.configPath);
+
   /** The check running now: one at a time, as each takes a core for seconds. */
   let checking: ExportCheck | null = null;
 
@@ -81,7 +84,11 @@ export function external(engine: Engine): {
       const p = exportSchemas.plan.parse(q);
       const outDir = p.outDir === undefined ? undefined : resolve(p.outDir);
       const env = engine.project.env;
-      const plan = await planExport(engine.project.dir, outDir === undefined ? { env } : { outDir, env });
+      const workers = otherWorkers();
+      const plan = await planExport(
+        engine.project.dir,
+        outDir === undefined ? { env, workers } : { outDir, env, workers },
+      );
       const files: ExportFileInfo[] = plan.files.map((f) => ({
         path: f.path,
         bytes: typeof f.contents === "string" ? Buffer.byteLength(f.contents) : f.contents.byteLength,
@@ -115,6 +122,7 @@ export function external(engine: Engine): {
       }
       const plan = await exportProject(engine.project.dir, out, {
         env: engine.project.env,
+        workers: otherWorkers(),
         ...(p.force ? { force: true } : {}),
       });
       let bytes = 0;
@@ -128,7 +136,10 @@ export function external(engine: Engine): {
       if (checking) throw new Error(`the ${checking} check is still running; wait for it to finish`);
       checking = c;
       try {
-        const plan = await planExport(engine.project.dir, { env: engine.project.env });
+        const plan = await planExport(engine.project.dir, {
+          env: engine.project.env,
+          workers: otherWorkers(),
+        });
         return await validatePlan(plan, c, {
           onOutput: (chunk) => emit({ type: "exportCheck", data: { check: c, chunk } }),
         });

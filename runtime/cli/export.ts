@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ProjectError } from "../config/errors.ts";
 import { ExportError, exportProject } from "../export/exporter.ts";
@@ -16,22 +16,33 @@ export async function exportCommand(argv: string[]): Promise<void> {
         out: { type: "string" },
         force: { type: "boolean", default: false },
         env: { type: "string", short: "e" },
+        config: { type: "string", short: "c", multiple: true },
       },
     });
   } catch (e) {
     fail((e as Error).message, 2);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 1)
+  // -c as on serve: the first config is the project's Worker, each other one more Worker to export.
+  const configs = (values.config ?? []).map((c) => resolve(c));
+  for (const c of configs) if (!existsSync(c)) fail(`no such config file: ${c} (-c)`);
+  if (positionals.length > 1 || (positionals.length === 0 && configs.length === 0))
     fail("export takes one project folder: terrarium export <projectDir> --out <dir>", 2);
   if (!values.out) fail("export needs --out <dir>", 2);
-  const projectDir = resolve(positionals[0]!);
+  const projectDir = configs[0] ? dirname(configs[0]) : resolve(positionals[0]!);
+  if (configs[0] && positionals[0] !== undefined && resolve(positionals[0]) !== projectDir)
+    fail(
+      `export: the project folder is the first -c config's (${projectDir}); drop "${positionals[0]}" or -c`,
+      2,
+    );
   if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
   const out = resolve(values.out);
   try {
     const plan = await exportProject(projectDir, out, {
       force: values.force,
       ...(values.env !== undefined ? { env: values.env } : {}),
+      workers: configs.slice(1),
+      ...(configs[0] ? { configPath: configs[0] } : {}),
     });
     for (const w of plan.warnings) process.stderr.write(`terrarium: warning: ${w}\n`);
     for (const f of plan.files) process.stdout.write(`  ${f.path}\n`);

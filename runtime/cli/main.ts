@@ -54,6 +54,8 @@ Commands:
     --out DIR            output folder (must be empty or missing)
     --force              replace the contents of a non-empty --out
     -e, --env NAME       export the config's env.NAME, for wrangler deploy --env NAME
+    -c, --config FILE    as on serve: the first is the project's Worker; each other
+                         Worker is exported too, under workers/<name>/
 
   load <projectDir>    Drive simulated traffic at a project and print a k6-like
                        summary. Serves the project itself, as serve does, unless

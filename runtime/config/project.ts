@@ -1,6 +1,6 @@
 import { basename, dirname, resolve } from "node:path";
 import { loadDevVars, type DevVars } from "./dev-vars.ts";
-import { queuesConfig, type QueuesConfig } from "./queues.ts";
+import { projectQueues, queuesConfig, type QueuesConfig } from "./queues.ts";
 import { ProjectError } from "./errors.ts";
 import { loadTerrariumConfig, eventBusBinding, type TerrariumConfig } from "./terrarium.ts";
 import { loadWranglerConfig, type WranglerProject } from "./wrangler.ts";
@@ -14,6 +14,11 @@ export interface Project {
   readonly devVars: DevVars;
   /** wrangler's `queues`: producer bindings and this Worker's consumers. */
   readonly queues: QueuesConfig;
+  /**
+   * The queues of every Worker (`-c`): each other Worker's producers and
+   * consumers tagged with its name. The broker runs on these.
+   */
+  readonly allQueues: QueuesConfig;
   /** The named environment that runs (`--env`), or null for the top level. */
   readonly env: string | null;
   /** `--var KEY:VALUE` values: over `vars` and the secrets, as wrangler dev's `--var`. */
@@ -31,6 +36,8 @@ export interface AuxiliaryWorker {
   readonly dir: string;
   readonly wrangler: WranglerProject;
   readonly devVars: DevVars;
+  /** Its `queues`: it sends to the project's queues and may consume some of them. */
+  readonly queues: QueuesConfig;
 }
 
 /** How a project is opened: the CLI's `--env`, `-c/--config` and `--var`. */
@@ -55,11 +62,8 @@ export function loadProject(dir: string, opts: ProjectOptions = {}): Project {
   const queues = queuesConfig(wrangler);
   const workers = others.map((configPath): AuxiliaryWorker => {
     const wdir = dirname(configPath);
-    return {
-      dir: wdir,
-      wrangler: loadWranglerConfig(wdir, { env, configPath }),
-      devVars: loadDevVars(wdir, env),
-    };
+    const w = loadWranglerConfig(wdir, { env, configPath });
+    return { dir: wdir, wrangler: w, devVars: loadDevVars(wdir, env), queues: queuesConfig(w) };
   });
   const names = new Map<string, string>([[wrangler.name, wrangler.configPath]]);
   for (const w of workers) {
@@ -95,5 +99,6 @@ export function loadProject(dir: string, opts: ProjectOptions = {}): Project {
     varOverrides: { ...opts.vars },
     workers,
     queues,
+    allQueues: projectQueues(queues, workers, wrangler.name),
   };
 }

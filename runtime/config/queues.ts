@@ -17,6 +17,8 @@ export const DEFAULT_MAX_RETRIES = 2;
 /** `env.<binding>` sends to `queue`. */
 export interface QueueProducer {
   readonly binding: string;
+  /** The Worker the binding is in, when the project runs several (`-c`); absent: the project's own. */
+  readonly worker?: string;
   readonly queue: string;
   /** Seconds every message waits unless the send says otherwise (`delivery_delay`). */
   readonly deliveryDelay: number;
@@ -25,6 +27,11 @@ export interface QueueProducer {
 /** This Worker's `queue()` handler takes the queue's messages in batches. */
 export interface QueueConsumer {
   readonly queue: string;
+  /**
+   * The Worker whose `queue()` handler consumes, when the project runs
+   * several (`-c`); absent: the project's own Worker.
+   */
+  readonly worker?: string;
   readonly maxBatchSize: number;
   readonly maxBatchTimeoutMs: number;
   readonly maxRetries: number;
@@ -90,5 +97,41 @@ export function queuesConfig(w: WranglerProject): QueuesConfig {
       deadLetterQueue: c.dead_letter_queue ?? null,
     };
   });
+  return { producers, consumers };
+}
+
+/**
+ * The queues of every Worker of a project (`wrangler dev -c a -c b`), as the
+ * one broker sees them: each producer and consumer tagged with its Worker
+ * (none for the project's own), so a message sent in one Worker is
+ * consumed by the Worker whose config has the consumer. A queue has one
+ * consumer across the Workers; two are refused with Miniflare's message.
+ */
+export function projectQueues(
+  own: QueuesConfig,
+  others: readonly { readonly wrangler: WranglerProject; readonly queues: QueuesConfig }[],
+  ownName: string,
+): QueuesConfig {
+  const consumers: QueueConsumer[] = [...own.consumers];
+  const producers: QueueProducer[] = [...own.producers];
+  const by = new Map(own.consumers.map((c) => [c.queue, ownName]));
+  for (const o of others) {
+    const worker = o.wrangler.name;
+    producers.push(...o.queues.producers.map((p) => ({ ...p, worker })));
+    for (const [i, c] of o.queues.consumers.entries()) {
+      const first = by.get(c.queue);
+      if (first !== undefined) {
+        throw new ProjectError(
+          `Multiple consumers defined for queue "${c.queue}": "${first}" and "${worker}"`,
+          {
+            file: basename(o.wrangler.configPath),
+            field: `queues.consumers[${i}].queue`,
+          },
+        );
+      }
+      by.set(c.queue, worker);
+      consumers.push({ ...c, worker });
+    }
+  }
   return { producers, consumers };
 }

@@ -271,6 +271,16 @@ const terrariumSchema = z
       .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . -"), loadProfile)
       .optional(),
     mocks: z.array(mock).optional(),
+    /** The Workers AI stand-in (runtime/bindings/ai-stand-in.ts): off unless `standIn` is true. */
+    ai: z
+      .object({
+        standIn: z.boolean(),
+        latencyMs: z
+          .union([z.number().min(0).max(60_000), z.tuple([z.number().min(0), z.number().min(0).max(60_000)])])
+          .optional(),
+      })
+      .strict()
+      .optional(),
     // Owned by a later subsystem (the canvas); kept as-is.
     layout: z.unknown().optional(),
   })

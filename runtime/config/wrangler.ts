@@ -106,6 +106,19 @@ const queues = z
       .optional(),
   })
   .strict();
+/** A `send_email` binding: at most one of destination_address and allowed_destination_addresses (Miniflare's rule). */
+const sendEmail = z
+  .object({
+    name: z.string().min(1, "required: the binding's name"),
+    destination_address: z.string().min(1).optional(),
+    allowed_destination_addresses: z.array(z.string()).optional(),
+    allowed_sender_addresses: z.array(z.string()).optional(),
+    remote: z.boolean().optional(),
+  })
+  .strict()
+  .refine((e) => e.destination_address === undefined || e.allowed_destination_addresses === undefined, {
+    message: "give destination_address or allowed_destination_addresses, not both",
+  });
 const workflow = z
   .object({
     name: z.string().min(1),
@@ -155,6 +168,7 @@ const wranglerSchema = z
     kv_namespaces: z.array(kv).optional(),
     queues: queues.optional(),
     workflows: z.array(workflow).optional(),
+    send_email: z.array(sendEmail).optional(),
     rules: z.array(moduleRule).optional(),
     define: z.record(z.string(), z.string()).optional(),
     alias: z.record(z.string(), z.string().min(1)).optional(),

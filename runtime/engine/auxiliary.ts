@@ -1,3 +1,6 @@
+import { Workflows } from "../workflows/workflows.ts";
+import type { WorkflowRunResult } from "../bindings/workflow-calls.ts";
+import type { EmailOutbox } from "../bindings/email-outbox.ts";
 import { basename, join } from "node:path";
 import type { DataPointLog } from "../bindings/analytics-engine.ts";
 import type { RateLimits } from "../bindings/ratelimit.ts";
@@ -21,6 +24,8 @@ export interface AuxiliaryRun {
   readonly registry: ServiceRegistry;
   readonly state: StateManager;
   readonly lifecycle: LifecycleManager;
+  /** Its own Workflows (its `workflows` block), on `<data>/workers/<name>/workflows.sqlite`. */
+  readonly workflows: Workflows;
 }
 
 /**
@@ -45,6 +50,8 @@ export async function startAuxiliary(
     /** The project's rate limiter counters and Analytics Engine log, shared by its Workers. */
     rateLimits: RateLimits;
     dataPoints: DataPointLog;
+    /** The project's outbox: every Worker's send_email messages are kept in one place. */
+    outbox: EmailOutbox;
     /** The project's Workers, which its service bindings lead to. */
     workers: ProjectWorkers;
   },
@@ -56,6 +63,12 @@ export async function startAuxiliary(
   const registry = ServiceRegistry.open(dir, deps.clock);
   const state = new StateManager(dir, deps.clock);
   const events = new EngineEvents();
+  const workflows: Workflows = new Workflows({
+    dataDir: dir,
+    clock: deps.clock,
+    workflows: code.spec.workflows,
+    runner: (spec) => lifecycle.entryCall((api) => api.workflowRun(spec) as Promise<WorkflowRunResult>),
+  });
   events.on("log", (l) => deps.events.emit("log", { ...l, source: `${w.name}: ${l.source}` }));
   events.on("problem", (p) => deps.events.emit("problem", { ...p, message: `${w.name}: ${p.message}` }));
   const lifecycle = new LifecycleManager({
@@ -70,6 +83,8 @@ export async function startAuxiliary(
     links: deps.workers.linksOf(w.name),
     rateLimit: (binding, key, limit, period) => deps.rateLimits.count(binding, key, limit, period),
     dataPoint: (point) => deps.dataPoints.add(point),
+    email: async (m) => void deps.outbox.add(w.name, deps.clock.now(), m),
+    workflow: (call) => workflows.handle(call),
   });
   registry.setClasses(
     w.durableObjects.map((b) => ({
@@ -90,6 +105,15 @@ export async function startAuxiliary(
         );
       }
     }
+    for (const [i, wf] of code.spec.workflows.entries()) {
+      if (exported && !exported.includes(wf.className)) {
+        throw new ProjectError(
+          `class ${wf.className} is not exported by ${basename(w.main)}; add \`export class ${wf.className} extends WorkflowEntrypoint\``,
+          { file: basename(w.configPath), field: `workflows[${i}].class_name` },
+        );
+      }
+    }
+    workflows.start();
     state.startAlarms((a) =>
       lifecycle.run(
         {
@@ -104,10 +128,12 @@ export async function startAuxiliary(
     );
   } catch (e) {
     state.stopAlarms();
+    const closing = workflows.close();
     await lifecycle.close(0, "it failed to start");
+    await closing;
     state.close();
     registry.close();
     throw e;
   }
-  return { name: w.name, configPath: w.configPath, registry, state, lifecycle };
+  return { name: w.name, configPath: w.configPath, registry, state, lifecycle, workflows };
 }

@@ -8,6 +8,7 @@ import { queuesConfig } from "../config/queues.ts";
 import { rateLimitBindings } from "../config/ratelimits.ts";
 import type { WranglerProject } from "../config/wrangler.ts";
 import { workflowBindings } from "../config/workflows.ts";
+import { sendEmailBindings } from "../bindings/send-email.ts";
 import type { CodeSpec } from "../host/protocol.ts";
 import type { CodeVersion, LifecycleOptions, LifecyclePolicy } from "../lifecycle/lifecycle.ts";
 import type { ClassInfo } from "../registry/registry.ts";
@@ -47,6 +48,10 @@ export function workerCode(
   overrides: Readonly<Record<string, string>> = design?.varOverrides ?? {},
 ): CodeVersion {
   const stores = { wrangler: w };
+  // terrarium.json's `ai.standIn` (the project's Worker only) answers its Workers AI bindings locally.
+  const ai = design?.terrarium.ai;
+  const remote = remoteOnlyBindings(stores);
+  const standIn = ai?.standIn ? remote.filter((r) => r.kind === "ai") : [];
   const spec: CodeSpec = {
     bundlePath: bundle.path,
     workerName: w.name,
@@ -66,7 +71,9 @@ export function workerCode(
     r2Buckets: r2Stores(stores, dataDir).map((r) => ({ binding: r.binding, path: r.path })),
     kvNamespaces: kvStores(stores, dataDir).map((k) => ({ binding: k.binding, path: k.path })),
     queueProducers: queuesConfig(w).producers.map((p) => ({ ...p })),
-    remoteOnly: remoteOnlyBindings(stores),
+    remoteOnly: remote.filter((r) => !standIn.includes(r)),
+    aiStandIn: standIn.map((r) => ({ binding: r.binding, latencyMs: ai?.latencyMs ?? null })),
+    sendEmail: sendEmailBindings(w.raw),
     workflows: workflowBindings(w),
     rateLimits: rateLimitBindings(w),
     analyticsEngine: analyticsDatasets(w.raw),

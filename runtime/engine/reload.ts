@@ -199,6 +199,7 @@ export class ProjectChanges {
       if (JSON.stringify(code.spec) === JSON.stringify(a.lifecycle.code.spec)) continue;
       const r = await a.lifecycle.updateCode(code);
       if (!r.ok) return done({ ok: false, updated, error: `${a.name}: ${r.error}` });
+      a.workflows.setWorkflows(code.spec.workflows);
     }
     this.#parts.workers.connect([
       { lifecycle: this.#parts.lifecycle, wrangler: project.wrangler },
@@ -217,7 +218,7 @@ export class ProjectChanges {
     const policies = projectPolicies(project, this.#parts.basePolicy, this.#parts.baseClassPolicies);
     this.#parts.lifecycle.setPolicies(policies.policy, policies.classPolicies);
     this.#parts.eventBus.setSubscriptions(project.terrarium.subscriptions ?? []);
-    this.#parts.queues.setConfig(project.queues);
+    this.#parts.queues.setConfig(project.allQueues);
     this.#parts.workflows.setWorkflows(next.spec.workflows);
     this.#parts.registry.setClasses(classInfos(project));
     // Code that still throws while loading is not a successful update, even if nothing else changed.

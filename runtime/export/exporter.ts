@@ -486,9 +486,83 @@ function inEnvironment(project: Project, config: Record<string, unknown>): Recor
 /** Reads the project and computes every file of its export; writes nothing. */
 export async function planExport(
   projectDir: string,
-  opts: { outDir?: string; env?: string | null } = {},
+  opts: {
+    outDir?: string;
+    env?: string | null;
+    /** The project's other Workers' configs (`-c`): each exported under `workers/<name>/`. */
+    workers?: readonly string[];
+    /** The config to read (a `-c` path), when not the folder's own. */
+    configPath?: string;
+  } = {},
 ): Promise<ExportPlan> {
-  const project = loadProject(projectDir, { env: opts.env ?? null });
+  const plan = await planOne(projectDir, opts);
+  if (!opts.workers?.length) return plan;
+  return withWorkers(plan, opts.workers, opts.env ?? null);
+}
+
+/**
+ * Adds the project's other Workers to its export, each as the export of
+ * its own folder under `workers/<name>/` (a project of its own, deployed
+ * with its own `npm run deploy`); the project's `npm run dev` runs them all
+ * together (`wrangler dev -c wrangler.jsonc -c workers/<name>/wrangler.jsonc`),
+ * and its README says to deploy them.
+ */
+async function withWorkers(
+  plan: ExportPlan,
+  configs: readonly string[],
+  env: string | null,
+): Promise<ExportPlan> {
+  const files = [...plan.files];
+  const warnings = [...plan.warnings];
+  const names: string[] = [];
+  for (const config of configs) {
+    const sub = await planOne(dirname(config), { env, configPath: config });
+    const at = `workers/${sub.projectName}`;
+    names.push(sub.projectName);
+    for (const f of sub.files) files.push({ path: `${at}/${f.path}`, contents: f.contents });
+    warnings.push(...sub.warnings.map((w) => `${sub.projectName}: ${w}`));
+  }
+  const pkg = files.find((f) => f.path === "package.json");
+  if (pkg) {
+    const json = JSON.parse(String(pkg.contents)) as { scripts: Record<string, string> };
+    const flags = ["wrangler.jsonc", ...names.map((n) => `workers/${n}/wrangler.jsonc`)]
+      .map((c) => `-c ${c}`)
+      .join(" ");
+    json.scripts.dev = json.scripts.dev!.replace(/^wrangler dev/, `wrangler dev ${flags}`);
+    pkg.contents = `${JSON.stringify(json, null, 2)}\n`;
+  }
+  const readmeFile = files.find((f) => f.path === "README.md");
+  if (readmeFile) {
+    readmeFile.contents =
+      String(readmeFile.contents) +
+      [
+        "",
+        "## The other Workers",
+        "",
+        "This project ran in Terrarium with more Workers (`-c`), each exported as a",
+        "project of its own under `workers/`. Deploy each before this one, since",
+        "this Worker's bindings name them:",
+        "",
+        "```sh",
+        ...names.map((n) => `(cd workers/${n} && npm install && npm run deploy)`),
+        "```",
+        "",
+        "`npm run dev` runs them all together, as `wrangler dev -c ... -c ...`.",
+        "",
+      ].join("\n");
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { ...plan, files, warnings };
+}
+
+async function planOne(
+  projectDir: string,
+  opts: { outDir?: string; env?: string | null; configPath?: string },
+): Promise<ExportPlan> {
+  const project = loadProject(projectDir, {
+    env: opts.env ?? null,
+    ...(opts.configPath ? { configs: [opts.configPath] } : {}),
+  });
   const w = project.wrangler;
   const excluded = opts.outDir ? resolve(opts.outDir) : null;
   if (!w.hasWorker) return planAssetsOnly(project, excluded);
@@ -715,9 +789,14 @@ export function writeExport(
 export async function exportProject(
   projectDir: string,
   outDir: string,
-  opts: { force?: boolean; env?: string | null } = {},
+  opts: { force?: boolean; env?: string | null; workers?: readonly string[]; configPath?: string } = {},
 ): Promise<ExportPlan> {
-  const plan = await planExport(projectDir, { outDir, env: opts.env ?? null });
+  const plan = await planExport(projectDir, {
+    outDir,
+    env: opts.env ?? null,
+    ...(opts.configPath ? { configPath: opts.configPath } : {}),
+    ...(opts.workers?.length ? { workers: opts.workers } : {}),
+  });
   writeExport(plan, outDir, { ...opts, projectDir });
   return plan;
 }

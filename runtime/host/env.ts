@@ -4,6 +4,8 @@ import { R2Bucket } from "../bindings/r2.ts";
 import { KVNamespace } from "../bindings/kv.ts";
 import { WorkerQueue } from "../bindings/queue.ts";
 import { remoteOnlyBinding } from "../bindings/remote-only.ts";
+import { SendEmailBinding } from "../bindings/send-email.ts";
+import { AiStandIn } from "../bindings/ai-stand-in.ts";
 import { WorkflowBinding } from "../bindings/workflows.ts";
 import { RateLimitBinding } from "../bindings/ratelimit.ts";
 import { AnalyticsEngineDataset } from "../bindings/analytics-engine.ts";
@@ -74,6 +76,8 @@ export function buildEnv(
     );
   }
   for (const r of spec.remoteOnly) env[r.binding] = remoteOnlyBinding(r);
+  for (const e of spec.sendEmail ?? []) env[e.binding] = new SendEmailBinding(e, (m) => gateway.email(m));
+  for (const a of spec.aiStandIn ?? []) env[a.binding] = new AiStandIn(a);
   for (const a of spec.analyticsEngine ?? [])
     env[a.binding] = new AnalyticsEngineDataset(a, (p) => void gateway.dataPoint(p));
   for (const r of spec.rateLimits ?? [])

@@ -61,6 +61,10 @@ export interface CodeSpec {
   analyticsEngine: import("../bindings/analytics-engine.ts").AnalyticsSpec[];
   /** Rate limiters (wrangler's `ratelimits`): counted in the orchestrator, shared by every worker. */
   rateLimits: import("../bindings/ratelimit.ts").RateLimitSpec[];
+  /** `send_email` bindings: messages are checked in the worker and captured by the orchestrator. */
+  sendEmail: import("../bindings/send-email.ts").SendEmailSpec[];
+  /** Workers AI bindings answered by the local stand-in (terrarium.json `ai.standIn`), not remote-only. */
+  aiStandIn: import("../bindings/ai-stand-in.ts").AiStandInSpec[];
   /** Bindings that run only on Cloudflare: present in env, failing clearly when used. */
   remoteOnly: RemoteOnlySpec[];
   /** Mock third-party endpoints (terrarium.json `mocks`) that outbound fetch answers from. */
@@ -209,6 +213,8 @@ export interface GatewayApi {
   queueSend(queue: string, messages: OutgoingMessage[]): Promise<BatchMetrics>;
   /** A Workflows call: the binding's, an instance's, or a running instance's step (runtime/workflows). */
   workflow(call: WorkflowCall): Promise<unknown>;
+  /** A message a send_email binding sent: kept by the orchestrator, never sent. */
+  email(message: import("../bindings/send-email.ts").CapturedEmail): Promise<void>;
   /** A data point an Analytics Engine dataset was given (not answered). */
   dataPoint(point: import("../bindings/analytics-engine.ts").DataPoint): void;
   /** Counts a rate limiter's call for a key; false when over its limit (runtime/bindings/ratelimit.ts). */

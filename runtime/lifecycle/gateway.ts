@@ -65,6 +65,7 @@ export interface GatewayHub<L extends GatewayObject> {
   workflow: GatewayApi["workflow"];
   rateLimit(binding: string, key: string, limit: number, period: number): boolean;
   dataPoint: GatewayApi["dataPoint"];
+  email: GatewayApi["email"];
   emitLog(rec: ObjectRecord | null, level: string, message: string, time: number, source?: string): void;
   /** A direct line's port to the object, or null (another project's objects get none). */
   peer(binding: string, id: string): Promise<MessagePort | null>;
@@ -87,6 +88,7 @@ export function buildGateway<L extends GatewayObject>(slot: GatewaySlot<L>, hub:
     workflow: (call) => hub.workflow(call),
     rateLimit: async (binding, key, limit, period) => hub.rateLimit(binding, key, limit, period),
     dataPoint: (point) => hub.dataPoint(point),
+    email: (message) => hub.email(message),
     setAlarm: async (time) => {
       const rec = caller();
       if (rec) hub.state.setAlarm(rec.id, rec.className, time);

@@ -31,6 +31,7 @@ import {
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall } from "../bindings/workflow-calls.ts";
 import type { DataPoint } from "../bindings/analytics-engine.ts";
+import type { CapturedEmail } from "../bindings/send-email.ts";
 import type { WhyAwake } from "./why-awake.ts";
 import { buildGateway, type GatewayHub } from "./gateway.ts";
 import { openPeer, recordDirect } from "./direct-lines.ts";
@@ -137,6 +138,8 @@ export class LifecycleManager {
   readonly #links: WorkerLinks;
   /** Keeps a data point written to an Analytics Engine dataset. */
   readonly #dataPoint: (point: DataPoint) => void;
+  /** Keeps a message a send_email binding sent (the engine's outbox). */
+  readonly #email: (message: CapturedEmail) => Promise<void>;
   /** Counts a rate limiter's call (`env.<ratelimit>.limit()`): whether it is allowed. */
   readonly #rateLimit: (binding: string, key: string, limit: number, period: number) => boolean;
   readonly #beforeUpdate: BeforeUpdate;
@@ -169,6 +172,8 @@ export class LifecycleManager {
     rateLimit?: ((binding: string, key: string, limit: number, period: number) => boolean) | undefined;
     /** Keeps Analytics Engine data points; without it they are dropped. */
     dataPoint?: ((point: DataPoint) => void) | undefined;
+    /** Keeps a send_email message (the outbox); without one, sends fail saying so. */
+    email?: ((message: CapturedEmail) => Promise<void>) | undefined;
     /** The classes' sharding policies (terrarium.json); setSharding changes them. */
     sharding?: Record<string, ShardingPolicyConfig> | undefined;
   }) {
@@ -178,6 +183,7 @@ export class LifecycleManager {
     this.#rows = deps.rows ?? (() => {});
     this.#rateLimit = deps.rateLimit ?? (() => true);
     this.#dataPoint = deps.dataPoint ?? (() => {});
+    this.#email = deps.email ?? (() => Promise.reject(new Error("send_email: this project keeps no outbox")));
     this.#publish = deps.publish ?? noBus;
     this.#queueSend = deps.queueSend ?? (() => Promise.reject(new Error("this project has no queues")));
     this.#workflow = deps.workflow ?? (() => Promise.reject(new Error("this project declares no workflows")));
@@ -877,6 +883,7 @@ export class LifecycleManager {
       workflow: (call) => this.#workflow(call),
       rateLimit: (binding, key, limit, period) => this.#rateLimit(binding, key, limit, period),
       dataPoint: (point) => this.#dataPoint(point),
+      email: (message) => this.#email(message),
       emitLog: (rec, level, message, time, source) => this.#emitLog(rec, level, message, time, source),
       peer: async (binding, id) => (this.#links.isForeign(binding) ? null : this.#peer(binding, id)),
       direct: (caller, reports) => this.#direct(caller, reports),

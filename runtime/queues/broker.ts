@@ -86,7 +86,7 @@ interface MessageRow {
 /** One queue as the Inspector shows it. */
 export interface QueueStats {
   queue: string;
-  /** The producer bindings that send to it. */
+  /** The producer bindings that send to it (another Worker's as `BINDING (worker)`). */
   producers: string[];
   /** Consumed by this Worker's queue() handler (with its settings), or not. */
   consumer: QueueConsumer | null;
@@ -434,7 +434,9 @@ export class QueueBroker {
       const k = counters.get(queue);
       return {
         queue,
-        producers: this.#config.producers.filter((p) => p.queue === queue).map((p) => p.binding),
+        producers: this.#config.producers
+          .filter((p) => p.queue === queue)
+          .map((p) => (p.worker === undefined ? p.binding : `${p.binding} (${p.worker})`)),
         consumer: this.#consumers.get(queue) ?? null,
         deadLetterFor: this.#config.consumers.filter((c) => c.deadLetterQueue === queue).map((c) => c.queue),
         pending: l?.pending ?? 0,

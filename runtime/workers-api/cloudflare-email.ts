@@ -1,7 +1,7 @@
 /**
  * Terrarium's `cloudflare:email`. An EmailMessage can be built (as code
- * that handles or forwards mail does); sending it needs a send_email
- * binding, which Terrarium does not have yet.
+ * that handles or forwards mail does) and sent through a send_email
+ * binding (runtime/bindings/send-email.ts), which captures it.
  */
 export class EmailMessage {
   readonly from: string;

@@ -28,11 +28,23 @@ const STOP_TIMEOUT_MS = 10_000;
 export const PROJECTS_DIR = fileURLToPath(new URL("./projects", import.meta.url));
 
 export interface RunningServer {
+  /** The server's origin; it can change after a restart. */
   readonly url: string;
   stop(): Promise<void>;
+  /**
+   * A `RESTART` step. Terrarium: stops `terrarium serve` (SIGTERM, as a user
+   * does) and starts it again on the same data folder. workerd: nothing,
+   * as under wrangler dev, whose Miniflare keeps its state while it runs
+   * (the steps after a restart must answer as if nothing happened).
+   */
+  restart?(): Promise<void>;
 }
 
-/** One step of a request script (`requests.json`). */
+/**
+ * One step of a request script (`requests.json`). A step with method
+ * `RESTART` sends nothing: it restarts the server (RunningServer.restart)
+ * and records `{ restarted: true }`.
+ */
 export interface Step {
   readonly method: string;
   readonly path: string;
@@ -128,6 +140,8 @@ interface WranglerProject {
   /** wrangler's `queues`, as wrangler dev hands them to Miniflare. */
   readonly queueProducers: Record<string, { queueName: string; deliveryDelay?: number }>;
   readonly queueConsumers: Record<string, Record<string, number | string>>;
+  /** wrangler's `send_email` entries, as wrangler dev hands them to Miniflare. */
+  readonly sendEmail: Record<string, unknown>[];
   /** Workflow binding -> its workflow's name and class (wrangler's `workflows`). */
   readonly workflows: Record<string, { name: string; className: string }>;
   /** Null for an assets-only project. */
@@ -271,6 +285,7 @@ export async function readProject(projectDir: string): Promise<WranglerProject> 
       ),
     ),
     ...queueOptions(raw.queues),
+    sendEmail: Array.isArray(raw.send_email) ? raw.send_email.filter(isRecord) : [],
     workflows: Object.fromEntries(
       (Array.isArray(raw.workflows) ? raw.workflows : []).flatMap((w: unknown) =>
         isRecord(w) && typeof w.binding === "string" && typeof w.class_name === "string"
@@ -353,7 +368,7 @@ export async function readRunSettings(projectDir: string): Promise<RunSettings |
 }
 
 /** terrarium serve's flags for a project's RunSettings. */
-function terrariumArgs(projectDir: string, run: RunSettings | null): string[] {
+export function terrariumArgs(projectDir: string, run: RunSettings | null): string[] {
   if (!run) return [];
   const configs = [
     join(projectDir, "wrangler.jsonc"),
@@ -511,6 +526,7 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
         queueConsumers: project.queueConsumers,
         kvPersist: false,
         workflows: project.workflows,
+        email: { send_email: project.sendEmail as never },
         ratelimits: project.ratelimits,
         analyticsEngineDatasets: project.analyticsEngine,
         ...(project.versionMetadata ? { versionMetadata: project.versionMetadata } : {}),
@@ -529,9 +545,36 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
   }
 }
 
-/** Spawns `terrarium serve` on a free port with a fresh data directory. */
+/** Spawns `terrarium serve` on a free port with a fresh data directory; `restart` keeps the directory. */
 export async function startTerrarium(projectDir: string): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "terrarium-fidelity-data-"));
+  let running: { url: string; stop(): Promise<void> };
+  try {
+    running = await spawnTerrarium(projectDir, dataDir);
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    get url() {
+      return running.url;
+    },
+    async restart() {
+      await running.stop();
+      running = await spawnTerrarium(projectDir, dataDir);
+    },
+    async stop() {
+      await running.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Spawns `terrarium serve` on a free port with `dataDir`; `stop` ends the process and leaves the directory. */
+async function spawnTerrarium(
+  projectDir: string,
+  dataDir: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     [
@@ -568,7 +611,6 @@ export async function startTerrarium(projectDir: string): Promise<RunningServer>
       await exited;
       clearTimeout(timer);
     }
-    await rm(dataDir, { recursive: true, force: true });
   };
 
   try {
@@ -723,10 +765,20 @@ function redact(value: unknown, vars: ReadonlyMap<string, string>): unknown {
  * `concurrent` step are sent at once and their responses sorted into a
  * canonical order, since which copy finishes first is up to the scheduler.
  */
-export async function runScript(baseUrl: string, steps: readonly Step[]): Promise<RecordedResponse[]> {
+export async function runScript(
+  server: string | RunningServer,
+  steps: readonly Step[],
+): Promise<RecordedResponse[]> {
   const results: RecordedResponse[] = [];
   const vars = new Map<string, string>();
   for (const template of steps) {
+    const baseUrl = typeof server === "string" ? server : server.url;
+    if (template.method === "RESTART") {
+      if (typeof server === "string") throw new Error("a RESTART step needs a server that restarts");
+      await server.restart?.();
+      results.push({ status: 0, contentType: null, body: { restarted: true } });
+      continue;
+    }
     const step = substitute(template, vars);
     if (step.capture || step.until) {
       const response = await sendUntil(baseUrl, step);
@@ -772,7 +824,7 @@ export async function recordProject(
   const steps = await readSteps(projectDir);
   const server = await start(projectDir);
   try {
-    return await runScript(server.url, steps);
+    return await runScript(server, steps);
   } finally {
     await server.stop();
   }

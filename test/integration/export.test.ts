@@ -88,7 +88,7 @@ describe.each(projects)("export: $name", ({ name, dir }) => {
       const server = await startWorkerd(out, { scriptPath: join(dist, "entry.js") });
       let exported;
       try {
-        exported = await runScript(server.url, steps);
+        exported = await runScript(server, steps);
       } finally {
         await server.stop();
       }

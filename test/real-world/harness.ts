@@ -7,7 +7,7 @@ import { parse as parseJsonc } from "jsonc-parser";
 import { parse as parseToml } from "smol-toml";
 import WebSocket from "ws";
 import { openSqlite } from "../../runtime/shared/sqlite-native.ts";
-import { startWorkerd } from "../fidelity/harness.ts";
+import { readRunSettings, startWorkerd, terrariumArgs } from "../fidelity/harness.ts";
 import { serve, type Served } from "../helpers/cli.ts";
 
 /**
@@ -117,7 +117,8 @@ const TERRARIUM_FLAGS = ["--idle-after", "150", "--hibernate-after", "300", "--n
 
 export async function startTerrarium(dir: string): Promise<Runtime> {
   const dataDir = await mkdtemp(join(tmpdir(), "terrarium-real-world-data-"));
-  const args = ["--data", dataDir, ...TERRARIUM_FLAGS];
+  // Several Workers (fidelity.json's `workers`) are given with -c, as to wrangler dev.
+  const args = ["--data", dataDir, ...TERRARIUM_FLAGS, ...terrariumArgs(dir, await readRunSettings(dir))];
   let served: Served;
   let earlier = "";
   try {

@@ -4,6 +4,7 @@ import { scenario as agentsStarter } from "./scenarios/agents-starter.ts";
 import { scenario as mcpServer } from "./scenarios/mcp-server.ts";
 import { scenario as partyserverChat } from "./scenarios/partyserver-chat.ts";
 import { scenario as workersChat } from "./scenarios/workers-chat.ts";
+import { scenario as shopOrders } from "./scenarios/shop-orders.ts";
 
 /**
  * Each project under projects/ is driven through its scenario under workerd
@@ -20,6 +21,12 @@ const PROJECTS = [
     project: "mcp-server",
     title: "remote MCP server (McpAgent)",
     scenario: mcpServer,
+    knownGap: null,
+  },
+  {
+    project: "shop-orders",
+    title: "two Workers: KV, a queue, a workflow and a secret",
+    scenario: shopOrders,
     knownGap: null,
   },
 ] as const;

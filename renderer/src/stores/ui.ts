@@ -16,7 +16,8 @@ export type InspectorSection =
   | "ratelimits"
   | "analytics"
   | "mocks"
-  | "workflows";
+  | "workflows"
+  | "email";
 export type ConsoleSection = "http" | "websocket" | "load";
 export type ObjectPanel =
   "lifecycle" | "storage" | "snapshots" | "sockets" | "events" | "request" | "alarms" | "logs";

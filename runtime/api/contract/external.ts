@@ -15,6 +15,7 @@ import type {
   DatabaseTable,
 } from "../../bindings/inspect.ts";
 import type { QueueBatchRecord, QueueStats } from "../../queues/broker.ts";
+import type { EmailDetail, EmailSummary } from "../../bindings/email-outbox.ts";
 import { bindingName, none, sqlStatement } from "./common.ts";
 
 export type {
@@ -24,6 +25,8 @@ export type {
   BucketValue,
   DatabaseInfo,
   DatabaseTable,
+  EmailDetail,
+  EmailSummary,
   QueueBatchRecord,
   QueueStats,
 };
@@ -71,6 +74,12 @@ export const queueSchemas = {
     .strict(),
 };
 
+/** The outbox's arguments (send_email messages, captured). */
+export const emailSchemas = {
+  list: z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
+  one: z.object({ seq: z.number().int().min(1) }).strict(),
+};
+
 /** A mock endpoint of terrarium.json, with the calls it answered since the engine started. */
 export interface MockEndpointInfo {
   url: string;
@@ -101,6 +110,10 @@ export interface ExternalControlApi {
   queues(): Promise<QueueStats[]>;
   /** The latest batches delivered from a queue, newest first (the last 200 are kept). */
   queueBatches(q: { queue: string; limit?: number }): Promise<QueueBatchRecord[]>;
+  /** Messages the code sent through send_email bindings (captured, never sent), newest first. */
+  emails(q?: { limit?: number }): Promise<EmailSummary[]>;
+  /** One captured message with its raw text, text and HTML parts; null when it is gone. */
+  email(q: { seq: number }): Promise<EmailDetail | null>;
 }
 
 export const externalCallSchemas = {
@@ -113,4 +126,6 @@ export const externalCallSchemas = {
   mockCalls: z.tuple([externalSchemas.mockCalls.optional()]),
   queues: none,
   queueBatches: z.tuple([queueSchemas.batches]),
+  emails: z.tuple([emailSchemas.list.optional()]),
+  email: z.tuple([emailSchemas.one]),
 } as const;

@@ -175,7 +175,7 @@ export interface DesignInfo {
   subscriptions: { topic: string; binding: string; object: string; method: string }[];
   /** Configured bindings besides Durable Objects; for a secret (.dev.vars), detail names its file, never its value. */
   external: {
-    kind: "d1" | "r2" | "kv" | "queue" | "remote" | "vars";
+    kind: "d1" | "r2" | "kv" | "queue" | "email" | "ai-stand-in" | "remote" | "vars";
     binding: string;
     detail: string | null;
   }[];

@@ -112,6 +112,14 @@ export class InspectorPage {
     return this.page.getByTestId("queue-batches");
   }
 
+  /** The Email section: one row per captured message, and the one opened. */
+  email(subject: string): Locator {
+    return this.page.getByTestId("email-table").locator("tr[data-email]").filter({ hasText: subject });
+  }
+  get emailMessage(): Locator {
+    return this.page.getByTestId("email-message");
+  }
+
   topic(topic: string): Locator {
     return this.eventBus.getByRole("row").filter({ hasText: topic }).first();
   }
@@ -145,7 +153,8 @@ export class InspectorPage {
       | "KV"
       | "Rate limits"
       | "Analytics"
-      | "Mock calls",
+      | "Mock calls"
+      | "Email",
   ): Locator {
     return this.page.getByRole("navigation", { name: "Inspector sections" }).getByRole("button", { name });
   }

@@ -81,4 +81,34 @@ describe("queues config", () => {
       expect(() => loadProject(project(queues, extra)), queues).toThrow(message);
     }
   });
+
+  it("joins the queues of every Worker (-c), tagging another Worker's producers and consumers", () => {
+    const front = project(
+      `{ "producers": [{ "binding": "TASKS", "queue": "tasks" }], "consumers": [{ "queue": "results", "max_concurrency": 3 }] }`,
+      `"name": "front",`,
+    );
+    const back = project(
+      `{ "producers": [{ "binding": "RESULTS", "queue": "results" }], "consumers": [{ "queue": "tasks" }] }`,
+      `"name": "back",`,
+    );
+    const p = loadProject(front, { configs: [join(front, "wrangler.jsonc"), join(back, "wrangler.jsonc")] });
+    expect(p.allQueues.producers.map((q) => [q.binding, q.worker])).toEqual([
+      ["TASKS", undefined],
+      ["RESULTS", "back"],
+    ]);
+    expect(p.allQueues.consumers.map((c) => [c.queue, c.worker])).toEqual([
+      ["results", undefined],
+      ["tasks", "back"],
+    ]);
+    // The project's own config is unchanged (the Design view lists its bindings).
+    expect(p.queues.consumers.map((c) => c.queue)).toEqual(["results"]);
+  });
+
+  it("refuses two Workers consuming one queue, as Miniflare does", () => {
+    const front = project(`{ "consumers": [{ "queue": "tasks" }] }`, `"name": "front",`);
+    const back = project(`{ "consumers": [{ "queue": "tasks" }] }`, `"name": "back",`);
+    expect(() =>
+      loadProject(front, { configs: [join(front, "wrangler.jsonc"), join(back, "wrangler.jsonc")] }),
+    ).toThrow('Multiple consumers defined for queue "tasks": "front" and "back"');
+  });
 });

@@ -228,6 +228,7 @@ describe("docs/compatibility.md", () => {
       analytics_engine_datasets: [{ binding: "EVENTS", dataset: "page_views" }],
       ratelimits: [{ name: "LIMITER", namespace_id: "1001", simple: { limit: 10, period: 60 } }],
       ai: { binding: "AI" },
+      send_email: [{ name: "EMAIL", allowed_destination_addresses: ["ann@example.com"] }],
       browser: { binding: "BROWSER" },
       vectorize: [{ binding: "INDEX", index_name: "i" }],
       mtls_certificates: [{ binding: "CERT", certificate_id: "c" }],

@@ -188,12 +188,18 @@ export function Topology(props: {
     items: DesignInfo["external"];
     always?: boolean;
     detail?: string;
+    /** Said after the bindings (the AI stand-in: "not a model"). */
+    note?: string;
     bound?: boolean;
   }[] = [
     { title: "Database · D1", items: configured("d1") },
     { title: "Storage · R2", items: configured("r2") },
     ...(configured("kv").length > 0 ? [{ title: "Key-value · KV", items: configured("kv") }] : []),
     ...(configured("queue").length > 0 ? [{ title: "Queues", items: configured("queue") }] : []),
+    ...(configured("email").length > 0 ? [{ title: "Email · send_email", items: configured("email") }] : []),
+    ...(configured("ai-stand-in").length > 0
+      ? [{ title: "AI · stand-in", items: configured("ai-stand-in"), note: "not a model" }]
+      : []),
     ...(configured("remote").length > 0 ? [{ title: "Cloudflare only", items: configured("remote") }] : []),
     { title: "Third-party APIs", items: [], always: true },
     { title: "Variables", items: configured("vars") },
@@ -430,12 +436,18 @@ export function Topology(props: {
           title={e.title}
           detail={
             e.items.length
-              ? e.items.map((x) => x.binding).join(", ")
+              ? `${e.items.map((x) => x.binding).join(", ")}${e.note ? ` · ${e.note}` : ""}`
               : (e.detail ?? (e.always ? "outbound fetch" : "not configured"))
           }
           className={`external ${e.items.length || e.always ? "" : "off"}`}
           testId={e.title === "Static assets" ? "external-assets" : `external-${e.title}`}
-          tooltip={e.title === "Static assets" && assets ? assetsTooltip(assets) : undefined}
+          tooltip={
+            e.title === "Static assets" && assets
+              ? assetsTooltip(assets)
+              : e.items.some((x) => x.detail)
+                ? e.items.map((x) => `env.${x.binding}: ${x.detail ?? ""}`).join("\n")
+                : undefined
+          }
         />
       ))}
     </svg>

@@ -4,6 +4,7 @@ import { useObjectsStore } from "../../stores/objects.ts";
 import { useUiStore } from "../../stores/ui.ts";
 import { BucketPage } from "./bucket-page.tsx";
 import { DatabasePage } from "./database-page.tsx";
+import { EmailPage } from "./email-page.tsx";
 import { EventBusView } from "./event-bus.tsx";
 import { KvPage } from "./kv-page.tsx";
 import { AnalyticsPage, RateLimitsPage } from "./limits-page.tsx";
@@ -63,6 +64,9 @@ export function InspectorView() {
         <button type="button" aria-pressed={section === "workflows"} onClick={() => showSection("workflows")}>
           Workflows
         </button>
+        <button type="button" aria-pressed={section === "email"} onClick={() => showSection("email")}>
+          Email
+        </button>
       </nav>
       {section === "events" ? (
         <EventBusView />
@@ -82,6 +86,8 @@ export function InspectorView() {
         <MockCallsView />
       ) : section === "workflows" ? (
         <WorkflowsPage />
+      ) : section === "email" ? (
+        <EmailPage />
       ) : selected ? (
         <ObjectPage id={selected} />
       ) : (
