@@ -40,6 +40,8 @@ import { RateLimits } from "./bindings/ratelimit.ts";
 import { analyticsDatasets, DataPointLog } from "./bindings/analytics-engine.ts";
 import { versionMetadata, versionMetadataBinding } from "./bindings/version-metadata.ts";
 import { Workflows } from "./workflows/workflows.ts";
+import { instantSpan, TraceLinks, TraceStore } from "./state/traces.ts";
+import { traceBatch } from "./queues/trace-batch.ts";
 import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
 
 /** `version_metadata`'s binding, as a value in env (runtime/bindings/version-metadata.ts). */
@@ -342,6 +344,8 @@ export interface EngineOptions extends ProjectOptions {
   dataDir?: string;
   clock?: Clock;
   lifecycle?: Partial<LifecycleOptions>;
+  /** Traces across objects (docs/traces.md): on unless `enabled` is false; `sample` of requests (default 1). */
+  traces?: { enabled?: boolean; maxTraces?: number; sample?: number };
 }
 
 /**
@@ -373,6 +377,8 @@ export class Engine {
   readonly timeTravel: TimeTravel;
   /** Every version of every class's code, and which one each live object runs. */
   readonly history: ClassHistory;
+  /** Traces across objects, kept in <data>/traces.sqlite (docs/traces.md). */
+  readonly traces: TraceStore;
   #serving: ServingMark | null = null;
   #port: number | null = null;
   /** How the project was opened (--env, -c, --var): a reload reads it the same way. */
@@ -398,6 +404,7 @@ export class Engine {
     clock: Clock;
     usage: UsageMeter;
     dataPoints: DataPointLog;
+    traces: TraceStore;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -424,6 +431,7 @@ export class Engine {
     };
     this.usage = parts.usage;
     this.dataPoints = parts.dataPoints;
+    this.traces = parts.traces;
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -449,6 +457,9 @@ export class Engine {
       options.maxLiveObjects = tl.maxLiveObjects;
 
     const events = new EngineEvents();
+    const traces = new TraceStore(dataDir, opts.traces ?? {});
+    const tracer = opts.traces?.enabled === false ? null : traces;
+    const traceLinks = { events: new TraceLinks<number>(), messages: new TraceLinks<string>() };
     const registry = ServiceRegistry.open(dataDir, clock);
     const state = new StateManager(dataDir, clock);
     const sockets: SocketHub = new SocketHub({
@@ -493,9 +504,22 @@ export class Engine {
       code,
       sockets,
       publish: project.eventBusBinding
-        ? async (topic, data, from) => eventBus.publish(topic, data, from)
+        ? async (topic, data, from, trace) => {
+            const published = eventBus.publish(topic, data, from);
+            // Set before the bus's first delivery (a microtask away): the deliveries hang under the publish.
+            if (trace && tracer)
+              traceLinks.events.set(
+                published.id,
+                instantSpan(tracer, trace, "publish", { name: `publish ${topic}` }),
+              );
+            return published;
+          }
         : undefined,
-      queueSend: async (queue, messages) => queues.send(queue, messages),
+      queueSend: async (queue, messages, trace) => {
+        const sent =
+          trace && tracer ? instantSpan(tracer, trace, "queue-send", { name: `send ${queue}` }) : null;
+        return queues.send(queue, messages, sent ? (id) => traceLinks.messages.set(id, sent) : undefined);
+      },
       workflow: (call) => workflows.handle(call),
     });
     const eventBus = new EventBus({
@@ -506,8 +530,16 @@ export class Engine {
         const className = lifecycle.classForBinding(d.binding);
         const id = idFromName(lifecycle.nsKey(className), d.objectName);
         await lifecycle.run(
-          { className, id, name: d.objectName, kind: "event", cause: `event ${event.topic}` },
-          (api) => api.rpc(d.method, [event]),
+          {
+            className,
+            id,
+            name: d.objectName,
+            kind: "event",
+            cause: `event ${event.topic}`,
+            // A delivery no traced request caused is a trace of its own.
+            trace: tracer ? (traceLinks.events.get(event.id) ?? null) : undefined,
+          },
+          (api, trace) => api.rpc(d.method, [event], "call", trace),
         );
       },
     });
@@ -516,14 +548,17 @@ export class Engine {
       clock,
       config: project.queues,
       deliver: (queue, messages, metrics) =>
-        lifecycle.entryCall((api) =>
-          api.queue(
-            queue,
-            Comlink.transfer(
-              messages,
-              messages.map((m) => m.body.buffer as ArrayBuffer),
+        traceBatch(tracer, queue, messages, traceLinks.messages, (trace) =>
+          lifecycle.entryCall((api) =>
+            api.queue(
+              queue,
+              Comlink.transfer(
+                messages,
+                messages.map((m) => m.body.buffer as ArrayBuffer),
+              ),
+              metrics,
+              trace,
             ),
-            metrics,
           ),
         ),
       log: (level, message) => {
@@ -538,6 +573,7 @@ export class Engine {
       },
     });
     lifecycle.setSharding(project.terrarium.sharding ?? {});
+    lifecycle.tracer = tracer;
     const workflows = new Workflows({
       dataDir,
       clock,
@@ -570,6 +606,7 @@ export class Engine {
       clock,
       usage,
       dataPoints,
+      traces,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
@@ -587,6 +624,7 @@ export class Engine {
           options,
           queueSend: async (queue, messages) => queues.send(queue, messages),
         });
+        run.lifecycle.tracer = tracer;
         engine.#auxiliary.push(run);
       }
       connectWorkers([
@@ -624,8 +662,11 @@ export class Engine {
             name: null,
             kind: "alarm",
             cause: a.retryCount ? `alarm (retry ${a.retryCount})` : "alarm",
+            // An alarm is a trace of its own.
+            trace: tracer ? null : undefined,
           },
-          (api) => api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0, scheduledTime: a.time }),
+          (api, trace) =>
+            api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0, scheduledTime: a.time }, trace),
         );
       });
       eventBus.start();
@@ -980,6 +1021,7 @@ export class Engine {
     await bus;
     await workflows;
     this.usage.close();
+    this.traces.close();
     this.state.close();
     this.registry.close();
     this.#serving?.release();

@@ -16,6 +16,7 @@ import { inspectorCallSchemas, type InspectorControlApi, type LiveEvent } from "
 import { loadCallSchemas, type LoadControlApi } from "./contract/load.ts";
 import { projectCallSchemas, type ProjectControlApi } from "./contract/project.ts";
 import { timeCallSchemas, type TimeControlApi } from "./contract/time.ts";
+import { traceCallSchemas, type TraceControlApi } from "./contract/traces.ts";
 import { workflowCallSchemas, type WorkflowControlApi } from "./contract/workflows.ts";
 
 export type * from "./contract/common.ts";
@@ -26,6 +27,7 @@ export type * from "./contract/inspector.ts";
 export type * from "./contract/load.ts";
 export type * from "./contract/project.ts";
 export type * from "./contract/time.ts";
+export type * from "./contract/traces.ts";
 export type * from "./contract/workflows.ts";
 export { consoleSchemas } from "./contract/console.ts";
 export { exportSchemas } from "./contract/export.ts";
@@ -34,6 +36,7 @@ export { objectSchemas, schemas } from "./contract/inspector.ts";
 export { costSchemas, loadSchemas } from "./contract/load.ts";
 export { codeSchemas, designSchemas, projectFileSchemas, templateSchemas } from "./contract/project.ts";
 export { timeSchemas } from "./contract/time.ts";
+export { traceSchemas } from "./contract/traces.ts";
 export { workflowSchemas } from "./contract/workflows.ts";
 
 export interface ControlApi
@@ -45,6 +48,7 @@ export interface ControlApi
     ExportControlApi,
     ExternalControlApi,
     TimeControlApi,
+    TraceControlApi,
     WorkflowControlApi {}
 
 /** The methods a bridge forwards: everything but `subscribe`, which is a stream. */
@@ -63,6 +67,7 @@ export const callSchemas = {
   ...exportCallSchemas,
   ...externalCallSchemas,
   ...timeCallSchemas,
+  ...traceCallSchemas,
   ...workflowCallSchemas,
 } as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
 

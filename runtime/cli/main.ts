@@ -11,6 +11,8 @@ import {
   printEngineEvents,
   stopOnSignals,
   WRANGLER_FLAGS,
+  TRACES_FLAG,
+  tracesFlag,
 } from "./common.ts";
 
 const USAGE = `Usage: terrarium <command> [options]
@@ -206,6 +208,7 @@ async function serve(argv: string[]): Promise<void> {
       "exit-on-stdin-close": { type: "boolean", default: false },
       ip: { type: "string" },
       ...WRANGLER_FLAGS,
+      ...TRACES_FLAG,
     },
   });
   const open = openFlags("serve", positionals, values);
@@ -215,7 +218,10 @@ async function serve(argv: string[]): Promise<void> {
   const graceMs = graceFlag(values.grace);
   const lifecycle = lifecycleFlags(values);
 
-  const engine = await openProject(open.projectDir, open.data, lifecycle, open.options);
+  const engine = await openProject(open.projectDir, open.data, lifecycle, {
+    ...open.options,
+    traces: tracesFlag(values.traces),
+  });
   printEngineEvents(engine, values.quiet);
   if (values.watch && !values["no-watch"]) engine.watch();
   let actual: number;

@@ -17,6 +17,8 @@ import {
   REPO_ROOT,
   stopOnSignals,
   WRANGLER_FLAGS,
+  TRACES_FLAG,
+  tracesFlag,
 } from "./common.ts";
 
 export const RENDERER_DIR = defaultRendererDir(REPO_ROOT);
@@ -53,6 +55,7 @@ export async function ui(argv: string[]): Promise<void> {
       grace: { type: "string" },
       "exit-on-stdin-close": { type: "boolean", default: false },
       ...WRANGLER_FLAGS,
+      ...TRACES_FLAG,
     },
   });
   const open = openFlags("ui", positionals, values);
@@ -63,7 +66,10 @@ export async function ui(argv: string[]): Promise<void> {
   const lifecycle = lifecycleFlags(values);
 
   ensureRenderer();
-  const engine = await openProject(open.projectDir, open.data, lifecycle, open.options);
+  const engine = await openProject(open.projectDir, open.data, lifecycle, {
+    ...open.options,
+    traces: tracesFlag(values.traces),
+  });
   printEngineEvents(engine, values.quiet);
   // Saving a file from the Design view is a change like any other: the engine reloads.
   if (values.watch && !values["no-watch"]) engine.watch();

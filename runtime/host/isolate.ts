@@ -69,6 +69,8 @@ import { installEsBuiltins } from "./es-builtins.ts";
 import { installWorkersGlobals } from "./globals.ts";
 import { instanceFields, type ObjectProbe } from "./probe.ts";
 import type { TerrariumHost } from "../workers-api/host.ts";
+import { currentTrace, underTrace } from "./trace-scope.ts";
+import { newSpanId, type TraceContext } from "../shared/trace-context.ts";
 
 /**
  * The inside of one worker thread: either the project's stateless entry
@@ -88,8 +90,10 @@ export function startIsolate(): void {
   const isolate = new Isolate(gateway, notify);
   Comlink.expose(isolate, nodeEndpoint(port));
   // The orchestrator's requests to the entry Worker come on a lean line beside Comlink.
-  serveLean(port, { fetch: (req: SerializedRequest) => isolate.fetch(req) }, (_m, res) =>
-    bodyTransfer(res as SerializedResponse),
+  serveLean(
+    port,
+    { fetch: (req: SerializedRequest, trace?: TraceContext) => isolate.fetch(req, trace) },
+    (_m, res) => bodyTransfer(res as SerializedResponse),
   );
 }
 
@@ -104,7 +108,10 @@ function captureConsole(notify: (n: GatewayNotice) => void): void {
   for (const level of levels) {
     console[level] = (...args: unknown[]) => {
       if (pending.length === 0) setImmediate(flush);
-      pending.push({ level, time: Date.now(), message: format(...args) });
+      const trace = currentTrace();
+      const record: LogRecord = { level, time: Date.now(), message: format(...args) };
+      if (trace) record.trace = trace;
+      pending.push(record);
     };
   }
 }
@@ -173,7 +180,7 @@ class EventBusBinding {
   publish(topic: string, data: unknown): Promise<{ id: number }> {
     if (typeof topic !== "string" || topic === "")
       return Promise.reject(new TypeError("publish() needs a topic name."));
-    return this.#gateway.publish(topic, data);
+    return this.#gateway.publish(topic, data, currentTrace());
   }
 }
 
@@ -305,6 +312,7 @@ class Isolate implements WorkerApi {
               messages,
               messages.map((m) => m.body.buffer as ArrayBuffer),
             ),
+            currentTrace(),
           ),
         queueType,
         q.deliveryDelay,
@@ -326,7 +334,7 @@ class Isolate implements WorkerApi {
       });
     }
     installMockFetch(spec.mocks, (c) => {
-      void this.#gateway.mockCall(c);
+      void this.#gateway.mockCall(c, currentTrace());
       console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);
     });
     const exports: Record<string, unknown> = {};
@@ -489,7 +497,11 @@ class Isolate implements WorkerApi {
     }
   }
 
-  async fetch(req: SerializedRequest): Promise<SerializedResponse> {
+  fetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse> {
+    return underTrace(trace, () => this.#fetch(req));
+  }
+
+  async #fetch(req: SerializedRequest): Promise<SerializedResponse> {
     const loaded = this.#requireLoaded();
     await this.#waitGate();
     const request = deserializeRequest(req);
@@ -589,7 +601,16 @@ class Isolate implements WorkerApi {
    * `queue(batch)`) and reports what it decided; a handler that throws, or
    * is missing, is an "exception" outcome, never a failed call.
    */
-  async queue(queue: string, messages: DeliveredMessage[], metrics: BatchMetrics): Promise<QueueOutcome> {
+  queue(
+    queue: string,
+    messages: DeliveredMessage[],
+    metrics: BatchMetrics,
+    trace?: TraceContext,
+  ): Promise<QueueOutcome> {
+    return underTrace(trace, () => this.#queue(queue, messages, metrics));
+  }
+
+  async #queue(queue: string, messages: DeliveredMessage[], metrics: BatchMetrics): Promise<QueueOutcome> {
     const loaded = this.#requireLoaded();
     const batch = new MessageBatch(queue, messages, metrics);
     try {
@@ -617,7 +638,16 @@ class Isolate implements WorkerApi {
     return outcomeOf(batch, undefined);
   }
 
-  async rpc(method: string, args: unknown[], kind: "call" | "get" = "call"): Promise<unknown> {
+  rpc(
+    method: string,
+    args: unknown[],
+    kind: "call" | "get" = "call",
+    trace?: TraceContext,
+  ): Promise<unknown> {
+    return underTrace(trace, () => this.#rpc(method, args, kind));
+  }
+
+  async #rpc(method: string, args: unknown[], kind: "call" | "get"): Promise<unknown> {
     await this.#waitGate();
     const active = this.#requireActive();
     const result = await callMember(active.instance, method, args, kind);
@@ -677,7 +707,11 @@ class Isolate implements WorkerApi {
     if (this.#broken) throw this.#broken;
   }
 
-  async alarm(info: AlarmInvocation): Promise<number | null> {
+  alarm(info: AlarmInvocation, trace?: TraceContext): Promise<number | null> {
+    return underTrace(trace, () => this.#alarm(info));
+  }
+
+  async #alarm(info: AlarmInvocation): Promise<number | null> {
     await this.#waitGate();
     const active = this.#requireActive();
     const fn = active.instance.alarm;
@@ -745,11 +779,17 @@ class Isolate implements WorkerApi {
     this.#peerPorts.add(port);
     port.on("close", () => this.#peerPorts.delete(port));
     const api: PeerApi = {
-      fetch: (id, req) =>
-        this.#directCall(id, "fetch", `${req.method} ${pathOf(req.url)}`, () => this.fetch(req)),
-      rpc: (id, method, args, kind) =>
-        this.#directCall(id, "rpc", kind === "call" ? `rpc ${method}()` : `rpc get ${method}`, () =>
-          this.rpc(method, args, kind),
+      fetch: (id, req, trace) =>
+        this.#directCall(id, "fetch", `${req.method} ${pathOf(req.url)}`, trace, (span) =>
+          this.fetch(req, span),
+        ),
+      rpc: (id, method, args, kind, trace) =>
+        this.#directCall(
+          id,
+          "rpc",
+          kind === "call" ? `rpc ${method}()` : `rpc get ${method}`,
+          trace,
+          (span) => this.rpc(method, args, kind, span),
         ),
     };
     serveLean(port, { ...api }, (method, reply) => {
@@ -768,7 +808,8 @@ class Isolate implements WorkerApi {
     id: string,
     kind: DirectRecord["kind"],
     cause: string,
-    fn: () => Promise<T>,
+    trace: TraceContext | undefined,
+    fn: (span: TraceContext | undefined) => Promise<T>,
   ): Promise<PeerReply<T>> {
     // A broken object is being reset: the orchestrator starts a fresh one.
     if (!this.#active || this.#active.identity.id !== id || this.#leaving || this.#broken) {
@@ -778,9 +819,24 @@ class Isolate implements WorkerApi {
     }
     const start = performance.now();
     this.#direct++;
+    // A traced call's span is made here, and reported with the call's record.
+    const span = trace ? { t: trace.t, s: newSpanId() } : undefined;
+    const traced = span && trace ? { trace: { t: span.t, s: span.s, p: trace.s } } : null;
     try {
-      const v = await fn();
-      return { v, d: { time: Date.now(), durationMs: performance.now() - start, ok: true, kind, cause } };
+      const v = await fn(span);
+      const d: DirectRecord = {
+        time: Date.now(),
+        durationMs: performance.now() - start,
+        ok: true,
+        kind,
+        cause,
+      };
+      if (traced) {
+        Object.assign(d, traced);
+        const status = (v as { status?: unknown } | null)?.status;
+        if (kind === "fetch" && typeof status === "number") d.status = status;
+      }
+      return { v, d };
     } catch (e) {
       const d: DirectRecord = {
         time: Date.now(),
@@ -790,6 +846,7 @@ class Isolate implements WorkerApi {
         cause,
         error: errorText(e),
       };
+      if (traced) Object.assign(d, traced);
       return { e: serializeError(e), d };
     } finally {
       this.#direct--;

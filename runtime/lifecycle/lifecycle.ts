@@ -48,6 +48,9 @@ import type { ObjectProbe } from "../host/probe.ts";
 import { whyAwake, type WhyAwake } from "./why-awake.ts";
 import { buildGateway, type GatewayHub } from "./gateway.ts";
 import { forgetCaller, openPeer, recordDirect } from "./direct-lines.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
+import type { TraceStore } from "../state/traces.ts";
+import { beginObjectSpan, directSpans, endAnswered, endObjectSpan, logToTrace, mockSpan } from "./tracing.ts";
 
 const SPAWN_CONCURRENCY = 2;
 /** How long "why is it awake?" waits for an object's worker to answer its probe. */
@@ -232,6 +235,12 @@ export interface Dispatch {
   name: string | null;
   kind: "fetch" | "rpc" | "alarm" | "event";
   cause: string;
+  /**
+   * The span the event is run under (docs/traces.md); null: it starts a
+   * trace of its own (an alarm, a delivery no traced request caused);
+   * absent: it is not traced.
+   */
+  trace?: TraceContext | null | undefined;
 }
 
 /**
@@ -241,7 +250,12 @@ export interface Dispatch {
  * too many are live, and watches for objects that spin or crash.
  */
 /** Publishes an event on the project's Event Bus, from the object that sent it (null: the entry Worker). */
-export type Publish = (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }>;
+export type Publish = (
+  topic: string,
+  data: unknown,
+  from: ObjectRecord | null,
+  trace?: TraceContext,
+) => Promise<{ id: number }>;
 
 const noBus: Publish = () =>
   Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
@@ -271,6 +285,8 @@ export class LifecycleManager {
   readonly #publish: Publish;
   /** Set by the engine: SQL rows an object read and wrote through ctx.storage.sql (the cost of a run). */
   onRows: ((objectId: string, read: number, written: number) => void) | null = null;
+  /** Set by the engine: where spans go (docs/traces.md); null: nothing is traced. */
+  tracer: TraceStore | null = null;
   /** Set by the engine: an incoming WebSocket message for an object of this class (billed 20:1). */
   onWsMessage: ((className: string) => void) | null = null;
   /**
@@ -524,7 +540,10 @@ export class LifecycleManager {
    * waking or creating it first. The object is Processing while anything is
    * in flight; consecutive requests share one Processing span.
    */
-  async run<T>(d: Dispatch, fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+  async run<T>(
+    d: Dispatch,
+    fn: (api: Comlink.Remote<WorkerApi>, trace: TraceContext | undefined) => Promise<T>,
+  ): Promise<T> {
     if (this.#closed) throw new ObjectError("Terrarium is shutting down", 503);
     let live = this.#record(d.className, d.id, d.name, d.cause);
     while (live.updating) {
@@ -534,14 +553,16 @@ export class LifecycleManager {
     live.inFlight++;
     const generation = live.generation;
     const started = this.#clock.now();
+    const span = beginObjectSpan(this.tracer, d, live.record);
     const work = (async () => {
       const host = await this.#ensureLive(live, d.cause);
       if (live.generation !== generation)
         throw new ObjectError("the object was reset while the request waited", 503);
       this.#beginProcessing(live, d.cause);
-      return this.#watch(live, host, fn);
+      return this.#watch(live, host, (api) => fn(api, span?.ctx));
     })();
-    const finish = (error: string | undefined): void => {
+    const finish = (error: string | undefined, value?: unknown): void => {
+      if (span) endObjectSpan(this.tracer, span, error, value);
       const rec = live.record;
       rec.requests++;
       rec.lastActive = this.#clock.now();
@@ -579,7 +600,8 @@ export class LifecycleManager {
       );
       throw answered.late;
     }
-    finish(answered.ok ? undefined : errorText(answered.error));
+    if (answered.ok) finish(undefined, answered.value);
+    else finish(errorText(answered.error));
     if (!answered.ok) throw answered.error;
     return answered.value;
   }
@@ -1123,24 +1145,26 @@ export class LifecycleManager {
       events: this.#events,
       sockets: this.#sockets,
       lostWhy: this.#lostWhy,
-      objectFetch: (binding, id, name, req, caller) => {
+      objectFetch: (binding, id, name, req, caller, trace) => {
         const f = this.foreign.get(binding)?.();
-        if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null);
-        return this.objectFetch(binding, id, name, req, caller);
+        if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null, trace);
+        return this.objectFetch(binding, id, name, req, caller, trace);
       },
-      objectRpc: (binding, id, name, method, args, caller, kind) => {
+      objectRpc: (binding, id, name, method, args, caller, kind, trace) => {
         const f = this.foreign.get(binding)?.();
-        if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind);
-        return this.objectRpc(binding, id, name, method, args, caller, kind);
+        if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind, trace);
+        return this.objectRpc(binding, id, name, method, args, caller, kind, trace);
       },
       serviceFetch: (binding, req) => this.services.fetch(binding, req),
       serviceRpc: (binding, method, args, kind) => this.services.rpc(binding, method, args, kind),
-      publish: (topic, data, from) => this.#publish(topic, data, from),
-      queueSend: (queue, messages) => this.#queueSend(queue, messages),
+      publish: (topic, data, from, trace) => this.#publish(topic, data, from, trace),
+      queueSend: (queue, messages, trace) => this.#queueSend(queue, messages, trace),
       workflow: (call) => this.#workflow(call),
       rateLimit: (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
       dataPoint: (point) => this.dataPoint(point),
       emitLog: (rec, level, message, time, source) => this.#emitLog(rec, level, message, time, source),
+      traceLog: (rec, r) => logToTrace(this.tracer, rec, r),
+      traceMock: (rec, call, trace) => mockSpan(this.tracer, rec, call, trace),
       peer: async (binding, id) => (this.foreign.has(binding) ? null : this.#peer(binding, id)),
       direct: (caller, reports) => this.#direct(caller, reports),
       rows: (objectId, read, written) => this.onRows?.(objectId, read, written),
@@ -1395,11 +1419,12 @@ export class LifecycleManager {
     name: string | null,
     req: SerializedRequest,
     _from: ObjectRecord | null,
+    trace?: TraceContext,
   ): Promise<SerializedResponse> {
     const { className, id } = this.#resolve(binding, idHex);
     const res = await this.run(
-      { className, id, name, kind: "fetch", cause: `${req.method} ${pathOf(req.url)}` },
-      (api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))),
+      { className, id, name, kind: "fetch", cause: `${req.method} ${pathOf(req.url)}`, trace },
+      (api, span) => api.fetch(Comlink.transfer(req, bodyTransfer(req)), span),
     );
     if (res.webSocket) this.#sockets.claim(res.webSocket, { kind: "object", objectId: id, className });
     return Comlink.transfer(res, bodyTransfer(res));
@@ -1413,10 +1438,13 @@ export class LifecycleManager {
     args: unknown[],
     _from: ObjectRecord | null,
     kind: "call" | "get" = "call",
+    trace?: TraceContext,
   ): Promise<unknown> {
     const { className, id } = this.#resolve(binding, idHex);
     const cause = kind === "call" ? `rpc ${method}()` : `rpc get ${method}`;
-    return this.run({ className, id, name, kind: "rpc", cause }, (api) => api.rpc(method, args, kind));
+    return this.run({ className, id, name, kind: "rpc", cause, trace }, (api, span) =>
+      api.rpc(method, args, kind, span),
+    );
   }
 
   /** A direct line from a worker to the worker of a live object it calls often (direct-lines.ts). */
@@ -1439,6 +1467,7 @@ export class LifecycleManager {
       caller,
       reports,
     );
+    if (this.tracer) directSpans(this.tracer, this.#live, this.#registry, reports);
   }
 
   /**
@@ -1514,17 +1543,19 @@ export class LifecycleManager {
   }
 
   /** Sends a request to the entry Worker. */
-  async entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
+  async entryFetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse> {
     if (this.#loadFailure) throw this.#loadFailure;
     const entry = await this.#entryHost();
     const cause = `${req.method} ${pathOf(req.url)}`;
+    const span = trace && this.tracer ? this.tracer.begin(trace, "entry", { name: cause }) : null;
     // The entry's bound is a little longer than an object's, so that when it
     // waits on an object that hangs, the object's own reason reaches the client.
     const answered = await this.#bounded(
-      entry.fetch(req),
+      entry.fetch(req, span?.ctx),
       this.#opts.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
       () => `The entry Worker gave no answer to ${cause}`,
     );
+    if (span) endAnswered(this.tracer, span, answered);
     if (answered.late) {
       this.#log(null, "error", answered.late.message);
       throw answered.late;

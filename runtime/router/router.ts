@@ -13,6 +13,8 @@ import { ObjectError, type LifecycleManager } from "../lifecycle/lifecycle.ts";
 import { idFromName } from "../shared/ids.ts";
 import type { AssetRouting } from "./assets.ts";
 import { compileRoute, matchRoute, type CompiledRoute } from "./routes.ts";
+import { traceRequest } from "./trace-request.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
 import type { SocketHub } from "./sockets.ts";
 
 const MAX_BODY_BYTES = 100 * 1024 * 1024;
@@ -141,8 +143,21 @@ export class RequestRouter {
     this.#assets = assets;
   }
 
-  /** Handles one request, from HTTP or from the control API. */
-  async handle(req: SerializedRequest): Promise<SerializedResponse> {
+  /**
+   * Handles one request, from HTTP or from the control API: a trace of its
+   * own when tracing is on (docs/traces.md). `onTrace` is told the trace's
+   * id before the request runs.
+   */
+  handle(req: SerializedRequest, onTrace?: (traceId: string) => void): Promise<SerializedResponse> {
+    const tracer = this.#lifecycle.tracer;
+    if (!tracer?.sampled()) return this.#handle(req, undefined);
+    return traceRequest(tracer, req, (trace) => {
+      onTrace?.(trace.t);
+      return this.#handle(req, trace);
+    });
+  }
+
+  async #handle(req: SerializedRequest, trace: TraceContext | undefined): Promise<SerializedResponse> {
     const url = new URL(req.url);
     // Serialised as a Request would keep it (workers hand the url on as it is).
     if (url.href !== req.url) req = { ...req, url: url.href };
@@ -163,9 +178,9 @@ export class RequestRouter {
       const className = this.#lifecycle.classForBinding(binding);
       const name = this.#lifecycle.shardTarget(className, binding, match.objectName, match.expand);
       const id = idFromName(this.#lifecycle.nsKey(className), name);
-      return this.#lifecycle.objectFetch(binding, id, name, req, null);
+      return this.#lifecycle.objectFetch(binding, id, name, req, null, trace);
     }
-    return this.#lifecycle.entryFetch(req);
+    return this.#lifecycle.entryFetch(req, trace);
   }
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
