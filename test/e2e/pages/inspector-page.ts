@@ -135,7 +135,9 @@ export class InspectorPage {
     return this.page.getByRole("tab", { name });
   }
 
-  section(name: "Objects" | "Event bus" | "Queues" | "Database" | "Bucket" | "Mock calls"): Locator {
+  section(
+    name: "Objects" | "Traces" | "Event bus" | "Queues" | "Database" | "Bucket" | "Mock calls",
+  ): Locator {
     return this.page.getByRole("navigation", { name: "Inspector sections" }).getByRole("button", { name });
   }
 

@@ -9,6 +9,7 @@ import { MockCallsView } from "./mock-calls.tsx";
 import { ObjectPage } from "./object-page.tsx";
 import { ObjectsTable } from "./objects-table.tsx";
 import { QueuesView } from "./queues-view.tsx";
+import { TracesPage } from "./traces-page.tsx";
 import { WorkflowsPage } from "./workflows-page.tsx";
 
 export function InspectorView() {
@@ -30,6 +31,9 @@ export function InspectorView() {
         <button type="button" aria-pressed={section === "objects"} onClick={() => showSection("objects")}>
           Objects
         </button>
+        <button type="button" aria-pressed={section === "traces"} onClick={() => showSection("traces")}>
+          Traces
+        </button>
         <button type="button" aria-pressed={section === "events"} onClick={() => showSection("events")}>
           Event bus
         </button>
@@ -49,7 +53,9 @@ export function InspectorView() {
           Workflows
         </button>
       </nav>
-      {section === "events" ? (
+      {section === "traces" ? (
+        <TracesPage />
+      ) : section === "events" ? (
         <EventBusView />
       ) : section === "queues" ? (
         <QueuesView />
