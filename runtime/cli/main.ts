@@ -33,6 +33,8 @@ Commands:
     --grace MS           on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
     --ip ADDR            the router's address (default 127.0.0.1)
+    --traces on|off|R    trace every request (on, the default), none, or a share
+                         R between 0 and 1 (also on ui and load; docs/traces.md)
     As wrangler dev (also on ui and load):
     -c, --config FILE    a wrangler config; repeatable: the first is the project's
                          Worker, the others more Workers its services bind
@@ -143,6 +145,16 @@ Commands:
                        the folder: use its Design view.
     --class NAME         the class
     --version HASH       the version (6 or more hex digits of its hash)
+
+  traces [projectDir]  List the project's traces (every request through the
+                       router, alarms, deliveries), newest first, from
+                       <data>/traces.sqlite; also while a Terrarium serves it.
+    --path TEXT          requests whose path contains TEXT
+    --status S           a status (404), a class (4xx), error or ok
+    --object X           traces that reached an object (class, name or id)
+    --limit N            how many (default 20)
+    --show ID            one trace as a tree of spans with their log lines
+    --json               print JSON
 
   types [projectDir]   Write the project's Env declaration (bindings, vars, Durable
                        Object namespaces typed with their classes) to
@@ -268,6 +280,8 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./snapshot.ts")).resetCommand(rest);
     case "versions":
       return (await import("./versions.ts")).versionsCommand(rest);
+    case "traces":
+      return (await import("./traces.ts")).tracesCommand(rest);
     case "rollback":
       return (await import("./versions.ts")).rollbackCommand(rest);
     case "types":

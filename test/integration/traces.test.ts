@@ -3,6 +3,7 @@ import type { Engine } from "../../runtime/engine.ts";
 import type { SpanRecord, TraceDetail } from "../../runtime/state/traces.ts";
 import { enginesPerTest, until } from "../helpers/project.ts";
 import { controlApi } from "../../runtime/api/control-api.ts";
+import { run } from "../helpers/cli.ts";
 
 // Traces across objects through the real engine: real workers, the real
 // router, the Event Bus and a mock endpoint, spans kept in traces.sqlite.
@@ -164,5 +165,40 @@ describe("traces across objects", () => {
     const { engine, url } = await open({ enabled: false });
     expect((await fetch(`${url}/order/off`)).status).toBe(200);
     expect(engine.traces.count()).toBe(0);
+  });
+});
+
+describe("terrarium traces", () => {
+  it("lists, searches and shows the traces a run left in the data folder", async () => {
+    const { engine, project } = await engines.open("traces", { lifecycle: { policy: POLICY } });
+    const port = await engine.listen(0);
+    expect((await fetch(`http://127.0.0.1:${port}/order/cli`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/explode/cli`)).status).toBe(500);
+    const trace = await traceOf(engine, "/order/cli", (t) => t.logs.length >= 4);
+    engine.traces.flush();
+
+    const data = ["--data", project.dataDir];
+    const list = await run(["traces", project.dir, ...data]);
+    expect(list.code).toBe(0);
+    expect(list.output).toContain("GET /order/cli");
+    expect(list.output).toContain("GET /explode/cli");
+    const failed = await run(["traces", project.dir, ...data, "--status", "5xx"]);
+    expect(failed.output).toContain("GET /explode/cli");
+    expect(failed.output).not.toContain("GET /order/cli");
+    const byObject = await run(["traces", project.dir, ...data, "--object", "Mailer", "--json"]);
+    expect((JSON.parse(byObject.output) as { path: string }[]).map((t) => t.path)).toEqual(["/order/cli"]);
+
+    const shown = await run(["traces", project.dir, ...data, "--show", trace.traceId.slice(0, 12)]);
+    expect(shown.code).toBe(0);
+    // The tree: the Stock RPC under the Orders fetch, its log line under it.
+    const lines = shown.output.split("\n");
+    const orders = lines.findIndex((l) => l.includes("fetch GET /order/cli  Orders cli"));
+    const stock = lines.findIndex((l) => l.includes("rpc rpc reserve()  Stock main"));
+    expect(orders).toBeGreaterThan(0);
+    expect(stock).toBeGreaterThan(orders);
+    expect(lines[stock]!.indexOf("+")).toBeGreaterThan(lines[orders]!.indexOf("+"));
+    expect(lines[stock + 1]).toContain("log   reserved stock for cli");
+    const bad = await run(["traces", project.dir, ...data, "--status", "teapot"]);
+    expect(bad.code).toBe(2);
   });
 });
