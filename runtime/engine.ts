@@ -138,6 +138,9 @@ async function startAuxiliary(
     options: LifecycleOptions;
     /** The project's Queues broker: a Worker's producers send to the project's one broker. */
     queueSend: GatewayApi["queueSend"];
+    /** The project's rate limiter counters and Analytics Engine log, shared by its Workers. */
+    rateLimits: RateLimits;
+    dataPoints: DataPointLog;
   },
 ): Promise<AuxiliaryRun> {
   const w = aux.wrangler;
@@ -159,6 +162,8 @@ async function startAuxiliary(
     sockets: new SocketHub({ now: () => deps.clock.now() }),
     queueSend: deps.queueSend,
   });
+  lifecycle.rateLimit = (binding, key, limit, period) => deps.rateLimits.count(binding, key, limit, period);
+  lifecycle.dataPoint = (point) => deps.dataPoints.add(point);
   registry.setClasses(
     w.durableObjects.map((b) => ({
       className: b.className,
@@ -368,6 +373,8 @@ export class Engine {
   readonly workflows: Workflows;
   /** Data points the code wrote to Analytics Engine datasets (the last 2,000). */
   readonly dataPoints: DataPointLog;
+  /** The rate limiters' counters (every Worker's). */
+  readonly rateLimits: RateLimits;
   readonly router: RequestRouter;
   /** The WebSockets of every object, held here so a hibernating object keeps its clients. */
   readonly sockets: SocketHub;
@@ -405,6 +412,7 @@ export class Engine {
     usage: UsageMeter;
     dataPoints: DataPointLog;
     traces: TraceStore;
+    rateLimits: RateLimits;
   }) {
     this.#project = parts.project;
     this.dataDir = parts.dataDir;
@@ -432,6 +440,7 @@ export class Engine {
     this.usage = parts.usage;
     this.dataPoints = parts.dataPoints;
     this.traces = parts.traces;
+    this.rateLimits = parts.rateLimits;
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -607,6 +616,7 @@ export class Engine {
       usage,
       dataPoints,
       traces,
+      rateLimits,
     });
     engine.#basePolicy = basePolicy;
     engine.#assetNotes = assets?.notes ?? [];
@@ -623,6 +633,8 @@ export class Engine {
           hosts,
           options,
           queueSend: async (queue, messages) => queues.send(queue, messages),
+          rateLimits,
+          dataPoints,
         });
         run.lifecycle.tracer = tracer;
         engine.#auxiliary.push(run);
@@ -953,6 +965,28 @@ export class Engine {
     ];
   }
   #assetNotes: readonly string[] = [];
+
+  /**
+   * The project's other Workers (-c) with their registries: their Durable
+   * Objects live under `<data>/workers/<name>/`, apart from the project's own.
+   */
+  get otherWorkers(): readonly {
+    name: string;
+    configPath: string;
+    dataDir: string;
+    registry: ServiceRegistry;
+    state: StateManager;
+    lifecycle: LifecycleManager;
+  }[] {
+    return this.#auxiliary.map((a) => ({
+      name: a.name,
+      configPath: a.configPath,
+      dataDir: join(this.dataDir, "workers", a.name),
+      registry: a.registry,
+      state: a.state,
+      lifecycle: a.lifecycle,
+    }));
+  }
 
   get url(): string | null {
     if (this.#port === null) return null;

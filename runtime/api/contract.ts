@@ -9,6 +9,7 @@
  * crosses a bridge.
  */
 import { z } from "zod";
+import { bindingCallSchemas, type BindingControlApi } from "./contract/bindings.ts";
 import { consoleCallSchemas, type ConsoleControlApi } from "./contract/console.ts";
 import { exportCallSchemas, type ExportControlApi } from "./contract/export.ts";
 import { externalCallSchemas, type ExternalControlApi } from "./contract/external.ts";
@@ -18,7 +19,9 @@ import { projectCallSchemas, type ProjectControlApi } from "./contract/project.t
 import { timeCallSchemas, type TimeControlApi } from "./contract/time.ts";
 import { traceCallSchemas, type TraceControlApi } from "./contract/traces.ts";
 import { workflowCallSchemas, type WorkflowControlApi } from "./contract/workflows.ts";
+import { workersCallSchemas, type WorkersControlApi } from "./contract/workers.ts";
 
+export type * from "./contract/bindings.ts";
 export type * from "./contract/common.ts";
 export type * from "./contract/console.ts";
 export type * from "./contract/export.ts";
@@ -29,6 +32,8 @@ export type * from "./contract/project.ts";
 export type * from "./contract/time.ts";
 export type * from "./contract/traces.ts";
 export type * from "./contract/workflows.ts";
+export type * from "./contract/workers.ts";
+export { bindingSchemas, KV_HEX_BYTES, KV_PREVIEW_BYTES } from "./contract/bindings.ts";
 export { consoleSchemas } from "./contract/console.ts";
 export { exportSchemas } from "./contract/export.ts";
 export { externalSchemas, queueSchemas } from "./contract/external.ts";
@@ -49,7 +54,9 @@ export interface ControlApi
     ExternalControlApi,
     TimeControlApi,
     TraceControlApi,
-    WorkflowControlApi {}
+    WorkflowControlApi,
+    BindingControlApi,
+    WorkersControlApi {}
 
 /** The methods a bridge forwards: everything but `subscribe`, which is a stream. */
 export type ControlMethod = Exclude<keyof ControlApi, "subscribe">;
@@ -69,6 +76,8 @@ export const callSchemas = {
   ...timeCallSchemas,
   ...traceCallSchemas,
   ...workflowCallSchemas,
+  ...bindingCallSchemas,
+  ...workersCallSchemas,
 } as const satisfies Record<ControlMethod, z.ZodType<unknown[]>>;
 
 export const CONTROL_METHODS = Object.keys(callSchemas) as ControlMethod[];

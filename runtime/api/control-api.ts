@@ -45,6 +45,9 @@ import { addClassFromTemplate } from "../templates/add-class.ts";
 import { listTemplates } from "../templates/templates.ts";
 import { external } from "./external.ts";
 import { queueMethods } from "./queues.ts";
+import { bindingMethods } from "./bindings.ts";
+import { maskedApi, secretValues } from "./secrets.ts";
+import { workersMethods } from "./workers.ts";
 import { REMOTE_ONLY_KINDS } from "../bindings/remote-only.ts";
 import { remoteOnlyBindings } from "../bindings/stores.ts";
 
@@ -91,8 +94,24 @@ function designWorkers(p: Project): DesignInfo["workers"] {
 export function controlApi(engine: Engine): ControlApi {
   let api = apis.get(engine);
   if (!api) {
-    api = createControlApi(engine);
+    api = maskedApi(unmaskedControlApi(engine), () => secretValues(engine.project));
     apis.set(engine, api);
+  }
+  return api;
+}
+
+const unmasked = new WeakMap<Engine, ControlApi>();
+
+/**
+ * The same control API with the project's secrets left in clear in its
+ * answers: for tests that check what the code answered, never for a
+ * person's screen (see secrets.ts).
+ */
+export function unmaskedControlApi(engine: Engine): ControlApi {
+  let api = unmasked.get(engine);
+  if (!api) {
+    api = createControlApi(engine);
+    unmasked.set(engine, api);
   }
   return api;
 }
@@ -115,10 +134,32 @@ function createControlApi(engine: Engine): ControlApi {
     lastError: r.lastError,
     awake: awakeOf(r.id),
   });
-  const record = (id: string): ObjectRecord => {
-    const r = engine.registry.get(schemas.objectId.parse(id));
-    if (!r) throw new Error(`no object with id ${id}`);
-    return r;
+  /** The other Worker (-c) that holds an object, when the project's own Worker does not. */
+  const otherWorker = (id: string) =>
+    engine.registry.get(id) ? undefined : engine.otherWorkers.find((w) => w.registry.get(id));
+  const otherSummary = (w: (typeof engine.otherWorkers)[number], r: ObjectRecord): ObjectSummary => ({
+    id: r.id,
+    className: r.className,
+    name: r.name,
+    state: r.state,
+    inFlight: w.lifecycle.inFlight(r.id),
+    requests: r.requests,
+    storageBytes: r.storageBytes,
+    createdAt: r.createdAt,
+    lastActive: r.lastActive,
+    lastError: r.lastError,
+    awake: null,
+    worker: w.name,
+  });
+  /** An object of any running Worker, with the state manager that holds its storage. */
+  const anyRecord = (id: string): { r: ObjectRecord; state: Engine["state"] } => {
+    const oid = schemas.objectId.parse(id);
+    const r = engine.registry.get(oid);
+    if (r) return { r, state: engine.state };
+    const w = otherWorker(oid);
+    const o = w?.registry.get(oid);
+    if (!w || !o) throw new Error(`no object with id ${id}`);
+    return { r: o, state: w.state };
   };
 
   const history = new RequestHistory(engine.dataDir);
@@ -187,13 +228,18 @@ function createControlApi(engine: Engine): ControlApi {
     },
 
     async getObject(id) {
-      const r = engine.registry.get(schemas.objectId.parse(id));
-      return r ? summary(r) : null;
+      const oid = schemas.objectId.parse(id);
+      const r = engine.registry.get(oid);
+      if (r) return summary(r);
+      const w = otherWorker(oid);
+      const o = w?.registry.get(oid);
+      return w && o ? otherSummary(w, o) : null;
     },
 
     async transitions(q = {}) {
       const p = schemas.page.parse(q);
-      return engine.registry.transitions(p.objectId ?? null, {
+      const registry = (p.objectId && otherWorker(p.objectId)?.registry) || engine.registry;
+      return registry.transitions(p.objectId ?? null, {
         ...(p.limit !== undefined ? { limit: p.limit } : {}),
         ...(p.before !== undefined ? { before: p.before } : {}),
       });
@@ -201,7 +247,8 @@ function createControlApi(engine: Engine): ControlApi {
 
     async logs(q = {}) {
       const p = schemas.page.parse(q);
-      return engine.registry.logs(p.objectId ?? null, {
+      const registry = (p.objectId && otherWorker(p.objectId)?.registry) || engine.registry;
+      return registry.logs(p.objectId ?? null, {
         ...(p.limit !== undefined ? { limit: p.limit } : {}),
         ...(p.before !== undefined ? { before: p.before } : {}),
       });
@@ -209,16 +256,16 @@ function createControlApi(engine: Engine): ControlApi {
 
     async query(q) {
       const p = schemas.query.parse(q);
-      const r = record(p.objectId);
-      return engine.state.readQuery(r.className, r.id, p.sql, p.params ?? [], {
+      const { r, state } = anyRecord(p.objectId);
+      return state.readQuery(r.className, r.id, p.sql, p.params ?? [], {
         ...(p.limit !== undefined ? { limit: p.limit } : {}),
       });
     },
 
     async listKv(q) {
       const p = schemas.listKv.parse(q);
-      const r = record(p.objectId);
-      return engine.state.listKv(r.className, r.id, {
+      const { r, state } = anyRecord(p.objectId);
+      return state.listKv(r.className, r.id, {
         ...(p.prefix !== undefined ? { prefix: p.prefix } : {}),
         ...(p.startAfter !== undefined ? { startAfter: p.startAfter } : {}),
         ...(p.limit !== undefined ? { limit: p.limit } : {}),
@@ -226,7 +273,9 @@ function createControlApi(engine: Engine): ControlApi {
     },
 
     async alarms(objectId) {
-      return engine.state.alarms(objectId === undefined ? undefined : schemas.objectId.parse(objectId));
+      if (objectId === undefined) return engine.state.alarms();
+      const oid = schemas.objectId.parse(objectId);
+      return (otherWorker(oid)?.state ?? engine.state).alarms(oid);
     },
 
     async fireAlarm(objectId) {
@@ -493,6 +542,8 @@ function createControlApi(engine: Engine): ControlApi {
     ...ext.methods,
     ...queueMethods(engine),
     ...workflowMethods(engine),
+    ...bindingMethods(engine),
+    ...workersMethods(engine),
 
     subscribe(listener) {
       let batch: LiveEvent[] = [];

@@ -202,7 +202,10 @@ function statements(db: Database.Database) {
       "AND (expiration IS NULL OR expiration > @now) ORDER BY key LIMIT @limit",
   );
   const purge = db.prepare<[number]>("DELETE FROM kv WHERE expiration IS NOT NULL AND expiration <= ?");
-  return { get, put, del, list, purge };
+  const stats = db.prepare<[number], { keys: number; bytes: number }>(
+    "SELECT count(*) AS keys, coalesce(sum(length(value)), 0) AS bytes FROM kv WHERE expiration IS NULL OR expiration > ?",
+  );
+  return { get, put, del, list, purge, stats };
 }
 
 /** `env.<binding>` for a `kv_namespaces` entry. */
@@ -337,6 +340,26 @@ export class KVNamespace {
       }
       return { keys, list_complete: true, cacheStatus: null };
     });
+  }
+
+  /**
+   * One key as stored, for the Inspector: its bytes, expiration (seconds
+   * since the epoch) and metadata; null when absent or expired.
+   */
+  entry(key: string): { value: Buffer; expiration: number | null; metadata: unknown } | null {
+    const row = this.#row(checkKey("GET", key));
+    if (!row) return null;
+    return {
+      value: row.value,
+      expiration: row.expiration,
+      metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as unknown),
+    };
+  }
+
+  /** The keys not yet expired and their values' total size, for the Inspector. */
+  stats(): { keys: number; bytes: number } {
+    const row = this.#stmts().stats.get(nowSeconds());
+    return { keys: row?.keys ?? 0, bytes: row?.bytes ?? 0 };
   }
 
   /** Closes the file (the worker is ending). */

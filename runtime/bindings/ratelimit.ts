@@ -44,9 +44,36 @@ export class RateLimitBinding {
   }
 }
 
+/** One limit() call as the Inspector lists it. */
+export interface RateLimitCall {
+  time: number;
+  key: string;
+  allowed: boolean;
+  limit: number;
+  period: number;
+}
+
+/** What the Inspector shows of one binding's counters. */
+export interface RateLimitSnapshot {
+  /** The current window (ms since the epoch); null when no call fell in it. */
+  windowStart: number | null;
+  windowEnd: number | null;
+  /** Calls allowed in the current window, per key, most first. */
+  counts: { key: string; count: number }[];
+  /** The latest calls, newest first. */
+  recent: RateLimitCall[];
+  allowed: number;
+  limited: number;
+}
+
+/** Calls kept per binding for the Inspector. */
+const RECENT_CALLS = 200;
+
 /** The project's counters, one fixed window per binding (the orchestrator's side). */
 export class RateLimits {
-  readonly #windows = new Map<string, { epoch: number; counts: Map<string, number> }>();
+  readonly #windows = new Map<string, { epoch: number; period: number; counts: Map<string, number> }>();
+  readonly #recent = new Map<string, RateLimitCall[]>();
+  readonly #totals = new Map<string, { allowed: number; limited: number }>();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -55,15 +82,45 @@ export class RateLimits {
 
   /** Counts one call for `key`; false when the window already had `limit` of them. */
   count(binding: string, key: string, limit: number, period: number): boolean {
-    const epoch = Math.floor(this.#now() / (period * 1000));
+    const now = this.#now();
+    const epoch = Math.floor(now / (period * 1000));
     let w = this.#windows.get(binding);
     if (!w || w.epoch !== epoch) {
-      w = { epoch, counts: new Map() };
+      w = { epoch, period, counts: new Map() };
       this.#windows.set(binding, w);
     }
     const n = w.counts.get(key) ?? 0;
-    if (n >= limit) return false;
-    w.counts.set(key, n + 1);
-    return true;
+    const allowed = n < limit;
+    if (allowed) w.counts.set(key, n + 1);
+    this.#note(binding, { time: now, key, allowed, limit, period });
+    return allowed;
+  }
+
+  #note(binding: string, call: RateLimitCall): void {
+    let recent = this.#recent.get(binding);
+    if (!recent) this.#recent.set(binding, (recent = []));
+    recent.push(call);
+    if (recent.length > RECENT_CALLS * 2) recent.splice(0, recent.length - RECENT_CALLS);
+    const t = this.#totals.get(binding) ?? { allowed: 0, limited: 0 };
+    if (call.allowed) t.allowed++;
+    else t.limited++;
+    this.#totals.set(binding, t);
+  }
+
+  /** A binding's current window (empty once it has passed), its latest calls and totals. */
+  snapshot(binding: string): RateLimitSnapshot {
+    const now = this.#now();
+    const w = this.#windows.get(binding);
+    const current = w && w.epoch === Math.floor(now / (w.period * 1000)) ? w : null;
+    const totals = this.#totals.get(binding) ?? { allowed: 0, limited: 0 };
+    return {
+      windowStart: current ? current.epoch * current.period * 1000 : null,
+      windowEnd: current ? (current.epoch + 1) * current.period * 1000 : null,
+      counts: current
+        ? [...current.counts].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count)
+        : [],
+      recent: (this.#recent.get(binding) ?? []).slice(-RECENT_CALLS).reverse(),
+      ...totals,
+    };
   }
 }

@@ -6,6 +6,7 @@ import { ProjectError } from "../config/errors.ts";
 import { cutShortLine, DEFAULT_GRACE_MS, Engine, type EngineOptions, type StopReport } from "../engine.ts";
 import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
 import type { ProjectOptions } from "../config/project.ts";
+import { maskText, secretValues } from "../api/secrets.ts";
 
 /** What the commands share: errors, number flags, opening a project, printing what the engine reports. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -171,13 +172,15 @@ export function printEngineEvents(engine: Engine, quiet: boolean): void {
   if (!quiet) {
     engine.events.on("log", (l) => {
       const who = l.objectId ? `${l.source} ${l.objectId.slice(0, 8)}` : l.source;
-      const line = `[${who}] ${l.message}\n`;
+      const line = maskText(`[${who}] ${l.message}\n`, secretValues(engine.project));
       if (l.level === "error" || l.level === "warn") process.stderr.write(line);
       else process.stdout.write(line);
     });
   }
   for (const note of engine.notes) process.stderr.write(`terrarium: note: ${note}\n`);
-  engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
+  engine.events.on("problem", (p) =>
+    process.stderr.write(maskText(`terrarium: ${p.message}\n`, secretValues(engine.project))),
+  );
   engine.events.on("update", (u) => {
     if (u.ok) {
       process.stdout.write(

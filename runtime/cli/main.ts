@@ -161,6 +161,23 @@ Commands:
                        worker-configuration.d.ts, as \`wrangler types\` does.
                        projectDir defaults to the current folder.
 
+  kv list|get|put|delete [projectDir]
+                       A KV namespace in the data folder, as wrangler kv key ...
+                       --local: the binding's own limits and errors; also while
+                       a Terrarium serves the folder (its Worker sees the change).
+    --binding NAME       the namespace's binding (needed when there are several)
+    --namespace-id ID    or the namespace by its id
+    --key K              the key (get, put, delete)
+    --value TEXT         put: the value (or --path FILE for its bytes)
+    --metadata JSON      put: the key's metadata
+    --ttl S              put: expire after S seconds (at least 60)
+    --expiration T       put: expire at T, seconds since the epoch
+    --prefix P           list: keys starting with P
+    --limit N            list: at most N keys (default 1000)
+    --cursor C           list: the page after the one that printed C
+    --json               print JSON (get: value or base64, metadata, expiration)
+    --data DIR           data directory (default <projectDir>/.terrarium)
+
   help                 Show this text.
 
 Stopping (serve, ui, load):
@@ -286,6 +303,8 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./versions.ts")).rollbackCommand(rest);
     case "types":
       return (await import("./types.ts")).typesCommand(rest);
+    case "kv":
+      return (await import("./kv.ts")).kvCommand(rest);
     case undefined:
     case "help":
     case "--help":

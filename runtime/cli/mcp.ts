@@ -15,6 +15,7 @@ import {
   stopOnSignals,
 } from "./common.ts";
 import { controlApi } from "../api/control-api.ts";
+import { maskText, secretValues } from "../api/secrets.ts";
 
 /**
  * Stdout belongs to the MCP protocol: one stray line there breaks the
@@ -63,7 +64,7 @@ export async function mcp(argv: string[]): Promise<void> {
   if (!values.quiet) {
     engine.events.on("log", (l) => {
       const who = l.objectId ? `${l.source} ${l.objectId.slice(0, 8)}` : l.source;
-      process.stderr.write(`[${who}] ${l.message}\n`);
+      process.stderr.write(maskText(`[${who}] ${l.message}\n`, secretValues(engine.project)));
     });
   }
   engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));

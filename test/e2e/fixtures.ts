@@ -37,6 +37,8 @@ const DOCS_SHOTS = new Set([
   "console-load",
   "console-load-compare",
   "inspector-bucket",
+  "inspector-kv",
+  "inspector-rate-limits",
   "export-validated",
   "object-snapshots",
   "design-history",

@@ -54,8 +54,13 @@ export function serve(projectDir: string, args: string[] = []): Promise<Served> 
         child,
         output: () => out,
         stop: async (signal = "SIGTERM") => {
+          const asked = Date.now();
           if (child.exitCode === null) child.kill(signal);
           const code = await Promise.race([exited, delay(STOP_BOUND_MS).then(() => "bound" as const)]);
+          // A slow stop is worth seeing before it becomes a failure.
+          const took = Date.now() - asked;
+          if (took > 10_000)
+            process.stderr.write(`[measured] serve took ${took} ms to exit after ${signal}\n`);
           if (code !== "bound") return code;
           const report = await diagnosticReport(child, reports);
           child.kill("SIGKILL");
@@ -75,6 +80,13 @@ export function serve(projectDir: string, args: string[] = []): Promise<Served> 
 }
 
 const STOP_BOUND_MS = 45_000;
+
+/**
+ * What an afterEach that stops a server needs at most: the stop's bound, the
+ * diagnostic report and the kill after it, and removing the data folder. A
+ * hook with less would time out first and fail without the report.
+ */
+export const STOP_HOOK_TIMEOUT_MS = STOP_BOUND_MS + 30_000;
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach } from "vitest";
 import { Engine, type EngineOptions } from "../../runtime/engine.ts";
-import { controlApi } from "../../runtime/api/control-api.ts";
+import { unmaskedControlApi } from "../../runtime/api/control-api.ts";
 
 export const FIXTURES = resolve(import.meta.dirname, "..", "fixtures");
 
@@ -72,8 +72,13 @@ export function enginesPerTest(): {
   };
 }
 
+/** A request through the router, as the console sends it; the answer as the code gave it (secrets unmasked). */
 export async function request(engine: Engine, method: string, path: string, body?: string) {
-  const res = await controlApi(engine).sendRequest({ method, path, ...(body !== undefined ? { body } : {}) });
+  const res = await unmaskedControlApi(engine).sendRequest({
+    method,
+    path,
+    ...(body !== undefined ? { body } : {}),
+  });
   let json: unknown = undefined;
   try {
     json = JSON.parse(res.body);

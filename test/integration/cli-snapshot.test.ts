@@ -20,12 +20,17 @@ async function post(url: string): Promise<unknown> {
 }
 
 describe("terrarium snapshot, restore and reset", () => {
-  it("snapshots and diffs while a server runs, refuses restore and reset under it, and does them once it stopped", async () => {
+  /** Serves the notes project, adds "hello" to ada's notes and snapshots ada with the CLI while it serves. */
+  async function servedWithSnapshot(): Promise<{
+    dir: string;
+    data: string[];
+    served: Served;
+    snap: { id: string };
+  }> {
     project = tempProject("notes");
     const data = ["--data", project.dataDir];
     served = await serve(project.dir, ["--quiet", ...data]);
     await post(`${served.url}/notes/ada/add?text=hello`);
-
     const taken = await run([
       "snapshot",
       project.dir,
@@ -39,30 +44,39 @@ describe("terrarium snapshot, restore and reset", () => {
     expect(taken.code, taken.output).toBe(0);
     const snap = JSON.parse(taken.output) as { id: string; reason: string; label: string };
     expect(snap).toMatchObject({ reason: "manual", label: "first" });
+    return { dir: project.dir, data, served, snap };
+  }
 
-    await post(`${served.url}/notes/ada/add?text=world`);
-    const diff = await run(["snapshot", project.dir, "--object", "ada", "--diff", snap.id, ...data]);
+  it("snapshots and diffs while a server runs, and refuses restore and reset under it", async () => {
+    const { dir, data, served: running, snap } = await servedWithSnapshot();
+
+    await post(`${running.url}/notes/ada/add?text=world`);
+    const diff = await run(["snapshot", dir, "--object", "ada", "--diff", snap.id, ...data]);
     expect(diff.code, diff.output).toBe(0);
     expect(diff.output).toContain("table notes: +1 added, ~0 changed, -0 removed (1 -> 2 rows)");
     expect(diff.output).toContain('+ {"id":2,"text":"world"}');
     expect(diff.output).toContain("~ count: 1 -> 2");
 
-    const refused = await run(["restore", project.dir, "--snapshot", snap.id, ...data]);
+    const refused = await run(["restore", dir, "--snapshot", snap.id, ...data]);
     expect(refused.code).toBe(1);
     expect(refused.output).toMatch(/a Terrarium \(pid \d+\) is serving .*; restore would replace files/);
-    const refusedReset = await run(["reset", project.dir, "--all", ...data]);
+    const refusedReset = await run(["reset", dir, "--all", ...data]);
     expect(refusedReset.code).toBe(1);
     expect(refusedReset.output).toContain("reset would replace files");
+  });
 
-    expect(await served.stop()).toBe(0);
+  it("restores a snapshot and resets a class once the server stopped", async () => {
+    const { dir, data, served: running, snap } = await servedWithSnapshot();
+    await post(`${running.url}/notes/ada/add?text=world`);
+    expect(await running.stop()).toBe(0);
     served = null;
-    const restored = await run(["restore", project.dir, "--snapshot", snap.id, ...data]);
+    const restored = await run(["restore", dir, "--snapshot", snap.id, ...data]);
     expect(restored.code, restored.output).toBe(0);
     expect(restored.output).toMatch(/^Restored Notes ada to /);
-    const list = await run(["snapshot", project.dir, "--list", ...data]);
+    const list = await run(["snapshot", dir, "--list", ...data]);
     expect(list.output).toMatch(/ restore .*"before restoring /);
 
-    served = await serve(project.dir, ["--quiet", ...data]);
+    served = await serve(dir, ["--quiet", ...data]);
     expect(await (await fetch(`${served.url}/notes/ada/`)).json()).toMatchObject({
       notes: [{ id: 1, text: "hello" }],
       count: 1,
@@ -70,7 +84,7 @@ describe("terrarium snapshot, restore and reset", () => {
     await served.stop();
     served = null;
 
-    const reset = await run(["reset", project.dir, "--class", "Notes", ...data]);
+    const reset = await run(["reset", dir, "--class", "Notes", ...data]);
     expect(reset.code, reset.output).toBe(0);
     expect(reset.output).toMatch(/^Reset 1 object: /);
   });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { serve, type Served } from "../helpers/cli.ts";
+import { serve, STOP_HOOK_TIMEOUT_MS, type Served } from "../helpers/cli.ts";
 import { tempProject } from "../helpers/project.ts";
 
 let served: Served | null = null;
@@ -8,7 +8,7 @@ let project: ReturnType<typeof tempProject> | null = null;
 afterEach(async () => {
   await served?.stop();
   project?.cleanup();
-});
+}, STOP_HOOK_TIMEOUT_MS);
 
 describe("many objects", () => {
   it("serves a load that touches 10,000 distinct objects with no error, under the live cap", async () => {

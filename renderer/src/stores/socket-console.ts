@@ -1,4 +1,5 @@
 import { create } from "zustand";
+import { api } from "./connection.ts";
 
 // The WebSocket console: one client socket to the project's router, as any
 // client of the project would open it, and the log of what crossed it.
@@ -41,9 +42,27 @@ function describe(data: unknown): string {
   return String(data);
 }
 
+/**
+ * What crossed the socket goes through the engine's secret mask before it
+ * is shown (the router's messages never pass through the control API), one
+ * after the other so the log keeps their order.
+ */
+let masking: Promise<void> = Promise.resolve();
+
 export const useSocketConsoleStore = create<SocketConsoleState>()((set, get) => {
-  const append = (kind: SocketLogEntry["kind"], text: string): void =>
+  const show = (kind: SocketLogEntry["kind"], text: string): void =>
     set((s) => ({ log: [...s.log, { seq: ++seq, time: Date.now(), kind, text }].slice(-LOG_LIMIT) }));
+  const append = (kind: SocketLogEntry["kind"], text: string): void => {
+    masking = masking.then(async () => {
+      let shown: string;
+      try {
+        shown = (await api().maskTexts([text]))[0] ?? "";
+      } catch {
+        shown = kind === "info" ? text : "(not shown: the engine could not check it for secrets)";
+      }
+      show(kind, shown);
+    });
+  };
 
   return {
     path: "/",

@@ -7,7 +7,17 @@ export const TABS = ["design", "console", "inspector", "export"] as const;
 export type Tab = (typeof TABS)[number];
 
 export type InspectorSection =
-  "objects" | "traces" | "events" | "queues" | "database" | "bucket" | "mocks" | "workflows";
+  | "objects"
+  | "traces"
+  | "events"
+  | "queues"
+  | "database"
+  | "bucket"
+  | "kv"
+  | "ratelimits"
+  | "analytics"
+  | "mocks"
+  | "workflows";
 export type ConsoleSection = "http" | "websocket" | "load";
 export type ObjectPanel =
   "lifecycle" | "storage" | "snapshots" | "sockets" | "events" | "request" | "alarms" | "logs";

@@ -107,6 +107,12 @@ export interface ObjectSummary {
   lastError: string | null;
   /** Why it is not hibernating (a few words) and when it will; null while asleep. See whyAwake. */
   awake: AwakeBrief | null;
+  /**
+   * The other Worker (-c) whose object it is; absent for the project's own.
+   * Such an object's page has its lifecycle, storage (read-only), alarms and
+   * logs; the actions work on the project's own objects only.
+   */
+  worker?: string;
 }
 
 export interface HttpResult {

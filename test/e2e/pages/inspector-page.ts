@@ -136,7 +136,17 @@ export class InspectorPage {
   }
 
   section(
-    name: "Objects" | "Traces" | "Event bus" | "Queues" | "Database" | "Bucket" | "Mock calls",
+    name:
+      | "Objects"
+      | "Traces"
+      | "Event bus"
+      | "Queues"
+      | "Database"
+      | "Bucket"
+      | "KV"
+      | "Rate limits"
+      | "Analytics"
+      | "Mock calls",
   ): Locator {
     return this.page.getByRole("navigation", { name: "Inspector sections" }).getByRole("button", { name });
   }

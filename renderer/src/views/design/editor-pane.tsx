@@ -1,4 +1,6 @@
+import { useState } from "react";
 import { useShallow } from "zustand/react/shallow";
+import { isSecretsFile, maskDotenv } from "../../components/secrets.ts";
 import { activeFile, savingReloads, useDesignStore } from "../../stores/design.ts";
 import { CodeEditor } from "./code-editor.tsx";
 import { FileTree } from "./file-tree.tsx";
@@ -27,6 +29,17 @@ export function EditorPane() {
   const dirty = new Set(s.tabs.filter((t) => t.text !== t.saved).map((t) => t.path));
   const isDirty = file !== null && dirty.has(file.path);
   const { update } = s;
+  // Secrets files the user chose to see in clear (until they hide them again or reload the page).
+  const [revealed, setRevealed] = useState<ReadonlySet<string>>(new Set());
+  const secrets = file !== null && isSecretsFile(file.path);
+  const masked = secrets && !revealed.has(file.path);
+  const reveal = (path: string, on: boolean) =>
+    setRevealed((r) => {
+      const next = new Set(r);
+      if (on) next.add(path);
+      else next.delete(path);
+      return next;
+    });
 
   return (
     <section
@@ -82,6 +95,11 @@ export function EditorPane() {
             {file?.path ?? ""}
           </span>
           {isDirty ? <span className="warn">● unsaved</span> : null}
+          {file && secrets && !masked ? (
+            <button type="button" onClick={() => reveal(file.path, false)}>
+              Hide values
+            </button>
+          ) : null}
           <span className="grow" />
           {s.reviewing && file ? (
             <>
@@ -116,7 +134,20 @@ export function EditorPane() {
               : `The engine refused the change; the previous code keeps serving. ${update.error ?? ""}`}
           </p>
         ) : null}
-        {file ? (
+        {file && masked ? (
+          <div className="secrets-masked" data-testid="secrets-masked">
+            <p className="muted small">
+              This file holds secrets: their values are hidden. The code gets them in <code>env</code>; the
+              export lists their names for <code>wrangler secret put</code>, never their values.{" "}
+              <button type="button" onClick={() => reveal(file.path, true)}>
+                Reveal values to edit
+              </button>
+            </p>
+            <pre className="file-preview mono" aria-label={`${file.path}, values hidden`}>
+              {maskDotenv(file.text)}
+            </pre>
+          </div>
+        ) : file ? (
           <CodeEditor
             file={file}
             reviewing={s.reviewing}

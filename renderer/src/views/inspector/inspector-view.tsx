@@ -5,6 +5,8 @@ import { useUiStore } from "../../stores/ui.ts";
 import { BucketPage } from "./bucket-page.tsx";
 import { DatabasePage } from "./database-page.tsx";
 import { EventBusView } from "./event-bus.tsx";
+import { KvPage } from "./kv-page.tsx";
+import { AnalyticsPage, RateLimitsPage } from "./limits-page.tsx";
 import { MockCallsView } from "./mock-calls.tsx";
 import { ObjectPage } from "./object-page.tsx";
 import { ObjectsTable } from "./objects-table.tsx";
@@ -46,6 +48,19 @@ export function InspectorView() {
         <button type="button" aria-pressed={section === "bucket"} onClick={() => showSection("bucket")}>
           Bucket
         </button>
+        <button type="button" aria-pressed={section === "kv"} onClick={() => showSection("kv")}>
+          KV
+        </button>
+        <button
+          type="button"
+          aria-pressed={section === "ratelimits"}
+          onClick={() => showSection("ratelimits")}
+        >
+          Rate limits
+        </button>
+        <button type="button" aria-pressed={section === "analytics"} onClick={() => showSection("analytics")}>
+          Analytics
+        </button>
         <button type="button" aria-pressed={section === "mocks"} onClick={() => showSection("mocks")}>
           Mock calls
         </button>
@@ -63,6 +78,12 @@ export function InspectorView() {
         <DatabasePage />
       ) : section === "bucket" ? (
         <BucketPage />
+      ) : section === "kv" ? (
+        <KvPage />
+      ) : section === "ratelimits" ? (
+        <RateLimitsPage />
+      ) : section === "analytics" ? (
+        <AnalyticsPage />
       ) : section === "mocks" ? (
         <MockCallsView />
       ) : section === "workflows" ? (

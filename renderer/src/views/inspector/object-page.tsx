@@ -24,6 +24,9 @@ const PANELS: { id: ObjectPanel; label: string }[] = [
   { id: "logs", label: "Logs" },
 ];
 
+/** The panels of another Worker's object (-c): what reads its registry and its files. */
+const FOREIGN_PANELS: readonly ObjectPanel[] = ["lifecycle", "storage", "alarms", "logs"];
+
 export function ObjectPage({ id }: { readonly id: string }) {
   const open = useObjectDetailStore((s) => s.open);
   const { summary, error, busy } = useObjectDetailStore(
@@ -51,6 +54,9 @@ export function ObjectPage({ id }: { readonly id: string }) {
   }, [state, loadVersion]);
 
   const gone = summary === null;
+  const foreign = summary?.worker ?? null;
+  const panels = foreign ? PANELS.filter((p) => FOREIGN_PANELS.includes(p.id)) : PANELS;
+  const shown = foreign && !FOREIGN_PANELS.includes(panel) ? "lifecycle" : panel;
   return (
     <section className="object-page" aria-label="Object" data-testid="object-page">
       <div className="object-head">
@@ -64,24 +70,36 @@ export function ObjectPage({ id }: { readonly id: string }) {
         {summary ? <StateBadge state={summary.state} /> : null}
         <span className="grow" />
         {busy ? <span className="muted">{busy}</span> : null}
-        <button
-          type="button"
-          disabled={gone || busy !== null || summary.state === "Hibernating"}
-          onClick={() => void hibernate()}
-        >
-          Hibernate now
-        </button>
-        <button
-          type="button"
-          className="danger"
-          disabled={gone || busy !== null}
-          onClick={() => {
-            if (window.confirm("Terminate this object? Its storage is deleted.")) void terminate();
-          }}
-        >
-          Terminate
-        </button>
+        {foreign ? null : (
+          <>
+            <button
+              type="button"
+              disabled={gone || busy !== null || summary.state === "Hibernating"}
+              onClick={() => void hibernate()}
+            >
+              Hibernate now
+            </button>
+            <button
+              type="button"
+              className="danger"
+              disabled={gone || busy !== null}
+              onClick={() => {
+                if (window.confirm("Terminate this object? Its storage is deleted.")) void terminate();
+              }}
+            >
+              Terminate
+            </button>
+          </>
+        )}
       </div>
+      {foreign ? (
+        <p className="muted" data-testid="foreign-object">
+          An object of the Worker <span className="mono">{foreign}</span> (-c), kept in its own folder (
+          <span className="mono">workers/{foreign}/</span> in the data folder). Its lifecycle, storage
+          (read-only), alarms and logs are here; hibernating, terminating, snapshots, requests and writes work
+          on the project&apos;s own Worker&apos;s objects only.
+        </p>
+      ) : null}
       <dl className="facts">
         <div>
           <dt>Id</dt>
@@ -119,15 +137,15 @@ export function ObjectPage({ id }: { readonly id: string }) {
         ) : null}
       </dl>
       {error ? <p className="error">{error}</p> : null}
-      {gone ? null : <WhyAwakeCard id={id} />}
+      {gone || foreign ? null : <WhyAwakeCard id={id} />}
       {gone && !error ? <p className="muted">This object is gone (terminated) or not loaded yet.</p> : null}
       <div className="subtabs" role="tablist" aria-label="Object panels">
-        {PANELS.map((p) => (
+        {panels.map((p) => (
           <button
             key={p.id}
             type="button"
             role="tab"
-            aria-selected={panel === p.id}
+            aria-selected={shown === p.id}
             onClick={() => showPanel(p.id)}
           >
             {p.label}
@@ -135,14 +153,14 @@ export function ObjectPage({ id }: { readonly id: string }) {
         ))}
       </div>
       <div className="panel" role="tabpanel">
-        {panel === "lifecycle" ? <LifecyclePanel /> : null}
-        {panel === "storage" ? <StoragePanel /> : null}
-        {panel === "snapshots" ? <SnapshotsPanel /> : null}
-        {panel === "sockets" ? <SocketsPanel /> : null}
-        {panel === "events" ? <EventsPanel /> : null}
-        {panel === "request" ? <RequestPanel /> : null}
-        {panel === "alarms" ? <AlarmsPanel /> : null}
-        {panel === "logs" ? <LogsPanel /> : null}
+        {shown === "lifecycle" ? <LifecyclePanel /> : null}
+        {shown === "storage" ? <StoragePanel /> : null}
+        {shown === "snapshots" ? <SnapshotsPanel /> : null}
+        {shown === "sockets" ? <SocketsPanel /> : null}
+        {shown === "events" ? <EventsPanel /> : null}
+        {shown === "request" ? <RequestPanel /> : null}
+        {shown === "alarms" ? <AlarmsPanel /> : null}
+        {shown === "logs" ? <LogsPanel /> : null}
       </div>
     </section>
   );
@@ -202,6 +220,7 @@ function StoragePanel() {
     useShallow((s) => ({ tables: s.tables, kv: s.kv, sql: s.sql })),
   );
   const loadStorage = useObjectDetailStore((s) => s.loadStorage);
+  const foreign = useObjectDetailStore((s) => s.summary?.worker ?? null);
   const setSql = useObjectDetailStore((s) => s.setSql);
   const runSql = useObjectDetailStore((s) => s.runSql);
   const browse = useObjectDetailStore((s) => s.browse);
@@ -245,14 +264,16 @@ function StoragePanel() {
           onRun={() => void runSql()}
           disabled={sql.running}
         >
-          <label className={sql.allowWrites ? "warn" : ""}>
-            <input
-              type="checkbox"
-              checked={sql.allowWrites}
-              onChange={(e) => setSql({ allowWrites: e.target.checked })}
-            />{" "}
-            Unlock writes
-          </label>
+          {foreign ? null : (
+            <label className={sql.allowWrites ? "warn" : ""}>
+              <input
+                type="checkbox"
+                checked={sql.allowWrites}
+                onChange={(e) => setSql({ allowWrites: e.target.checked })}
+              />{" "}
+              Unlock writes
+            </label>
+          )}
           <span className="muted">
             {sql.allowWrites
               ? "Statements may change this object's storage: in its worker between its events while it is live, on its file while it hibernates."

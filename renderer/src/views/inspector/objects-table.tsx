@@ -8,6 +8,7 @@ import { VirtualList } from "../../components/virtual-list.tsx";
 import { OBJECT_LIMIT, useObjectsStore, visibleObjects, type SortKey } from "../../stores/objects.ts";
 import { useUiStore } from "../../stores/ui.ts";
 import { ResetStateButton } from "./reset-state.tsx";
+import { WorkerObjectsList } from "./worker-objects.tsx";
 
 const COLUMNS: { key: SortKey; label: string; numeric?: boolean }[] = [
   { key: "className", label: "Class" },
@@ -192,6 +193,7 @@ export function ObjectsTable() {
           }
         />
       </div>
+      <WorkerObjectsList />
     </section>
   );
 }
