@@ -349,8 +349,11 @@ export interface EngineOptions extends ProjectOptions {
   dataDir?: string;
   clock?: Clock;
   lifecycle?: Partial<LifecycleOptions>;
-  /** Traces across objects (docs/traces.md): on unless `enabled` is false; `sample` of requests (default 1). */
-  traces?: { enabled?: boolean; maxTraces?: number; sample?: number };
+  /**
+   * Traces across objects (docs/traces.md): on unless `enabled` is false; `sample` of requests (default 1),
+   * at most `perSecond` new traces a second (default 200; Infinity: every request).
+   */
+  traces?: { enabled?: boolean; maxTraces?: number; sample?: number; perSecond?: number };
 }
 
 /**

@@ -15,6 +15,7 @@ export function traceTools(engine: Engine): TraceMethods {
         kept: store.count(),
         max: store.max,
         sample: engine.lifecycle.tracer ? store.sample : 0,
+        perSecond: store.perSecond === Infinity ? null : store.perSecond,
       };
     },
     async trace(traceId) {

@@ -135,15 +135,20 @@ export function lifecycleFlags(
   return lifecycle;
 }
 
-/** --traces on|off|RATE (docs/traces.md): off records none, a rate between 0 and 1 that share of requests. */
+/**
+ * --traces on|all|off|RATE (docs/traces.md): on traces requests up to 200
+ * new traces a second, all every request, off none, a rate between 0 and 1
+ * that share of requests.
+ */
 export const TRACES_FLAG = { traces: { type: "string" } } as const;
 
 export function tracesFlag(v: string | undefined): NonNullable<EngineOptions["traces"]> {
   if (v === undefined || v === "on") return {};
   if (v === "off") return { enabled: false };
+  if (v === "all") return { perSecond: Infinity };
   const rate = Number(v);
   if (v.trim() === "" || !Number.isFinite(rate) || rate < 0 || rate > 1)
-    fail(`--traces takes on, off or a rate between 0 and 1, got "${v}"`, 2);
+    fail(`--traces takes on, all, off or a rate between 0 and 1, got "${v}"`, 2);
   return { sample: rate };
 }
 

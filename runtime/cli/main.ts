@@ -33,8 +33,9 @@ Commands:
     --grace MS           on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
     --ip ADDR            the router's address (default 127.0.0.1)
-    --traces on|off|R    trace every request (on, the default), none, or a share
-                         R between 0 and 1 (also on ui and load; docs/traces.md)
+    --traces MODE        on (default: requests, up to 200 new traces a second),
+                         all (every request), off, or a share R between 0 and 1
+                         (also on ui and load; docs/traces.md)
     As wrangler dev (also on ui and load):
     -c, --config FILE    a wrangler config; repeatable: the first is the project's
                          Worker, the others more Workers its services bind

@@ -125,6 +125,11 @@ export interface SpanInfo {
 }
 
 export const DEFAULT_MAX_TRACES = 10_000;
+/**
+ * New request traces per second at most, by default: past it (a load run on
+ * a hot object) requests go untraced, so tracing's cost stays bounded.
+ */
+export const DEFAULT_TRACES_PER_SECOND = 200;
 const FLUSH_MS = 200;
 
 const MIGRATIONS = [
@@ -290,6 +295,10 @@ export class TraceStore {
   readonly #db: Database.Database;
   readonly #maxTraces: number;
   #sample: number;
+  readonly #perSecond: number;
+  readonly #now: () => number;
+  #second = 0;
+  #inSecond = 0;
   /** Spans of traces whose root is still running. */
   readonly #open = new Map<string, SpanRecord[]>();
   /** Traces whose root ended, with their spans, to write. */
@@ -304,11 +313,19 @@ export class TraceStore {
 
   constructor(
     dataDir: string | null,
-    opts: { maxTraces?: number | undefined; sample?: number | undefined } = {},
+    opts: {
+      maxTraces?: number | undefined;
+      sample?: number | undefined;
+      perSecond?: number | undefined;
+      /** Milliseconds for the per-second cap (tests pass their own). */
+      now?: () => number;
+    } = {},
   ) {
     this.#db = openDatabase(dataDir === null ? ":memory:" : join(dataDir, "traces.sqlite"), MIGRATIONS);
     this.#maxTraces = Math.max(1, opts.maxTraces ?? DEFAULT_MAX_TRACES);
     this.#sample = Math.min(1, Math.max(0, opts.sample ?? 1));
+    this.#perSecond = opts.perSecond ?? DEFAULT_TRACES_PER_SECOND;
+    this.#now = opts.now ?? (() => performance.now());
     const db = this.#db;
     this.#stmt = {
       trace: db.prepare(
@@ -355,7 +372,19 @@ export class TraceStore {
 
   /** Whether a new request should be traced (by the sample rate). */
   sampled(): boolean {
-    return this.#sample >= 1 || (this.#sample > 0 && Math.random() < this.#sample);
+    if (this.#sample < 1 && (this.#sample <= 0 || Math.random() >= this.#sample)) return false;
+    if (this.#perSecond === Infinity) return true;
+    const second = Math.floor(this.#now() / 1000);
+    if (second !== this.#second) {
+      this.#second = second;
+      this.#inSecond = 0;
+    }
+    return ++this.#inSecond <= this.#perSecond;
+  }
+
+  /** New request traces per second at most (Infinity: every request). */
+  get perSecond(): number {
+    return this.#perSecond;
   }
 
   /** Opens a span under `parent` (null: a new trace, of which it is the root). */

@@ -35,6 +35,8 @@ export interface TracesInfo {
   kept: number;
   max: number;
   sample: number;
+  /** New request traces a second at most (null: every request). */
+  perSecond: number | null;
 }
 
 export interface TraceControlApi {

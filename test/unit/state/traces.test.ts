@@ -151,6 +151,23 @@ describe("TraceStore", () => {
   });
 });
 
+describe("TraceStore sampling", () => {
+  it("traces at most perSecond new requests a second, and a share of them with sample", () => {
+    let now = 5_000;
+    const s = new TraceStore(null, { perSecond: 3, now: () => now });
+    const taken = (store: TraceStore, n: number): number =>
+      Array.from({ length: n }, () => store.sampled()).filter(Boolean).length;
+    expect(taken(s, 10)).toBe(3);
+    now += 1_000;
+    expect(taken(s, 10)).toBe(3);
+    const all = new TraceStore(null, { perSecond: Infinity, now: () => now });
+    expect(taken(all, 500)).toBe(500);
+    const none = new TraceStore(null, { sample: 0 });
+    expect(taken(none, 50)).toBe(0);
+    for (const x of [s, all, none]) x.close();
+  });
+});
+
 describe("TraceLinks", () => {
   it("remembers the last max links", () => {
     const links = new TraceLinks<number>(2);
