@@ -39,7 +39,7 @@ export const RUNTIME_LAYERS = [
   { name: "registry and state", folders: ["registry", "state"] },
   { name: "lifecycle", folders: ["lifecycle"] },
   { name: "router, event bus, queues, workflows", folders: ["router", "event-bus", "queues", "workflows"] },
-  { name: "engine", folders: ["engine.ts"] },
+  { name: "engine", folders: ["engine.ts", "engine"] },
   { name: "tools", folders: ["design", "templates", "export", "load"] },
   { name: "api", folders: ["api"] },
   { name: "cli", folders: ["cli"] },

@@ -302,7 +302,7 @@ async function runServer(side: string): Promise<ServerResults> {
 // ---- durability ----
 
 function terrariumDurability(): { journalMode: string; synchronous: string; text: string } {
-  const file = join(REPO_ROOT, "runtime", "host", "isolate.ts");
+  const file = join(REPO_ROOT, "runtime", "host", "object-host.ts");
   let src = "";
   try {
     src = readFileSync(file, "utf8");

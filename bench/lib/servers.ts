@@ -132,7 +132,13 @@ export async function startTerrarium(repoRoot: string, projectDir: string): Prom
       label: "Terrarium",
       url,
       pid,
-      serverPids: () => [pid],
+      // The engine's process first (its supervisor's child: the objects' workers are there), then the supervisor.
+      serverPids: () => [
+        ...descendants(pid)
+          .filter((p) => p.ppid === pid && p.comm === "node")
+          .map((p) => p.pid),
+        pid,
+      ],
       output: () => tail.text,
       stop,
       killNow,

@@ -15,8 +15,10 @@ export interface WebBridgeOptions {
   staticDir: string;
   /** 0 (the default) picks a free port. */
   port?: number;
-  /** Defaults to 32 random bytes; tests pass their own. */
+  /** Defaults to 32 random bytes; tests pass their own, and so does a supervised `ui` (the same across restarts). */
   token?: string;
+  /** A listening socket bound by a supervising process, instead of `port` (see runtime/cli/supervise.ts). */
+  handle?: object | undefined;
   /**
    * Origins the page may connect to besides its own: the project's router
    * (`ws://127.0.0.1:8787`), for the Console's WebSocket client.
@@ -214,10 +216,12 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
 
   await new Promise<void>((ok, fail) => {
     server.once("error", fail);
-    server.listen(port, "127.0.0.1", () => {
+    const listening = (): void => {
       server.off("error", fail);
       ok();
-    });
+    };
+    if (opts.handle) server.listen(opts.handle, listening);
+    else server.listen(port, "127.0.0.1", listening);
   });
   port = (server.address() as AddressInfo).port;
 

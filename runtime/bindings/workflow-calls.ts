@@ -1,7 +1,7 @@
 /**
  * What crosses between a worker's Workflows code (the `env.<binding>`
  * binding and the `step` of a running instance, runtime/bindings/workflows.ts)
- * and the orchestrator's Workflows engine (runtime/workflows/workflows.ts),
+ * and the orchestrator's Workflows engine (runtime/workflows/),
  * and the rules both sides share: durations, ids, step names and configs,
  * checked as workerd's local Workflows engine checks them (Miniflare's
  * workflows-shared; compared in test/fidelity/projects/workflows).

@@ -25,7 +25,7 @@ import {
  * `workflows` entry (create, createBatch, get), an instance's handle, and
  * the `step` a running instance's `run(event, step)` gets. Everything that
  * must outlive the run (instances, step results, sleeps, events) is the
- * orchestrator's (runtime/workflows/workflows.ts), reached through `call`;
+ * orchestrator's (runtime/workflows/), reached through `call`;
  * only user code runs here. Errors are workerd's, as user code sees them
  * after they crossed workerd's RPC (see userError).
  */

@@ -7,6 +7,9 @@ import { cutShortLine, DEFAULT_GRACE_MS, Engine, type EngineOptions, type StopRe
 import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
 import type { ProjectOptions } from "../config/project.ts";
 import { maskText, secretValues } from "../api/secrets.ts";
+import { onParentGone } from "./parent-watch.ts";
+
+export { onParentGone };
 
 /** What the commands share: errors, number flags, opening a project, printing what the engine reports. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -210,8 +213,6 @@ export function exitOnStdinClose(flag: boolean | undefined): boolean {
   return flag === true || process.env[EXIT_ON_STDIN_CLOSE_ENV] === "1";
 }
 
-/** How often the parent process is looked for (--exit-on-stdin-close). */
-const PARENT_POLL_MS = 1_000;
 /** Past the grace period, how long a stop may take before the process exits anyway (a bug if it does). */
 const STOP_BACKSTOP_MS = 10_000;
 
@@ -265,26 +266,4 @@ export function stopOnSignals(opts: {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   if (opts.exitOnStdinClose) onParentGone(begin);
-}
-
-/**
- * Calls `gone` once stdin ends (the parent closed its pipe, or died) or the
- * parent process ends (this process is reparented: `process.ppid` changes,
- * looked at every second on an unref'd timer). Only for a parent that asks
- * (--exit-on-stdin-close): see stopOnSignals. Returns the function that
- * stops watching the parent.
- */
-export function onParentGone(gone: () => void): () => void {
-  process.stdin.on("end", gone);
-  process.stdin.on("error", gone);
-  process.stdin.resume();
-  const parent = process.ppid;
-  const poll = setInterval(() => {
-    if (process.ppid !== parent) {
-      clearInterval(poll);
-      gone();
-    }
-  }, PARENT_POLL_MS);
-  poll.unref();
-  return () => clearInterval(poll);
 }

@@ -1,19 +1,10 @@
 import { parseArgs } from "node:util";
-import {
-  exitOnStdinClose,
-  fail,
-  graceFlag,
-  intFlag,
-  lifecycleFlags,
-  ipFlag,
-  openFlags,
-  openProject,
-  printEngineEvents,
-  stopOnSignals,
-  WRANGLER_FLAGS,
-  TRACES_FLAG,
-  tracesFlag,
-} from "./common.ts";
+
+/** Exits with `terrarium: message` (main stays light: the engine loads only for the commands that need it). */
+function fail(message: string, code = 1): never {
+  process.stderr.write(`terrarium: ${message}\n`);
+  process.exit(code);
+}
 
 const USAGE = `Usage: terrarium <command> [options]
 
@@ -33,9 +24,8 @@ Commands:
     --grace MS           on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
     --ip ADDR            the router's address (default 127.0.0.1)
-    --traces MODE        on (default: requests, up to 200 new traces a second),
-                         all (every request), off, or a share R between 0 and 1
-                         (also on ui and load; docs/traces.md)
+    --no-supervisor      run the engine in this process: no supervisor restarting
+                         it when an object's allocation aborts it (see below)
     As wrangler dev (also on ui and load):
     -c, --config FILE    a wrangler config; repeatable: the first is the project's
                          Worker, the others more Workers its services bind
@@ -56,6 +46,7 @@ Commands:
     --no-watch           do not reload when the project's files change
     --grace MS           on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
+    --no-supervisor      run the engine in this process (see "Two processes")
 
   export <projectDir>   Write a Cloudflare project that deploys with wrangler: the
                        code unchanged, an entry Worker doing terrarium.json's
@@ -195,6 +186,15 @@ Stopping (serve, ui, load):
   TERRARIUM_EXIT_ON_STDIN_CLOSE=1) and holds a pipe on its stdin: the command
   then stops, as on SIGTERM, when that pipe closes or when its parent process
   ends (checked every second).
+
+Two processes (serve, ui):
+  serve and ui run the engine in a child process under a thin supervisor. An object
+  that makes one allocation too large for its 128 MB heap aborts V8's whole
+  process; the supervisor then prints one line naming the object, restarts the
+  engine on the same ports (connections wait meanwhile; ui keeps its token, and
+  an open page reconnects) and data folder, and the object's next request is
+  answered 500 with the reason, once. Signals and --exit-on-stdin-close go to
+  the supervisor, which passes them on. --no-supervisor: one process.
 `;
 
 async function newCommand(argv: string[]): Promise<void> {
@@ -219,71 +219,21 @@ async function newCommand(argv: string[]): Promise<void> {
   }
 }
 
-async function serve(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: "string", default: "8787" },
-      data: { type: "string" },
-      "idle-after": { type: "string" },
-      "hibernate-after": { type: "string" },
-      "max-live": { type: "string" },
-      "cpu-limit": { type: "string" },
-      "answer-timeout": { type: "string" },
-      quiet: { type: "boolean", default: false },
-      watch: { type: "boolean", default: true },
-      "no-watch": { type: "boolean", default: false },
-      grace: { type: "string" },
-      "exit-on-stdin-close": { type: "boolean", default: false },
-      ip: { type: "string" },
-      ...WRANGLER_FLAGS,
-      ...TRACES_FLAG,
-    },
-  });
-  const open = openFlags("serve", positionals, values);
-  const port = intFlag(values.port, "port") ?? 8787;
-  if (port > 65_535) fail("a port is at most 65535", 2);
-  const host = ipFlag(values.ip);
-  const graceMs = graceFlag(values.grace);
-  const lifecycle = lifecycleFlags(values);
-
-  const engine = await openProject(open.projectDir, open.data, lifecycle, {
-    ...open.options,
-    traces: tracesFlag(values.traces),
-  });
-  printEngineEvents(engine, values.quiet);
-  if (values.watch && !values["no-watch"]) engine.watch();
-  let actual: number;
-  try {
-    actual = await engine.listen(port, host);
-  } catch (e) {
-    await engine.close();
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === "EADDRINUSE") fail(`port ${port} is in use; pick another with --port`);
-    if (err.code === "EADDRNOTAVAIL") fail(`--ip ${host} is not an address of this machine`);
-    throw e;
-  }
-  process.stdout.write(`Ready on ${engine.url ?? `http://${host}:${actual}`}\n`);
-  const failure = engine.lifecycle.loadFailure;
-  if (failure) process.stderr.write(`terrarium: ${failure}; requests answer 500 until the code is fixed\n`);
-
-  stopOnSignals({
-    graceMs,
-    exitOnStdinClose: exitOnStdinClose(values["exit-on-stdin-close"]),
-    stop: () => engine.close({ graceMs }),
-  });
-}
-
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case "serve":
-      return serve(rest);
+    case "ui": {
+      // The engine runs in a child process under a thin supervisor (supervise.ts), unless this is that child.
+      const { isSupervised } = await import("./supervised.ts");
+      if (isSupervised() || rest.includes("--no-supervisor") || process.env.TERRARIUM_NO_SUPERVISOR === "1") {
+        if (command === "serve") return (await import("./serve.ts")).serve(rest);
+        return (await import("./ui.ts")).ui(rest);
+      }
+      return (await import("./supervise.ts")).supervise(command, rest);
+    }
     case "load":
       return (await import("./load.ts")).load(rest);
-    case "ui":
-      return (await import("./ui.ts")).ui(rest);
     case "export":
       return (await import("./export.ts")).exportCommand(rest);
     case "mcp":

@@ -20,6 +20,7 @@ import {
   TRACES_FLAG,
   tracesFlag,
 } from "./common.ts";
+import { connectSupervisor, isSupervised, UI_TOKEN_ENV } from "./supervised.ts";
 
 export const RENDERER_DIR = defaultRendererDir(REPO_ROOT);
 
@@ -54,6 +55,7 @@ export async function ui(argv: string[]): Promise<void> {
       "no-watch": { type: "boolean", default: false },
       grace: { type: "string" },
       "exit-on-stdin-close": { type: "boolean", default: false },
+      "no-supervisor": { type: "boolean", default: false },
       ...WRANGLER_FLAGS,
       ...TRACES_FLAG,
     },
@@ -66,27 +68,35 @@ export async function ui(argv: string[]): Promise<void> {
   const lifecycle = lifecycleFlags(values);
 
   ensureRenderer();
+  const supervisor = isSupervised() ? await connectSupervisor() : null;
   const engine = await openProject(open.projectDir, open.data, lifecycle, {
     ...open.options,
     traces: tracesFlag(values.traces),
   });
   printEngineEvents(engine, values.quiet);
+  supervisor?.watch(engine);
   // Saving a file from the Design view is a change like any other: the engine reloads.
   if (values.watch && !values["no-watch"]) engine.watch();
 
+  const token = supervisor ? process.env[UI_TOKEN_ENV] : undefined;
   let bridge: WebBridge;
   try {
-    const actual = await engine.listen(routerPort).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === "EADDRINUSE")
-        throw new Error(`port ${routerPort} is in use; pick another with --router-port`);
-      throw e;
-    });
+    const actual = await engine
+      .listen(routerPort, "127.0.0.1", supervisor?.handles.get("router"))
+      .catch((e: NodeJS.ErrnoException) => {
+        if (e.code === "EADDRINUSE")
+          throw new Error(`port ${routerPort} is in use; pick another with --router-port`);
+        throw e;
+      });
     process.stdout.write(`Router on http://127.0.0.1:${actual}\n`);
     bridge = await startWebBridge({
       api: controlApi(engine),
       staticDir: RENDERER_DIR,
       port: uiPort,
       connectOrigins: [`ws://127.0.0.1:${actual}`],
+      // Supervised: the supervisor's socket and token, the same across restarts of this process.
+      ...(token ? { token } : {}),
+      handle: supervisor?.handles.get("ui"),
     }).catch((e: NodeJS.ErrnoException) => {
       if (e.code === "EADDRINUSE") throw new Error(`port ${uiPort} is in use; pick another with --port`);
       throw e;
@@ -96,10 +106,12 @@ export async function ui(argv: string[]): Promise<void> {
     fail(e instanceof Error ? e.message : String(e));
   }
   process.stdout.write(`UI on ${bridge.url}\n`);
+  supervisor?.ready(bridge.port, engine.lifecycle.options.memoryLimitMb);
 
   stopOnSignals({
     graceMs,
-    exitOnStdinClose: exitOnStdinClose(values["exit-on-stdin-close"]),
+    // Supervised, the supervisor watches stdin and the parent.
+    exitOnStdinClose: !supervisor && exitOnStdinClose(values["exit-on-stdin-close"]),
     stop: async () => {
       await bridge.close();
       return engine.close({ graceMs });

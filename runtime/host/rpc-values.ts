@@ -99,3 +99,28 @@ export function rpcMember(
     ): PromiseLike<A | B> => invoke([], "get").then(resolve, reject),
   });
 }
+
+/**
+ * An RPC call (or, with kind "get", a getter's read) on `instance`, with
+ * workerd's errors: the object's methods for a Durable Object stub, an
+ * entrypoint's for a service binding.
+ */
+export async function callMember(
+  instance: Record<string, unknown>,
+  method: string,
+  args: unknown[],
+  kind: "call" | "get",
+): Promise<unknown> {
+  const member = findRpcMember(instance, method);
+  if (kind === "get") {
+    if (!member) throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+    const value = member.get ? member.get.call(instance) : member.value;
+    if (typeof value === "function") throw new TypeError(`"${method}" is a method; call it.`);
+    return value;
+  }
+  const fn = member?.get ? member.get.call(instance) : member?.value;
+  if (typeof fn !== "function") {
+    throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+  }
+  return (fn as (...a: unknown[]) => unknown).apply(instance, args);
+}

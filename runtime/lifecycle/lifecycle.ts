@@ -1,17 +1,13 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import type { MessagePort } from "node:worker_threads";
-import { tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
 import * as Comlink from "comlink";
 import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
 import type { StateManager } from "../state/state-manager.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { EngineEvents } from "../shared/events.ts";
-import { idFromName, idFromString, namespaceKey, type NamespaceKey } from "../shared/ids.ts";
+import { Namespaces, type ObjectAddress } from "../registry/namespaces.ts";
 import { bodyTransfer, pathOf } from "../host/http-serialize.ts";
 import { errorText } from "../shared/errors.ts";
 import type {
-  CodeSpec,
   DirectReport,
   GatewayApi,
   LogRecord,
@@ -20,20 +16,11 @@ import type {
   SerializedResponse,
   WorkerApi,
 } from "../host/protocol.ts";
-import { WorkerExitedError, WorkerHost } from "../host/worker-host.ts";
+import { WorkerExitedError, type WorkerHost } from "../host/worker-host.ts";
 import { isReset } from "../shared/comlink-node.ts";
 import type { ShardingPolicyConfig } from "../config/terrarium.ts";
-import { shardObjectName } from "../shared/sharding.ts";
-import {
-  decide,
-  freshScalerMemory,
-  nameForKey,
-  resolvePolicy,
-  shardNames,
-  type ScalerView,
-  type ShardGroup,
-  type ShardingPolicy,
-} from "./scaler.ts";
+import { Sharding, type ShardGroupView } from "./sharding.ts";
+import { noLinks, type WorkerLinks } from "./workers.ts";
 import type { ObjectSockets } from "./sockets.ts";
 import {
   canTransition,
@@ -44,46 +31,50 @@ import {
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall } from "../bindings/workflow-calls.ts";
 import type { DataPoint } from "../bindings/analytics-engine.ts";
-import type { ObjectProbe } from "../host/probe.ts";
-import { whyAwake, type WhyAwake } from "./why-awake.ts";
+import type { WhyAwake } from "./why-awake.ts";
 import { buildGateway, type GatewayHub } from "./gateway.ts";
-import { forgetCaller, openPeer, recordDirect } from "./direct-lines.ts";
+import { openPeer, recordDirect } from "./direct-lines.ts";
+import { WorkerPool, type WorkerObject, type WorkerSupply } from "./pool.ts";
+import { bounded, deadlineRace } from "./timing.ts";
+import { EntryWorkers } from "./entry.ts";
+import { Closures } from "./closures.ts";
+import { Inspection } from "./inspect.ts";
+import {
+  updateCode,
+  type BeforeUpdate,
+  type UpdateHub,
+  type UpdateProbe,
+  type UpdateResult,
+} from "./code-update.ts";
+import {
+  busy,
+  countLive,
+  ModuleLoadError,
+  ObjectError,
+  policyOf,
+  type CodeVersion,
+  type LifecycleOptions,
+  type LifecyclePolicy,
+  type LiveObject,
+} from "./live.ts";
 import type { TraceContext } from "../shared/trace-context.ts";
 import type { TraceStore } from "../state/traces.ts";
-import { beginObjectSpan, directSpans, endAnswered, endObjectSpan, logToTrace, mockSpan } from "./tracing.ts";
+import { beginObjectSpan, directSpans, endObjectSpan, logToTrace, mockSpan } from "./tracing.ts";
 
-const SPAWN_CONCURRENCY = 2;
-/** How long "why is it awake?" waits for an object's worker to answer its probe. */
-const PROBE_MS = 1_000;
+export {
+  defaultLifecycleOptions,
+  ModuleLoadError,
+  ObjectError,
+  type CodeVersion,
+  type LifecycleOptions,
+  type LifecyclePolicy,
+} from "./live.ts";
 
-/** `p`'s value, or null when it fails or takes longer than `ms`. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
-  try {
-    return await Promise.race([p.catch(() => null), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 /** Nothing in flight for this long ends a Processing span. */
 const SPAN_GAP_MS = 50;
 const WATCHDOG_MS = 50;
-/** How much longer than an object the entry Worker may take to answer (see entryFetch). */
-const ENTRY_ANSWER_GRACE_MS = 1_000;
 /** How long an object with nothing in flight gets to deactivate (close its SQLite file) when Terrarium stops. */
 const DEACTIVATE_MS = 1_000;
-
-/** `p`, or `fallback` once the clock passes `deadline` (epoch ms). */
-function deadlineRace<T>(p: Promise<T>, deadline: number, fallback: T): Promise<T> {
-  return new Promise<T>((resolve) => {
-    const timer = setTimeout(() => resolve(fallback), Math.max(0, deadline - Date.now()));
-    void p.then((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
 
 /** An object whose events were still running when Terrarium stopped. */
 export interface CutShort {
@@ -94,139 +85,8 @@ export interface CutShort {
   events: number;
 }
 
-/** Warm workers kept for reuse after their objects hibernate. */
-const MAX_IDLE_WORKERS = 32;
-/** How long after a pooled worker is taken its replacement starts. */
-const REFILL_DELAY_MS = 30;
-
-export interface LifecyclePolicy {
-  /** Active with nothing in flight for this long -> Idle. */
-  idleAfterMs: number;
-  /** Idle for this long -> Hibernating. Cloudflare evicts an idle object after about 10 s. */
-  hibernateAfterMs: number;
-}
-
-export interface LifecycleOptions {
-  policy: LifecyclePolicy;
-  classPolicies: Record<string, Partial<LifecyclePolicy>>;
-  /** Live workers past which the least recently used idle objects hibernate early. */
-  maxLiveObjects: number;
-  /** Pre-started workers holding the current code, ready to take on an object's identity. */
-  poolSize: number;
-  /** CPU time one request or event may take before the object is ended (Cloudflare: 30 s). */
-  cpuLimitMs: number;
-  /**
-   * Wall-clock time after which a request or event that has not answered
-   * fails with the reason, so a hang is never silent. The event itself is
-   * not cancelled: the object stays Processing until it ends.
-   */
-  answerTimeoutMs: number;
-  /** V8 heap limit per object worker. */
-  memoryLimitMb: number;
-  entryWorkers: number;
-}
-
-export function defaultLifecycleOptions(): LifecycleOptions {
-  // About 16 MB per live worker budgeted against a quarter of the machine.
-  const byMemory = Math.floor(totalmem() / 4 / (16 * 1024 * 1024));
-  return {
-    policy: { idleAfterMs: 1_000, hibernateAfterMs: 10_000 },
-    classPolicies: {},
-    maxLiveObjects: Math.max(16, Math.min(byMemory, 1000)),
-    poolSize: 4,
-    cpuLimitMs: 30_000,
-    answerTimeoutMs: 60_000,
-    memoryLimitMb: 128,
-    entryWorkers: 1,
-  };
-}
-
-/** Where a Worker's service bindings lead (the engine knows the project's Workers). */
-export interface ServiceCalls {
-  fetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
-  rpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
-}
-
-export interface CodeVersion {
-  spec: CodeSpec;
-  hostFile: string;
-  entryFile: string;
-  bindings: Map<string, string>;
-}
-
-/** An object's place in the orchestrator while it has (or is getting) a worker. */
-interface LiveObject {
-  record: ObjectRecord;
-  host: WorkerHost | null;
-  starting: Promise<WorkerHost> | null;
-  inFlight: number;
-  spanRequests: number;
-  lastEventAt: number;
-  idleSince: number;
-  /** Bumped when the worker is lost or retired, so late completions of old calls change nothing. */
-  generation: number;
-  /** Watchdog bookkeeping: how long the worker's loop has been continuously busy. */
-  busy: { at: number; active: number; run: number } | null;
-  killedFor: string | null;
-  /** Set while the object moves to new code; new events wait for it. */
-  updating: Promise<void> | null;
-  /** A Scaling transition owed once the current Processing span ends. */
-  pendingScaling: string | null;
-  /** Workers that have had a call to the object in flight on a direct line for a while (they report it). */
-  directBusy: Set<WorkerHost>;
-}
-
-/** How long an object must have been Idle before it lends its worker: 2 s, within [idleAfter, hibernateAfter]. */
-function loanAfter(p: LifecyclePolicy): number {
-  return Math.min(p.hibernateAfterMs, Math.max(p.idleAfterMs, 2_000));
-}
-
-function busy(l: LiveObject): boolean {
-  return l.inFlight > 0 || l.directBusy.size > 0;
-}
-
-interface Slot {
-  host: WorkerHost;
-  object: LiveObject | null;
-  /** The code version the worker has loaded. */
-  code: CodeVersion | null;
-}
-
-/** An object whose constructor an update tries on a copy of its storage before it goes ahead. */
-export interface UpdateProbe {
-  className: string;
-  id: string;
-  name: string | null;
-}
-
-export interface UpdateResult {
-  ok: boolean;
-  /** Live objects now running the new code. */
-  updated: number;
-  error: string | null;
-}
-
-function exitText(exit: { code: number; error: Error | null }): string {
-  return exit.error ? `${exit.error.name}: ${exit.error.message}` : `worker exited with code ${exit.code}`;
-}
-
-export class ObjectError extends Error {
-  override name = "ObjectError";
-  constructor(
-    message: string,
-    readonly status = 500,
-  ) {
-    super(message);
-  }
-}
-
-/** The project's main module threw while it loaded; every event on that code fails with this. */
-export class ModuleLoadError extends ObjectError {
-  override name = "ModuleLoadError";
-  constructor(readonly reason: string) {
-    super(`the Worker's main module threw while loading: ${reason}`, 500);
-  }
-}
+export type { BeforeUpdate, UpdateProbe, UpdateResult } from "./code-update.ts";
+export type { WorkerObject } from "./pool.ts";
 
 export interface Dispatch {
   binding?: string;
@@ -268,14 +128,16 @@ export class LifecycleManager {
   readonly #opts: LifecycleOptions;
   readonly #live = new Map<string, LiveObject>();
   #code: CodeVersion;
-  #pool: WorkerHost[] = [];
-  #entries: WorkerHost[] = [];
-  #entryNext = 0;
+  readonly #pool: WorkerPool;
+  readonly #entries: EntryWorkers;
   #sweeper: { cancel(): void };
   #dog: NodeJS.Timeout;
   #closed = false;
-  #keys = new Map<string, NamespaceKey>();
-  readonly #slots = new Map<WorkerHost, Slot>();
+  /** The current code's bindings and namespaces (replaced with the code). */
+  #namespaces: Namespaces;
+  readonly #sharding: Sharding;
+  readonly #closures: Closures;
+  readonly #inspection: Inspection;
   /** Why objects' workers were lost lately (see #lose). */
   readonly #lostWhy = new Map<string, { message: string; at: number }>();
   readonly #sockets: ObjectSockets;
@@ -283,34 +145,21 @@ export class LifecycleManager {
   directCalls = 0;
   /** Delivers `env.<bus>.publish` from a worker. */
   readonly #publish: Publish;
-  /** Set by the engine: SQL rows an object read and wrote through ctx.storage.sql (the cost of a run). */
-  onRows: ((objectId: string, read: number, written: number) => void) | null = null;
   /** Set by the engine: where spans go (docs/traces.md); null: nothing is traced. */
   tracer: TraceStore | null = null;
-  /** Set by the engine: an incoming WebSocket message for an object of this class (billed 20:1). */
-  onWsMessage: ((className: string) => void) | null = null;
-  /**
-   * Set by the engine: Durable Object bindings to classes of another Worker
-   * (`script_name`), each resolved to that Worker's Lifecycle Manager and
-   * its own binding for the class (throws when that Worker does not run).
-   * Their calls go through the orchestrator, never on direct lines.
-   */
-  foreign = new Map<string, () => { lifecycle: LifecycleManager; binding: string }>();
-  /** Set by the engine: where this Worker's service bindings (`services`) lead. */
-  services: ServiceCalls = {
-    fetch: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
-    rpc: (binding) => Promise.reject(new Error(`service binding ${binding} leads nowhere`)),
-  };
-
+  /** SQL rows an object read and wrote through ctx.storage.sql (the cost of a run). */
+  readonly #rows: (objectId: string, read: number, written: number) => void;
+  /** Where this Worker's service bindings and bindings to other Workers' classes lead (workers.ts). */
+  readonly #links: WorkerLinks;
+  /** Keeps a data point written to an Analytics Engine dataset. */
+  readonly #dataPoint: (point: DataPoint) => void;
+  /** Counts a rate limiter's call (`env.<ratelimit>.limit()`): whether it is allowed. */
+  readonly #rateLimit: (binding: string, key: string, limit: number, period: number) => boolean;
+  readonly #beforeUpdate: BeforeUpdate;
   /** Persists messages a producer binding sent (the Queues broker). */
   readonly #queueSend: GatewayApi["queueSend"];
   /** The project's Workflows (`env.<workflow binding>` and running instances' steps). */
   readonly #workflow: (call: WorkflowCall) => Promise<unknown>;
-
-  /** Set by the engine: keeps a data point written to an Analytics Engine dataset. */
-  dataPoint: (point: DataPoint) => void = () => {};
-  /** Set by the engine: counts a rate limiter's call (`env.<ratelimit>.limit()`). */
-  rateLimit: (binding: string, key: string, limit: number, period: number) => boolean = () => true;
 
   constructor(deps: {
     registry: ServiceRegistry;
@@ -326,8 +175,25 @@ export class LifecycleManager {
     queueSend?: GatewayApi["queueSend"] | undefined;
     /** The project's Workflows; without them, a workflow call is refused. */
     workflow?: ((call: WorkflowCall) => Promise<unknown>) | undefined;
+    /** Runs before live objects move to new code (code-update.ts; the engine snapshots them). */
+    beforeUpdate?: BeforeUpdate | undefined;
+    /** Where service bindings and Durable Object bindings with a script_name lead; none without. */
+    links?: WorkerLinks | undefined;
+    /** Told the SQL rows each object reads and writes. */
+    rows?: ((objectId: string, read: number, written: number) => void) | undefined;
+    /** Rate limiters' counts; without them every call is allowed. */
+    rateLimit?: ((binding: string, key: string, limit: number, period: number) => boolean) | undefined;
+    /** Keeps Analytics Engine data points; without it they are dropped. */
+    dataPoint?: ((point: DataPoint) => void) | undefined;
+    /** The classes' sharding policies (terrarium.json); setSharding changes them. */
+    sharding?: Record<string, ShardingPolicyConfig> | undefined;
   }) {
     this.#sockets = deps.sockets;
+    this.#beforeUpdate = deps.beforeUpdate ?? (async () => {});
+    this.#links = deps.links ?? noLinks;
+    this.#rows = deps.rows ?? (() => {});
+    this.#rateLimit = deps.rateLimit ?? (() => true);
+    this.#dataPoint = deps.dataPoint ?? (() => {});
     this.#publish = deps.publish ?? noBus;
     this.#queueSend = deps.queueSend ?? (() => Promise.reject(new Error("this project has no queues")));
     this.#workflow = deps.workflow ?? (() => Promise.reject(new Error("this project declares no workflows")));
@@ -337,6 +203,48 @@ export class LifecycleManager {
     this.#events = deps.events;
     this.#opts = deps.options;
     this.#code = deps.code;
+    this.#namespaces = new Namespaces(deps.code.spec.workerName, deps.code.bindings);
+    this.#sharding = new Sharding({
+      live: this.#live,
+      key: (className) => this.#namespaces.key(className),
+      transition: (rec, to, cause) => this.transition(rec, to, cause),
+      warm: (className, id, name, cause) => this.warm(className, id, name, cause),
+      error: (message) => this.#log(null, "error", message),
+    });
+    if (deps.sharding) this.#sharding.set(deps.sharding);
+    this.#pool = new WorkerPool({
+      clock: this.#clock,
+      options: this.#opts,
+      live: this.#live,
+      sockets: this.#sockets,
+      code: () => this.#code,
+      loadFailure: () => this.#loadFailure,
+      failedToLoad: (code, e) => this.#failedToLoad(code, e),
+      gateway: (slot) => buildGateway(slot, this.#gatewayHub()),
+      lend: (id, cause) => this.#hibernate(id, cause),
+      error: (message) => this.#emitLog(null, "error", message, this.#clock.now(), "terrarium"),
+    });
+    this.#inspection = new Inspection({
+      live: this.#live,
+      registry: this.#registry,
+      state: this.#state,
+      sockets: this.#sockets,
+      clock: this.#clock,
+      options: this.#opts,
+    });
+    this.#closures = new Closures({
+      live: this.#live,
+      sockets: this.#sockets,
+      hibernate: (id, cause) => this.hibernate(id, cause),
+    });
+    this.#entries = new EntryWorkers({
+      pool: this.#pool,
+      options: this.#opts,
+      sockets: this.#sockets,
+      code: () => this.#code,
+      loadFailure: () => this.#loadFailure,
+      error: (message) => this.#log(null, "error", message),
+    });
     this.#sweeper = this.#clock.setInterval(() => this.sweep(), 100);
     const dog = setInterval(() => this.#watchdog(), WATCHDOG_MS);
     dog.unref();
@@ -347,19 +255,35 @@ export class LifecycleManager {
     return this.#opts;
   }
 
-  /**
-   * Starts the entry workers and the pool. Code whose main module throws
-   * while loading does not stop the start: every event fails with that
-   * error (see loadFailure) until new code loads.
-   */
   /** How many workers are running (pooled, lent or hosting an object). */
   workerCount(): number {
-    return this.#slots.size;
+    return this.#pool.size;
+  }
+
+  /**
+   * Calls `fn` each time a worker thread (by `threadId`) is given an object
+   * to serve, or none (see WorkerPool.watch).
+   */
+  watchWorkers(fn: (threadId: number, object: WorkerObject | null) => void): void {
+    this.#pool.watch(fn);
+  }
+
+  readonly #refuseOnce = new Map<string, string>();
+
+  /**
+   * The next event that would start object `id` fails with `message` (HTTP
+   * 500) instead, once; the one after runs it. A supervised `serve` uses it
+   * for the object whose allocation ended the previous process, so that
+   * its caller learns why and a retry loop cannot restart the server back
+   * to back.
+   */
+  refuseOnce(id: string, message: string): void {
+    this.#refuseOnce.set(id, message);
   }
 
   /** Whether a worker is, or is becoming, this object (and so may have its database open). */
   hostsObject(id: string): boolean {
-    for (const slot of this.#slots.values()) if (slot.object?.record.id === id) return true;
+    for (const slot of this.#pool.slots()) if (slot.object?.record.id === id) return true;
     return false;
   }
 
@@ -369,27 +293,24 @@ export class LifecycleManager {
    * thread lives, so a reader can tell readings of one worker apart.
    */
   *workerLoads(): IterableIterator<{ worker: object; objectId: string | null; cpuUsage(): number }> {
-    for (const [host, slot] of this.#slots)
-      yield { worker: host, objectId: slot.object?.record.id ?? null, cpuUsage: () => host.cpuUsage() };
+    for (const { host, object } of this.#pool.slots())
+      yield { worker: host, objectId: object?.record.id ?? null, cpuUsage: () => host.cpuUsage() };
   }
 
+  /**
+   * Starts the entry workers and the pool. Code whose main module throws
+   * while loading does not stop the start: every event fails with that
+   * error (see loadFailure) until new code loads.
+   */
   async start(): Promise<void> {
     this.#settleAfterRestart();
-    const n = Math.max(1, this.#opts.entryWorkers);
-    const started = await Promise.allSettled(
-      Array.from({ length: n }, () => this.#spawnLoaded(this.#code.entryFile, "entry")),
-    );
-    this.#entries = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-    const failed = started.find((r) => r.status === "rejected");
-    if (failed && !this.#loadFailure) throw failed.reason;
-    this.#refillPool();
+    await this.#entries.start();
+    this.#pool.refill();
   }
 
   /** The names the project's main module exports as functions or classes; null while it does not load. */
-  async exportedClasses(): Promise<string[] | null> {
-    const host = this.#entries[0];
-    if (!host) return null;
-    return (await host.call((api) => api.load(this.#code.spec))).classes;
+  exportedClasses(): Promise<string[] | null> {
+    return this.#entries.exportedClasses();
   }
 
   /**
@@ -417,7 +338,7 @@ export class LifecycleManager {
         "error",
         `${failure.message}; every request fails with this error until the code is fixed`,
       );
-      for (const w of this.#waiters.splice(0)) w.reject(failure);
+      this.#pool.failWaiters(failure);
     }
     return failure;
   }
@@ -472,19 +393,9 @@ export class LifecycleManager {
 
   // ---- dispatch ----
 
-  nsKey(className: string): NamespaceKey {
-    let k = this.#keys.get(className);
-    if (!k) {
-      k = namespaceKey(this.#code.spec.workerName, className);
-      this.#keys.set(className, k);
-    }
-    return k;
-  }
-
-  classForBinding(binding: string): string {
-    const c = this.#code.bindings.get(binding);
-    if (!c) throw new ObjectError(`unknown Durable Object binding ${binding}`, 500);
-    return c;
+  /** The Service Registry's binding -> class and id lookups for the current code. */
+  get namespaces(): Namespaces {
+    return this.#namespaces;
   }
 
   #record(className: string, id: string, name: string | null, cause: string): LiveObject {
@@ -586,7 +497,7 @@ export class LifecycleManager {
           ...(error ? { error } : {}),
         });
     };
-    const answered = await this.#bounded(work, this.#opts.answerTimeoutMs, () => {
+    const answered = await bounded(work, this.#opts.answerTimeoutMs, () => {
       const rec = live.record;
       return `Durable Object ${rec.className} ${rec.name ?? rec.id} gave no answer to ${d.cause}`;
     });
@@ -604,45 +515,6 @@ export class LifecycleManager {
     else finish(errorText(answered.error));
     if (!answered.ok) throw answered.error;
     return answered.value;
-  }
-
-  /**
-   * Waits for `work` up to `limit` ms (real time, like the CPU watchdog):
-   * a call that has not settled by then is reported as `late`, with an
-   * error saying what gave no answer and what that usually means.
-   */
-  async #bounded<T>(
-    work: Promise<T>,
-    limit: number,
-    what: () => string,
-  ): Promise<
-    { late: null; ok: true; value: T } | { late: null; ok: false; error: unknown } | { late: ObjectError }
-  > {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<{ late: ObjectError }>((resolve) => {
-      timer = setTimeout(() => {
-        const seconds = limit >= 1000 ? `${limit / 1000} s` : `${limit} ms`;
-        resolve({
-          late: new ObjectError(
-            `${what()} within ${seconds}: its code is waiting on something that never settles ` +
-              "(a promise nothing resolves, or a call that waits on the event itself). " +
-              "The event is still running.",
-            500,
-          ),
-        });
-      }, limit);
-    });
-    try {
-      return await Promise.race([
-        work.then(
-          (value) => ({ late: null, ok: true as const, value }),
-          (error: unknown) => ({ late: null, ok: false as const, error }),
-        ),
-        late,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   #endSpan(live: LiveObject): void {
@@ -733,8 +605,13 @@ export class LifecycleManager {
   async #ensureLive(live: LiveObject, cause: string): Promise<WorkerHost> {
     if (live.host?.alive) return live.host;
     if (live.starting) return live.starting;
-    const closed = this.#closedClasses.get(live.record.className) ?? this.#closedObjects.get(live.record.id);
+    const closed = this.#closures.refusal(live.record.className, live.record.id);
     if (closed !== undefined) throw new ObjectError(closed, 503);
+    const refused = this.#refuseOnce.get(live.record.id);
+    if (refused !== undefined) {
+      this.#refuseOnce.delete(live.record.id);
+      throw new ObjectError(refused, 500);
+    }
     live.starting = this.#activate(live, cause).finally(() => {
       live.starting = null;
     });
@@ -758,19 +635,19 @@ export class LifecycleManager {
     if (rec.state === "Created" || rec.state === "Hibernating") this.transition(rec, "Initializing", cause);
     let host: WorkerHost;
     try {
-      host = (await this.#makeRoom()) ?? (await this.#acquireWorker());
+      host = await this.#pool.forObject();
     } catch (e) {
       rec.lastError = errorText(e);
       this.#registry.touch(rec);
       this.#log(rec, "error", `could not start: ${e instanceof Error ? e.message : String(e)}`);
       throw e;
     }
-    const slot = this.#slots.get(host)!;
-    slot.object = live;
+    const slot = this.#pool.slot(host)!;
+    this.#pool.assign(slot, live);
     try {
       await host.call((api) => api.activate(this.#identity(rec)));
     } catch (e) {
-      slot.object = null;
+      this.#pool.assign(slot, null);
       // Cut short by a stop (see close): not the constructor's fault.
       if (this.#closed) {
         void host.stop();
@@ -782,7 +659,7 @@ export class LifecycleManager {
       // One whose constructor's blockConcurrencyWhile failed is broken for good (its
       // error is marked as a reset; the notice saying so may come after it).
       if (host.broken || isReset(e)) void host.stop();
-      else this.#offer(host);
+      else this.#pool.offer(host);
       const msg = errorText(e);
       rec.lastError = msg;
       this.#registry.touch(rec);
@@ -819,7 +696,7 @@ export class LifecycleManager {
     live.generation++;
     live.inFlight = 0;
     live.spanRequests = 0;
-    this.#slots.delete(host);
+    this.#pool.forget(host);
     live.record.lastError = cause;
     this.#log(live.record, "error", cause);
     this.#sockets.closeObject(live.record.id, 1011, "the Durable Object was reset", true);
@@ -832,7 +709,7 @@ export class LifecycleManager {
   async hibernate(id: string, cause: string): Promise<boolean> {
     const host = await this.#hibernate(id, cause);
     if (!host) return false;
-    await this.#retire(host);
+    this.#pool.offer(host);
     return true;
   }
 
@@ -851,67 +728,25 @@ export class LifecycleManager {
     this.#live.delete(id);
     rec.storageBytes = this.#state.storageBytes(rec.className, rec.id);
     this.#registry.touch(rec);
-    const slot = this.#slots.get(host);
+    const slot = this.#pool.slot(host);
     try {
       await host.call((api) => api.deactivate());
     } catch {
       void host.stop();
       return null;
     }
-    if (slot) slot.object = null;
+    if (slot) this.#pool.assign(slot, null);
     return host.alive ? host : null;
   }
 
-  /**
-   * Why an object is not hibernating now, and when it will (see
-   * why-awake.ts). With `probe`, its worker is asked too (waitUntil,
-   * blockConcurrencyWhile, an open transaction, its fields), bounded to
-   * PROBE_MS: an object spinning on its thread does not answer, and is
-   * shown by what the orchestrator knows.
-   */
-  async whyAwake(id: string, opts: { probe: boolean }): Promise<WhyAwake | null> {
-    const live = this.#live.get(id);
-    const probe =
-      opts.probe && live?.host?.alive && !live.starting
-        ? await within(
-            live.host.call((api) => api.probe()),
-            PROBE_MS,
-          )
-        : null;
-    return this.#whyAwake(id, probe);
+  /** Why an object is not hibernating now, and when it will (inspect.ts); `probe` asks its worker too. */
+  whyAwake(id: string, opts: { probe: boolean }): Promise<WhyAwake | null> {
+    return this.#inspection.whyAwake(id, opts);
   }
 
   /** whyAwake from what the orchestrator knows alone (no call into the worker), for tables. */
   whyAwakeNow(id: string): WhyAwake | null {
-    return this.#whyAwake(id, null);
-  }
-
-  #whyAwake(id: string, probe: ObjectProbe | null): WhyAwake | null {
-    const rec = this.#registry.get(id);
-    if (!rec) return null;
-    const live = this.#live.get(id);
-    let standard = 0;
-    let hibernatable = 0;
-    for (const s of this.#sockets.list(id)) {
-      if (!s.accepted || !s.open) continue;
-      if (s.hibernatable) hibernatable++;
-      else standard++;
-    }
-    return whyAwake({
-      state: rec.state,
-      live: !!live && (!!live.host || !!live.starting),
-      starting: !!live?.starting,
-      inFlight: live?.inFlight ?? 0,
-      directCalls: live?.directBusy.size ?? 0,
-      lastEventAt: live?.lastEventAt ?? rec.lastActive,
-      idleSince: live?.idleSince ?? rec.lastActive,
-      policy: { ...this.#opts.policy, ...this.#opts.classPolicies[rec.className] },
-      standardSockets: standard,
-      hibernatableSockets: hibernatable,
-      alarmAt: this.#state.alarms(id)[0]?.time ?? null,
-      probe,
-      now: this.#clock.now(),
-    });
+    return this.#inspection.whyAwakeNow(id);
   }
 
   /**
@@ -928,14 +763,8 @@ export class LifecycleManager {
   }
 
   /** The fields of a live object as its worker previews them; null when it is not live or does not answer. */
-  async fields(id: string): Promise<Record<string, string> | null> {
-    const live = this.#live.get(id);
-    if (!live?.host?.alive || live.starting) return null;
-    const probe = await within(
-      live.host.call((api) => api.probe()),
-      PROBE_MS,
-    );
-    return probe?.fields ?? null;
+  fields(id: string): Promise<Record<string, string> | null> {
+    return this.#inspection.fields(id);
   }
 
   /** New idle and hibernation timeouts (terrarium.json changed); the sweeper applies them from now on. */
@@ -944,100 +773,31 @@ export class LifecycleManager {
     this.#opts.classPolicies = classPolicies;
   }
 
-  /** Classes whose objects may not start while the class itself changes: class -> why. */
-  readonly #closedClasses = new Map<string, string>();
-
   /**
    * Stops a class's objects before a change to the class itself (a rename,
-   * a deletion): starting one is refused with a 503 saying `reason`, and
-   * every live object of the class hibernates once what it has in flight
-   * is done (its WebSockets are closed with 1012, as for a restart).
-   * Resolves with the function that opens the class again; rejects, with
-   * the class open, if objects stay busy past `timeoutMs`.
+   * a deletion); resolves with the function that opens it again (closures.ts).
    */
-  async closeClass(className: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
-    this.#closedClasses.set(className, reason);
-    const reopen = (): void => {
-      this.#closedClasses.delete(className);
-    };
-    const deadline = Date.now() + timeoutMs;
-    try {
-      for (;;) {
-        const live = [...this.#live.values()].filter(
-          (l) => l.record.className === className && (l.host || l.starting),
-        );
-        if (live.length === 0) return reopen;
-        if (Date.now() > deadline) {
-          throw new ObjectError(`${live.length} object(s) of ${className} stayed busy; try again`, 409);
-        }
-        for (const l of live) {
-          if (!l.host || l.starting || busy(l) || l.updating) continue;
-          this.#sockets.closeObject(l.record.id, 1012, reason);
-          await this.hibernate(l.record.id, reason);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    } catch (e) {
-      reopen();
-      throw e;
-    }
-  }
-
-  /** Objects that may not start while their storage is replaced (a restore, a reset): id -> why. */
-  readonly #closedObjects = new Map<string, string>();
-
-  /**
-   * Stops one object before its storage is replaced: starting it is
-   * refused with a 503 saying `reason`, and once what it has in flight is
-   * done it hibernates (its WebSockets are closed with 1012, as for a
-   * restart). Resolves with the function that opens it again; rejects, with
-   * the object open, if it stays busy past `timeoutMs`.
-   */
-  async closeObject(id: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
-    this.#closedObjects.set(id, reason);
-    const reopen = (): void => {
-      this.#closedObjects.delete(id);
-    };
-    const deadline = Date.now() + timeoutMs;
-    try {
-      for (;;) {
-        const l = this.#live.get(id);
-        if (!l || (!l.host && !l.starting)) return reopen;
-        if (Date.now() > deadline) throw new ObjectError(`the object stayed busy; try again`, 409);
-        if (l.host && !l.starting && !busy(l) && !l.updating) {
-          this.#sockets.closeObject(id, 1012, reason);
-          await this.hibernate(id, reason);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    } catch (e) {
-      reopen();
-      throw e;
-    }
+  closeClass(className: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
+    return this.#closures.closeClass(className, reason, timeoutMs);
   }
 
   /**
-   * Copies a live object's database to `dest` in its worker, between its
-   * events; false when no worker has the object right now (copy the file).
+   * Stops one object before its storage is replaced; resolves with the
+   * function that opens it again (closures.ts).
    */
-  async snapshotLive(id: string, dest: string): Promise<boolean> {
-    const live = this.#live.get(id);
-    if (!live?.host || live.starting || live.updating) return false;
-    await live.host.call((api) => api.snapshotTo(dest));
-    return true;
+  closeObject(id: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
+    return this.#closures.closeObject(id, reason, timeoutMs);
+  }
+
+  /** Copies a live object's database to `dest` in its worker; false when it has none now (inspect.ts). */
+  snapshotLive(id: string, dest: string): Promise<boolean> {
+    return this.#inspection.snapshotLive(id, dest);
   }
 
   /** The objects that have a worker now. */
   liveRecords(): ObjectRecord[] {
     return [...this.#live.values()].filter((l) => l.host).map((l) => l.record);
   }
-
-  /**
-   * Called once new code has loaded and passed its constructor checks, just
-   * before the live objects in `objects` move to it (the engine snapshots
-   * their storage here). A failure is logged; the update goes on.
-   */
-  beforeUpdate: (objects: ObjectRecord[]) => Promise<void> = async () => {};
 
   /** Ends an object for good: worker, storage and alarm. */
   async terminate(id: string, cause: string): Promise<boolean> {
@@ -1063,7 +823,7 @@ export class LifecycleManager {
       live.host = null;
       this.#live.delete(id);
       if (host) {
-        this.#slots.delete(host);
+        this.#pool.forget(host);
         await host.stop();
       }
     }
@@ -1074,9 +834,7 @@ export class LifecycleManager {
 
   /** Objects holding a worker, or about to. */
   liveCount(): number {
-    let n = 0;
-    for (const l of this.#live.values()) if (l.host || l.starting) n++;
-    return n;
+    return countLive(this.#live.values());
   }
 
   inFlight(id: string): number {
@@ -1086,7 +844,7 @@ export class LifecycleManager {
   /** Idle and hibernation timeouts; runs on the clock. */
   sweep(): void {
     const now = this.#clock.now();
-    if (this.#groups.size > 0) this.#scale(now);
+    if (this.#sharding.size > 0) this.#sharding.scale(now);
     for (const live of [...this.#live.values()]) {
       const rec = live.record;
       if (!live.host || busy(live) || live.starting) continue;
@@ -1094,7 +852,7 @@ export class LifecycleManager {
         if (now - live.lastEventAt < SPAN_GAP_MS) continue;
         this.#endSpan(live);
       }
-      const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[rec.className] };
+      const policy = policyOf(this.#opts, rec.className);
       if (rec.state === "Active" && now - live.lastEventAt >= policy.idleAfterMs) {
         this.transition(rec, "Idle", `no requests for ${policy.idleAfterMs} ms`);
         live.idleSince = now;
@@ -1107,32 +865,7 @@ export class LifecycleManager {
       }
     }
     // Objects that just went Idle can lend their workers to objects waiting for one.
-    if (this.#waiters.length > 0) this.#supply();
-  }
-
-  /**
-   * Keeps live workers under the cap: when it is reached, the least recently
-   * used object with nothing in flight hibernates and its worker is handed
-   * to the object that needs one (no thread start).
-   */
-  async #makeRoom(): Promise<WorkerHost | null> {
-    const cap = this.#opts.maxLiveObjects;
-    // The object asking is already counted (it is starting).
-    if (this.liveCount() - 1 < cap) return null;
-    const candidates = [...this.#live.values()]
-      .filter(
-        (l) =>
-          l.host && !busy(l) && !l.starting && (l.record.state === "Active" || l.record.state === "Idle"),
-      )
-      .sort((a, b) => a.lastEventAt - b.lastEventAt);
-    for (const c of candidates) {
-      const host = await this.#hibernate(
-        c.record.id,
-        `live object cap (${cap}) reached; least recently used`,
-      );
-      if (host) return host;
-    }
-    return null;
+    if (this.#pool.waiting > 0) this.#pool.supply();
   }
 
   // ---- workers ----
@@ -1146,271 +879,53 @@ export class LifecycleManager {
       sockets: this.#sockets,
       lostWhy: this.#lostWhy,
       objectFetch: (binding, id, name, req, caller, trace) => {
-        const f = this.foreign.get(binding)?.();
+        const f = this.#links.foreign(binding);
         if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null, trace);
         return this.objectFetch(binding, id, name, req, caller, trace);
       },
       objectRpc: (binding, id, name, method, args, caller, kind, trace) => {
-        const f = this.foreign.get(binding)?.();
+        const f = this.#links.foreign(binding);
         if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind, trace);
         return this.objectRpc(binding, id, name, method, args, caller, kind, trace);
       },
-      serviceFetch: (binding, req) => this.services.fetch(binding, req),
-      serviceRpc: (binding, method, args, kind) => this.services.rpc(binding, method, args, kind),
+      serviceFetch: (binding, req) => this.#links.serviceFetch(binding, req),
+      serviceRpc: (binding, method, args, kind) => this.#links.serviceRpc(binding, method, args, kind),
       publish: (topic, data, from, trace) => this.#publish(topic, data, from, trace),
       queueSend: (queue, messages, trace) => this.#queueSend(queue, messages, trace),
       workflow: (call) => this.#workflow(call),
-      rateLimit: (binding, key, limit, period) => this.rateLimit(binding, key, limit, period),
-      dataPoint: (point) => this.dataPoint(point),
+      rateLimit: (binding, key, limit, period) => this.#rateLimit(binding, key, limit, period),
+      dataPoint: (point) => this.#dataPoint(point),
       emitLog: (rec, level, message, time, source) => this.#emitLog(rec, level, message, time, source),
       traceLog: (rec, r) => logToTrace(this.tracer, rec, r),
       traceMock: (rec, call, trace) => mockSpan(this.tracer, rec, call, trace),
-      peer: async (binding, id) => (this.foreign.has(binding) ? null : this.#peer(binding, id)),
+      peer: async (binding, id) => (this.#links.isForeign(binding) ? null : this.#peer(binding, id)),
       direct: (caller, reports) => this.#direct(caller, reports),
-      rows: (objectId, read, written) => this.onRows?.(objectId, read, written),
+      rows: (objectId, read, written) => this.#rows(objectId, read, written),
       lose: (live, host, cause) => this.#lose(live, host, cause),
     };
   }
 
-  #spawn(file: string, label: string): WorkerHost {
-    const slot: Slot = { host: null as unknown as WorkerHost, object: null, code: null };
-    const host = new WorkerHost({
-      file,
-      label,
-      gateway: buildGateway(slot, this.#gatewayHub()),
-      resourceLimits: { maxOldGenerationSizeMb: this.#opts.memoryLimitMb },
-    });
-    slot.host = host;
-    this.#slots.set(host, slot);
-    void host.exited.then(() => {
-      this.#slots.delete(host);
-      // Its calls on direct lines ended with it.
-      forgetCaller(this.#live.values(), host);
-    });
-    return host;
-  }
-
-  /**
-   * A worker with `code` loaded. If the module throws while loading, the
-   * worker ends and the error says so; for the current code it also becomes
-   * the loadFailure.
-   */
-  async #spawnLoaded(file: string, label: string, code: CodeVersion = this.#code): Promise<WorkerHost> {
-    const host = this.#spawn(file, label);
-    try {
-      await host.call((api) => api.load(code.spec));
-    } catch (e) {
-      void host.stop();
-      // A worker that died under the call is a crash, not the module's own error.
-      if (e instanceof WorkerExitedError) throw e;
-      throw this.#failedToLoad(code, e);
-    }
-    const slot = this.#slots.get(host);
-    if (slot) slot.code = code;
-    return host;
-  }
-
-  #isCurrent(host: WorkerHost): boolean {
-    return this.#slots.get(host)?.code === this.#code;
-  }
-
-  /**
-   * Worker supply. Starting a worker thread and loading better-sqlite3 in it
-   * costs tens of milliseconds of CPU, so an object that needs a worker takes
-   * the first of: a pre-started one from the pool, one an Idle object lends
-   * (it hibernates a little early), or a newly started one; at most two
-   * threads start at once, as many as this machine has cores. Whichever
-   * becomes free first goes to the longest-waiting object.
-   */
-  #waiters: { resolve: (h: WorkerHost) => void; reject: (e: Error) => void; since: number }[] = [];
-  #spawning = 0;
-  #lending = 0;
-
-  /**
-   * The worker supply now, read by the load view to say what holds requests
-   * back: objects waiting for a worker (and the longest wait so far),
-   * pre-started workers ready, thread starts and loans under way.
-   */
-  workerSupply(): {
-    waiting: number;
-    longestWaitMs: number;
-    pooled: number;
-    starting: number;
-    lending: number;
-  } {
-    const first = this.#waiters[0];
-    return {
-      waiting: this.#waiters.length,
-      longestWaitMs: first ? this.#clock.now() - first.since : 0,
-      pooled: this.#pool.length,
-      starting: this.#spawning,
-      lending: this.#lending,
-    };
-  }
-
-  #acquireWorker(): Promise<WorkerHost> {
-    if (this.#loadFailure) return Promise.reject(this.#loadFailure);
-    const pooled = this.#takePooled();
-    if (pooled) return Promise.resolve(pooled);
-    return new Promise<WorkerHost>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject, since: this.#clock.now() });
-      this.#supply();
-    });
-  }
-
-  #takePooled(): WorkerHost | null {
-    let host: WorkerHost | undefined;
-    while ((host = this.#pool.shift())) {
-      if (host.alive && this.#isCurrent(host)) {
-        // Not at once: a thread start takes a core for tens of milliseconds,
-        // and the object that took this worker is about to run its first request.
-        setTimeout(() => this.#refillPool(), REFILL_DELAY_MS).unref();
-        return host;
-      }
-      void host.stop();
-    }
-    return null;
-  }
-
-  /** A free, current worker: to the longest waiter, else the pool, else ended. */
-  #offer(host: WorkerHost): void {
-    if (this.#closed || !this.#isCurrent(host) || !host.alive) {
-      void host.stop();
-      this.#supply();
-      return;
-    }
-    const waiter = this.#waiters.shift();
-    if (waiter) waiter.resolve(host);
-    else if (this.#pool.length < Math.max(this.#opts.poolSize, MAX_IDLE_WORKERS)) this.#pool.push(host);
-    else void host.stop();
-  }
-
-  /**
-   * An object that has been Idle for a while (see loanAfter), so not part of
-   * the working set: lending from busier objects only makes them cold again
-   * a moment later.
-   */
-  #lender(): LiveObject | null {
-    const now = this.#clock.now();
-    let oldest: LiveObject | null = null;
-    for (const l of this.#live.values()) {
-      if (l.record.state !== "Idle" || !l.host || busy(l) || l.starting || l.updating) continue;
-      const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[l.record.className] };
-      if (now - l.idleSince < loanAfter(policy)) continue;
-      if (this.#sockets.pinsObject(l.record.id)) continue;
-      if (!oldest || l.lastEventAt < oldest.lastEventAt) oldest = l;
-    }
-    return oldest;
-  }
-
-  /**
-   * Works toward a worker for every waiter: loans from Idle objects first,
-   * even while thread starts are under way (a loan takes milliseconds, a
-   * start tens of them), then thread starts.
-   */
-  #supply(): void {
-    if (this.#closed || this.#loadFailure) return;
-    while (this.#waiters.length > this.#lending) {
-      const lender = this.#lender();
-      if (lender) {
-        this.#lending++;
-        void this.#hibernate(
-          lender.record.id,
-          "its worker went to a new object (no pre-started worker was free)",
-        )
-          .then((h) => {
-            this.#lending--;
-            if (h) this.#offer(h);
-            else this.#supply();
-          })
-          .catch(() => {
-            this.#lending--;
-            this.#supply();
-          });
-        continue;
-      }
-      if (this.#waiters.length <= this.#spawning + this.#lending || this.#spawning >= SPAWN_CONCURRENCY)
-        break;
-      this.#spawn1();
-    }
-  }
-
-  #spawn1(): void {
-    this.#spawning++;
-    void this.#spawnLoaded(this.#code.hostFile, "object")
-      .then(async (h) => {
-        try {
-          await h.call((api) => api.warm());
-        } catch (e) {
-          void h.stop();
-          throw e;
-        }
-        return h;
-      })
-      .then(
-        (h) => this.#offer(h),
-        (e: unknown) => {
-          if (this.#closed) return;
-          // A worker that cannot load the code fails the oldest waiter rather than looping.
-          this.#waiters.shift()?.reject(e instanceof Error ? e : new Error(String(e)));
-          this.#emitLog(
-            null,
-            "error",
-            `could not start a worker: ${String(e)}`,
-            this.#clock.now(),
-            "terrarium",
-          );
-        },
-      )
-      .finally(() => {
-        this.#spawning--;
-        this.#supply();
-        this.#refillPool();
-      });
-  }
-
-  /** Idle objects whose workers could be lent to a new object. */
-  #idleSupply(): number {
-    const now = this.#clock.now();
-    let n = 0;
-    for (const l of this.#live.values()) {
-      if (l.record.state !== "Idle" || !l.host || busy(l)) continue;
-      const policy = { ...this.#opts.policy, ...this.#opts.classPolicies[l.record.className] };
-      if (now - l.idleSince >= loanAfter(policy)) n++;
-    }
-    return n;
-  }
-
-  /** Keeps a few pre-started workers ready, unless Idle objects or the live cap can supply them. */
-  #refillPool(): void {
-    if (this.#closed || this.#loadFailure || this.#waiters.length > 0) return;
-    const room = this.#opts.maxLiveObjects + this.#opts.poolSize - this.liveCount() - this.#idleSupply();
-    const want = Math.min(this.#opts.poolSize, room);
-    while (this.#pool.length + this.#spawning < want && this.#spawning < SPAWN_CONCURRENCY) this.#spawn1();
-  }
-
-  /** A deactivated worker: back to a waiter or the pool if there is room, else ended. */
-  async #retire(host: WorkerHost): Promise<void> {
-    this.#offer(host);
+  /** The worker supply now, read by the load view to say what holds requests back (see WorkerPool). */
+  workerSupply(): WorkerSupply {
+    return this.#pool.supplyNow();
   }
 
   // ---- calls from the router and from workers ----
 
-  readonly #validIds = new Map<string, string>();
-
-  #resolve(binding: string, id: string): { className: string; id: string } {
-    const className = this.classForBinding(binding);
-    const key = `${className}:${id}`;
-    const known = this.#validIds.get(key);
-    if (known) return { className, id: known };
-    try {
-      const valid = idFromString(this.nsKey(className), id);
-      if (this.#validIds.size >= 50_000) this.#validIds.clear();
-      this.#validIds.set(key, valid);
-      return { className, id: valid };
-    } catch (e) {
-      throw new ObjectError((e as Error).message, 400);
-    }
+  /**
+   * A request the router matched to a terrarium.json route: the object the
+   * route names through `binding` (or, for a sharded class, the shard its
+   * key goes to), woken or created, answers it.
+   */
+  routedFetch(
+    route: { binding: string; objectName: string; expand: (template: string) => string },
+    req: SerializedRequest,
+    trace?: TraceContext,
+  ): Promise<SerializedResponse> {
+    const className = this.#namespaces.classForBinding(route.binding);
+    const name = this.#sharding.target(className, route.binding, route.objectName, route.expand);
+    const { id } = this.#namespaces.byName(route.binding, name);
+    return this.#fetch({ className, id }, name, req, trace);
   }
 
   async objectFetch(
@@ -1421,7 +936,15 @@ export class LifecycleManager {
     _from: ObjectRecord | null,
     trace?: TraceContext,
   ): Promise<SerializedResponse> {
-    const { className, id } = this.#resolve(binding, idHex);
+    return this.#fetch(this.#namespaces.byId(binding, idHex), name, req, trace);
+  }
+
+  async #fetch(
+    { className, id }: ObjectAddress,
+    name: string | null,
+    req: SerializedRequest,
+    trace?: TraceContext,
+  ): Promise<SerializedResponse> {
     const res = await this.run(
       { className, id, name, kind: "fetch", cause: `${req.method} ${pathOf(req.url)}`, trace },
       (api, span) => api.fetch(Comlink.transfer(req, bodyTransfer(req)), span),
@@ -1440,7 +963,7 @@ export class LifecycleManager {
     kind: "call" | "get" = "call",
     trace?: TraceContext,
   ): Promise<unknown> {
-    const { className, id } = this.#resolve(binding, idHex);
+    const { className, id } = this.#namespaces.byId(binding, idHex);
     const cause = kind === "call" ? `rpc ${method}()` : `rpc get ${method}`;
     return this.run({ className, id, name, kind: "rpc", cause, trace }, (api, span) =>
       api.rpc(method, args, kind, span),
@@ -1449,7 +972,7 @@ export class LifecycleManager {
 
   /** A direct line from a worker to the worker of a live object it calls often (direct-lines.ts). */
   async #peer(binding: string, idHex: string): Promise<MessagePort | null> {
-    const { id } = this.#resolve(binding, idHex);
+    const { id } = this.#namespaces.byId(binding, idHex);
     return openPeer(this.#live.get(id));
   }
 
@@ -1470,18 +993,9 @@ export class LifecycleManager {
     if (this.tracer) directSpans(this.tracer, this.#live, this.#registry, reports);
   }
 
-  /**
-   * Runs a statement from the Inspector on a live object's database, in its
-   * worker (which has the file open) between its events; null when the
-   * object has no worker right now (run it on the file instead).
-   */
-  async adminSql(id: string, sql: string, params: unknown[]): Promise<QueryResult | null> {
-    const live = this.#live.get(id);
-    if (!live?.host || live.starting || live.updating) return null;
-    const result = await live.host.call((api) => api.adminSql(sql, params));
-    live.record.storageBytes = this.#state.storageBytes(live.record.className, live.record.id);
-    this.#registry.touch(live.record);
-    return result;
+  /** Runs an Inspector statement on a live object's database in its worker; null when it has none now (inspect.ts). */
+  adminSql(id: string, sql: string, params: unknown[]): Promise<QueryResult | null> {
+    return this.#inspection.adminSql(id, sql, params);
   }
 
   /**
@@ -1491,7 +1005,7 @@ export class LifecycleManager {
    */
   async settleDirect(): Promise<void> {
     await Promise.all(
-      [...this.#slots.keys()].map(async (host) => {
+      [...this.#pool.slots()].map(async ({ host }) => {
         if (!host.alive) return;
         const reports = await host.call((api) => api.takeDirect()).catch(() => null);
         if (reports && reports.length > 0) this.#direct(host, reports);
@@ -1500,70 +1014,24 @@ export class LifecycleManager {
   }
 
   /** Runs `fn` on an entry worker (a queue batch, a Workflow instance's run), starting one if none is alive. */
-  async entryCall<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
-    if (this.#loadFailure) throw this.#loadFailure;
-    return (await this.#entryHost()).call(fn);
+  entryCall<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    return this.#entries.call(fn);
   }
 
-  /** The next entry worker, restarted if it ended. */
-  async #entryHost(): Promise<WorkerHost> {
-    let host = this.#entries[this.#entryNext++ % this.#entries.length];
-    if (!host || !host.alive) {
-      const i = host ? this.#entries.indexOf(host) : 0;
-      host = await this.#spawnLoaded(this.#code.entryFile, "entry");
-      this.#entries[i] = host;
-    }
-    return host;
-  }
-
-  /**
-   * A service binding's call into this Worker: its `entrypoint` export's
-   * fetch() or an RPC method, on an entry worker, bounded as a request to
-   * the entry Worker is.
-   */
-  async entrypointCall(
+  /** A service binding's call into this Worker, at its `entrypoint` export (entry.ts). */
+  entrypointCall(
     entrypoint: string | null,
     call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
   ): Promise<unknown> {
-    if (this.#loadFailure) throw this.#loadFailure;
-    const entry = await this.#entryHost();
-    const what = "fetch" in call ? `${call.fetch.method} ${pathOf(call.fetch.url)}` : `rpc ${call.method}()`;
-    const transfer = "fetch" in call ? bodyTransfer(call.fetch) : [];
-    const answered = await this.#bounded(
-      entry.call((api) => api.entrypoint(entrypoint, Comlink.transfer(call, transfer))),
-      this.#opts.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
-      () => `The Worker ${this.#code.spec.workerName} gave no answer to ${what}`,
-    );
-    if (answered.late) {
-      this.#log(null, "error", answered.late.message);
-      throw answered.late;
-    }
-    if (!answered.ok) throw answered.error;
-    return answered.value;
+    return this.#entries.entrypointCall(entrypoint, call);
   }
 
   /** Sends a request to the entry Worker. */
-  async entryFetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse> {
-    if (this.#loadFailure) throw this.#loadFailure;
-    const entry = await this.#entryHost();
-    const cause = `${req.method} ${pathOf(req.url)}`;
-    const span = trace && this.tracer ? this.tracer.begin(trace, "entry", { name: cause }) : null;
-    // The entry's bound is a little longer than an object's, so that when it
-    // waits on an object that hangs, the object's own reason reaches the client.
-    const answered = await this.#bounded(
-      entry.fetch(req, span?.ctx),
-      this.#opts.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
-      () => `The entry Worker gave no answer to ${cause}`,
+  entryFetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse> {
+    return this.#entries.fetch(
+      req,
+      trace && this.tracer ? { tracer: this.tracer, parent: trace } : undefined,
     );
-    if (span) endAnswered(this.tracer, span, answered);
-    if (answered.late) {
-      this.#log(null, "error", answered.late.message);
-      throw answered.late;
-    }
-    if (!answered.ok) throw answered.error;
-    const res = answered.value;
-    if (res.webSocket) this.#sockets.claim(res.webSocket, { kind: "entry", host: entry });
-    return res;
   }
 
   // ---- logs ----
@@ -1583,95 +1051,14 @@ export class LifecycleManager {
     this.#events.emit("log", entry);
   }
 
-  // ---- sharding (the Scaling state) ----
-
-  #shardPolicies = new Map<string, ShardingPolicy>();
-  readonly #groups = new Map<string, ShardGroup>();
+  // ---- sharding (the Scaling state: sharding.ts) ----
 
   setSharding(policies: Record<string, ShardingPolicyConfig>): void {
-    this.#shardPolicies = new Map(Object.entries(policies).map(([c, p]) => [c, resolvePolicy(p)]));
-    for (const [k, g] of this.#groups) {
-      const p = this.#shardPolicies.get(g.className);
-      if (!p) this.#groups.delete(k);
-      else {
-        g.policy = p;
-        g.shards = Math.min(p.maxShards, Math.max(p.minShards, g.shards));
-      }
-    }
+    this.#sharding.set(policies);
   }
 
-  /**
-   * The object a routed request goes to: the route's object itself, or, for
-   * a sharded class, the shard its key hashes to at the current shard count.
-   */
-  shardTarget(
-    className: string,
-    binding: string,
-    base: string,
-    expand: (template: string) => string,
-  ): string {
-    const policy = this.#shardPolicies.get(className);
-    if (!policy) return base;
-    const key = `${className}\u0000${base}`;
-    let group = this.#groups.get(key);
-    if (!group) {
-      group = {
-        className,
-        binding,
-        base,
-        policy,
-        shards: policy.minShards,
-        ...freshScalerMemory(),
-      };
-      this.#groups.set(key, group);
-    }
-    return nameForKey(group, expand(policy.key));
-  }
-
-  shardGroups(): {
-    className: string;
-    base: string;
-    shards: number;
-    names: string[];
-    seen: ScalerView | null;
-  }[] {
-    return [...this.#groups.values()].map((g) => ({
-      className: g.className,
-      base: g.base,
-      shards: g.shards,
-      names: shardNames(g),
-      seen: g.seen && { ...g.seen },
-    }));
-  }
-
-  #scale(now: number): void {
-    for (const group of this.#groups.values()) {
-      const names = shardNames(group);
-      const ns = this.nsKey(group.className);
-      const ids = names.map((n) => idFromName(ns, n));
-      const total = ids.reduce((sum, id) => sum + (this.#live.get(id)?.inFlight ?? 0), 0);
-      const d = decide(group, total / group.shards, now);
-      if (!d) continue;
-      group.shards = d.to;
-      const cause = `scaling ${group.base} from ${d.from} to ${d.to} shards: ${d.reason}`;
-      for (const id of ids.slice(0, d.to)) {
-        const live = this.#live.get(id);
-        if (!live?.host) continue;
-        if (live.record.state === "Active") {
-          this.transition(live.record, "Scaling", cause);
-          this.transition(live.record, "Active", "shards rebalanced");
-        } else {
-          // Busy shards take their Scaling step when their Processing span ends.
-          live.pendingScaling = live.pendingScaling ? `${live.pendingScaling}; then ${cause}` : cause;
-        }
-      }
-      if (d.change === "up") {
-        const name = shardObjectName(group.base, group.policy.shardName, d.to - 1);
-        void this.warm(group.className, idFromName(ns, name), name, cause).catch((e: unknown) =>
-          this.#log(null, "error", `could not start shard ${name}: ${errorText(e)}`),
-        );
-      }
-    }
+  shardGroups(): ShardGroupView[] {
+    return this.#sharding.groups();
   }
 
   /** Creates (or wakes) an object without an event, e.g. a new shard. */
@@ -1688,156 +1075,47 @@ export class LifecycleManager {
     return this.#code;
   }
 
-  /**
-   * Moves the project to new code. The new module is loaded and each live
-   * class's constructor is tried on a copy of one of its objects' storage
-   * first; if either throws, the update is refused and the old code keeps
-   * serving. Then every live object goes Active -> Updating -> Active: its
-   * in-flight events finish, new ones wait, its worker restarts on the new
-   * code, and its storage (and its WebSockets) stay.
-   */
+  /** Moves the project to new code (code-update.ts); updates run one after another. */
   updateCode(
     next: CodeVersion,
     cause = "code changed",
     opts: { probe?: UpdateProbe[] } = {},
   ): Promise<UpdateResult> {
-    const run = this.#updateChain.then(() => this.#update(next, cause, opts.probe ?? []));
+    const run = this.#updateChain.then(() => updateCode(this.#updateHub(), next, cause, opts.probe ?? []));
     this.#updateChain = run.catch(() => {});
     return run;
   }
 
-  async #update(next: CodeVersion, cause: string, probes: UpdateProbe[]): Promise<UpdateResult> {
-    if (this.#closed) return { ok: false, updated: 0, error: "Terrarium is shutting down" };
-    let probe: WorkerHost;
-    try {
-      probe = await this.#spawnLoaded(next.entryFile, "entry", next);
-    } catch (e) {
-      // Code that never loaded has nothing to keep serving: the newest error is the one to show.
-      if (this.#loadFailure && e instanceof ModuleLoadError) this.#loadFailure = e;
-      const why = e instanceof ModuleLoadError ? e.reason : errorText(e);
-      return { ok: false, updated: 0, error: `the new code failed to load: ${why}` };
-    }
-    const liveObjects = [...this.#live.values()].filter((l) => l.host);
-    const sampleByClass = new Map<string, UpdateProbe>();
-    for (const l of liveObjects)
-      if (!sampleByClass.has(l.record.className)) sampleByClass.set(l.record.className, l.record);
-    for (const p of probes) if (!sampleByClass.has(p.className)) sampleByClass.set(p.className, p);
-    const scratch = mkdtempSync(join(tmpdir(), "terrarium-update-"));
-    try {
-      for (const [className, sample] of sampleByClass) {
-        if (!next.spec.durableObjects.some((b) => b.className === className)) continue;
-        const dbPath = join(scratch, `${className}.sqlite`);
-        const src = this.#state.dbPath(className, sample.id);
-        // A consistent snapshot of the live database (copying its files could catch a checkpoint half-way).
-        if (existsSync(src)) this.#state.snapshot(className, sample.id, dbPath);
-        const trial = await this.#spawnLoaded(next.hostFile, "object", next);
-        try {
-          await trial.call((api) =>
-            api.activate({
-              className,
-              id: sample.id,
-              name: sample.name,
-              dbPath,
-              alarm: null,
-              sockets: [],
-            }),
-          );
-          await trial.call((api) => api.deactivate());
-        } catch (e) {
-          void probe.stop();
-          return {
-            ok: false,
-            updated: 0,
-            error: `${className}'s constructor throws on the new code: ${errorText(e)}`,
-          };
-        } finally {
-          void trial.stop();
-        }
-      }
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
-    }
+  #updateHub(): UpdateHub {
+    return {
+      live: this.#live,
+      state: this.#state,
+      pool: this.#pool,
+      beforeUpdate: this.#beforeUpdate,
+      closed: () => this.#closed,
+      stillFailing: (e) => {
+        if (this.#loadFailure) this.#loadFailure = e;
+      },
+      adopt: (next, entry) => this.#adopt(next, entry),
+      endSpan: (live) => this.#endSpan(live),
+      transition: (rec, to, cause) => this.transition(rec, to, cause),
+      walk: (rec, to, cause) => this.#walk(rec, to, cause),
+      identity: (rec) => this.#identity(rec),
+      lose: (live, host, cause) => this.#lose(live, host, cause),
+      log: (level, message) => this.#log(null, level, message),
+    };
+  }
 
-    try {
-      await this.beforeUpdate(liveObjects.map((l) => l.record));
-    } catch (e) {
-      this.#log(null, "warn", `before the update: ${errorText(e)}`);
-    }
-    const old = this.#code;
+  /** Makes `next` the current code: `entry` and new entry workers serve it, the pool starts over. */
+  async #adopt(next: CodeVersion, entry: WorkerHost): Promise<void> {
     this.#code = next;
     if (this.#loadFailure) {
       this.#loadFailure = null;
       this.#log(null, "info", "the Worker's main module loads again");
     }
-    this.#keys.clear();
-    this.#validIds.clear();
-    const oldEntries = this.#entries;
-    this.#entries = [probe];
-    while (this.#entries.length < Math.max(1, this.#opts.entryWorkers)) {
-      this.#entries.push(await this.#spawnLoaded(next.entryFile, "entry", next));
-    }
-    // Calls already on the old entry workers get a moment to finish.
-    setTimeout(() => oldEntries.forEach((h) => void h.stop()), 5_000).unref();
-    for (const h of this.#pool.splice(0)) void h.stop();
-    this.#refillPool();
-
-    let updated = 0;
-    await Promise.all(
-      liveObjects.map(async (live) => {
-        if (await this.#updateObject(live, old, cause)) updated++;
-      }),
-    );
-    return { ok: true, updated, error: null };
-  }
-
-  async #updateObject(live: LiveObject, _old: CodeVersion, cause: string): Promise<boolean> {
-    let release!: () => void;
-    live.updating = new Promise<void>((r) => (release = r));
-    try {
-      while ((live.inFlight > 0 || live.starting) && !this.#closed)
-        await new Promise((r) => setTimeout(r, 5));
-      const oldHost = live.host;
-      if (!oldHost || this.#closed || this.#live.get(live.record.id) !== live) return false;
-      // Direct lines into the object refuse new calls from here on (their
-      // callers come back through run(), which waits for this update); the
-      // calls already running finish first.
-      await oldHost.call((api) => api.leave()).catch(() => {});
-      while ((live.directBusy.size > 0 || live.inFlight > 0) && !this.#closed)
-        await new Promise((r) => setTimeout(r, 5));
-      const rec = live.record;
-      if (this.#closed) return false;
-      this.#endSpan(live);
-      if (rec.state === "Idle") this.transition(rec, "Active", cause);
-      if (rec.state !== "Active") return false;
-      this.transition(rec, "Updating", cause);
-      live.host = null;
-      live.generation++;
-      await oldHost.call((api) => api.deactivate()).catch(() => {});
-      void oldHost.stop();
-      const host = await this.#acquireWorker();
-      const slot = this.#slots.get(host)!;
-      slot.object = live;
-      try {
-        await host.call((api) => api.activate(this.#identity(rec)));
-      } catch (e) {
-        slot.object = null;
-        void host.stop();
-        rec.lastError = `constructor failed on the new code: ${errorText(e)}`;
-        this.transition(rec, "Active", rec.lastError);
-        this.#walk(rec, "Hibernating", rec.lastError);
-        this.#live.delete(rec.id);
-        return false;
-      }
-      live.host = host;
-      void host.exited.then((exit) => {
-        if (!exit.requested && live.host === host) void this.#lose(live, host, `reset: ${exitText(exit)}`);
-      });
-      this.transition(rec, "Active", "running the new code");
-      return true;
-    } finally {
-      live.updating = null;
-      release();
-    }
+    this.#namespaces = new Namespaces(next.spec.workerName, next.bindings);
+    await this.#entries.replace(entry, next);
+    this.#pool.renew();
   }
 
   #closing: Promise<CutShort[]> | null = null;
@@ -1861,7 +1139,7 @@ export class LifecycleManager {
   async #close(graceMs: number, why: string): Promise<CutShort[]> {
     this.#closed = true;
     this.#sweeper.cancel();
-    for (const w of this.#waiters.splice(0)) w.reject(new ObjectError("Terrarium is shutting down", 503));
+    this.#pool.close();
     const deadline = Date.now() + graceMs;
     while (this.busyObjects() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 
@@ -1871,7 +1149,7 @@ export class LifecycleManager {
     for (const live of [...this.#live.values()]) {
       const rec = live.record;
       // A starting object has a worker (its slot) but not yet live.host.
-      const host = live.host ?? [...this.#slots.values()].find((s) => s.object === live)?.host ?? null;
+      const host = live.host ?? [...this.#pool.slots()].find((s) => s.object === live)?.host ?? null;
       live.generation++;
       live.host = null;
       if (busy(live) || live.starting) {
@@ -1905,7 +1183,7 @@ export class LifecycleManager {
     this.#live.clear();
     await Promise.all(ending);
     // The pool, the entry workers and any still starting: nothing of an object's runs on them.
-    await Promise.all([...this.#slots.keys()].map((h) => h.stop()));
+    await this.#pool.stopAll();
     clearInterval(this.#dog);
     return cut;
   }

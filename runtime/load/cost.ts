@@ -57,6 +57,14 @@ export interface CostInput {
   storageBytes: Record<string, number>;
 }
 
+/** A line's price per unit, its monthly allowance, and whether it is a level held (storage) rather than a flow. */
+interface Rate {
+  price: number;
+  included: number;
+  unit: string;
+  isLevel: boolean;
+}
+
 function billedRequests(u: ClassUsage, p: CloudflarePrices): number {
   return u.requests - u.wsMessages + u.wsMessages / p.wsMessagesPerRequest;
 }
@@ -91,48 +99,27 @@ export function estimateCost(input: CostInput, p: CloudflarePrices = CLOUDFLARE_
       } satisfies Record<CostMetric, number>,
     };
   });
-  const rated = (metric: CostMetric): { price: number; included: number; unit: string; isLevel: boolean } => {
-    switch (metric) {
-      case "requests":
-        return {
-          price: p.requests.usdPerMillion / 1e6,
-          included: p.requests.includedPerMonth,
-          unit: "requests",
-          isLevel: false,
-        };
-      case "duration":
-        return {
-          price: p.durationGbS.usdPerMillion / 1e6,
-          included: p.durationGbS.includedPerMonth,
-          unit: "GB-s",
-          isLevel: false,
-        };
-      case "rowsRead":
-        return {
-          price: p.rowsRead.usdPerMillion / 1e6,
-          included: p.rowsRead.includedPerMonth,
-          unit: "rows",
-          isLevel: false,
-        };
-      case "rowsWritten":
-        return {
-          price: p.rowsWritten.usdPerMillion / 1e6,
-          included: p.rowsWritten.includedPerMonth,
-          unit: "rows",
-          isLevel: false,
-        };
-      case "storage":
-        return {
-          price: p.storageGbMonth.usdPerUnit,
-          included: p.storageGbMonth.includedPerMonth,
-          unit: "GB-month",
-          isLevel: true,
-        };
-    }
+  const perMillion = (rate: { usdPerMillion: number; includedPerMonth: number }, unit: string): Rate => ({
+    price: rate.usdPerMillion / 1e6,
+    included: rate.includedPerMonth,
+    unit,
+    isLevel: false,
+  });
+  const rates: Record<CostMetric, Rate> = {
+    requests: perMillion(p.requests, "requests"),
+    duration: perMillion(p.durationGbS, "GB-s"),
+    rowsRead: perMillion(p.rowsRead, "rows"),
+    rowsWritten: perMillion(p.rowsWritten, "rows"),
+    storage: {
+      price: p.storageGbMonth.usdPerUnit,
+      included: p.storageGbMonth.includedPerMonth,
+      unit: "GB-month",
+      isLevel: true,
+    },
   };
   const metrics: CostMetric[] = ["requests", "duration", "rowsRead", "rowsWritten", "storage"];
   const lines: CostLine[] = metrics.map((metric) => {
-    const r = rated(metric);
+    const r = rates[metric];
     const measured = per.reduce((s, c) => s + c.quantities[metric], 0);
     const monthly = r.isLevel ? measured : measured * scale;
     const billable = Math.max(0, monthly - r.included);

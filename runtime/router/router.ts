@@ -9,8 +9,8 @@ import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import type { RouteConfig } from "../config/terrarium.ts";
 import type { SerializedRequest, SerializedResponse } from "../host/protocol.ts";
-import { ObjectError, type LifecycleManager } from "../lifecycle/lifecycle.ts";
-import { idFromName } from "../shared/ids.ts";
+import type { LifecycleManager } from "../lifecycle/lifecycle.ts";
+import { ObjectError } from "../shared/errors.ts";
 import type { AssetRouting } from "./assets.ts";
 import { compileRoute, matchRoute, type CompiledRoute } from "./routes.ts";
 import { traceRequest } from "./trace-request.ts";
@@ -63,13 +63,22 @@ function refusal(status: number, body: string): string {
 }
 
 /**
+ * What the router needs of the Lifecycle Manager: one call for a routed
+ * request (it finds the class, the shard and the id), one for the rest.
+ */
+export type RouteTarget = Pick<LifecycleManager, "routedFetch" | "entryFetch"> & {
+  /** Where traces go (docs/traces.md); absent or null: requests are not traced. */
+  readonly tracer?: LifecycleManager["tracer"];
+};
+
+/**
  * The Request Router: the project's HTTP server on 127.0.0.1. Static
  * assets answer first where Cloudflare's would (see AssetRouting); a
  * request that matches a route declared in terrarium.json goes straight to
  * the object it names; everything else goes to the project's entry Worker.
  */
 export class RequestRouter {
-  readonly #lifecycle: LifecycleManager;
+  readonly #lifecycle: RouteTarget;
   #routes: CompiledRoute[];
   #assets: AssetRouting | null = null;
   #server: Server | null = null;
@@ -82,8 +91,14 @@ export class RequestRouter {
 
   readonly #sockets: SocketHub;
 
-  constructor(lifecycle: LifecycleManager, routes: readonly RouteConfig[], sockets: SocketHub) {
+  constructor(
+    lifecycle: RouteTarget,
+    routes: readonly RouteConfig[],
+    sockets: SocketHub,
+    assets: AssetRouting | null = null,
+  ) {
     this.#lifecycle = lifecycle;
+    this.#assets = assets;
     this.#routes = routes.map(compileRoute);
     this.#sockets = sockets;
   }
@@ -174,11 +189,12 @@ export class RequestRouter {
     // The headers are looked at only by a route whose object name uses one.
     const match = matchRoute(this.#routes, req.method, url, () => new Headers(req.headers));
     if (match) {
-      const binding = match.route.config.binding;
-      const className = this.#lifecycle.classForBinding(binding);
-      const name = this.#lifecycle.shardTarget(className, binding, match.objectName, match.expand);
-      const id = idFromName(this.#lifecycle.nsKey(className), name);
-      return this.#lifecycle.objectFetch(binding, id, name, req, null, trace);
+      const { objectName, expand } = match;
+      return this.#lifecycle.routedFetch(
+        { binding: match.route.config.binding, objectName, expand },
+        req,
+        trace,
+      );
     }
     return this.#lifecycle.entryFetch(req, trace);
   }
@@ -247,7 +263,13 @@ export class RequestRouter {
     return this.#pending.size + this.#upgrading.size;
   }
 
-  listen(port: number, host = "127.0.0.1"): Promise<number> {
+  /**
+   * Listens on `port` at `host`, or, given `handle`, on a socket another
+   * process bound (a supervised `serve`: the supervisor keeps the socket
+   * across restarts of the engine's process, so clients wait instead of
+   * being refused).
+   */
+  listen(port: number, host = "127.0.0.1", handle?: object): Promise<number> {
     const server = createServer((req, res) => void this.#onRequest(req, res));
     server.on(
       "upgrade",
@@ -257,10 +279,12 @@ export class RequestRouter {
     this.#server = server;
     return new Promise((resolve, reject) => {
       server.once("error", reject);
-      server.listen(port, host, () => {
+      const listening = (): void => {
         server.off("error", reject);
         resolve((server.address() as AddressInfo).port);
-      });
+      };
+      if (handle) server.listen(handle, listening);
+      else server.listen(port, host, listening);
     });
   }
 

@@ -18,3 +18,18 @@ export function dataCloneError(message: string): DOMException {
 export function errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
+
+/**
+ * An error a request or event fails with, and the HTTP status it answers
+ * with when it reaches the router (the Lifecycle Manager's refusals, an
+ * unknown binding, an id that is not one of the namespace's).
+ */
+export class ObjectError extends Error {
+  override name = "ObjectError";
+  constructor(
+    message: string,
+    readonly status = 500,
+  ) {
+    super(message);
+  }
+}

@@ -1,5 +1,5 @@
 /**
- * What the worker thread (runtime/host/isolate.ts) hands to Terrarium's
+ * What the worker thread (runtime/host/load-bundle.ts) hands to Terrarium's
  * `cloudflare:*` modules through `globalThis.__terrarium`, before the
  * project's code loads. Bundled into the project's code: no Node APIs here.
  */

@@ -355,6 +355,51 @@ function terrariumArgs(projectDir: string, run: RunSettings | null): string[] {
   return [...(run.env ? ["--env", run.env] : []), ...configs.flatMap((c) => ["-c", c])];
 }
 
+/** Bundles a Worker's main module as wrangler does for workerd: ESM, `cloudflare:*` left to the runtime. */
+async function bundleForWorkerd(
+  main: string,
+  outfile: string,
+  define?: Record<string, string>,
+): Promise<void> {
+  await build({
+    entryPoints: [main],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    external: ["cloudflare:*"],
+    logLevel: "silent",
+    ...(define ? { define } : {}),
+  });
+}
+
+/**
+ * Starts Miniflare with `options` and waits until it serves; stopping it
+ * also removes `outDir` (its bundles). A Miniflare that fails to start is
+ * disposed of before the error is thrown.
+ */
+async function serveMiniflare(
+  options: ConstructorParameters<typeof Miniflare>[0],
+  outDir: string,
+): Promise<RunningServer> {
+  const mf = new Miniflare(options);
+  let url: URL;
+  try {
+    url = await mf.ready;
+  } catch (error) {
+    await mf.dispose().catch(() => undefined);
+    throw error;
+  }
+  return {
+    url: url.origin,
+    async stop() {
+      await mf.dispose();
+      await rm(outDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
  * Serves a project with RunSettings from workerd as wrangler dev would:
  * each config is read by wrangler itself (its environment rules, .dev.vars
@@ -382,18 +427,7 @@ async function startWorkerdWorkers(
         if (!main) throw new Error(`${config}: no main`);
         const given = i === 0 ? opts.scriptPath : undefined;
         const scriptPath = given ?? join(outDir, `worker-${i}.js`);
-        if (!given)
-          await build({
-            entryPoints: [main],
-            outfile: scriptPath,
-            bundle: true,
-            format: "esm",
-            platform: "neutral",
-            target: "es2022",
-            external: ["cloudflare:*"],
-            logLevel: "silent",
-            ...(cfg.define ? { define: cfg.define } : {}),
-          });
+        if (!given) await bundleForWorkerd(main, scriptPath, cfg.define);
         return {
           ...workerOptions,
           name: cfg.name,
@@ -403,29 +437,18 @@ async function startWorkerdWorkers(
         };
       }),
     );
-    const mf = new Miniflare({
-      workers: workers as never,
-      durableObjectsPersist: false,
-      kvPersist: false,
-      d1Persist: false,
-      r2Persist: false,
-      host: "127.0.0.1",
-      port: 0,
-    });
-    let url: URL;
-    try {
-      url = await mf.ready;
-    } catch (error) {
-      await mf.dispose().catch(() => undefined);
-      throw error;
-    }
-    return {
-      url: url.origin,
-      async stop() {
-        await mf.dispose();
-        await rm(outDir, { recursive: true, force: true });
+    return await serveMiniflare(
+      {
+        workers: workers as never,
+        durableObjectsPersist: false,
+        kvPersist: false,
+        d1Persist: false,
+        r2Persist: false,
+        host: "127.0.0.1",
+        port: 0,
       },
-    };
+      outDir,
+    );
   } catch (error) {
     await rm(outDir, { recursive: true, force: true });
     throw error;
@@ -451,68 +474,48 @@ export async function startWorkerd(projectDir: string, opts: WorkerdOptions = {}
       );
     } else if (byWrangler) scriptPath = await bundleWithWrangler(projectDir, outDir);
     else if (!opts.scriptPath) {
-      await build({
-        entryPoints: [join(projectDir, project.main!)],
-        outfile: scriptPath,
-        bundle: true,
-        format: "esm",
-        platform: "neutral",
-        target: "es2022",
-        external: ["cloudflare:*"],
-        logLevel: "silent",
-      });
+      await bundleForWorkerd(join(projectDir, project.main!), scriptPath);
     }
-    const mf = new Miniflare({
-      name: project.name,
-      modules: true,
-      scriptPath,
-      modulesRoot: dirname(scriptPath),
-      modulesRules: [...(project.rules ?? []), ...WRANGLER_DEFAULT_RULES].map((r) => ({
-        type: r.type,
-        include: r.globs,
-        ...(r.fallthrough === undefined ? {} : { fallthrough: r.fallthrough }),
-      })),
-      compatibilityDate: project.compatibilityDate,
-      compatibilityFlags: project.compatibilityFlags,
-      durableObjects: Object.fromEntries(
-        project.bindings.map((b) => [
-          b.name,
-          { className: b.class_name, useSQLite: project.sqliteClasses.has(b.class_name) },
-        ]),
-      ),
-      bindings: project.vars as Record<string, string>,
-      durableObjectsPersist: false,
-      d1Databases: project.d1Databases,
-      r2Buckets: project.r2Buckets,
-      kvNamespaces: project.kvNamespaces,
-      queueProducers: project.queueProducers,
-      queueConsumers: project.queueConsumers,
-      kvPersist: false,
-      workflows: project.workflows,
-      ratelimits: project.ratelimits,
-      analyticsEngineDatasets: project.analyticsEngine,
-      ...(project.versionMetadata ? { versionMetadata: project.versionMetadata } : {}),
-      workflowsPersist: false,
-      d1Persist: false,
-      r2Persist: false,
-      ...(project.assets ? { assets: miniflareAssets(project.assets, project.main !== null) } : {}),
-      host: "127.0.0.1",
-      port: 0,
-    });
-    let url: URL;
-    try {
-      url = await mf.ready;
-    } catch (error) {
-      await mf.dispose().catch(() => undefined);
-      throw error;
-    }
-    return {
-      url: url.origin,
-      async stop() {
-        await mf.dispose();
-        await rm(outDir, { recursive: true, force: true });
+    return await serveMiniflare(
+      {
+        name: project.name,
+        modules: true,
+        scriptPath,
+        modulesRoot: dirname(scriptPath),
+        modulesRules: [...(project.rules ?? []), ...WRANGLER_DEFAULT_RULES].map((r) => ({
+          type: r.type,
+          include: r.globs,
+          ...(r.fallthrough === undefined ? {} : { fallthrough: r.fallthrough }),
+        })),
+        compatibilityDate: project.compatibilityDate,
+        compatibilityFlags: project.compatibilityFlags,
+        durableObjects: Object.fromEntries(
+          project.bindings.map((b) => [
+            b.name,
+            { className: b.class_name, useSQLite: project.sqliteClasses.has(b.class_name) },
+          ]),
+        ),
+        bindings: project.vars as Record<string, string>,
+        durableObjectsPersist: false,
+        d1Databases: project.d1Databases,
+        r2Buckets: project.r2Buckets,
+        kvNamespaces: project.kvNamespaces,
+        queueProducers: project.queueProducers,
+        queueConsumers: project.queueConsumers,
+        kvPersist: false,
+        workflows: project.workflows,
+        ratelimits: project.ratelimits,
+        analyticsEngineDatasets: project.analyticsEngine,
+        ...(project.versionMetadata ? { versionMetadata: project.versionMetadata } : {}),
+        workflowsPersist: false,
+        d1Persist: false,
+        r2Persist: false,
+        ...(project.assets ? { assets: miniflareAssets(project.assets, project.main !== null) } : {}),
+        host: "127.0.0.1",
+        port: 0,
       },
-    };
+      outDir,
+    );
   } catch (error) {
     await rm(outDir, { recursive: true, force: true });
     throw error;

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { afterEach } from "vitest";
+import { tempProject } from "./project.ts";
 
 const BIN = resolve(import.meta.dirname, "..", "..", "bin", "terrarium.js");
 
@@ -77,6 +79,36 @@ export function serve(projectDir: string, args: string[] = []): Promise<Served> 
       reject(new Error(`serve exited with ${code}:\n${out}`));
     });
   });
+}
+
+/**
+ * Fixture copies and `terrarium serve` processes for the tests of one file:
+ * whatever a test served is stopped (with `signal`) and whatever it copied is
+ * removed as that test ends, pass or fail. A test may stop a server itself
+ * first (to check its exit); stopping one that has exited is a no-op.
+ */
+export function servedPerTest(signal: NodeJS.Signals = "SIGKILL"): {
+  project(fixture: string): ReturnType<typeof tempProject>;
+  serve(projectDir: string, args?: string[]): Promise<Served>;
+} {
+  const servers: Served[] = [];
+  const projects: ReturnType<typeof tempProject>[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.stop(signal);
+    for (const p of projects.splice(0)) p.cleanup();
+  });
+  return {
+    project(fixture) {
+      const p = tempProject(fixture);
+      projects.push(p);
+      return p;
+    },
+    async serve(projectDir, args = []) {
+      const s = await serve(projectDir, args);
+      servers.push(s);
+      return s;
+    },
+  };
 }
 
 const STOP_BOUND_MS = 45_000;

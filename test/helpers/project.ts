@@ -29,10 +29,12 @@ export async function openEngine(
   });
 }
 
-/** One test's engine on a private copy of a fixture; `reopen` restarts it on the same data folder. */
+/** One test's engine on a private copy of a fixture; `stop` and `reopen` restart it on the same data folder. */
 export interface TestEngine {
   readonly project: ReturnType<typeof tempProject>;
   readonly engine: Engine;
+  /** Closes the engine and keeps its project and data folder (`reopen` starts it again). */
+  stop(): Promise<void>;
   reopen(opts?: Partial<EngineOptions>): Promise<Engine>;
 }
 
@@ -60,6 +62,10 @@ export function enginesPerTest(): {
         project: entry.project,
         get engine() {
           return entry.engine!;
+        },
+        async stop() {
+          await entry.engine?.close();
+          entry.engine = null;
         },
         async reopen(again = opts) {
           await entry.engine?.close();

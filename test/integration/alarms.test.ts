@@ -1,42 +1,35 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
 import { FakeClock } from "../../runtime/shared/clock.ts";
-import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { enginesPerTest, request, until } from "../helpers/project.ts";
 import { controlApi } from "../../runtime/api/control-api.ts";
 
-let project: ReturnType<typeof tempProject>;
-let engine: Engine | null = null;
+const engines = enginesPerTest();
 
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  project.cleanup();
-});
-
-const log = async (name: string) =>
-  (await request(engine!, "GET", `/alarm-log/${name}`)).json as { retryCount: number; isRetry: boolean }[];
+const log = async (engine: Engine, name: string) =>
+  (await request(engine, "GET", `/alarm-log/${name}`)).json as { retryCount: number; isRetry: boolean }[];
 
 describe("alarms", () => {
   it("fires when due, once, with retryCount 0", async () => {
-    project = tempProject("kitchen");
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     await request(engine, "GET", "/alarm/a?in=100");
     expect((await controlApi(engine).alarms()).length).toBe(1);
-    await until(async () => (await log("a")).length === 1, "the first run of the alarm");
-    expect(await log("a")).toEqual([{ retryCount: 0, isRetry: false, scheduledTime: expect.any(Number) }]);
-    await until(async () => (await controlApi(engine!).alarms()).length === 0, "every alarm to have fired");
+    await until(async () => (await log(engine, "a")).length === 1, "the first run of the alarm");
+    expect(await log(engine, "a")).toEqual([
+      { retryCount: 0, isRetry: false, scheduledTime: expect.any(Number) },
+    ]);
+    await until(async () => (await controlApi(engine).alarms()).length === 0, "every alarm to have fired");
   });
 
   it("retries a throwing handler with exponential backoff from 2 s (fake clock)", async () => {
-    project = tempProject("kitchen");
     const clock = new FakeClock(Date.now());
-    engine = await openEngine(project.dir, project.dataDir, { clock });
+    const { engine } = await engines.open("kitchen", { clock });
     const set = (await request(engine, "GET", "/alarm/r?in=0&fail=3")).json as number;
-    const pending = async () => (await controlApi(engine!).alarms())[0]!;
+    const pending = async () => (await controlApi(engine).alarms())[0]!;
     // The handler logs before it throws; the retry is scheduled once the failure reaches the State Manager.
     const waitFor = async (n: number) =>
       until(
-        async () => (await log("r")).length >= n && (n >= 4 || (await pending())?.retryCount === n),
+        async () => (await log(engine, "r")).length >= n && (n >= 4 || (await pending())?.retryCount === n),
         `run ${n} of the failing alarm`,
       );
     await clock.advance(set - clock.now() + 60);
@@ -57,34 +50,37 @@ describe("alarms", () => {
     expect(r3.time - r2.time).toBeLessThan(8_200);
     await clock.advance(r3.time - clock.now() + 60);
     await waitFor(4);
-    expect((await log("r")).map((i) => i.retryCount)).toEqual([0, 1, 2, 3]);
-    expect((await log("r")).map((i) => i.isRetry)).toEqual([false, true, true, true]);
-    await until(async () => (await controlApi(engine!).alarms()).length === 0, "every alarm to have fired");
+    expect((await log(engine, "r")).map((i) => i.retryCount)).toEqual([0, 1, 2, 3]);
+    expect((await log(engine, "r")).map((i) => i.isRetry)).toEqual([false, true, true, true]);
+    await until(async () => (await controlApi(engine).alarms()).length === 0, "every alarm to have fired");
   });
 
   it("survives a restart, and one that fell due while stopped fires after start", async () => {
-    project = tempProject("kitchen");
-    engine = await openEngine(project.dir, project.dataDir);
-    await request(engine, "GET", "/alarm/p?in=500");
-    await engine.close();
-    await new Promise((r) => setTimeout(r, 700));
-    engine = await openEngine(project.dir, project.dataDir);
-    await until(async () => (await log("p")).length === 1, "the overdue alarm to fire after the restart");
+    const t = await engines.open("kitchen");
+    const due = (await request(t.engine, "GET", "/alarm/p?in=500")).json as number;
+    await t.stop();
+    await until(() => Date.now() > due, "the alarm to fall due while the engine is stopped");
+    const engine = await t.reopen();
+    await until(
+      async () => (await log(engine, "p")).length === 1,
+      "the overdue alarm to fire after the restart",
+    );
   });
 
   it("wakes a hibernating object, and can be fired now from the control API", async () => {
-    project = tempProject("kitchen");
-    engine = await openEngine(project.dir, project.dataDir, {
+    const { engine } = await engines.open("kitchen", {
       lifecycle: { policy: { idleAfterMs: 10, hibernateAfterMs: 10 } },
     });
     await request(engine, "GET", "/alarm/h?in=3600000");
     const [pending] = await controlApi(engine).alarms();
     await until(
-      async () => (await controlApi(engine!).getObject(pending!.objectId))?.state === "Hibernating",
+      async () => (await controlApi(engine).getObject(pending!.objectId))?.state === "Hibernating",
       "the object with the pending alarm to hibernate",
     );
     expect(await controlApi(engine).fireAlarm(pending!.objectId)).toBe(true);
-    expect(await log("h")).toEqual([{ retryCount: 0, isRetry: false, scheduledTime: expect.any(Number) }]);
+    expect(await log(engine, "h")).toEqual([
+      { retryCount: 0, isRetry: false, scheduledTime: expect.any(Number) },
+    ]);
     const states = (await controlApi(engine).transitions({ objectId: pending!.objectId })).map((t) => t.to);
     expect(states.slice(-4)).toContain("Initializing");
   });

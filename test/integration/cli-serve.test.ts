@@ -1,49 +1,39 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { run, serve, type Served } from "../helpers/cli.ts";
-import { tempProject } from "../helpers/project.ts";
+import { describe, expect, it } from "vitest";
+import { run, servedPerTest } from "../helpers/cli.ts";
 
-let served: Served | null = null;
-let project: ReturnType<typeof tempProject> | null = null;
-
-afterEach(async () => {
-  await served?.stop("SIGKILL");
-  served = null;
-  project?.cleanup();
-  project = null;
-});
+const cli = servedPerTest();
 
 describe("terrarium serve", () => {
   it("serves a project over HTTP on 127.0.0.1 and stops cleanly on SIGTERM", async () => {
-    project = tempProject("kitchen");
-    served = await serve(project.dir, ["--data", project.dataDir]);
+    const project = cli.project("kitchen");
+    const served = await cli.serve(project.dir, ["--data", project.dataDir]);
     expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const a = await fetch(`${served.url}/count/http`, { method: "POST" });
     expect(a.status).toBe(200);
     expect(await a.json()).toMatchObject({ value: 1, name: "http" });
     // In-flight requests finish when the signal comes.
     const pending = Promise.all(
-      Array.from({ length: 20 }, () => fetch(`${served!.url}/count/http/slow-incr`, { method: "POST" })),
+      Array.from({ length: 20 }, () => fetch(`${served.url}/count/http/slow-incr`, { method: "POST" })),
     );
     const responses = await pending;
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(await served.stop("SIGTERM")).toBe(0);
-    served = null;
   });
 
   it("restarts on the same data with the object's storage intact", async () => {
-    project = tempProject("kitchen");
-    served = await serve(project.dir, ["--data", project.dataDir]);
+    const project = cli.project("kitchen");
+    let served = await cli.serve(project.dir, ["--data", project.dataDir]);
     await fetch(`${served.url}/count/keep`, { method: "POST" });
     expect(await served.stop()).toBe(0);
-    served = await serve(project.dir, ["--data", project.dataDir]);
+    served = await cli.serve(project.dir, ["--data", project.dataDir]);
     const r = await fetch(`${served.url}/read/keep`);
     expect(await r.json()).toEqual({ stored: 1, memory: 0 });
   });
 
   it("refuses a broken config with the file and field, and starts nothing", async () => {
-    project = tempProject("kitchen");
+    const project = cli.project("kitchen");
     writeFileSync(
       join(project.dir, "wrangler.jsonc"),
       `{ "main": "src/index.ts", "compatibility_date": 2025 }`,
@@ -55,7 +45,7 @@ describe("terrarium serve", () => {
   });
 
   it("reports a compile error with file:line:column", async () => {
-    project = tempProject("kitchen");
+    const project = cli.project("kitchen");
     writeFileSync(join(project.dir, "src", "index.ts"), "export default {\n  fetch( {\n}\n");
     const r = await run(["serve", project.dir, "--port", "0"]);
     expect(r.code).toBe(1);
@@ -63,8 +53,8 @@ describe("terrarium serve", () => {
   });
 
   it("keeps serving when a request is malformed", async () => {
-    project = tempProject("kitchen");
-    served = await serve(project.dir, ["--data", project.dataDir]);
+    const project = cli.project("kitchen");
+    const served = await cli.serve(project.dir, ["--data", project.dataDir]);
     const { request } = await import("node:http");
     const url = new URL(served.url);
     const status = await new Promise<number>((resolve) => {

@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { run, serve, type Served } from "../helpers/cli.ts";
+import { describe, expect, it } from "vitest";
+import { run, servedPerTest, type Served } from "../helpers/cli.ts";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openEngine, tempProject } from "../helpers/project.ts";
+import { openEngine } from "../helpers/project.ts";
 
-let project: ReturnType<typeof tempProject> | null = null;
-let served: Served | null = null;
-
-afterEach(async () => {
-  await served?.stop();
-  served = null;
-  project?.cleanup();
-  project = null;
-});
+const cli = servedPerTest("SIGTERM");
 
 async function post(url: string): Promise<unknown> {
   const res = await fetch(url, { method: "POST" });
@@ -27,9 +19,9 @@ describe("terrarium snapshot, restore and reset", () => {
     served: Served;
     snap: { id: string };
   }> {
-    project = tempProject("notes");
+    const project = cli.project("notes");
     const data = ["--data", project.dataDir];
-    served = await serve(project.dir, ["--quiet", ...data]);
+    const served = await cli.serve(project.dir, ["--quiet", ...data]);
     await post(`${served.url}/notes/ada/add?text=hello`);
     const taken = await run([
       "snapshot",
@@ -69,20 +61,18 @@ describe("terrarium snapshot, restore and reset", () => {
     const { dir, data, served: running, snap } = await servedWithSnapshot();
     await post(`${running.url}/notes/ada/add?text=world`);
     expect(await running.stop()).toBe(0);
-    served = null;
     const restored = await run(["restore", dir, "--snapshot", snap.id, ...data]);
     expect(restored.code, restored.output).toBe(0);
     expect(restored.output).toMatch(/^Restored Notes ada to /);
     const list = await run(["snapshot", dir, "--list", ...data]);
     expect(list.output).toMatch(/ restore .*"before restoring /);
 
-    served = await serve(dir, ["--quiet", ...data]);
+    const served = await cli.serve(dir, ["--quiet", ...data]);
     expect(await (await fetch(`${served.url}/notes/ada/`)).json()).toMatchObject({
       notes: [{ id: 1, text: "hello" }],
       count: 1,
     });
     await served.stop();
-    served = null;
 
     const reset = await run(["reset", dir, "--class", "Notes", ...data]);
     expect(reset.code, reset.output).toBe(0);
@@ -90,7 +80,7 @@ describe("terrarium snapshot, restore and reset", () => {
   });
 
   it("lists a class's versions and rolls it back with terrarium versions and rollback", async () => {
-    project = tempProject("notes");
+    const project = cli.project("notes");
     const data = ["--data", project.dataDir];
     const file = join(project.dir, "src", "notes.ts");
     const engine = await openEngine(project.dir, project.dataDir);
@@ -131,7 +121,7 @@ describe("terrarium snapshot, restore and reset", () => {
   });
 
   it("names what is wrong with its arguments", async () => {
-    project = tempProject("notes");
+    const project = cli.project("notes");
     const data = ["--data", project.dataDir];
     expect((await run(["reset", project.dir, ...data])).output).toContain("reset takes one of");
     const none = await run(["snapshot", project.dir, "--object", "ada", ...data]);

@@ -1,23 +1,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { run, serve, type Served } from "../helpers/cli.ts";
-import { tempProject } from "../helpers/project.ts";
+import { describe, expect, it } from "vitest";
+import { run, servedPerTest } from "../helpers/cli.ts";
 import type { RunSummary } from "../../runtime/load/summary.ts";
 
 /**
  * wrangler dev's everyday flags on `terrarium serve` (and `load`), through
  * the real CLI: a package.json script written for wrangler dev runs here.
  */
-let served: Served | null = null;
-let project: ReturnType<typeof tempProject> | null = null;
-
-afterEach(async () => {
-  await served?.stop("SIGKILL");
-  served = null;
-  project?.cleanup();
-  project = null;
-});
+const cli = servedPerTest();
 
 /** The fixture's two Workers, as `-c` flags. */
 function configs(dir: string): string[] {
@@ -26,8 +17,8 @@ function configs(dir: string): string[] {
 
 describe("terrarium serve with wrangler dev's flags", () => {
   it("runs every -c Worker, the first serving, with --var over vars and --persist-to as the data folder", async () => {
-    project = tempProject("workers");
-    served = await serve(project.dir, [
+    const project = cli.project("workers");
+    const served = await cli.serve(project.dir, [
       ...configs(project.dir),
       "--var",
       "FROM_CLI:a:b",
@@ -51,26 +42,25 @@ describe("terrarium serve with wrangler dev's flags", () => {
     expect(existsSync(join(project.dataDir, "registry.sqlite"))).toBe(true);
     expect(existsSync(join(project.dataDir, "workers", "back", "registry.sqlite"))).toBe(true);
     expect(await served.stop()).toBe(0);
-    served = null;
   });
 
   it("a class of another -c Worker (script_name) keeps its objects in that Worker, across a restart", async () => {
-    project = tempProject("workers");
+    const project = cli.project("workers");
     const args = [...configs(project.dir), "--data", project.dataDir];
-    served = await serve(project.dir, args);
+    let served = await cli.serve(project.dir, args);
     const count = async (): Promise<unknown> =>
-      (await (await fetch(`${served!.url}/count`)).json()) as unknown;
+      (await (await fetch(`${served.url}/count`)).json()) as unknown;
     expect(await count()).toEqual({ count: 1 });
     expect(await count()).toEqual({ count: 2 });
     expect(await served.stop()).toBe(0);
-    served = await serve(project.dir, args);
+    served = await cli.serve(project.dir, args);
     expect(await count()).toEqual({ count: 3 });
     // The back Worker's registry knows the object; the front Worker's does not.
     expect(existsSync(join(project.dataDir, "workers", "back", "objects", "Counter"))).toBe(true);
     expect(existsSync(join(project.dataDir, "objects", "Counter"))).toBe(false);
     // Without the back Worker, each call says how to add it.
     expect(await served.stop()).toBe(0);
-    served = await serve(project.dir, ["--data", project.dataDir]);
+    served = await cli.serve(project.dir, ["--data", project.dataDir]);
     const r = await fetch(`${served.url}/count`);
     expect(r.status).toBe(502);
     expect(((await r.json()) as { error: string }).error).toBe(
@@ -79,8 +69,8 @@ describe("terrarium serve with wrangler dev's flags", () => {
   });
 
   it("--env runs each Worker's environment: its vars, .dev.vars.<env> and its own service bindings", async () => {
-    project = tempProject("workers");
-    served = await serve(project.dir, [
+    const project = cli.project("workers");
+    const served = await cli.serve(project.dir, [
       ...configs(project.dir),
       "--env",
       "staging",
@@ -98,8 +88,8 @@ describe("terrarium serve with wrangler dev's flags", () => {
   });
 
   it("a service binding to a Worker the project does not run fails each call, saying how to add it", async () => {
-    project = tempProject("workers");
-    served = await serve(project.dir, ["--data", project.dataDir]);
+    const project = cli.project("workers");
+    const served = await cli.serve(project.dir, ["--data", project.dataDir]);
     const r = await fetch(`${served.url}/`);
     expect(r.status).toBe(502);
     const body = (await r.json()) as { error: string };
@@ -109,7 +99,7 @@ describe("terrarium serve with wrangler dev's flags", () => {
   });
 
   it("refuses bad flags with a clear message and starts nothing", async () => {
-    project = tempProject("workers");
+    const project = cli.project("workers");
     const cases: [string[], number, RegExp][] = [
       [["--var", "NOCOLON"], 2, /--var needs KEY:VALUE, got "NOCOLON"/],
       [["--env", "qa"], 1, /wrangler\.jsonc: env: no environment "qa" \(--env\): the config has "staging"/],
@@ -128,7 +118,7 @@ describe("terrarium serve with wrangler dev's flags", () => {
 
 describe("terrarium load with wrangler dev's flags", () => {
   it("serves the -c Workers in --env and drives traffic through the service binding", async () => {
-    project = tempProject("workers");
+    const project = cli.project("workers");
     const r = await run([
       "load",
       ...configs(project.dir),

@@ -1,27 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Engine } from "../../runtime/engine.ts";
+import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../runtime/shared/clock.ts";
-import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { enginesPerTest, request, until } from "../helpers/project.ts";
 import { controlApi } from "../../runtime/api/control-api.ts";
 
-let project: ReturnType<typeof tempProject>;
-let engine: Engine | null = null;
-
-beforeEach(() => {
-  project = tempProject("kitchen");
-});
-
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  project.cleanup();
-});
+const engines = enginesPerTest();
 
 describe("engine", () => {
   it("serializes read-modify-write under 100 concurrent requests (input gate)", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     const results = await Promise.all(
-      Array.from({ length: 100 }, () => request(engine!, "POST", "/count/gate/slow-incr")),
+      Array.from({ length: 100 }, () => request(engine, "POST", "/count/gate/slow-incr")),
     );
     expect(results.every((r) => r.status === 200)).toBe(true);
     const values = results.map((r) => (r.json as { value: number }).value).sort((a, b) => a - b);
@@ -30,7 +18,7 @@ describe("engine", () => {
   });
 
   it("carries RPC errors with their name and class", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     const t = await request(engine, "GET", "/boom/type");
     expect(t.json).toEqual({ error: { name: "TypeError", message: "bad type", isTypeError: true } });
     const c = await request(engine, "GET", "/boom/custom");
@@ -41,21 +29,21 @@ describe("engine", () => {
   });
 
   it("passes SQLite's error message to the caller", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     const r = await request(engine, "GET", "/sql?q=" + encodeURIComponent("SELECT * FROM nope"));
     expect(r.status).toBe(500);
     expect((r.json as { error: { message: string } }).error.message).toContain("no such table: nope");
   });
 
   it("refuses an id from another namespace", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     const r = await request(engine, "GET", "/foreign");
     expect(r.status).toBe(500);
     expect((r.json as { error: { name: string } }).error.name).toBe("TypeError");
   });
 
   it("hides Node globals from object code", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     expect((await request(engine, "GET", "/env")).json).toEqual({
       mode: "test",
       process: "undefined",
@@ -66,7 +54,7 @@ describe("engine", () => {
   });
 
   it("answers 500 when a constructor throws, keeps serving, and retries on the next request", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     const bad = await request(engine, "GET", "/fragile/bad-one");
     expect(bad.status).toBe(500);
     expect(bad.body).toContain("cannot start bad-one");
@@ -77,7 +65,7 @@ describe("engine", () => {
 
   it("walks the lifecycle to Hibernating on a fake clock and wakes with storage intact", async () => {
     const clock = new FakeClock();
-    engine = await openEngine(project.dir, project.dataDir, {
+    const { engine } = await engines.open("kitchen", {
       clock,
       lifecycle: { policy: { idleAfterMs: 1000, hibernateAfterMs: 5000 } },
     });
@@ -88,7 +76,7 @@ describe("engine", () => {
     expect((await controlApi(engine).getObject(id))?.state).toBe("Idle");
     await clock.advance(5_100);
     await until(
-      async () => (await controlApi(engine!).getObject(id))?.state === "Hibernating",
+      async () => (await controlApi(engine).getObject(id))?.state === "Hibernating",
       "the object to hibernate",
     );
     const second = await request(engine, "POST", "/count/sleepy");
@@ -113,28 +101,27 @@ describe("engine", () => {
   });
 
   it("keeps storage and the registry across a restart", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
-    await request(engine, "POST", "/count/durable");
-    const r = await request(engine, "POST", "/count/durable");
+    const t = await engines.open("kitchen");
+    await request(t.engine, "POST", "/count/durable");
+    const r = await request(t.engine, "POST", "/count/durable");
     const id = (r.json as { id: string }).id;
-    await engine.close();
-    engine = await openEngine(project.dir, project.dataDir);
+    const engine = await t.reopen();
     const obj = await controlApi(engine).getObject(id);
     expect(obj).toMatchObject({ name: "durable", className: "KvCounter", state: "Hibernating" });
     expect((await request(engine, "GET", "/read/durable")).json).toEqual({ stored: 2, memory: 0 });
   });
 
   it("routes declared in terrarium.json reach the object directly", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     const r = await request(engine, "POST", "/direct/routed");
     expect(r.json).toMatchObject({ value: 1, name: "routed" });
   });
 
   it("delivers bus events in order, persisted, to a subscriber it wakes", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     for (let i = 0; i < 5; i++) await request(engine, "POST", "/count/busy");
     await until(
-      async () => ((await request(engine!, "GET", "/audit/busy")).json as unknown[]).length === 5,
+      async () => ((await request(engine, "GET", "/audit/busy")).json as unknown[]).length === 5,
       "the five audit entries",
     );
     const seen = (await request(engine, "GET", "/audit/busy")).json as { value: number; topic: string }[];
@@ -145,7 +132,7 @@ describe("engine", () => {
   });
 
   it("lets the inspector read an object's SQL and KV without touching it", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     const r = await request(engine, "POST", "/count/inspect");
     const id = (r.json as { id: string }).id;
     const kv = await controlApi(engine).listKv({ objectId: id });
@@ -158,7 +145,7 @@ describe("engine", () => {
   });
 
   it("terminates an object: storage gone, the next request starts afresh", async () => {
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     await request(engine, "POST", "/count/doomed");
     const r = await request(engine, "POST", "/count/doomed");
     const id = (r.json as { id: string }).id;
@@ -168,7 +155,7 @@ describe("engine", () => {
   });
 
   it("ends a spinning object with a 5xx and keeps serving others", async () => {
-    engine = await openEngine(project.dir, project.dataDir, { lifecycle: { cpuLimitMs: 300 } });
+    const { engine } = await engines.open("kitchen", { lifecycle: { cpuLimitMs: 300 } });
     const spin = await request(engine, "GET", "/spin/1");
     expect(spin.status).toBe(500);
     expect(spin.body).toMatch(/CPU time limit/);

@@ -1,20 +1,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import type { Engine } from "../../runtime/engine.ts";
-import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { describe, expect, it } from "vitest";
+import { enginesPerTest, request, until, type TestEngine } from "../helpers/project.ts";
 import { controlApi } from "../../runtime/api/control-api.ts";
 
-let project: ReturnType<typeof tempProject>;
-let engine: Engine | null = null;
+const engines = enginesPerTest();
 
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  project.cleanup();
-});
-
-function edit(file: string, from: string, to: string): void {
+function edit(project: TestEngine["project"], file: string, from: string, to: string): void {
   const path = join(project.dir, file);
   const text = readFileSync(path, "utf8");
   if (!text.includes(from)) throw new Error(`${from} not in ${file}`);
@@ -23,18 +15,18 @@ function edit(file: string, from: string, to: string): void {
 
 describe("live code updates", () => {
   it("moves live objects through Updating to the new code with no request lost and storage intact", async () => {
-    project = tempProject("kitchen");
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine, project } = await engines.open("kitchen");
     const first = await request(engine, "POST", "/count/live");
     const id = (first.json as { id: string }).id;
     // Requests keep flowing while the code changes under them.
     let stop = false as boolean;
     const statuses: number[] = [];
     const traffic = (async () => {
-      while (!stop) statuses.push((await request(engine!, "POST", "/count/live")).status);
+      while (!stop) statuses.push((await request(engine, "POST", "/count/live")).status);
     })();
     await until(() => statuses.length >= 5, "requests before the change");
     edit(
+      project,
       "src/index.ts",
       "      value: v,\n      memory: this.memory,",
       "      version: 2,\n      value: v,\n      memory: this.memory,",
@@ -56,10 +48,9 @@ describe("live code updates", () => {
   });
 
   it("refuses code that does not compile, with file:line, and keeps serving the old code", async () => {
-    project = tempProject("kitchen");
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine, project } = await engines.open("kitchen");
     await request(engine, "POST", "/count/safe");
-    edit("src/index.ts", "export class Fragile", "export class Fragile {{{");
+    edit(project, "src/index.ts", "export class Fragile", "export class Fragile {{{");
     const result = await engine.reload();
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/^src\/index\.ts:\d+:\d+: /);
@@ -73,10 +64,10 @@ describe("live code updates", () => {
   });
 
   it("refuses a constructor that throws on the new code, and keeps serving", async () => {
-    project = tempProject("kitchen");
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine, project } = await engines.open("kitchen");
     await request(engine, "POST", "/count/ctor");
     edit(
+      project,
       "src/index.ts",
       "export class KvCounter extends DurableObject<Env> {\n  memory = 0;",
       'export class KvCounter extends DurableObject<Env> {\n  memory = (() => { throw new Error("broken constructor"); })();',
@@ -88,12 +79,12 @@ describe("live code updates", () => {
   });
 
   it("watches the project and applies a saved change", async () => {
-    project = tempProject("kitchen");
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine, project } = await engines.open("kitchen");
     engine.watch();
     const updates: boolean[] = [];
     engine.events.on("update", (u) => updates.push(u.ok));
     edit(
+      project,
       "src/index.ts",
       'return new Response("not found", { status: 404 });',
       'return new Response("nothing here", { status: 404 });',

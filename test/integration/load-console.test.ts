@@ -1,20 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import type { Engine } from "../../runtime/engine.ts";
+import { describe, expect, it } from "vitest";
 import { RunStore } from "../../runtime/load/runs.ts";
-import { openEngine, tempProject, until } from "../helpers/project.ts";
+import { enginesPerTest, until } from "../helpers/project.ts";
 import { controlApi } from "../../runtime/api/control-api.ts";
 
-let cleanup: (() => void) | null = null;
-let engine: Engine | null = null;
-
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  cleanup?.();
-  cleanup = null;
-});
+const engines = enginesPerTest();
 
 const BURST = {
   description: "a slow tally under a steady rate",
@@ -26,10 +17,8 @@ const BURST = {
 
 describe("load runs from the console", () => {
   it("saves a profile to terrarium.json, keeping the rest, and refuses one that does not check", async () => {
-    const p = tempProject("sharded");
-    cleanup = p.cleanup;
-    engine = await openEngine(p.dir, p.dataDir);
-    const file = join(p.dir, "terrarium.json");
+    const { engine, project } = await engines.open("sharded");
+    const file = join(project.dir, "terrarium.json");
     const before = readFileSync(file, "utf8");
     expect(await controlApi(engine).loadProfiles()).toEqual({});
 
@@ -54,16 +43,15 @@ describe("load runs from the console", () => {
   });
 
   it("streams a run's seconds since the last one seen, and closing the engine ends and saves the run", async () => {
-    const p = tempProject("sharded");
-    cleanup = p.cleanup;
-    engine = await openEngine(p.dir, p.dataDir);
+    const t = await engines.open("sharded");
+    const engine = t.engine;
     await engine.listen(0);
     await controlApi(engine).saveLoadProfile({ name: "burst", profile: BURST });
     // Started by name at once: the profile is read from the file, not from the engine's last reload.
     const { id } = await controlApi(engine).startLoad({ profile: "burst" });
 
     await until(
-      async () => ((await controlApi(engine!).loadStatus()).active?.series.length ?? 0) >= 3,
+      async () => ((await controlApi(engine).loadStatus()).active?.series.length ?? 0) >= 3,
       "three load samples",
     );
     const status = await controlApi(engine).loadStatus(1);
@@ -79,10 +67,8 @@ describe("load runs from the console", () => {
     expect(cpu).toBeGreaterThan(0);
     expect(active.series[0]!.engine!.shards.map((g) => g.className)).toContain("Tally");
 
-    const closing = engine;
-    engine = null;
-    await closing.close();
-    const runs = new RunStore(p.dataDir).list();
+    await t.stop();
+    const runs = new RunStore(t.project.dataDir).list();
     expect(runs.map((r) => r.id)).toEqual([id]);
     expect(runs[0]!.elapsedMs).toBeLessThan(60_000);
     expect(runs[0]!.completed).toBeGreaterThan(0);

@@ -2,28 +2,25 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { dispatch } from "../../runtime/api/dispatch.ts";
 import type { Engine } from "../../runtime/engine.ts";
-import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { enginesPerTest, request, until, type TestEngine } from "../helpers/project.ts";
 import { controlApi } from "../../runtime/api/control-api.ts";
 
 // The control methods behind the console's saved requests and one object's
 // page in the Inspector, against a real engine.
 
-let project: ReturnType<typeof tempProject> | null = null;
-let engine: Engine | null = null;
+const engines = enginesPerTest();
 const clients: WebSocket[] = [];
+let current: TestEngine | null = null;
 
-afterEach(async () => {
+// Registered after enginesPerTest's, so it runs first: the clients end before the engine closes.
+afterEach(() => {
   for (const c of clients.splice(0)) c.terminate();
-  await engine?.close();
-  engine = null;
-  project?.cleanup();
-  project = null;
+  current = null;
 });
 
 async function start(fixture: string): Promise<Engine> {
-  project = tempProject(fixture);
-  engine = await openEngine(project.dir, project.dataDir);
-  return engine;
+  current = await engines.open(fixture);
+  return current.engine;
 }
 
 async function idOf(e: Engine, className: string, name: string): Promise<string> {
@@ -68,8 +65,7 @@ describe("saved requests", () => {
     expect(await controlApi(e).deleteSavedRequest(replaced.id)).toBe(true);
     expect(await controlApi(e).deleteSavedRequest(replaced.id)).toBe(false);
 
-    await e.close();
-    engine = await openEngine(project!.dir, project!.dataDir);
+    const engine = await current!.reopen();
     expect(await controlApi(engine).savedRequests()).toEqual([
       expect.objectContaining({
         id: audit.id,

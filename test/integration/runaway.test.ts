@@ -1,31 +1,23 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Engine } from "../../runtime/engine.ts";
-import { openEngine, request, tempProject, until } from "../helpers/project.ts";
+import { enginesPerTest, request, until } from "../helpers/project.ts";
 import { controlApi } from "../../runtime/api/control-api.ts";
 
-let project: ReturnType<typeof tempProject>;
-let engine: Engine | null = null;
+const engines = enginesPerTest();
 
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  project.cleanup();
-});
-
-async function objectNamed(name: string) {
-  const all = await controlApi(engine!).listObjects({ search: name });
+async function objectNamed(engine: Engine, name: string) {
+  const all = await controlApi(engine).listObjects({ search: name });
   return all.objects.find((o) => o.name === name);
 }
 
 describe("runaway and crashing objects", () => {
   it("ends an object that blows its memory limit, and keeps serving others", async () => {
-    project = tempProject("kitchen");
-    engine = await openEngine(project.dir, project.dataDir, { lifecycle: { memoryLimitMb: 64 } });
+    const { engine } = await engines.open("kitchen", { lifecycle: { memoryLimitMb: 64 } });
     const hog = await request(engine, "GET", "/hog/1");
     expect(hog.status).toBe(500);
     expect(hog.body).toMatch(/was reset: .*(memory|ERR_WORKER_OUT_OF_MEMORY)/i);
     expect((await request(engine, "POST", "/count/fine")).status).toBe(200);
-    const obj = await objectNamed("hog-1");
+    const obj = await objectNamed(engine, "hog-1");
     expect(obj?.state).toBe("Hibernating");
     expect(obj?.lastError).toMatch(/memory/i);
     const causes = (await controlApi(engine).transitions({ objectId: obj!.id })).map((t) => t.cause);
@@ -33,20 +25,24 @@ describe("runaway and crashing objects", () => {
   });
 
   it("resets an object after an uncaught exception: memory lost, storage kept", async () => {
-    project = tempProject("kitchen");
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     await request(engine, "POST", "/count/crash-x");
     expect((await request(engine, "GET", "/crash/x")).json).toBe("scheduled");
-    await until(async () => (await objectNamed("crash-x"))?.state === "Hibernating", "crash-x to hibernate");
-    expect((await objectNamed("crash-x"))?.lastError).toContain("uncaught in a timer");
+    await until(
+      async () => (await objectNamed(engine, "crash-x"))?.state === "Hibernating",
+      "crash-x to hibernate",
+    );
+    expect((await objectNamed(engine, "crash-x"))?.lastError).toContain("uncaught in a timer");
     expect((await request(engine, "GET", "/read/crash-x")).json).toEqual({ stored: 1, memory: 0 });
   });
 
   it("ctx.abort() resets the object on purpose", async () => {
-    project = tempProject("kitchen");
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("kitchen");
     await request(engine, "GET", "/abort/y");
-    await until(async () => (await objectNamed("abort-y"))?.state === "Hibernating", "abort-y to hibernate");
-    expect((await objectNamed("abort-y"))?.lastError).toContain("on purpose");
+    await until(
+      async () => (await objectNamed(engine, "abort-y"))?.state === "Hibernating",
+      "abort-y to hibernate",
+    );
+    expect((await objectNamed(engine, "abort-y"))?.lastError).toContain("on purpose");
   });
 });

@@ -1,23 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { Engine } from "../../runtime/engine.ts";
-import { openEngine, tempProject, until } from "../helpers/project.ts";
+import { describe, expect, it } from "vitest";
+import { enginesPerTest, until } from "../helpers/project.ts";
 import { controlApi } from "../../runtime/api/control-api.ts";
 
-let project: ReturnType<typeof tempProject>;
-let engine: Engine | null = null;
-
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  project.cleanup();
-});
+const engines = enginesPerTest();
 
 describe("sharding", () => {
   it("adds shards through the Scaling state when load passes the target, and spreads keys over them", async () => {
-    project = tempProject("sharded");
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("sharded");
     const send = (user: string) =>
-      controlApi(engine!).sendRequest({
+      controlApi(engine).sendRequest({
         method: "GET",
         path: "/tally/hot?wait=150",
         headers: [["x-user", user]],
@@ -27,8 +18,9 @@ describe("sharding", () => {
     const start = Date.now();
     const shardsSeen = new Set<string>();
     const loading = (): boolean => {
-      const shards = engine!.lifecycle.shardGroups()[0]?.shards ?? 1;
-      if (shards === 4 || Date.now() - start > 20_000) return false;
+      const shards = engine.lifecycle.shardGroups()[0]?.shards ?? 1;
+      // Four shards is the most there can be; keep on until a new one has answered.
+      if ((shards === 4 && shardsSeen.size >= 2) || Date.now() - start > 20_000) return false;
       return Date.now() - start < 4_000 || shards < 2 || shardsSeen.size < 2;
     };
     let u = 0;
@@ -47,7 +39,7 @@ describe("sharding", () => {
     expect(shardsSeen.has("hot")).toBe(true);
     // Busy shards record their Scaling step when their Processing span ends.
     await until(
-      async () => (await controlApi(engine!).transitions({ limit: 5000 })).some((t) => t.to === "Scaling"),
+      async () => (await controlApi(engine).transitions({ limit: 5000 })).some((t) => t.to === "Scaling"),
       "a Scaling transition",
     );
     const transitions = await controlApi(engine).transitions({ limit: 5000 });
@@ -60,14 +52,13 @@ describe("sharding", () => {
   }, 30_000);
 
   it("lowers the shard count when load falls", async () => {
-    project = tempProject("sharded");
-    engine = await openEngine(project.dir, project.dataDir);
+    const { engine } = await engines.open("sharded");
     const deadline = Date.now() + 20_000;
     let u = 0;
     await Promise.all(
       Array.from({ length: 12 }, async () => {
-        while (Date.now() < deadline && (engine!.lifecycle.shardGroups()[0]?.shards ?? 1) < 2) {
-          await controlApi(engine!).sendRequest({
+        while (Date.now() < deadline && (engine.lifecycle.shardGroups()[0]?.shards ?? 1) < 2) {
+          await controlApi(engine).sendRequest({
             method: "GET",
             path: "/tally/cool?wait=150",
             headers: [["x-user", `u${u++}`]],
@@ -76,6 +67,6 @@ describe("sharding", () => {
       }),
     );
     expect(engine.lifecycle.shardGroups()[0]?.shards).toBeGreaterThanOrEqual(2);
-    await until(() => engine!.lifecycle.shardGroups()[0]!.shards === 1, "the shards to fall back to one");
+    await until(() => engine.lifecycle.shardGroups()[0]!.shards === 1, "the shards to fall back to one");
   }, 30_000);
 });

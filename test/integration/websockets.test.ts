@@ -1,25 +1,24 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Engine } from "../../runtime/engine.ts";
-import { openEngine, tempProject, until } from "../helpers/project.ts";
+import { enginesPerTest, until } from "../helpers/project.ts";
 import { controlApi } from "../../runtime/api/control-api.ts";
 
-let project: ReturnType<typeof tempProject>;
-let engine: Engine | null = null;
+const engines = enginesPerTest();
 const clients: WebSocket[] = [];
 
-afterEach(async () => {
+// Registered after enginesPerTest's: after-each hooks run last-registered first, so
+// the clients are gone before the engine closes.
+afterEach(() => {
   for (const c of clients.splice(0)) c.terminate();
-  await engine?.close();
-  engine = null;
-  project.cleanup();
 });
 
-async function start(lifecycle: Parameters<typeof openEngine>[2] = {}): Promise<string> {
-  project = tempProject("sockets");
-  engine = await openEngine(project.dir, project.dataDir, lifecycle);
+async function start(
+  opts: Parameters<typeof engines.open>[1] = {},
+): Promise<{ url: string; engine: Engine }> {
+  const { engine } = await engines.open("sockets", opts);
   const port = await engine.listen(0);
-  return `ws://127.0.0.1:${port}`;
+  return { url: `ws://127.0.0.1:${port}`, engine };
 }
 
 function connect(url: string): Promise<WebSocket & { next: () => Promise<string | Buffer> }> {
@@ -52,7 +51,7 @@ function connect(url: string): Promise<WebSocket & { next: () => Promise<string 
 
 describe("WebSockets", () => {
   it("routes an upgrade to an object that accepts it with the hibernation API", async () => {
-    const url = await start();
+    const { url } = await start();
     const alice = await connect(`${url}/room/r1?user=alice`);
     const bob = await connect(`${url}/room/r1?user=bob`);
     alice.send("hello");
@@ -67,21 +66,23 @@ describe("WebSockets", () => {
   });
 
   it("keeps clients connected while the object hibernates, and wakes it with attachments intact", async () => {
-    const url = await start({ lifecycle: { policy: { idleAfterMs: 50, hibernateAfterMs: 100 } } });
+    const { url, engine } = await start({
+      lifecycle: { policy: { idleAfterMs: 50, hibernateAfterMs: 100 } },
+    });
     const carol = await connect(`${url}/room/sleepy?user=carol`);
     carol.send("first");
     expect(await carol.next()).toBe("carol#1: first");
-    const objects = await controlApi(engine!).listObjects({ className: "Room" });
+    const objects = await controlApi(engine).listObjects({ className: "Room" });
     const id = objects.objects[0]!.id;
     await until(
-      async () => (await controlApi(engine!).getObject(id))?.state === "Hibernating",
+      async () => (await controlApi(engine).getObject(id))?.state === "Hibernating",
       "the object to hibernate",
     );
     expect(carol.readyState).toBe(WebSocket.OPEN);
     // Auto-responses are answered without waking the object.
     carol.send("ping");
     expect(await carol.next()).toBe("pong");
-    expect((await controlApi(engine!).getObject(id))?.state).toBe("Hibernating");
+    expect((await controlApi(engine).getObject(id))?.state).toBe("Hibernating");
     carol.send("who");
     const who = JSON.parse(String(await carol.next()));
     // A fresh instance (wakeups restarted) that still knows the socket, its tags and attachment.
@@ -96,7 +97,7 @@ describe("WebSockets", () => {
   });
 
   it("carries binary frames, close codes and reasons both ways", async () => {
-    const url = await start();
+    const { url } = await start();
     const dan = await connect(`${url}/room/bin?user=dan`);
     dan.send(Buffer.from([1, 2, 3]));
     expect([...((await dan.next()) as Buffer)]).toEqual([3, 2, 1]);
@@ -116,7 +117,9 @@ describe("WebSockets", () => {
   });
 
   it("supports the standard API, which keeps the object from hibernating", async () => {
-    const url = await start({ lifecycle: { policy: { idleAfterMs: 50, hibernateAfterMs: 100 } } });
+    const { url, engine } = await start({
+      lifecycle: { policy: { idleAfterMs: 50, hibernateAfterMs: 100 } },
+    });
     const e = await connect(`${url}/echo/e1`);
     e.send("a");
     expect(await e.next()).toBe("echo 1: a");
@@ -124,12 +127,12 @@ describe("WebSockets", () => {
     e.send("b");
     // Same instance: the counter kept going.
     expect(await e.next()).toBe("echo 2: b");
-    const obj = (await controlApi(engine!).listObjects({ className: "Echo" })).objects[0]!;
+    const obj = (await controlApi(engine).listObjects({ className: "Echo" })).objects[0]!;
     expect(obj.state).not.toBe("Hibernating");
   });
 
   it("answers a refused upgrade with the Worker's HTTP response", async () => {
-    const url = await start();
+    const { url } = await start();
     const err = await new Promise<string>((resolve) => {
       const ws = new WebSocket(`${url}/plain-upgrade`);
       ws.on("unexpected-response", (_req, res) => resolve(String(res.statusCode)));
@@ -139,7 +142,7 @@ describe("WebSockets", () => {
   });
 
   it("holds 1,000 sockets on one object", async () => {
-    const url = await start();
+    const { url } = await start();
     const many = await Promise.all(
       Array.from({ length: 1000 }, (_, i) => connect(`${url}/room/big?user=u${i}`)),
     );

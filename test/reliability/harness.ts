@@ -39,6 +39,7 @@ export interface Server {
   output: () => string;
   /** Resolves with the exit code (or the signal's name) once the process is gone. */
   exited: Promise<number | string>;
+  /** SIGKILL to `terrarium serve`: its supervisor and its engine's process. */
   kill9: () => Promise<number | string>;
 }
 
@@ -73,7 +74,14 @@ export function startServe(box: Sandbox, args: string[] = [], readyMs = 60_000):
         output: () => out,
         exited,
         kill9: () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+          if (child.exitCode === null && child.signalCode === null) {
+            // The supervisor and the engine's process at once, as a crash of the machine's
+            // process would: killing the supervisor alone lets the engine finish what it
+            // is doing before it notices and ends itself.
+            const engine = enginePid(child.pid!);
+            child.kill("SIGKILL");
+            if (engine !== null) process.kill(engine, "SIGKILL");
+          }
           return exited;
         },
       });
@@ -182,4 +190,31 @@ export async function until(
 /** Prints one line of figures, prefixed so the suite's figures can be grepped from its output. */
 export function figure(what: string, value: unknown): void {
   process.stdout.write(`[figure] ${what}: ${typeof value === "string" ? value : JSON.stringify(value)}\n`);
+}
+
+/**
+ * The engine process of a `terrarium serve` (its supervisor's child running
+ * bin/terrarium.js), or null while there is none (between a crash and the
+ * restart). /proc of this process is where objects' workers, memory and
+ * descriptors are.
+ */
+export function enginePid(servePid: number): number | null {
+  let children: number[];
+  try {
+    children = readFileSync(`/proc/${servePid}/task/${servePid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return null;
+  }
+  for (const pid of children) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("terrarium.js")) return pid;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return null;
 }

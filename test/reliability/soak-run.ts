@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { RunSummary } from "../../runtime/load/summary.ts";
-import { fdCount, rssMb, runCli, sandbox, startServe, threadCount, until } from "./harness.ts";
+import { enginePid, fdCount, rssMb, runCli, sandbox, startServe, threadCount, until } from "./harness.ts";
 
 /**
  * The soak of docs/reliability.md, "Load held", shared by the test (30 s)
@@ -119,12 +119,15 @@ export async function soak(o: SoakOptions): Promise<SoakFigures> {
   const box = sandbox("faults");
   const server = await startServe(box, ["--quiet", "--idle-after", "200", "--hibernate-after", "300"]);
   try {
+    // The engine's process, not its supervisor's: the objects' workers are there
+    // (the serve process itself when it runs unsupervised: TERRARIUM_NO_SUPERVISOR=1).
+    const engine = enginePid(server.pid) ?? server.pid;
     const settled = async (what: string): Promise<Measure> => {
       await until(() => registryStates(box.dataDir).live === 0, `every object to hibernate ${what}`, 60_000);
       return {
-        rssMb: Math.round(rssMb(server.pid)),
-        fds: fdCount(server.pid),
-        threads: threadCount(server.pid),
+        rssMb: Math.round(rssMb(engine)),
+        fds: fdCount(engine),
+        threads: threadCount(engine),
       };
     };
     log(`warm-up: ${o.warmupS} s at ${o.rate} req/s over ${o.objects} objects`);

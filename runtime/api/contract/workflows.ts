@@ -11,7 +11,7 @@ import type {
   StepAttempt,
   StepRecord,
   WorkflowSummary,
-} from "../../workflows/workflows.ts";
+} from "../../workflows/records.ts";
 
 import type { DataPoint } from "../../bindings/analytics-engine.ts";
 
