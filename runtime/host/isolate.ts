@@ -108,8 +108,8 @@ class Isolate implements WorkerApi {
     this.#lines = new PeerServer({
       hosts: (id) => object.hosts(id),
       mayLeaveUnrun: () => !object.active || object.broken,
-      fetch: (req) => this.fetch(req),
-      rpc: (method, args, kind) => this.rpc(method, args, kind),
+      fetch: (req, trace) => this.fetch(req, trace),
+      rpc: (method, args, kind, trace) => this.rpc(method, args, kind, trace),
     });
     const g = globalThis as Record<string, unknown>;
     g.WebSocketPair = this.#sockets.pairClass();
