@@ -19,7 +19,7 @@ interface Outcome {
   error?: string;
 }
 
-function get(agent: Agent, base: URL, name: string): Promise<Outcome> {
+function get(agent: Agent, base: URL, name: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Outcome> {
   return new Promise((resolve) => {
     const start = performance.now();
     let settled = false;
@@ -35,7 +35,7 @@ function get(agent: Agent, base: URL, name: string): Promise<Outcome> {
         port: base.port,
         method: "GET",
         path: `/c/${encodeURIComponent(name)}`,
-        timeout: REQUEST_TIMEOUT_MS,
+        timeout: timeoutMs,
       },
       (res) => {
         let body = "";
@@ -61,7 +61,7 @@ function get(agent: Agent, base: URL, name: string): Promise<Outcome> {
       },
     );
     req.on("timeout", () => {
-      req.destroy(new Error(`timed out after ${REQUEST_TIMEOUT_MS} ms`));
+      req.destroy(new Error(`timed out after ${timeoutMs} ms`));
     });
     req.on("error", (e) => done({ ok: false, latencyMicros: 0, error: e.message }));
     req.end();
@@ -109,7 +109,7 @@ async function runJob(job: LoadJob): Promise<LoadResult> {
       const loop = async (): Promise<void> => {
         while (next < names.length) {
           const name = names[next++]!;
-          record(name, await get(agent, base, name));
+          record(name, await get(agent, base, name, job.timeoutMs));
           if (job.gapMs && next < names.length) await new Promise((r) => setTimeout(r, job.gapMs));
         }
       };

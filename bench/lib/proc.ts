@@ -113,3 +113,12 @@ export function threadCpu(pid: number): ThreadCpu[] {
   }
   return out;
 }
+
+/** How many threads one process has now (/proc/<pid>/task), 0 when it is gone. */
+export function threadCount(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/task`).length;
+  } catch {
+    return 0;
+  }
+}

@@ -19,6 +19,8 @@ export type LoadJob =
       names: string[];
       /** Each loop waits this long after a response before its next request (default 0: back to back). */
       gapMs?: number;
+      /** A request with no answer after this long is an error (default 15,000 ms). */
+      timeoutMs?: number;
     };
 
 export interface LoadResult {

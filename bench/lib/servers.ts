@@ -87,12 +87,29 @@ class OutputTail {
   }
 }
 
-/** `node bin/terrarium.js serve <project> --port 0 --data <tmp> --quiet`, ready once it prints its URL. */
-export async function startTerrarium(repoRoot: string, projectDir: string): Promise<RunningServer> {
+/**
+ * `node bin/terrarium.js serve <project> --port 0 --data <tmp> --quiet [extraArgs]`,
+ * ready once it prints its URL.
+ */
+export async function startTerrarium(
+  repoRoot: string,
+  projectDir: string,
+  extraArgs: readonly string[] = [],
+): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "terrarium-bench-data-"));
   const child = spawn(
     process.execPath,
-    [join(repoRoot, "bin", "terrarium.js"), "serve", projectDir, "--port", "0", "--data", dataDir, "--quiet"],
+    [
+      join(repoRoot, "bin", "terrarium.js"),
+      "serve",
+      projectDir,
+      "--port",
+      "0",
+      "--data",
+      dataDir,
+      "--quiet",
+      ...extraArgs,
+    ],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   const { stop, killNow } = stopper(child, () => rm(dataDir, { recursive: true, force: true }));

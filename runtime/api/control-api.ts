@@ -31,7 +31,7 @@ import {
 } from "../config/project-files.ts";
 import { RequestHistory } from "./request-history.ts";
 import { SavedRequests } from "./saved-requests.ts";
-import { errorResult, httpResult, serializedRequest } from "./http-result.ts";
+import { errorResult, httpResult, readStreamed, serializedRequest } from "./http-result.ts";
 import { objectTools } from "./object-tools.ts";
 import { LoadConsole } from "../load/console.ts";
 import { timeTools } from "./time-tools.ts";
@@ -287,7 +287,7 @@ function createControlApi(engine: Engine): ControlApi {
       const started = performance.now();
       try {
         const res = await engine.router.handle(serializedRequest(r, engine.url ?? "http://127.0.0.1"));
-        return httpResult(res, started);
+        return httpResult(await readStreamed(res), started);
       } catch (e) {
         return errorResult(e, started);
       }

@@ -19,6 +19,43 @@ export function serializedRequest(r: HttpRequestSpec, base: string): SerializedR
   };
 }
 
+/**
+ * A streamed body (SerializedResponse.stream) as far as the console shows
+ * it: until it ends, or 1 MiB, or 10 s (a Server-Sent Events feed never
+ * ends), then the stream is cancelled, as a client going away cancels it.
+ */
+export async function readStreamed(
+  res: SerializedResponse,
+  limits = { bytes: 1024 * 1024, ms: 10_000 },
+): Promise<SerializedResponse> {
+  const stream = res.stream;
+  if (!stream) return res;
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const timer = setTimeout(() => void reader.cancel().catch(() => {}), limits.ms);
+  try {
+    while (size < limits.bytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+    if (size >= limits.bytes) await reader.cancel();
+  } catch {
+    // Cut short (the stream failed): what came so far is the body.
+  } finally {
+    clearTimeout(timer);
+  }
+  const buf = Buffer.concat(chunks);
+  return {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+    body: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer,
+  };
+}
+
 /** A response as the console shows it: the body as text when its type is textual, else base64. */
 export function httpResult(res: SerializedResponse, started: number): HttpResult {
   const type = res.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "";

@@ -1,6 +1,14 @@
+import type { Transferable } from "node:worker_threads";
 import { lazyRequest, NO_BODY_METHODS, unreadRecord } from "./lazy-request.ts";
 import type { SerializedRequest, SerializedResponse, SocketInfo } from "./protocol.ts";
-import { NULL_BODY_STATUS, plainBody, responseFromWire, wireRecord, WorkersResponse } from "./response.ts";
+import {
+  NULL_BODY_STATUS,
+  plainBody,
+  responseFromWire,
+  streamedBody,
+  wireRecord,
+  WorkersResponse,
+} from "./response.ts";
 import { SOCKET, TerrariumWebSocket } from "./websocket.ts";
 
 export async function serializeRequest(req: Request): Promise<SerializedRequest> {
@@ -37,7 +45,12 @@ export async function serializeResponse(
       webSocket: socketInfo(ws),
     };
   }
-  const body = NULL_BODY_STATUS.has(res.status) ? null : (plainBody(res) ?? (await res.arrayBuffer()));
+  if (NULL_BODY_STATUS.has(res.status))
+    return { status: res.status, statusText: res.statusText, headers: [...res.headers], body: null };
+  const stream = streamedBody(res);
+  if (stream)
+    return { status: res.status, statusText: res.statusText, headers: [...res.headers], body: null, stream };
+  const body = plainBody(res) ?? (await res.arrayBuffer());
   return { status: res.status, statusText: res.statusText, headers: [...res.headers], body };
 }
 
@@ -62,8 +75,12 @@ export function deserializeResponse(
   return responseFromWire(r);
 }
 
-/** The transferables of a serialized request or response (its body). */
-export function bodyTransfer(r: { body: ArrayBuffer | null }): ArrayBuffer[] {
+/** The transferables of a serialized request or response (its body, or its body's stream). */
+export function bodyTransfer(r: {
+  body: ArrayBuffer | null;
+  stream?: ReadableStream<Uint8Array>;
+}): Transferable[] {
+  if (r.stream) return [r.stream as unknown as Transferable];
   return r.body && r.body.byteLength > 0 ? [r.body] : [];
 }
 

@@ -89,6 +89,7 @@ function captureConsole(notify: (n: GatewayNotice) => void): void {
  */
 class Isolate implements WorkerApi {
   readonly #gateway: Comlink.Remote<GatewayApi>;
+  readonly #notify: (n: GatewayNotice) => void;
   #loaded: Loaded | null = null;
   readonly #sockets: WorkerSockets;
   readonly #entry: EntryHost;
@@ -100,6 +101,7 @@ class Isolate implements WorkerApi {
 
   constructor(gateway: Comlink.Remote<GatewayApi>, notify: (n: GatewayNotice) => void) {
     this.#gateway = gateway;
+    this.#notify = notify;
     this.#peers = new Peers(gateway, (reports) => notify({ notice: "direct", reports }));
     this.#sockets = new WorkerSockets(gateway);
     this.#entry = new EntryHost(gateway);
@@ -120,6 +122,7 @@ class Isolate implements WorkerApi {
   async load(spec: CodeSpec): Promise<{ classes: string[] }> {
     if (this.#loaded?.spec.bundlePath === spec.bundlePath)
       return { classes: exportedClasses(this.#loaded.module) };
+    this.#sockets.setCompatibility(spec.compatibilityDate, spec.compatibilityFlags);
     const env = buildEnv(spec, this.#gateway, this.#peers, this.#sockets.clientSocket);
     const object = this.#object;
     const entry = this.#entry;
@@ -182,7 +185,26 @@ class Isolate implements WorkerApi {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     }
     const out = await serializeResponse(response, (ws) => this.#sockets.info(ws));
+    if (out.stream && active) out.stream = this.#counted(out.stream);
     return Comlink.transfer(out, bodyTransfer(out));
+  }
+
+  /** Response bodies the active object is streaming, reported to the orchestrator (it keeps the object awake). */
+  #openStreams = 0;
+
+  /**
+   * The object's streamed body, counted while it is open: piped through a
+   * stream of ours, which passes on the reader's cancel (the client going
+   * away) to the object's stream.
+   */
+  #counted(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    this.#notify({ notice: "streams", open: ++this.#openStreams });
+    void stream
+      .pipeTo(writable)
+      .catch(() => {})
+      .finally(() => this.#notify({ notice: "streams", open: --this.#openStreams }));
+    return readable;
   }
 
   queue(

@@ -24,7 +24,12 @@ export interface HeldSocket {
 export type SocketEvent =
   /** autoResponseAt: as HeldSocket's, so the handler reads the latest auto-response time. */
   | { type: "message"; id: string; data: string | ArrayBuffer; autoResponseAt?: number | null }
-  | { type: "close"; id: string; code: number; reason: string; wasClean: boolean }
+  /**
+   * replied: the runtime answered the peer's close frame (the socket is
+   * CLOSED in the handler); false leaves it CLOSING until the handler, or
+   * later code, calls ws.close().
+   */
+  | { type: "close"; id: string; code: number; reason: string; wasClean: boolean; replied?: boolean }
   | { type: "error"; id: string; message: string };
 
 export interface BindingSpec {
@@ -240,13 +245,15 @@ export interface GatewayApi {
   direct(reports: DirectReport[]): void;
   /** SQL rows an object read and wrote (see the "rows" notice). */
   rows(objectId: string, read: number, written: number): void;
+  /** How many response bodies the worker's object is streaming now (see the "streams" notice). */
+  streams(open: number): void;
   /** The worker's object broke itself (a blockConcurrencyWhile callback threw) with this error: reset it. */
   broken(error: Error): void;
   /** Why an object's worker ended under calls on a direct line, as the orchestrator's path says it (null: unknown). */
   lostWhy(id: string): Promise<string | null>;
   wsSend(id: string, data: string | ArrayBuffer): void;
   wsClose(id: string, code: number | undefined, reason: string | undefined): void;
-  wsAccept(id: string, info: { hibernatable: boolean; tags: string[] }): void;
+  wsAccept(id: string, info: { hibernatable: boolean; tags: string[]; autoReplyToClose?: boolean }): void;
   wsAttach(id: string, value: unknown): void;
   wsAutoResponse(pair: { request: string; response: string } | null): void;
   /**
@@ -270,6 +277,8 @@ export type GatewayNotice =
   | { notice: "direct"; reports: DirectReport[] }
   /** SQL rows an object read and wrote through ctx.storage.sql since the last notice (for the cost of a run). */
   | { notice: "rows"; objectId: string; read: number; written: number }
+  /** The active object's open streamed response bodies changed: it stays awake while one is open, as on workerd. */
+  | { notice: "streams"; open: number }
   /** A blockConcurrencyWhile callback threw: the object must be reset (the worker ended). */
   | { notice: "broken"; error: SerializedError };
 

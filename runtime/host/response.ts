@@ -37,6 +37,13 @@ export const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
 const upgrades = new WeakMap<object, TerrariumWebSocket>();
 
+/**
+ * Responses made from a ReadableStream: their body goes to the other thread
+ * as a stream (http-wire's `stream`), not read to the end first, so a body
+ * written over time (Server-Sent Events) arrives as it is written.
+ */
+const streamed = new WeakSet<object>();
+
 // ---- lazy bodies of built responses ----
 
 interface LazyBody {
@@ -190,6 +197,7 @@ export class WorkersResponse extends BaseResponse {
       // A null-body status with a body goes to the constructor, which refuses it.
       const lazy = plain !== undefined && !(rest.status !== undefined && NULL_BODY_STATUS.has(rest.status));
       super(lazy ? null : body, rest);
+      if (body instanceof ReadableStream) streamed.add(this);
       if (lazy) {
         // What the constructor would have added for a string body.
         if (typeof plain === "string" && !this.headers.has("content-type"))
@@ -308,8 +316,23 @@ const unbuilt = unbuiltKind<ResponseRecord>({
 
 // ---- to and from another thread ----
 
-/** A response as it came from another worker: unbuilt, its bytes (owned by it) as the body. */
+/**
+ * The body of a Response made from a ReadableStream, when nothing has read
+ * it yet: it is handed on as it is (see `streamed`); else undefined.
+ */
+export function streamedBody(res: Response): ReadableStream<Uint8Array> | undefined {
+  if (!streamed.has(res) || res.bodyUsed || !res.body || res.body.locked) return undefined;
+  return res.body as ReadableStream<Uint8Array>;
+}
+
+/**
+ * A response as it came from another worker: unbuilt, its bytes (owned by
+ * it) as the body; one whose body streams is a Response on that stream.
+ */
 export function responseFromWire(r: SerializedResponse): Response {
+  if (r.stream) {
+    return new WorkersResponse(r.stream, { status: r.status, statusText: r.statusText, headers: r.headers });
+  }
   const res = Object.create(unbuilt.proto) as Response;
   unbuilt.records.set(res, {
     status: r.status,

@@ -10,13 +10,33 @@ import { randomUUID } from "node:crypto";
 export interface SocketLink {
   send(id: string, data: string | ArrayBuffer): void;
   close(id: string, code: number | undefined, reason: string | undefined): void;
-  accept(id: string, info: { hibernatable: boolean; tags: string[] }): void;
+  /** allowHalfOpen: `ws.accept({ allowHalfOpen: true })`, which never answers a close by itself. */
+  accept(id: string, info: { hibernatable: boolean; tags: string[]; allowHalfOpen?: boolean }): void;
   attach(id: string, value: unknown): void;
 }
 
 export const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
 const MAX_ATTACHMENT_BYTES = 2048;
+
+/**
+ * Whether the runtime answers a peer's close frame by itself (workerd's
+ * `web_socket_auto_reply_to_close`, default from 2026-04-07, turned off by
+ * `web_socket_manual_reply_to_close`). Measured on workerd 1.20260426: it
+ * applies to sockets on the standard API (`ws.accept()`) only; a
+ * hibernatable socket (`ctx.acceptWebSocket`) and one accepted with
+ * `allowHalfOpen` leave the answer to the object's `ws.close()` at every
+ * date, the handler seeing readyState CLOSING.
+ */
+export function autoRepliesToClose(
+  compatibilityDate: string,
+  compatibilityFlags: readonly string[],
+  socket: { hibernatable: boolean; allowHalfOpen?: boolean },
+): boolean {
+  if (socket.hibernatable || socket.allowHalfOpen) return false;
+  if (compatibilityFlags.includes("web_socket_manual_reply_to_close")) return false;
+  return compatibilityFlags.includes("web_socket_auto_reply_to_close") || compatibilityDate >= "2026-04-07";
+}
 
 /** Terrarium's own state of a socket, kept where user code does not look. */
 export interface SocketState {
@@ -26,6 +46,16 @@ export interface SocketState {
   accepted: boolean;
   hibernatable: boolean;
   tags: string[];
+  /**
+   * The peer's close frame arrived and was not answered by the runtime:
+   * until this end calls close(), readyState is CLOSING and send() still
+   * reaches the peer (workerd without web_socket_auto_reply_to_close).
+   */
+  closeReceived: boolean;
+  /** This end called close(). */
+  closeSent: boolean;
+  /** Accepted with `{ allowHalfOpen: true }`. */
+  allowHalfOpen: boolean;
   attachment: unknown;
   /** When the orchestrator last auto-responded on this socket (ms since the epoch), for hibernatable ones. */
   autoResponseAt: number | null;
@@ -64,6 +94,9 @@ export class TerrariumWebSocket extends EventTarget {
         accepted: false,
         hibernatable: false,
         tags: [],
+        closeReceived: false,
+        closeSent: false,
+        allowHalfOpen: false,
         attachment: undefined,
         autoResponseAt: null,
         link,
@@ -87,12 +120,17 @@ export class TerrariumWebSocket extends EventTarget {
     return "";
   }
 
-  /** The standard API: events arrive on this object; the object cannot hibernate meanwhile. */
-  accept(): void {
+  /**
+   * The standard API: events arrive on this object; the object cannot
+   * hibernate meanwhile. `allowHalfOpen` keeps a peer's close unanswered
+   * until this end calls close(), at every compatibility date.
+   */
+  accept(options?: { allowHalfOpen?: boolean }): void {
     const s = this[SOCKET];
     if (s.accepted) throw new TypeError("The WebSocket has already been accepted.");
     s.accepted = true;
-    s.link?.accept(s.id, { hibernatable: false, tags: [] });
+    s.allowHalfOpen = options?.allowHalfOpen === true;
+    s.link?.accept(s.id, { hibernatable: false, tags: [], allowHalfOpen: s.allowHalfOpen });
   }
 
   send(data: string | ArrayBuffer | ArrayBufferView): void {
@@ -101,7 +139,9 @@ export class TerrariumWebSocket extends EventTarget {
       throw new TypeError(
         "You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.",
       );
-    if (s.readyState !== READY_STATE.OPEN) throw new TypeError("Can't call WebSocket send() after close().");
+    // A peer's unanswered close leaves the socket CLOSING, and sending still works (as on workerd).
+    if (s.readyState !== READY_STATE.OPEN && !(s.closeReceived && !s.closeSent))
+      throw new TypeError("Can't call WebSocket send() after close().");
     let payload: string | ArrayBuffer;
     if (typeof data === "string") payload = data;
     else if (data instanceof ArrayBuffer) payload = data.slice(0);
@@ -109,10 +149,17 @@ export class TerrariumWebSocket extends EventTarget {
     s.link?.send(s.id, payload);
   }
 
+  /** After the peer's unanswered close, close() answers it and the socket is CLOSED. */
   close(code?: number, reason?: string): void {
+    // Codes no close frame may carry (RFC 6455): workerd refuses them (measured with 1005, the code of a
+    // client's close without one, which a handler echoing `code` passes on).
+    if (code !== undefined && (code < 1000 || code > 4999 || code === 1005 || code === 1006 || code === 1015))
+      throw new DOMException(`Invalid WebSocket close code: ${code}.`, "InvalidAccessError");
     const s = this[SOCKET];
-    if (s.readyState >= READY_STATE.CLOSING) return;
-    s.readyState = READY_STATE.CLOSING;
+    if (s.closeSent || s.readyState === READY_STATE.CLOSED) return;
+    if (s.readyState === READY_STATE.CLOSING && !s.closeReceived) return;
+    s.closeSent = true;
+    s.readyState = s.closeReceived ? READY_STATE.CLOSED : READY_STATE.CLOSING;
     s.link?.close(s.id, code, reason);
   }
 

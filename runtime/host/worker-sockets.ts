@@ -2,6 +2,7 @@ import * as Comlink from "comlink";
 import type { ClientSocketFactory } from "./namespace.ts";
 import type { GatewayApi, HeldSocket, SocketEvent, SocketInfo } from "./protocol.ts";
 import {
+  autoRepliesToClose,
   closeEvent,
   makeWebSocketPairClass,
   messageEvent,
@@ -30,6 +31,8 @@ export class WorkerSockets {
   #autoResponse: WebSocketRequestResponsePair | null = null;
   readonly #gateway: Comlink.Remote<GatewayApi>;
   readonly #link: SocketLink;
+  /** The loaded code's compatibility date and flags (whether a client's close is answered at once). */
+  #compatibility: { date: string; flags: readonly string[] } = { date: "", flags: [] };
   /** A client end for a socket another object answered this thread with (DurableObjectNamespace). */
   readonly clientSocket: ClientSocketFactory;
 
@@ -39,7 +42,12 @@ export class WorkerSockets {
       send: (id, data) =>
         void gateway.wsSend(id, data instanceof ArrayBuffer ? Comlink.transfer(data, [data]) : data),
       close: (id, code, reason) => void gateway.wsClose(id, code, reason),
-      accept: (id, info) => void gateway.wsAccept(id, info),
+      accept: (id, info) =>
+        void gateway.wsAccept(id, {
+          hibernatable: info.hibernatable,
+          tags: info.tags,
+          autoReplyToClose: this.#autoRepliesToClose(info),
+        }),
       attach: (id, value) => void gateway.wsAttach(id, value),
     };
     const clientEnds = this.#clientEnds;
@@ -56,6 +64,15 @@ export class WorkerSockets {
       });
       return ws;
     };
+  }
+
+  /** The code this worker loaded: its compatibility date and flags decide how a client's close is answered. */
+  setCompatibility(date: string, flags: readonly string[]): void {
+    this.#compatibility = { date, flags };
+  }
+
+  #autoRepliesToClose(socket: { hibernatable: boolean; allowHalfOpen?: boolean }): boolean {
+    return autoRepliesToClose(this.#compatibility.date, this.#compatibility.flags, socket);
   }
 
   /** The `WebSocketPair` global: ws.accept() (the standard API) registers the server end here as well. */
@@ -120,7 +137,7 @@ export class WorkerSockets {
         [...this.#server.values()].filter(
           (ws) =>
             ws[SOCKET].hibernatable &&
-            ws[SOCKET].readyState <= 1 &&
+            (ws[SOCKET].readyState <= 1 || (ws[SOCKET].closeReceived && !ws[SOCKET].closeSent)) &&
             (tag === undefined || ws[SOCKET].tags.includes(tag)),
         ),
       getTags: (ws: TerrariumWebSocket) => {
@@ -154,6 +171,7 @@ export class WorkerSockets {
       accepted: s?.accepted ?? false,
       hibernatable: s?.hibernatable ?? false,
       tags: s?.tags ?? [],
+      ...(s?.accepted ? { autoReplyToClose: this.#autoRepliesToClose(s) } : {}),
     };
   }
 
@@ -170,10 +188,30 @@ export class WorkerSockets {
     const ws = this.#server.get(e.id) ?? this.#clientEnds.get(e.id);
     if (!ws) return;
     if (e.type === "close") {
-      ws[SOCKET].readyState = 3;
-      this.#server.delete(e.id);
-      this.#clientEnds.delete(e.id);
+      const s = ws[SOCKET];
+      // Unanswered (replied false): CLOSING until ws.close(), which answers the client.
+      if (e.replied === false && !s.closeSent) {
+        s.closeReceived = true;
+        s.readyState = 2;
+      } else s.readyState = 3;
     }
+    try {
+      await this.#handle(ws, e, instance, afterHandler);
+    } finally {
+      // The socket is in getWebSockets() while its close handler runs, not after (as on workerd).
+      if (e.type === "close") {
+        this.#server.delete(e.id);
+        this.#clientEnds.delete(e.id);
+      }
+    }
+  }
+
+  async #handle(
+    ws: TerrariumWebSocket,
+    e: SocketEvent,
+    instance: Record<string, unknown> | undefined,
+    afterHandler: () => void,
+  ): Promise<void> {
     if (e.type === "message" && e.autoResponseAt !== undefined) ws[SOCKET].autoResponseAt = e.autoResponseAt;
     if (ws[SOCKET].hibernatable && instance) {
       const handler =

@@ -116,6 +116,11 @@ export class EntryWorkers {
       throw answered.late;
     }
     if (!answered.ok) throw answered.error;
+    // A streamed body moves on to the calling worker (http-wire.ts `stream`).
+    if ("fetch" in call) {
+      const res = answered.value as SerializedResponse;
+      return Comlink.transfer(res, bodyTransfer(res));
+    }
     return answered.value;
   }
 

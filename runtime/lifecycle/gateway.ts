@@ -27,6 +27,8 @@ export interface GatewaySlot<L extends GatewayObject> {
 export interface GatewayObject {
   readonly record: ObjectRecord;
   readonly host: WorkerHost | null;
+  /** Response bodies the object is streaming (it does not hibernate meanwhile). */
+  streams: number;
 }
 
 /**
@@ -133,6 +135,10 @@ export function buildGateway<L extends GatewayObject>(slot: GatewaySlot<L>, hub:
     peer: async (binding, id) => hub.peer(binding, id),
     direct: (reports) => hub.direct(slot.host, reports),
     rows: (objectId, read, written) => hub.rows(objectId, read, written),
+    streams: (open) => {
+      const live = slot.object;
+      if (live && live.host === slot.host) live.streams = open;
+    },
     broken: (error) => {
       const live = slot.object;
       const cause = `reset: ${error.name}: ${error.message}`;

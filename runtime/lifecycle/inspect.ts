@@ -73,6 +73,7 @@ export class Inspection {
       state: rec.state,
       live: !!live && (!!live.host || !!live.starting),
       starting: !!live?.starting,
+      streams: live?.streams ?? 0,
       inFlight: live?.inFlight ?? 0,
       directCalls: live?.directBusy.size ?? 0,
       lastEventAt: live?.lastEventAt ?? rec.lastActive,

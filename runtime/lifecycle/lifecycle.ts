@@ -441,6 +441,7 @@ export class LifecycleManager {
       updating: null,
       pendingScaling: null,
       directBusy: new Set(),
+      streams: 0,
     };
     this.#live.set(id, live);
     return live;
@@ -695,6 +696,7 @@ export class LifecycleManager {
     live.host = null;
     live.generation++;
     live.inFlight = 0;
+    live.streams = 0;
     live.spanRequests = 0;
     this.#pool.forget(host);
     live.record.lastError = cause;
@@ -726,6 +728,7 @@ export class LifecycleManager {
     live.generation++;
     this.transition(rec, "Hibernating", cause);
     this.#live.delete(id);
+    this.#sockets.hibernated(id);
     rec.storageBytes = this.#state.storageBytes(rec.className, rec.id);
     this.#registry.touch(rec);
     const slot = this.#pool.slot(host);
@@ -859,7 +862,8 @@ export class LifecycleManager {
       } else if (
         rec.state === "Idle" &&
         now - live.idleSince >= policy.hibernateAfterMs &&
-        !this.#sockets.pinsObject(rec.id)
+        !this.#sockets.pinsObject(rec.id) &&
+        live.streams === 0
       ) {
         void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
       }

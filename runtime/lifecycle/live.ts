@@ -85,6 +85,8 @@ export interface LiveObject {
   pendingScaling: string | null;
   /** Workers that have had a call to the object in flight on a direct line for a while (they report it). */
   directBusy: Set<WorkerHost>;
+  /** Response bodies the object is streaming now (its worker reports them): it stays awake meanwhile. */
+  streams: number;
 }
 
 /** Whether an object has an event in flight, on its worker or on a direct line into it. */

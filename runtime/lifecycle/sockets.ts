@@ -22,7 +22,13 @@ export interface ObjectSockets {
   /** Whether an object holds a socket that keeps it from hibernating. */
   pinsObject(objectId: string): boolean;
   closeObject(objectId: string, code: number, reason: string, onlyStandard?: boolean): void;
-  accepted(id: string, owner: SocketOwner | null, info: { hibernatable: boolean; tags: string[] }): void;
+  /** The object hibernated: drops its sockets whose client's close it left unanswered, as workerd does. */
+  hibernated(objectId: string): void;
+  accepted(
+    id: string,
+    owner: SocketOwner | null,
+    info: { hibernatable: boolean; tags: string[]; autoReplyToClose?: boolean },
+  ): void;
   attach(id: string, value: unknown): void;
   setAutoResponse(objectId: string, pair: { request: string; response: string } | null): void;
   send(id: string, data: string | ArrayBuffer): void;

@@ -14,6 +14,7 @@ export type AwakeReasonKind =
   | "calls"
   | "starting"
   | "standard-websocket"
+  | "streaming"
   | "wait-until"
   | "blocking"
   | "transaction"
@@ -42,6 +43,8 @@ export interface AwakeFacts {
   policy: { idleAfterMs: number; hibernateAfterMs: number };
   /** Accepted sockets on the standard API (ws.accept()), which pin an object awake. */
   standardSockets: number;
+  /** Response bodies the object is streaming (a Response made from a ReadableStream), which pin it awake. */
+  streams: number;
   hibernatableSockets: number;
   alarmAt: number | null;
   /** What the worker says; null when it is not live or did not answer in time. */
@@ -116,6 +119,8 @@ export function whyAwake(f: AwakeFacts): WhyAwake {
       `${plural(f.standardSockets, "WebSocket")} accepted with ws.accept(), which keeps the object in memory while open; ` +
         "ctx.acceptWebSocket() would let it hibernate with the socket kept",
     );
+  if (f.streams > 0)
+    hold("streaming", `${plural(f.streams, "response body", "response bodies")} still streaming to a client`);
   if (f.probe) {
     if (f.probe.waitUntil > 0)
       hold(
@@ -170,6 +175,7 @@ const SHORT: Record<AwakeReasonKind, string> = {
   calls: "calls in flight",
   starting: "starting",
   "standard-websocket": "standard WebSocket",
+  streaming: "streaming a response",
   "wait-until": "waitUntil pending",
   blocking: "blockConcurrencyWhile",
   transaction: "open transaction",

@@ -57,6 +57,54 @@ function toHeaders(req: IncomingMessage): [string, string][] {
   return out;
 }
 
+/**
+ * Writes a streamed body (SerializedResponse.stream) chunk by chunk as the
+ * code writes it; the client going away cancels the stream, so the code's
+ * next write rejects, as on workerd. A stream that errors ends the
+ * connection without the final chunk, so the client sees the body cut.
+ */
+async function pipeBody(stream: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
+  const reader = stream.getReader();
+  let finished = false;
+  const onClose = (): void => {
+    // workerd's writer sees its write rejected with no reason.
+    if (!finished) void reader.cancel().catch(() => {});
+  };
+  res.once("close", onClose);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || res.destroyed) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const go = (): void => {
+            res.off("drain", go);
+            res.off("close", go);
+            resolve();
+          };
+          res.on("drain", go);
+          res.on("close", go);
+        });
+      }
+    }
+    finished = true;
+    res.end();
+  } catch {
+    finished = true;
+    res.destroy();
+  } finally {
+    res.off("close", onClose);
+  }
+}
+
+/** All of a streamed body (an answer that cannot be streamed on, such as an upgrade refused). */
+export async function streamBytes(stream: ReadableStream<Uint8Array>): Promise<ArrayBuffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  const buf = Buffer.concat(chunks);
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+}
+
 /** A plain HTTP answer written on a raw socket (an upgrade that is not one). */
 function refusal(status: number, body: string): string {
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`;
@@ -140,7 +188,8 @@ export class RequestRouter {
       this.#sockets.upgrade(req, socket, head, out.webSocket.id, out.headers);
       return;
     }
-    const body = out.body ? Buffer.from(out.body) : Buffer.alloc(0);
+    const bytes = out.stream ? await streamBytes(out.stream) : out.body;
+    const body = bytes ? Buffer.from(bytes) : Buffer.alloc(0);
     const lines = [`HTTP/1.1 ${out.status} ${out.statusText || STATUS_CODES[out.status] || ""}`];
     for (const [k, v] of out.headers)
       if (!/^(content-length|transfer-encoding|connection)$/i.test(k)) lines.push(`${k}: ${v}`);
@@ -231,7 +280,19 @@ export class RequestRouter {
       delete headers["content-length"];
       delete headers["transfer-encoding"];
       // Cut short by close(): the client has its 503 already.
-      if (res.headersSent) return;
+      if (res.headersSent) {
+        void out.stream?.cancel().catch(() => {});
+        return;
+      }
+      const noBody = req.method === "HEAD" || out.status === 204 || out.status === 304;
+      if (out.stream && !noBody) {
+        // Written as it comes (chunked), as workerd sends a body it does not know the length of.
+        res.writeHead(out.status, out.statusText || undefined, headers);
+        res.flushHeaders();
+        await pipeBody(out.stream, res);
+        return;
+      }
+      void out.stream?.cancel().catch(() => {});
       // The whole body is here, so its length is known: sent as workerd sends it (not chunked),
       // 0 for no body, and none where HTTP allows no body (HEAD, 204, 304).
       const payload = out.body ? Buffer.from(out.body) : null;

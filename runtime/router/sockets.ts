@@ -39,6 +39,16 @@ interface HubSocket {
   /** Settles when every event handed over so far has been handled. */
   handled: Promise<void>;
   closeRequested: { code: number | undefined; reason: string | undefined } | null;
+  /**
+   * Whether the client's close frame is answered at once (the owner's code
+   * decides: host/websocket.ts autoRepliesToClose); if not, the owner's
+   * ws.close() answers it.
+   */
+  autoReplyToClose: boolean;
+  /** The client's close frame arrived and waits for the owner's ws.close() (autoReplyToClose false). */
+  closeReceived: boolean;
+  /** ws's own close(), which sends a close frame (s.ws.close holds back ws's automatic answer). */
+  closeWs: ((code?: number, reason?: string) => void) | null;
   /** When the hub last answered this socket's auto-response request (ms since the epoch). */
   autoResponseAt: number | null;
 }
@@ -116,6 +126,7 @@ export class SocketHub implements ObjectSockets {
         existing.accepted = true;
         existing.hibernatable ||= info.hibernatable;
         if (info.tags.length) existing.tags = info.tags;
+        if (info.autoReplyToClose !== undefined) existing.autoReplyToClose = info.autoReplyToClose;
       }
       return;
     }
@@ -136,6 +147,9 @@ export class SocketHub implements ObjectSockets {
       chain: Promise.resolve(),
       handled: Promise.resolve(),
       closeRequested: null,
+      autoReplyToClose: info.autoReplyToClose ?? true,
+      closeReceived: false,
+      closeWs: null,
       autoResponseAt: null,
     });
     if (owner.kind === "object") {
@@ -146,14 +160,19 @@ export class SocketHub implements ObjectSockets {
   }
 
   /** ctx.acceptWebSocket / ws.accept() from a worker. */
-  accepted(id: string, owner: SocketOwner | null, info: { hibernatable: boolean; tags: string[] }): void {
+  accepted(
+    id: string,
+    owner: SocketOwner | null,
+    info: { hibernatable: boolean; tags: string[]; autoReplyToClose?: boolean },
+  ): void {
     const s = this.#sockets.get(id);
     if (s) {
       s.accepted = true;
       s.hibernatable = info.hibernatable;
       s.tags = info.tags;
+      if (info.autoReplyToClose !== undefined) s.autoReplyToClose = info.autoReplyToClose;
     } else if (owner) {
-      this.claim({ id, accepted: true, hibernatable: info.hibernatable, tags: info.tags }, owner);
+      this.claim({ id, accepted: true, ...info }, owner);
     }
   }
 
@@ -195,7 +214,25 @@ export class SocketHub implements ObjectSockets {
       s.closeRequested = { code, reason };
       return;
     }
-    s.ws.close(code ?? 1000, reason);
+    this.#closeWs(s, code ?? 1000, reason);
+  }
+
+  /** Sends a close frame (answering the client's, when it waits for one). */
+  #closeWs(s: HubSocket, code: number, reason: string | undefined): void {
+    if (s.closeWs) s.closeWs(code, reason);
+    else s.ws?.close(code, reason);
+  }
+
+  /**
+   * The object hibernated: a hibernatable socket whose client's close it
+   * left unanswered is dropped (workerd drops it when it evicts the object:
+   * the client sees 1006); the others stay connected.
+   */
+  hibernated(objectId: string): void {
+    for (const id of [...(this.#byObject.get(objectId) ?? [])]) {
+      const s = this.#sockets.get(id);
+      if (s?.closeReceived && s.ws) s.ws.terminate();
+    }
   }
 
   /** A worker accepted the client end of socket `id` (see HubSocket.holder). */
@@ -263,7 +300,7 @@ export class SocketHub implements ObjectSockets {
     const out: HeldSocket[] = [];
     for (const id of ids) {
       const s = this.#sockets.get(id);
-      if (s?.hibernatable && s.accepted)
+      if (s?.hibernatable && s.accepted && !s.closeReceived)
         out.push({ id, tags: s.tags, attachment: s.attachment, autoResponseAt: s.autoResponseAt });
     }
     return out;
@@ -285,7 +322,7 @@ export class SocketHub implements ObjectSockets {
     for (const id of [...(this.#byObject.get(objectId) ?? [])]) {
       const s = this.#sockets.get(id);
       if (!s || (onlyStandard && s.hibernatable)) continue;
-      if (s.ws) s.ws.close(code, reason);
+      if (s.ws) this.#closeWs(s, code, reason);
       else this.#forget(s);
     }
   }
@@ -334,9 +371,10 @@ export class SocketHub implements ObjectSockets {
 
   #bind(s: HubSocket, ws: WebSocket): void {
     s.ws = ws;
+    this.#holdCloseAnswer(s, ws);
     for (const m of s.outbox) ws.send(m);
     s.outbox = [];
-    if (s.closeRequested) ws.close(s.closeRequested.code ?? 1000, s.closeRequested.reason);
+    if (s.closeRequested) this.#closeWs(s, s.closeRequested.code ?? 1000, s.closeRequested.reason);
     ws.on("message", (raw: RawData, isBinary: boolean) => {
       s.received++;
       const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
@@ -357,18 +395,55 @@ export class SocketHub implements ObjectSockets {
       }
     });
     ws.on("close", (code: number, reason: Buffer) => {
+      // The owner had the close event when the client's close frame came (it answered it, or not).
+      if (s.closeReceived) {
+        void s.chain.then(() => s.handled).then(() => this.#forget(s));
+        return;
+      }
       this.#enqueue(s, {
         type: "close",
         id: s.id,
         code,
         reason: reason.toString("utf8"),
         wasClean: code !== 1006,
+        replied: true,
       });
       void s.chain.then(() => s.handled).then(() => this.#forget(s));
     });
     ws.on("error", (err: Error) => {
       this.#enqueue(s, { type: "error", id: s.id, message: err.message });
     });
+  }
+
+  /**
+   * ws (8.x) answers a client's close frame by itself: its receiver calls
+   * ws.close(code, reason) once the frame is read, before any event. For a
+   * socket whose owner answers the close itself (autoReplyToClose false),
+   * that call is held back here: the owner gets the close event with the
+   * socket CLOSING, and its ws.close() sends the answer (#closeWs). Until
+   * then the connection stays half-closed, as on workerd: the owner can
+   * still send, and a client that waits too long gives up (1006).
+   */
+  #holdCloseAnswer(s: HubSocket, ws: WebSocket): void {
+    const closeWs = ws.close.bind(ws);
+    s.closeWs = closeWs;
+    ws.close = (code?: number, reason?: string | Buffer): void => {
+      // Set by ws's receiver when the close frame arrived (private to ws 8; the ws-close fidelity projects cover it).
+      const frameReceived = (ws as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived === true;
+      if (!frameReceived || s.autoReplyToClose || s.closeReceived || ws.readyState !== ws.OPEN) {
+        closeWs(code, reason);
+        return;
+      }
+      s.closeReceived = true;
+      this.#enqueue(s, {
+        type: "close",
+        id: s.id,
+        code: code ?? 1005,
+        reason: reason === undefined ? "" : reason.toString(),
+        wasClean: true,
+        replied: false,
+      });
+    };
   }
 
   /**
@@ -410,7 +485,7 @@ export class SocketHub implements ObjectSockets {
   /** Closes every socket (Terrarium stopping): a close frame, then the client's answer ends it. */
   closeAll(code = 1001, reason = "Terrarium stopped"): void {
     this.#closing = true;
-    for (const s of this.#sockets.values()) s.ws?.close(code, reason);
+    for (const s of this.#sockets.values()) this.#closeWs(s, code, reason);
     this.#wss.close();
   }
 

@@ -15,6 +15,13 @@ export interface SerializedResponse {
   statusText: string;
   headers: [string, string][];
   body: ArrayBuffer | null;
+  /**
+   * A body the code streams (a Response made from a ReadableStream, such as
+   * Server-Sent Events): moved to the receiving thread (body is null then),
+   * so chunks reach the client as they are written, and the client going
+   * away cancels it where it is written.
+   */
+  stream?: ReadableStream<Uint8Array>;
   /** With status 101: the socket the response hands to the client. */
   webSocket?: SocketInfo;
 }
@@ -25,4 +32,6 @@ export interface SocketInfo {
   accepted: boolean;
   hibernatable: boolean;
   tags: string[];
+  /** Whether the runtime answers the client's close frame itself (host/websocket.ts autoRepliesToClose). */
+  autoReplyToClose?: boolean;
 }

@@ -1,4 +1,4 @@
-import type { MessagePort } from "node:worker_threads";
+import type { MessagePort, Transferable } from "node:worker_threads";
 import { deserializeError, serializeError, type SerializedError } from "./comlink-node.ts";
 
 /**
@@ -31,12 +31,12 @@ function isLean(m: unknown): m is LeanCall | LeanReply {
 export function serveLean(
   port: MessagePort,
   handlers: Record<string, Handler>,
-  transfer: (method: string, result: unknown) => ArrayBuffer[] = () => [],
+  transfer: (method: string, result: unknown) => Transferable[] = () => [],
 ): void {
   port.on("message", (msg: unknown) => {
     if (!isLean(msg) || !("m" in msg)) return;
     const handler = Object.hasOwn(handlers, msg.m) ? handlers[msg.m] : undefined;
-    const reply = (r: LeanReply, list: ArrayBuffer[] = []): void => {
+    const reply = (r: LeanReply, list: Transferable[] = []): void => {
       try {
         port.postMessage(r, list);
       } catch (e) {
@@ -73,7 +73,7 @@ export class LeanClient {
     });
   }
 
-  call<T>(method: string, args: unknown[], transfer: ArrayBuffer[] = []): Promise<T> {
+  call<T>(method: string, args: unknown[], transfer: Transferable[] = []): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const lean = this.#next++;
       this.#pending.set(lean, { resolve: resolve as (v: unknown) => void, reject });

@@ -56,6 +56,13 @@ export interface Step {
   readonly until?: { readonly path: string; readonly equals: unknown };
   /** Response headers to record beside status, content type and body (lower case). */
   readonly responseHeaders?: readonly string[];
+  /**
+   * For a body written over time (Server-Sent Events): read it as it comes
+   * until this many events (each ending in a blank line) have arrived, then
+   * go away (abort the request). The body recorded is those events. A
+   * server that sent the body only at its end never gets there.
+   */
+  readonly events?: number;
 }
 
 /** A captured value's source: `header:<name>` is a response header, anything else a dotted path into the JSON body. */
@@ -620,8 +627,38 @@ function httpFetch(url: URL, init: { method: string; headers: Headers; body?: st
   });
 }
 
+/** Reads `count` Server-Sent Events as they arrive, then aborts the request (the client goes away). */
+async function readEvents(baseUrl: string, step: Step, count: number): Promise<RecordedResponse> {
+  const abort = new AbortController();
+  const response = await fetch(new URL(step.path, baseUrl), {
+    method: step.method,
+    headers: new Headers(step.headers),
+    signal: abort.signal,
+  });
+  const contentType = response.headers.get("content-type");
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let ended = false;
+  try {
+    while (text.split("\n\n").length <= count) {
+      const { done, value } = await reader.read();
+      if (done) {
+        ended = true;
+        break;
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    abort.abort();
+  }
+  const events = text.split("\n\n").slice(0, count);
+  return { status: response.status, contentType, body: { events, ended } };
+}
+
 async function send(baseUrl: string, step: Step): Promise<RecordedResponse> {
   if (step.method === "WS") return runWsStep(baseUrl, step as unknown as WsStep) as Promise<RecordedResponse>;
+  if (step.events !== undefined) return readEvents(baseUrl, step, step.events);
   const headers = new Headers(step.headers);
   let body: string | undefined;
   if (typeof step.body === "string") {

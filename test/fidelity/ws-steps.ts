@@ -10,12 +10,21 @@ export interface WsStep {
   readonly replies?: number;
   /** Send every message at once on open, then wait for `replies` replies before closing. */
   readonly burst?: boolean;
+  /**
+   * For a close the server may leave unanswered: how long to wait for the
+   * answer to the client's close frame before recording `"no answer"` and
+   * dropping the connection (without it, the step waits up to 10 s).
+   */
+  readonly closeWait?: number;
 }
 
 export interface WsTranscript {
   status: number;
   contentType: "websocket";
-  body: { received: (string | { binary: number[] })[]; close: { code: number; reason: string } | null };
+  body: {
+    received: (string | { binary: number[] })[];
+    close: { code: number; reason: string } | "no answer" | null;
+  };
 }
 
 /** Runs one conversation; the transcript is what gets compared between runtimes. */
@@ -26,7 +35,18 @@ export function runWsStep(baseUrl: string, step: WsStep): Promise<WsTranscript> 
     const received: (string | { binary: number[] })[] = [];
     let waiting = 0;
     let next = 0;
-    let close: { code: number; reason: string } | null = null;
+    let close: WsTranscript["body"]["close"] = null;
+    const closeClient = (): void => {
+      ws.close(1000, "done");
+      if (step.closeWait === undefined) return;
+      setTimeout(() => {
+        if (close !== null) return;
+        close = "no answer";
+        clearTimeout(timer);
+        ws.terminate();
+        resolve({ status: 101, contentType: "websocket", body: { received, close } });
+      }, step.closeWait);
+    };
     const timer = setTimeout(() => {
       ws.terminate();
       resolve({
@@ -42,13 +62,13 @@ export function runWsStep(baseUrl: string, step: WsStep): Promise<WsTranscript> 
           for (const m of step.send) ws.send(typeof m === "string" ? m : Buffer.from(m.binary));
           next = step.send.length;
         }
-        if (waiting <= 0) ws.close(1000, "done");
+        if (waiting <= 0) closeClient();
         return;
       }
       if (waiting > 0) return;
       const m = step.send[next++];
       if (m === undefined) {
-        ws.close(1000, "done");
+        closeClient();
         return;
       }
       waiting = step.replies ?? 1;
@@ -66,6 +86,7 @@ export function runWsStep(baseUrl: string, step: WsStep): Promise<WsTranscript> 
       pump();
     });
     ws.on("close", (code, reason) => {
+      if (close === "no answer") return;
       close = { code, reason: reason.toString() };
       clearTimeout(timer);
       resolve({ status: 101, contentType: "websocket", body: { received, close } });

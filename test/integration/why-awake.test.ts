@@ -48,6 +48,24 @@ function reply(ws: WebSocket, send: string): Promise<string> {
 }
 
 describe("why is it awake", () => {
+  it("names a response body the object streams, until the client goes away", async () => {
+    const { engine, url } = await open();
+    const abort = new AbortController();
+    const res = await fetch(`http://${url}/n/s/events`, { signal: abort.signal });
+    const reader = res.body!.getReader();
+    // The first event arrives before the body ends (it never ends).
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("data: 0\n\n");
+    const id = await idOf(engine, "s");
+    const streaming = async (): Promise<boolean> =>
+      (await controlApi(engine).whyAwake(id)).reasons.some((r) => r.kind === "streaming" && r.blocks);
+    await until(streaming, "the stream named as what holds the object awake");
+    expect((await controlApi(engine).whyAwake(id)).reasons.find((r) => r.kind === "streaming")!.detail).toBe(
+      "1 response body still streaming to a client",
+    );
+    abort.abort();
+    await until(async () => !(await streaming()), "the stream gone once the client went away");
+  });
+
   it("names requests in flight and waitUntil, then says when it hibernates", async () => {
     const { engine, url } = await open();
     await fetch(`http://${url}/n/a/`);

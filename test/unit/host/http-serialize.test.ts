@@ -20,14 +20,22 @@ describe("serializeResponse", () => {
     expect([...new Uint8Array(out.body!)]).toEqual([2, 3]);
   });
 
-  it("reads a stream body, and a null body gives empty bytes", async () => {
-    const stream = new ReadableStream({
-      start(c) {
-        c.enqueue(new TextEncoder().encode("from a stream"));
-        c.close();
-      },
-    });
-    expect(text((await serializeResponse(new WorkersResponse(stream))).body)).toBe("from a stream");
+  it("hands a stream body on as the stream itself (not read to its end), and a null body gives empty bytes", async () => {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const out = await serializeResponse(new WorkersResponse(readable));
+    // Nothing was written yet, and the stream never ends: a buffered body would never settle.
+    expect(out.body).toBeNull();
+    const reader = out.stream!.getReader();
+    const writer = writable.getWriter();
+    void writer.write(new TextEncoder().encode("first"));
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("first");
+    // The reader going away (a client disconnecting) rejects the writer's next write.
+    await reader.cancel();
+    await expect(writer.write(new TextEncoder().encode("second"))).rejects.toBeUndefined();
+    // Once read by the code, a stream body is sent as the bytes read are (none left here).
+    const read = new WorkersResponse(new Blob(["x"]).stream());
+    await read.text();
+    await expect(serializeResponse(read)).rejects.toThrow(TypeError);
     const empty = await serializeResponse(new WorkersResponse(null, { status: 200 }));
     expect(empty.body?.byteLength).toBe(0);
     expect((await serializeResponse(new WorkersResponse(null, { status: 204 }))).body).toBeNull();

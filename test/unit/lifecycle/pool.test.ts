@@ -134,6 +134,7 @@ function liveObject(id: string, host: WorkerHost | null, state: LifecycleState, 
     updating: null,
     pendingScaling: null,
     directBusy: new Set(),
+    streams: 0,
   };
 }
 

@@ -12,6 +12,7 @@ const facts = (over: Partial<AwakeFacts> = {}): AwakeFacts => ({
   idleSince: NOW - 400,
   policy: { idleAfterMs: 1_000, hibernateAfterMs: 10_000 },
   standardSockets: 0,
+  streams: 0,
   hibernatableSockets: 0,
   alarmAt: null,
   probe: null,
@@ -43,6 +44,7 @@ describe("whyAwake", () => {
         inFlight: 2,
         directCalls: 1,
         standardSockets: 1,
+        streams: 1,
         probe: { ...probe, waitUntil: 1, blocking: true, transaction: true },
       }),
     );
@@ -50,6 +52,7 @@ describe("whyAwake", () => {
       ["requests", true],
       ["calls", true],
       ["standard-websocket", true],
+      ["streaming", true],
       ["wait-until", true],
       ["blocking", true],
       ["transaction", true],

@@ -95,7 +95,9 @@ export class Notifications extends DurableObject<Env> {
     }
   }
 
-  async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    ws.close(code, reason);
+  async webSocketClose(ws: WebSocket): Promise<void> {
+    // Completes the client's close (before 2026-04-07 workerd leaves it to the object). Not
+    // ws.close(code): a client's close without a code arrives as 1005, which close() refuses.
+    ws.close();
   }
 }

@@ -52,7 +52,8 @@ export default {
         return Response.json({ status: r.status, body: await r.text(), header: r.headers.get("x-back") });
       }
       case "/forward":
-        // The incoming request itself, handed on.
+      case "/events":
+        // The incoming request itself, handed on (/events: a body the other Worker streams).
         return env.BACK.fetch(request);
       case "/status": {
         const r = await env.BACK.fetch("http://back.internal/teapot");

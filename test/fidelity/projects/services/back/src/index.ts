@@ -30,6 +30,24 @@ export default class Back extends WorkerEntrypoint<Env> {
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/teapot") return new Response("short and stout", { status: 418 });
+    if (url.pathname === "/events") {
+      // Server-Sent Events written over time, until the reader goes away.
+      const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+      const writer = writable.getWriter();
+      this.ctx.waitUntil(
+        (async () => {
+          for (let i = 0; ; i++) {
+            try {
+              await writer.write(new TextEncoder().encode(`data: back ${i}\n\n`));
+            } catch {
+              return;
+            }
+            await scheduler.wait(100);
+          }
+        })(),
+      );
+      return new Response(readable, { headers: { "content-type": "text/event-stream" } });
+    }
     return Response.json(
       {
         method: request.method,
