@@ -28,6 +28,8 @@ import { QueueBroker } from "./queues/broker.ts";
 import { RateLimits } from "./bindings/ratelimit.ts";
 import { DataPointLog } from "./bindings/analytics-engine.ts";
 import { Workflows } from "./workflows/workflows.ts";
+import { instantSpan, TraceLinks, TraceStore } from "./state/traces.ts";
+import { traceBatch } from "./queues/trace-batch.ts";
 import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
 import { startAuxiliary, type AuxiliaryRun } from "./engine/auxiliary.ts";
 import { assetRouting, classInfos, codeVersion, projectPolicies } from "./engine/code.ts";
@@ -72,6 +74,11 @@ export interface EngineOptions extends ProjectOptions {
   dataDir?: string;
   clock?: Clock;
   lifecycle?: Partial<LifecycleOptions>;
+  /**
+   * Traces across objects (docs/traces.md): on unless `enabled` is false; `sample` of requests (default 1),
+   * at most `perSecond` new traces a second (default 200; Infinity: every request).
+   */
+  traces?: { enabled?: boolean; maxTraces?: number; sample?: number; perSecond?: number };
 }
 
 /**
@@ -106,6 +113,8 @@ export class Engine {
   readonly timeTravel: TimeTravel;
   /** Every version of every class's code, and which one each live object runs. */
   readonly history: ClassHistory;
+  /** Traces across objects, kept in <data>/traces.sqlite (docs/traces.md). */
+  readonly traces: TraceStore;
   #serving: ServingMark | null = null;
   #port: number | null = null;
   /** The project's other Workers (-c), each beside the first. */
@@ -129,6 +138,7 @@ export class Engine {
     clock: Clock;
     usage: UsageMeter;
     dataPoints: DataPointLog;
+    traces: TraceStore;
     workers: ProjectWorkers;
     loadOptions: ProjectOptions;
     basePolicy: LifecyclePolicy;
@@ -158,6 +168,7 @@ export class Engine {
     this.usage = parts.usage;
     this.dataPoints = parts.dataPoints;
     this.outbox = parts.outbox;
+    this.traces = parts.traces;
     this.#changes = new ProjectChanges(parts.project, parts.assetNotes, {
       ...parts,
       history: this.history,
@@ -189,6 +200,9 @@ export class Engine {
       options.maxLiveObjects = tl.maxLiveObjects;
 
     const events = new EngineEvents();
+    const traces = new TraceStore(dataDir, opts.traces ?? {});
+    const tracer = opts.traces?.enabled === false ? null : traces;
+    const traceLinks = { events: new TraceLinks<number>(), messages: new TraceLinks<string>() };
     const registry = ServiceRegistry.open(dataDir, clock);
     const state = new StateManager(dataDir, clock);
     const usage = meterUsage(dataDir, clock, events);
@@ -238,9 +252,22 @@ export class Engine {
       code,
       sockets,
       publish: project.eventBusBinding
-        ? async (topic, data, from) => eventBus.publish(topic, data, from)
+        ? async (topic, data, from, trace) => {
+            const published = eventBus.publish(topic, data, from);
+            // Set before the bus's first delivery (a microtask away): the deliveries hang under the publish.
+            if (trace && tracer)
+              traceLinks.events.set(
+                published.id,
+                instantSpan(tracer, trace, "publish", { name: `publish ${topic}` }),
+              );
+            return published;
+          }
         : undefined,
-      queueSend: async (queue, messages) => queues.send(queue, messages),
+      queueSend: async (queue, messages, trace) => {
+        const sent =
+          trace && tracer ? instantSpan(tracer, trace, "queue-send", { name: `send ${queue}` }) : null;
+        return queues.send(queue, messages, sent ? (id) => traceLinks.messages.set(id, sent) : undefined);
+      },
       workflow: (call) => workflows.handle(call),
       links: workers.linksOf(w.name),
       rows: (objectId, read, written) => {
@@ -265,8 +292,16 @@ export class Engine {
       deliver: async (d, event) => {
         const { className, id } = lifecycle.namespaces.byName(d.binding, d.objectName);
         await lifecycle.run(
-          { className, id, name: d.objectName, kind: "event", cause: `event ${event.topic}` },
-          (api) => api.rpc(d.method, [event]),
+          {
+            className,
+            id,
+            name: d.objectName,
+            kind: "event",
+            cause: `event ${event.topic}`,
+            // A delivery no traced request caused is a trace of its own.
+            trace: tracer ? (traceLinks.events.get(event.id) ?? null) : undefined,
+          },
+          (api, trace) => api.rpc(d.method, [event], "call", trace),
         );
       },
     });
@@ -280,14 +315,17 @@ export class Engine {
       clock,
       config: project.allQueues,
       deliver: (queue, messages, metrics) =>
-        consumerOf(queue).entryCall((api) =>
-          api.queue(
-            queue,
-            Comlink.transfer(
-              messages,
-              messages.map((m) => m.body.buffer as ArrayBuffer),
+        traceBatch(tracer, queue, messages, traceLinks.messages, (trace) =>
+          consumerOf(queue).entryCall((api) =>
+            api.queue(
+              queue,
+              Comlink.transfer(
+                messages,
+                messages.map((m) => m.body.buffer as ArrayBuffer),
+              ),
+              metrics,
+              trace,
             ),
-            metrics,
           ),
         ),
       log: (level, message) => {
@@ -301,6 +339,7 @@ export class Engine {
         events.emit("log", entry);
       },
     });
+    lifecycle.tracer = tracer;
     const workflows = new Workflows({
       dataDir,
       clock,
@@ -327,6 +366,7 @@ export class Engine {
       clock,
       usage,
       dataPoints,
+      traces,
       workers,
       loadOptions,
       basePolicy,
@@ -351,6 +391,7 @@ export class Engine {
           dataPoints,
           outbox,
         });
+        run.lifecycle.tracer = tracer;
         engine.#auxiliary.push(run);
       }
       workers.connect([
@@ -388,8 +429,11 @@ export class Engine {
             name: null,
             kind: "alarm",
             cause: a.retryCount ? `alarm (retry ${a.retryCount})` : "alarm",
+            // An alarm is a trace of its own.
+            trace: tracer ? null : undefined,
           },
-          (api) => api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0, scheduledTime: a.time }),
+          (api, trace) =>
+            api.alarm({ retryCount: a.retryCount, isRetry: a.retryCount > 0, scheduledTime: a.time }, trace),
         );
       });
       eventBus.start();
@@ -620,6 +664,7 @@ export class Engine {
     await workflows;
     this.usage.close();
     this.outbox.close();
+    this.traces.close();
     this.state.close();
     this.registry.close();
     this.#serving?.release();

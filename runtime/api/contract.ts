@@ -17,6 +17,7 @@ import { inspectorCallSchemas, type InspectorControlApi, type LiveEvent } from "
 import { loadCallSchemas, type LoadControlApi } from "./contract/load.ts";
 import { projectCallSchemas, type ProjectControlApi } from "./contract/project.ts";
 import { timeCallSchemas, type TimeControlApi } from "./contract/time.ts";
+import { traceCallSchemas, type TraceControlApi } from "./contract/traces.ts";
 import { workflowCallSchemas, type WorkflowControlApi } from "./contract/workflows.ts";
 import { workersCallSchemas, type WorkersControlApi } from "./contract/workers.ts";
 
@@ -29,6 +30,7 @@ export type * from "./contract/inspector.ts";
 export type * from "./contract/load.ts";
 export type * from "./contract/project.ts";
 export type * from "./contract/time.ts";
+export type * from "./contract/traces.ts";
 export type * from "./contract/workflows.ts";
 export type * from "./contract/workers.ts";
 export { bindingSchemas, KV_HEX_BYTES, KV_PREVIEW_BYTES } from "./contract/bindings.ts";
@@ -39,6 +41,7 @@ export { objectSchemas, schemas } from "./contract/inspector.ts";
 export { costSchemas, loadSchemas } from "./contract/load.ts";
 export { codeSchemas, designSchemas, projectFileSchemas, templateSchemas } from "./contract/project.ts";
 export { timeSchemas } from "./contract/time.ts";
+export { traceSchemas } from "./contract/traces.ts";
 export { workflowSchemas } from "./contract/workflows.ts";
 
 export interface ControlApi
@@ -50,6 +53,7 @@ export interface ControlApi
     ExportControlApi,
     ExternalControlApi,
     TimeControlApi,
+    TraceControlApi,
     WorkflowControlApi,
     BindingControlApi,
     WorkersControlApi {}
@@ -70,6 +74,7 @@ export const callSchemas = {
   ...exportCallSchemas,
   ...externalCallSchemas,
   ...timeCallSchemas,
+  ...traceCallSchemas,
   ...workflowCallSchemas,
   ...bindingCallSchemas,
   ...workersCallSchemas,

@@ -35,6 +35,7 @@ import { errorResult, httpResult, readStreamed, serializedRequest } from "./http
 import { objectTools } from "./object-tools.ts";
 import { LoadConsole } from "../load/console.ts";
 import { timeTools } from "./time-tools.ts";
+import { traceTools } from "./trace-tools.ts";
 import { awakeTools } from "./awake-tools.ts";
 import { costTools } from "./cost-api.ts";
 import { awakeBrief, type AwakeBrief } from "../lifecycle/why-awake.ts";
@@ -480,6 +481,7 @@ function createControlApi(engine: Engine): ControlApi {
     ...costTools(engine, async (id) => load.get(loadSchemas.runId.parse(id))),
 
     ...timeTools(engine),
+    ...traceTools(engine),
 
     async templates() {
       return listTemplates().map((t) => ({

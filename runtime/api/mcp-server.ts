@@ -2,7 +2,14 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { ControlApi, RunRecord } from "./contract.ts";
-import { codeSchemas, exportSchemas, loadSchemas, templateSchemas } from "./contract.ts";
+import {
+  codeSchemas,
+  exportSchemas,
+  loadSchemas,
+  templateSchemas,
+  timeSchemas,
+  traceSchemas,
+} from "./contract.ts";
 
 /**
  * The control API as MCP tools, for coding agents (`terrarium mcp`). Every
@@ -22,7 +29,7 @@ export interface McpOptions {
 }
 
 /** The tools that change the project or the disk outside the data folder. */
-export const WRITE_TOOLS = ["add_class", "update_class_code", "export_project"] as const;
+export const WRITE_TOOLS = ["add_class", "update_class_code", "rollback_class", "export_project"] as const;
 
 const objectId = z.string().regex(/^[0-9a-f]{64}$/, "an object id is 64 lower-case hex digits");
 const limit = (max: number, what: string) => z.number().int().min(1).max(max).optional().describe(what);
@@ -168,6 +175,65 @@ export function createMcpServer(api: ControlApi, opts: McpOptions): McpServer {
     },
     ({ objectId: id, limit: n }) =>
       answer(() => api.logs({ ...(id !== undefined ? { objectId: id } : {}), limit: n ?? 100 })),
+  );
+
+  server.registerTool(
+    "list_traces",
+    {
+      description:
+        "Traces across objects, newest first: every request through the router (and each alarm or Event Bus " +
+        "delivery no request caused), with its status, duration, span count and the classes it reached. " +
+        "Filters: a part of the path; a status (404), a class (4xx, 5xx), error or ok; an object's class, name or id.",
+      inputSchema: {
+        path: traceSchemas.query.shape.path.describe("requests whose path contains this"),
+        status: traceSchemas.query.shape.status.describe("404, 4xx, 5xx, error or ok"),
+        object: traceSchemas.query.shape.object.describe(
+          "traces that reached an object: a class, name or id",
+        ),
+        limit: limit(1000, "at most this many (default 20)"),
+      },
+      annotations: read,
+    },
+    ({ path, status, object, limit: n }) =>
+      answer(async () => {
+        const info = await api.traces({
+          ...(path !== undefined ? { path } : {}),
+          ...(status !== undefined ? { status } : {}),
+          ...(object !== undefined ? { object } : {}),
+          limit: n ?? 20,
+        });
+        return info;
+      }),
+  );
+
+  server.registerTool(
+    "get_trace",
+    {
+      description:
+        "One trace (list_traces gives ids): every span (request, entry Worker, object fetch/RPC, publish, event " +
+        "delivery, queue batch, outbound mock fetch) with its parent, start, duration, object, the lifecycle state " +
+        "the object was in and its outcome, and the log lines written under each span.",
+      inputSchema: { traceId: traceSchemas.traceId },
+      annotations: read,
+    },
+    ({ traceId }) =>
+      answer(async () => {
+        const t = await api.trace(traceId);
+        if (!t) throw new Error(`no trace ${traceId} (the oldest are dropped past the cap)`);
+        return t;
+      }),
+  );
+
+  server.registerTool(
+    "class_versions",
+    {
+      description:
+        "Every saved version of a class's code (content-addressed), oldest first, the one it runs now and how " +
+        "many live objects run each; rollback_class (with --allow-writes) goes back to one.",
+      inputSchema: { className: timeSchemas.className },
+      annotations: read,
+    },
+    ({ className }) => answer(() => api.classVersions(className)),
   );
 
   server.registerTool(
@@ -437,6 +503,19 @@ export function createMcpServer(api: ControlApi, opts: McpOptions): McpServer {
           throw new Error(`refused, ${r.path} is unchanged and the old code keeps serving: ${r.error}`);
         return r;
       }),
+  );
+
+  server.registerTool(
+    "rollback_class",
+    {
+      description:
+        "Rolls a class back to an earlier version (class_versions lists the hashes) through the live-update path: " +
+        "its source file gets that version's text and its live objects move to it, keeping their storage. Refused, " +
+        "the file left as it is, when that version does not build or its constructor throws on the current storage.",
+      inputSchema: timeSchemas.version.shape,
+      annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: false },
+    },
+    (ref) => answer(() => api.rollbackClass(ref)),
   );
 
   server.registerTool(

@@ -3,7 +3,7 @@ import { constants } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ProjectError } from "../config/errors.ts";
-import { cutShortLine, DEFAULT_GRACE_MS, Engine, type StopReport } from "../engine.ts";
+import { cutShortLine, DEFAULT_GRACE_MS, Engine, type EngineOptions, type StopReport } from "../engine.ts";
 import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
 import type { ProjectOptions } from "../config/project.ts";
 import { maskText, secretValues } from "../api/secrets.ts";
@@ -138,12 +138,29 @@ export function lifecycleFlags(
   return lifecycle;
 }
 
+/**
+ * --traces on|all|off|RATE (docs/traces.md): on traces requests up to 200
+ * new traces a second, all every request, off none, a rate between 0 and 1
+ * that share of requests.
+ */
+export const TRACES_FLAG = { traces: { type: "string" } } as const;
+
+export function tracesFlag(v: string | undefined): NonNullable<EngineOptions["traces"]> {
+  if (v === undefined || v === "on") return {};
+  if (v === "off") return { enabled: false };
+  if (v === "all") return { perSecond: Infinity };
+  const rate = Number(v);
+  if (v.trim() === "" || !Number.isFinite(rate) || rate < 0 || rate > 1)
+    fail(`--traces takes on, all, off or a rate between 0 and 1, got "${v}"`, 2);
+  return { sample: rate };
+}
+
 /** Opens a project, turning a ProjectError into the one-line message users get. */
 export async function openProject(
   projectDir: string,
   data: string | undefined,
   lifecycle: Partial<LifecycleOptions>,
-  options: ProjectOptions = {},
+  options: ProjectOptions & Pick<EngineOptions, "traces"> = {},
 ): Promise<Engine> {
   try {
     return await Engine.open({

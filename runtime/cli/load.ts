@@ -10,7 +10,16 @@ import { runLoad } from "../load/run.ts";
 import { newRunId } from "../load/run-id.ts";
 import { costText, estimateCost } from "../load/cost.ts";
 import { formatSummary, progressLine } from "../load/summary.ts";
-import { exitOnStdinClose, fail, graceFlag, onParentGone, openFlags, WRANGLER_FLAGS } from "./common.ts";
+import {
+  exitOnStdinClose,
+  fail,
+  graceFlag,
+  onParentGone,
+  openFlags,
+  TRACES_FLAG,
+  tracesFlag,
+  WRANGLER_FLAGS,
+} from "./common.ts";
 
 const SHAPING = [
   "rate",
@@ -97,6 +106,7 @@ export async function load(argv: string[]): Promise<void> {
       grace: { type: "string" },
       "exit-on-stdin-close": { type: "boolean", default: false },
       ...WRANGLER_FLAGS,
+      ...TRACES_FLAG,
     },
   });
   const graceMs = graceFlag(values.grace);
@@ -146,7 +156,7 @@ export async function load(argv: string[]): Promise<void> {
   let url = values.url;
   if (url === undefined) {
     try {
-      engine = await Engine.open({ projectDir, dataDir, ...open.options });
+      engine = await Engine.open({ projectDir, dataDir, ...open.options, traces: tracesFlag(values.traces) });
     } catch (e) {
       if (e instanceof ProjectError) fail(e.message);
       throw e;

@@ -140,6 +140,16 @@ Commands:
     --class NAME         the class
     --version HASH       the version (6 or more hex digits of its hash)
 
+  traces [projectDir]  List the project's traces (every request through the
+                       router, alarms, deliveries), newest first, from
+                       <data>/traces.sqlite; also while a Terrarium serves it.
+    --path TEXT          requests whose path contains TEXT
+    --status S           a status (404), a class (4xx), error or ok
+    --object X           traces that reached an object (class, name or id)
+    --limit N            how many (default 20)
+    --show ID            one trace as a tree of spans with their log lines
+    --json               print JSON
+
   types [projectDir]   Write the project's Env declaration (bindings, vars, Durable
                        Object namespaces typed with their classes) to
                        worker-configuration.d.ts, as \`wrangler types\` does.
@@ -240,6 +250,8 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./snapshot.ts")).resetCommand(rest);
     case "versions":
       return (await import("./versions.ts")).versionsCommand(rest);
+    case "traces":
+      return (await import("./traces.ts")).tracesCommand(rest);
     case "rollback":
       return (await import("./versions.ts")).rollbackCommand(rest);
     case "types":

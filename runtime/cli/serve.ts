@@ -11,6 +11,8 @@ import {
   printEngineEvents,
   stopOnSignals,
   WRANGLER_FLAGS,
+  TRACES_FLAG,
+  tracesFlag,
 } from "./common.ts";
 import { connectSupervisor, isSupervised } from "./supervised.ts";
 
@@ -39,6 +41,7 @@ export async function serve(argv: string[]): Promise<void> {
       ip: { type: "string" },
       "no-supervisor": { type: "boolean", default: false },
       ...WRANGLER_FLAGS,
+      ...TRACES_FLAG,
     },
   });
   const open = openFlags("serve", positionals, values);
@@ -50,7 +53,10 @@ export async function serve(argv: string[]): Promise<void> {
 
   const supervisor = isSupervised() ? await connectSupervisor() : null;
 
-  const engine = await openProject(open.projectDir, open.data, lifecycle, open.options);
+  const engine = await openProject(open.projectDir, open.data, lifecycle, {
+    ...open.options,
+    traces: tracesFlag(values.traces),
+  });
   printEngineEvents(engine, values.quiet);
   supervisor?.watch(engine);
   if (values.watch && !values["no-watch"]) engine.watch();

@@ -17,6 +17,8 @@ import {
   REPO_ROOT,
   stopOnSignals,
   WRANGLER_FLAGS,
+  TRACES_FLAG,
+  tracesFlag,
 } from "./common.ts";
 import { connectSupervisor, isSupervised, UI_TOKEN_ENV } from "./supervised.ts";
 
@@ -55,6 +57,7 @@ export async function ui(argv: string[]): Promise<void> {
       "exit-on-stdin-close": { type: "boolean", default: false },
       "no-supervisor": { type: "boolean", default: false },
       ...WRANGLER_FLAGS,
+      ...TRACES_FLAG,
     },
   });
   const open = openFlags("ui", positionals, values);
@@ -66,7 +69,10 @@ export async function ui(argv: string[]): Promise<void> {
 
   ensureRenderer();
   const supervisor = isSupervised() ? await connectSupervisor() : null;
-  const engine = await openProject(open.projectDir, open.data, lifecycle, open.options);
+  const engine = await openProject(open.projectDir, open.data, lifecycle, {
+    ...open.options,
+    traces: tracesFlag(values.traces),
+  });
   printEngineEvents(engine, values.quiet);
   supervisor?.watch(engine);
   // Saving a file from the Design view is a change like any other: the engine reloads.

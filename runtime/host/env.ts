@@ -1,3 +1,4 @@
+import { currentTrace } from "./trace-scope.ts";
 import * as Comlink from "comlink";
 import { D1Database } from "../bindings/d1.ts";
 import { R2Bucket } from "../bindings/r2.ts";
@@ -27,7 +28,7 @@ class EventBusBinding {
   publish(topic: string, data: unknown): Promise<{ id: number }> {
     if (typeof topic !== "string" || topic === "")
       return Promise.reject(new TypeError("publish() needs a topic name."));
-    return this.#gateway.publish(topic, data);
+    return this.#gateway.publish(topic, data, currentTrace());
   }
 }
 
@@ -70,6 +71,7 @@ export function buildEnv(
             messages,
             messages.map((m) => m.body.buffer as ArrayBuffer),
           ),
+          currentTrace(),
         ),
       queueType,
       q.deliveryDelay,

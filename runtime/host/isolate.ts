@@ -33,6 +33,8 @@ import { BaseResponse, WorkersResponse } from "./response.ts";
 import { WARM_UP_IDENTITY, WarmUpObject } from "./warm-up.ts";
 import { WebSocketRequestResponsePair } from "./websocket.ts";
 import { WorkerSockets } from "./worker-sockets.ts";
+import { currentTrace, underTrace } from "./trace-scope.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
 
 /**
  * The inside of one worker thread: either the project's stateless entry
@@ -52,8 +54,10 @@ export function startIsolate(): void {
   const isolate = new Isolate(gateway, notify);
   Comlink.expose(isolate, nodeEndpoint(port));
   // The orchestrator's requests to the entry Worker come on a lean line beside Comlink.
-  serveLean(port, { fetch: (req: SerializedRequest) => isolate.fetch(req) }, (_m, res) =>
-    bodyTransfer(res as SerializedResponse),
+  serveLean(
+    port,
+    { fetch: (req: SerializedRequest, trace?: TraceContext) => isolate.fetch(req, trace) },
+    (_m, res) => bodyTransfer(res as SerializedResponse),
   );
 }
 
@@ -68,7 +72,10 @@ function captureConsole(notify: (n: GatewayNotice) => void): void {
   for (const level of levels) {
     console[level] = (...args: unknown[]) => {
       if (pending.length === 0) setImmediate(flush);
-      pending.push({ level, time: Date.now(), message: format(...args) });
+      const trace = currentTrace();
+      const record: LogRecord = { level, time: Date.now(), message: format(...args) };
+      if (trace) record.trace = trace;
+      pending.push(record);
     };
   }
 }
@@ -103,8 +110,8 @@ class Isolate implements WorkerApi {
     this.#lines = new PeerServer({
       hosts: (id) => object.hosts(id),
       mayLeaveUnrun: () => !object.active || object.broken,
-      fetch: (req) => this.fetch(req),
-      rpc: (method, args, kind) => this.rpc(method, args, kind),
+      fetch: (req, trace) => this.fetch(req, trace),
+      rpc: (method, args, kind, trace) => this.rpc(method, args, kind, trace),
     });
     const g = globalThis as Record<string, unknown>;
     g.WebSocketPair = this.#sockets.pairClass();
@@ -161,8 +168,12 @@ class Isolate implements WorkerApi {
     }
   }
 
+  fetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse> {
+    return underTrace(trace, () => this.#fetch(req));
+  }
+
   /** A request to the active object, or, with none, to the entry Worker. */
-  async fetch(req: SerializedRequest): Promise<SerializedResponse> {
+  async #fetch(req: SerializedRequest): Promise<SerializedResponse> {
     const loaded = this.#requireLoaded();
     await this.#object.waitGate();
     const request = deserializeRequest(req);
@@ -196,8 +207,13 @@ class Isolate implements WorkerApi {
     return readable;
   }
 
-  async queue(queue: string, messages: DeliveredMessage[], metrics: BatchMetrics): Promise<QueueOutcome> {
-    return this.#entry.queue(this.#requireLoaded(), queue, messages, metrics);
+  queue(
+    queue: string,
+    messages: DeliveredMessage[],
+    metrics: BatchMetrics,
+    trace?: TraceContext,
+  ): Promise<QueueOutcome> {
+    return underTrace(trace, () => this.#entry.queue(this.#requireLoaded(), queue, messages, metrics));
   }
 
   async entrypoint(
@@ -211,12 +227,17 @@ class Isolate implements WorkerApi {
     return this.#entry.workflowRun(this.#requireLoaded(), spec);
   }
 
-  rpc(method: string, args: unknown[], kind: "call" | "get" = "call"): Promise<unknown> {
-    return this.#object.rpc(method, args, kind);
+  rpc(
+    method: string,
+    args: unknown[],
+    kind: "call" | "get" = "call",
+    trace?: TraceContext,
+  ): Promise<unknown> {
+    return underTrace(trace, () => this.#object.rpc(method, args, kind));
   }
 
-  alarm(info: AlarmInvocation): Promise<number | null> {
-    return this.#object.alarm(info);
+  alarm(info: AlarmInvocation, trace?: TraceContext): Promise<number | null> {
+    return underTrace(trace, () => this.#object.alarm(info));
   }
 
   adminSql(sql: string, params: unknown[]): Promise<QueryResult> {

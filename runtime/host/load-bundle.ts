@@ -1,3 +1,4 @@
+import { currentTrace } from "./trace-scope.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { pathToFileURL } from "node:url";
 import type * as Comlink from "comlink";
@@ -31,7 +32,7 @@ export async function loadBundle(
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<Loaded> {
   installMockFetch(spec.mocks, (c) => {
-    void gateway.mockCall(c);
+    void gateway.mockCall(c, currentTrace());
     console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);
   });
   const exports: Record<string, unknown> = {};

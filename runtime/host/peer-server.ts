@@ -1,3 +1,4 @@
+import { newSpanId, type TraceContext } from "../shared/trace-context.ts";
 import type { MessagePort } from "node:worker_threads";
 import { errorText } from "../shared/errors.ts";
 import { serializeError } from "../shared/comlink-node.ts";
@@ -12,8 +13,8 @@ export interface PeerTarget {
   hosts(id: string): boolean;
   /** Whether a goodbye is safe: nothing that came on a line can have run (no object, or a broken one). */
   mayLeaveUnrun(): boolean;
-  fetch(req: SerializedRequest): Promise<SerializedResponse>;
-  rpc(method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
+  fetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse>;
+  rpc(method: string, args: unknown[], kind: "call" | "get", trace?: TraceContext): Promise<unknown>;
 }
 
 /**
@@ -58,11 +59,11 @@ export class PeerServer {
     port.on("close", () => this.#ports.delete(port));
     const target = this.#target;
     const api: PeerApi = {
-      fetch: (id, req) =>
-        this.#call(id, "fetch", `${req.method} ${pathOf(req.url)}`, () => target.fetch(req)),
-      rpc: (id, method, args, kind) =>
-        this.#call(id, "rpc", kind === "call" ? `rpc ${method}()` : `rpc get ${method}`, () =>
-          target.rpc(method, args, kind),
+      fetch: (id, req, trace) =>
+        this.#call(id, "fetch", `${req.method} ${pathOf(req.url)}`, trace, (span) => target.fetch(req, span)),
+      rpc: (id, method, args, kind, trace) =>
+        this.#call(id, "rpc", kind === "call" ? `rpc ${method}()` : `rpc get ${method}`, trace, (span) =>
+          target.rpc(method, args, kind, span),
         ),
     };
     serveLean(port, { ...api }, (method, reply) => {
@@ -76,7 +77,8 @@ export class PeerServer {
     id: string,
     kind: DirectRecord["kind"],
     cause: string,
-    fn: () => Promise<T>,
+    trace: TraceContext | undefined,
+    fn: (span: TraceContext | undefined) => Promise<T>,
   ): Promise<PeerReply<T>> {
     // A broken object is being reset: the orchestrator starts a fresh one.
     if (!this.#target.hosts(id) || this.leaving) {
@@ -86,9 +88,24 @@ export class PeerServer {
     }
     const start = performance.now();
     this.#running++;
+    // A traced call's span is made here, and reported with the call's record.
+    const span = trace ? { t: trace.t, s: newSpanId() } : undefined;
+    const traced = span && trace ? { trace: { t: span.t, s: span.s, p: trace.s } } : null;
     try {
-      const v = await fn();
-      return { v, d: { time: Date.now(), durationMs: performance.now() - start, ok: true, kind, cause } };
+      const v = await fn(span);
+      const d: DirectRecord = {
+        time: Date.now(),
+        durationMs: performance.now() - start,
+        ok: true,
+        kind,
+        cause,
+      };
+      if (traced) {
+        Object.assign(d, traced);
+        const status = (v as { status?: unknown } | null)?.status;
+        if (kind === "fetch" && typeof status === "number") d.status = status;
+      }
+      return { v, d };
     } catch (e) {
       const d: DirectRecord = {
         time: Date.now(),
@@ -98,6 +115,7 @@ export class PeerServer {
         cause,
         error: errorText(e),
       };
+      if (traced) Object.assign(d, traced);
       return { e: serializeError(e), d };
     } finally {
       this.#running--;

@@ -3,6 +3,7 @@ import * as Comlink from "comlink";
 import { deserializeError } from "../shared/comlink-node.ts";
 import { LeanClient } from "../shared/lean-rpc.ts";
 import { bodyTransfer } from "./http-serialize.ts";
+import { currentTrace } from "./trace-scope.ts";
 import type {
   DirectRecord,
   DirectReport,
@@ -91,6 +92,7 @@ export class Peers {
       ([k, v]) => k.toLowerCase() === "upgrade" && v.toLowerCase() === "websocket",
     );
     const peer = upgrade ? undefined : this.#peers.get(id);
+    const trace = currentTrace();
     if (peer) {
       try {
         // NOTE: not transferred: if the target says "moved", the body is sent again.
@@ -98,15 +100,23 @@ export class Peers {
           id,
           peer,
           (c) =>
-            c.call<PeerReply<SerializedResponse>>("fetch", [id, req] satisfies Parameters<PeerApi["fetch"]>),
-          () => this.#gateway.objectFetch(binding, id, name, req),
+            c.call<PeerReply<SerializedResponse>>("fetch", [id, req, trace] satisfies Parameters<
+              PeerApi["fetch"]
+            >),
+          () => this.#gateway.objectFetch(binding, id, name, req, trace),
         );
       } catch (e) {
         if (!isMoved(e)) throw e;
         this.#retire(id, peer);
       }
     }
-    const res = await this.#gateway.objectFetch(binding, id, name, Comlink.transfer(req, bodyTransfer(req)));
+    const res = await this.#gateway.objectFetch(
+      binding,
+      id,
+      name,
+      Comlink.transfer(req, bodyTransfer(req)),
+      trace,
+    );
     this.#connectIfHot(binding, id);
     return res;
   }
@@ -120,21 +130,24 @@ export class Peers {
     kind: "call" | "get",
   ): Promise<unknown> {
     const peer = this.#peers.get(id);
+    const trace = currentTrace();
     if (peer) {
       try {
         return await this.#call(
           id,
           peer,
           (c) =>
-            c.call<PeerReply<unknown>>("rpc", [id, method, args, kind] satisfies Parameters<PeerApi["rpc"]>),
-          () => this.#gateway.objectRpc(binding, id, name, method, args, kind),
+            c.call<PeerReply<unknown>>("rpc", [id, method, args, kind, trace] satisfies Parameters<
+              PeerApi["rpc"]
+            >),
+          () => this.#gateway.objectRpc(binding, id, name, method, args, kind, trace),
         );
       } catch (e) {
         if (!isMoved(e)) throw e;
         this.#retire(id, peer);
       }
     }
-    const result = await this.#gateway.objectRpc(binding, id, name, method, args, kind);
+    const result = await this.#gateway.objectRpc(binding, id, name, method, args, kind, trace);
     this.#connectIfHot(binding, id);
     return result;
   }

@@ -8,6 +8,7 @@ import type { SerializedRequest, SerializedResponse } from "../shared/http-wire.
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall, WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import type { ObjectProbe } from "./probe.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
 
 export type { SerializedRequest, SerializedResponse, SocketInfo } from "../shared/http-wire.ts";
 
@@ -92,6 +93,8 @@ export interface LogRecord {
   level: LogLevel;
   time: number;
   message: string;
+  /** The traced span the line was written under (docs/traces.md). */
+  trace?: TraceContext;
 }
 
 export interface AlarmInvocation {
@@ -103,8 +106,14 @@ export interface AlarmInvocation {
 
 /** Exposed by an object's worker on a direct line to another worker (see runtime/host/peers.ts). */
 export interface PeerApi {
-  fetch(id: string, req: SerializedRequest): Promise<PeerReply<SerializedResponse>>;
-  rpc(id: string, method: string, args: unknown[], kind: "call" | "get"): Promise<PeerReply<unknown>>;
+  fetch(id: string, req: SerializedRequest, trace?: TraceContext): Promise<PeerReply<SerializedResponse>>;
+  rpc(
+    id: string,
+    method: string,
+    args: unknown[],
+    kind: "call" | "get",
+    trace?: TraceContext,
+  ): Promise<PeerReply<unknown>>;
 }
 
 /**
@@ -132,6 +141,10 @@ export interface DirectRecord {
   kind: "fetch" | "rpc";
   cause: string;
   error?: string;
+  /** For a traced call: its trace, its span (made by the callee) and the caller's span. */
+  trace?: { t: string; s: string; p: string };
+  /** For a traced fetch: its status. */
+  status?: number;
 }
 
 /** Exposed by every worker thread on its parentPort. */
@@ -140,7 +153,8 @@ export interface WorkerApi {
   activate(identity: ObjectIdentity): Promise<void>;
   /** Runs Terrarium's own object path once on a throwaway in-memory object (no project code). */
   warm(): Promise<void>;
-  fetch(req: SerializedRequest): Promise<SerializedResponse>;
+  /** `trace`: the span the fetch runs under (docs/traces.md); absent, it is not traced. */
+  fetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse>;
   /**
    * The entry Worker's `entrypoint` export (null: the default one) answers a
    * service binding: its fetch(), or, with `method`, an RPC call (kind
@@ -151,11 +165,16 @@ export interface WorkerApi {
     call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
   ): Promise<unknown>;
   /** Calls a method (or, with kind "get", reads a getter) of the active object. */
-  rpc(method: string, args: unknown[], kind?: "call" | "get"): Promise<unknown>;
+  rpc(method: string, args: unknown[], kind?: "call" | "get", trace?: TraceContext): Promise<unknown>;
   /** Runs the entry Worker's queue() handler on a batch; resolves to what it decided about each message. */
-  queue(queue: string, messages: DeliveredMessage[], metrics: BatchMetrics): Promise<QueueOutcome>;
+  queue(
+    queue: string,
+    messages: DeliveredMessage[],
+    metrics: BatchMetrics,
+    trace?: TraceContext,
+  ): Promise<QueueOutcome>;
   /** Runs alarm(); resolves to the alarm the handler left set (null: none). */
-  alarm(info: AlarmInvocation): Promise<number | null>;
+  alarm(info: AlarmInvocation, trace?: TraceContext): Promise<number | null>;
   /** Runs a statement from the Inspector's SQL box on the active object's database, between its events. */
   adminSql(sql: string, params: unknown[]): Promise<QueryResult>;
   /**
@@ -196,6 +215,7 @@ export interface GatewayApi {
     id: string,
     name: string | null,
     req: SerializedRequest,
+    trace?: TraceContext,
   ): Promise<SerializedResponse>;
   objectRpc(
     binding: string,
@@ -204,13 +224,14 @@ export interface GatewayApi {
     method: string,
     args: unknown[],
     kind?: "call" | "get",
+    trace?: TraceContext,
   ): Promise<unknown>;
   /** A call on a service binding (`env.SVC.fetch()` or an RPC method), to the Worker it names. */
   serviceFetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
   serviceRpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
-  publish(topic: string, data: unknown): Promise<{ id: number }>;
+  publish(topic: string, data: unknown, trace?: TraceContext): Promise<{ id: number }>;
   /** Persists messages a producer sent; resolves with the queue's backlog before them. */
-  queueSend(queue: string, messages: OutgoingMessage[]): Promise<BatchMetrics>;
+  queueSend(queue: string, messages: OutgoingMessage[], trace?: TraceContext): Promise<BatchMetrics>;
   /** A Workflows call: the binding's, an instance's, or a running instance's step (runtime/workflows). */
   workflow(call: WorkflowCall): Promise<unknown>;
   /** A message a send_email binding sent: kept by the orchestrator, never sent. */
@@ -223,7 +244,7 @@ export interface GatewayApi {
   getAlarm(): Promise<number | null>;
   log(records: LogRecord[]): void;
   /** A call a mock endpoint (terrarium.json `mocks`) answered. */
-  mockCall(call: MockCall): void;
+  mockCall(call: MockCall, trace?: TraceContext): void;
   /** A direct line to an object's worker, or null when it is not live. */
   peer(binding: string, id: string): Promise<import("node:worker_threads").MessagePort | null>;
   /** Calls this worker made on direct lines, by object. */

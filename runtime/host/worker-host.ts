@@ -9,6 +9,7 @@ import {
   nodeEndpoint,
 } from "../shared/comlink-node.ts";
 import { LeanClient } from "../shared/lean-rpc.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
 import { bodyTransfer } from "./http-serialize.ts";
 import {
   isGatewayNotice,
@@ -153,8 +154,9 @@ export class WorkerHost {
   readonly #lean: LeanClient;
 
   /** Sends a request to the worker's fetch handler on the lean line (the entry Worker's hot path). */
-  fetch(req: SerializedRequest): Promise<SerializedResponse> {
-    return this.call(() => this.#lean.call<SerializedResponse>("fetch", [req], bodyTransfer(req)));
+  fetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse> {
+    const args = trace ? [req, trace] : [req];
+    return this.call(() => this.#lean.call<SerializedResponse>("fetch", args, bodyTransfer(req)));
   }
 
   get alive(): boolean {

@@ -6,6 +6,9 @@ import type { CodeVersion, LifecycleOptions, ModuleLoadError } from "./live.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { ObjectSockets } from "./sockets.ts";
 import { bounded } from "./timing.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
+import type { TraceStore } from "../state/traces.ts";
+import { endAnswered } from "./tracing.ts";
 
 /** How much longer than an object the entry Worker may take to answer (see fetch). */
 const ENTRY_ANSWER_GRACE_MS = 1_000;
@@ -122,18 +125,23 @@ export class EntryWorkers {
   }
 
   /** Sends a request to the entry Worker. */
-  async fetch(req: SerializedRequest): Promise<SerializedResponse> {
+  async fetch(
+    req: SerializedRequest,
+    traced?: { tracer: TraceStore; parent: TraceContext },
+  ): Promise<SerializedResponse> {
     const failure = this.#deps.loadFailure();
     if (failure) throw failure;
     const entry = await this.#host();
     const cause = `${req.method} ${pathOf(req.url)}`;
+    const span = traced ? traced.tracer.begin(traced.parent, "entry", { name: cause }) : null;
     // The entry's bound is a little longer than an object's, so that when it
     // waits on an object that hangs, the object's own reason reaches the client.
     const answered = await bounded(
-      entry.fetch(req),
+      entry.fetch(req, span?.ctx),
       this.#deps.options.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
       () => `The entry Worker gave no answer to ${cause}`,
     );
+    if (span && traced) endAnswered(traced.tracer, span, answered);
     if (answered.late) {
       this.#deps.error(answered.late.message);
       throw answered.late;

@@ -12,6 +12,8 @@ import type {
 } from "../host/protocol.ts";
 import type { WorkerHost } from "../host/worker-host.ts";
 import type { ObjectSockets, SocketOwner } from "./sockets.ts";
+import type { MockCall } from "../shared/events.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
 
 /** How long the reason an object's worker was lost is kept for its callers on direct lines. */
 export const LOST_WHY_MS = 10_000;
@@ -48,6 +50,7 @@ export interface GatewayHub<L extends GatewayObject> {
     name: string | null,
     req: SerializedRequest,
     caller: ObjectRecord | null,
+    trace?: TraceContext,
   ): Promise<SerializedResponse>;
   objectRpc(
     binding: string,
@@ -57,16 +60,26 @@ export interface GatewayHub<L extends GatewayObject> {
     args: unknown[],
     caller: ObjectRecord | null,
     kind?: "call" | "get",
+    trace?: TraceContext,
   ): Promise<unknown>;
   serviceFetch: GatewayApi["serviceFetch"];
   serviceRpc: GatewayApi["serviceRpc"];
-  publish(topic: string, data: unknown, from: ObjectRecord | null): Promise<{ id: number }>;
+  publish(
+    topic: string,
+    data: unknown,
+    from: ObjectRecord | null,
+    trace?: TraceContext,
+  ): Promise<{ id: number }>;
   queueSend: GatewayApi["queueSend"];
   workflow: GatewayApi["workflow"];
   rateLimit(binding: string, key: string, limit: number, period: number): boolean;
   dataPoint: GatewayApi["dataPoint"];
   email: GatewayApi["email"];
   emitLog(rec: ObjectRecord | null, level: string, message: string, time: number, source?: string): void;
+  /** A log line written under a traced span (docs/traces.md). */
+  traceLog(rec: ObjectRecord | null, record: LogRecord & { trace: TraceContext }): void;
+  /** An outbound fetch a mock endpoint answered during a traced event. */
+  traceMock(rec: ObjectRecord | null, call: MockCall, trace: TraceContext): void;
   /** A direct line's port to the object, or null (another project's objects get none). */
   peer(binding: string, id: string): Promise<MessagePort | null>;
   direct(caller: WorkerHost, reports: DirectReport[]): void;
@@ -78,13 +91,14 @@ export interface GatewayHub<L extends GatewayObject> {
 export function buildGateway<L extends GatewayObject>(slot: GatewaySlot<L>, hub: GatewayHub<L>): GatewayApi {
   const caller = (): ObjectRecord | null => slot.object?.record ?? null;
   return {
-    objectFetch: async (binding, id, name, req) => hub.objectFetch(binding, id, name, req, caller()),
-    objectRpc: async (binding, id, name, method, args, kind) =>
-      hub.objectRpc(binding, id, name, method, args, caller(), kind),
+    objectFetch: async (binding, id, name, req, trace) =>
+      hub.objectFetch(binding, id, name, req, caller(), trace),
+    objectRpc: async (binding, id, name, method, args, kind, trace) =>
+      hub.objectRpc(binding, id, name, method, args, caller(), kind, trace),
     serviceFetch: (binding, req) => hub.serviceFetch(binding, req),
     serviceRpc: (binding, method, args, kind) => hub.serviceRpc(binding, method, args, kind),
-    publish: (topic, data) => hub.publish(topic, data, caller()),
-    queueSend: (queue, messages) => hub.queueSend(queue, messages),
+    publish: (topic, data, trace) => hub.publish(topic, data, caller(), trace),
+    queueSend: (queue, messages, trace) => hub.queueSend(queue, messages, trace),
     workflow: (call) => hub.workflow(call),
     rateLimit: async (binding, key, limit, period) => hub.rateLimit(binding, key, limit, period),
     dataPoint: (point) => hub.dataPoint(point),
@@ -99,12 +113,15 @@ export function buildGateway<L extends GatewayObject>(slot: GatewaySlot<L>, hub:
     },
     log: (records: LogRecord[]) => {
       const rec = caller();
-      for (const r of records)
+      for (const r of records) {
         hub.emitLog(rec, r.level, r.message, r.time, slot.object ? undefined : "entry");
+        if (r.trace) hub.traceLog(rec, r as LogRecord & { trace: TraceContext });
+      }
     },
-    mockCall: (call) => {
+    mockCall: (call, trace) => {
       const rec = caller();
       hub.events.emit("mock", { ...call, objectId: rec?.id ?? null, className: rec?.className ?? null });
+      if (trace) hub.traceMock(rec, call, trace);
     },
     waitUntilSettled: () => {},
     wsSend: (id, data) => hub.sockets.send(id, data),

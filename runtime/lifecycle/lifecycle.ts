@@ -58,6 +58,9 @@ import {
   type LifecyclePolicy,
   type LiveObject,
 } from "./live.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
+import type { TraceStore } from "../state/traces.ts";
+import { beginObjectSpan, directSpans, endObjectSpan, logToTrace, mockSpan } from "./tracing.ts";
 
 export {
   defaultLifecycleOptions,
@@ -93,6 +96,12 @@ export interface Dispatch {
   name: string | null;
   kind: "fetch" | "rpc" | "alarm" | "event";
   cause: string;
+  /**
+   * The span the event is run under (docs/traces.md); null: it starts a
+   * trace of its own (an alarm, a delivery no traced request caused);
+   * absent: it is not traced.
+   */
+  trace?: TraceContext | null | undefined;
 }
 
 /**
@@ -102,7 +111,12 @@ export interface Dispatch {
  * too many are live, and watches for objects that spin or crash.
  */
 /** Publishes an event on the project's Event Bus, from the object that sent it (null: the entry Worker). */
-export type Publish = (topic: string, data: unknown, from: ObjectRecord | null) => Promise<{ id: number }>;
+export type Publish = (
+  topic: string,
+  data: unknown,
+  from: ObjectRecord | null,
+  trace?: TraceContext,
+) => Promise<{ id: number }>;
 
 const noBus: Publish = () =>
   Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
@@ -132,6 +146,8 @@ export class LifecycleManager {
   directCalls = 0;
   /** Delivers `env.<bus>.publish` from a worker. */
   readonly #publish: Publish;
+  /** Set by the engine: where spans go (docs/traces.md); null: nothing is traced. */
+  tracer: TraceStore | null = null;
   /** SQL rows an object read and wrote through ctx.storage.sql (the cost of a run). */
   readonly #rows: (objectId: string, read: number, written: number) => void;
   /** Where this Worker's service bindings and bindings to other Workers' classes lead (workers.ts). */
@@ -442,7 +458,10 @@ export class LifecycleManager {
    * waking or creating it first. The object is Processing while anything is
    * in flight; consecutive requests share one Processing span.
    */
-  async run<T>(d: Dispatch, fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+  async run<T>(
+    d: Dispatch,
+    fn: (api: Comlink.Remote<WorkerApi>, trace: TraceContext | undefined) => Promise<T>,
+  ): Promise<T> {
     if (this.#closed) throw new ObjectError("Terrarium is shutting down", 503);
     let live = this.#record(d.className, d.id, d.name, d.cause);
     while (live.updating) {
@@ -452,14 +471,16 @@ export class LifecycleManager {
     live.inFlight++;
     const generation = live.generation;
     const started = this.#clock.now();
+    const span = beginObjectSpan(this.tracer, d, live.record);
     const work = (async () => {
       const host = await this.#ensureLive(live, d.cause);
       if (live.generation !== generation)
         throw new ObjectError("the object was reset while the request waited", 503);
       this.#beginProcessing(live, d.cause);
-      return this.#watch(live, host, fn);
+      return this.#watch(live, host, (api) => fn(api, span?.ctx));
     })();
-    const finish = (error: string | undefined): void => {
+    const finish = (error: string | undefined, value?: unknown): void => {
+      if (span) endObjectSpan(this.tracer, span, error, value);
       const rec = live.record;
       rec.requests++;
       rec.lastActive = this.#clock.now();
@@ -497,7 +518,8 @@ export class LifecycleManager {
       );
       throw answered.late;
     }
-    finish(answered.ok ? undefined : errorText(answered.error));
+    if (answered.ok) finish(undefined, answered.value);
+    else finish(errorText(answered.error));
     if (!answered.ok) throw answered.error;
     return answered.value;
   }
@@ -866,25 +888,27 @@ export class LifecycleManager {
       events: this.#events,
       sockets: this.#sockets,
       lostWhy: this.#lostWhy,
-      objectFetch: (binding, id, name, req, caller) => {
+      objectFetch: (binding, id, name, req, caller, trace) => {
         const f = this.#links.foreign(binding);
-        if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null);
-        return this.objectFetch(binding, id, name, req, caller);
+        if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null, trace);
+        return this.objectFetch(binding, id, name, req, caller, trace);
       },
-      objectRpc: (binding, id, name, method, args, caller, kind) => {
+      objectRpc: (binding, id, name, method, args, caller, kind, trace) => {
         const f = this.#links.foreign(binding);
-        if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind);
-        return this.objectRpc(binding, id, name, method, args, caller, kind);
+        if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind, trace);
+        return this.objectRpc(binding, id, name, method, args, caller, kind, trace);
       },
       serviceFetch: (binding, req) => this.#links.serviceFetch(binding, req),
       serviceRpc: (binding, method, args, kind) => this.#links.serviceRpc(binding, method, args, kind),
-      publish: (topic, data, from) => this.#publish(topic, data, from),
-      queueSend: (queue, messages) => this.#queueSend(queue, messages),
+      publish: (topic, data, from, trace) => this.#publish(topic, data, from, trace),
+      queueSend: (queue, messages, trace) => this.#queueSend(queue, messages, trace),
       workflow: (call) => this.#workflow(call),
       rateLimit: (binding, key, limit, period) => this.#rateLimit(binding, key, limit, period),
       dataPoint: (point) => this.#dataPoint(point),
       email: (message) => this.#email(message),
       emitLog: (rec, level, message, time, source) => this.#emitLog(rec, level, message, time, source),
+      traceLog: (rec, r) => logToTrace(this.tracer, rec, r),
+      traceMock: (rec, call, trace) => mockSpan(this.tracer, rec, call, trace),
       peer: async (binding, id) => (this.#links.isForeign(binding) ? null : this.#peer(binding, id)),
       direct: (caller, reports) => this.#direct(caller, reports),
       rows: (objectId, read, written) => this.#rows(objectId, read, written),
@@ -907,11 +931,12 @@ export class LifecycleManager {
   routedFetch(
     route: { binding: string; objectName: string; expand: (template: string) => string },
     req: SerializedRequest,
+    trace?: TraceContext,
   ): Promise<SerializedResponse> {
     const className = this.#namespaces.classForBinding(route.binding);
     const name = this.#sharding.target(className, route.binding, route.objectName, route.expand);
     const { id } = this.#namespaces.byName(route.binding, name);
-    return this.#fetch({ className, id }, name, req);
+    return this.#fetch({ className, id }, name, req, trace);
   }
 
   async objectFetch(
@@ -920,18 +945,20 @@ export class LifecycleManager {
     name: string | null,
     req: SerializedRequest,
     _from: ObjectRecord | null,
+    trace?: TraceContext,
   ): Promise<SerializedResponse> {
-    return this.#fetch(this.#namespaces.byId(binding, idHex), name, req);
+    return this.#fetch(this.#namespaces.byId(binding, idHex), name, req, trace);
   }
 
   async #fetch(
     { className, id }: ObjectAddress,
     name: string | null,
     req: SerializedRequest,
+    trace?: TraceContext,
   ): Promise<SerializedResponse> {
     const res = await this.run(
-      { className, id, name, kind: "fetch", cause: `${req.method} ${pathOf(req.url)}` },
-      (api) => api.fetch(Comlink.transfer(req, bodyTransfer(req))),
+      { className, id, name, kind: "fetch", cause: `${req.method} ${pathOf(req.url)}`, trace },
+      (api, span) => api.fetch(Comlink.transfer(req, bodyTransfer(req)), span),
     );
     if (res.webSocket) this.#sockets.claim(res.webSocket, { kind: "object", objectId: id, className });
     return Comlink.transfer(res, bodyTransfer(res));
@@ -945,10 +972,13 @@ export class LifecycleManager {
     args: unknown[],
     _from: ObjectRecord | null,
     kind: "call" | "get" = "call",
+    trace?: TraceContext,
   ): Promise<unknown> {
     const { className, id } = this.#namespaces.byId(binding, idHex);
     const cause = kind === "call" ? `rpc ${method}()` : `rpc get ${method}`;
-    return this.run({ className, id, name, kind: "rpc", cause }, (api) => api.rpc(method, args, kind));
+    return this.run({ className, id, name, kind: "rpc", cause, trace }, (api, span) =>
+      api.rpc(method, args, kind, span),
+    );
   }
 
   /** A direct line from a worker to the worker of a live object it calls often (direct-lines.ts). */
@@ -971,6 +1001,7 @@ export class LifecycleManager {
       caller,
       reports,
     );
+    if (this.tracer) directSpans(this.tracer, this.#live, this.#registry, reports);
   }
 
   /** Runs an Inspector statement on a live object's database in its worker; null when it has none now (inspect.ts). */
@@ -1007,8 +1038,11 @@ export class LifecycleManager {
   }
 
   /** Sends a request to the entry Worker. */
-  entryFetch(req: SerializedRequest): Promise<SerializedResponse> {
-    return this.#entries.fetch(req);
+  entryFetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse> {
+    return this.#entries.fetch(
+      req,
+      trace && this.tracer ? { tracer: this.tracer, parent: trace } : undefined,
+    );
   }
 
   // ---- logs ----

@@ -252,15 +252,19 @@ export class QueueBroker {
   send(
     queue: string,
     messages: readonly OutgoingMessage[],
+    /** Told each message's id (traces link a batch to the request that sent it). */
+    onId?: (id: string) => void,
   ): { backlogCount: number; backlogBytes: number; oldestMessageTimestamp: number | null } {
     if (this.#closed) throw new Error(`Queue send failed: Terrarium is stopping`);
     const now = this.#clock.now();
     const before = this.#s.backlog.get(queue, now);
     this.#db.transaction(() => {
       for (const m of messages) {
+        const id = randomBytes(16).toString("hex");
+        onId?.(id);
         this.#s.insert.run(
           queue,
-          randomBytes(16).toString("hex"),
+          id,
           now,
           m.contentType,
           Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength),

@@ -13,6 +13,8 @@ import type { LifecycleManager } from "../lifecycle/lifecycle.ts";
 import { ObjectError } from "../shared/errors.ts";
 import type { AssetRouting } from "./assets.ts";
 import { compileRoute, matchRoute, type CompiledRoute } from "./routes.ts";
+import { traceRequest } from "./trace-request.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
 import type { SocketHub } from "./sockets.ts";
 
 const MAX_BODY_BYTES = 100 * 1024 * 1024;
@@ -112,7 +114,10 @@ function refusal(status: number, body: string): string {
  * What the router needs of the Lifecycle Manager: one call for a routed
  * request (it finds the class, the shard and the id), one for the rest.
  */
-export type RouteTarget = Pick<LifecycleManager, "routedFetch" | "entryFetch">;
+export type RouteTarget = Pick<LifecycleManager, "routedFetch" | "entryFetch"> & {
+  /** Where traces go (docs/traces.md); absent or null: requests are not traced. */
+  readonly tracer?: LifecycleManager["tracer"];
+};
 
 /**
  * The Request Router: the project's HTTP server on 127.0.0.1. Static
@@ -202,8 +207,21 @@ export class RequestRouter {
     this.#assets = assets;
   }
 
-  /** Handles one request, from HTTP or from the control API. */
-  async handle(req: SerializedRequest): Promise<SerializedResponse> {
+  /**
+   * Handles one request, from HTTP or from the control API: a trace of its
+   * own when tracing is on (docs/traces.md). `onTrace` is told the trace's
+   * id before the request runs.
+   */
+  handle(req: SerializedRequest, onTrace?: (traceId: string) => void): Promise<SerializedResponse> {
+    const tracer = this.#lifecycle.tracer;
+    if (!tracer?.sampled()) return this.#handle(req, undefined);
+    return traceRequest(tracer, req, (trace) => {
+      onTrace?.(trace.t);
+      return this.#handle(req, trace);
+    });
+  }
+
+  async #handle(req: SerializedRequest, trace: TraceContext | undefined): Promise<SerializedResponse> {
     const url = new URL(req.url);
     // Serialised as a Request would keep it (workers hand the url on as it is).
     if (url.href !== req.url) req = { ...req, url: url.href };
@@ -221,9 +239,13 @@ export class RequestRouter {
     const match = matchRoute(this.#routes, req.method, url, () => new Headers(req.headers));
     if (match) {
       const { objectName, expand } = match;
-      return this.#lifecycle.routedFetch({ binding: match.route.config.binding, objectName, expand }, req);
+      return this.#lifecycle.routedFetch(
+        { binding: match.route.config.binding, objectName, expand },
+        req,
+        trace,
+      );
     }
-    return this.#lifecycle.entryFetch(req);
+    return this.#lifecycle.entryFetch(req, trace);
   }
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -16,6 +16,7 @@ export const SOCKETS = join(ROOT, "test", "fixtures", "sockets");
 export const WORKERS = join(ROOT, "test", "fixtures", "workers");
 export const NOTES = join(ROOT, "test", "fixtures", "notes");
 export const AWAKE = join(ROOT, "test", "fixtures", "awake");
+export const TRACES = join(ROOT, "test", "fixtures", "traces");
 export const SCREENSHOTS = join(ROOT, "test-results", "screenshots");
 /** `npm run docs:screenshots` sets this: the README's pictures come from the same run. */
 const DOCS_SCREENSHOTS =
@@ -46,6 +47,8 @@ const DOCS_SHOTS = new Set([
   "cost-run",
   "editor-completions",
   "editor-build-error",
+  "traces-list",
+  "traces-waterfall",
 ]);
 
 export interface UiServer {

@@ -25,6 +25,7 @@ export async function openEngine(
     dataDir,
     lifecycle: { poolSize: 1, ...opts.lifecycle },
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.traces ? { traces: opts.traces } : {}),
   });
 }
 

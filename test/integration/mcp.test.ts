@@ -70,7 +70,8 @@ describe("terrarium mcp", () => {
     expect(names).toEqual(
       expect.arrayContaining(["list_classes", "list_objects", "query_storage", "send_request", "run_load"]),
     );
-    for (const w of ["add_class", "update_class_code", "export_project"]) expect(names).not.toContain(w);
+    for (const w of ["add_class", "update_class_code", "rollback_class", "export_project"])
+      expect(names).not.toContain(w);
 
     const sent = await value<{ status: number; body: string }>(s, "send_request", {
       method: "POST",
@@ -217,5 +218,39 @@ describe("terrarium mcp", () => {
     child.stdin.end();
     expect(await exited).toBe(0);
     expect(err).toMatch(/terrarium mcp: counter-sample on http:\/\/127\.0\.0\.1:\d+/);
+  });
+});
+
+describe("terrarium mcp: traces and class versions", () => {
+  it("lists and reads the trace of a request it sent; class versions read-only, rollback only with --allow-writes", async () => {
+    const s = await connect();
+    const sent = await value<{ status: number }>(s, "send_request", {
+      method: "POST",
+      path: "/counter/ada/increment",
+    });
+    expect(sent.status).toBe(200);
+    const listed = await value<{
+      traces: { traceId: string; path: string; status: number; classes: string[] }[];
+    }>(s, "list_traces", { path: "/counter/ada" });
+    expect(listed.traces.map((t) => [t.path, t.status])).toEqual([["/counter/ada/increment", 200]]);
+    const trace = await value<{
+      spans: { kind: string; className: string | null; parentId: string | null }[];
+    }>(s, "get_trace", { traceId: listed.traces[0]!.traceId });
+    expect(trace.spans[0]).toMatchObject({ kind: "request", parentId: null });
+    expect(trace.spans.some((x) => x.className === "Counter")).toBe(true);
+    expect((await call(s, "get_trace", { traceId: "0".repeat(32) })).isError).toBe(true);
+    expect((await call(s, "list_traces", { status: "teapot" })).isError).toBe(true);
+
+    const versions = await value<{ className: string; versions: unknown[] }>(s, "class_versions", {
+      className: "Counter",
+    });
+    expect(versions.className).toBe("Counter");
+    expect(versions.versions.length).toBeGreaterThan(0);
+    expect((await s.client.listTools()).tools.map((t) => t.name)).not.toContain("rollback_class");
+
+    const w = await connect(["--allow-writes"]);
+    expect((await w.client.listTools()).tools.map((t) => t.name)).toContain("rollback_class");
+    const refused = await call(w, "rollback_class", { className: "Counter", hash: "f".repeat(64) });
+    expect(refused.isError).toBe(true);
   });
 });

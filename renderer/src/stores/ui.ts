@@ -8,6 +8,7 @@ export type Tab = (typeof TABS)[number];
 
 export type InspectorSection =
   | "objects"
+  | "traces"
   | "events"
   | "queues"
   | "database"

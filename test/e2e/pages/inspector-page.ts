@@ -146,6 +146,7 @@ export class InspectorPage {
   section(
     name:
       | "Objects"
+      | "Traces"
       | "Event bus"
       | "Queues"
       | "Database"

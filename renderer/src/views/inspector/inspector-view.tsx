@@ -12,6 +12,7 @@ import { MockCallsView } from "./mock-calls.tsx";
 import { ObjectPage } from "./object-page.tsx";
 import { ObjectsTable } from "./objects-table.tsx";
 import { QueuesView } from "./queues-view.tsx";
+import { TracesPage } from "./traces-page.tsx";
 import { WorkflowsPage } from "./workflows-page.tsx";
 
 export function InspectorView() {
@@ -32,6 +33,9 @@ export function InspectorView() {
       <nav className="subtabs" aria-label="Inspector sections">
         <button type="button" aria-pressed={section === "objects"} onClick={() => showSection("objects")}>
           Objects
+        </button>
+        <button type="button" aria-pressed={section === "traces"} onClick={() => showSection("traces")}>
+          Traces
         </button>
         <button type="button" aria-pressed={section === "events"} onClick={() => showSection("events")}>
           Event bus
@@ -68,7 +72,9 @@ export function InspectorView() {
           Email
         </button>
       </nav>
-      {section === "events" ? (
+      {section === "traces" ? (
+        <TracesPage />
+      ) : section === "events" ? (
         <EventBusView />
       ) : section === "queues" ? (
         <QueuesView />
