@@ -23,6 +23,43 @@ export const MIN_SECRET_LENGTH = 4;
  */
 const UNMASKED: ReadonlySet<string> = new Set(["readFile", "listFiles", "editorTypes"]);
 
+/**
+ * The control methods that write or send what a person typed, often copied
+ * from an answer this API masked. An argument holding MASK would put the mask
+ * where the secret was (a KV value, a row, a saved request, a file) or send it
+ * instead of the secret, so such a call is refused, naming why.
+ */
+const REFUSE_MASKED: ReadonlySet<string> = new Set([
+  "kvPut",
+  "writeSql",
+  "writeFile",
+  "sendRequest",
+  "objectRequest",
+  "saveRequest",
+  "workflowCreate",
+  "workflowEvent",
+]);
+
+/** The error for a write that holds MASK. */
+export class MaskedSecretError extends Error {
+  constructor(method: string) {
+    super(
+      `${method} refused: it holds ${MASK}, a secret as the Inspector shows it masked; writing it would replace ` +
+        "the secret with the mask. Type the value in full (the editor shows .dev.vars in clear after Reveal).",
+    );
+    this.name = "MaskedSecretError";
+  }
+}
+
+/** Whether a string anywhere in `value` (keys too) holds MASK. */
+function holdsMask(value: unknown): boolean {
+  if (typeof value === "string") return value.includes(MASK);
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some(holdsMask);
+  if (!isPlain(value)) return false;
+  return Object.entries(value).some(([k, v]) => k.includes(MASK) || holdsMask(v));
+}
+
 /** The secret values of every Worker of the project, longest first (so a value inside another is masked whole). */
 export function secretValues(project: Pick<Project, "devVars" | "workers">): string[] {
   const out = new Set<string>();
@@ -92,7 +129,11 @@ export function maskedApi(api: ControlApi, secrets: () => readonly string[]): Co
     } else if (UNMASKED.has(name)) {
       out[name] = call;
     } else {
-      out[name] = async (...args: unknown[]) => maskDeep(await call(...args), secrets());
+      const guard = REFUSE_MASKED.has(name);
+      out[name] = async (...args: unknown[]) => {
+        if (guard && holdsMask(args)) throw new MaskedSecretError(name);
+        return maskDeep(await call(...args), secrets());
+      };
     }
   }
   return out as unknown as ControlApi;

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { MASK, maskDeep, maskText, secretValues } from "../../../runtime/api/secrets.ts";
+import {
+  MASK,
+  MaskedSecretError,
+  maskDeep,
+  maskedApi,
+  maskText,
+  secretValues,
+} from "../../../runtime/api/secrets.ts";
+import type { ControlApi } from "../../../runtime/api/contract.ts";
 import { isSecretsFile, maskDotenv } from "../../../renderer/src/components/secrets.ts";
 
 describe("masking secret values", () => {
@@ -28,6 +36,39 @@ describe("masking secret values", () => {
     expect(first.body).toBe("x back-secret");
     const bytes = new Uint8Array([1, 2]);
     expect(maskDeep({ bytes }, s).bytes).toBe(bytes);
+  });
+});
+
+describe("writes of what was shown masked", () => {
+  // The parts of the API the test calls; each records what reached the engine.
+  const reached: string[] = [];
+  const inner = {
+    kvGet: async () => ({ value: "token=tok-123456" }),
+    kvPut: async (spec: { value: string }) => void reached.push(spec.value),
+    writeFile: async (file: { text: string }) => void reached.push(file.text),
+    readFile: async () => ({ text: "TOKEN=tok-123456" }),
+  } as unknown as ControlApi;
+  const api = maskedApi(inner, () => ["tok-123456"]) as unknown as Record<
+    string,
+    (...a: unknown[]) => Promise<unknown>
+  >;
+
+  it("refuses a KV value or a file that holds the mask, so the mask never replaces a secret", async () => {
+    const shown = (await api.kvGet!({})) as { value: string };
+    expect(shown.value).toBe(`token=${MASK}`);
+    await expect(api.kvPut!({ binding: "KV", key: "k", value: shown.value })).rejects.toBeInstanceOf(
+      MaskedSecretError,
+    );
+    await expect(api.writeFile!({ path: ".dev.vars", text: `TOKEN=${MASK}` })).rejects.toThrow(
+      /writeFile refused: it holds/,
+    );
+    expect(reached).toEqual([]);
+  });
+
+  it("lets writes without the mask through, and keeps the project's files in clear for the editor", async () => {
+    await api.kvPut!({ binding: "KV", key: "k", value: "token=tok-123456" });
+    expect(reached).toEqual(["token=tok-123456"]);
+    expect(await api.readFile!(".dev.vars")).toEqual({ text: "TOKEN=tok-123456" });
   });
 });
 
