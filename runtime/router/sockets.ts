@@ -214,11 +214,15 @@ export class SocketHub implements ObjectSockets {
       s.closeRequested = { code, reason };
       return;
     }
-    this.#closeWs(s, code ?? 1000, reason);
+    this.#closeWs(s, code, reason);
   }
 
-  /** Sends a close frame (answering the client's, when it waits for one). */
-  #closeWs(s: HubSocket, code: number, reason: string | undefined): void {
+  /**
+   * Sends a close frame (answering the client's, when it waits for one).
+   * Without a code the frame carries none, as workerd's `ws.close()` sends
+   * it: the client reads 1005.
+   */
+  #closeWs(s: HubSocket, code: number | undefined, reason: string | undefined): void {
     if (s.closeWs) s.closeWs(code, reason);
     else s.ws?.close(code, reason);
   }
@@ -374,7 +378,7 @@ export class SocketHub implements ObjectSockets {
     this.#holdCloseAnswer(s, ws);
     for (const m of s.outbox) ws.send(m);
     s.outbox = [];
-    if (s.closeRequested) this.#closeWs(s, s.closeRequested.code ?? 1000, s.closeRequested.reason);
+    if (s.closeRequested) this.#closeWs(s, s.closeRequested.code, s.closeRequested.reason);
     ws.on("message", (raw: RawData, isBinary: boolean) => {
       s.received++;
       const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);

@@ -1,8 +1,9 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProject } from "../../runtime/config/project.ts";
+import { loadWranglerConfig } from "../../runtime/config/wrangler.ts";
 import { exportProject, planExport } from "../../runtime/export/exporter.ts";
 import { linkToolchain, runCheck } from "../../runtime/export/validate.ts";
 import {
@@ -39,10 +40,23 @@ function dirs(root: string): string[] {
 /** Fixtures that exercise the generated entry: a WorkerEntrypoint default export behind routes and the bus. */
 const FIXTURES = ["entrypoint"].map((f) => join(REPO, "test", "fixtures", f));
 
-const projects = [...dirs(SAMPLES_DIR), ...dirs(PROJECTS_DIR), ...FIXTURES].map((dir) => ({
-  name: `${dir.startsWith(SAMPLES_DIR) ? "sample" : dir.startsWith(PROJECTS_DIR) ? "fidelity" : "fixture"}/${dir.split("/").pop()!}`,
-  dir,
-}));
+/**
+ * A project whose main lies outside its folder is a variant that runs another
+ * project's code under another date or flag (ws-close-auto runs ws-close's):
+ * the exporter rightly refuses it, and the export of the project that owns
+ * the code covers that code. The fidelity suite runs the variants under workerd.
+ */
+const ownsItsCode = (dir: string): boolean => {
+  const { hasWorker, main } = loadWranglerConfig(dir);
+  return !hasWorker || !relative(dir, main).startsWith("..");
+};
+
+const projects = [...dirs(SAMPLES_DIR), ...dirs(PROJECTS_DIR).filter(ownsItsCode), ...FIXTURES].map(
+  (dir) => ({
+    name: `${dir.startsWith(SAMPLES_DIR) ? "sample" : dir.startsWith(PROJECTS_DIR) ? "fidelity" : "fixture"}/${dir.split("/").pop()!}`,
+    dir,
+  }),
+);
 
 describe.each(projects)("export: $name", ({ name, dir }) => {
   let root: string;
