@@ -130,11 +130,18 @@ export class SqlStorage {
   readonly #totalChanges: Database.Statement;
   /** Told the rows each statement read and wrote (as the cursor counts them), for the cost of a run. */
   readonly #onRows: ((read: number, written: number) => void) | null;
+  /** Called before a statement that writes runs (it opens the implicit transaction, output-gate.ts). */
+  readonly #beforeWrite: (() => void) | null;
 
-  constructor(db: Database.Database, onRows: ((read: number, written: number) => void) | null = null) {
+  constructor(
+    db: Database.Database,
+    onRows: ((read: number, written: number) => void) | null = null,
+    beforeWrite: (() => void) | null = null,
+  ) {
     this.#db = db;
     this.#totalChanges = db.prepare("SELECT total_changes()").pluck();
     this.#onRows = onRows;
+    this.#beforeWrite = beforeWrite;
   }
 
   /** Splits and checks a query; each statement is prepared only when it runs (it may use a table the previous one made). */
@@ -211,6 +218,7 @@ export class SqlStorage {
 
   #run<T extends Row>(p: Prepared, params: unknown[]): SqlStorageCursor<T> {
     const stmt = p.stmt;
+    if (!stmt.readonly) this.#beforeWrite?.();
     try {
       if (stmt.reader) {
         // A SELECT writes nothing; a write with RETURNING counts its rows from total_changes().
