@@ -68,6 +68,8 @@ export interface StatementShape {
   conflicts: [number, number][];
   /** An upsert: its DO UPDATE path is one of the conflict ranges (the caller tells which path ran). */
   upsert: boolean;
+  /** An upsert's insert path, skipped when its DO UPDATE ran. */
+  inserting: [number, number][];
   /** A LIMIT (with its OFFSET, when a literal) that can end the statement's loop early. */
   limit: { offset: number } | null;
 }
@@ -192,10 +194,19 @@ export function analyze(db: Database.Database, sql: string, params: number): Sta
         ? null
         : (cursors.get(changer.p1)?.table ?? null);
   const conflicts: [number, number][] = [];
+  // In an INSERT, a rowid that exists (NotExists falling through) is a conflict too.
+  const insertStatement = inserts.some((o) => (o.p5 & 0x04) === 0);
   for (const op of ops)
-    if (op.opcode === "NoConflict" && op.p2 > op.addr + 1) conflicts.push([op.addr + 1, op.p2]);
+    if ((op.opcode === "NoConflict" || (op.opcode === "NotExists" && insertStatement)) && op.p2 > op.addr + 1)
+      conflicts.push([op.addr + 1, op.p2]);
   const inConflict = (a: number) => conflicts.some(([from, to]) => a >= from && a < to);
   const upsert = inserts.some((o) => (o.p5 & 0x04) !== 0 && inConflict(o.addr));
+  // An upsert's insert path: from the NoConflict's target to where its DO UPDATE path jumps past it.
+  const inserting: [number, number][] = [];
+  for (const [from, to] of conflicts) {
+    const over = ops.filter((o) => o.opcode === "Goto" && o.addr >= from && o.addr < to && o.p2 >= to).at(-1);
+    if (over) inserting.push([to, over.p2]);
+  }
   // DROP moves the last root pages into the freed ones only with auto_vacuum
   // (Destroy's P2 register names the page that moved); without it, the code
   // that renumbers them in sqlite_schema is skipped.
@@ -223,6 +234,7 @@ export function analyze(db: Database.Database, sql: string, params: number): Sta
     target,
     conflicts,
     upsert,
+    inserting,
     limit,
   };
 }
@@ -252,11 +264,10 @@ export function countRows(
   const { loops, cursors } = shape;
   const real = (c: number) => cursors.get(c)?.ephemeral === false;
   // Conflict paths are taken only by an upsert whose DO UPDATE ran; then its
-  // insert path (from the NoConflict's target to the end) is not.
-  const inConflict = (a: number) => shape.conflicts.some(([from, to]) => a >= from && a < to);
-  const afterConflict = (a: number) => shape.conflicts.some(([, to]) => a >= to);
+  // insert path is not.
+  const within = (ranges: [number, number][], a: number) => ranges.some(([from, to]) => a >= from && a < to);
   const ops = shape.ops.filter((o) =>
-    shape.upsert && seen.updated ? !afterConflict(o.addr) || inConflict(o.addr) : !inConflict(o.addr),
+    shape.upsert && seen.updated ? !within(shape.inserting, o.addr) : !within(shape.conflicts, o.addr),
   );
   const sizes = new Map<string, number>();
   const sizeOf = (c: number): number => {

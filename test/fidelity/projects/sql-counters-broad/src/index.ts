@@ -68,6 +68,12 @@ export class Meter extends DurableObject<Env> {
     out.upsertInsert = m(
       "INSERT INTO kvs (k, v) VALUES ('n', 'new') ON CONFLICT (k) DO UPDATE SET v = excluded.v",
     );
+    out.upsertReturningUpdate = m(
+      "INSERT INTO items (id, cat, price, name) VALUES (1, 'c0', 1, 'x') ON CONFLICT (id) DO UPDATE SET price = price + 1 RETURNING price",
+    );
+    out.upsertReturningKv = m(
+      "INSERT INTO kvs (k, v) VALUES ('n', 'again') ON CONFLICT (k) DO UPDATE SET v = excluded.v RETURNING v",
+    );
     out.deleteReturning = m("DELETE FROM items WHERE id = 100 RETURNING *");
     out.dropIndex = m("DROP INDEX items_cat");
     out.partialOrdered = this.partialOf("SELECT * FROM items ORDER BY name");
