@@ -14,6 +14,10 @@ import { assertSerializable, callMember } from "./rpc-values.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import type { WorkerSockets } from "./worker-sockets.ts";
 
+/** workerd's error when a blockConcurrencyWhile callback holds the object past its bound. */
+const BLOCKED_TOO_LONG =
+  "A call to blockConcurrencyWhile() in a Durable Object waited for too long. The call was canceled and the Durable Object was reset.";
+
 /** Set inside a blockConcurrencyWhile callback while it holds the object's input gate. */
 const gateHolder = new AsyncLocalStorage<{ held: boolean }>();
 
@@ -101,7 +105,8 @@ export class ObjectHost {
       id,
       storage,
       waitUntil: extend,
-      blockConcurrencyWhile: <T>(fn: () => Promise<T> | T): Promise<T> => this.#blockConcurrencyWhile(fn),
+      blockConcurrencyWhile: <T>(fn: () => Promise<T> | T): Promise<T> =>
+        this.#blockConcurrencyWhile(fn, identity.blockConcurrencyTimeoutMs),
       ...this.#sockets.ctxMembers(),
       // As workerd: throws the reason at once, fails the running event even
       // if it catches, and resets the object (the next event meets a new one).
@@ -288,14 +293,21 @@ export class ObjectHost {
    * itself, and the object would hang. PartyServer and the Agents SDK both
    * start up inside blockConcurrencyWhile, and onStart code may call it again.
    */
-  #blockConcurrencyWhile<T>(fn: () => Promise<T> | T): Promise<T> {
+  #blockConcurrencyWhile<T>(fn: () => Promise<T> | T, timeoutMs: number): Promise<T> {
     if (gateHolder.getStore()?.held) return Promise.resolve().then(fn);
     const holder = { held: true };
     const run = (async () => {
       await this.waitGate();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // A callback that holds the gate past the bound resets the object, as
+      // on workerd (30 s): the call and every event behind it fail with this.
+      const tooLong = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(BLOCKED_TOO_LONG)), timeoutMs);
+      });
       try {
-        return await gateHolder.run(holder, fn);
+        return await Promise.race([gateHolder.run(holder, fn), tooLong]);
       } finally {
+        clearTimeout(timer);
         holder.held = false;
       }
     })();

@@ -85,6 +85,8 @@ export interface ObjectIdentity {
   alarm: number | null;
   /** Its hibernatable WebSockets, held open by the orchestrator. */
   sockets: HeldSocket[];
+  /** How long a blockConcurrencyWhile callback may hold the object before it is reset (workerd: 30 s). */
+  blockConcurrencyTimeoutMs: number;
 }
 
 export type LogLevel = "debug" | "log" | "info" | "warn" | "error";

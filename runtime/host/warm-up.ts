@@ -43,4 +43,5 @@ export const WARM_UP_IDENTITY: ObjectIdentity = {
   dbPath: ":memory:",
   alarm: null,
   sockets: [],
+  blockConcurrencyTimeoutMs: 30_000,
 };

@@ -7,7 +7,7 @@ import type { Clock } from "../shared/clock.ts";
 import type { LifecycleState } from "../shared/lifecycle-model.ts";
 import type { StateManager } from "../state/state-manager.ts";
 import type { Closures } from "./closures.ts";
-import { ObjectError, type LiveObject } from "./live.ts";
+import { ObjectError, type LifecycleOptions, type LiveObject } from "./live.ts";
 import type { ObjectLogs } from "./logs.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { ObjectSockets } from "./sockets.ts";
@@ -21,6 +21,7 @@ export interface ActivationDeps {
   readonly closures: Pick<Closures, "refusal">;
   readonly logs: Pick<ObjectLogs, "terrarium">;
   readonly clock: Clock;
+  readonly options: Pick<LifecycleOptions, "blockConcurrencyTimeoutMs">;
   /** Whether Terrarium is stopping (a worker cut short then is not the constructor's fault). */
   closed(): boolean;
   transition(rec: ObjectRecord, to: LifecycleState, cause: string): void;
@@ -74,6 +75,7 @@ export class Activation {
       dbPath: this.#deps.state.dbPath(rec.className, rec.id),
       alarm: this.#deps.state.alarms(rec.id)[0]?.time ?? null,
       sockets: this.#deps.sockets.held(rec.id),
+      blockConcurrencyTimeoutMs: this.#deps.options.blockConcurrencyTimeoutMs,
     };
   }
 

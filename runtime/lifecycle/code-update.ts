@@ -8,7 +8,13 @@ import type { WorkerHost } from "../host/worker-host.ts";
 import { errorText } from "../shared/errors.ts";
 import type { LifecycleState } from "../shared/lifecycle-model.ts";
 import type { UpdateResult } from "../shared/events.ts";
-import { exitText, ModuleLoadError, type CodeVersion, type LiveObject } from "./live.ts";
+import {
+  exitText,
+  ModuleLoadError,
+  type CodeVersion,
+  type LifecycleOptions,
+  type LiveObject,
+} from "./live.ts";
 import type { WorkerPool } from "./pool.ts";
 
 /** An object whose constructor an update tries on a copy of its storage before it goes ahead. */
@@ -34,6 +40,7 @@ export interface UpdateHub {
   readonly state: Pick<StateManager, "dbPath" | "snapshot">;
   readonly pool: Pick<WorkerPool, "spawnLoaded" | "acquire" | "slot" | "assign">;
   readonly beforeUpdate: BeforeUpdate;
+  readonly options: Pick<LifecycleOptions, "blockConcurrencyTimeoutMs">;
   closed(): boolean;
   /** The new code failed to load: it replaces the load failure the manager shows, if there is one. */
   stillFailing(e: ModuleLoadError): void;
@@ -125,7 +132,15 @@ async function tryConstructors(
       const trial = await hub.pool.spawnLoaded(next.hostFile, "object", next);
       try {
         await trial.call((api) =>
-          api.activate({ className, id: sample.id, name: sample.name, dbPath, alarm: null, sockets: [] }),
+          api.activate({
+            className,
+            id: sample.id,
+            name: sample.name,
+            dbPath,
+            alarm: null,
+            sockets: [],
+            blockConcurrencyTimeoutMs: hub.options.blockConcurrencyTimeoutMs,
+          }),
         );
         await trial.call((api) => api.deactivate());
       } catch (e) {

@@ -33,6 +33,12 @@ export interface LifecycleOptions {
   answerTimeoutMs: number;
   /** V8 heap limit per object worker. */
   memoryLimitMb: number;
+  /**
+   * Wall-clock time a blockConcurrencyWhile callback may hold the object
+   * before the object is reset, the call and the events behind it failing
+   * (workerd: 30 s).
+   */
+  blockConcurrencyTimeoutMs: number;
   entryWorkers: number;
 }
 
@@ -47,6 +53,7 @@ export function defaultLifecycleOptions(): LifecycleOptions {
     cpuLimitMs: 30_000,
     answerTimeoutMs: 60_000,
     memoryLimitMb: 128,
+    blockConcurrencyTimeoutMs: 30_000,
     entryWorkers: 1,
   };
 }

@@ -27,10 +27,17 @@ afterEach(async () => {
   project.cleanup();
 });
 
-async function start(): Promise<{ url: string; engine: Engine; logs: string[]; problems: string[] }> {
+async function start({
+  answerTimeoutMs = ANSWER_TIMEOUT_MS,
+  blockConcurrencyTimeoutMs = 30_000,
+} = {}): Promise<{ url: string; engine: Engine; logs: string[]; problems: string[] }> {
   project = tempProject("hangs");
   const e = await openEngine(project.dir, project.dataDir, {
-    lifecycle: { answerTimeoutMs: ANSWER_TIMEOUT_MS, policy: { idleAfterMs: 50, hibernateAfterMs: 100 } },
+    lifecycle: {
+      answerTimeoutMs,
+      blockConcurrencyTimeoutMs,
+      policy: { idleAfterMs: 50, hibernateAfterMs: 100 },
+    },
   });
   engine = e;
   const logs: string[] = [];
@@ -84,6 +91,21 @@ describe("answers within a bound", () => {
     const hung = await get(`${url}/entry-forever`);
     expect(hung.status).toBe(500);
     expect(hung.text).toContain("The entry Worker gave no answer to GET /entry-forever within 2 s");
+  });
+
+  it("resets an object whose blockConcurrencyWhile callback holds it too long, failing the events behind it, as workerd does", async () => {
+    // workerd's bound is 30 s; the test shortens it. The answer timeout is
+    // raised past it, so what ends the calls is the reset, not a hang report.
+    const { url, logs } = await start({ blockConcurrencyTimeoutMs: 5_000, answerTimeoutMs: 60_000 });
+    const blocked = get(`${url}/obj/block-forever`);
+    await until(() => logs.includes("holding the input gate"), "the callback to hold the input gate");
+    const queued = get(`${url}/obj/count`);
+    const message =
+      "Error: A call to blockConcurrencyWhile() in a Durable Object waited for too long. The call was canceled and the Durable Object was reset.";
+    expect(await blocked).toEqual({ status: 500, text: `caught ${message}` });
+    expect(await queued).toEqual({ status: 500, text: `caught ${message}` });
+    // The next event meets a new instance.
+    expect(await get(`${url}/obj/count`)).toEqual({ status: 200, text: '{"count":1}' });
   });
 
   it("runs blockConcurrencyWhile nested in blockConcurrencyWhile, as workerd does", async () => {
