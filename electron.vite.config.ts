@@ -8,7 +8,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: resolve(root, "out/main"),
-      rolldownOptions: { input: { index: resolve(root, "electron/main.ts") } },
+      // The engine runs in a utility process of its own (electron/engine-host.ts): a second entry.
+      rolldownOptions: {
+        input: {
+          index: resolve(root, "electron/main.ts"),
+          "engine-process": resolve(root, "electron/engine-process.ts"),
+        },
+      },
     },
   },
   preload: {

@@ -1,6 +1,7 @@
 /**
  * `npm run bench:soak`: the soak of docs/reliability.md, "Load held", for
- * five minutes (the test suite runs the same for 30 s): a steady rate over
+ * five minutes (the test suite runs the same for 30 s): up to a steady rate
+ * (20 clients that wait for their answers, test/reliability/soak-run.ts) over
  * 1,000 objects that keep hibernating and waking, then the serve process's
  * memory, file descriptors and threads against the start. Prints the
  * figures and PASS/FAIL (informational: exits 0 whenever it ran).

@@ -1,18 +1,19 @@
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { app, BrowserWindow, dialog, ipcMain, Menu, shell, type WebContents } from "electron";
-import type { ControlApi } from "../runtime/api/contract.ts";
-import type { Engine } from "../runtime/engine.ts";
+import { app, BrowserWindow, dialog, ipcMain, Menu, shell, utilityProcess, type WebContents } from "electron";
 import { registerControlIpc } from "./control-ipc.ts";
+import { EngineHost, type UtilityChild } from "./engine-host.ts";
 import { buildMenuTemplate } from "./menu.ts";
 import { isProjectFolder, PROJECT_TEMPLATES, RecentProjects } from "./projects.ts";
 import { stopBeforeQuit } from "./quit.ts";
 import { isAppPage } from "./trusted-frame.ts";
 import { createSecureWindow } from "./window.ts";
 
-// The Electron main process: the engine (the orchestration layer) for one
-// project at a time, the window, the menu, and the control API served to the
-// window over validated IPC.
+// The Electron main process: the window, the menu, and the control API served
+// to the window over validated IPC. The engine (the orchestration layer) for
+// the open project runs in a utility process (engine-process.ts), supervised
+// by engine-host.ts: an object that aborts V8's process ends that one, and it
+// is started again; the window stays.
 
 // Set by `electron-vite dev` to the renderer's dev server; unset in a build.
 const devServerUrl = app.isPackaged ? undefined : process.env["ELECTRON_RENDERER_URL"];
@@ -21,14 +22,16 @@ const rendererUrl = pathToFileURL(rendererFile).href;
 const appRoot = app.getAppPath();
 const ourWindows = new Set<WebContents>();
 
-let engine: Engine | null = null;
-/** The control API over `engine`. */
-let api: ControlApi | null = null;
+/** The open project's engine, in its utility process. */
+let engine: EngineHost | null = null;
 let closeIpc: (() => void) | null = null;
 /** Set once the app is ready (userData is known then). */
 let recent: RecentProjects | null = null;
 
 let tsxRegistered = false;
+
+/** How long in-flight work gets when the project closes or the app quits (a spinning object is ended, not waited for). */
+const QUIT_GRACE_MS = 5_000;
 
 /**
  * Loads a module of the engine from its TypeScript sources, as the CLI does
@@ -44,20 +47,22 @@ async function runtimeModule<T>(...path: string[]): Promise<T> {
   return (await import(pathToFileURL(join(appRoot, "runtime", ...path)).href)) as T;
 }
 
-async function openEngine(projectDir: string): Promise<Engine> {
-  // better-sqlite3 as built for Electron's ABI (scripts/build-sqlite-electron.js), for this
-  // process and every worker it starts.
-  const native = await runtimeModule<typeof import("../runtime/shared/sqlite-native.ts")>(
-    "shared",
-    "sqlite-native.ts",
-  );
-  process.env[native.SQLITE_BINDING_ENV] ??= native.electronBindingPath(appRoot, process.versions.modules);
-  const { Engine: EngineClass } = await runtimeModule<typeof import("../runtime/engine.ts")>("engine.ts");
-  const opened = await EngineClass.open({ projectDir });
-  await opened.listen(8787).catch(() => opened.listen(0));
-  // Saves from the Design view (and any editor) reload the project, as in `terrarium ui`.
-  opened.watch();
-  return opened;
+/** The engine's utility process, built beside this file (electron.vite.config.ts). */
+const engineProcess = join(import.meta.dirname, "engine-process.js");
+
+function forkEngine(): UtilityChild {
+  return utilityProcess.fork(engineProcess, [], {
+    serviceName: "Terrarium engine",
+    stdio: "inherit",
+  }) as unknown as UtilityChild;
+}
+
+/** A new window for the engine's router address (the window's CSP names it); the old ones closed after. */
+async function replaceWindows(): Promise<void> {
+  // The new window first: closing the last one would quit the app.
+  const old = BrowserWindow.getAllWindows();
+  await openMainWindow();
+  for (const w of old) w.destroy();
 }
 
 /** The folder given on the command line, else the project opened last, else the AIDevOS sample. */
@@ -74,7 +79,7 @@ async function openMainWindow(): Promise<void> {
   const window = createSecureWindow({
     preload: join(import.meta.dirname, "../preload/index.cjs"),
     ...(devServerUrl === undefined ? {} : { devServerOrigin: new URL(devServerUrl).origin }),
-    ...(engine?.url ? { connectOrigins: [engine.url.replace(/^http/, "ws")] } : {}),
+    ...(engine?.info ? { connectOrigins: [engine.info.url.replace(/^http/, "ws")] } : {}),
   });
   const contents = window.webContents;
   ourWindows.add(contents);
@@ -115,13 +120,25 @@ function fail(title: string, error: unknown): void {
 
 /** Opens a project's engine and serves its control API; remembers it as recent. */
 async function startProject(projectDir: string): Promise<void> {
-  engine = await openEngine(projectDir);
-  const { controlApi } = await runtimeModule<typeof import("../runtime/api/control-api.ts")>(
-    "api",
-    "control-api.ts",
-  );
-  api = controlApi(engine);
-  closeIpc = registerControlIpc({ ipcMain, api, trusted });
+  const host: EngineHost = new EngineHost({
+    fork: forkEngine,
+    appRoot,
+    // A restarted engine whose port was taken meanwhile listens on another: the window's CSP must name it.
+    onRestart: (info, previous) => {
+      if (engine === host && info.url !== previous.url) void replaceWindows();
+    },
+    onGone: (why) => {
+      if (engine !== host) return;
+      closeIpc?.();
+      closeIpc = null;
+      engine = null;
+      refreshMenu();
+      fail("The project's engine stopped and could not be started again.", why);
+    },
+  });
+  await host.open(projectDir);
+  engine = host;
+  closeIpc = registerControlIpc({ ipcMain, api: host.api, trusted });
   recent?.add(projectDir);
 }
 
@@ -130,8 +147,7 @@ async function stopProject(): Promise<void> {
   closeIpc = null;
   const old = engine;
   engine = null;
-  api = null;
-  await old?.close();
+  await old?.stop(QUIT_GRACE_MS);
 }
 
 /**
@@ -147,7 +163,7 @@ async function switchProject(dir: string): Promise<void> {
     );
     return;
   }
-  const previous = engine?.project.dir ?? null;
+  const previous = engine?.info?.projectDir ?? null;
   if (previous !== null && resolve(previous) === resolve(dir)) return;
   await stopProject();
   try {
@@ -159,10 +175,7 @@ async function switchProject(dir: string): Promise<void> {
   }
   refreshMenu();
   if (!engine) return;
-  // The new window first: closing the last one would quit the app.
-  const old = BrowserWindow.getAllWindows();
-  await openMainWindow();
-  for (const w of old) w.destroy();
+  await replaceWindows();
 }
 
 async function chooseProject(): Promise<void> {
@@ -198,14 +211,15 @@ async function newProject(templateId: string): Promise<void> {
 }
 
 async function revealDataFolder(): Promise<void> {
-  if (!engine) return;
-  const problem = await shell.openPath(engine.dataDir);
-  if (problem) fail(`${engine.dataDir} could not be shown.`, problem);
+  const dataDir = engine?.info?.dataDir;
+  if (!dataDir) return;
+  const problem = await shell.openPath(dataDir);
+  if (problem) fail(`${dataDir} could not be shown.`, problem);
 }
 
 /** Exports the project to a folder the user picks; a folder with files in it is replaced only when confirmed. */
 async function exportProject(): Promise<void> {
-  const current = api;
+  const current = engine?.api;
   if (!current) return;
   const picked = await dialog.showOpenDialog({
     title: "Export the project to a folder",
@@ -252,19 +266,15 @@ app.on("activate", () => {
 });
 
 // Quitting stops the engine within its grace period (a spinning object is ended, not waited for).
-const QUIT_GRACE_MS = 5_000;
 stopBeforeQuit(
   app,
   () => {
     const current = engine;
     if (!current) return null;
-    return (async () => {
-      closeIpc?.();
-      closeIpc = null;
-      const report = await current.close({ graceMs: QUIT_GRACE_MS });
-      const { cutShortLine } = await runtimeModule<typeof import("../runtime/engine.ts")>("engine.ts");
-      return cutShortLine(report);
-    })();
+    closeIpc?.();
+    closeIpc = null;
+    engine = null;
+    return current.stop(QUIT_GRACE_MS);
   },
   { graceMs: QUIT_GRACE_MS },
 );

@@ -8,6 +8,7 @@ import type { LifecycleOptions } from "../lifecycle/lifecycle.ts";
 import type { ProjectOptions } from "../config/project.ts";
 import { maskText, secretValues } from "../api/secrets.ts";
 import { onParentGone } from "./parent-watch.ts";
+import { connectSupervisor, isSupervised, type SupervisorLink } from "./supervised.ts";
 
 export { onParentGone };
 
@@ -198,6 +199,38 @@ export function printEngineEvents(engine: Engine, quiet: boolean): void {
       process.stderr.write(`terrarium: the code still fails to load: ${u.error}\n`);
     } else process.stderr.write(`terrarium: update refused, the previous code keeps serving: ${u.error}\n`);
   });
+}
+
+/**
+ * How serve and ui start their engine: join the supervisor when this
+ * process runs for one (before the project opens, so the sockets and the
+ * objects to refuse once are here in time), open the project with the
+ * command's flags, print what the engine reports, let the supervisor name
+ * the object on each worker thread, and reload on file changes unless
+ * --no-watch.
+ */
+export async function startEngine(
+  open: OpenFlags,
+  lifecycle: Partial<LifecycleOptions>,
+  values: {
+    traces?: string | undefined;
+    quiet?: boolean | undefined;
+    watch?: boolean | undefined;
+    "no-watch"?: boolean | undefined;
+    /** serve's --test-scheduled (wrangler dev's /__scheduled). */
+    "test-scheduled"?: boolean | undefined;
+  },
+): Promise<{ engine: Engine; supervisor: SupervisorLink | null }> {
+  const supervisor = isSupervised() ? await connectSupervisor() : null;
+  const engine = await openProject(open.projectDir, open.data, lifecycle, {
+    ...open.options,
+    traces: tracesFlag(values.traces),
+    ...(values["test-scheduled"] ? { testScheduled: true } : {}),
+  });
+  printEngineEvents(engine, values.quiet ?? false);
+  supervisor?.watch(engine);
+  if (values.watch !== false && !values["no-watch"]) engine.watch();
+  return { engine, supervisor };
 }
 
 /** --grace MS: how long in-flight work gets when the command stops (default 5 s). */

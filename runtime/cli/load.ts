@@ -16,10 +16,15 @@ import {
   graceFlag,
   onParentGone,
   openFlags,
+  startEngine,
+  stopOnSignals,
   TRACES_FLAG,
   tracesFlag,
   WRANGLER_FLAGS,
 } from "./common.ts";
+import { RemoteEngineMetrics, serveLoadMetrics } from "./load-engine.ts";
+import { isSupervised } from "./supervised.ts";
+import type { Supervision } from "./supervise.ts";
 
 const SHAPING = [
   "rate",
@@ -80,7 +85,12 @@ function adhocProfile(v: Record<string, string | string[] | boolean | undefined>
   }
 }
 
-/** `terrarium load`: one run of a profile, against the project served here or at --url. */
+/**
+ * `terrarium load`: one run of a profile, against the project served here or
+ * at --url. Serving the project, it runs the engine in a child process
+ * under the supervisor (supervise.ts), as `serve` does, and the run here;
+ * --no-supervisor (or TERRARIUM_NO_SUPERVISOR=1) keeps both in this process.
+ */
 export async function load(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -105,6 +115,7 @@ export async function load(argv: string[]): Promise<void> {
       quiet: { type: "boolean", default: false },
       grace: { type: "string" },
       "exit-on-stdin-close": { type: "boolean", default: false },
+      "no-supervisor": { type: "boolean", default: false },
       ...WRANGLER_FLAGS,
       ...TRACES_FLAG,
     },
@@ -154,7 +165,39 @@ export async function load(argv: string[]): Promise<void> {
 
   let engine: Engine | null = null;
   let url = values.url;
-  if (url === undefined) {
+  const supervised =
+    url === undefined && !values["no-supervisor"] && process.env.TERRARIUM_NO_SUPERVISOR !== "1";
+  if (supervised && isSupervised()) {
+    // This is the engine's process of a supervised load: serve the project, and measure it for the run.
+    const { engine: served, supervisor } = await startEngine(
+      { ...open, data: dataDir },
+      {},
+      { traces: values.traces, quiet: true, watch: false },
+    );
+    const port = await served.listen(0, "127.0.0.1", supervisor?.handles.get("router"));
+    serveLoadMetrics(served);
+    supervisor?.ready(port, served.lifecycle.options.memoryLimitMb);
+    stopOnSignals({ graceMs, exitOnStdinClose: false, stop: () => served.close({ graceMs }) });
+    return;
+  }
+  let remote: RemoteEngineMetrics | null = null;
+  let supervision: Supervision | null = null;
+  if (supervised) {
+    const { supervise } = await import("./supervise.ts");
+    const metrics = new RemoteEngineMetrics();
+    remote = metrics;
+    const port = await new Promise<number>((ready) => {
+      supervision = supervise("load", argv, {
+        ready: (child, p) => {
+          metrics.attach(child);
+          ready(p);
+        },
+        died: () => metrics.detach(),
+        message: (m) => metrics.message(m),
+      });
+    });
+    url = `http://127.0.0.1:${port}`;
+  } else if (url === undefined) {
     try {
       engine = await Engine.open({ projectDir, dataDir, ...open.options, traces: tracesFlag(values.traces) });
     } catch (e) {
@@ -173,12 +216,15 @@ export async function load(argv: string[]): Promise<void> {
   const abort = new AbortController();
   let interrupted = false;
   let stopping: Promise<StopReport> | null = null;
+  let engineStopped: Promise<number> | null = null;
   const interrupt = (): void => {
     if (interrupted) return;
     interrupted = true;
     process.stderr.write("\nterrarium: stopping the run (again to quit now)...\n");
     abort.abort();
     stopping = engine?.close({ graceMs }) ?? null;
+    // Supervised, the engine's process stops itself (bounded) and prints what it cut short.
+    engineStopped = supervision?.stop() ?? null;
   };
   const onSignal = (signal: "SIGINT" | "SIGTERM"): void => {
     if (interrupted) process.exit(128 + constants.signals[signal]);
@@ -204,6 +250,7 @@ export async function load(argv: string[]): Promise<void> {
       url,
       dataDir,
       engine,
+      remote,
       thresholds,
       signal: abort.signal,
       ...(progress ? { onSecond: (s) => process.stderr.write(progressLine(s)) } : {}),
@@ -211,10 +258,12 @@ export async function load(argv: string[]): Promise<void> {
     if (values.json) process.stdout.write(`${JSON.stringify(run.summary, null, 2)}\n`);
     else {
       process.stdout.write(formatSummary(run.summary));
-      if (run.usage && engine) {
-        const storageBytes: Record<string, number> = {};
-        for (const r of engine.registry.objects())
-          storageBytes[r.className] = (storageBytes[r.className] ?? 0) + r.storageBytes;
+      if (run.usage && (engine || remote?.finished)) {
+        let storageBytes: Record<string, number> = {};
+        if (engine) {
+          for (const r of engine.registry.objects())
+            storageBytes[r.className] = (storageBytes[r.className] ?? 0) + r.storageBytes;
+        } else storageBytes = remote!.finished!.storageBytes;
         process.stdout.write(`\n${costText(estimateCost({ ...run.usage, storageBytes }))}\n`);
       }
     }
@@ -227,6 +276,7 @@ export async function load(argv: string[]): Promise<void> {
     const report = await (stopping ?? engine?.close({ graceMs }));
     const line = report && cutShortLine(report);
     if (line) process.stderr.write(`${line}\n`);
+    await (engineStopped ?? (supervision as Supervision | null)?.stop());
   }
   if (interrupted && code === 0) code = 130;
   process.exit(code);

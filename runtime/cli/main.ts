@@ -83,6 +83,7 @@ Commands:
     --quiet              no per-second progress lines
     --grace MS           serving the project: on stopping, how long in-flight work gets (default 5000)
     --exit-on-stdin-close  also stop when stdin ends or the parent process does
+    --no-supervisor      serving the project: the engine in this process (see "Two processes")
 
   mcp [projectDir]     Serve the project for a coding agent: its control API as
                        MCP tools over stdio (reads, requests, load runs). Ends
@@ -97,6 +98,7 @@ Commands:
     --quiet              do not print object logs (to stderr)
     --no-watch           do not reload when the project's files change
     --grace MS           on stopping, how long in-flight work gets (default 5000)
+    --no-supervisor      run the engine in this process (see "Two processes")
 
   new <dir>            Create a project from a sample: its files in <dir> (new or
                        empty), the Worker named after the folder.
@@ -191,14 +193,17 @@ Stopping (serve, ui, load):
   then stops, as on SIGTERM, when that pipe closes or when its parent process
   ends (checked every second).
 
-Two processes (serve, ui):
-  serve and ui run the engine in a child process under a thin supervisor. An object
+Two processes (serve, ui, mcp, load serving the project):
+  These run the engine in a child process under a thin supervisor. An object
   that makes one allocation too large for its 128 MB heap aborts V8's whole
   process; the supervisor then prints one line naming the object, restarts the
   engine on the same ports (connections wait meanwhile; ui keeps its token, and
   an open page reconnects) and data folder, and the object's next request is
   answered 500 with the reason, once. Signals and --exit-on-stdin-close go to
-  the supervisor, which passes them on. --no-supervisor: one process.
+  the supervisor, which passes them on. mcp: the supervisor relays stdio; a call
+  in flight at the abort is answered with an error saying why, and the session
+  goes on. load: the run stays in the supervisor's process and goes on.
+  --no-supervisor: one process.
 `;
 
 async function newCommand(argv: string[]): Promise<void> {
@@ -227,21 +232,22 @@ export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case "serve":
-    case "ui": {
+    case "ui":
+    case "mcp": {
       // The engine runs in a child process under a thin supervisor (supervise.ts), unless this is that child.
       const { isSupervised } = await import("./supervised.ts");
       if (isSupervised() || rest.includes("--no-supervisor") || process.env.TERRARIUM_NO_SUPERVISOR === "1") {
         if (command === "serve") return (await import("./serve.ts")).serve(rest);
+        if (command === "mcp") return (await import("./mcp.ts")).mcp(rest);
         return (await import("./ui.ts")).ui(rest);
       }
-      return (await import("./supervise.ts")).supervise(command, rest);
+      (await import("./supervise.ts")).supervise(command, rest);
+      return;
     }
     case "load":
       return (await import("./load.ts")).load(rest);
     case "export":
       return (await import("./export.ts")).exportCommand(rest);
-    case "mcp":
-      return (await import("./mcp.ts")).mcp(rest);
     case "new":
       return newCommand(rest);
     case "snapshot":

@@ -9,13 +9,12 @@ import {
   graceFlag,
   intFlag,
   lifecycleFlags,
-  openProject,
   projectFolder,
   REPO_ROOT,
+  startEngine,
   stopOnSignals,
 } from "./common.ts";
 import { controlApi } from "../api/control-api.ts";
-import { maskText, secretValues } from "../api/secrets.ts";
 
 /**
  * Stdout belongs to the MCP protocol: one stray line there breaks the
@@ -36,6 +35,8 @@ function claimStdout(): Writable {
 /**
  * `terrarium mcp`: the engine on a project, and the control API as MCP tools
  * over stdio for a coding agent. Everything but the protocol goes to stderr.
+ * Run by the supervisor (supervise.ts), which relays stdio to it
+ * (mcp-relay.ts), or directly with --no-supervisor.
  * It ends when the client closes stdin or the parent process ends, as well
  * as on SIGINT/SIGTERM.
  */
@@ -53,6 +54,7 @@ export async function mcp(argv: string[]): Promise<void> {
       watch: { type: "boolean", default: true },
       "no-watch": { type: "boolean", default: false },
       grace: { type: "string" },
+      "no-supervisor": { type: "boolean", default: false },
     },
   });
   const protocolOut = claimStdout();
@@ -60,19 +62,16 @@ export async function mcp(argv: string[]): Promise<void> {
   const port = intFlag(values.port, "port") ?? 0;
   if (port > 65_535) fail("a port is at most 65535", 2);
   const graceMs = graceFlag(values.grace);
-  const engine = await openProject(projectDir, values.data, lifecycleFlags(values));
-  if (!values.quiet) {
-    engine.events.on("log", (l) => {
-      const who = l.objectId ? `${l.source} ${l.objectId.slice(0, 8)}` : l.source;
-      process.stderr.write(maskText(`[${who}] ${l.message}\n`, secretValues(engine.project)));
-    });
-  }
-  engine.events.on("problem", (p) => process.stderr.write(`terrarium: ${p.message}\n`));
-  if (values.watch && !values["no-watch"]) engine.watch();
+  // Stdout is the protocol's (claimStdout): what the engine reports goes to stderr.
+  const { engine, supervisor } = await startEngine(
+    { projectDir, data: values.data, options: {} },
+    lifecycleFlags(values),
+    values,
+  );
 
   let actual: number;
   try {
-    actual = await engine.listen(port);
+    actual = await engine.listen(port, "127.0.0.1", supervisor?.handles.get("router"));
   } catch (e) {
     await engine.close();
     const err = e as NodeJS.ErrnoException;
@@ -88,6 +87,7 @@ export async function mcp(argv: string[]): Promise<void> {
     `terrarium mcp: ${engine.project.wrangler.name} on http://127.0.0.1:${actual}, ` +
       `write tools ${values["allow-writes"] ? "on" : "off (--allow-writes turns them on)"}\n`,
   );
+  supervisor?.ready(actual, engine.lifecycle.options.memoryLimitMb);
   const failure = engine.lifecycle.loadFailure;
   if (failure) process.stderr.write(`terrarium: ${failure}; requests answer 500 until the code is fixed\n`);
 

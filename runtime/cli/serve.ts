@@ -7,14 +7,11 @@ import {
   lifecycleFlags,
   ipFlag,
   openFlags,
-  openProject,
-  printEngineEvents,
+  startEngine,
   stopOnSignals,
   WRANGLER_FLAGS,
   TRACES_FLAG,
-  tracesFlag,
 } from "./common.ts";
-import { connectSupervisor, isSupervised } from "./supervised.ts";
 
 /**
  * `terrarium serve`: the engine and its router in this process. Run by the
@@ -52,16 +49,7 @@ export async function serve(argv: string[]): Promise<void> {
   const graceMs = graceFlag(values.grace);
   const lifecycle = lifecycleFlags(values);
 
-  const supervisor = isSupervised() ? await connectSupervisor() : null;
-
-  const engine = await openProject(open.projectDir, open.data, lifecycle, {
-    ...open.options,
-    traces: tracesFlag(values.traces),
-    testScheduled: values["test-scheduled"],
-  });
-  printEngineEvents(engine, values.quiet);
-  supervisor?.watch(engine);
-  if (values.watch && !values["no-watch"]) engine.watch();
+  const { engine, supervisor } = await startEngine(open, lifecycle, values);
   let actual: number;
   try {
     actual = await engine.listen(port, host, supervisor?.handles.get("router"));

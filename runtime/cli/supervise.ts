@@ -7,6 +7,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getSystemErrorName, parseArgs } from "node:util";
 import type { WorkerObject } from "../lifecycle/lifecycle.ts";
+import { describeCrash, refusalMessage } from "./crash.ts";
+export { describeCrash, refusalMessage, type Crash } from "./crash.ts";
+import { McpRelay } from "./mcp-relay.ts";
 import { onParentGone } from "./parent-watch.ts";
 import {
   CRASH_DIR_ENV,
@@ -113,10 +116,12 @@ function bindSockets(
   const wanted: [SocketName, TcpHandle | null][] =
     command === "serve"
       ? [["router", bindSocket(str("port"), 8787, "--port", str("ip"))]]
-      : [
-          ["router", bindSocket(str("router-port"), 8787, "--router-port", undefined)],
-          ["ui", bindSocket(str("port"), 0, "--port", undefined)],
-        ];
+      : command === "mcp" || command === "load"
+        ? [["router", bindSocket(command === "mcp" ? str("port") : undefined, 0, "--port", undefined)]]
+        : [
+            ["router", bindSocket(str("router-port"), 8787, "--router-port", undefined)],
+            ["ui", bindSocket(str("port"), 0, "--port", undefined)],
+          ];
   const bound = new Map<SocketName, TcpHandle>();
   for (const [name, handle] of wanted) if (handle) bound.set(name, handle);
   if (bound.size === wanted.length) return bound;
@@ -127,57 +132,6 @@ function bindSockets(
 function quit(message: string, code: number): never {
   process.stderr.write(`terrarium: ${message}\n`);
   process.exit(code);
-}
-
-function who(o: WorkerObject): string {
-  return `${o.className} ${o.name !== null ? `${JSON.stringify(o.name)} (${o.id.slice(0, 8)})` : o.id}`;
-}
-
-/** What ended an engine process, from its Node report (a fatal error) or the signal. */
-export interface Crash {
-  /** For the line the supervisor prints. */
-  what: string;
-  /** The object whose worker died of it, to refuse once: set for an out-of-memory in an object's worker. */
-  object: WorkerObject | null;
-  outOfMemory: boolean;
-}
-
-export function describeCrash(
-  signal: string,
-  report: { header?: { event?: string; threadId?: number } } | null,
-  threads: ReadonlyMap<number, WorkerObject | null>,
-  memoryLimitMb: number,
-): Crash {
-  const event = report?.header?.event;
-  if (!event) {
-    const why =
-      signal === "SIGKILL"
-        ? "killed by SIGKILL (the system's out-of-memory killer, or another process)"
-        : `ended by ${signal}`;
-    return { what: `the engine process was ${why}`, object: null, outOfMemory: false };
-  }
-  const thread = report.header?.threadId ?? -1;
-  const object = threads.get(thread) ?? null;
-  const outOfMemory = /heap out of memory/i.test(event);
-  const where =
-    thread === 0
-      ? "the engine's main thread"
-      : object
-        ? `Durable Object ${who(object)}`
-        : "a worker thread with no Durable Object on it (the entry Worker or a pooled one)";
-  const what = outOfMemory
-    ? `${where} ran out of memory: an allocation past its ${memoryLimitMb} MB heap limit, too large for Node to stop the thread alone, aborted the engine process (${signal})`
-    : `${where} hit a fatal error (${event}), which aborted the engine process (${signal})`;
-  return { what, object, outOfMemory };
-}
-
-/** The message the object's next request is refused with. */
-export function refusalMessage(o: WorkerObject, memoryLimitMb: number): string {
-  return (
-    `Durable Object ${o.className} ${o.id} was reset: it ran out of memory with an allocation past its ` +
-    `${memoryLimitMb} MB heap limit, which ended the server process; the server restarted, and this ` +
-    `request is refused so that the object cannot end it again at once (the next request runs it)`
-  );
 }
 
 /**
@@ -211,11 +165,39 @@ function stderrFilter(): { write(chunk: Buffer): void; end(): void } {
   };
 }
 
-/** The commands that run supervised: `serve` and `ui`. */
-export type SupervisedCommand = "serve" | "ui";
+/**
+ * The commands that run supervised: `serve`, `ui`, `mcp` (whose stdio
+ * the supervisor relays: mcp-relay.ts) and `load` when it serves the
+ * project (whose run is driven from the supervisor's process: load.ts).
+ */
+export type SupervisedCommand = "serve" | "ui" | "mcp" | "load";
 
-/** `terrarium serve|ui ARGV`, supervised. */
-export function supervise(command: SupervisedCommand, argv: string[]): void {
+/**
+ * A command that does its own work in the supervisor's process beside the
+ * engine's (`load`: the run and its summary). It takes the signals and
+ * the parent watch itself, and ends the command with `stop`.
+ */
+export interface SupervisorFront {
+  /** Each engine process once it is ready (again after a restart), with its router's port. */
+  ready(engine: ChildProcess, port: number): void;
+  /** The engine's process died; it is being started again (`line` was printed). */
+  died(line: string): void;
+  /** A message from the engine's process that is not the supervisor's (the front's own protocol). */
+  message(m: unknown): void;
+}
+
+export interface Supervision {
+  /**
+   * Stops the engine as a first SIGTERM would (bounded by its grace
+   * period) and resolves with its exit code; the front then exits itself.
+   * (Exiting at once is the front's too: the engine's process ends with its
+   * IPC channel.)
+   */
+  stop(): Promise<number>;
+}
+
+/** `terrarium serve|ui|mcp|load ARGV`, supervised. */
+export function supervise(command: SupervisedCommand, argv: string[], front?: SupervisorFront): Supervision {
   const { values } = parseArgs({
     args: argv,
     strict: false,
@@ -234,14 +216,22 @@ export function supervise(command: SupervisedCommand, argv: string[]): void {
   const env: NodeJS.ProcessEnv = { ...process.env, [SUPERVISED_ENV]: "1", [CRASH_DIR_ENV]: crashDir };
   // The page's address holds the token: the same one across restarts, so an open page reconnects.
   if (command === "ui") env[UI_TOKEN_ENV] = randomBytes(32).toString("hex");
-  // The supervisor watches stdin and its parent; the engine's stdin is not a pipe to anyone.
+  // The supervisor watches stdin and its parent; the engine's stdin is not a pipe to anyone
+  // (mcp's is the relay's: mcp always ends with its client's stdin).
   const exitOnStdinClose =
-    values["exit-on-stdin-close"] === true || env.TERRARIUM_EXIT_ON_STDIN_CLOSE === "1";
+    command === "mcp" || values["exit-on-stdin-close"] === true || env.TERRARIUM_EXIT_ON_STDIN_CLOSE === "1";
+  const relay = command === "mcp" ? new McpRelay((line) => process.stdout.write(`${line}\n`)) : null;
+  if (relay) {
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (d: string) => relay.fromClient(d));
+  }
   delete env.TERRARIUM_EXIT_ON_STDIN_CLOSE;
   const childArgv = argv.filter((a) => a !== "--exit-on-stdin-close");
 
   let child: ChildProcess | null = null;
   let stopping: NodeJS.Signals | null = null;
+  /** With a front, a stop resolves this instead of exiting. */
+  let stopped: ((code: number) => void) | null = null;
   let refuse: Refusal[] = [];
   let crashes = 0;
   let lastCrashAt = 0;
@@ -258,11 +248,18 @@ export function supervise(command: SupervisedCommand, argv: string[]): void {
     let ready = false;
     let memoryLimitMb = 128;
     const c = spawn(process.execPath, [...process.execArgv, BIN, command, ...childArgv], {
-      stdio: ["ignore", "inherit", "pipe", "ipc"],
+      stdio: relay ? ["pipe", "pipe", "pipe", "ipc"] : ["ignore", "inherit", "pipe", "ipc"],
       detached: true,
       env,
     });
     child = c;
+    if (relay) {
+      c.stdout!.setEncoding("utf8");
+      c.stdout!.on("data", (d: string) => relay.fromEngine(d));
+      // An engine that dies leaves its stdin pipe broken: what the relay writes then is the next one's.
+      c.stdin!.on("error", () => {});
+      relay.attach((line) => c.stdin!.write(`${line}\n`), restartedAt !== null);
+    }
     const filter = stderrFilter();
     c.stderr!.on("data", (d: Buffer) => filter.write(d));
     c.on("message", (m: ToSupervisor) => {
@@ -283,14 +280,19 @@ export function supervise(command: SupervisedCommand, argv: string[]): void {
             `terrarium: serving again, ${Date.now() - restartedAt} ms after the engine process ended\n`,
           );
         }
-      }
+        front?.ready(c, m.port);
+      } else front?.message(m);
     });
     c.on("close", (code, signal) => {
       filter.end();
       child = null;
       if (stopping) {
-        if (code !== null) exit(code);
-        exit(128 + (constants.signals[signal!] ?? 0));
+        const exitCode = code ?? 128 + (constants.signals[signal!] ?? 0);
+        if (stopped) {
+          rmSync(crashDir, { recursive: true, force: true });
+          return stopped(exitCode);
+        }
+        exit(exitCode);
       }
       if (code !== null || !ready) {
         // The engine ended on its own (a bad flag or project, or stopped directly):
@@ -310,15 +312,18 @@ export function supervise(command: SupervisedCommand, argv: string[]): void {
       }
       rmSync(reportFile, { force: true });
       const crash = describeCrash(signal!, report, threads, memoryLimitMb);
+      relay?.detach(
+        `the Terrarium engine process ended before answering: ${crash.what}; it is restarting, and the session goes on`,
+      );
       crashes++;
       streak = diedAt - lastCrashAt < STREAK_MS ? streak + 1 : 0;
       lastCrashAt = diedAt;
       const delay = streak === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** streak);
       if (crash.object && crash.outOfMemory)
         refuse = [{ id: crash.object.id, message: refusalMessage(crash.object, memoryLimitMb) }];
-      process.stderr.write(
-        `terrarium: ${crash.what}; restarting it on the same port and data folder${delay ? ` in ${delay} ms (crash ${crashes}, ${streak + 1} in a row)` : ""}\n`,
-      );
+      const line = `terrarium: ${crash.what}; restarting it on the same port and data folder${delay ? ` in ${delay} ms (crash ${crashes}, ${streak + 1} in a row)` : ""}`;
+      process.stderr.write(`${line}\n`);
+      front?.died(line);
       restartTimer = setTimeout(() => {
         restartTimer = null;
         start(diedAt);
@@ -341,7 +346,10 @@ export function supervise(command: SupervisedCommand, argv: string[]): void {
     for (const handle of handles.values()) handle.close();
     if (restartTimer) clearTimeout(restartTimer);
     const running = child as ChildProcess | null;
-    if (!running) return exit(0);
+    if (!running) {
+      if (stopped) return stopped(0);
+      return exit(0);
+    }
     running.kill(signal);
     setTimeout(() => {
       process.stderr.write(
@@ -351,6 +359,19 @@ export function supervise(command: SupervisedCommand, argv: string[]): void {
       exit(1);
     }, graceMs + STOP_BACKSTOP_MS).unref();
   };
+  start(null);
+  let stop: Promise<number> | null = null;
+  const supervision: Supervision = {
+    stop() {
+      stop ??= new Promise<number>((resolve) => {
+        stopped = resolve;
+        onSignal("SIGTERM");
+      });
+      return stop;
+    },
+  };
+  // With a front, the front takes the signals and the parent watch, and ends the command.
+  if (front) return supervision;
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   if (exitOnStdinClose) {
@@ -358,5 +379,5 @@ export function supervise(command: SupervisedCommand, argv: string[]): void {
       if (!stopping) onSignal("SIGTERM");
     });
   }
-  start(null);
+  return supervision;
 }

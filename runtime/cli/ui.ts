@@ -12,15 +12,13 @@ import {
   intFlag,
   lifecycleFlags,
   openFlags,
-  openProject,
-  printEngineEvents,
   REPO_ROOT,
+  startEngine,
   stopOnSignals,
   WRANGLER_FLAGS,
   TRACES_FLAG,
-  tracesFlag,
 } from "./common.ts";
-import { connectSupervisor, isSupervised, UI_TOKEN_ENV } from "./supervised.ts";
+import { UI_TOKEN_ENV } from "./supervised.ts";
 
 export const RENDERER_DIR = defaultRendererDir(REPO_ROOT);
 
@@ -68,15 +66,8 @@ export async function ui(argv: string[]): Promise<void> {
   const lifecycle = lifecycleFlags(values);
 
   ensureRenderer();
-  const supervisor = isSupervised() ? await connectSupervisor() : null;
-  const engine = await openProject(open.projectDir, open.data, lifecycle, {
-    ...open.options,
-    traces: tracesFlag(values.traces),
-  });
-  printEngineEvents(engine, values.quiet);
-  supervisor?.watch(engine);
   // Saving a file from the Design view is a change like any other: the engine reloads.
-  if (values.watch && !values["no-watch"]) engine.watch();
+  const { engine, supervisor } = await startEngine(open, lifecycle, values);
 
   const token = supervisor ? process.env[UI_TOKEN_ENV] : undefined;
   let bridge: WebBridge;

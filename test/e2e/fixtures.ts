@@ -7,6 +7,7 @@ import { test as base, expect } from "@playwright/test";
 import { ServiceRegistry } from "../../runtime/registry/registry.ts";
 import { systemClock } from "../../runtime/shared/clock.ts";
 import { AppPage } from "./pages/app-page.ts";
+import { EXIT_WITH_TEST } from "../helpers/tied.ts";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "bin", "terrarium.js");
@@ -67,8 +68,8 @@ async function startUi(
 ): Promise<{ server: UiServer; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [BIN, "ui", projectDir, "--port", "0", "--router-port", "0", "--data", dataDir, ...extra],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    [BIN, "ui", projectDir, "--port", "0", "--router-port", "0", "--data", dataDir, ...extra, EXIT_WITH_TEST],
+    { stdio: ["pipe", "pipe", "pipe"] },
   );
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));

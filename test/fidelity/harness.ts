@@ -11,6 +11,7 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc
 import { Miniflare } from "miniflare";
 import { parse as parseToml } from "smol-toml";
 import { runWsStep, type WsStep } from "./ws-steps.ts";
+import { EXIT_WITH_TEST } from "../helpers/tied.ts";
 import { runCheck } from "../../runtime/export/validate.ts";
 
 /**
@@ -591,10 +592,11 @@ async function spawnTerrarium(
       "--data",
       dataDir,
       ...terrariumArgs(projectDir, await readRunSettings(projectDir)),
+      EXIT_WITH_TEST,
     ],
     {
       cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     },
   );
   let stdout = "";

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach } from "vitest";
 import { tempProject } from "./project.ts";
+import { EXIT_WITH_TEST, tiedToTest } from "./tied.ts";
 
 const BIN = resolve(import.meta.dirname, "..", "..", "bin", "terrarium.js");
 
@@ -36,8 +37,9 @@ export function serve(projectDir: string, args: string[] = []): Promise<Served> 
       "--port",
       "0",
       ...args,
+      EXIT_WITH_TEST,
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["pipe", "pipe", "pipe"] },
   );
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -153,10 +155,11 @@ async function diagnosticReport(child: ChildProcess, dir: string): Promise<strin
 
 export function run(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const tied = tiedToTest(args);
+    const child = spawn(process.execPath, [BIN, ...tied.args], { stdio: [tied.stdin, "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
     child.once("exit", (code) => resolvePromise({ code, output }));
   });
 }
@@ -188,8 +191,10 @@ export function startCli(
   opts: { ready?: RegExp | null; stdin?: "ignore" | "pipe"; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Started> {
   const ready = opts.ready === undefined ? /Ready on (http:\/\/127\.0\.0\.1:\d+)/ : opts.ready;
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: [opts.stdin ?? "ignore", "pipe", "pipe"],
+  // Unless the test chooses stdin itself, the command is tied to the test process (tied.ts).
+  const tied = opts.stdin === undefined ? tiedToTest(args) : { args, stdin: opts.stdin };
+  const child = spawn(process.execPath, [BIN, ...tied.args], {
+    stdio: [tied.stdin, "pipe", "pipe"],
     ...(opts.env ? { env: opts.env } : {}),
   });
   let out = "";

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { FIXTURES } from "../helpers/project.ts";
+import { EXIT_WITH_TEST, tiedToTest } from "../helpers/tied.ts";
 
 /**
  * What the fault-injection suite shares: a private copy of a project and a
@@ -47,8 +48,8 @@ export interface Server {
 export function startServe(box: Sandbox, args: string[] = [], readyMs = 60_000): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [BIN, "serve", box.dir, "--port", "0", "--data", box.dataDir, "--no-watch", ...args],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    [BIN, "serve", box.dir, "--port", "0", "--data", box.dataDir, "--no-watch", ...args, EXIT_WITH_TEST],
+    { stdio: ["pipe", "pipe", "pipe"] },
   );
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -100,15 +101,16 @@ export function runCli(
   timeoutMs = 60_000,
 ): Promise<{ code: number | string; output: string; timedOut: boolean }> {
   return new Promise((ok) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const tied = tiedToTest(args);
+    const child = spawn(process.execPath, [BIN, ...tied.args], { stdio: [tied.stdin, "pipe", "pipe"] });
     let output = "";
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGKILL");
     }, timeoutMs);
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
       ok({ code: code ?? signal ?? "unknown", output, timedOut });
