@@ -10,9 +10,22 @@ import type { Loaded } from "./load-bundle.ts";
 import { DurableObjectId } from "./namespace.ts";
 import { instanceFields, type ObjectProbe } from "./probe.ts";
 import type { AlarmInvocation, GatewayApi, GatewayNotice, ObjectIdentity, SocketEvent } from "./protocol.ts";
-import { assertSerializable, callMember } from "./rpc-values.ts";
+import type { RpcArgs } from "../shared/rpc-wire.ts";
+import { callMember } from "./rpc-values.ts";
+import {
+  CONTEXT_GONE_MESSAGE,
+  closeExports,
+  decodeArgs,
+  disposeAll,
+  encodeRpc,
+  type StubHandle,
+} from "./rpc-stubs.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import type { WorkerSockets } from "./worker-sockets.ts";
+
+/** What calls on stubs of an object's functions and RpcTargets fail with once it hibernated or went away. */
+const GONE_MESSAGE =
+  "The Durable Object that held this RPC stub's target was evicted (it hibernated, was updated or was removed).";
 
 /** Set inside a blockConcurrencyWhile callback while it holds the object's input gate. */
 const gateHolder = new AsyncLocalStorage<{ held: boolean }>();
@@ -129,17 +142,26 @@ export class ObjectHost {
       throw new TypeError(`Handler does not export a fetch() function.`);
     }
     const response = await (handler as (r: Request) => unknown).call(active.instance, request);
-    this.#throwIfBroken();
+    this.throwIfBroken();
     return response;
   }
 
-  async rpc(method: string, args: unknown[], kind: "call" | "get"): Promise<unknown> {
+  /**
+   * An RPC call on the object. Stubs in the arguments are disposed when the
+   * call returns (as workerd does; `dup()` keeps one); functions and
+   * RpcTargets in the result leave as stubs (rpc-stubs.ts).
+   */
+  async rpc(method: string, args: RpcArgs, kind: "call" | "get"): Promise<unknown> {
     await this.waitGate();
     const active = this.#requireActive();
-    const result = await callMember(active.instance, method, args, kind);
-    this.#throwIfBroken();
-    assertSerializable(result);
-    return result;
+    const received: StubHandle[] = [];
+    try {
+      const result = await callMember(active.instance, method, decodeArgs(args, received), kind);
+      this.throwIfBroken();
+      return encodeRpc(result);
+    } finally {
+      disposeAll(received);
+    }
   }
 
   async alarm(info: AlarmInvocation): Promise<number | null> {
@@ -182,7 +204,7 @@ export class ObjectHost {
 
   async wsEvent(e: SocketEvent): Promise<void> {
     await this.waitGate();
-    await this.#sockets.deliver(e, this.#active?.instance, () => this.#throwIfBroken());
+    await this.#sockets.deliver(e, this.#active?.instance, () => this.throwIfBroken());
   }
 
   /**
@@ -197,6 +219,7 @@ export class ObjectHost {
       new Promise((r) => setTimeout(r, 30_000)),
     ]);
     this.#active = null;
+    closeExports(new Error(GONE_MESSAGE));
     this.#sockets.clear();
     this.#flushRows();
     active.db.close();
@@ -235,14 +258,15 @@ export class ObjectHost {
     return this.#active;
   }
 
-  #throwIfBroken(): void {
+  /** Fails the running event once the object broke itself (abort(), a failed blockConcurrencyWhile). */
+  throwIfBroken(): void {
     if (this.#broken) throw this.#broken;
   }
 
   /** Waits for the input gate; a broken gate fails the event with the error that broke it. */
   async waitGate(): Promise<void> {
     while (this.#gate) await this.#gate;
-    this.#throwIfBroken();
+    this.throwIfBroken();
   }
 
   /**
@@ -288,6 +312,8 @@ export class ObjectHost {
     const err = e instanceof Error ? e : new Error(String(e));
     markReset(err);
     this.#broken = err;
+    // Calls on stubs of the object's functions and RpcTargets fail, as on workerd.
+    closeExports(new Error(CONTEXT_GONE_MESSAGE));
     this.#notify({ notice: "broken", error: serializeError(err) });
   }
 }

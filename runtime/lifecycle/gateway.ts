@@ -14,6 +14,7 @@ import type { WorkerHost } from "../host/worker-host.ts";
 import type { ObjectSockets, SocketOwner } from "./sockets.ts";
 import type { MockCall } from "../shared/events.ts";
 import type { TraceContext } from "../shared/trace-context.ts";
+import { withStubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
 
 /** How long the reason an object's worker was lost is kept for its callers on direct lines. */
 export const LOST_WHY_MS = 10_000;
@@ -57,7 +58,7 @@ export interface GatewayHub<L extends GatewayObject> {
     id: string,
     name: string | null,
     method: string,
-    args: unknown[],
+    args: RpcArgs,
     caller: ObjectRecord | null,
     kind?: "call" | "get",
     trace?: TraceContext,
@@ -93,10 +94,12 @@ export function buildGateway<L extends GatewayObject>(slot: GatewaySlot<L>, hub:
   return {
     objectFetch: async (binding, id, name, req, trace) =>
       hub.objectFetch(binding, id, name, req, caller(), trace),
+    // A result holding stubs passes its ports on to the caller (runtime/shared/rpc-wire.ts).
     objectRpc: async (binding, id, name, method, args, kind, trace) =>
-      hub.objectRpc(binding, id, name, method, args, caller(), kind, trace),
+      withStubPorts(await hub.objectRpc(binding, id, name, method, args, caller(), kind, trace)),
     serviceFetch: (binding, req) => hub.serviceFetch(binding, req),
-    serviceRpc: (binding, method, args, kind) => hub.serviceRpc(binding, method, args, kind),
+    serviceRpc: async (binding, method, args, kind) =>
+      withStubPorts(await hub.serviceRpc(binding, method, args, kind)),
     publish: (topic, data, trace) => hub.publish(topic, data, caller(), trace),
     queueSend: (queue, messages, trace) => hub.queueSend(queue, messages, trace),
     workflow: (call) => hub.workflow(call),

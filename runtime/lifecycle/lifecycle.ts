@@ -1,4 +1,5 @@
 import type { MessagePort } from "node:worker_threads";
+import { withStubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
 import * as Comlink from "comlink";
 import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
 import type { StateManager } from "../state/state-manager.ts";
@@ -969,7 +970,7 @@ export class LifecycleManager {
     idHex: string,
     name: string | null,
     method: string,
-    args: unknown[],
+    args: RpcArgs,
     _from: ObjectRecord | null,
     kind: "call" | "get" = "call",
     trace?: TraceContext,
@@ -977,7 +978,7 @@ export class LifecycleManager {
     const { className, id } = this.#namespaces.byId(binding, idHex);
     const cause = kind === "call" ? `rpc ${method}()` : `rpc get ${method}`;
     return this.run({ className, id, name, kind: "rpc", cause, trace }, (api, span) =>
-      api.rpc(method, args, kind, span),
+      api.rpc(method, withStubPorts(args), kind, span),
     );
   }
 
@@ -1032,7 +1033,7 @@ export class LifecycleManager {
   /** A service binding's call into this Worker, at its `entrypoint` export (entry.ts). */
   entrypointCall(
     entrypoint: string | null,
-    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+    call: { fetch: SerializedRequest } | { method: string; args: RpcArgs; kind: "call" | "get" },
   ): Promise<unknown> {
     return this.#entries.entrypointCall(entrypoint, call);
   }

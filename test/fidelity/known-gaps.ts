@@ -4,7 +4,6 @@
  * failure that asks for the entry to be removed.
  */
 export const KNOWN_GAPS: Record<string, string> = {
-  "rpc-stubs": "functions and RpcTarget instances are not passed by reference over RPC yet",
   "output-gate":
     "Terrarium commits each storage write at once, so a write an object makes just before abort() survives; workerd coalesces writes and discards uncommitted ones on a reset",
   "sql-counters":
