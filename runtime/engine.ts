@@ -390,6 +390,7 @@ export class Engine {
           rateLimits,
           dataPoints,
           outbox,
+          ai: project.terrarium.ai,
         });
         run.lifecycle.tracer = tracer;
         engine.#auxiliary.push(run);
@@ -575,6 +576,9 @@ export class Engine {
     registry: ServiceRegistry;
     state: StateManager;
     lifecycle: LifecycleManager;
+    workflows: Workflows;
+    timeTravel: TimeTravel;
+    events: EngineEvents;
   }[] {
     return this.#auxiliary.map((a) => ({
       name: a.name,
@@ -583,6 +587,9 @@ export class Engine {
       registry: a.registry,
       state: a.state,
       lifecycle: a.lifecycle,
+      workflows: a.workflows,
+      timeTravel: a.timeTravel,
+      events: a.events,
     }));
   }
 

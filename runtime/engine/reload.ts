@@ -195,6 +195,7 @@ export class ProjectChanges {
         auxBundles[i]!,
         hosts,
         this.#parts.dataDir,
+        project.terrarium.ai,
       );
       if (JSON.stringify(code.spec) === JSON.stringify(a.lifecycle.code.spec)) continue;
       const r = await a.lifecycle.updateCode(code);

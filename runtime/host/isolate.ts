@@ -8,6 +8,7 @@ import { setExportHooks, withExportContext } from "./rpc-stubs.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { BatchMetrics, DeliveredMessage, QueueOutcome } from "../bindings/queue.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
+import type { EmailOutcome } from "../bindings/incoming-email.ts";
 import { EntryHost } from "./entry-host.ts";
 import { buildEnv } from "./env.ts";
 import { installEsBuiltins } from "./es-builtins.ts";
@@ -231,6 +232,10 @@ class Isolate implements WorkerApi {
     call: { fetch: SerializedRequest } | { method: string; args: RpcArgs; kind: "call" | "get" },
   ): Promise<unknown> {
     return this.#entry.entrypoint(this.#requireLoaded(), entrypoint, call);
+  }
+
+  email(from: string, to: string, raw: Uint8Array): Promise<EmailOutcome> {
+    return this.#entry.email(this.#requireLoaded(), { from, to, raw });
   }
 
   workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult> {

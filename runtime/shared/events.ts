@@ -9,6 +9,8 @@ export interface TransitionRecord {
   from: LifecycleState | null;
   to: LifecycleState;
   cause: string;
+  /** Another Worker's object (-c): that Worker's name (its registry numbers `seq`); absent: the project's own. */
+  worker?: string;
 }
 
 export interface LogEntry {
