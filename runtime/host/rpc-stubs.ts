@@ -428,11 +428,6 @@ function closeExport(ex: Export, reason: Error): void {
   ex.port.close();
 }
 
-/** How many of this thread's targets have stubs elsewhere (for the probe). */
-export function openExportCount(): number {
-  return openExports.size;
-}
-
 // ---- imports: stubs of targets in other threads ----
 
 /** The error a stub's calls fail with once its target's thread ended with no reason given. */
