@@ -15,6 +15,7 @@ import { SocketHub } from "../router/sockets.ts";
 import type { Clock } from "../shared/clock.ts";
 import { EngineEvents } from "../shared/events.ts";
 import { StateManager } from "../state/state-manager.ts";
+import type { TraceStore } from "../state/traces.ts";
 import { workerCode } from "./code.ts";
 import { TimeTravel } from "../lifecycle/time-travel.ts";
 import type { TerrariumConfig } from "../config/terrarium.ts";
@@ -60,6 +61,8 @@ export async function startAuxiliary(
     outbox: EmailOutbox;
     /** The project's Workers, which its service bindings lead to. */
     workers: ProjectWorkers;
+    /** Where its objects' spans go, as the project's (docs/traces.md); null: nothing is traced. */
+    tracer: TraceStore | null;
     /** The project's terrarium.json `ai` setting: its stand-in serves every Worker's `ai` binding. */
     ai: TerrariumConfig["ai"];
   },
@@ -87,6 +90,7 @@ export async function startAuxiliary(
     options: { ...deps.options, poolSize: w.durableObjects.length > 0 ? 1 : 0, entryWorkers: 1 },
     code,
     sockets: new SocketHub({ now: () => deps.clock.now() }),
+    tracer: deps.tracer,
     queueSend: deps.queueSend,
     links: deps.workers.linksOf(w.name),
     rateLimit: (binding, key, limit, period) => deps.rateLimits.count(binding, key, limit, period),

@@ -128,6 +128,22 @@ export class WorkerPool {
     return this.#slots.size;
   }
 
+  /** Whether a worker is, or is becoming, object `id` (and so may have its database open). */
+  hosts(id: string): boolean {
+    for (const slot of this.#slots.values()) if (slot.object?.record.id === id) return true;
+    return false;
+  }
+
+  /**
+   * Each worker with the object it serves (null: none) and its event-loop
+   * busy time so far (ms); `worker` is the same object for as long as the
+   * thread lives, so a reader can tell readings of one worker apart.
+   */
+  *loads(): IterableIterator<{ worker: object; objectId: string | null; cpuUsage(): number }> {
+    for (const { host, object } of this.#slots.values())
+      yield { worker: host, objectId: object?.record.id ?? null, cpuUsage: () => host.cpuUsage() };
+  }
+
   slots(): IterableIterator<Slot> {
     return this.#slots.values();
   }
