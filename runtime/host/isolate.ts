@@ -9,6 +9,7 @@ import type { QueryResult } from "../shared/sql-query.ts";
 import type { BatchMetrics, DeliveredMessage, QueueOutcome } from "../bindings/queue.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import type { EmailOutcome } from "../bindings/incoming-email.ts";
+import type { ScheduledOutcome, ScheduledSpec } from "../bindings/scheduled.ts";
 import { EntryHost } from "./entry-host.ts";
 import { buildEnv } from "./env.ts";
 import { installEsBuiltins } from "./es-builtins.ts";
@@ -116,10 +117,14 @@ class Isolate implements WorkerApi {
       fetch: (req, trace) => this.fetch(req, trace),
       rpc: (method, args, kind, trace) => this.rpc(method, args, kind, trace),
     });
-    // Calls on stubs of this thread's functions and RpcTargets wait for the object's input gate.
+    // Calls on stubs of this thread's functions and RpcTargets wait for the
+    // object's input gate, and their answers leave through its output gate.
     setExportHooks({
       before: () => (object.active ? object.waitGate() : undefined),
-      after: () => object.throwIfBroken(),
+      after: () => {
+        object.active?.storage.flush();
+        object.throwIfBroken();
+      },
     });
     const g = globalThis as Record<string, unknown>;
     g.WebSocketPair = this.#sockets.pairClass();
@@ -236,6 +241,10 @@ class Isolate implements WorkerApi {
 
   email(from: string, to: string, raw: Uint8Array): Promise<EmailOutcome> {
     return this.#entry.email(this.#requireLoaded(), { from, to, raw });
+  }
+
+  scheduled(spec: ScheduledSpec, warning: string | null): Promise<ScheduledOutcome> {
+    return this.#entry.scheduled(this.#requireLoaded(), spec, warning);
   }
 
   workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult> {
