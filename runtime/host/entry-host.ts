@@ -14,7 +14,9 @@ import { bodyTransfer, deserializeRequest, serializeResponse } from "./http-seri
 import type { Loaded } from "./load-bundle.ts";
 import type { GatewayApi, SerializedRequest } from "./protocol.ts";
 import { BaseResponse } from "./response.ts";
-import { assertSerializable, callMember } from "./rpc-values.ts";
+import { withStubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
+import { callMember } from "./rpc-values.ts";
+import { decodeArgs, disposeAll, encodeRpc, type StubHandle } from "./rpc-stubs.ts";
 
 /**
  * The project's stateless entry Worker in this thread: its default export's
@@ -99,7 +101,7 @@ export class EntryHost {
   async entrypoint(
     loaded: Loaded,
     entrypoint: string | null,
-    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+    call: { fetch: SerializedRequest } | { method: string; args: RpcArgs; kind: "call" | "get" },
   ): Promise<unknown> {
     const name = entrypoint ?? "default";
     const exported = loaded.module[name];
@@ -132,9 +134,14 @@ export class EntryHost {
       typeof exported === "function"
         ? new (exported as new (ctx: unknown, env: unknown) => Record<string, unknown>)(this.ctx, loaded.env)
         : {};
-    const result = await callMember(receiver, call.method, call.args, call.kind);
-    assertSerializable(result);
-    return result;
+    // Stubs in the arguments are disposed when the call returns; the result's leave as stubs.
+    const received: StubHandle[] = [];
+    try {
+      const result = await callMember(receiver, call.method, decodeArgs(call.args, received), call.kind);
+      return withStubPorts(encodeRpc(result));
+    } finally {
+      disposeAll(received);
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import { WorkflowBinding } from "../bindings/workflows.ts";
 import { RateLimitBinding } from "../bindings/ratelimit.ts";
 import { AnalyticsEngineDataset } from "../bindings/analytics-engine.ts";
 import { AssetsBinding } from "./assets-binding.ts";
+import { withStubPorts } from "../shared/rpc-wire.ts";
 import { bodyTransfer } from "./http-serialize.ts";
 import { DurableObjectNamespace, type ClientSocketFactory } from "./namespace.ts";
 import type { Peers } from "./peers.ts";
@@ -90,7 +91,7 @@ export function buildEnv(
   for (const svc of spec.services) {
     env[svc.binding] = serviceBinding(svc.binding, {
       fetch: (b, req) => gateway.serviceFetch(b, Comlink.transfer(req, bodyTransfer(req))),
-      rpc: (b, method, args, kind) => gateway.serviceRpc(b, method, args, kind),
+      rpc: (b, method, args, kind) => gateway.serviceRpc(b, method, withStubPorts(args), kind),
     });
   }
   return env;

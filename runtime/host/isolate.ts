@@ -3,6 +3,8 @@ import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import * as Comlink from "comlink";
 import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
 import { serveLean } from "../shared/lean-rpc.ts";
+import { withStubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
+import { setExportHooks, withExportContext } from "./rpc-stubs.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { BatchMetrics, DeliveredMessage, QueueOutcome } from "../bindings/queue.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
@@ -115,6 +117,15 @@ class Isolate implements WorkerApi {
       fetch: (req, trace) => this.fetch(req, trace),
       rpc: (method, args, kind, trace) => this.rpc(method, args, kind, trace),
     });
+    // Calls on stubs of this thread's functions and RpcTargets wait for the
+    // object's input gate, and their answers leave through its output gate.
+    setExportHooks({
+      before: () => (object.active ? object.waitGate() : undefined),
+      after: () => {
+        object.active?.storage.flush();
+        object.throwIfBroken();
+      },
+    });
     const g = globalThis as Record<string, unknown>;
     g.WebSocketPair = this.#sockets.pairClass();
     g.WebSocketRequestResponsePair = WebSocketRequestResponsePair;
@@ -182,7 +193,8 @@ class Isolate implements WorkerApi {
     const active = this.#object.active;
     const response = active
       ? await this.#object.fetch(active, request)
-      : await this.#entry.fetch(loaded, request);
+      : // Functions and RpcTargets the entry Worker passes out live as long as its request.
+        await withExportContext(async () => this.#entry.fetch(loaded, request));
     if (!(response instanceof BaseResponse)) {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     }
@@ -215,12 +227,14 @@ class Isolate implements WorkerApi {
     metrics: BatchMetrics,
     trace?: TraceContext,
   ): Promise<QueueOutcome> {
-    return underTrace(trace, () => this.#entry.queue(this.#requireLoaded(), queue, messages, metrics));
+    return underTrace(trace, () =>
+      withExportContext(() => this.#entry.queue(this.#requireLoaded(), queue, messages, metrics)),
+    );
   }
 
   async entrypoint(
     entrypoint: string | null,
-    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+    call: { fetch: SerializedRequest } | { method: string; args: RpcArgs; kind: "call" | "get" },
   ): Promise<unknown> {
     return this.#entry.entrypoint(this.#requireLoaded(), entrypoint, call);
   }
@@ -237,13 +251,14 @@ class Isolate implements WorkerApi {
     return this.#entry.workflowRun(this.#requireLoaded(), spec);
   }
 
-  rpc(
+  /** The result's stubs (functions, RpcTargets) move to the caller with their ports. */
+  async rpc(
     method: string,
-    args: unknown[],
+    args: RpcArgs,
     kind: "call" | "get" = "call",
     trace?: TraceContext,
   ): Promise<unknown> {
-    return underTrace(trace, () => this.#object.rpc(method, args, kind));
+    return withStubPorts(await underTrace(trace, () => this.#object.rpc(method, args, kind)));
   }
 
   alarm(info: AlarmInvocation, trace?: TraceContext): Promise<number | null> {

@@ -5,6 +5,7 @@ import type * as Comlink from "comlink";
 import { installMockFetch } from "../bindings/mock-fetch.ts";
 import type { TerrariumHost } from "../workers-api/host.ts";
 import { installWorkersGlobals } from "./globals.ts";
+import { installOutboundFetch } from "./outbound-fetch.ts";
 import type { CodeSpec, GatewayApi } from "./protocol.ts";
 
 /** One version of the project's code, loaded in this thread. */
@@ -35,6 +36,7 @@ export async function loadBundle(
     void gateway.mockCall(c, currentTrace());
     console.log(`mock ${c.method} ${c.url} -> ${c.status} (${Math.round(c.latencyMs)} ms)`);
   });
+  installOutboundFetch();
   const exports: Record<string, unknown> = {};
   for (const b of spec.durableObjects) if (!b.scriptName) exports[b.className] ??= env[b.binding];
   installWorkersGlobals(spec.compatibilityFlags);

@@ -2,7 +2,8 @@ import { idFromName, idFromString, namespaceKey, newUniqueId, type NamespaceKey 
 import { deserializeResponse, serializeRequest } from "./http-serialize.ts";
 import type { TerrariumWebSocket } from "./websocket.ts";
 import type { SerializedRequest, SerializedResponse } from "./protocol.ts";
-import { rpcMember } from "./rpc-values.ts";
+import type { RpcArgs } from "../shared/rpc-wire.ts";
+import { bindingMember, bindingRemote, refuseOverRpc } from "./rpc-stubs.ts";
 
 /** How stubs reach objects: through the orchestrator, or on a direct line (runtime/host/peers.ts). */
 export interface ObjectCalls {
@@ -17,7 +18,7 @@ export interface ObjectCalls {
     id: string,
     name: string | null,
     method: string,
-    args: unknown[],
+    args: RpcArgs,
     kind: "call" | "get",
   ): Promise<unknown>;
 }
@@ -143,13 +144,20 @@ function makeStub(
       return deserializeResponse(await calls.fetch(binding, hex, name, req), clientSocket);
     },
   };
-  return new Proxy(base, {
+  const remote = bindingRemote((method, args, kind) => calls.rpc(binding, hex, name, method, args, kind));
+  const stub = new Proxy(base, {
     get(target, prop) {
       if (typeof prop === "symbol") return undefined;
       if (prop in target) return target[prop as keyof typeof target];
       if (prop === "then" || prop === "toJSON") return undefined;
       // Callable for a method, awaitable for a getter, as workerd's stubs are.
-      return rpcMember((args, kind) => calls.rpc(binding, hex, name, prop, args, kind));
+      return bindingMember(remote, prop);
     },
-  }) as unknown as DurableObjectStub;
+  });
+  // Not passed by reference over RPC at the compatibility dates Terrarium follows (workerd refuses it).
+  refuseOverRpc(
+    stub,
+    'Could not serialize object of type "DurableObject". This type does not support serialization.',
+  );
+  return stub as unknown as DurableObjectStub;
 }

@@ -10,13 +10,26 @@ import type { Loaded } from "./load-bundle.ts";
 import { DurableObjectId } from "./namespace.ts";
 import { instanceFields, type ObjectProbe } from "./probe.ts";
 import type { AlarmInvocation, GatewayApi, GatewayNotice, ObjectIdentity, SocketEvent } from "./protocol.ts";
-import { assertSerializable, callMember } from "./rpc-values.ts";
+import type { RpcArgs } from "../shared/rpc-wire.ts";
+import { callMember } from "./rpc-values.ts";
+import {
+  CONTEXT_GONE_MESSAGE,
+  closeExports,
+  decodeArgs,
+  disposeAll,
+  encodeRpc,
+  type StubHandle,
+} from "./rpc-stubs.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import type { WorkerSockets } from "./worker-sockets.ts";
 
 /** workerd's error when a blockConcurrencyWhile callback holds the object past its bound. */
 const BLOCKED_TOO_LONG =
   "A call to blockConcurrencyWhile() in a Durable Object waited for too long. The call was canceled and the Durable Object was reset.";
+
+/** What calls on stubs of an object's functions and RpcTargets fail with once it hibernated or went away. */
+const GONE_MESSAGE =
+  "The Durable Object that held this RPC stub's target was evicted (it hibernated, was updated or was removed).";
 
 /** Set inside a blockConcurrencyWhile callback while it holds the object's input gate. */
 const gateHolder = new AsyncLocalStorage<{ held: boolean }>();
@@ -125,7 +138,7 @@ export class ObjectHost {
       this.#active = { identity, db, storage, instance, waitUntil, extend };
       await this.waitGate();
       storage.flush();
-      this.#throwIfBroken();
+      this.throwIfBroken();
     } catch (e) {
       this.#active = null;
       storage.rollback();
@@ -156,16 +169,27 @@ export class ObjectHost {
     } finally {
       active.storage.flush();
     }
-    this.#throwIfBroken();
+    this.throwIfBroken();
     return result;
   }
 
-  async rpc(method: string, args: unknown[], kind: "call" | "get"): Promise<unknown> {
+  /**
+   * An RPC call on the object. Stubs in the arguments are disposed when the
+   * call returns (as workerd does; `dup()` keeps one); functions and
+   * RpcTargets in the result leave as stubs (rpc-stubs.ts).
+   */
+  async rpc(method: string, args: RpcArgs, kind: "call" | "get"): Promise<unknown> {
     await this.waitGate();
     const active = this.#requireActive();
-    const result = await this.#gated(active, () => callMember(active.instance, method, args, kind));
-    assertSerializable(result);
-    return result;
+    const received: StubHandle[] = [];
+    try {
+      const result = await this.#gated(active, () =>
+        callMember(active.instance, method, decodeArgs(args, received), kind),
+      );
+      return encodeRpc(result);
+    } finally {
+      disposeAll(received);
+    }
   }
 
   async alarm(info: AlarmInvocation): Promise<number | null> {
@@ -213,8 +237,8 @@ export class ObjectHost {
   async wsEvent(e: SocketEvent): Promise<void> {
     await this.waitGate();
     const active = this.#active;
-    if (!active) return this.#sockets.deliver(e, undefined, () => this.#throwIfBroken());
-    await this.#gated(active, () => this.#sockets.deliver(e, active.instance, () => this.#throwIfBroken()));
+    if (!active) return this.#sockets.deliver(e, undefined, () => this.throwIfBroken());
+    await this.#gated(active, () => this.#sockets.deliver(e, active.instance, () => this.throwIfBroken()));
   }
 
   /**
@@ -229,6 +253,7 @@ export class ObjectHost {
       new Promise((r) => setTimeout(r, 30_000)),
     ]);
     this.#active = null;
+    closeExports(new Error(GONE_MESSAGE));
     this.#sockets.clear();
     this.#flushRows();
     active.storage.flush();
@@ -268,14 +293,15 @@ export class ObjectHost {
     return this.#active;
   }
 
-  #throwIfBroken(): void {
+  /** Fails the running event once the object broke itself (abort(), a failed blockConcurrencyWhile). */
+  throwIfBroken(): void {
     if (this.#broken) throw this.#broken;
   }
 
   /** Waits for the input gate; a broken gate fails the event with the error that broke it. */
   async waitGate(): Promise<void> {
     while (this.#gate) await this.#gate;
-    this.#throwIfBroken();
+    this.throwIfBroken();
   }
 
   /**
@@ -330,6 +356,8 @@ export class ObjectHost {
     this.#broken = err;
     // Writes not yet committed are lost with the object, as workerd's output gate has it.
     this.#active?.storage.breakWith(err);
+    // Calls on stubs of the object's functions and RpcTargets fail, as on workerd.
+    closeExports(new Error(CONTEXT_GONE_MESSAGE));
     this.#notify({ notice: "broken", error: serializeError(err) });
   }
 }

@@ -3,6 +3,7 @@ import type { MessagePort } from "node:worker_threads";
 import { errorText } from "../shared/errors.ts";
 import { serializeError } from "../shared/comlink-node.ts";
 import { serveLean } from "../shared/lean-rpc.ts";
+import { stubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
 import { bodyTransfer, pathOf } from "./http-serialize.ts";
 import { BYE } from "./peers.ts";
 import type { DirectRecord, PeerApi, PeerReply, SerializedRequest, SerializedResponse } from "./protocol.ts";
@@ -14,7 +15,7 @@ export interface PeerTarget {
   /** Whether a goodbye is safe: nothing that came on a line can have run (no object, or a broken one). */
   mayLeaveUnrun(): boolean;
   fetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse>;
-  rpc(method: string, args: unknown[], kind: "call" | "get", trace?: TraceContext): Promise<unknown>;
+  rpc(method: string, args: RpcArgs, kind: "call" | "get", trace?: TraceContext): Promise<unknown>;
 }
 
 /**
@@ -67,8 +68,10 @@ export class PeerServer {
         ),
     };
     serveLean(port, { ...api }, (method, reply) => {
-      const res = method === "fetch" ? (reply as { v?: SerializedResponse }).v : undefined;
-      return res ? bodyTransfer(res) : [];
+      // A streamed body, or the ports of the stubs a result holds, move to the caller.
+      const v = (reply as { v?: unknown }).v;
+      if (method === "rpc") return stubPorts(v);
+      return v ? bodyTransfer(v as SerializedResponse) : [];
     });
   }
 

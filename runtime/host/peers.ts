@@ -2,6 +2,7 @@ import type { MessagePort } from "node:worker_threads";
 import * as Comlink from "comlink";
 import { deserializeError } from "../shared/comlink-node.ts";
 import { LeanClient } from "../shared/lean-rpc.ts";
+import { isStubEnvelope, withStubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
 import { bodyTransfer } from "./http-serialize.ts";
 import { currentTrace } from "./trace-scope.ts";
 import type {
@@ -126,9 +127,13 @@ export class Peers {
     id: string,
     name: string | null,
     method: string,
-    args: unknown[],
+    args: RpcArgs,
     kind: "call" | "get",
   ): Promise<unknown> {
+    // Arguments holding stubs go through the orchestrator: their ports are
+    // transferred, so they could not be sent again if the target said "moved".
+    if (isStubEnvelope(args))
+      return this.#gateway.objectRpc(binding, id, name, method, withStubPorts(args), kind, currentTrace());
     const peer = this.#peers.get(id);
     const trace = currentTrace();
     if (peer) {

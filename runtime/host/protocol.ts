@@ -9,6 +9,7 @@ import type { QueryResult } from "../shared/sql-query.ts";
 import type { WorkflowCall, WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import type { ObjectProbe } from "./probe.ts";
 import type { TraceContext } from "../shared/trace-context.ts";
+import type { RpcArgs } from "../shared/rpc-wire.ts";
 
 export type { SerializedRequest, SerializedResponse, SocketInfo } from "../shared/http-wire.ts";
 
@@ -112,7 +113,7 @@ export interface PeerApi {
   rpc(
     id: string,
     method: string,
-    args: unknown[],
+    args: RpcArgs,
     kind: "call" | "get",
     trace?: TraceContext,
   ): Promise<PeerReply<unknown>>;
@@ -164,10 +165,10 @@ export interface WorkerApi {
    */
   entrypoint(
     entrypoint: string | null,
-    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+    call: { fetch: SerializedRequest } | { method: string; args: RpcArgs; kind: "call" | "get" },
   ): Promise<unknown>;
   /** Calls a method (or, with kind "get", reads a getter) of the active object. */
-  rpc(method: string, args: unknown[], kind?: "call" | "get", trace?: TraceContext): Promise<unknown>;
+  rpc(method: string, args: RpcArgs, kind?: "call" | "get", trace?: TraceContext): Promise<unknown>;
   /** Runs the entry Worker's queue() handler on a batch; resolves to what it decided about each message. */
   queue(
     queue: string,
@@ -244,13 +245,13 @@ export interface GatewayApi {
     id: string,
     name: string | null,
     method: string,
-    args: unknown[],
+    args: RpcArgs,
     kind?: "call" | "get",
     trace?: TraceContext,
   ): Promise<unknown>;
   /** A call on a service binding (`env.SVC.fetch()` or an RPC method), to the Worker it names. */
   serviceFetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
-  serviceRpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
+  serviceRpc(binding: string, method: string, args: RpcArgs, kind: "call" | "get"): Promise<unknown>;
   publish(topic: string, data: unknown, trace?: TraceContext): Promise<{ id: number }>;
   /** Persists messages a producer sent; resolves with the queue's backlog before them. */
   queueSend(queue: string, messages: OutgoingMessage[], trace?: TraceContext): Promise<BatchMetrics>;

@@ -326,6 +326,17 @@ export function streamedBody(res: Response): ReadableStream<Uint8Array> | undefi
 }
 
 /**
+ * Marks a response an outbound fetch() gave (outbound-fetch.ts): its body
+ * arrives over time, so it is handed on as a stream, as a body made from a
+ * ReadableStream is, never read in full first. A body built here (a mock's
+ * answer) keeps going as bytes.
+ */
+export function markStreamed(res: Response): void {
+  if (lazyBodies.has(res) || unbuilt.records.has(res)) return;
+  streamed.add(res);
+}
+
+/**
  * A response as it came from another worker: unbuilt, its bytes (owned by
  * it) as the body; one whose body streams is a Response on that stream.
  */

@@ -25,12 +25,11 @@ const CLONEABLE_PROTOTYPES = new Set<unknown>([
 const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
 
 /**
- * Refuses, as workerd's RPC serializer does, instances of user classes
- * (their prototype would be lost silently by structured clone).
+ * Refuses, as workerd's RPC serializer does, an instance of a user class
+ * (its prototype would be lost silently by structured clone). Only `value`
+ * itself is looked at, not what it holds.
  */
-export function assertSerializable(value: unknown, seen = new Set<unknown>()): void {
-  if (value === null || typeof value !== "object" || seen.has(value)) return;
-  seen.add(value);
+export function checkCloneable(value: object): void {
   const proto = Object.getPrototypeOf(value) as unknown;
   const typed = proto !== null && Object.getPrototypeOf(proto) === TypedArrayPrototype;
   if (!CLONEABLE_PROTOTYPES.has(proto) && !typed) {
@@ -39,6 +38,14 @@ export function assertSerializable(value: unknown, seen = new Set<unknown>()): v
       `Could not serialize object of type "${name}". This type does not support serialization.`,
     );
   }
+}
+
+/** checkCloneable on `value` and everything it holds. */
+export function assertSerializable(value: unknown, seen = new Set<unknown>()): void {
+  if (value === null || typeof value !== "object" || seen.has(value)) return;
+  seen.add(value);
+  checkCloneable(value);
+  const typed = ArrayBuffer.isView(value);
   if (value instanceof Map) {
     for (const [k, v] of value) {
       assertSerializable(k, seen);
@@ -69,38 +76,6 @@ export function findRpcMember(instance: object, name: string): PropertyDescripto
 }
 
 /**
- * A stub's member as workerd has it: callable for an RPC method, awaitable
- * for a getter. `invoke` sends the call; arguments that cannot be cloned
- * fail with workerd's DataCloneError, whether this side or the structured
- * clone on the way out refuses them.
- */
-export function rpcMember(
-  invoke: (args: unknown[], kind: "call" | "get") => Promise<unknown>,
-): ((...args: unknown[]) => Promise<unknown>) & PromiseLike<unknown> {
-  const call = (...args: unknown[]): Promise<unknown> => {
-    try {
-      assertSerializable(args);
-      return invoke(args, "call").catch((e: unknown) => {
-        // The arguments failed to clone on their way out: workerd's shape, not Node's.
-        if (e instanceof DOMException && e.name === "DataCloneError" && !Object.hasOwn(e, "remote"))
-          throw dataCloneError(e.message);
-        throw e;
-      });
-    } catch (e) {
-      if (e instanceof Error && /could not be cloned/.test(e.message))
-        return Promise.reject(dataCloneError(e.message));
-      return Promise.reject(e as Error);
-    }
-  };
-  return Object.assign(call, {
-    then: <A = unknown, B = never>(
-      resolve?: ((v: unknown) => A | PromiseLike<A>) | null,
-      reject?: ((e: unknown) => B | PromiseLike<B>) | null,
-    ): PromiseLike<A | B> => invoke([], "get").then(resolve, reject),
-  });
-}
-
-/**
  * An RPC call (or, with kind "get", a getter's read) on `instance`, with
  * workerd's errors: the object's methods for a Durable Object stub, an
  * entrypoint's for a service binding.
@@ -115,7 +90,8 @@ export async function callMember(
   if (kind === "get") {
     if (!member) throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
     const value = member.get ? member.get.call(instance) : member.value;
-    if (typeof value === "function") throw new TypeError(`"${method}" is a method; call it.`);
+    // A method read as a property is a function (a stub of it, bound, on the other side), as on workerd.
+    if (typeof value === "function") return (value as (...a: unknown[]) => unknown).bind(instance);
     return value;
   }
   const fn = member?.get ? member.get.call(instance) : member?.value;

@@ -1,11 +1,12 @@
 import { deserializeResponse, serializeRequest } from "./http-serialize.ts";
 import type { SerializedRequest, SerializedResponse } from "./protocol.ts";
-import { rpcMember } from "./rpc-values.ts";
+import type { RpcArgs } from "../shared/rpc-wire.ts";
+import { bindingMember, bindingRemote, refuseOverRpc } from "./rpc-stubs.ts";
 
 /** How a service binding reaches the Worker it names: through the orchestrator. */
 export interface ServiceCalls {
   fetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
-  rpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
+  rpc(binding: string, method: string, args: RpcArgs, kind: "call" | "get"): Promise<unknown>;
 }
 
 /**
@@ -26,12 +27,16 @@ export function serviceBinding(binding: string, calls: ServiceCalls): Record<str
       throw new Error(`env.${binding}.connect() (TCP to a Worker) is not supported by Terrarium yet.`);
     },
   };
-  return new Proxy(base, {
+  const remote = bindingRemote((method, args, kind) => calls.rpc(binding, method, args, kind));
+  const stub = new Proxy(base, {
     get(target, prop) {
       if (typeof prop === "symbol") return undefined;
       if (prop in target) return target[prop as keyof typeof target];
       if (prop === "then" || prop === "toJSON") return undefined;
-      return rpcMember((args, kind) => calls.rpc(binding, prop, args, kind));
+      return bindingMember(remote, prop);
     },
   });
+  // Not passed over RPC at the compatibility dates Terrarium follows (workerd refuses it).
+  refuseOverRpc(stub, "ServiceStub serialization requires the 'experimental' compat flag.");
+  return stub;
 }

@@ -3,6 +3,7 @@ import { bodyTransfer, pathOf } from "../host/http-serialize.ts";
 import type { SerializedRequest, SerializedResponse, WorkerApi } from "../host/protocol.ts";
 import type { Namespaces, ObjectAddress } from "../registry/namespaces.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
+import { withStubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
 import type { TraceContext } from "../shared/trace-context.ts";
 import type { GatewayCalls } from "./gateway.ts";
 import type { Dispatch } from "./live.ts";
@@ -86,14 +87,15 @@ export class ObjectCalls {
     idHex: string,
     name: string | null,
     method: string,
-    args: unknown[],
+    args: RpcArgs,
     kind: "call" | "get" = "call",
     trace?: TraceContext,
   ): Promise<unknown> {
     const { className, id } = this.#deps.namespaces().byId(binding, idHex);
     const cause = kind === "call" ? `rpc ${method}()` : `rpc get ${method}`;
     return this.#deps.run({ className, id, name, kind: "rpc", cause, trace }, (api, span) =>
-      api.rpc(method, args, kind, span),
+      // Functions and RpcTargets in the arguments move on with their ports (runtime/shared/rpc-wire.ts).
+      api.rpc(method, withStubPorts(args), kind, span),
     );
   }
 

@@ -1,4 +1,5 @@
 import * as Comlink from "comlink";
+import { stubPorts, withStubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
 import { bodyTransfer, pathOf } from "../host/http-serialize.ts";
 import type { SerializedRequest, SerializedResponse, WorkerApi } from "../host/protocol.ts";
 import type { WorkerHost } from "../host/worker-host.ts";
@@ -99,13 +100,14 @@ export class EntryWorkers {
    */
   async entrypointCall(
     entrypoint: string | null,
-    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+    call: { fetch: SerializedRequest } | { method: string; args: RpcArgs; kind: "call" | "get" },
   ): Promise<unknown> {
     const failure = this.#deps.loadFailure();
     if (failure) throw failure;
     const entry = await this.#host();
     const what = "fetch" in call ? `${call.fetch.method} ${pathOf(call.fetch.url)}` : `rpc ${call.method}()`;
-    const transfer = "fetch" in call ? bodyTransfer(call.fetch) : [];
+    // A body, or the ports of the stubs the arguments hold (runtime/shared/rpc-wire.ts), move on.
+    const transfer = "fetch" in call ? bodyTransfer(call.fetch) : stubPorts(call.args);
     const answered = await bounded(
       entry.call((api) => api.entrypoint(entrypoint, Comlink.transfer(call, transfer))),
       this.#deps.options.answerTimeoutMs + ENTRY_ANSWER_GRACE_MS,
@@ -121,7 +123,7 @@ export class EntryWorkers {
       const res = answered.value as SerializedResponse;
       return Comlink.transfer(res, bodyTransfer(res));
     }
-    return answered.value;
+    return withStubPorts(answered.value);
   }
 
   /** Sends a request to the entry Worker. */

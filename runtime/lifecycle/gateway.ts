@@ -17,6 +17,7 @@ import type {
 import type { WorkerHost } from "../host/worker-host.ts";
 import type { ObjectSockets, SocketOwner } from "./sockets.ts";
 import type { TraceContext } from "../shared/trace-context.ts";
+import { withStubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
 import type { ObjectLogs } from "./logs.ts";
 import { logToTrace, mockSpan } from "./tracing.ts";
 
@@ -100,7 +101,7 @@ export interface GatewayCalls {
     id: string,
     name: string | null,
     method: string,
-    args: unknown[],
+    args: RpcArgs,
     caller: ObjectRecord | null,
     kind?: "call" | "get",
     trace?: TraceContext,
@@ -138,10 +139,12 @@ export function buildGateway<L extends GatewayObject>(slot: GatewaySlot<L>, hub:
   return {
     objectFetch: async (binding, id, name, req, trace) =>
       hub.calls.objectFetch(binding, id, name, req, caller(), trace),
+    // A result holding stubs passes its ports on to the caller (runtime/shared/rpc-wire.ts).
     objectRpc: async (binding, id, name, method, args, kind, trace) =>
-      hub.calls.objectRpc(binding, id, name, method, args, caller(), kind, trace),
+      withStubPorts(await hub.calls.objectRpc(binding, id, name, method, args, caller(), kind, trace)),
     serviceFetch: (binding, req) => hub.calls.serviceFetch(binding, req),
-    serviceRpc: (binding, method, args, kind) => hub.calls.serviceRpc(binding, method, args, kind),
+    serviceRpc: async (binding, method, args, kind) =>
+      withStubPorts(await hub.calls.serviceRpc(binding, method, args, kind)),
     publish: (topic, data, trace) => hub.services.publish(topic, data, caller(), trace),
     queueSend: (queue, messages, trace) => hub.services.queueSend(queue, messages, trace),
     workflow: (call) => hub.services.workflow(call),

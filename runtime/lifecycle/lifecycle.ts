@@ -1,4 +1,5 @@
 import type * as Comlink from "comlink";
+import type { RpcArgs } from "../shared/rpc-wire.ts";
 import type { ShardingPolicyConfig } from "../config/terrarium.ts";
 import type { SerializedRequest, SerializedResponse, WorkerApi } from "../host/protocol.ts";
 import type { WorkerHost } from "../host/worker-host.ts";
@@ -668,7 +669,7 @@ export class LifecycleManager {
     idHex: string,
     name: string | null,
     method: string,
-    args: unknown[],
+    args: RpcArgs,
     _from: ObjectRecord | null,
     kind: "call" | "get" = "call",
     trace?: TraceContext,
@@ -702,7 +703,7 @@ export class LifecycleManager {
   /** A service binding's call into this Worker, at its `entrypoint` export (entry.ts). */
   entrypointCall(
     entrypoint: string | null,
-    call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
+    call: { fetch: SerializedRequest } | { method: string; args: RpcArgs; kind: "call" | "get" },
   ): Promise<unknown> {
     return this.#entries.entrypointCall(entrypoint, call);
   }

@@ -1,5 +1,6 @@
 import type { WranglerProject } from "../config/wrangler.ts";
 import type { SerializedRequest, SerializedResponse } from "../host/protocol.ts";
+import type { RpcArgs } from "../shared/rpc-wire.ts";
 import type { LifecycleManager } from "./lifecycle.ts";
 
 /** One Worker of a project as the service bindings see it. */
@@ -16,7 +17,7 @@ export interface ProjectWorker {
  */
 export interface WorkerLinks {
   serviceFetch(binding: string, req: SerializedRequest): Promise<SerializedResponse>;
-  serviceRpc(binding: string, method: string, args: unknown[], kind: "call" | "get"): Promise<unknown>;
+  serviceRpc(binding: string, method: string, args: RpcArgs, kind: "call" | "get"): Promise<unknown>;
   /** Whether `binding` is a Durable Object binding to another Worker's class (its calls never take direct lines). */
   isForeign(binding: string): boolean;
   /**

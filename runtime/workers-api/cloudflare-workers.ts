@@ -119,7 +119,14 @@ export class WorkflowEntrypoint<Env = unknown> {
   }
 }
 
+/**
+ * Instances of a subclass cross RPC by reference: the receiver gets a stub
+ * whose calls come back here (runtime/host/rpc-stubs.ts finds them by this mark).
+ */
 export class RpcTarget {}
+Object.defineProperty(RpcTarget.prototype, Symbol.for("terrarium.RpcTarget"), { value: true });
+
+const LOCAL_STUB_TARGET = Symbol.for("terrarium.RpcStub.target");
 
 /**
  * `new RpcStub(target)`: a stub for a local RpcTarget (or function). Calls
@@ -134,6 +141,8 @@ export class RpcStub {
     return new Proxy(this, {
       get(self, key) {
         if (key === "dup") return () => new RpcStub(target);
+        // Passed over RPC, the stub crosses as a stub of its target.
+        if (key === LOCAL_STUB_TARGET) return target;
         if (key === Symbol.dispose || key === "then") return undefined;
         if (typeof key === "symbol") return Reflect.get(self, key);
         const value = t[key];

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runInNewContext } from "node:vm";
@@ -8,6 +8,7 @@ import { ProjectError } from "../../../runtime/config/errors.ts";
 import { loadWranglerConfig } from "../../../runtime/config/wrangler.ts";
 import { CLOUDFLARE_MODULES } from "../../../runtime/workers-api/modules.ts";
 import { openEngine, request } from "../../helpers/project.ts";
+import { KNOWN_GAPS } from "../../fidelity/known-gaps.ts";
 
 /**
  * docs/compatibility.md against the code: workerd's global scope (from
@@ -46,6 +47,9 @@ const globals = table("Globals");
 const nodeGlobals = table("Node.js globals");
 const modules = table("`cloudflare:*` modules");
 const config = table("wrangler config fields");
+const rpc = table("RPC");
+
+const FIDELITY_PROJECTS = resolve(import.meta.dirname, "..", "..", "fidelity", "projects");
 
 /** workerd's global names at DOC_DATE, less the ECMAScript built-ins V8 puts in every context. */
 async function workerdGlobals(): Promise<string[]> {
@@ -67,7 +71,7 @@ async function workerdGlobals(): Promise<string[]> {
 
 describe("docs/compatibility.md", () => {
   it("uses only the known statuses", () => {
-    for (const row of [...globals, ...modules, ...config])
+    for (const row of [...globals, ...modules, ...config, ...rpc])
       expect(STATUSES, row.join(" | ")).toContain(row[1]);
     for (const row of nodeGlobals) {
       expect(["hidden", "present"]).toContain(row[1]);
@@ -89,6 +93,25 @@ describe("docs/compatibility.md", () => {
     );
     expect(extra, "rows for globals workerd does not have").toEqual([]);
   }, 30_000);
+
+  it("says an RPC behaviour is supported only where a fidelity project without a known gap shows it", () => {
+    const wrong: string[] = [];
+    for (const [behaviour, status, projects] of rpc) {
+      const named = projects === "" || projects === "—" ? [] : projects!.split(",").map((p) => p.trim());
+      for (const p of named)
+        if (!existsSync(join(FIDELITY_PROJECTS, p, "requests.json")))
+          wrong.push(`${behaviour}: no fidelity project ${p}`);
+      if (status === "supported" && named.length === 0)
+        wrong.push(`${behaviour}: supported, but no fidelity project compares it with workerd`);
+      const gaps = named.filter((p) => p in KNOWN_GAPS);
+      if (status === "supported" && gaps.length > 0)
+        wrong.push(
+          `${behaviour}: supported, but ${gaps.join(", ")} is a known gap (test/fidelity/known-gaps.ts)`,
+        );
+    }
+    expect(rpc.length).toBeGreaterThan(0);
+    expect(wrong).toEqual([]);
+  });
 
   it("lists the module map's cloudflare:* modules, and nothing else", () => {
     expect(modules.map((r) => r[0]).sort()).toEqual(Object.keys(CLOUDFLARE_MODULES).sort());

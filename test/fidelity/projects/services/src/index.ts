@@ -8,6 +8,8 @@ interface Back {
   readonly version: Promise<string>;
   nope(): Promise<unknown>;
   roomMembers(name: string): Promise<unknown>;
+  tally(): Promise<{ add(n: number): Promise<number>; readonly total: Promise<number> } & Disposable>;
+  twiceThrough(fn: (n: number) => Promise<number>, n: number): Promise<number>;
 }
 interface Room {
   join(who: string): Promise<{ members: string[] }>;
@@ -82,6 +84,16 @@ export default {
         const second = await env.ROOMS.getByName("lobby").join("bob");
         const seen = await (await env.ROOMS.getByName("lobby").fetch("http://room/x")).json();
         return Response.json({ id, first, second, seen, fromBack: await env.BACK.roomMembers("lobby") });
+      }
+      case "/stubs": {
+        // Functions and RpcTargets by reference between two Workers.
+        using tally = await env.BACK.tally();
+        await tally.add(4);
+        return Response.json({
+          add: await tally.add(5),
+          total: await tally.total,
+          twice: await env.BACK.twiceThrough(async (n) => n + 10, 1),
+        });
       }
       case "/self":
         return Response.json({ twice: await env.SELF.twice(21) });

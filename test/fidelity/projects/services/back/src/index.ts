@@ -1,4 +1,4 @@
-import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
+import { DurableObject, RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 
 interface Env {
   WHO: string;
@@ -16,6 +16,18 @@ export class Room extends DurableObject<Env> {
   async fetch(request: Request): Promise<Response> {
     const members = (await this.ctx.storage.get<string[]>("members")) ?? [];
     return Response.json({ room: this.ctx.id.name ?? null, members, path: new URL(request.url).pathname });
+  }
+}
+
+/** Handed to the front Worker by reference: its calls come back to this Worker. */
+class Tally extends RpcTarget {
+  #n = 0;
+  add(n: number): number {
+    this.#n += n;
+    return this.#n;
+  }
+  get total(): number {
+    return this.#n;
   }
 }
 
@@ -80,5 +92,14 @@ export default class Back extends WorkerEntrypoint<Env> {
 
   get version(): string {
     return "1.2.3";
+  }
+
+  /** An RpcTarget returned to the other Worker, and a callback of the other Worker called here. */
+  tally(): Tally {
+    return new Tally();
+  }
+
+  async twiceThrough(fn: (n: number) => Promise<number>, n: number): Promise<number> {
+    return fn(await fn(n));
   }
 }
