@@ -11,7 +11,7 @@ import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-ca
 import { bodyTransfer, deserializeRequest, serializeResponse } from "./http-serialize.ts";
 import type { Loaded } from "./load-bundle.ts";
 import type { GatewayApi, SerializedRequest } from "./protocol.ts";
-import { BaseResponse } from "./response.ts";
+import { isResponse } from "./response.ts";
 import { assertSerializable, callMember } from "./rpc-values.ts";
 
 /**
@@ -119,7 +119,7 @@ export class EntryHost {
         if (typeof instance.fetch !== "function") throw noFetch;
         response = await (instance.fetch as (r: Request) => unknown).call(instance, request);
       }
-      if (!(response instanceof BaseResponse)) {
+      if (!isResponse(response)) {
         throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
       }
       const out = await serializeResponse(response);
