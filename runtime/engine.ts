@@ -18,7 +18,7 @@ import { ServiceRegistry } from "./registry/registry.ts";
 import { RequestRouter } from "./router/router.ts";
 import { SocketHub } from "./router/sockets.ts";
 import { systemClock, type Clock } from "./shared/clock.ts";
-import { EngineEvents } from "./shared/events.ts";
+import { EngineEvents, type UpdateResult } from "./shared/events.ts";
 import { StateManager } from "./state/state-manager.ts";
 import { UsageMeter } from "./state/usage-meter.ts";
 import { TimeTravel } from "./lifecycle/time-travel.ts";
@@ -33,11 +33,11 @@ import { traceBatch } from "./queues/trace-batch.ts";
 import type { WorkflowRunResult } from "./bindings/workflow-calls.ts";
 import { startAuxiliary, type AuxiliaryRun } from "./engine/auxiliary.ts";
 import { assetRouting, classInfos, codeVersion, projectPolicies } from "./engine/code.ts";
-import { ProjectChanges, type ReloadResult, type RollbackResult } from "./engine/reload.ts";
+import { ProjectChanges, type RollbackResult } from "./engine/reload.ts";
 import { DEFAULT_GRACE_MS, type StopReport } from "./engine/stop.ts";
 import { watchProject } from "./engine/watcher.ts";
 
-export { RollbackRefused, type ReloadResult, type RollbackResult } from "./engine/reload.ts";
+export { RollbackRefused, type RollbackResult } from "./engine/reload.ts";
 export { cutShortLine, DEFAULT_GRACE_MS, type StopReport } from "./engine/stop.ts";
 
 /**
@@ -251,6 +251,7 @@ export class Engine {
       options,
       code,
       sockets,
+      tracer,
       publish: project.eventBusBinding
         ? async (topic, data, from, trace) => {
             const published = eventBus.publish(topic, data, from);
@@ -339,7 +340,6 @@ export class Engine {
         events.emit("log", entry);
       },
     });
-    lifecycle.tracer = tracer;
     const workflows = new Workflows({
       dataDir,
       clock,
@@ -390,8 +390,9 @@ export class Engine {
           rateLimits,
           dataPoints,
           outbox,
+          tracer,
+          ai: project.terrarium.ai,
         });
-        run.lifecycle.tracer = tracer;
         engine.#auxiliary.push(run);
       }
       workers.connect([
@@ -458,7 +459,7 @@ export class Engine {
    */
   reload(
     opts: { cause?: string; probe?: UpdateProbe[]; versionCause?: "update" | "rollback" } = {},
-  ): Promise<ReloadResult> {
+  ): Promise<UpdateResult> {
     return this.#changes.reload(opts);
   }
 
@@ -475,7 +476,7 @@ export class Engine {
    * Writes a project source file and moves live objects to the new code,
    * answering with the update; a refused update puts the file back.
    */
-  replaceSource(path: string, text: string): Promise<ReloadResult & { written: boolean }> {
+  replaceSource(path: string, text: string): Promise<UpdateResult & { written: boolean }> {
     return this.#changes.replaceSource(path, text);
   }
 
@@ -575,6 +576,9 @@ export class Engine {
     registry: ServiceRegistry;
     state: StateManager;
     lifecycle: LifecycleManager;
+    workflows: Workflows;
+    timeTravel: TimeTravel;
+    events: EngineEvents;
   }[] {
     return this.#auxiliary.map((a) => ({
       name: a.name,
@@ -583,6 +587,9 @@ export class Engine {
       registry: a.registry,
       state: a.state,
       lifecycle: a.lifecycle,
+      workflows: a.workflows,
+      timeTravel: a.timeTravel,
+      events: a.events,
     }));
   }
 

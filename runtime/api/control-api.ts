@@ -33,6 +33,7 @@ import { RequestHistory } from "./request-history.ts";
 import { SavedRequests } from "./saved-requests.ts";
 import { errorResult, httpResult, readStreamed, serializedRequest } from "./http-result.ts";
 import { objectTools } from "./object-tools.ts";
+import { objectHome } from "./object-home.ts";
 import { LoadConsole } from "../load/console.ts";
 import { timeTools } from "./time-tools.ts";
 import { traceTools } from "./trace-tools.ts";
@@ -295,11 +296,13 @@ function createControlApi(engine: Engine): ControlApi {
     },
 
     async hibernate(objectId) {
-      return engine.lifecycle.hibernate(schemas.objectId.parse(objectId), "hibernated from the control API");
+      const home = objectHome(engine, objectId);
+      return home.lifecycle.hibernate(home.r.id, "hibernated from the control API");
     },
 
     async terminate(objectId) {
-      return engine.lifecycle.terminate(schemas.objectId.parse(objectId), "terminated from the control API");
+      const home = objectHome(engine, objectId);
+      return home.lifecycle.terminate(home.r.id, "terminated from the control API");
     },
 
     async topics() {
@@ -574,6 +577,12 @@ function createControlApi(engine: Engine): ControlApi {
       };
       const offs = [
         engine.events.on("transition", (data) => push({ type: "transition", data })),
+        // Another Worker's objects (-c): their transitions, tagged with the Worker.
+        ...engine.otherWorkers.map((w) =>
+          w.events.on("transition", (data) =>
+            push({ type: "transition", data: { ...data, worker: w.name } }),
+          ),
+        ),
         engine.events.on("log", (data) => push({ type: "log", data })),
         engine.events.on("request", (data) => push({ type: "request", data })),
         engine.events.on("problem", (data) => push({ type: "problem", data })),

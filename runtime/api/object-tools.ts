@@ -3,6 +3,7 @@ import type { ObjectRecord } from "../registry/registry.ts";
 import type { ControlApi } from "./contract.ts";
 import { objectSchemas, schemas } from "./contract.ts";
 import { errorResult, httpResult, serializedRequest } from "./http-result.ts";
+import { bindingsOf as homeBindings, objectHome } from "./object-home.ts";
 
 type ObjectMethods = Pick<ControlApi, "objectSockets" | "objectEvents" | "objectRequest" | "writeSql">;
 
@@ -20,6 +21,8 @@ export class ObjectLiveError extends Error {
  * The control methods behind one object's page in the Inspector: its
  * sockets, its events, a request sent straight to it, and SQL that writes.
  * Arguments are parsed with the contract's schemas, as in control-api.ts.
+ * A request and a write reach another Worker's (-c) object in that Worker
+ * (object-home.ts); sockets and events are the project Worker's.
  */
 export function objectTools(engine: Engine): ObjectMethods {
   const record = (id: string): ObjectRecord => {
@@ -29,8 +32,6 @@ export function objectTools(engine: Engine): ObjectMethods {
   };
   const bindingsOf = (className: string): string[] =>
     engine.registry.classes().find((c) => c.className === className)?.bindings ?? [];
-  /** Whether a worker is, or is becoming, this object (and so may have its database open). */
-  const heldByWorker = (id: string): boolean => engine.lifecycle.hostsObject(id);
 
   return {
     async objectSockets(objectId) {
@@ -46,16 +47,17 @@ export function objectTools(engine: Engine): ObjectMethods {
 
     async objectRequest(spec) {
       const { objectId, ...request } = objectSchemas.request.parse(spec);
-      const r = record(objectId);
+      const home = objectHome(engine, objectId);
+      const r = home.r;
       if (request.headers?.some(([k, v]) => k.toLowerCase() === "upgrade" && v.trim() !== ""))
         throw new UpgradeRefused(
           "a WebSocket upgrade cannot be sent from here; use the console's WebSocket tab",
         );
-      const binding = bindingsOf(r.className)[0];
+      const binding = homeBindings(home)[0];
       if (!binding) throw new Error(`the project no longer binds the class ${r.className}`);
       const started = performance.now();
       try {
-        const res = await engine.lifecycle.objectFetch(
+        const res = await home.lifecycle.objectFetch(
           binding,
           r.id,
           r.name,
@@ -70,21 +72,22 @@ export function objectTools(engine: Engine): ObjectMethods {
 
     async writeSql(spec) {
       const { objectId, sql, params } = objectSchemas.writeSql.parse(spec);
-      const r = record(objectId);
+      const { r, lifecycle, state, registry } = objectHome(engine, objectId);
       // A live object's worker has the database open: the write runs there,
       // between the object's events, and its cached statements are dropped.
-      const live = await engine.lifecycle.adminSql(r.id, sql, params ?? []);
+      const live = await lifecycle.adminSql(r.id, sql, params ?? []);
       if (live) return live;
       // NOTE: the check and the write are one synchronous stretch on the main
-      // thread, so no activation can begin between them.
-      if ((r.state !== "Hibernating" && r.state !== "Created") || heldByWorker(r.id)) {
+      // thread, so no activation can begin between them. A worker that is, or
+      // is becoming, this object may have its database open.
+      if ((r.state !== "Hibernating" && r.state !== "Created") || lifecycle.hostsObject(r.id)) {
         throw new ObjectLiveError(
           `the object is ${r.state} and its worker is busy changing hands; try again, or hibernate it first`,
         );
       }
-      const result = engine.state.query(r.className, r.id, sql, params ?? [], { allowWrites: true });
-      r.storageBytes = engine.state.storageBytes(r.className, r.id);
-      engine.registry.touch(r);
+      const result = state.query(r.className, r.id, sql, params ?? [], { allowWrites: true });
+      r.storageBytes = state.storageBytes(r.className, r.id);
+      registry.touch(r);
       return result;
     },
   };

@@ -2,6 +2,7 @@ import type { Engine } from "../engine.ts";
 import type { ObjectRecord } from "../registry/registry.ts";
 import type { ControlApi } from "./contract.ts";
 import { schemas, timeSchemas } from "./contract.ts";
+import { objectHome } from "./object-home.ts";
 
 type TimeMethods = Pick<
   ControlApi,
@@ -35,36 +36,44 @@ export function timeTools(engine: Engine): TimeMethods {
   };
 
   return {
+    // An object's snapshots are kept by the Worker it lives in (object-home.ts): another
+    // Worker's (-c) under <data>/workers/<name>/.
     async snapshots(objectId) {
-      return tt.list(record(objectId));
+      const h = objectHome(engine, objectId);
+      return h.timeTravel.list(h.r);
     },
 
     async takeSnapshot(spec) {
       const { objectId, label } = timeSchemas.takeSnapshot.parse(spec);
-      return tt.snapshot(record(objectId), "manual", label || null);
+      const h = objectHome(engine, objectId);
+      return h.timeTravel.snapshot(h.r, "manual", label || null);
     },
 
     async diffSnapshots(spec) {
       const { objectId, from, to } = timeSchemas.diff.parse(spec);
-      return tt.diff(record(objectId), from, to ?? null);
+      const h = objectHome(engine, objectId);
+      return h.timeTravel.diff(h.r, from, to ?? null);
     },
 
     async restoreSnapshot(spec) {
       const { objectId, snapshotId } = timeSchemas.snapshot.parse(spec);
-      return tt.restore(record(objectId), snapshotId);
+      const h = objectHome(engine, objectId);
+      return h.timeTravel.restore(h.r, snapshotId);
     },
 
     async deleteSnapshot(spec) {
       const { objectId, snapshotId } = timeSchemas.snapshot.parse(spec);
-      const r = record(objectId);
-      return tt.store.remove(r.className, r.id, snapshotId);
+      const h = objectHome(engine, objectId);
+      return h.timeTravel.store.remove(h.r.className, h.r.id, snapshotId);
     },
 
     async resetState(spec) {
       const s = timeSchemas.reset.parse(spec);
       let recs: ObjectRecord[];
-      if ("objectId" in s) recs = [record(s.objectId)];
-      else if ("className" in s) {
+      if ("objectId" in s) {
+        const h = objectHome(engine, s.objectId);
+        return h.timeTravel.reset([h.r]);
+      } else if ("className" in s) {
         knownClass(s.className);
         recs = [...engine.registry.objects()].filter((r) => r.className === s.className);
       } else recs = [...engine.registry.objects()];

@@ -26,9 +26,13 @@ export interface CapturedEmail {
   from: string;
   to: string[];
   subject: string | null;
-  /** `EmailMessage` (a raw MIME message) or `builder` (the object form). */
-  form: "raw" | "builder";
-  /** The raw message as sent (form `raw`), or the headers the object form gives (form `builder`). */
+  /**
+   * `EmailMessage` (a raw MIME message) or `builder` (the object form) sent
+   * by a binding; `forward` or `reply`: what an `email()` handler did with
+   * an incoming message (incoming-email.ts).
+   */
+  form: "raw" | "builder" | "forward" | "reply";
+  /** The raw message as sent (forms `raw`, `forward`, `reply`), or the headers the object form gives (form `builder`). */
   raw: string;
   text: string | null;
   html: string | null;

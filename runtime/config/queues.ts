@@ -38,11 +38,18 @@ export interface QueueConsumer {
   /** Seconds a retried message waits unless retry() says otherwise (`retry_delay`). */
   readonly retryDelay: number;
   readonly deadLetterQueue: string | null;
+  /**
+   * At most this many batches of the queue in the handler at once
+   * (`max_concurrency`); null: one at a time, as wrangler dev delivers them.
+   */
+  readonly maxConcurrency: number | null;
 }
 
 export interface QueuesConfig {
   readonly producers: readonly QueueProducer[];
   readonly consumers: readonly QueueConsumer[];
+  /** The project's own Worker's name (its producers and consumers carry no `worker`), where known. */
+  readonly ownWorker?: string;
 }
 
 /** Every queue the project names: produced to, consumed, or a dead-letter queue, sorted. */
@@ -95,6 +102,7 @@ export function queuesConfig(w: WranglerProject): QueuesConfig {
       maxRetries: c.max_retries ?? DEFAULT_MAX_RETRIES,
       retryDelay: c.retry_delay ?? 0,
       deadLetterQueue: c.dead_letter_queue ?? null,
+      maxConcurrency: c.max_concurrency ?? null,
     };
   });
   return { producers, consumers };
@@ -133,5 +141,5 @@ export function projectQueues(
       consumers.push({ ...c, worker });
     }
   }
-  return { producers, consumers };
+  return { producers, consumers, ownWorker: ownName };
 }

@@ -15,7 +15,10 @@ import { SocketHub } from "../router/sockets.ts";
 import type { Clock } from "../shared/clock.ts";
 import { EngineEvents } from "../shared/events.ts";
 import { StateManager } from "../state/state-manager.ts";
+import type { TraceStore } from "../state/traces.ts";
 import { workerCode } from "./code.ts";
+import { TimeTravel } from "../lifecycle/time-travel.ts";
+import type { TerrariumConfig } from "../config/terrarium.ts";
 
 /** Another Worker of the project (-c), run beside it: its own entry worker, registry and state. */
 export interface AuxiliaryRun {
@@ -26,6 +29,10 @@ export interface AuxiliaryRun {
   readonly lifecycle: LifecycleManager;
   /** Its own Workflows (its `workflows` block), on `<data>/workers/<name>/workflows.sqlite`. */
   readonly workflows: Workflows;
+  /** Its objects' snapshots, restore and reset, kept under `<data>/workers/<name>/`. */
+  readonly timeTravel: TimeTravel;
+  /** Its own events (its objects' transitions); logs and problems are also passed on to the engine's. */
+  readonly events: EngineEvents;
 }
 
 /**
@@ -34,8 +41,8 @@ export interface AuxiliaryRun {
  * (its KV, D1 and R2 stores are the project's, shared by id as under
  * wrangler dev). Its Durable Objects live there too (their alarms run, and
  * another Worker reaches them with `script_name`); its logs and problems
- * join the engine's, its objects' transitions do not (the Inspector shows
- * the project's Worker's objects).
+ * join the engine's; its objects' transitions stay on its own `events`
+ * (the control API streams them tagged with the Worker).
  */
 export async function startAuxiliary(
   aux: AuxiliaryWorker,
@@ -54,11 +61,15 @@ export async function startAuxiliary(
     outbox: EmailOutbox;
     /** The project's Workers, which its service bindings lead to. */
     workers: ProjectWorkers;
+    /** Where its objects' spans go, as the project's (docs/traces.md); null: nothing is traced. */
+    tracer: TraceStore | null;
+    /** The project's terrarium.json `ai` setting: its stand-in serves every Worker's `ai` binding. */
+    ai: TerrariumConfig["ai"];
   },
 ): Promise<AuxiliaryRun> {
   const w = aux.wrangler;
   const bundle = await bundleProject(w, join(deps.dataDir, "build"));
-  const code = workerCode(w, aux.devVars.values, null, bundle, deps.hosts, deps.dataDir);
+  const code = workerCode(w, aux.devVars.values, null, bundle, deps.hosts, deps.dataDir, deps.ai);
   const dir = join(deps.dataDir, "workers", w.name);
   const registry = ServiceRegistry.open(dir, deps.clock);
   const state = new StateManager(dir, deps.clock);
@@ -79,6 +90,7 @@ export async function startAuxiliary(
     options: { ...deps.options, poolSize: w.durableObjects.length > 0 ? 1 : 0, entryWorkers: 1 },
     code,
     sockets: new SocketHub({ now: () => deps.clock.now() }),
+    tracer: deps.tracer,
     queueSend: deps.queueSend,
     links: deps.workers.linksOf(w.name),
     rateLimit: (binding, key, limit, period) => deps.rateLimits.count(binding, key, limit, period),
@@ -135,5 +147,15 @@ export async function startAuxiliary(
     registry.close();
     throw e;
   }
-  return { name: w.name, configPath: w.configPath, registry, state, lifecycle, workflows };
+  const timeTravel = new TimeTravel({ dataDir: dir, lifecycle, state, registry, clock: deps.clock });
+  return {
+    name: w.name,
+    configPath: w.configPath,
+    registry,
+    state,
+    lifecycle,
+    workflows,
+    timeTravel,
+    events,
+  };
 }

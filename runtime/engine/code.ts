@@ -4,6 +4,7 @@ import { d1Stores, kvStores, r2Stores, remoteOnlyBindings } from "../bindings/st
 import { versionMetadata, versionMetadataBinding } from "../bindings/version-metadata.ts";
 import type { Bundle, HostBundles } from "../build/bundler.ts";
 import type { Project } from "../config/project.ts";
+import type { TerrariumConfig } from "../config/terrarium.ts";
 import { queuesConfig } from "../config/queues.ts";
 import { rateLimitBindings } from "../config/ratelimits.ts";
 import type { WranglerProject } from "../config/wrangler.ts";
@@ -37,6 +38,9 @@ export function codeVersion(
 /**
  * One version of a Worker's code: the project's own (`design` holds its
  * terrarium.json: Event Bus, mocks) or another of its Workers (-c).
+ * `ai` is the project's terrarium.json `ai` setting, which every Worker of
+ * the project follows: with `standIn`, each Worker's Workers AI bindings are
+ * answered by the local stand-in.
  */
 export function workerCode(
   w: WranglerProject,
@@ -45,11 +49,10 @@ export function workerCode(
   bundle: Bundle,
   hosts: HostBundles,
   dataDir: string,
+  ai: TerrariumConfig["ai"] = design?.terrarium.ai,
   overrides: Readonly<Record<string, string>> = design?.varOverrides ?? {},
 ): CodeVersion {
   const stores = { wrangler: w };
-  // terrarium.json's `ai.standIn` (the project's Worker only) answers its Workers AI bindings locally.
-  const ai = design?.terrarium.ai;
   const remote = remoteOnlyBindings(stores);
   const standIn = ai?.standIn ? remote.filter((r) => r.kind === "ai") : [];
   const spec: CodeSpec = {

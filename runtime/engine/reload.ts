@@ -16,21 +16,11 @@ import type { ProjectWorkers } from "../lifecycle/workers.ts";
 import type { QueueBroker } from "../queues/broker.ts";
 import type { ServiceRegistry } from "../registry/registry.ts";
 import type { RequestRouter } from "../router/router.ts";
-import type { EngineEvents } from "../shared/events.ts";
+import type { EngineEvents, UpdateResult } from "../shared/events.ts";
 import type { StateManager } from "../state/state-manager.ts";
 import type { Workflows } from "../workflows/workflows.ts";
 import type { AuxiliaryRun } from "./auxiliary.ts";
 import { assetRouting, classInfos, codeVersion, projectPolicies, workerCode } from "./code.ts";
-
-export interface ReloadResult {
-  ok: boolean;
-  updated: number;
-  error: string | null;
-  /** Where a refused build or config points, when the error says (the editor marks it). */
-  location?: { file: string; line: number; column: number } | null;
-  time: number;
-  durationMs: number;
-}
 
 /** A rollback that did not happen: the version is unknown, moved, or its code was refused. */
 export class RollbackRefused extends Error {
@@ -126,9 +116,9 @@ export class ProjectChanges {
    */
   async reload(
     opts: { cause?: string; probe?: UpdateProbe[]; versionCause?: "update" | "rollback" } = {},
-  ): Promise<ReloadResult> {
+  ): Promise<UpdateResult> {
     const started = Date.now();
-    const done = (r: Omit<ReloadResult, "time" | "durationMs">): ReloadResult => {
+    const done = (r: Omit<UpdateResult, "time" | "durationMs">): UpdateResult => {
       const result = { ...r, time: started, durationMs: Date.now() - started };
       this.#parts.events.emit("update", result);
       return result;
@@ -195,6 +185,7 @@ export class ProjectChanges {
         auxBundles[i]!,
         hosts,
         this.#parts.dataDir,
+        project.terrarium.ai,
       );
       if (JSON.stringify(code.spec) === JSON.stringify(a.lifecycle.code.spec)) continue;
       const r = await a.lifecycle.updateCode(code);
@@ -250,7 +241,7 @@ export class ProjectChanges {
    * constructor that throws) the file is put back as it was and the engine
    * reloads it, so the folder and what serves agree.
    */
-  replaceSource(path: string, text: string): Promise<ReloadResult & { written: boolean }> {
+  replaceSource(path: string, text: string): Promise<UpdateResult & { written: boolean }> {
     return this.exclusive(async () => {
       const abs = join(this.#project.dir, path);
       const before = readFileSync(abs, "utf8");

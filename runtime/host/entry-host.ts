@@ -6,6 +6,7 @@ import {
   type DeliveredMessage,
   type QueueOutcome,
 } from "../bindings/queue.ts";
+import { deliverEmail, type EmailOutcome } from "../bindings/incoming-email.ts";
 import { runWorkflow } from "../bindings/workflows.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import { bodyTransfer, deserializeRequest, serializeResponse } from "./http-serialize.ts";
@@ -133,6 +134,34 @@ export class EntryHost {
     const result = await callMember(receiver, call.method, call.args, call.kind);
     assertSerializable(result);
     return result;
+  }
+
+  /**
+   * Runs the entry Worker's `email(message, env, ctx)` (or a
+   * WorkerEntrypoint's `email(message)`) on an incoming message
+   * (incoming-email.ts); what it forwards or replies goes to the outbox.
+   */
+  email(loaded: Loaded, envelope: { from: string; to: string; raw: Uint8Array }): Promise<EmailOutcome> {
+    const entry = loaded.module.default;
+    let handler: ((message: unknown) => unknown) | null = null;
+    if (typeof entry === "function") {
+      const instance = new (entry as new (ctx: unknown, env: unknown) => { email?: (m: unknown) => unknown })(
+        this.ctx,
+        loaded.env,
+      );
+      if (typeof instance.email === "function") handler = (m) => instance.email!(m);
+    } else {
+      const email = (entry as { email?: unknown } | undefined)?.email;
+      if (typeof email === "function")
+        handler = (m) =>
+          (email as (m: unknown, env: unknown, ctx: unknown) => unknown).call(entry, m, loaded.env, this.ctx);
+    }
+    return deliverEmail(
+      envelope,
+      handler,
+      (m) => this.#gateway.email(m),
+      (level, message) => console[level](message),
+    );
   }
 
   /** One run of a Workflow instance: its steps are recorded through the gateway. */

@@ -6,6 +6,7 @@ import { serveLean } from "../shared/lean-rpc.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { BatchMetrics, DeliveredMessage, QueueOutcome } from "../bindings/queue.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
+import type { EmailOutcome } from "../bindings/incoming-email.ts";
 import { EntryHost } from "./entry-host.ts";
 import { buildEnv } from "./env.ts";
 import { installEsBuiltins } from "./es-builtins.ts";
@@ -226,6 +227,10 @@ class Isolate implements WorkerApi {
     call: { fetch: SerializedRequest } | { method: string; args: unknown[]; kind: "call" | "get" },
   ): Promise<unknown> {
     return this.#entry.entrypoint(this.#requireLoaded(), entrypoint, call);
+  }
+
+  email(from: string, to: string, raw: Uint8Array): Promise<EmailOutcome> {
+    return this.#entry.email(this.#requireLoaded(), { from, to, raw });
   }
 
   workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult> {

@@ -198,6 +198,16 @@ export interface WorkerApi {
   /** Delivers a WebSocket event to the socket's owner (handlers or listeners). */
   wsEvent(e: SocketEvent): Promise<void>;
   deactivate(): Promise<void>;
+  /**
+   * Runs the entry Worker's email() handler on an incoming message (entry
+   * workers; POST /cdn-cgi/handler/email); answers the status and text the
+   * trigger request gets (runtime/bindings/incoming-email.ts).
+   */
+  email(
+    from: string,
+    to: string,
+    raw: Uint8Array,
+  ): Promise<import("../bindings/incoming-email.ts").EmailOutcome>;
   /** Runs one run of a Workflow instance (entry workers): `run(event, step)`, its steps recorded through GatewayApi.workflow. */
   workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult>;
   memory(): { heapUsed: number; rss: number };

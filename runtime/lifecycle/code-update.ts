@@ -7,6 +7,7 @@ import type { LogRecord, ObjectIdentity } from "../host/protocol.ts";
 import type { WorkerHost } from "../host/worker-host.ts";
 import { errorText } from "../shared/errors.ts";
 import type { LifecycleState } from "../shared/lifecycle-model.ts";
+import type { UpdateResult } from "../shared/events.ts";
 import { exitText, ModuleLoadError, type CodeVersion, type LiveObject } from "./live.ts";
 import type { WorkerPool } from "./pool.ts";
 
@@ -17,12 +18,8 @@ export interface UpdateProbe {
   name: string | null;
 }
 
-export interface UpdateResult {
-  ok: boolean;
-  /** Live objects now running the new code. */
-  updated: number;
-  error: string | null;
-}
+/** What a live code update gives (the engine's reload adds where and when: UpdateResult). */
+export type CodeUpdateResult = Pick<UpdateResult, "ok" | "updated" | "error">;
 
 /**
  * Called once new code has loaded and passed its constructor checks, just
@@ -68,7 +65,7 @@ export async function updateCode(
   next: CodeVersion,
   cause: string,
   probes: UpdateProbe[],
-): Promise<UpdateResult> {
+): Promise<CodeUpdateResult> {
   if (hub.closed()) return { ok: false, updated: 0, error: "Terrarium is shutting down" };
   let entry: WorkerHost;
   try {
@@ -196,5 +193,22 @@ async function updateObject(hub: UpdateHub, live: LiveObject, cause: string): Pr
   } finally {
     live.updating = null;
     release();
+  }
+}
+
+/** Live code updates, run one after another (each as updateCode does it). */
+export class CodeUpdates {
+  readonly #hub: UpdateHub;
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(hub: UpdateHub) {
+    this.#hub = hub;
+  }
+
+  /** Moves the project to `next` once the updates before it are done. */
+  run(next: CodeVersion, cause: string, probes: UpdateProbe[]): Promise<CodeUpdateResult> {
+    const run = this.#chain.then(() => updateCode(this.#hub, next, cause, probes));
+    this.#chain = run.catch(() => {});
+    return run;
   }
 }

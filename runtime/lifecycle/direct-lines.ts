@@ -5,6 +5,9 @@ import type { Clock } from "../shared/clock.ts";
 import type { EngineEvents } from "../shared/events.ts";
 import type { DirectReport } from "../host/protocol.ts";
 import type { WorkerHost } from "../host/worker-host.ts";
+import type { Namespaces } from "../registry/namespaces.ts";
+import type { TraceStore } from "../state/traces.ts";
+import { directSpans } from "./tracing.ts";
 
 /** What direct-line bookkeeping reads and changes of a live object. */
 export interface DirectLineObject {
@@ -101,4 +104,74 @@ export function recordDirect<L extends DirectLineObject>(
 /** A worker that ended: its calls on direct lines ended with it. */
 export function forgetCaller(live: Iterable<DirectLineObject>, caller: WorkerHost): void {
   for (const l of live) l.directBusy.delete(caller);
+}
+
+/** What the direct lines need of the Lifecycle Manager. */
+export interface DirectDeps<L extends DirectLineObject> extends Omit<DirectLedger<L>, "counted"> {
+  /** Where the spans of traced calls on direct lines go; null: nothing is traced. */
+  readonly tracer: TraceStore | null;
+  /** Whether a binding leads to another Worker's class (workers.ts): its calls take no direct line. */
+  readonly links: { isForeign(binding: string): boolean };
+  /** Every worker thread, asked for the calls it has not reported yet (settle). */
+  readonly workers: { slots(): Iterable<{ readonly host: WorkerHost }> };
+  /** The current code's ids (the manager replaces them with the code). */
+  namespaces(): Pick<Namespaces, "byId">;
+}
+
+/**
+ * The Lifecycle Manager's side of the direct lines between workers: it
+ * opens them (peer), books the calls made on them as its own (record), and
+ * counts those calls.
+ */
+export class DirectLines<L extends DirectLineObject> {
+  readonly #deps: DirectDeps<L>;
+  readonly #ledger: DirectLedger<L>;
+  #calls = 0;
+
+  constructor(deps: DirectDeps<L>) {
+    this.#deps = deps;
+    this.#ledger = {
+      live: deps.live,
+      registry: deps.registry,
+      events: deps.events,
+      clock: deps.clock,
+      beginProcessing: (live, cause) => deps.beginProcessing(live, cause),
+      counted: (calls) => {
+        this.#calls += calls;
+      },
+    };
+  }
+
+  /** Calls served on direct lines between workers, since start. */
+  get calls(): number {
+    return this.#calls;
+  }
+
+  /** A direct line to the worker of a live object; null for another Worker's object or one with no settled worker. */
+  async peer(binding: string, idHex: string): Promise<MessagePort | null> {
+    if (this.#deps.links.isForeign(binding)) return null;
+    const { id } = this.#deps.namespaces().byId(binding, idHex);
+    return openPeer(this.#deps.live.get(id));
+  }
+
+  /** Calls a worker made on direct lines, booked as the manager books its own (recordDirect), with their spans. */
+  record(caller: WorkerHost, reports: DirectReport[]): void {
+    recordDirect(this.#ledger, caller, reports);
+    if (this.#deps.tracer) directSpans(this.#deps.tracer, this.#deps.live, this.#deps.registry, reports);
+  }
+
+  /**
+   * Collects the direct-line calls workers have done but not yet reported
+   * (they report every few milliseconds), so counts read right after a run
+   * include every call.
+   */
+  async settle(): Promise<void> {
+    await Promise.all(
+      [...this.#deps.workers.slots()].map(async ({ host }) => {
+        if (!host.alive) return;
+        const reports = await host.call((api) => api.takeDirect()).catch(() => null);
+        if (reports && reports.length > 0) this.record(host, reports);
+      }),
+    );
+  }
 }

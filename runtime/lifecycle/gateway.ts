@@ -3,6 +3,10 @@ import type { ObjectRecord } from "../registry/registry.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { EngineEvents } from "../shared/events.ts";
 import type { StateManager } from "../state/state-manager.ts";
+import type { TraceStore } from "../state/traces.ts";
+import type { WorkflowCall } from "../bindings/workflow-calls.ts";
+import type { DataPoint } from "../bindings/analytics-engine.ts";
+import type { CapturedEmail } from "../bindings/send-email.ts";
 import type {
   DirectReport,
   GatewayApi,
@@ -12,11 +16,60 @@ import type {
 } from "../host/protocol.ts";
 import type { WorkerHost } from "../host/worker-host.ts";
 import type { ObjectSockets, SocketOwner } from "./sockets.ts";
-import type { MockCall } from "../shared/events.ts";
 import type { TraceContext } from "../shared/trace-context.ts";
+import type { ObjectLogs } from "./logs.ts";
+import { logToTrace, mockSpan } from "./tracing.ts";
 
 /** How long the reason an object's worker was lost is kept for its callers on direct lines. */
 export const LOST_WHY_MS = 10_000;
+
+/** Publishes an event on the project's Event Bus, from the object that sent it (null: the entry Worker). */
+export type Publish = (
+  topic: string,
+  data: unknown,
+  from: ObjectRecord | null,
+  trace?: TraceContext,
+) => Promise<{ id: number }>;
+
+/**
+ * What the engine lends a Worker's workers through the gateway. Each is
+ * optional: one left out is refused with a reason (publish, queueSend,
+ * workflow, email), allowed (rateLimit) or dropped (dataPoint, rows).
+ */
+export interface WorkerServices {
+  /** The Event Bus's publish; without one, a worker's publish is refused. */
+  publish?: Publish | undefined;
+  /** The Queues broker's send; without one, a producer's send is refused. */
+  queueSend?: GatewayApi["queueSend"] | undefined;
+  /** The project's Workflows; without them, a workflow call is refused. */
+  workflow?: ((call: WorkflowCall) => Promise<unknown>) | undefined;
+  /** Told the SQL rows each object reads and writes. */
+  rows?: ((objectId: string, read: number, written: number) => void) | undefined;
+  /** Rate limiters' counts; without them every call is allowed. */
+  rateLimit?: ((binding: string, key: string, limit: number, period: number) => boolean) | undefined;
+  /** Keeps Analytics Engine data points; without it they are dropped. */
+  dataPoint?: ((point: DataPoint) => void) | undefined;
+  /** Keeps a send_email message (the outbox); without one, sends fail saying so. */
+  email?: ((message: CapturedEmail) => Promise<void>) | undefined;
+}
+
+/** Every service of WorkerServices, those left out standing in as it says. */
+export type Services = { readonly [K in keyof WorkerServices]-?: NonNullable<WorkerServices[K]> };
+
+/** The services the engine gave, with the stand-ins for those it left out. */
+export function servicesOf(s: WorkerServices): Services {
+  return {
+    publish:
+      s.publish ??
+      (() => Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"))),
+    queueSend: s.queueSend ?? (() => Promise.reject(new Error("this project has no queues"))),
+    workflow: s.workflow ?? (() => Promise.reject(new Error("this project declares no workflows"))),
+    rows: s.rows ?? (() => {}),
+    rateLimit: s.rateLimit ?? (() => true),
+    dataPoint: s.dataPoint ?? (() => {}),
+    email: s.email ?? (() => Promise.reject(new Error("send_email: this project keeps no outbox"))),
+  };
+}
 
 /** The worker a gateway serves, and the object it runs now (null: an entry Worker's, or a free one). */
 export interface GatewaySlot<L extends GatewayObject> {
@@ -31,19 +84,9 @@ export interface GatewayObject {
   streams: number;
 }
 
-/**
- * What the main-thread gateway needs of the lifecycle manager. Every member
- * is read when the worker calls, so a binding the engine sets later (services,
- * rate limits, ...) is the one used.
- */
-export interface GatewayHub<L extends GatewayObject> {
-  readonly state: Pick<StateManager, "setAlarm" | "alarms">;
-  readonly clock: Clock;
-  readonly events: EngineEvents;
-  readonly sockets: ObjectSockets;
-  /** When and why an object's worker was lost, by object id. */
-  readonly lostWhy: ReadonlyMap<string, { message: string; at: number }>;
-  /** A call to an object, through another project's namespace when the binding leads there. */
+/** The calls a worker makes to objects and to other Workers (calls.ts). */
+export interface GatewayCalls {
+  /** A call to an object, through another Worker's Lifecycle Manager when the binding leads there. */
   objectFetch(
     binding: string,
     id: string,
@@ -64,26 +107,28 @@ export interface GatewayHub<L extends GatewayObject> {
   ): Promise<unknown>;
   serviceFetch: GatewayApi["serviceFetch"];
   serviceRpc: GatewayApi["serviceRpc"];
-  publish(
-    topic: string,
-    data: unknown,
-    from: ObjectRecord | null,
-    trace?: TraceContext,
-  ): Promise<{ id: number }>;
-  queueSend: GatewayApi["queueSend"];
-  workflow: GatewayApi["workflow"];
-  rateLimit(binding: string, key: string, limit: number, period: number): boolean;
-  dataPoint: GatewayApi["dataPoint"];
-  email: GatewayApi["email"];
-  emitLog(rec: ObjectRecord | null, level: string, message: string, time: number, source?: string): void;
-  /** A log line written under a traced span (docs/traces.md). */
-  traceLog(rec: ObjectRecord | null, record: LogRecord & { trace: TraceContext }): void;
-  /** An outbound fetch a mock endpoint answered during a traced event. */
-  traceMock(rec: ObjectRecord | null, call: MockCall, trace: TraceContext): void;
-  /** A direct line's port to the object, or null (another project's objects get none). */
-  peer(binding: string, id: string): Promise<MessagePort | null>;
-  direct(caller: WorkerHost, reports: DirectReport[]): void;
-  rows(objectId: string, read: number, written: number): void;
+}
+
+/** What the main-thread gateway needs of the Lifecycle Manager. */
+export interface GatewayHub<L extends GatewayObject> {
+  readonly state: Pick<StateManager, "setAlarm" | "alarms">;
+  readonly clock: Clock;
+  readonly events: EngineEvents;
+  readonly sockets: ObjectSockets;
+  /** When and why an object's worker was lost, by object id. */
+  readonly lostWhy: ReadonlyMap<string, { message: string; at: number }>;
+  readonly services: Services;
+  readonly calls: GatewayCalls;
+  /** Direct lines between workers (direct-lines.ts). */
+  readonly direct: {
+    /** A direct line's port to the object, or null (another Worker's objects get none). */
+    peer(binding: string, id: string): Promise<MessagePort | null>;
+    record(caller: WorkerHost, reports: DirectReport[]): void;
+  };
+  readonly logs: Pick<ObjectLogs, "write">;
+  /** Where spans and traced log lines go (docs/traces.md); null: nothing is traced. */
+  readonly tracer: TraceStore | null;
+  /** The object's worker is broken: it is lost (its in-memory state goes, its storage stays). */
   lose(live: L, host: WorkerHost, cause: string): Promise<void>;
 }
 
@@ -92,17 +137,17 @@ export function buildGateway<L extends GatewayObject>(slot: GatewaySlot<L>, hub:
   const caller = (): ObjectRecord | null => slot.object?.record ?? null;
   return {
     objectFetch: async (binding, id, name, req, trace) =>
-      hub.objectFetch(binding, id, name, req, caller(), trace),
+      hub.calls.objectFetch(binding, id, name, req, caller(), trace),
     objectRpc: async (binding, id, name, method, args, kind, trace) =>
-      hub.objectRpc(binding, id, name, method, args, caller(), kind, trace),
-    serviceFetch: (binding, req) => hub.serviceFetch(binding, req),
-    serviceRpc: (binding, method, args, kind) => hub.serviceRpc(binding, method, args, kind),
-    publish: (topic, data, trace) => hub.publish(topic, data, caller(), trace),
-    queueSend: (queue, messages, trace) => hub.queueSend(queue, messages, trace),
-    workflow: (call) => hub.workflow(call),
-    rateLimit: async (binding, key, limit, period) => hub.rateLimit(binding, key, limit, period),
-    dataPoint: (point) => hub.dataPoint(point),
-    email: (message) => hub.email(message),
+      hub.calls.objectRpc(binding, id, name, method, args, caller(), kind, trace),
+    serviceFetch: (binding, req) => hub.calls.serviceFetch(binding, req),
+    serviceRpc: (binding, method, args, kind) => hub.calls.serviceRpc(binding, method, args, kind),
+    publish: (topic, data, trace) => hub.services.publish(topic, data, caller(), trace),
+    queueSend: (queue, messages, trace) => hub.services.queueSend(queue, messages, trace),
+    workflow: (call) => hub.services.workflow(call),
+    rateLimit: async (binding, key, limit, period) => hub.services.rateLimit(binding, key, limit, period),
+    dataPoint: (point) => hub.services.dataPoint(point),
+    email: (message) => hub.services.email(message),
     setAlarm: async (time) => {
       const rec = caller();
       if (rec) hub.state.setAlarm(rec.id, rec.className, time);
@@ -114,14 +159,14 @@ export function buildGateway<L extends GatewayObject>(slot: GatewaySlot<L>, hub:
     log: (records: LogRecord[]) => {
       const rec = caller();
       for (const r of records) {
-        hub.emitLog(rec, r.level, r.message, r.time, slot.object ? undefined : "entry");
-        if (r.trace) hub.traceLog(rec, r as LogRecord & { trace: TraceContext });
+        hub.logs.write(rec, r.level, r.message, r.time, slot.object ? undefined : "entry");
+        if (r.trace) logToTrace(hub.tracer, rec, r as LogRecord & { trace: TraceContext });
       }
     },
     mockCall: (call, trace) => {
       const rec = caller();
       hub.events.emit("mock", { ...call, objectId: rec?.id ?? null, className: rec?.className ?? null });
-      if (trace) hub.traceMock(rec, call, trace);
+      if (trace) mockSpan(hub.tracer, rec, call, trace);
     },
     waitUntilSettled: () => {},
     wsSend: (id, data) => hub.sockets.send(id, data),
@@ -134,9 +179,9 @@ export function buildGateway<L extends GatewayObject>(slot: GatewaySlot<L>, hub:
       hub.sockets.accepted(id, owner, info);
     },
     wsAttach: (id, value) => hub.sockets.attach(id, value),
-    peer: async (binding, id) => hub.peer(binding, id),
-    direct: (reports) => hub.direct(slot.host, reports),
-    rows: (objectId, read, written) => hub.rows(objectId, read, written),
+    peer: async (binding, id) => hub.direct.peer(binding, id),
+    direct: (reports) => hub.direct.record(slot.host, reports),
+    rows: (objectId, read, written) => hub.services.rows(objectId, read, written),
     streams: (open) => {
       const live = slot.object;
       if (live && live.host === slot.host) live.streams = open;

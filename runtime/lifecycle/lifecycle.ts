@@ -1,27 +1,12 @@
-import type { MessagePort } from "node:worker_threads";
-import * as Comlink from "comlink";
-import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
-import type { StateManager } from "../state/state-manager.ts";
-import type { Clock } from "../shared/clock.ts";
-import type { EngineEvents } from "../shared/events.ts";
-import { Namespaces, type ObjectAddress } from "../registry/namespaces.ts";
-import { bodyTransfer, pathOf } from "../host/http-serialize.ts";
-import { errorText } from "../shared/errors.ts";
-import type {
-  DirectReport,
-  GatewayApi,
-  LogRecord,
-  ObjectIdentity,
-  SerializedRequest,
-  SerializedResponse,
-  WorkerApi,
-} from "../host/protocol.ts";
-import { WorkerExitedError, type WorkerHost } from "../host/worker-host.ts";
-import { isReset } from "../shared/comlink-node.ts";
+import type * as Comlink from "comlink";
 import type { ShardingPolicyConfig } from "../config/terrarium.ts";
-import { Sharding, type ShardGroupView } from "./sharding.ts";
-import { noLinks, type WorkerLinks } from "./workers.ts";
-import type { ObjectSockets } from "./sockets.ts";
+import type { SerializedRequest, SerializedResponse, WorkerApi } from "../host/protocol.ts";
+import type { WorkerHost } from "../host/worker-host.ts";
+import { Namespaces } from "../registry/namespaces.ts";
+import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
+import type { Clock } from "../shared/clock.ts";
+import { errorText } from "../shared/errors.ts";
+import type { EngineEvents } from "../shared/events.ts";
 import {
   canTransition,
   IllegalTransitionError,
@@ -29,79 +14,77 @@ import {
   type LifecycleState,
 } from "../shared/lifecycle-model.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
-import type { WorkflowCall } from "../bindings/workflow-calls.ts";
-import type { DataPoint } from "../bindings/analytics-engine.ts";
-import type { CapturedEmail } from "../bindings/send-email.ts";
-import type { WhyAwake } from "./why-awake.ts";
-import { buildGateway, type GatewayHub } from "./gateway.ts";
-import { openPeer, recordDirect } from "./direct-lines.ts";
-import { WorkerPool, type WorkerObject, type WorkerSupply } from "./pool.ts";
-import { bounded, deadlineRace } from "./timing.ts";
-import { EntryWorkers } from "./entry.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
+import type { StateManager } from "../state/state-manager.ts";
+import type { TraceStore } from "../state/traces.ts";
+import { Activation } from "./activation.ts";
+import { ObjectCalls, type MatchedRoute } from "./calls.ts";
+import { stopObjects, type CutShort } from "./close.ts";
 import { Closures } from "./closures.ts";
+import { CodeUpdates, type BeforeUpdate, type CodeUpdateResult, type UpdateProbe } from "./code-update.ts";
+import { DirectLines } from "./direct-lines.ts";
+import { EntryWorkers } from "./entry.ts";
+import { buildGateway, servicesOf, type GatewayHub, type WorkerServices } from "./gateway.ts";
 import { Inspection } from "./inspect.ts";
 import {
-  updateCode,
-  type BeforeUpdate,
-  type UpdateHub,
-  type UpdateProbe,
-  type UpdateResult,
-} from "./code-update.ts";
-import {
   busy,
+  countBusy,
   countLive,
-  ModuleLoadError,
+  freshLive,
   ObjectError,
   policyOf,
   type CodeVersion,
+  type Dispatch,
   type LifecycleOptions,
   type LifecyclePolicy,
   type LiveObject,
 } from "./live.ts";
-import type { TraceContext } from "../shared/trace-context.ts";
-import type { TraceStore } from "../state/traces.ts";
-import { beginObjectSpan, directSpans, endObjectSpan, logToTrace, mockSpan } from "./tracing.ts";
+import { LoadFailure } from "./load-failure.ts";
+import { ObjectLogs } from "./logs.ts";
+import { Loss } from "./loss.ts";
+import { WorkerPool, type WorkerObject, type WorkerSupply } from "./pool.ts";
+import { Sharding, type ShardGroupView } from "./sharding.ts";
+import type { ObjectSockets } from "./sockets.ts";
+import { bounded } from "./timing.ts";
+import { beginObjectSpan, endObjectSpan } from "./tracing.ts";
+import { CpuWatchdog } from "./watchdog.ts";
+import type { WhyAwake } from "./why-awake.ts";
+import { noLinks, type WorkerLinks } from "./workers.ts";
 
 export {
   defaultLifecycleOptions,
   ModuleLoadError,
   ObjectError,
   type CodeVersion,
+  type Dispatch,
   type LifecycleOptions,
   type LifecyclePolicy,
 } from "./live.ts";
+export type { BeforeUpdate, CodeUpdateResult, UpdateProbe } from "./code-update.ts";
+export type { CutShort } from "./close.ts";
+export type { Publish, WorkerServices } from "./gateway.ts";
+export type { WorkerObject } from "./pool.ts";
 
 /** Nothing in flight for this long ends a Processing span. */
 const SPAN_GAP_MS = 50;
-const WATCHDOG_MS = 50;
-/** How long an object with nothing in flight gets to deactivate (close its SQLite file) when Terrarium stops. */
-const DEACTIVATE_MS = 1_000;
 
-/** An object whose events were still running when Terrarium stopped. */
-export interface CutShort {
-  className: string;
-  id: string;
-  name: string | null;
-  /** Events (requests, RPC calls, alarms, deliveries) it had in flight. */
-  events: number;
-}
-
-export type { BeforeUpdate, UpdateProbe, UpdateResult } from "./code-update.ts";
-export type { WorkerObject } from "./pool.ts";
-
-export interface Dispatch {
-  binding?: string;
-  className: string;
-  id: string;
-  name: string | null;
-  kind: "fetch" | "rpc" | "alarm" | "event";
-  cause: string;
-  /**
-   * The span the event is run under (docs/traces.md); null: it starts a
-   * trace of its own (an alarm, a delivery no traced request caused);
-   * absent: it is not traced.
-   */
-  trace?: TraceContext | null | undefined;
+/** What a Lifecycle Manager is made with; the services (WorkerServices) are what its workers reach through the gateway. */
+export interface LifecycleDeps extends WorkerServices {
+  registry: ServiceRegistry;
+  state: StateManager;
+  clock: Clock;
+  events: EngineEvents;
+  options: LifecycleOptions;
+  code: CodeVersion;
+  sockets: ObjectSockets;
+  /** Runs before live objects move to new code (code-update.ts; the engine snapshots them). */
+  beforeUpdate?: BeforeUpdate | undefined;
+  /** Where service bindings and Durable Object bindings with a script_name lead; none without. */
+  links?: WorkerLinks | undefined;
+  /** The classes' sharding policies (terrarium.json); setSharding changes them. */
+  sharding?: Record<string, ShardingPolicyConfig> | undefined;
+  /** Where spans go (docs/traces.md); null or absent: nothing is traced. */
+  tracer?: TraceStore | null | undefined;
 }
 
 /**
@@ -110,197 +93,130 @@ export interface Dispatch {
  * pre-started workers), takes it away when it idles (Hibernating) or when
  * too many are live, and watches for objects that spin or crash.
  */
-/** Publishes an event on the project's Event Bus, from the object that sent it (null: the entry Worker). */
-export type Publish = (
-  topic: string,
-  data: unknown,
-  from: ObjectRecord | null,
-  trace?: TraceContext,
-) => Promise<{ id: number }>;
-
-const noBus: Publish = () =>
-  Promise.reject(new Error("this project has no event bus (declare one in terrarium.json)"));
-
 export class LifecycleManager {
   readonly #registry: ServiceRegistry;
   readonly #state: StateManager;
   readonly #clock: Clock;
   readonly #events: EngineEvents;
   readonly #opts: LifecycleOptions;
+  readonly #sockets: ObjectSockets;
+  /** Objects that have, or are getting, a worker. */
   readonly #live = new Map<string, LiveObject>();
   #code: CodeVersion;
-  readonly #pool: WorkerPool;
-  readonly #entries: EntryWorkers;
-  #sweeper: { cancel(): void };
-  #dog: NodeJS.Timeout;
-  #closed = false;
   /** The current code's bindings and namespaces (replaced with the code). */
   #namespaces: Namespaces;
+  #closed = false;
+  readonly #sweeper: { cancel(): void };
+  /** Where spans go (docs/traces.md); null: nothing is traced. */
+  readonly tracer: TraceStore | null;
+  // The parts, each given what it needs in its constructor:
+  readonly #logs: ObjectLogs;
+  readonly #loadFailure: LoadFailure;
   readonly #sharding: Sharding;
-  readonly #closures: Closures;
+  readonly #calls: ObjectCalls;
+  readonly #direct: DirectLines<LiveObject>;
+  readonly #loss: Loss;
+  readonly #pool: WorkerPool;
+  readonly #entries: EntryWorkers;
   readonly #inspection: Inspection;
-  /** Why objects' workers were lost lately (see #lose). */
-  readonly #lostWhy = new Map<string, { message: string; at: number }>();
-  readonly #sockets: ObjectSockets;
-  /** Calls served on direct lines between workers, since start. */
-  directCalls = 0;
-  /** Delivers `env.<bus>.publish` from a worker. */
-  readonly #publish: Publish;
-  /** Set by the engine: where spans go (docs/traces.md); null: nothing is traced. */
-  tracer: TraceStore | null = null;
-  /** SQL rows an object read and wrote through ctx.storage.sql (the cost of a run). */
-  readonly #rows: (objectId: string, read: number, written: number) => void;
-  /** Where this Worker's service bindings and bindings to other Workers' classes lead (workers.ts). */
-  readonly #links: WorkerLinks;
-  /** Keeps a data point written to an Analytics Engine dataset. */
-  readonly #dataPoint: (point: DataPoint) => void;
-  /** Keeps a message a send_email binding sent (the engine's outbox). */
-  readonly #email: (message: CapturedEmail) => Promise<void>;
-  /** Counts a rate limiter's call (`env.<ratelimit>.limit()`): whether it is allowed. */
-  readonly #rateLimit: (binding: string, key: string, limit: number, period: number) => boolean;
-  readonly #beforeUpdate: BeforeUpdate;
-  /** Persists messages a producer binding sent (the Queues broker). */
-  readonly #queueSend: GatewayApi["queueSend"];
-  /** The project's Workflows (`env.<workflow binding>` and running instances' steps). */
-  readonly #workflow: (call: WorkflowCall) => Promise<unknown>;
+  readonly #closures: Closures;
+  readonly #activation: Activation;
+  readonly #updates: CodeUpdates;
+  readonly #watchdog: CpuWatchdog;
 
-  constructor(deps: {
-    registry: ServiceRegistry;
-    state: StateManager;
-    clock: Clock;
-    events: EngineEvents;
-    options: LifecycleOptions;
-    code: CodeVersion;
-    sockets: ObjectSockets;
-    /** The Event Bus's publish; without one, a worker's publish is refused. */
-    publish?: Publish | undefined;
-    /** The Queues broker's send; without one, a producer's send is refused. */
-    queueSend?: GatewayApi["queueSend"] | undefined;
-    /** The project's Workflows; without them, a workflow call is refused. */
-    workflow?: ((call: WorkflowCall) => Promise<unknown>) | undefined;
-    /** Runs before live objects move to new code (code-update.ts; the engine snapshots them). */
-    beforeUpdate?: BeforeUpdate | undefined;
-    /** Where service bindings and Durable Object bindings with a script_name lead; none without. */
-    links?: WorkerLinks | undefined;
-    /** Told the SQL rows each object reads and writes. */
-    rows?: ((objectId: string, read: number, written: number) => void) | undefined;
-    /** Rate limiters' counts; without them every call is allowed. */
-    rateLimit?: ((binding: string, key: string, limit: number, period: number) => boolean) | undefined;
-    /** Keeps Analytics Engine data points; without it they are dropped. */
-    dataPoint?: ((point: DataPoint) => void) | undefined;
-    /** Keeps a send_email message (the outbox); without one, sends fail saying so. */
-    email?: ((message: CapturedEmail) => Promise<void>) | undefined;
-    /** The classes' sharding policies (terrarium.json); setSharding changes them. */
-    sharding?: Record<string, ShardingPolicyConfig> | undefined;
-  }) {
-    this.#sockets = deps.sockets;
-    this.#beforeUpdate = deps.beforeUpdate ?? (async () => {});
-    this.#links = deps.links ?? noLinks;
-    this.#rows = deps.rows ?? (() => {});
-    this.#rateLimit = deps.rateLimit ?? (() => true);
-    this.#dataPoint = deps.dataPoint ?? (() => {});
-    this.#email = deps.email ?? (() => Promise.reject(new Error("send_email: this project keeps no outbox")));
-    this.#publish = deps.publish ?? noBus;
-    this.#queueSend = deps.queueSend ?? (() => Promise.reject(new Error("this project has no queues")));
-    this.#workflow = deps.workflow ?? (() => Promise.reject(new Error("this project declares no workflows")));
+  constructor(deps: LifecycleDeps) {
     this.#registry = deps.registry;
     this.#state = deps.state;
     this.#clock = deps.clock;
     this.#events = deps.events;
     this.#opts = deps.options;
+    this.#sockets = deps.sockets;
     this.#code = deps.code;
     this.#namespaces = new Namespaces(deps.code.spec.workerName, deps.code.bindings);
-    this.#sharding = new Sharding({
-      live: this.#live,
-      key: (className) => this.#namespaces.key(className),
-      transition: (rec, to, cause) => this.transition(rec, to, cause),
-      warm: (className, id, name, cause) => this.warm(className, id, name, cause),
-      error: (message) => this.#log(null, "error", message),
-    });
-    if (deps.sharding) this.#sharding.set(deps.sharding);
-    this.#pool = new WorkerPool({
-      clock: this.#clock,
-      options: this.#opts,
-      live: this.#live,
-      sockets: this.#sockets,
-      code: () => this.#code,
-      loadFailure: () => this.#loadFailure,
-      failedToLoad: (code, e) => this.#failedToLoad(code, e),
-      gateway: (slot) => buildGateway(slot, this.#gatewayHub()),
-      lend: (id, cause) => this.#hibernate(id, cause),
-      error: (message) => this.#emitLog(null, "error", message, this.#clock.now(), "terrarium"),
-    });
-    this.#inspection = new Inspection({
+    this.tracer = deps.tracer ?? null;
+    this.#logs = new ObjectLogs(deps);
+    const links = deps.links ?? noLinks;
+    const log = (message: string): void => this.#logs.terrarium(null, "error", message);
+    // What the parts may read and call of the manager; each part's deps name what it takes.
+    const core = {
       live: this.#live,
       registry: this.#registry,
       state: this.#state,
-      sockets: this.#sockets,
       clock: this.#clock,
+      events: this.#events,
       options: this.#opts,
-    });
-    this.#closures = new Closures({
-      live: this.#live,
       sockets: this.#sockets,
-      hibernate: (id, cause) => this.hibernate(id, cause),
+      logs: this.#logs,
+      tracer: this.tracer,
+      closed: () => this.#closed,
+      namespaces: () => this.#namespaces,
+      transition: (rec: ObjectRecord, to: LifecycleState, cause: string) => this.transition(rec, to, cause),
+      walk: (rec: ObjectRecord, to: LifecycleState, cause: string) => this.#walk(rec, to, cause),
+      lose: (live: LiveObject, host: WorkerHost, cause: string) => this.#loss.lose(live, host, cause),
+    };
+    this.#loadFailure = new LoadFailure({
+      code: () => this.#code,
+      log: (level, message) => this.#logs.terrarium(null, level, message),
+      failWaiters: (e) => this.#pool.failWaiters(e),
+    });
+    this.#sharding = new Sharding({
+      ...core,
+      key: (className) => this.#namespaces.key(className),
+      warm: (className, id, name, cause) => this.warm(className, id, name, cause),
+      error: log,
+    });
+    if (deps.sharding) this.#sharding.set(deps.sharding);
+    this.#calls = new ObjectCalls({
+      ...core,
+      sharding: this.#sharding,
+      links,
+      run: (d, fn) => this.run(d, fn),
+    });
+    this.#direct = new DirectLines({
+      ...core,
+      links,
+      workers: { slots: () => this.#pool.slots() },
+      beginProcessing: (live, cause) => this.#beginProcessing(live, cause),
+    });
+    this.#loss = new Loss({ ...core, pool: { forget: (host) => this.#pool.forget(host) } });
+    const gateway: GatewayHub<LiveObject> = {
+      ...core,
+      lostWhy: this.#loss.why,
+      services: servicesOf(deps),
+      calls: this.#calls.forWorkers(),
+      direct: this.#direct,
+    };
+    this.#pool = new WorkerPool({
+      ...core,
+      code: () => this.#code,
+      loadFailure: () => this.#loadFailure.error,
+      failedToLoad: (code, e) => this.#loadFailure.failed(code, e),
+      gateway: (slot) => buildGateway(slot, gateway),
+      lend: (id, cause) => this.#hibernate(id, cause),
+      error: log,
     });
     this.#entries = new EntryWorkers({
+      ...core,
       pool: this.#pool,
-      options: this.#opts,
-      sockets: this.#sockets,
       code: () => this.#code,
-      loadFailure: () => this.#loadFailure,
-      error: (message) => this.#log(null, "error", message),
+      loadFailure: () => this.#loadFailure.error,
+      error: log,
+    });
+    this.#inspection = new Inspection(core);
+    this.#closures = new Closures({ ...core, hibernate: (id, cause) => this.hibernate(id, cause) });
+    this.#activation = new Activation({ ...core, pool: this.#pool, closures: this.#closures });
+    this.#updates = new CodeUpdates({
+      ...core,
+      pool: this.#pool,
+      beforeUpdate: deps.beforeUpdate ?? (async () => {}),
+      stillFailing: (e) => this.#loadFailure.stillFailing(e),
+      adopt: (next, entry) => this.#adopt(next, entry),
+      endSpan: (live) => this.#endSpan(live),
+      identity: (rec) => this.#activation.identity(rec),
+      log: (level, message) => this.#logs.terrarium(null, level, message),
     });
     this.#sweeper = this.#clock.setInterval(() => this.sweep(), 100);
-    const dog = setInterval(() => this.#watchdog(), WATCHDOG_MS);
-    dog.unref();
-    this.#dog = dog;
-  }
-
-  get options(): LifecycleOptions {
-    return this.#opts;
-  }
-
-  /** How many workers are running (pooled, lent or hosting an object). */
-  workerCount(): number {
-    return this.#pool.size;
-  }
-
-  /**
-   * Calls `fn` each time a worker thread (by `threadId`) is given an object
-   * to serve, or none (see WorkerPool.watch).
-   */
-  watchWorkers(fn: (threadId: number, object: WorkerObject | null) => void): void {
-    this.#pool.watch(fn);
-  }
-
-  readonly #refuseOnce = new Map<string, string>();
-
-  /**
-   * The next event that would start object `id` fails with `message` (HTTP
-   * 500) instead, once; the one after runs it. A supervised `serve` uses it
-   * for the object whose allocation ended the previous process, so that
-   * its caller learns why and a retry loop cannot restart the server back
-   * to back.
-   */
-  refuseOnce(id: string, message: string): void {
-    this.#refuseOnce.set(id, message);
-  }
-
-  /** Whether a worker is, or is becoming, this object (and so may have its database open). */
-  hostsObject(id: string): boolean {
-    for (const slot of this.#pool.slots()) if (slot.object?.record.id === id) return true;
-    return false;
-  }
-
-  /**
-   * Each worker with the object it serves (null: none) and its event-loop
-   * busy time so far (ms); `worker` is the same object for as long as the
-   * thread lives, so a reader can tell readings of one worker apart.
-   */
-  *workerLoads(): IterableIterator<{ worker: object; objectId: string | null; cpuUsage(): number }> {
-    for (const { host, object } of this.#pool.slots())
-      yield { worker: host, objectId: object?.record.id ?? null, cpuUsage: () => host.cpuUsage() };
+    this.#watchdog = new CpuWatchdog(core);
   }
 
   /**
@@ -314,42 +230,30 @@ export class LifecycleManager {
     this.#pool.refill();
   }
 
+  get options(): LifecycleOptions {
+    return this.#opts;
+  }
+
+  get code(): CodeVersion {
+    return this.#code;
+  }
+
+  /** The Service Registry's binding -> class and id lookups for the current code. */
+  get namespaces(): Namespaces {
+    return this.#namespaces;
+  }
+
+  /** Why the current code does not load (load-failure.ts), or null. */
+  get loadFailure(): string | null {
+    return this.#loadFailure.error?.message ?? null;
+  }
+
   /** The names the project's main module exports as functions or classes; null while it does not load. */
   exportedClasses(): Promise<string[] | null> {
     return this.#entries.exportedClasses();
   }
 
-  /**
-   * Set while the current code's main module throws when it loads (a
-   * top-level throw, an import that fails at run time): the error every
-   * request, RPC call and event gets instead of a worker, until a code
-   * change loads.
-   */
-  #loadFailure: ModuleLoadError | null = null;
-
-  /** Why the current code does not load, or null. */
-  get loadFailure(): string | null {
-    return this.#loadFailure?.message ?? null;
-  }
-
-  /** Records that `code` throws while loading and returns the error its events fail with. */
-  #failedToLoad(code: CodeVersion, e: unknown): ModuleLoadError {
-    const failure = new ModuleLoadError(errorText(e));
-    if (code !== this.#code) return failure;
-    const first = this.#loadFailure === null;
-    this.#loadFailure = failure;
-    if (first) {
-      this.#log(
-        null,
-        "error",
-        `${failure.message}; every request fails with this error until the code is fixed`,
-      );
-      this.#pool.failWaiters(failure);
-    }
-    return failure;
-  }
-
-  // ---- transitions ----
+  // ---- the state machine ----
 
   transition(obj: ObjectRecord, to: LifecycleState, cause: string): void {
     if (!canTransition(obj.state, to)) {
@@ -397,13 +301,6 @@ export class LifecycleManager {
     }
   }
 
-  // ---- dispatch ----
-
-  /** The Service Registry's binding -> class and id lookups for the current code. */
-  get namespaces(): Namespaces {
-    return this.#namespaces;
-  }
-
   #record(className: string, id: string, name: string | null, cause: string): LiveObject {
     let live = this.#live.get(id);
     if (live) return live;
@@ -433,25 +330,12 @@ export class LifecycleManager {
     } else if (name && !rec.name) {
       rec.name = name;
     }
-    live = {
-      record: rec,
-      host: null,
-      starting: null,
-      inFlight: 0,
-      spanRequests: 0,
-      lastEventAt: this.#clock.now(),
-      idleSince: this.#clock.now(),
-      generation: 0,
-      busy: null,
-      killedFor: null,
-      updating: null,
-      pendingScaling: null,
-      directBusy: new Set(),
-      streams: 0,
-    };
+    live = freshLive(rec, this.#clock.now());
     this.#live.set(id, live);
     return live;
   }
+
+  // ---- events on objects ----
 
   /**
    * Runs one event (request, RPC call, alarm, bus delivery) on an object,
@@ -473,11 +357,11 @@ export class LifecycleManager {
     const started = this.#clock.now();
     const span = beginObjectSpan(this.tracer, d, live.record);
     const work = (async () => {
-      const host = await this.#ensureLive(live, d.cause);
+      const host = await this.#activation.ensure(live, d.cause);
       if (live.generation !== generation)
         throw new ObjectError("the object was reset while the request waited", 503);
       this.#beginProcessing(live, d.cause);
-      return this.#watch(live, host, (api) => fn(api, span?.ctx));
+      return this.#loss.watch(live, host, (api) => fn(api, span?.ctx));
     })();
     const finish = (error: string | undefined, value?: unknown): void => {
       if (span) endObjectSpan(this.tracer, span, error, value);
@@ -511,7 +395,7 @@ export class LifecycleManager {
     if (answered.late) {
       // The event still runs in the worker: it counts as in flight (the
       // object shows Processing, and does not hibernate under it) until it ends.
-      this.#log(live.record, "error", answered.late.message);
+      this.#logs.terrarium(live.record, "error", answered.late.message);
       work.then(
         () => finish(undefined),
         (e: unknown) => finish(errorText(e)),
@@ -522,6 +406,16 @@ export class LifecycleManager {
     else finish(errorText(answered.error));
     if (!answered.ok) throw answered.error;
     return answered.value;
+  }
+
+  #beginProcessing(live: LiveObject, cause: string): void {
+    const rec = live.record;
+    if (rec.state === "Idle") this.transition(rec, "Active", cause);
+    if (rec.state === "Active") {
+      this.transition(rec, "Processing", cause);
+      live.spanRequests = 0;
+    }
+    live.spanRequests++;
   }
 
   #endSpan(live: LiveObject): void {
@@ -536,181 +430,59 @@ export class LifecycleManager {
     }
   }
 
-  #beginProcessing(live: LiveObject, cause: string): void {
-    const rec = live.record;
-    if (rec.state === "Idle") this.transition(rec, "Active", cause);
-    if (rec.state === "Active") {
-      this.transition(rec, "Processing", cause);
-      live.spanRequests = 0;
-    }
-    live.spanRequests++;
-  }
-
-  /** Runs a call on the object's worker, turning a lost worker into a clear error. */
-  async #watch<T>(
-    live: LiveObject,
-    host: WorkerHost,
-    fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await host.call(fn);
-    } catch (e) {
-      if (isReset(e)) {
-        // The object broke itself (blockConcurrencyWhile threw): the call fails
-        // with the callback's error, and the next event gets a fresh object.
-        const err = e as Error;
-        await this.#lose(live, host, `reset: ${err.name}: ${err.message}`);
-        throw e;
-      }
-      if (e instanceof WorkerExitedError) {
-        const exit = await host.exited;
-        const why =
-          live.killedFor ??
-          (exit.error
-            ? `${exit.error.name}: ${exit.error.message}`
-            : exit.requested
-              ? "it was stopped"
-              : `exit code ${exit.code}`);
-        throw new ObjectError(
-          `Durable Object ${live.record.className} ${live.record.id} was reset: ${why}`,
-          this.#closed ? 503 : 500,
-        );
-      }
-      throw e;
-    }
-  }
-
   /**
-   * The CPU watchdog, on real time: a worker whose event loop stays busy
-   * past the CPU limit while it has a request in flight is spinning, and is
-   * ended. Waiting on I/O does not count, as on Cloudflare.
+   * Wakes an object without an event: its constructor runs on its storage
+   * (and its hibernatable sockets come back with their attachments), as
+   * when a request wakes it. Resolves once it is Active.
    */
-  #watchdog(): void {
-    const now = performance.now();
-    const limit = this.#opts.cpuLimitMs;
-    for (const live of this.#live.values()) {
-      const host = live.host;
-      if (!host || !host.alive || !busy(live)) {
-        live.busy = null;
-        continue;
-      }
-      const active = host.cpuUsage();
-      if (!live.busy) {
-        live.busy = { at: now, active, run: 0 };
-        continue;
-      }
-      const dt = now - live.busy.at;
-      const busyFor = active - live.busy.active;
-      live.busy = { at: now, active, run: busyFor >= dt * 0.8 ? live.busy.run + dt : 0 };
-      if (live.busy.run >= limit) {
-        live.killedFor = `exceeded its CPU time limit of ${limit} ms`;
-        void this.#lose(live, host, `reset: ${live.killedFor}`);
-      }
-    }
+  async wake(id: string, cause: string): Promise<void> {
+    const rec = this.#registry.get(id);
+    if (!rec) throw new ObjectError(`no object with id ${id}`, 404);
+    const live = this.#record(rec.className, id, rec.name, cause);
+    live.lastEventAt = this.#clock.now();
+    await this.#activation.ensure(live, cause);
   }
 
-  async #ensureLive(live: LiveObject, cause: string): Promise<WorkerHost> {
-    if (live.host?.alive) return live.host;
-    if (live.starting) return live.starting;
-    const closed = this.#closures.refusal(live.record.className, live.record.id);
-    if (closed !== undefined) throw new ObjectError(closed, 503);
-    const refused = this.#refuseOnce.get(live.record.id);
-    if (refused !== undefined) {
-      this.#refuseOnce.delete(live.record.id);
-      throw new ObjectError(refused, 500);
-    }
-    live.starting = this.#activate(live, cause).finally(() => {
-      live.starting = null;
-    });
-    return live.starting;
+  /** Creates (or wakes) an object without an event, e.g. a new shard. */
+  async warm(className: string, id: string, name: string | null, cause: string): Promise<void> {
+    const live = this.#record(className, id, name, cause);
+    await this.#activation.ensure(live, cause);
   }
 
-  /** What a worker needs to become this object: its storage, its alarm, its held sockets. */
-  #identity(rec: ObjectRecord): ObjectIdentity {
-    return {
-      className: rec.className,
-      id: rec.id,
-      name: rec.name,
-      dbPath: this.#state.dbPath(rec.className, rec.id),
-      alarm: this.#state.alarms(rec.id)[0]?.time ?? null,
-      sockets: this.#sockets.held(rec.id),
-    };
-  }
+  // ---- idling, hibernation, the end ----
 
-  async #activate(live: LiveObject, cause: string): Promise<WorkerHost> {
-    const rec = live.record;
-    if (rec.state === "Created" || rec.state === "Hibernating") this.transition(rec, "Initializing", cause);
-    let host: WorkerHost;
-    try {
-      host = await this.#pool.forObject();
-    } catch (e) {
-      rec.lastError = errorText(e);
-      this.#registry.touch(rec);
-      this.#log(rec, "error", `could not start: ${e instanceof Error ? e.message : String(e)}`);
-      throw e;
-    }
-    const slot = this.#pool.slot(host)!;
-    this.#pool.assign(slot, live);
-    try {
-      await host.call((api) => api.activate(this.#identity(rec)));
-    } catch (e) {
-      this.#pool.assign(slot, null);
-      // Cut short by a stop (see close): not the constructor's fault.
-      if (this.#closed) {
-        void host.stop();
-        throw new ObjectError("Terrarium stopped before the object was ready", 503);
+  /** Idle and hibernation timeouts; runs on the clock. */
+  sweep(): void {
+    const now = this.#clock.now();
+    if (this.#sharding.size > 0) this.#sharding.scale(now);
+    for (const live of [...this.#live.values()]) {
+      const rec = live.record;
+      if (!live.host || busy(live) || live.starting) continue;
+      if (rec.state === "Processing") {
+        if (now - live.lastEventAt < SPAN_GAP_MS) continue;
+        this.#endSpan(live);
       }
-      // The isolate closes the object's database when its constructor throws, so the
-      // worker is as clean as after a hibernation and goes back to the pool: an
-      // object that fails to start on every request must not cost a thread each time.
-      // One whose constructor's blockConcurrencyWhile failed is broken for good (its
-      // error is marked as a reset; the notice saying so may come after it).
-      if (host.broken || isReset(e)) void host.stop();
-      else this.#pool.offer(host);
-      const msg = errorText(e);
-      rec.lastError = msg;
-      this.#registry.touch(rec);
-      this.#log(rec, "error", `constructor failed: ${msg}`);
-      // The caller sees the constructor's own error, as with workerd.
-      throw e;
-    }
-    rec.lastError = null;
-    live.host = host;
-    live.idleSince = this.#clock.now();
-    this.transition(rec, "Active", "initialized");
-    void host.exited.then((exit) => {
-      if (!exit.requested && live.host === host) {
-        const why = exit.error
-          ? `${exit.error.name}: ${exit.error.message}`
-          : `worker exited with code ${exit.code}`;
-        void this.#lose(live, host, `reset: ${why}`);
+      const policy = policyOf(this.#opts, rec.className);
+      if (rec.state === "Active" && now - live.lastEventAt >= policy.idleAfterMs) {
+        this.transition(rec, "Idle", `no requests for ${policy.idleAfterMs} ms`);
+        live.idleSince = now;
+      } else if (
+        rec.state === "Idle" &&
+        now - live.idleSince >= policy.hibernateAfterMs &&
+        !this.#sockets.pinsObject(rec.id) &&
+        live.streams === 0
+      ) {
+        void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
       }
-    });
-    return host;
+    }
+    // Objects that just went Idle can lend their workers to objects waiting for one.
+    if (this.#pool.waiting > 0) this.#pool.supply();
   }
 
-  /** The worker is gone (crash, limit, abort): in-memory state is lost, storage stays. */
-  async #lose(live: LiveObject, host: WorkerHost, cause: string): Promise<void> {
-    if (live.host !== host) return;
-    const { className, id } = live.record;
-    // For callers on direct lines, whose line just closes (Peers asks lostWhy).
-    if (this.#lostWhy.size > 1_000) this.#lostWhy.clear();
-    this.#lostWhy.set(id, {
-      message: `Durable Object ${className} ${id} was ${cause}`,
-      at: this.#clock.now(),
-    });
-    live.host = null;
-    live.generation++;
-    live.inFlight = 0;
-    live.streams = 0;
-    live.spanRequests = 0;
-    this.#pool.forget(host);
-    live.record.lastError = cause;
-    this.#log(live.record, "error", cause);
-    this.#sockets.closeObject(live.record.id, 1011, "the Durable Object was reset", true);
-    this.#walk(live.record, "Hibernating", cause);
-    this.#live.delete(live.record.id);
-    await host.stop();
+  /** New idle and hibernation timeouts (terrarium.json changed); the sweeper applies them from now on. */
+  setPolicies(policy: LifecyclePolicy, classPolicies: LifecycleOptions["classPolicies"]): void {
+    this.#opts.policy = policy;
+    this.#opts.classPolicies = classPolicies;
   }
 
   /** Ends an object's worker and leaves it Hibernating (storage kept). */
@@ -748,66 +520,6 @@ export class LifecycleManager {
     return host.alive ? host : null;
   }
 
-  /** Why an object is not hibernating now, and when it will (inspect.ts); `probe` asks its worker too. */
-  whyAwake(id: string, opts: { probe: boolean }): Promise<WhyAwake | null> {
-    return this.#inspection.whyAwake(id, opts);
-  }
-
-  /** whyAwake from what the orchestrator knows alone (no call into the worker), for tables. */
-  whyAwakeNow(id: string): WhyAwake | null {
-    return this.#inspection.whyAwakeNow(id);
-  }
-
-  /**
-   * Wakes an object without an event: its constructor runs on its storage
-   * (and its hibernatable sockets come back with their attachments), as
-   * when a request wakes it. Resolves once it is Active.
-   */
-  async wake(id: string, cause: string): Promise<void> {
-    const rec = this.#registry.get(id);
-    if (!rec) throw new ObjectError(`no object with id ${id}`, 404);
-    const live = this.#record(rec.className, id, rec.name, cause);
-    live.lastEventAt = this.#clock.now();
-    await this.#ensureLive(live, cause);
-  }
-
-  /** The fields of a live object as its worker previews them; null when it is not live or does not answer. */
-  fields(id: string): Promise<Record<string, string> | null> {
-    return this.#inspection.fields(id);
-  }
-
-  /** New idle and hibernation timeouts (terrarium.json changed); the sweeper applies them from now on. */
-  setPolicies(policy: LifecyclePolicy, classPolicies: LifecycleOptions["classPolicies"]): void {
-    this.#opts.policy = policy;
-    this.#opts.classPolicies = classPolicies;
-  }
-
-  /**
-   * Stops a class's objects before a change to the class itself (a rename,
-   * a deletion); resolves with the function that opens it again (closures.ts).
-   */
-  closeClass(className: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
-    return this.#closures.closeClass(className, reason, timeoutMs);
-  }
-
-  /**
-   * Stops one object before its storage is replaced; resolves with the
-   * function that opens it again (closures.ts).
-   */
-  closeObject(id: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
-    return this.#closures.closeObject(id, reason, timeoutMs);
-  }
-
-  /** Copies a live object's database to `dest` in its worker; false when it has none now (inspect.ts). */
-  snapshotLive(id: string, dest: string): Promise<boolean> {
-    return this.#inspection.snapshotLive(id, dest);
-  }
-
-  /** The objects that have a worker now. */
-  liveRecords(): ObjectRecord[] {
-    return [...this.#live.values()].filter((l) => l.host).map((l) => l.record);
-  }
-
   /** Ends an object for good: worker, storage and alarm. */
   async terminate(id: string, cause: string): Promise<boolean> {
     const rec = this.#registry.get(id);
@@ -841,6 +553,39 @@ export class LifecycleManager {
     return true;
   }
 
+  #closing: Promise<CutShort[]> | null = null;
+
+  /**
+   * Stops every object, in bounded time (close.ts): new events are refused
+   * (503) at once, those in flight get `graceMs` to finish, then what is
+   * still running is cut short. The CPU watchdog runs until the last worker
+   * is gone. Resolves with the objects that were cut short; `why` says why
+   * in their records.
+   */
+  close(graceMs = 5_000, why = `the ${graceMs} ms grace period ended`): Promise<CutShort[]> {
+    this.#closing ??= this.#close(graceMs, why);
+    return this.#closing;
+  }
+
+  async #close(graceMs: number, why: string): Promise<CutShort[]> {
+    this.#closed = true;
+    this.#sweeper.cancel();
+    const cut = await stopObjects(
+      { live: this.#live, pool: this.#pool, walk: (rec, to, cause) => this.#walk(rec, to, cause) },
+      graceMs,
+      why,
+    );
+    this.#watchdog.stop();
+    return cut;
+  }
+
+  // ---- readings ----
+
+  /** The objects that have a worker now. */
+  liveRecords(): ObjectRecord[] {
+    return [...this.#live.values()].filter((l) => l.host).map((l) => l.record);
+  }
+
   /** Objects holding a worker, or about to. */
   liveCount(): number {
     return countLive(this.#live.values());
@@ -850,70 +595,14 @@ export class LifecycleManager {
     return this.#live.get(id)?.inFlight ?? 0;
   }
 
-  /** Idle and hibernation timeouts; runs on the clock. */
-  sweep(): void {
-    const now = this.#clock.now();
-    if (this.#sharding.size > 0) this.#sharding.scale(now);
-    for (const live of [...this.#live.values()]) {
-      const rec = live.record;
-      if (!live.host || busy(live) || live.starting) continue;
-      if (rec.state === "Processing") {
-        if (now - live.lastEventAt < SPAN_GAP_MS) continue;
-        this.#endSpan(live);
-      }
-      const policy = policyOf(this.#opts, rec.className);
-      if (rec.state === "Active" && now - live.lastEventAt >= policy.idleAfterMs) {
-        this.transition(rec, "Idle", `no requests for ${policy.idleAfterMs} ms`);
-        live.idleSince = now;
-      } else if (
-        rec.state === "Idle" &&
-        now - live.idleSince >= policy.hibernateAfterMs &&
-        !this.#sockets.pinsObject(rec.id) &&
-        live.streams === 0
-      ) {
-        void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
-      }
-    }
-    // Objects that just went Idle can lend their workers to objects waiting for one.
-    if (this.#pool.waiting > 0) this.#pool.supply();
+  /** Objects with an event in flight (or starting to take one). */
+  busyObjects(): number {
+    return countBusy(this.#live.values());
   }
 
-  // ---- workers ----
-
-  /** What each worker's gateway (gateway.ts) calls back into; every member reads this manager when called. */
-  #gatewayHub(): GatewayHub<LiveObject> {
-    return {
-      state: this.#state,
-      clock: this.#clock,
-      events: this.#events,
-      sockets: this.#sockets,
-      lostWhy: this.#lostWhy,
-      objectFetch: (binding, id, name, req, caller, trace) => {
-        const f = this.#links.foreign(binding);
-        if (f) return f.lifecycle.objectFetch(f.binding, id, name, req, null, trace);
-        return this.objectFetch(binding, id, name, req, caller, trace);
-      },
-      objectRpc: (binding, id, name, method, args, caller, kind, trace) => {
-        const f = this.#links.foreign(binding);
-        if (f) return f.lifecycle.objectRpc(f.binding, id, name, method, args, null, kind, trace);
-        return this.objectRpc(binding, id, name, method, args, caller, kind, trace);
-      },
-      serviceFetch: (binding, req) => this.#links.serviceFetch(binding, req),
-      serviceRpc: (binding, method, args, kind) => this.#links.serviceRpc(binding, method, args, kind),
-      publish: (topic, data, from, trace) => this.#publish(topic, data, from, trace),
-      queueSend: (queue, messages, trace) => this.#queueSend(queue, messages, trace),
-      workflow: (call) => this.#workflow(call),
-      rateLimit: (binding, key, limit, period) => this.#rateLimit(binding, key, limit, period),
-      dataPoint: (point) => this.#dataPoint(point),
-      email: (message) => this.#email(message),
-      emitLog: (rec, level, message, time, source) => this.#emitLog(rec, level, message, time, source),
-      traceLog: (rec, r) => logToTrace(this.tracer, rec, r),
-      traceMock: (rec, call, trace) => mockSpan(this.tracer, rec, call, trace),
-      peer: async (binding, id) => (this.#links.isForeign(binding) ? null : this.#peer(binding, id)),
-      direct: (caller, reports) => this.#direct(caller, reports),
-      rows: (objectId, read, written) => this.#rows(objectId, read, written),
-      lose: (live, host, cause) => this.#lose(live, host, cause),
-    };
+  /** How many workers are running (pooled, lent or hosting an object). */
+  workerCount(): number {
+    return this.#pool.size;
   }
 
   /** The worker supply now, read by the load view to say what holds requests back (see WorkerPool). */
@@ -921,25 +610,48 @@ export class LifecycleManager {
     return this.#pool.supplyNow();
   }
 
-  // ---- calls from the router and from workers ----
+  /**
+   * Calls `fn` each time a worker thread (by `threadId`) is given an object
+   * to serve, or none (see WorkerPool.watch).
+   */
+  watchWorkers(fn: (threadId: number, object: WorkerObject | null) => void): void {
+    this.#pool.watch(fn);
+  }
+
+  /** Whether a worker is, or is becoming, this object (and so may have its database open). */
+  hostsObject(id: string): boolean {
+    return this.#pool.hosts(id);
+  }
+
+  /** Each worker, the object it serves (null: none) and its event-loop busy time so far (WorkerPool.loads). */
+  workerLoads(): IterableIterator<{ worker: object; objectId: string | null; cpuUsage(): number }> {
+    return this.#pool.loads();
+  }
 
   /**
-   * A request the router matched to a terrarium.json route: the object the
-   * route names through `binding` (or, for a sharded class, the shard its
-   * key goes to), woken or created, answers it.
+   * The next event that would start object `id` fails with `message` (HTTP
+   * 500) instead, once; the one after runs it. A supervised `serve` uses it
+   * for the object whose allocation ended the previous process, so that
+   * its caller learns why and a retry loop cannot restart the server back
+   * to back.
    */
+  refuseOnce(id: string, message: string): void {
+    this.#activation.refuseOnce(id, message);
+  }
+
+  // ---- calls from the router and from workers (calls.ts, direct-lines.ts, entry.ts) ----
+
+  /** A request the router matched to a terrarium.json route (calls.ts). */
   routedFetch(
-    route: { binding: string; objectName: string; expand: (template: string) => string },
+    route: MatchedRoute,
     req: SerializedRequest,
     trace?: TraceContext,
   ): Promise<SerializedResponse> {
-    const className = this.#namespaces.classForBinding(route.binding);
-    const name = this.#sharding.target(className, route.binding, route.objectName, route.expand);
-    const { id } = this.#namespaces.byName(route.binding, name);
-    return this.#fetch({ className, id }, name, req, trace);
+    return this.#calls.routedFetch(route, req, trace);
   }
 
-  async objectFetch(
+  /** A stub's fetch from a worker of this Worker (`_from`: the calling object, null: the entry Worker). */
+  objectFetch(
     binding: string,
     idHex: string,
     name: string | null,
@@ -947,23 +659,10 @@ export class LifecycleManager {
     _from: ObjectRecord | null,
     trace?: TraceContext,
   ): Promise<SerializedResponse> {
-    return this.#fetch(this.#namespaces.byId(binding, idHex), name, req, trace);
+    return this.#calls.fetch(binding, idHex, name, req, trace);
   }
 
-  async #fetch(
-    { className, id }: ObjectAddress,
-    name: string | null,
-    req: SerializedRequest,
-    trace?: TraceContext,
-  ): Promise<SerializedResponse> {
-    const res = await this.run(
-      { className, id, name, kind: "fetch", cause: `${req.method} ${pathOf(req.url)}`, trace },
-      (api, span) => api.fetch(Comlink.transfer(req, bodyTransfer(req)), span),
-    );
-    if (res.webSocket) this.#sockets.claim(res.webSocket, { kind: "object", objectId: id, className });
-    return Comlink.transfer(res, bodyTransfer(res));
-  }
-
+  /** A stub's RPC method call or property get. */
   objectRpc(
     binding: string,
     idHex: string,
@@ -974,53 +673,24 @@ export class LifecycleManager {
     kind: "call" | "get" = "call",
     trace?: TraceContext,
   ): Promise<unknown> {
-    const { className, id } = this.#namespaces.byId(binding, idHex);
-    const cause = kind === "call" ? `rpc ${method}()` : `rpc get ${method}`;
-    return this.run({ className, id, name, kind: "rpc", cause, trace }, (api, span) =>
-      api.rpc(method, args, kind, span),
-    );
+    return this.#calls.rpc(binding, idHex, name, method, args, kind, trace);
   }
 
-  /** A direct line from a worker to the worker of a live object it calls often (direct-lines.ts). */
-  async #peer(binding: string, idHex: string): Promise<MessagePort | null> {
-    const { id } = this.#namespaces.byId(binding, idHex);
-    return openPeer(this.#live.get(id));
+  /** Calls served on direct lines between workers, since start (direct-lines.ts). */
+  get directCalls(): number {
+    return this.#direct.calls;
   }
 
-  /** Calls a worker made on direct lines, booked as #run books its own (direct-lines.ts). */
-  #direct(caller: WorkerHost, reports: DirectReport[]): void {
-    recordDirect(
-      {
-        live: this.#live,
-        registry: this.#registry,
-        events: this.#events,
-        clock: this.#clock,
-        beginProcessing: (live, cause) => this.#beginProcessing(live, cause),
-        counted: (calls) => (this.directCalls += calls),
-      },
-      caller,
-      reports,
-    );
-    if (this.tracer) directSpans(this.tracer, this.#live, this.#registry, reports);
+  /** Collects the direct-line calls workers have not reported yet, so counts read after a run include them. */
+  settleDirect(): Promise<void> {
+    return this.#direct.settle();
   }
 
-  /** Runs an Inspector statement on a live object's database in its worker; null when it has none now (inspect.ts). */
-  adminSql(id: string, sql: string, params: unknown[]): Promise<QueryResult | null> {
-    return this.#inspection.adminSql(id, sql, params);
-  }
-
-  /**
-   * Collects the direct-line calls workers have done but not yet reported
-   * (they report every few milliseconds), so counts read right after a run
-   * include every call.
-   */
-  async settleDirect(): Promise<void> {
-    await Promise.all(
-      [...this.#pool.slots()].map(async ({ host }) => {
-        if (!host.alive) return;
-        const reports = await host.call((api) => api.takeDirect()).catch(() => null);
-        if (reports && reports.length > 0) this.#direct(host, reports);
-      }),
+  /** Sends a request to the entry Worker. */
+  entryFetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse> {
+    return this.#entries.fetch(
+      req,
+      trace && this.tracer ? { tracer: this.tracer, parent: trace } : undefined,
     );
   }
 
@@ -1037,32 +707,50 @@ export class LifecycleManager {
     return this.#entries.entrypointCall(entrypoint, call);
   }
 
-  /** Sends a request to the entry Worker. */
-  entryFetch(req: SerializedRequest, trace?: TraceContext): Promise<SerializedResponse> {
-    return this.#entries.fetch(
-      req,
-      trace && this.tracer ? { tracer: this.tracer, parent: trace } : undefined,
-    );
+  // ---- the Inspector's looks (inspect.ts) and closures (closures.ts) ----
+
+  /** Why an object is not hibernating now, and when it will (inspect.ts); `probe` asks its worker too. */
+  whyAwake(id: string, opts: { probe: boolean }): Promise<WhyAwake | null> {
+    return this.#inspection.whyAwake(id, opts);
   }
 
-  // ---- logs ----
-
-  #log(rec: ObjectRecord | null, level: LogRecord["level"], message: string): void {
-    this.#emitLog(rec, level, message, this.#clock.now(), "terrarium");
+  /** whyAwake from what the orchestrator knows alone (no call into the worker), for tables. */
+  whyAwakeNow(id: string): WhyAwake | null {
+    return this.#inspection.whyAwakeNow(id);
   }
 
-  #emitLog(rec: ObjectRecord | null, level: string, message: string, time: number, source?: string): void {
-    const entry = this.#registry.recordLog({
-      time,
-      level,
-      source: source ?? (rec ? rec.className : "entry"),
-      objectId: rec?.id ?? null,
-      message,
-    });
-    this.#events.emit("log", entry);
+  /** The fields of a live object as its worker previews them; null when it is not live or does not answer. */
+  fields(id: string): Promise<Record<string, string> | null> {
+    return this.#inspection.fields(id);
   }
 
-  // ---- sharding (the Scaling state: sharding.ts) ----
+  /** Runs an Inspector statement on a live object's database in its worker; null when it has none now (inspect.ts). */
+  adminSql(id: string, sql: string, params: unknown[]): Promise<QueryResult | null> {
+    return this.#inspection.adminSql(id, sql, params);
+  }
+
+  /** Copies a live object's database to `dest` in its worker; false when it has none now (inspect.ts). */
+  snapshotLive(id: string, dest: string): Promise<boolean> {
+    return this.#inspection.snapshotLive(id, dest);
+  }
+
+  /**
+   * Stops a class's objects before a change to the class itself (a rename,
+   * a deletion); resolves with the function that opens it again (closures.ts).
+   */
+  closeClass(className: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
+    return this.#closures.closeClass(className, reason, timeoutMs);
+  }
+
+  /**
+   * Stops one object before its storage is replaced; resolves with the
+   * function that opens it again (closures.ts).
+   */
+  closeObject(id: string, reason: string, timeoutMs = 10_000): Promise<() => void> {
+    return this.#closures.closeObject(id, reason, timeoutMs);
+  }
+
+  // ---- sharding (sharding.ts) and live code updates (code-update.ts) ----
 
   setSharding(policies: Record<string, ShardingPolicyConfig>): void {
     this.#sharding.set(policies);
@@ -1072,137 +760,21 @@ export class LifecycleManager {
     return this.#sharding.groups();
   }
 
-  /** Creates (or wakes) an object without an event, e.g. a new shard. */
-  async warm(className: string, id: string, name: string | null, cause: string): Promise<void> {
-    const live = this.#record(className, id, name, cause);
-    await this.#ensureLive(live, cause);
-  }
-
-  // ---- live code updates ----
-
-  #updateChain: Promise<unknown> = Promise.resolve();
-
-  get code(): CodeVersion {
-    return this.#code;
-  }
-
   /** Moves the project to new code (code-update.ts); updates run one after another. */
   updateCode(
     next: CodeVersion,
     cause = "code changed",
     opts: { probe?: UpdateProbe[] } = {},
-  ): Promise<UpdateResult> {
-    const run = this.#updateChain.then(() => updateCode(this.#updateHub(), next, cause, opts.probe ?? []));
-    this.#updateChain = run.catch(() => {});
-    return run;
-  }
-
-  #updateHub(): UpdateHub {
-    return {
-      live: this.#live,
-      state: this.#state,
-      pool: this.#pool,
-      beforeUpdate: this.#beforeUpdate,
-      closed: () => this.#closed,
-      stillFailing: (e) => {
-        if (this.#loadFailure) this.#loadFailure = e;
-      },
-      adopt: (next, entry) => this.#adopt(next, entry),
-      endSpan: (live) => this.#endSpan(live),
-      transition: (rec, to, cause) => this.transition(rec, to, cause),
-      walk: (rec, to, cause) => this.#walk(rec, to, cause),
-      identity: (rec) => this.#identity(rec),
-      lose: (live, host, cause) => this.#lose(live, host, cause),
-      log: (level, message) => this.#log(null, level, message),
-    };
+  ): Promise<CodeUpdateResult> {
+    return this.#updates.run(next, cause, opts.probe ?? []);
   }
 
   /** Makes `next` the current code: `entry` and new entry workers serve it, the pool starts over. */
   async #adopt(next: CodeVersion, entry: WorkerHost): Promise<void> {
     this.#code = next;
-    if (this.#loadFailure) {
-      this.#loadFailure = null;
-      this.#log(null, "info", "the Worker's main module loads again");
-    }
+    this.#loadFailure.loaded();
     this.#namespaces = new Namespaces(next.spec.workerName, next.bindings);
     await this.#entries.replace(entry, next);
     this.#pool.renew();
-  }
-
-  #closing: Promise<CutShort[]> | null = null;
-
-  /**
-   * Stops every object, in bounded time. New events are refused (503) at
-   * once; those in flight get `graceMs` to finish (they may still call other
-   * objects meanwhile). Then each object that still has one is cut short:
-   * its worker is ended at once (`WorkerHost.kill`; a call into a thread
-   * that spins is never answered, and `terminate` stops it anyway), and its
-   * callers get a 503. The others are deactivated, each given until the
-   * grace period ends or DEACTIVATE_MS, whichever is later, before it is
-   * ended too. The CPU watchdog runs until the last worker is gone. Resolves
-   * with the objects that were cut short; `why` says why in their records.
-   */
-  close(graceMs = 5_000, why = `the ${graceMs} ms grace period ended`): Promise<CutShort[]> {
-    this.#closing ??= this.#close(graceMs, why);
-    return this.#closing;
-  }
-
-  async #close(graceMs: number, why: string): Promise<CutShort[]> {
-    this.#closed = true;
-    this.#sweeper.cancel();
-    this.#pool.close();
-    const deadline = Date.now() + graceMs;
-    while (this.busyObjects() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-
-    const cut: CutShort[] = [];
-    const ending: Promise<void>[] = [];
-    const deactivateBy = Math.max(deadline, Date.now() + DEACTIVATE_MS);
-    for (const live of [...this.#live.values()]) {
-      const rec = live.record;
-      // A starting object has a worker (its slot) but not yet live.host.
-      const host = live.host ?? [...this.#pool.slots()].find((s) => s.object === live)?.host ?? null;
-      live.generation++;
-      live.host = null;
-      if (busy(live) || live.starting) {
-        const events = Math.max(live.inFlight, live.directBusy.size);
-        // One only starting (a shard warming up) had nothing of anyone's to cut short.
-        if (events > 0) cut.push({ className: rec.className, id: rec.id, name: rec.name, events });
-        live.killedFor = `Terrarium stopped before it answered (${why})`;
-        live.inFlight = 0;
-        // An object cut short while initializing stays Initializing, as after a crash (see #settleAfterRestart).
-        if (rec.state !== "Initializing" && rec.state !== "Created") {
-          this.#walk(rec, "Hibernating", `Terrarium stopped: cut short (${why})`);
-        }
-        if (host) ending.push(host.kill());
-        continue;
-      }
-      this.#walk(rec, "Hibernating", "Terrarium stopped");
-      if (!host) continue;
-      ending.push(
-        deadlineRace(
-          host
-            .call((api) => api.deactivate())
-            .then(
-              () => true,
-              () => false,
-            ),
-          deactivateBy,
-          false,
-        ).then((deactivated) => (deactivated ? host.stop() : host.kill())),
-      );
-    }
-    this.#live.clear();
-    await Promise.all(ending);
-    // The pool, the entry workers and any still starting: nothing of an object's runs on them.
-    await this.#pool.stopAll();
-    clearInterval(this.#dog);
-    return cut;
-  }
-
-  /** Objects with an event in flight (or starting to take one). */
-  busyObjects(): number {
-    let n = 0;
-    for (const l of this.#live.values()) if (busy(l) || l.starting) n++;
-    return n;
   }
 }

@@ -3,6 +3,7 @@ import type { ObjectRecord } from "../registry/registry.ts";
 import type { CodeSpec } from "../host/protocol.ts";
 import type { WorkerHost } from "../host/worker-host.ts";
 import { ObjectError } from "../shared/errors.ts";
+import type { TraceContext } from "../shared/trace-context.ts";
 
 // What the parts of the Lifecycle Manager (lifecycle.ts, pool.ts,
 // code-update.ts, sharding.ts) share: the options, a code version, and an
@@ -89,6 +90,42 @@ export interface LiveObject {
   streams: number;
 }
 
+/** An object's place as it starts to need a worker (it has none yet). */
+export function freshLive(record: ObjectRecord, now: number): LiveObject {
+  return {
+    record,
+    host: null,
+    starting: null,
+    inFlight: 0,
+    spanRequests: 0,
+    lastEventAt: now,
+    idleSince: now,
+    generation: 0,
+    busy: null,
+    killedFor: null,
+    updating: null,
+    pendingScaling: null,
+    directBusy: new Set(),
+    streams: 0,
+  };
+}
+
+/** One event to run on an object (LifecycleManager.run): what it is, for transitions, counts and spans. */
+export interface Dispatch {
+  binding?: string;
+  className: string;
+  id: string;
+  name: string | null;
+  kind: "fetch" | "rpc" | "alarm" | "event";
+  cause: string;
+  /**
+   * The span the event is run under (docs/traces.md); null: it starts a
+   * trace of its own (an alarm, a delivery no traced request caused);
+   * absent: it is not traced.
+   */
+  trace?: TraceContext | null | undefined;
+}
+
 /** Whether an object has an event in flight, on its worker or on a direct line into it. */
 export function busy(l: LiveObject): boolean {
   return l.inFlight > 0 || l.directBusy.size > 0;
@@ -98,6 +135,13 @@ export function busy(l: LiveObject): boolean {
 export function countLive(live: Iterable<LiveObject>): number {
   let n = 0;
   for (const l of live) if (l.host || l.starting) n++;
+  return n;
+}
+
+/** Objects with an event in flight (or starting to take one). */
+export function countBusy(live: Iterable<LiveObject>): number {
+  let n = 0;
+  for (const l of live) if (busy(l) || l.starting) n++;
   return n;
 }
 

@@ -21,9 +21,16 @@ const MAX_IDLE_WORKERS = 32;
 /** How long after a pooled worker is taken its replacement starts. */
 const REFILL_DELAY_MS = 30;
 
-/** How long an object must have been Idle before it lends its worker: 2 s, within [idleAfter, hibernateAfter]. */
+/**
+ * How long an object must have been Idle before it lends its worker: half
+ * its hibernateAfterMs, at least 2 s and at least idleAfterMs. A loan sooner
+ * in the Idle spell fed on itself: with traffic spread over a few hundred
+ * objects, each loan made one more object cold, its next request waited for
+ * a worker and took another loan, and the whole working set went cold
+ * (300 objects served 90 requests/s instead of over 1,000).
+ */
 function loanAfter(p: { idleAfterMs: number; hibernateAfterMs: number }): number {
-  return Math.min(p.hibernateAfterMs, Math.max(p.idleAfterMs, 2_000));
+  return Math.min(p.hibernateAfterMs, Math.max(p.idleAfterMs, p.hibernateAfterMs / 2, 2_000));
 }
 
 /** A worker thread of the pool, the code it has loaded and the object it is (null: none, or an entry Worker's). */
@@ -124,6 +131,22 @@ export class WorkerPool {
   /** How many workers are running (pooled, lent, hosting an object or an entry Worker). */
   get size(): number {
     return this.#slots.size;
+  }
+
+  /** Whether a worker is, or is becoming, object `id` (and so may have its database open). */
+  hosts(id: string): boolean {
+    for (const slot of this.#slots.values()) if (slot.object?.record.id === id) return true;
+    return false;
+  }
+
+  /**
+   * Each worker with the object it serves (null: none) and its event-loop
+   * busy time so far (ms); `worker` is the same object for as long as the
+   * thread lives, so a reader can tell readings of one worker apart.
+   */
+  *loads(): IterableIterator<{ worker: object; objectId: string | null; cpuUsage(): number }> {
+    for (const { host, object } of this.#slots.values())
+      yield { worker: host, objectId: object?.record.id ?? null, cpuUsage: () => host.cpuUsage() };
   }
 
   slots(): IterableIterator<Slot> {

@@ -3,6 +3,7 @@ import type { DirectReport, LogRecord } from "../host/protocol.ts";
 import type { MockCall } from "../shared/events.ts";
 import { newSpanId, type TraceContext } from "../shared/trace-context.ts";
 import type { OpenSpan, TraceStore } from "../state/traces.ts";
+import type { Dispatch } from "./live.ts";
 
 /**
  * The Lifecycle Manager's part in traces (docs/traces.md): a span around
@@ -11,18 +12,8 @@ import type { OpenSpan, TraceStore } from "../state/traces.ts";
  * lines under their span). Nothing here runs when tracing is off.
  */
 
-/** What of a Dispatch a span needs. */
-interface Traced {
-  className: string;
-  id: string;
-  name: string | null;
-  kind: "fetch" | "rpc" | "alarm" | "event";
-  cause: string;
-  trace?: TraceContext | null | undefined;
-}
-
 /** Opens the span of an event on an object, or null when the event is not traced. */
-export function beginObjectSpan(tracer: TraceStore | null, d: Traced, rec: ObjectRecord): OpenSpan | null {
+export function beginObjectSpan(tracer: TraceStore | null, d: Dispatch, rec: ObjectRecord): OpenSpan | null {
   if (!tracer || d.trace === undefined) return null;
   return tracer.begin(d.trace, d.kind, {
     name: d.cause,

@@ -17,10 +17,12 @@ import { openDatabase } from "../shared/sqlite.ts";
  * The Queues broker: the orchestrator's side of Cloudflare Queues. Producers
  * (`env.<binding>.send/sendBatch`, in any worker) hand it their messages,
  * which it persists at once in `<data>/queues.sqlite`; for each queue this
- * Worker consumes, it delivers batches to the Worker's `queue()` handler
- * (one batch at a time per queue, as wrangler dev does): as soon as
- * `max_batch_size` messages are ready, else `max_batch_timeout` after the
- * oldest became ready. What the handler decided is applied in one
+ * Worker consumes, it delivers batches to the Worker's `queue()` handler:
+ * as soon as `max_batch_size` messages are ready, else `max_batch_timeout`
+ * after the oldest became ready. A queue has at most `max_concurrency`
+ * batches in the handler at once (as on Cloudflare, where it caps the
+ * consumer's concurrent invocations); without it, one at a time, as wrangler
+ * dev delivers them (Miniflare ignores `max_concurrency`). What the handler decided is applied in one
  * transaction: acked messages go, retried ones wait `delaySeconds`
  * (retry(), else retryAll(), else `retry_delay`), and one that has failed
  * `max_retries + 1` times moves to the dead-letter queue, or is dropped with
@@ -88,8 +90,12 @@ export interface QueueStats {
   queue: string;
   /** The producer bindings that send to it (another Worker's as `BINDING (worker)`). */
   producers: string[];
-  /** Consumed by this Worker's queue() handler (with its settings), or not. */
+  /** Consumed by a Worker's queue() handler (with its settings), or not. */
   consumer: QueueConsumer | null;
+  /** The Worker whose queue() handler consumes it (null: none does). */
+  consumerWorker: string | null;
+  /** Batches of it in the handler now (at most the consumer's `maxConcurrency`, else 1). */
+  batchesInFlight: number;
   /** Other queues' consumers that dead-letter into this one. */
   deadLetterFor: string[];
   /** Ready for delivery now. */
@@ -144,7 +150,8 @@ export class QueueBroker {
   readonly #log: BrokerLog;
   #config: QueuesConfig;
   #consumers = new Map<string, QueueConsumer>();
-  readonly #busy = new Map<string, Promise<void>>();
+  /** The batches in a handler now, per queue. */
+  readonly #busy = new Map<string, Set<Promise<void>>>();
   #timer: { cancel(): void } | null = null;
   #timerAt = Infinity;
   #closed = false;
@@ -288,24 +295,30 @@ export class QueueBroker {
     const now = this.#clock.now();
     let next = Infinity;
     for (const c of this.#consumers.values()) {
-      if (this.#busy.has(c.queue)) continue;
-      const backlog = this.#s.backlog.get(c.queue, now);
-      const ready = backlog?.n ?? 0;
-      if (ready > 0) {
+      const limit = c.maxConcurrency ?? 1;
+      let running = this.#busy.get(c.queue);
+      // Each batch started takes its messages at once (#flush claims them before it awaits),
+      // so the backlog read on the next turn is what is left for another batch.
+      while ((running?.size ?? 0) < limit) {
+        const backlog = this.#s.backlog.get(c.queue, now);
+        const ready = backlog?.n ?? 0;
+        if (ready === 0) break;
         const since = this.#s.firstReady.get(c.queue, now)?.at ?? now;
         const due = ready >= c.maxBatchSize ? now : since + c.maxBatchTimeoutMs;
-        if (due <= now) {
-          this.#busy.set(
-            c.queue,
-            this.#flush(c).finally(() => {
-              this.#busy.delete(c.queue);
-              this.#wake();
-            }),
-          );
-          continue;
+        if (due > now) {
+          next = Math.min(next, due);
+          break;
         }
-        next = Math.min(next, due);
+        if (!running) this.#busy.set(c.queue, (running = new Set()));
+        const set = running;
+        const batch: Promise<void> = this.#flush(c).finally(() => {
+          set.delete(batch);
+          if (set.size === 0 && this.#busy.get(c.queue) === set) this.#busy.delete(c.queue);
+          this.#wake();
+        });
+        set.add(batch);
       }
+      if ((running?.size ?? 0) >= limit) continue;
       const visible = this.#s.nextVisible.get(c.queue, now)?.at;
       if (visible !== null && visible !== undefined) next = Math.min(next, visible);
     }
@@ -442,6 +455,8 @@ export class QueueBroker {
           .filter((p) => p.queue === queue)
           .map((p) => (p.worker === undefined ? p.binding : `${p.binding} (${p.worker})`)),
         consumer: this.#consumers.get(queue) ?? null,
+        consumerWorker: this.#consumerWorker(queue),
+        batchesInFlight: this.#busy.get(queue)?.size ?? 0,
         deadLetterFor: this.#config.consumers.filter((c) => c.deadLetterQueue === queue).map((c) => c.queue),
         pending: l?.pending ?? 0,
         delayed: l?.delayed ?? 0,
@@ -454,6 +469,12 @@ export class QueueBroker {
         dropped: k?.dropped ?? 0,
       };
     });
+  }
+
+  #consumerWorker(queue: string): string | null {
+    const c = this.#consumers.get(queue);
+    if (!c) return null;
+    return c.worker ?? this.#config.ownWorker ?? null;
   }
 
   /** The latest batches delivered from `queue`, newest first. */
@@ -475,7 +496,7 @@ export class QueueBroker {
 
   /** Resolves when no batch is in flight. */
   async drained(): Promise<void> {
-    while (this.#busy.size > 0) await Promise.allSettled([...this.#busy.values()]);
+    while (this.#busy.size > 0) await Promise.allSettled([...this.#busy.values()].flatMap((s) => [...s]));
   }
 
   /** Starts no more batches (Terrarium is stopping); sends are still kept. */

@@ -12,6 +12,7 @@ import type { SerializedRequest, SerializedResponse } from "../host/protocol.ts"
 import type { LifecycleManager } from "../lifecycle/lifecycle.ts";
 import { ObjectError } from "../shared/errors.ts";
 import type { AssetRouting } from "./assets.ts";
+import { EMAIL_HANDLER_PATH, emailTrigger } from "./email-trigger.ts";
 import { compileRoute, matchRoute, type CompiledRoute } from "./routes.ts";
 import { traceRequest } from "./trace-request.ts";
 import type { TraceContext } from "../shared/trace-context.ts";
@@ -114,10 +115,12 @@ function refusal(status: number, body: string): string {
  * What the router needs of the Lifecycle Manager: one call for a routed
  * request (it finds the class, the shard and the id), one for the rest.
  */
-export type RouteTarget = Pick<LifecycleManager, "routedFetch" | "entryFetch"> & {
-  /** Where traces go (docs/traces.md); absent or null: requests are not traced. */
-  readonly tracer?: LifecycleManager["tracer"];
-};
+export type RouteTarget = Pick<LifecycleManager, "routedFetch" | "entryFetch"> &
+  /** Runs the entry Worker's other handlers (email()); absent: those paths go to fetch. */
+  Partial<Pick<LifecycleManager, "entryCall">> & {
+    /** Where traces go (docs/traces.md); absent or null: requests are not traced. */
+    readonly tracer?: LifecycleManager["tracer"];
+  };
 
 /**
  * The Request Router: the project's HTTP server on 127.0.0.1. Static
@@ -225,6 +228,12 @@ export class RequestRouter {
     const url = new URL(req.url);
     // Serialised as a Request would keep it (workers hand the url on as it is).
     if (url.href !== req.url) req = { ...req, url: url.href };
+    const lifecycle = this.#lifecycle;
+    if (url.pathname === EMAIL_HANDLER_PATH && lifecycle.entryCall) {
+      return emailTrigger(req, url, (from, to, raw) =>
+        lifecycle.entryCall!((api) => api.email(from, to, raw)),
+      );
+    }
     const assets = this.#assets;
     if (assets) {
       const headers = req.headers;

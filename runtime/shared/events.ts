@@ -9,6 +9,8 @@ export interface TransitionRecord {
   from: LifecycleState | null;
   to: LifecycleState;
   cause: string;
+  /** Another Worker's object (-c): that Worker's name (its registry numbers `seq`); absent: the project's own. */
+  worker?: string;
 }
 
 export interface LogEntry {
@@ -51,12 +53,24 @@ export interface RequestEvent {
   error?: string;
 }
 
+/** A reload or code update, as it ended (the "update" event; the engine's reload answers it too). */
+export interface UpdateResult {
+  ok: boolean;
+  /** Live objects moved to the new code. */
+  updated: number;
+  error: string | null;
+  /** Where a refused build or config points (esbuild's file, project-relative, line and 1-based column), when it does. */
+  location?: { file: string; line: number; column: number } | null;
+  time: number;
+  durationMs: number;
+}
+
 export interface EngineEventMap {
   transition: TransitionRecord;
   log: LogEntry;
   request: RequestEvent;
   problem: { time: number; message: string; objectId: string | null };
-  update: { ok: boolean; updated: number; error: string | null; time: number; durationMs: number };
+  update: UpdateResult;
   mock: MockCallEvent;
 }
 

@@ -35,4 +35,38 @@ test.describe("a project with a send_email binding", () => {
     await expect(inspector.emailMessage).toContainText("Your lamp is on its way.");
     await shot("inspector-email");
   });
+
+  test("an incoming message's forward and reply from the Worker's email() handler are listed with the rest", async ({
+    app,
+    ui,
+    shot,
+  }) => {
+    const raw = [
+      "From: Ann <ann@example.com>",
+      "To: orders@example.com",
+      "Subject: lamp forward reply",
+      "Message-ID: <lamp-1@example.com>",
+      "",
+      "Where is my lamp?",
+    ].join("\r\n");
+    const res = await fetch(
+      `${ui.routerUrl}/cdn-cgi/handler/email?from=ann@example.com&to=orders@example.com`,
+      { method: "POST", body: raw },
+    );
+    expect(await res.text()).toBe("Worker successfully processed email");
+
+    const { inspector } = app;
+    await app.show("Inspector");
+    await inspector.section("Email").click();
+    const forward = inspector.email("lamp forward reply");
+    await expect(forward).toContainText("forwarded");
+    await expect(forward).toContainText("email() handler");
+    await expect(forward).toContainText("ops@example.com");
+    const reply = inspector.email("Re: your order");
+    await expect(reply).toContainText("reply");
+    await reply.click();
+    await expect(inspector.emailMessage).toContainText("References: <lamp-1@example.com>");
+    await expect(inspector.emailMessage).toContainText("In-Reply-To: <lamp-1@example.com>");
+    await shot("inspector-email-incoming");
+  });
 });

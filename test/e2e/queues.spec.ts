@@ -45,3 +45,40 @@ test.describe("a project with a queue, its consumer and a dead-letter queue", ()
     await expect(inspector.queueBatches.locator('tr[data-outcome="ok"]').first()).toBeVisible();
   });
 });
+
+const QUEUES_WORKERS = join(
+  resolve(import.meta.dirname, "..", ".."),
+  "test",
+  "fidelity",
+  "projects",
+  "queues-workers",
+);
+
+test.describe("queues consumed by two Workers (-c), one with max_concurrency", () => {
+  test.use({
+    source: QUEUES_WORKERS,
+    uiArgs: ["-c", "{project}/wrangler.jsonc", "-c", "{project}/back/wrangler.jsonc"],
+  });
+
+  test("the Queues page names the Worker consuming each queue and its concurrency", async ({
+    app,
+    ui,
+    shot,
+  }) => {
+    const r = await fetch(`${ui.routerUrl}/send`);
+    expect(await r.json()).toEqual({ sent: 3 });
+    await app.show("Inspector");
+    await app.inspector.section("Queues").click();
+    const tasks = app.inspector.queue("tasks");
+    const results = app.inspector.queue("results");
+    await expect(tasks.getByTestId("queue-consumer-worker")).toHaveText("fidelity-queues-back");
+    await expect(tasks).toContainText("env.TASKS");
+    await expect(tasks).toContainText("one batch at a time");
+    await expect(results.getByTestId("queue-consumer-worker")).toHaveText("fidelity-queues-front");
+    await expect(results).toContainText("env.RESULTS (fidelity-queues-back)");
+    await expect(results).toContainText("up to 2 batches at once");
+    // Three results acked by the front Worker (one after a retry).
+    await expect(results.locator("td").nth(7)).toHaveText("3");
+    await shot("inspector-queues-workers");
+  });
+});

@@ -53,21 +53,42 @@ test.describe("a project with secrets in .dev.vars and two Workers", () => {
     await expect(row).toContainText("visits");
     await shot("inspector-other-workers");
 
-    // Its page: the other Worker's lifecycle and storage, read-only, without the project Worker's actions.
+    // Its page: the other Worker's object with the project Worker's objects' actions, run in that Worker.
     await row.click();
     await expect(app.inspector.title).toHaveText("visits");
     await expect(app.page.getByTestId("foreign-object")).toContainText("An object of the Worker back (-c)");
-    await expect(app.inspector.hibernate).toHaveCount(0);
     await expect(app.page.getByRole("tablist", { name: "Object panels" }).getByRole("tab")).toHaveText([
       "Lifecycle",
       "Storage",
+      "Snapshots",
+      "Send request",
       "Alarms",
       "Logs",
     ]);
     await expect(app.inspector.transitions.first()).toBeVisible();
+    // Hibernate: the transition arrives on the live stream.
+    await app.inspector.hibernate.click();
+    await expect(app.inspector.currentState()).toHaveAttribute("data-state", "Hibernating");
+    await expect(app.page.locator('[data-testid="transition"][data-to="Hibernating"]')).toHaveCount(1);
+    // A write on its file while it sleeps, then read back.
     await app.page.getByRole("tab", { name: "Storage" }).click();
     await expect(app.inspector.kv).toContainText("n");
-    await expect(app.inspector.unlockWrites).toHaveCount(0);
+    await app.inspector.unlockWrites.check();
+    await app.inspector.query("CREATE TABLE notes (t TEXT)");
+    await expect(app.inspector.sqlResult).toBeVisible();
+    await app.inspector.query("INSERT INTO notes VALUES ('by hand')");
+    await expect(app.inspector.sqlResult).toContainText("1 written");
+    await app.inspector.unlockWrites.uncheck();
+    await app.inspector.query("SELECT t FROM notes");
+    await expect(app.inspector.sqlResult).toContainText("by hand");
+    // A snapshot, kept by that Worker.
+    await app.page.getByRole("tab", { name: "Snapshots" }).click();
+    await app.page.getByRole("button", { name: "Take snapshot" }).click();
+    await expect(app.page.getByTestId("snapshot-row")).toHaveCount(1);
+    // Its next call wakes it, live.
+    expect(await (await fetch(`${ui.routerUrl}/count`)).json()).toEqual({ count: 2 });
+    await app.page.getByRole("tab", { name: "Lifecycle" }).click();
+    await expect(app.inspector.currentState()).not.toHaveAttribute("data-state", "Hibernating");
     await shot("inspector-other-worker-object");
   });
 });

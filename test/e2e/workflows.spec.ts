@@ -60,3 +60,39 @@ test.describe("Workflows in the Inspector", () => {
     await shot("inspector-workflows");
   });
 });
+
+const SHOP = resolve(import.meta.dirname, "..", "real-world", "projects", "shop-orders");
+
+test.describe("Workflows of another Worker (-c)", () => {
+  test.use({
+    source: SHOP,
+    uiArgs: ["-c", "{project}/wrangler.jsonc", "-c", "{project}/fulfilment/wrangler.jsonc"],
+  });
+
+  test("lists the fulfilment Worker's instances, named with their Worker, and acts on them", async ({
+    app,
+    ui,
+    shot,
+  }) => {
+    const res = await fetch(`${ui.routerUrl}/orders/a1`, {
+      method: "POST",
+      body: JSON.stringify({ item: "lamp", qty: 2 }),
+    });
+    expect(res.status).toBe(201);
+
+    await app.show("Inspector");
+    await app.page.getByRole("button", { name: "Workflows", exact: true }).click();
+    const wf = new WorkflowsPage(app.page);
+    await expect(wf.root.getByTestId("workflow-worker")).toHaveText("· Worker fulfilment");
+    await expect(wf.root).toContainText("env.SHIPPING");
+    // The shop's queue hands the order to fulfilment, whose consumer creates the instance.
+    await wf.instance("a1").getByRole("button").click();
+    await expect(wf.instance("a1")).toContainText("running");
+    await expect(wf.instancePanel).toContainText('waits for event "paid"');
+    await shot("inspector-workflow-other-worker");
+
+    // The page's actions reach that Worker's Workflows: the payment event ships the order.
+    await wf.sendEvent("paid", '{"amount":30}');
+    await expect(wf.instance("a1")).toContainText("complete");
+  });
+});

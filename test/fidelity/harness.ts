@@ -405,7 +405,8 @@ async function serveMiniflare(
   options: ConstructorParameters<typeof Miniflare>[0],
   outDir: string,
 ): Promise<RunningServer> {
-  const mf = new Miniflare(options);
+  // As wrangler dev runs it: /cdn-cgi/handler/email runs the Worker's email() handler.
+  const mf = new Miniflare({ ...options, unsafeTriggerHandlers: true } as typeof options);
   let url: URL;
   try {
     url = await mf.ready;

@@ -58,9 +58,11 @@ describe("terrarium serve with wrangler dev's flags", () => {
     // The back Worker's registry knows the object; the front Worker's does not.
     expect(existsSync(join(project.dataDir, "workers", "back", "objects", "Counter"))).toBe(true);
     expect(existsSync(join(project.dataDir, "objects", "Counter"))).toBe(false);
-    // Without the back Worker, each call says how to add it.
-    expect(await served.stop()).toBe(0);
-    served = await cli.serve(project.dir, ["--data", project.dataDir]);
+  });
+
+  it("a class of a Worker the project does not run fails each call, saying how to add it", async () => {
+    const project = cli.project("workers");
+    const served = await cli.serve(project.dir, ["--data", project.dataDir]);
     const r = await fetch(`${served.url}/count`);
     expect(r.status).toBe(502);
     expect(((await r.json()) as { error: string }).error).toBe(
@@ -98,21 +100,20 @@ describe("terrarium serve with wrangler dev's flags", () => {
     );
   });
 
-  it("refuses bad flags with a clear message and starts nothing", async () => {
+  // One CLI process per test: each start is bounded by its own test's time.
+  it.each<[string[], number, RegExp]>([
+    [["--var", "NOCOLON"], 2, /--var needs KEY:VALUE, got "NOCOLON"/],
+    [["--env", "qa"], 1, /wrangler\.jsonc: env: no environment "qa" \(--env\): the config has "staging"/],
+    [["--data", "a", "--persist-to", "b"], 2, /give --data or --persist-to/],
+    [["-c", "nope.jsonc"], 1, /no such config file: .*nope\.jsonc \(-c\)/],
+    [["--ip", "not-an-ip"], 2, /--ip needs an IP address/],
+  ])("refuses %j with a clear message and starts nothing", async (args, code, message) => {
     const project = cli.project("workers");
-    const cases: [string[], number, RegExp][] = [
-      [["--var", "NOCOLON"], 2, /--var needs KEY:VALUE, got "NOCOLON"/],
-      [["--env", "qa"], 1, /wrangler\.jsonc: env: no environment "qa" \(--env\): the config has "staging"/],
-      [["--data", "a", "--persist-to", "b"], 2, /give --data or --persist-to/],
-      [["-c", join(project.dir, "nope.jsonc")], 1, /no such config file: .*nope\.jsonc \(-c\)/],
-      [["--ip", "not-an-ip"], 2, /--ip needs an IP address/],
-    ];
-    for (const [args, code, message] of cases) {
-      const r = await run(["serve", project.dir, "--port", "0", ...args]);
-      expect(r.code, args.join(" ")).toBe(code);
-      expect(r.output).toMatch(message);
-      expect(r.output).not.toContain("Ready on");
-    }
+    const flags = args[0] === "-c" ? ["-c", join(project.dir, args[1]!)] : args;
+    const r = await run(["serve", project.dir, "--port", "0", ...flags]);
+    expect(r.code, r.output).toBe(code);
+    expect(r.output).toMatch(message);
+    expect(r.output).not.toContain("Ready on");
   });
 });
 

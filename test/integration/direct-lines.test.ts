@@ -18,7 +18,9 @@ describe("calls between workers", () => {
     await Promise.all(
       Array.from({ length: 16 }, async (_, c) => {
         let i = c;
-        while (Date.now() < deadline) {
+        // Four seconds at least, and until some calls went on direct lines
+        // (on a busy machine objects spend longer starting, off the lines).
+        while (Date.now() < deadline || engine.lifecycle.directCalls === 0) {
           const name = names[i++ % names.length]!;
           const r = await request(engine, "POST", `/count/${name}/slow-incr`);
           if (r.status === 200) sent.set(name, (sent.get(name) ?? 0) + 1);
@@ -29,7 +31,9 @@ describe("calls between workers", () => {
     );
     expect(failures).toEqual([]);
     // Some calls went on direct lines while those lines were being torn down.
-    expect(engine.lifecycle.directCalls).toBeGreaterThan(0);
+    // Workers report their direct calls a few milliseconds after the fact
+    // (coalesced), so on a busy machine the last reports may still be coming.
+    await until(() => engine.lifecycle.directCalls > 0, "the callers to report their direct calls");
     for (const name of names) {
       const stored = ((await request(engine, "GET", `/read/${name}`)).json as { stored: number }).stored;
       expect(stored, name).toBe(sent.get(name) ?? 0);

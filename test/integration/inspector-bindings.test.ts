@@ -1,7 +1,9 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { controlApi, unmaskedControlApi } from "../../runtime/api/control-api.ts";
 import { MASK } from "../../runtime/api/secrets.ts";
+import type { TransitionRecord } from "../../runtime/api/contract.ts";
 import { Engine } from "../../runtime/engine.ts";
 import { FakeClock } from "../../runtime/shared/clock.ts";
 import { enginesPerTest, request, tempProject, until } from "../helpers/project.ts";
@@ -188,6 +190,45 @@ describe("other Workers' Durable Objects", () => {
     expect((await api.listKv({ objectId: id })).map((e) => [e.key, e.preview])).toEqual([["n", "1"]]);
     expect((await api.query({ objectId: id, sql: "SELECT count(*) AS n FROM _cf_KV" })).rows).toEqual([[1]]);
     expect(await api.alarms(id)).toEqual([]);
+  });
+
+  it("gives them the project Worker's objects' actions, run in their Worker, and streams their transitions", async () => {
+    const { engine } = await openWorkers();
+    const api = controlApi(engine);
+    const live: TransitionRecord[] = [];
+    const off = api.subscribe((batch) => {
+      for (const e of batch) if (e.type === "transition") live.push(e.data);
+    });
+    closing.push(async () => off());
+    expect((await request(engine, "GET", "/count")).json).toEqual({ count: 1 });
+    const [back] = await api.workerObjects();
+    const id = back!.objects[0]!.id;
+    await until(
+      () => live.some((t) => t.objectId === id && t.worker === "back" && t.to === "Active"),
+      "the back Worker's object's transitions in the live stream",
+    );
+
+    // Hibernate it, then write on its file while it sleeps.
+    expect(await api.hibernate(id)).toBe(true);
+    expect((await api.getObject(id))?.state).toBe("Hibernating");
+    await api.writeSql({ objectId: id, sql: "CREATE TABLE notes (t TEXT)" });
+    await api.writeSql({ objectId: id, sql: "INSERT INTO notes VALUES (?)", params: ["kept"] });
+    // A snapshot kept in that Worker's folder, restored after the row is deleted.
+    const snap = await api.takeSnapshot({ objectId: id, label: "with a note" });
+    expect((await api.snapshots(id)).map((s) => s.id)).toEqual([snap.id]);
+    expect(existsSync(join(engine.dataDir, "workers", "back", "snapshots", "Counter", id))).toBe(true);
+    await api.writeSql({ objectId: id, sql: "DELETE FROM notes" });
+    await api.restoreSnapshot({ objectId: id, snapshotId: snap.id });
+    expect((await api.query({ objectId: id, sql: "SELECT t FROM notes" })).rows).toEqual([["kept"]]);
+
+    // Its next call wakes it on the restored file, its count intact; a write while it is live runs in its worker.
+    expect((await request(engine, "GET", "/count")).json).toEqual({ count: 2 });
+    await api.writeSql({ objectId: id, sql: "INSERT INTO notes VALUES ('live')" });
+    expect((await api.query({ objectId: id, sql: "SELECT count(*) FROM notes" })).rows).toEqual([[2]]);
+    expect(await api.terminate(id)).toBe(true);
+    expect(await api.getObject(id)).toBeNull();
+    // The project Worker's own table never saw them.
+    expect((await api.listObjects()).total).toBe(0);
   });
 });
 

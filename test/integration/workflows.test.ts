@@ -115,6 +115,7 @@ describe("Workflows", () => {
         className: "OrderWorkflow",
         instances: 1,
         byStatus: { running: 1 },
+        worker: "workflows-fixture",
       },
     ]);
     expect(

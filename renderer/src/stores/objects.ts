@@ -87,6 +87,8 @@ export const useObjectsStore = create<ObjectsState>()((set, get) => {
           continue;
         }
         if (e.type !== "transition" && e.type !== "request") continue;
+        // Another Worker's object (-c) is not in this table (worker-objects.ts lists it).
+        if (e.type === "transition" && e.data.worker !== undefined) continue;
         const id = e.data.objectId;
         if (!id) continue;
         if (!index) {

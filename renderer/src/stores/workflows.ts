@@ -2,32 +2,42 @@ import { create } from "zustand";
 import type {
   InstanceDetail,
   InstanceSummary,
+  WorkerWorkflowSummary,
   WorkflowControlSpec,
-  WorkflowSummary,
 } from "../../../runtime/api/contract.ts";
 import { api, errorText } from "./connection.ts";
 
-// The Workflows store: the project's workflows, the chosen one's instances,
+// The Workflows store: every Worker's workflows, the chosen one's instances,
 // and one instance opened with its timeline of steps. Polled while the page
-// is open (instances move on their own: sleeps end, retries come).
+// is open (instances move on their own: sleeps end, retries come). A
+// workflow is chosen by its Worker and binding (two Workers may both bind
+// WORKFLOW).
 
 export interface WorkflowsState {
-  readonly workflows: readonly WorkflowSummary[];
+  readonly workflows: readonly WorkerWorkflowSummary[];
+  /** The Worker of the chosen workflow (with `binding`). */
+  readonly worker: string | null;
   readonly binding: string | null;
   readonly instances: readonly InstanceSummary[];
   readonly opened: InstanceDetail | null;
   readonly openedId: string | null;
   readonly error: string | null;
   readonly load: () => Promise<void>;
-  readonly choose: (binding: string) => void;
+  readonly choose: (worker: string, binding: string) => void;
   readonly open: (id: string | null) => Promise<void>;
   readonly create: (params: unknown, id?: string) => Promise<void>;
   readonly control: (action: WorkflowControlSpec["action"]) => Promise<void>;
   readonly sendEvent: (type: string, payload: unknown) => Promise<void>;
 }
 
+/** The chosen workflow as the control API's calls name it. */
+function target(s: WorkflowsState): { worker: string; binding: string } | null {
+  return s.worker !== null && s.binding !== null ? { worker: s.worker, binding: s.binding } : null;
+}
+
 export const useWorkflowsStore = create<WorkflowsState>()((set, get) => ({
   workflows: [],
+  worker: null,
   binding: null,
   instances: [],
   opened: null,
@@ -37,32 +47,33 @@ export const useWorkflowsStore = create<WorkflowsState>()((set, get) => ({
   load: async () => {
     try {
       const workflows = await api().workflows();
-      const current = get().binding;
-      const binding =
-        current && workflows.some((w) => w.binding === current) ? current : (workflows[0]?.binding ?? null);
-      set({ workflows, binding });
-      if (!binding) return;
-      const instances = await api().workflowInstances({ binding, limit: 200 });
+      const { worker: w, binding: b } = get();
+      const chosen = workflows.find((x) => x.worker === w && x.binding === b) ?? workflows[0] ?? null;
+      const worker = chosen?.worker ?? null;
+      const binding = chosen?.binding ?? null;
+      set({ workflows, worker, binding });
+      if (worker === null || binding === null) return;
+      const instances = await api().workflowInstances({ worker, binding, limit: 200 });
       const openedId = get().openedId;
-      const opened = openedId ? await api().workflowInstance({ binding, id: openedId }) : null;
-      if (get().binding !== binding) return;
+      const opened = openedId ? await api().workflowInstance({ worker, binding, id: openedId }) : null;
+      if (get().binding !== binding || get().worker !== worker) return;
       set({ instances, opened, error: null });
     } catch (e) {
       set({ error: errorText(e) });
     }
   },
 
-  choose: (binding) => {
-    set({ binding, instances: [], opened: null, openedId: null, error: null });
+  choose: (worker, binding) => {
+    set({ worker, binding, instances: [], opened: null, openedId: null, error: null });
     void get().load();
   },
 
   open: async (id) => {
-    const binding = get().binding;
+    const t = target(get());
     set({ openedId: id, opened: null });
-    if (!binding || id === null) return;
+    if (!t || id === null) return;
     try {
-      const opened = await api().workflowInstance({ binding, id });
+      const opened = await api().workflowInstance({ ...t, id });
       if (get().openedId === id) set({ opened });
     } catch (e) {
       set({ error: errorText(e) });
@@ -70,10 +81,10 @@ export const useWorkflowsStore = create<WorkflowsState>()((set, get) => ({
   },
 
   create: async (params, id) => {
-    const binding = get().binding;
-    if (!binding) return;
+    const t = target(get());
+    if (!t) return;
     try {
-      const made = await api().workflowCreate({ binding, params, ...(id ? { id } : {}) });
+      const made = await api().workflowCreate({ ...t, params, ...(id ? { id } : {}) });
       set({ openedId: made.id });
       await get().load();
     } catch (e) {
@@ -82,10 +93,11 @@ export const useWorkflowsStore = create<WorkflowsState>()((set, get) => ({
   },
 
   control: async (action) => {
-    const { binding, openedId } = get();
-    if (!binding || !openedId) return;
+    const t = target(get());
+    const openedId = get().openedId;
+    if (!t || !openedId) return;
     try {
-      await api().workflowControl({ binding, id: openedId, action });
+      await api().workflowControl({ ...t, id: openedId, action });
       await get().load();
     } catch (e) {
       set({ error: errorText(e) });
@@ -93,10 +105,11 @@ export const useWorkflowsStore = create<WorkflowsState>()((set, get) => ({
   },
 
   sendEvent: async (type, payload) => {
-    const { binding, openedId } = get();
-    if (!binding || !openedId) return;
+    const t = target(get());
+    const openedId = get().openedId;
+    if (!t || !openedId) return;
     try {
-      await api().workflowEvent({ binding, id: openedId, type, payload });
+      await api().workflowEvent({ ...t, id: openedId, type, payload });
       await get().load();
     } catch (e) {
       set({ error: errorText(e) });

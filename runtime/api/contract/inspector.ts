@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { LifecycleState } from "../../shared/lifecycle-model.ts";
-import type { LogEntry, RequestEvent, TransitionRecord } from "../../shared/events.ts";
+import type { LogEntry, RequestEvent, TransitionRecord, UpdateResult } from "../../shared/events.ts";
 import type { AlarmRecord, KvEntry, QueryResult } from "../../state/state-manager.ts";
 import type {
   BusEvent,
@@ -61,16 +61,8 @@ export interface WakeReport {
   durationMs: number;
 }
 
-export interface UpdateResult {
-  ok: boolean;
-  /** Live objects moved to the new code. */
-  updated: number;
-  error: string | null;
-  /** Where a refused build points (esbuild's file, project-relative, line and 1-based column), when it does. */
-  location?: { file: string; line: number; column: number } | null;
-  time: number;
-  durationMs: number;
-}
+/** A reload or code update, as it ended: the engine's own record (shared/events.ts). */
+export type { UpdateResult };
 
 export interface ProjectInfo {
   name: string;

@@ -36,6 +36,7 @@ describe("queues config", () => {
           maxRetries: 2,
           retryDelay: 0,
           deadLetterQueue: "dlq",
+          maxConcurrency: null,
         },
         {
           queue: "dlq",
@@ -44,6 +45,7 @@ describe("queues config", () => {
           maxRetries: 0,
           retryDelay: 30,
           deadLetterQueue: null,
+          maxConcurrency: null,
         },
       ],
     });
@@ -96,10 +98,11 @@ describe("queues config", () => {
       ["TASKS", undefined],
       ["RESULTS", "back"],
     ]);
-    expect(p.allQueues.consumers.map((c) => [c.queue, c.worker])).toEqual([
-      ["results", undefined],
-      ["tasks", "back"],
+    expect(p.allQueues.consumers.map((c) => [c.queue, c.worker, c.maxConcurrency])).toEqual([
+      ["results", undefined, 3],
+      ["tasks", "back", null],
     ]);
+    expect(p.allQueues.ownWorker).toBe("front");
     // The project's own config is unchanged (the Design view lists its bindings).
     expect(p.queues.consumers.map((c) => c.queue)).toEqual(["results"]);
   });

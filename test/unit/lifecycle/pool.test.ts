@@ -171,14 +171,18 @@ describe("the worker pool", () => {
     const h = harness();
     const idle = await h.pool.acquire();
     const recent = await h.pool.acquire();
-    // Idle for 5 s: past the 2 s an object must have been Idle to lend.
-    h.live.set("idle", liveObject("idle", idle, "Idle", 5_000));
-    // Idle for a moment only: part of the working set, not a lender.
-    h.live.set("recent", liveObject("recent", recent, "Idle", 10));
+    // Idle for 6 s: past half its 10 s hibernateAfterMs, as long as an object must have been Idle to lend.
+    h.live.set("idle", liveObject("idle", idle, "Idle", 6_000));
+    // Idle for 3 s only: still part of the working set, not a lender.
+    h.live.set("recent", liveObject("recent", recent, "Idle", 3_000));
     const got = await h.pool.acquire();
     expect(got).toBe(idle);
     expect(h.lent).toEqual(["idle"]);
     expect(h.pool.size).toBe(2);
+    // The next one gets a thread of its own: "recent" keeps its worker.
+    const next = await h.pool.acquire();
+    expect(next).not.toBe(recent);
+    expect(h.lent).toEqual(["idle"]);
   });
 
   it("at the live cap, hands over the least recently used object's worker", async () => {

@@ -19,6 +19,7 @@ const consumer = (c: Partial<QueueConsumer> = {}): QueueConsumer => ({
   maxRetries: 1,
   retryDelay: 0,
   deadLetterQueue: null,
+  maxConcurrency: null,
   ...c,
 });
 
@@ -33,7 +34,10 @@ const ok = (o: Partial<QueueOutcome> = {}): QueueOutcome => ({
 });
 
 /** A broker on a fresh data folder whose consumer answers with `decide`, recording each batch's bodies. */
-function broker(c: QueueConsumer, decide: (batch: DeliveredMessage[]) => QueueOutcome) {
+function broker(
+  c: QueueConsumer,
+  decide: (batch: DeliveredMessage[]) => QueueOutcome | Promise<QueueOutcome>,
+) {
   const dataDir = mkdtempSync(join(tmpdir(), "terrarium-broker-"));
   dirs.push(dataDir);
   const clock = new FakeClock();
@@ -121,6 +125,52 @@ describe("QueueBroker", () => {
       ["a#1", "b#1", "c#1"],
       ["b#2", "c#2"],
     ]);
+    t.b.close();
+  });
+
+  /** A consumer whose batches stay in the handler until the test lets each one go. */
+  function held(c: QueueConsumer) {
+    const release: (() => void)[] = [];
+    const t = broker(c, () => new Promise<QueueOutcome>((resolve) => release.push(() => resolve(ok()))));
+    const until = async (n: number) => {
+      while (t.batches.length < n) await new Promise((r) => setImmediate(r));
+    };
+    return { ...t, release, until };
+  }
+
+  it("keeps one batch of a queue in the handler at a time without max_concurrency", async () => {
+    const t = held(consumer());
+    t.send("a", "b", "c", "d", "e", "f");
+    await t.until(1);
+    await new Promise((r) => setImmediate(r));
+    expect(t.batches).toEqual([["a#1", "b#1", "c#1"]]);
+    expect(t.b.stats()[0]).toMatchObject({ batchesInFlight: 1, inFlight: 3, pending: 3 });
+    t.release.shift()!();
+    await t.until(2);
+    expect(t.batches[1]).toEqual(["d#1", "e#1", "f#1"]);
+    t.release.shift()!();
+    await t.b.drained();
+    expect(t.b.stats()[0]).toMatchObject({ batchesInFlight: 0, acked: 6 });
+    t.b.close();
+  });
+
+  it("runs up to max_concurrency batches of a queue at once, and starts the next as one ends", async () => {
+    const t = held(consumer({ maxConcurrency: 2 }));
+    t.send("a", "b", "c", "d", "e", "f", "g", "h", "i");
+    await t.until(2);
+    await new Promise((r) => setImmediate(r));
+    expect(t.batches).toEqual([
+      ["a#1", "b#1", "c#1"],
+      ["d#1", "e#1", "f#1"],
+    ]);
+    expect(t.b.stats()[0]).toMatchObject({ batchesInFlight: 2, inFlight: 6, pending: 3 });
+    t.release.pop()!();
+    await t.until(3);
+    expect(t.batches[2]).toEqual(["g#1", "h#1", "i#1"]);
+    expect(t.b.stats()[0]).toMatchObject({ batchesInFlight: 2 });
+    for (const r of t.release.splice(0)) r();
+    await t.b.drained();
+    expect(t.b.stats()[0]).toMatchObject({ batchesInFlight: 0, acked: 9, consumerWorker: null });
     t.b.close();
   });
 });

@@ -1,6 +1,6 @@
-import { useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { BucketObjectInfo } from "../../../../runtime/api/contract.ts";
+import { CursorPager } from "../../components/cursor-pager.tsx";
 import { formatBytes, pluralize } from "../../components/format.ts";
 import { useBucketStore } from "../../stores/bucket.ts";
 import { usePoll } from "../../components/use-poll.ts";
@@ -16,35 +16,27 @@ export function BucketPage() {
   const s = useBucketStore(
     useShallow((st) => ({
       buckets: st.buckets,
-      binding: st.binding,
-      prefix: st.prefix,
-      objects: st.objects,
-      cursors: st.cursors,
-      next: st.next,
+      binding: st.source,
+      objects: st.items,
       opened: st.opened,
       error: st.error,
     })),
   );
-  const { load, choose, setPrefix, nextPage, previousPage, open } = useBucketStore(
+  const pages = useBucketStore(
     useShallow((st) => ({
-      load: st.load,
-      choose: st.choose,
+      prefix: st.prefix,
+      cursors: st.cursors,
+      next: st.next,
       setPrefix: st.setPrefix,
       nextPage: st.nextPage,
       previousPage: st.previousPage,
-      open: st.open,
     })),
   );
-  const [prefix, setPrefixText] = useState(s.prefix);
+  const { load, choose, open } = useBucketStore(
+    useShallow((st) => ({ load: st.load, choose: st.choose, open: st.open })),
+  );
 
   usePoll(load, 3_000);
-
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (prefix !== useBucketStore.getState().prefix) setPrefix(prefix);
-    }, 250);
-    return () => clearTimeout(t);
-  }, [prefix, setPrefix]);
 
   const bucket = s.buckets.find((b) => b.binding === s.binding) ?? null;
   if (s.buckets.length === 0) {
@@ -104,22 +96,7 @@ export function BucketPage() {
           </span>
         ) : null}
       </div>
-      <div className="toolbar">
-        <input
-          type="search"
-          className="mono grow"
-          aria-label="Key prefix"
-          placeholder="Key prefix, e.g. users/"
-          value={prefix}
-          onChange={(e) => setPrefixText(e.target.value)}
-        />
-        <button type="button" disabled={s.cursors.length <= 1} onClick={() => void previousPage()}>
-          ‹ Previous
-        </button>
-        <button type="button" disabled={!s.next} onClick={() => void nextPage()}>
-          Next ›
-        </button>
-      </div>
+      <CursorPager pages={pages} placeholder="Key prefix, e.g. users/" />
       {s.error ? <p className="error">{s.error}</p> : null}
       <div className="result-scroll bucket-keys">
         <table className="result" aria-label="Bucket keys">
@@ -136,7 +113,7 @@ export function BucketPage() {
           <tbody>{s.objects.map(row)}</tbody>
         </table>
         {s.objects.length === 0 ? (
-          <p className="muted">{s.prefix ? `No keys under ${s.prefix}.` : "The bucket is empty."}</p>
+          <p className="muted">{pages.prefix ? `No keys under ${pages.prefix}.` : "The bucket is empty."}</p>
         ) : null}
       </div>
       {s.opened ? (

@@ -1,13 +1,27 @@
 import { useShallow } from "zustand/react/shallow";
 import { formatTime } from "../../components/format.ts";
 import { usePoll } from "../../components/use-poll.ts";
+import type { EmailSummary } from "../../../../runtime/api/contract.ts";
 import { useEmailStore } from "../../stores/email.ts";
+
+/** What each form of captured message is called in the list. */
+const FORMS: Record<EmailSummary["form"], string> = {
+  raw: "EmailMessage",
+  builder: "object",
+  forward: "forwarded",
+  reply: "reply",
+};
+
+/** The forms an email() handler produced (from an incoming message), not a send_email binding. */
+const INCOMING = new Set<EmailSummary["form"]>(["forward", "reply"]);
 
 /**
  * The Inspector's Email page: every message the project's send_email
- * bindings sent. Nothing was sent anywhere: Terrarium keeps the messages in
- * the data folder (email.sqlite), and this page shows each one as it left
- * the code (the raw MIME message, or the object form's parts).
+ * bindings sent, and every message an email() handler forwarded or replied
+ * (incoming email: POST /cdn-cgi/handler/email). Nothing was sent anywhere:
+ * Terrarium keeps the messages in the data folder (email.sqlite), and this
+ * page shows each one as it left the code (the raw MIME message, or the
+ * object form's parts).
  */
 export function EmailPage() {
   const { messages, open, error } = useEmailStore(
@@ -22,8 +36,9 @@ export function EmailPage() {
       {error ? <p className="error">{error}</p> : null}
       <h3>Email</h3>
       <p className="muted" data-testid="email-note">
-        Captured, not sent: each message the code sent through a send_email binding is kept in the data folder
-        (email.sqlite) and shown here; nothing leaves this machine.
+        Captured, not sent: each message the code sent through a send_email binding, forwarded or replied to
+        in its email() handler is kept in the data folder (email.sqlite) and shown here; nothing leaves this
+        machine.
       </p>
       {messages.length === 0 ? (
         <p className="muted">
@@ -54,13 +69,13 @@ export function EmailPage() {
               >
                 <td>{formatTime(m.time)}</td>
                 <td className="mono">
-                  env.{m.binding}
+                  {INCOMING.has(m.form) ? "email() handler" : `env.${m.binding}`}
                   {m.worker ? <span className="muted"> · {m.worker}</span> : null}
                 </td>
                 <td className="mono">{m.from}</td>
                 <td className="mono">{m.to.join(", ")}</td>
                 <td>{m.subject ?? <span className="muted">(no subject)</span>}</td>
-                <td>{m.form === "raw" ? "EmailMessage" : "object"}</td>
+                <td>{FORMS[m.form]}</td>
                 <td className="num">{m.attachments}</td>
               </tr>
             ))}
@@ -72,7 +87,7 @@ export function EmailPage() {
           <h3>
             {open.subject ?? "(no subject)"} <span className="muted mono">{open.messageId}</span>
           </h3>
-          <h4>{open.form === "raw" ? "Raw message" : "Headers"}</h4>
+          <h4>{open.form === "builder" ? "Headers" : "Raw message"}</h4>
           <pre className="body">{open.raw}</pre>
           {open.text !== null ? (
             <>

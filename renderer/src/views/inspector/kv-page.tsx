@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { KvKeyInfo, KvValue } from "../../../../runtime/api/contract.ts";
+import { CursorPager } from "../../components/cursor-pager.tsx";
 import { formatBytes, pluralize } from "../../components/format.ts";
 import { usePoll } from "../../components/use-poll.ts";
 import { useKvStore } from "../../stores/kv.ts";
@@ -251,37 +252,30 @@ export function KvPage() {
   const s = useKvStore(
     useShallow((st) => ({
       namespaces: st.namespaces,
-      namespace: st.namespace,
+      namespace: st.source,
       prefix: st.prefix,
-      keys: st.keys,
-      cursors: st.cursors,
-      next: st.next,
+      keys: st.items,
       opened: st.opened,
       gone: st.gone,
       error: st.error,
     })),
   );
-  const { load, choose, setPrefix, nextPage, previousPage, open } = useKvStore(
+  const pages = useKvStore(
     useShallow((st) => ({
-      load: st.load,
-      choose: st.choose,
+      prefix: st.prefix,
+      cursors: st.cursors,
+      next: st.next,
       setPrefix: st.setPrefix,
       nextPage: st.nextPage,
       previousPage: st.previousPage,
-      open: st.open,
     })),
   );
-  const [prefix, setPrefixText] = useState(s.prefix);
+  const { load, choose, open } = useKvStore(
+    useShallow((st) => ({ load: st.load, choose: st.choose, open: st.open })),
+  );
   const [draft, setDraft] = useState<Draft | null>(null);
 
   usePoll(load, 3_000);
-
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (prefix !== useKvStore.getState().prefix) setPrefix(prefix);
-    }, 250);
-    return () => clearTimeout(t);
-  }, [prefix, setPrefix]);
 
   const ns = s.namespaces.find((n) => n.namespace === s.namespace) ?? null;
   if (s.namespaces.length === 0) {
@@ -349,22 +343,7 @@ export function KvPage() {
           + New key
         </button>
       </div>
-      <div className="toolbar">
-        <input
-          type="search"
-          className="mono grow"
-          aria-label="Key prefix"
-          placeholder="Key prefix, e.g. session:"
-          value={prefix}
-          onChange={(e) => setPrefixText(e.target.value)}
-        />
-        <button type="button" disabled={s.cursors.length <= 1} onClick={() => void previousPage()}>
-          ‹ Previous
-        </button>
-        <button type="button" disabled={!s.next} onClick={() => void nextPage()}>
-          Next ›
-        </button>
-      </div>
+      <CursorPager pages={pages} placeholder="Key prefix, e.g. session:" />
       {s.error ? <p className="error">{s.error}</p> : null}
       <div className="result-scroll kv-keys">
         <table className="result" aria-label="KV keys">

@@ -25,7 +25,18 @@ const PANELS: { id: ObjectPanel; label: string }[] = [
 ];
 
 /** The panels of another Worker's object (-c): what reads its registry and its files. */
-const FOREIGN_PANELS: readonly ObjectPanel[] = ["lifecycle", "storage", "alarms", "logs"];
+/**
+ * Another Worker's (-c) object: its sockets and Event Bus deliveries are the
+ * project Worker's router and bus, so those panels are left out.
+ */
+const FOREIGN_PANELS: readonly ObjectPanel[] = [
+  "lifecycle",
+  "storage",
+  "snapshots",
+  "request",
+  "alarms",
+  "logs",
+];
 
 export function ObjectPage({ id }: { readonly id: string }) {
   const open = useObjectDetailStore((s) => s.open);
@@ -70,11 +81,11 @@ export function ObjectPage({ id }: { readonly id: string }) {
         {summary ? <StateBadge state={summary.state} /> : null}
         <span className="grow" />
         {busy ? <span className="muted">{busy}</span> : null}
-        {foreign ? null : (
+        {gone ? null : (
           <>
             <button
               type="button"
-              disabled={gone || busy !== null || summary.state === "Hibernating"}
+              disabled={busy !== null || summary.state === "Hibernating"}
               onClick={() => void hibernate()}
             >
               Hibernate now
@@ -82,7 +93,7 @@ export function ObjectPage({ id }: { readonly id: string }) {
             <button
               type="button"
               className="danger"
-              disabled={gone || busy !== null}
+              disabled={busy !== null}
               onClick={() => {
                 if (window.confirm("Terminate this object? Its storage is deleted.")) void terminate();
               }}
@@ -95,9 +106,9 @@ export function ObjectPage({ id }: { readonly id: string }) {
       {foreign ? (
         <p className="muted" data-testid="foreign-object">
           An object of the Worker <span className="mono">{foreign}</span> (-c), kept in its own folder (
-          <span className="mono">workers/{foreign}/</span> in the data folder). Its lifecycle, storage
-          (read-only), alarms and logs are here; hibernating, terminating, snapshots, requests and writes work
-          on the project&apos;s own Worker&apos;s objects only.
+          <span className="mono">workers/{foreign}/</span> in the data folder, with its snapshots). Its
+          lifecycle is live, and hibernating, terminating, SQL writes, snapshots and requests run in that
+          Worker; its sockets and Event Bus deliveries are the project Worker&apos;s, so they are not shown.
         </p>
       ) : null}
       <dl className="facts">
@@ -220,7 +231,6 @@ function StoragePanel() {
     useShallow((s) => ({ tables: s.tables, kv: s.kv, sql: s.sql })),
   );
   const loadStorage = useObjectDetailStore((s) => s.loadStorage);
-  const foreign = useObjectDetailStore((s) => s.summary?.worker ?? null);
   const setSql = useObjectDetailStore((s) => s.setSql);
   const runSql = useObjectDetailStore((s) => s.runSql);
   const browse = useObjectDetailStore((s) => s.browse);
@@ -264,16 +274,14 @@ function StoragePanel() {
           onRun={() => void runSql()}
           disabled={sql.running}
         >
-          {foreign ? null : (
-            <label className={sql.allowWrites ? "warn" : ""}>
-              <input
-                type="checkbox"
-                checked={sql.allowWrites}
-                onChange={(e) => setSql({ allowWrites: e.target.checked })}
-              />{" "}
-              Unlock writes
-            </label>
-          )}
+          <label className={sql.allowWrites ? "warn" : ""}>
+            <input
+              type="checkbox"
+              checked={sql.allowWrites}
+              onChange={(e) => setSql({ allowWrites: e.target.checked })}
+            />{" "}
+            Unlock writes
+          </label>
           <span className="muted">
             {sql.allowWrites
               ? "Statements may change this object's storage: in its worker between its events while it is live, on its file while it hibernates."

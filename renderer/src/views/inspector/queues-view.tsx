@@ -7,7 +7,9 @@ import { usePoll } from "../../components/use-poll.ts";
 function consumerText(q: QueueStats): string {
   const c = q.consumer;
   if (!c)
-    return q.deadLetterFor.length ? "no consumer (dead letters wait here)" : "no consumer in this Worker";
+    return q.deadLetterFor.length
+      ? "no consumer (dead letters wait here)"
+      : "no consumer (messages wait here)";
   const parts = [
     `batches of ${c.maxBatchSize}`,
     `${c.maxBatchTimeoutMs / 1000} s timeout`,
@@ -15,6 +17,9 @@ function consumerText(q: QueueStats): string {
   ];
   if (c.retryDelay) parts.push(`retry delay ${c.retryDelay} s`);
   parts.push(c.deadLetterQueue ? `dead letters to ${c.deadLetterQueue}` : "failed messages dropped");
+  parts.push(
+    (c.maxConcurrency ?? 1) === 1 ? "one batch at a time" : `up to ${c.maxConcurrency} batches at once`,
+  );
   if (q.deadLetterFor.length) parts.unshift(`dead-letter queue of ${q.deadLetterFor.join(", ")}`);
   return parts.join(" · ");
 }
@@ -58,6 +63,7 @@ export function QueuesView() {
               <th>Retried</th>
               <th>Dead-lettered</th>
               <th>Dropped</th>
+              <th>Consumed by</th>
               <th>Consumer</th>
             </tr>
           </thead>
@@ -80,6 +86,15 @@ export function QueuesView() {
                 <td className="num">{q.retried}</td>
                 <td className="num">{q.deadLettered}</td>
                 <td className="num">{q.dropped}</td>
+                <td className="mono" data-testid="queue-consumer-worker">
+                  {q.consumerWorker ?? "—"}
+                  {q.batchesInFlight > 0 ? (
+                    <span className="muted">
+                      {" "}
+                      ({q.batchesInFlight} {q.batchesInFlight === 1 ? "batch" : "batches"} running)
+                    </span>
+                  ) : null}
+                </td>
                 <td>{consumerText(q)}</td>
               </tr>
             ))}

@@ -230,6 +230,7 @@ export function WorkflowsPage() {
   const s = useWorkflowsStore(
     useShallow((st) => ({
       workflows: st.workflows,
+      worker: st.worker,
       binding: st.binding,
       instances: st.instances,
       opened: st.opened,
@@ -256,15 +257,23 @@ export function WorkflowsPage() {
       </section>
     );
   }
-  const wf = s.workflows.find((w) => w.binding === s.binding) ?? null;
+  const wf = s.workflows.find((w) => w.worker === s.worker && w.binding === s.binding) ?? null;
+  const key = (w: { worker: string; binding: string }) => JSON.stringify([w.worker, w.binding]);
   return (
     <section className="workflows-page" aria-label="Workflows" data-testid="workflows-page">
       <div className="toolbar">
         {s.workflows.length > 1 ? (
-          <select aria-label="Workflow" value={s.binding ?? ""} onChange={(e) => choose(e.target.value)}>
+          <select
+            aria-label="Workflow"
+            value={wf ? key(wf) : ""}
+            onChange={(e) => {
+              const [worker, binding] = JSON.parse(e.target.value) as [string, string];
+              choose(worker, binding);
+            }}
+          >
             {s.workflows.map((w) => (
-              <option key={w.binding} value={w.binding}>
-                {w.binding} ({w.name})
+              <option key={key(w)} value={key(w)}>
+                {w.worker} · {w.binding} ({w.name})
               </option>
             ))}
           </select>
@@ -273,7 +282,10 @@ export function WorkflowsPage() {
           <h2>
             <span className="muted">Workflow · </span>
             <span className="mono">env.{wf.binding}</span> <span className="muted">{wf.name}</span>{" "}
-            <span className="mono muted">{wf.className}</span>
+            <span className="mono muted">{wf.className}</span>{" "}
+            <span className="muted" data-testid="workflow-worker">
+              · Worker <span className="mono">{wf.worker}</span>
+            </span>
           </h2>
         ) : null}
         <span className="grow" />
