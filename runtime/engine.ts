@@ -79,6 +79,8 @@ export interface EngineOptions extends ProjectOptions {
    * at most `perSecond` new traces a second (default 200; Infinity: every request).
    */
   traces?: { enabled?: boolean; maxTraces?: number; sample?: number; perSecond?: number };
+  /** `/__scheduled?cron=..` runs the entry Worker's scheduled() as wrangler dev --test-scheduled does. */
+  testScheduled?: boolean;
 }
 
 /**
@@ -348,6 +350,7 @@ export class Engine {
     });
     const assets = assetRouting(project);
     const router = new RequestRouter(lifecycle, project.terrarium.routes ?? [], sockets, assets);
+    router.testScheduled = opts.testScheduled === true;
 
     registry.setClasses(classInfos(project));
 

@@ -160,7 +160,7 @@ export async function openProject(
   projectDir: string,
   data: string | undefined,
   lifecycle: Partial<LifecycleOptions>,
-  options: ProjectOptions & Pick<EngineOptions, "traces"> = {},
+  options: ProjectOptions & Pick<EngineOptions, "traces" | "testScheduled"> = {},
 ): Promise<Engine> {
   try {
     return await Engine.open({

@@ -33,6 +33,8 @@ Commands:
     --var KEY:VALUE      a var over vars and .dev.vars (repeatable)
     --persist-to DIR     the data directory (as --data)
     --local              accepted (everything runs locally)
+    --test-scheduled     /__scheduled?cron=.. runs the Worker's scheduled() handler
+                         (/cdn-cgi/handler/scheduled always does)
 
   ui [projectDir]      Open the Terrarium UI in a browser: the built renderer and
                        the control API on 127.0.0.1, behind a per-launch token.

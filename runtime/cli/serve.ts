@@ -40,6 +40,7 @@ export async function serve(argv: string[]): Promise<void> {
       "exit-on-stdin-close": { type: "boolean", default: false },
       ip: { type: "string" },
       "no-supervisor": { type: "boolean", default: false },
+      "test-scheduled": { type: "boolean", default: false },
       ...WRANGLER_FLAGS,
       ...TRACES_FLAG,
     },
@@ -56,6 +57,7 @@ export async function serve(argv: string[]): Promise<void> {
   const engine = await openProject(open.projectDir, open.data, lifecycle, {
     ...open.options,
     traces: tracesFlag(values.traces),
+    testScheduled: values["test-scheduled"],
   });
   printEngineEvents(engine, values.quiet);
   supervisor?.watch(engine);

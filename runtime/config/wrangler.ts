@@ -175,6 +175,23 @@ const wranglerSchema = z
     assets: assets.optional(),
     services: z.array(serviceBinding).optional(),
     env: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * Cron triggers, read as wrangler reads them: an array; each expression
+     * is checked by Cloudflare at deploy, not by wrangler dev (nor here).
+     * Never run on their schedule locally: /cdn-cgi/handler/scheduled runs
+     * the Worker's scheduled() handler (runtime/bindings/scheduled.ts).
+     */
+    triggers: z
+      .object({
+        crons: z
+          .array(z.string({ error: "must be a cron expression (a string)" }), {
+            error: "must be an array of cron expressions",
+          })
+          .optional(),
+      })
+      .passthrough()
+      .nullable()
+      .optional(),
   })
   .passthrough();
 
@@ -380,6 +397,15 @@ export function loadWranglerConfig(projectDir: string, opts: WranglerOptions = {
     throw new ProjectError(issue.message, { file, field: at(fieldPath(issue.path) || "(root)") });
   }
   const cfg = parsed.data;
+  const unexpected = Object.keys(cfg.triggers ?? {}).filter((k) => k !== "crons");
+  if (unexpected.length > 0)
+    // wrangler's warning (validateAdditionalProperties), the fields then ignored.
+    notes.push(`Unexpected fields found in triggers field: ${unexpected.map((k) => `"${k}"`).join(",")}`);
+  if ((cfg.triggers?.crons?.length ?? 0) > 0)
+    // wrangler dev's warning for a Worker with crons.
+    notes.push(
+      "Scheduled Workers are not automatically triggered during local development. To trigger a scheduled event, send a request to /cdn-cgi/handler/scheduled (?cron=..&time=..).",
+    );
   const name = cfg.name ?? fallbackName;
   const bindings: DurableObjectBinding[] = [];
   const foreignDurableObjects: ForeignDurableObjectBinding[] = [];

@@ -7,6 +7,7 @@ import {
   type QueueOutcome,
 } from "../bindings/queue.ts";
 import { deliverEmail, type EmailOutcome } from "../bindings/incoming-email.ts";
+import { runScheduled, type ScheduledOutcome, type ScheduledSpec } from "../bindings/scheduled.ts";
 import { runWorkflow } from "../bindings/workflows.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import { bodyTransfer, deserializeRequest, serializeResponse } from "./http-serialize.ts";
@@ -161,6 +162,35 @@ export class EntryHost {
       handler,
       (m) => this.#gateway.email(m),
       (level, message) => console[level](message),
+    );
+  }
+
+  /**
+   * Runs the entry Worker's `scheduled(controller, env, ctx)` (or a
+   * WorkerEntrypoint's `scheduled(controller)`) as a cron trigger would,
+   * with a `ctx` of its own whose waitUntil promises the run waits for
+   * (scheduled.ts). `warning` (the older trigger path) is logged first.
+   */
+  scheduled(loaded: Loaded, spec: ScheduledSpec, warning: string | null): Promise<ScheduledOutcome> {
+    if (warning) console.warn(warning);
+    const entry = loaded.module.default;
+    return runScheduled(
+      spec,
+      (ctx) => {
+        if (typeof entry === "function") {
+          const instance = new (
+            entry as new (ctx: unknown, env: unknown) => { scheduled?: (c: unknown) => unknown }
+          )(ctx, loaded.env);
+          const method = instance.scheduled;
+          return typeof method === "function" ? (c) => method.call(instance, c) : null;
+        }
+        const method = (entry as { scheduled?: unknown } | undefined)?.scheduled;
+        if (typeof method !== "function") return null;
+        return (c) =>
+          (method as (c: unknown, env: unknown, ctx: unknown) => unknown).call(entry, c, loaded.env, ctx);
+      },
+      (level, message, error) =>
+        error === undefined ? console[level](message) : console[level](message, error),
     );
   }
 

@@ -7,6 +7,7 @@ import type { QueryResult } from "../shared/sql-query.ts";
 import type { BatchMetrics, DeliveredMessage, QueueOutcome } from "../bindings/queue.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
 import type { EmailOutcome } from "../bindings/incoming-email.ts";
+import type { ScheduledOutcome, ScheduledSpec } from "../bindings/scheduled.ts";
 import { EntryHost } from "./entry-host.ts";
 import { buildEnv } from "./env.ts";
 import { installEsBuiltins } from "./es-builtins.ts";
@@ -231,6 +232,10 @@ class Isolate implements WorkerApi {
 
   email(from: string, to: string, raw: Uint8Array): Promise<EmailOutcome> {
     return this.#entry.email(this.#requireLoaded(), { from, to, raw });
+  }
+
+  scheduled(spec: ScheduledSpec, warning: string | null): Promise<ScheduledOutcome> {
+    return this.#entry.scheduled(this.#requireLoaded(), spec, warning);
   }
 
   workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult> {

@@ -55,6 +55,7 @@ export class ObjectHost {
     this.#gateway = gateway;
     this.#notify = notify;
     this.#sockets = sockets;
+    sockets.beforeOutput = () => this.#active?.storage.flush();
   }
 
   get active(): ActiveObject | null {
@@ -83,6 +84,8 @@ export class ObjectHost {
       {
         deleteAllDeletesAlarm: loaded.spec.compatibilityDate >= "2026-02-24",
         onRows: (read, written) => this.#countRows(identity.id, read, written),
+        // A commit that fails (a deferred foreign key) resets the object, as on workerd.
+        onCommitError: (e) => this.#break(e),
       },
     );
     const waitUntil = new Set<Promise<unknown>>();
@@ -107,6 +110,7 @@ export class ObjectHost {
           reason === undefined ? "Application called abort() to reset Durable Object." : String(reason),
         );
         this.#break(err);
+        storage.breakWith(err);
         throw err;
       },
     };
@@ -115,8 +119,11 @@ export class ObjectHost {
       instance = new (Ctor as new (ctx: unknown, env: unknown) => Record<string, unknown>)(ctx, loaded.env);
       this.#active = { identity, db, storage, instance, waitUntil, extend };
       await this.waitGate();
+      storage.flush();
+      this.#throwIfBroken();
     } catch (e) {
       this.#active = null;
+      storage.rollback();
       db.close();
       throw e;
     }
@@ -128,16 +135,30 @@ export class ObjectHost {
     if (typeof handler !== "function") {
       throw new TypeError(`Handler does not export a fetch() function.`);
     }
-    const response = await (handler as (r: Request) => unknown).call(active.instance, request);
+    return this.#gated(active, () => (handler as (r: Request) => unknown).call(active.instance, request));
+  }
+
+  /**
+   * Runs an event's handler, then lets its answer out through the output
+   * gate: what the handler wrote is committed first (also when it threw: a
+   * thrown error does not reset the object), and an object reset meanwhile
+   * fails the event.
+   */
+  async #gated<T>(active: ActiveObject, run: () => Promise<T> | T): Promise<T> {
+    let result: T;
+    try {
+      result = await run();
+    } finally {
+      active.storage.flush();
+    }
     this.#throwIfBroken();
-    return response;
+    return result;
   }
 
   async rpc(method: string, args: unknown[], kind: "call" | "get"): Promise<unknown> {
     await this.waitGate();
     const active = this.#requireActive();
-    const result = await callMember(active.instance, method, args, kind);
-    this.#throwIfBroken();
+    const result = await this.#gated(active, () => callMember(active.instance, method, args, kind));
     assertSerializable(result);
     return result;
   }
@@ -147,13 +168,16 @@ export class ObjectHost {
     const active = this.#requireActive();
     const fn = active.instance.alarm;
     active.storage.takeAlarm();
-    if (typeof fn === "function") await (fn as (i: AlarmInvocation) => unknown).call(active.instance, info);
+    if (typeof fn === "function")
+      await this.#gated(active, () => (fn as (i: AlarmInvocation) => unknown).call(active.instance, info));
     return active.storage.currentAlarm();
   }
 
   async adminSql(sql: string, params: unknown[]): Promise<QueryResult> {
     await this.waitGate();
     const active = this.#requireActive();
+    // The Inspector's SQL runs on what the object committed, never inside its implicit transaction.
+    active.storage.flush();
     try {
       return runQuery(active.db, sql, params, { allowWrites: true });
     } finally {
@@ -164,6 +188,7 @@ export class ObjectHost {
   async snapshotTo(dest: string): Promise<void> {
     await this.waitGate();
     const active = this.#requireActive();
+    active.storage.flush();
     const into = `VACUUM INTO '${dest.replaceAll("'", "''")}'`;
     // VACUUM refuses to run inside a transaction (one held open across an
     // await by storage.transaction()): then a second connection copies what
@@ -182,7 +207,9 @@ export class ObjectHost {
 
   async wsEvent(e: SocketEvent): Promise<void> {
     await this.waitGate();
-    await this.#sockets.deliver(e, this.#active?.instance, () => this.#throwIfBroken());
+    const active = this.#active;
+    if (!active) return this.#sockets.deliver(e, undefined, () => this.#throwIfBroken());
+    await this.#gated(active, () => this.#sockets.deliver(e, active.instance, () => this.#throwIfBroken()));
   }
 
   /**
@@ -199,6 +226,7 @@ export class ObjectHost {
     this.#active = null;
     this.#sockets.clear();
     this.#flushRows();
+    active.storage.flush();
     active.db.close();
   }
 
@@ -288,6 +316,8 @@ export class ObjectHost {
     const err = e instanceof Error ? e : new Error(String(e));
     markReset(err);
     this.#broken = err;
+    // Writes not yet committed are lost with the object, as workerd's output gate has it.
+    this.#active?.storage.breakWith(err);
     this.#notify({ notice: "broken", error: serializeError(err) });
   }
 }

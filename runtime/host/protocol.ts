@@ -208,6 +208,16 @@ export interface WorkerApi {
     to: string,
     raw: Uint8Array,
   ): Promise<import("../bindings/incoming-email.ts").EmailOutcome>;
+  /**
+   * Runs the entry Worker's scheduled() handler as a cron trigger would
+   * (entry workers; GET or POST /cdn-cgi/handler/scheduled); answers the
+   * trigger's status and body (runtime/bindings/scheduled.ts). `warning`
+   * is logged in the Worker's logs first (the deprecated trigger path).
+   */
+  scheduled(
+    spec: import("../bindings/scheduled.ts").ScheduledSpec,
+    warning: string | null,
+  ): Promise<import("../bindings/scheduled.ts").ScheduledOutcome>;
   /** Runs one run of a Workflow instance (entry workers): `run(event, step)`, its steps recorded through GatewayApi.workflow. */
   workflowRun(spec: WorkflowRunSpec): Promise<WorkflowRunResult>;
   memory(): { heapUsed: number; rss: number };

@@ -1,5 +1,13 @@
 import type Database from "better-sqlite3";
 import { rewriteParams, scan, splitStatements, toSqlError } from "../shared/sql-text.ts";
+import {
+  analyze,
+  countRows,
+  firstRowReads,
+  scansSchema,
+  type Observed,
+  type StatementShape,
+} from "./sql-counters.ts";
 
 type SqlValue = string | number | ArrayBuffer | null;
 type Row = Record<string, SqlValue>;
@@ -32,6 +40,10 @@ function fromSqlite(v: unknown): SqlValue {
 
 interface Prepared {
   stmt: Database.Statement;
+  /** The rewritten SQL (for EXPLAIN). */
+  sql: string;
+  /** Its bytecode's shape for the row counters (sql-counters.ts), read on its first run after a schema change. */
+  shape?: { epoch: number; shape: StatementShape | null };
   /** Index into the caller's bindings for each `?` of the rewritten SQL. */
   order: number[];
   /** How many bindings the statement takes (the highest parameter number). */
@@ -51,16 +63,31 @@ export class SqlStorageCursor<T extends Row = Row> implements Iterable<T> {
   #pos = 0;
   readonly #rowsRead: number;
   readonly #rowsWritten: number;
+  readonly #firstRowReads: number | null;
 
-  constructor(columnNames: string[], rows: SqlValue[][], rowsRead: number, rowsWritten: number) {
+  /**
+   * `firstRowReads`: workerd's cursor steps the statement only as rows are
+   * taken, so rowsRead grows with them; when the statement reads one row per
+   * row it returns (sql-counters.ts, firstRowReads), this is what it had
+   * read when its first row came, and each row taken adds one.
+   */
+  constructor(
+    columnNames: string[],
+    rows: SqlValue[][],
+    rowsRead: number,
+    rowsWritten: number,
+    firstRowReads: number | null = null,
+  ) {
     this.columnNames = columnNames;
     this.#rows = rows;
     this.#rowsRead = rowsRead;
     this.#rowsWritten = rowsWritten;
+    this.#firstRowReads = firstRowReads;
   }
 
   get rowsRead(): number {
-    return this.#rowsRead;
+    if (this.#firstRowReads === null || this.#pos >= this.#rows.length) return this.#rowsRead;
+    return Math.min(this.#firstRowReads + this.#pos, this.#rowsRead);
   }
 
   get rowsWritten(): number {
@@ -130,11 +157,26 @@ export class SqlStorage {
   readonly #totalChanges: Database.Statement;
   /** Told the rows each statement read and wrote (as the cursor counts them), for the cost of a run. */
   readonly #onRows: ((read: number, written: number) => void) | null;
+  /** Called before a statement that writes runs (it opens the implicit transaction, output-gate.ts). */
+  readonly #beforeWrite: (() => void) | null;
+  /** Bumped by every statement that changes the schema: the shapes read before are stale. */
+  #epoch = 0;
+  readonly #schemaVersion: Database.Statement;
+  readonly #lastRowid: Database.Statement;
+  #lastSchema = -1;
+  readonly #counts = new Map<string, Database.Statement>();
 
-  constructor(db: Database.Database, onRows: ((read: number, written: number) => void) | null = null) {
+  constructor(
+    db: Database.Database,
+    onRows: ((read: number, written: number) => void) | null = null,
+    beforeWrite: (() => void) | null = null,
+  ) {
     this.#db = db;
     this.#totalChanges = db.prepare("SELECT total_changes()").pluck();
     this.#onRows = onRows;
+    this.#beforeWrite = beforeWrite;
+    this.#schemaVersion = db.prepare("PRAGMA schema_version").pluck();
+    this.#lastRowid = db.prepare("SELECT last_insert_rowid()").pluck();
   }
 
   /** Splits and checks a query; each statement is prepared only when it runs (it may use a table the previous one made). */
@@ -166,7 +208,7 @@ export class SqlStorage {
     }
     // Rows come back as arrays (the cursor keeps column names apart).
     if (stmt.reader) stmt.raw(true);
-    const p = { stmt, order, arity };
+    const p: Prepared = { stmt, sql, order, arity };
     if (cache !== null) {
       if (this.#cache.size > 500) this.#cache.clear();
       this.#cache.set(cache, [p]);
@@ -211,9 +253,17 @@ export class SqlStorage {
 
   #run<T extends Row>(p: Prepared, params: unknown[]): SqlStorageCursor<T> {
     const stmt = p.stmt;
+    if (!stmt.readonly) this.#beforeWrite?.();
+    // Read before it runs: DDL cannot be explained once it has run (the table exists).
+    const shape = this.#shapeOf(p);
+    // An upsert that changed a row without a new rowid took its DO UPDATE path.
+    const rowidBefore = shape?.upsert ? (this.#lastRowid.get() as number) : 0;
+    const updated = (changes: number) =>
+      shape?.upsert === true && changes > 0 && (this.#lastRowid.get() as number) === rowidBefore;
+    const schemaRows = shape && scansSchema(shape) ? this.#tableRows("sqlite_schema") : undefined;
     try {
       if (stmt.reader) {
-        // A SELECT writes nothing; a write with RETURNING counts its rows from total_changes().
+        // A write with RETURNING counts the rows it changed from total_changes().
         const writes = !stmt.readonly;
         const before = writes ? (this.#totalChanges.get() as number) : 0;
         const rows = (stmt.all(...params) as unknown[][]).map((r) => r.map(fromSqlite));
@@ -221,21 +271,81 @@ export class SqlStorage {
         // changed (SELECT * after ALTER TABLE ADD COLUMN), and only then are
         // its columns the ones its rows have.
         const columns = stmt.columns().map((c) => c.name);
-        const written = writes ? (this.#totalChanges.get() as number) - before : 0;
-        this.#onRows?.(rows.length, written);
-        return new SqlStorageCursor<T>(columns, rows, rows.length, written);
+        const changes = writes ? (this.#totalChanges.get() as number) - before : 0;
+        const { read, written } = this.#count(shape, {
+          rows: rows.length,
+          changes,
+          updated: updated(changes),
+          reader: true,
+          ddl: false,
+          schemaRows,
+        });
+        this.#onRows?.(read, written);
+        const first = shape ? firstRowReads(shape, read, rows.length) : null;
+        return new SqlStorageCursor<T>(columns, rows, read, written, first);
       }
       const info = stmt.run(...params);
-      this.#onRows?.(info.changes, info.changes);
-      return new SqlStorageCursor<T>([], [], info.changes, info.changes);
+      const { read, written } = this.#count(shape, {
+        rows: 0,
+        changes: info.changes,
+        updated: updated(info.changes),
+        ddl: shape !== null && !shape.dml,
+        schemaRows,
+      });
+      this.#onRows?.(read, written);
+      return new SqlStorageCursor<T>([], [], read, written);
     } catch (e) {
       throw toSqlError(e);
+    }
+  }
+
+  /** rowsRead / rowsWritten of the run that just ended (sql-counters.ts). */
+  #shapeOf(p: Prepared): StatementShape | null {
+    if (!p.shape || p.shape.epoch !== this.#epoch)
+      p.shape = { epoch: this.#epoch, shape: analyze(this.#db, p.sql, p.order.length) };
+    return p.shape.shape;
+  }
+
+  #count(
+    shape: StatementShape | null,
+    seen: Observed & { ddl: boolean; schemaRows: number | undefined },
+  ): { read: number; written: number } {
+    if (!shape) return { read: seen.rows, written: seen.changes };
+    // A statement that writes but changes no rows may have changed the schema
+    // (CREATE, DROP, ALTER): then every statement's bytecode is read again.
+    if (seen.ddl) {
+      const version = this.#schemaVersion.get() as number;
+      if (version !== this.#lastSchema) {
+        this.#lastSchema = version;
+        this.#epoch++;
+        this.#counts.clear();
+      }
+    }
+    return countRows(shape, seen, (table) =>
+      table === "sqlite_schema" && seen.schemaRows !== undefined ? seen.schemaRows : this.#tableRows(table),
+    );
+  }
+
+  /** A table's rows now (the size of a table a statement scanned in full); 0 once it is gone. */
+  #tableRows(table: string): number {
+    try {
+      let stmt = this.#counts.get(table);
+      if (!stmt) {
+        stmt = this.#db.prepare(`SELECT count(*) FROM "${table.replaceAll('"', '""')}"`).pluck();
+        this.#counts.set(table, stmt);
+      }
+      return stmt.get() as number;
+    } catch {
+      this.#counts.delete(table);
+      return 0;
     }
   }
 
   /** Drops cached statements (after deleteAll dropped their tables). */
   reset(): void {
     this.#cache.clear();
+    this.#counts.clear();
+    this.#epoch++;
   }
 
   get databaseSize(): number {

@@ -35,13 +35,20 @@ export class WorkerSockets {
   #compatibility: { date: string; flags: readonly string[] } = { date: "", flags: [] };
   /** A client end for a socket another object answered this thread with (DurableObjectNamespace). */
   readonly clientSocket: ClientSocketFactory;
+  /** The output gate: run before a message or a close leaves (commits what the object wrote before it). */
+  beforeOutput: () => void = () => {};
 
   constructor(gateway: Comlink.Remote<GatewayApi>) {
     this.#gateway = gateway;
     this.#link = {
-      send: (id, data) =>
-        void gateway.wsSend(id, data instanceof ArrayBuffer ? Comlink.transfer(data, [data]) : data),
-      close: (id, code, reason) => void gateway.wsClose(id, code, reason),
+      send: (id, data) => {
+        this.beforeOutput();
+        void gateway.wsSend(id, data instanceof ArrayBuffer ? Comlink.transfer(data, [data]) : data);
+      },
+      close: (id, code, reason) => {
+        this.beforeOutput();
+        void gateway.wsClose(id, code, reason);
+      },
       accept: (id, info) =>
         void gateway.wsAccept(id, {
           hibernatable: info.hibernatable,

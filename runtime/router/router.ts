@@ -13,6 +13,7 @@ import type { LifecycleManager } from "../lifecycle/lifecycle.ts";
 import { ObjectError } from "../shared/errors.ts";
 import type { AssetRouting } from "./assets.ts";
 import { EMAIL_HANDLER_PATH, emailTrigger } from "./email-trigger.ts";
+import { isTriggerPath, scheduledTrigger } from "./scheduled-trigger.ts";
 import { compileRoute, matchRoute, type CompiledRoute } from "./routes.ts";
 import { traceRequest } from "./trace-request.ts";
 import type { TraceContext } from "../shared/trace-context.ts";
@@ -116,7 +117,7 @@ function refusal(status: number, body: string): string {
  * request (it finds the class, the shard and the id), one for the rest.
  */
 export type RouteTarget = Pick<LifecycleManager, "routedFetch" | "entryFetch"> &
-  /** Runs the entry Worker's other handlers (email()); absent: those paths go to fetch. */
+  /** Runs the entry Worker's other handlers (email(), scheduled()); absent: those paths go to fetch. */
   Partial<Pick<LifecycleManager, "entryCall">> & {
     /** Where traces go (docs/traces.md); absent or null: requests are not traced. */
     readonly tracer?: LifecycleManager["tracer"];
@@ -130,6 +131,8 @@ export type RouteTarget = Pick<LifecycleManager, "routedFetch" | "entryFetch"> &
  */
 export class RequestRouter {
   readonly #lifecycle: RouteTarget;
+  /** `/__scheduled` runs scheduled() (serve --test-scheduled, as wrangler dev's flag); else it goes to fetch. */
+  testScheduled = false;
   #routes: CompiledRoute[];
   #assets: AssetRouting | null = null;
   #server: Server | null = null;
@@ -232,6 +235,11 @@ export class RequestRouter {
     if (url.pathname === EMAIL_HANDLER_PATH && lifecycle.entryCall) {
       return emailTrigger(req, url, (from, to, raw) =>
         lifecycle.entryCall!((api) => api.email(from, to, raw)),
+      );
+    }
+    if (lifecycle.entryCall && isTriggerPath(url.pathname, this.testScheduled)) {
+      return scheduledTrigger(url, Date.now(), (spec, warning) =>
+        lifecycle.entryCall!((api) => api.scheduled(spec, warning)),
       );
     }
     const assets = this.#assets;

@@ -68,6 +68,8 @@ export interface Step {
   readonly until?: { readonly path: string; readonly equals: unknown };
   /** Response headers to record beside status, content type and body (lower case). */
   readonly responseHeaders?: readonly string[];
+  /** This step's 5xx is the behaviour compared (a trigger's `exception` outcome), not a broken project. */
+  readonly serverError?: true;
   /**
    * For a body written over time (Server-Sent Events): read it as it comes
    * until this many events (each ending in a blank line) have arrived, then
@@ -107,6 +109,8 @@ export interface RecordedResponse {
   readonly body: unknown;
   /** The headers a step named in `responseHeaders` (null: absent). */
   readonly headers?: Record<string, string | null>;
+  /** Its step said a 5xx is what it compares (Step.serverError). */
+  readonly serverError?: true;
 }
 
 interface DurableObjectBinding {
@@ -731,7 +735,12 @@ async function send(baseUrl: string, step: Step): Promise<RecordedResponse> {
       parsed = { unparsableJson: text };
     }
   }
-  const recorded: RecordedResponse = { status: response.status, contentType, body: parsed };
+  const recorded: RecordedResponse = {
+    status: response.status,
+    contentType,
+    body: parsed,
+    ...(step.serverError ? { serverError: true as const } : {}),
+  };
   if (!step.responseHeaders) return recorded;
   return {
     ...recorded,

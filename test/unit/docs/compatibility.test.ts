@@ -233,6 +233,7 @@ describe("docs/compatibility.md", () => {
       vectorize: [{ binding: "INDEX", index_name: "i" }],
       mtls_certificates: [{ binding: "CERT", certificate_id: "c" }],
       dispatch_namespaces: [{ binding: "DISPATCH", namespace: "n" }],
+      triggers: { crons: ["*/5 * * * *"] },
     };
 
     function open(field: string, value: unknown): unknown {
