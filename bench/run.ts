@@ -10,7 +10,8 @@
  * --cold-gap MS (100), --connections N (50), --objects N (100),
  * --live N (1000, scenario 5), --touch N (10000, scenario 6), --long
  * (adds scenario 6), --scenarios LIST (e.g. 5 or 1,2,3,4),
- * --only terrarium|workerd.
+ * --only terrarium|workerd, --terrarium-args "FLAGS" (more flags for every
+ * `terrarium serve`, e.g. "--traces off"; printed and saved with the results).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -48,6 +49,7 @@ const { values: flags } = parseArgs({
     long: { type: "boolean", default: false },
     scenarios: { type: "string" },
     only: { type: "string" },
+    "terrarium-args": { type: "string", default: "" },
   },
 });
 
@@ -264,11 +266,14 @@ function threadsOf(server: RunningServer): number {
   return server.serverPids().reduce((a, p) => a + threadCount(p), 0);
 }
 
+/** `--terrarium-args "..."`: more flags for every `terrarium serve` (e.g. `--traces off`), split on spaces. */
+const terrariumArgs = (flags["terrarium-args"] ?? "").split(" ").filter((a) => a !== "");
+
 async function startServer(side: string, extraTerrariumArgs: string[] = []): Promise<RunningServer> {
   const t0 = performance.now();
   const server =
     side === "terrarium"
-      ? await startTerrarium(REPO_ROOT, PROJECT_DIR, extraTerrariumArgs)
+      ? await startTerrarium(REPO_ROOT, PROJECT_DIR, [...terrariumArgs, ...extraTerrariumArgs])
       : await startWorkerd(REPO_ROOT, PROJECT_DIR);
   servers.add(server);
   progress(
@@ -845,7 +850,8 @@ async function main(): Promise<void> {
   const durability = terrariumDurability();
   const t = results.terrarium;
   const w = results.workerd;
-  process.stdout.write(`\n${report(t, w, durability.text)}\n`);
+  const settings = terrariumArgs.length > 0 ? `\nTerrarium ran with: ${terrariumArgs.join(" ")}` : "";
+  process.stdout.write(`\n${report(t, w, durability.text)}${settings}\n`);
 
   const fl = floors(t, w);
   const json = {
@@ -860,7 +866,7 @@ async function main(): Promise<void> {
       node: process.version,
       clkTck: CLK_TCK,
     },
-    config: cfg,
+    config: { ...cfg, terrariumArgs },
     project: relative(REPO_ROOT, PROJECT_DIR),
     durability,
     terrarium: t ?? null,

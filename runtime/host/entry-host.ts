@@ -13,7 +13,7 @@ import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-ca
 import { bodyTransfer, deserializeRequest, serializeResponse } from "./http-serialize.ts";
 import type { Loaded } from "./load-bundle.ts";
 import type { GatewayApi, SerializedRequest } from "./protocol.ts";
-import { BaseResponse } from "./response.ts";
+import { isResponse } from "./response.ts";
 import { withStubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
 import { callMember } from "./rpc-values.ts";
 import { decodeArgs, disposeAll, encodeRpc, type StubHandle } from "./rpc-stubs.ts";
@@ -123,7 +123,7 @@ export class EntryHost {
         if (typeof instance.fetch !== "function") throw noFetch;
         response = await (instance.fetch as (r: Request) => unknown).call(instance, request);
       }
-      if (!(response instanceof BaseResponse)) {
+      if (!isResponse(response)) {
         throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
       }
       const out = await serializeResponse(response);

@@ -13,6 +13,7 @@ import type { ScheduledOutcome, ScheduledSpec } from "../bindings/scheduled.ts";
 import { EntryHost } from "./entry-host.ts";
 import { buildEnv } from "./env.ts";
 import { installEsBuiltins } from "./es-builtins.ts";
+import { guardFetchGlobals } from "./fetch-classes.ts";
 import { bodyTransfer, deserializeRequest, serializeResponse } from "./http-serialize.ts";
 import { exportedClasses, loadBundle, type Loaded } from "./load-bundle.ts";
 import { ObjectHost } from "./object-host.ts";
@@ -33,7 +34,7 @@ import type {
   SocketEvent,
   WorkerApi,
 } from "./protocol.ts";
-import { BaseResponse, WorkersResponse } from "./response.ts";
+import { isResponse, WorkersResponse } from "./response.ts";
 import { WARM_UP_IDENTITY, WarmUpObject } from "./warm-up.ts";
 import { WebSocketRequestResponsePair } from "./websocket.ts";
 import { WorkerSockets } from "./worker-sockets.ts";
@@ -47,6 +48,8 @@ import type { TraceContext } from "../shared/trace-context.ts";
  * cold object costs an SQLite open and a constructor, not a thread start.
  */
 export function startIsolate(): void {
+  // Before anything reads Request, Response, Headers or fetch: undici loads only when needed.
+  guardFetchGlobals();
   installEsBuiltins();
   installErrorTransfer();
   const port = parentPort;
@@ -168,12 +171,14 @@ class Isolate implements WorkerApi {
     const loaded = this.#requireLoaded();
     await this.#object.become(WARM_UP_IDENTITY, WarmUpObject, loaded);
     try {
-      const body = new TextEncoder().encode('{"warm":true}').buffer;
+      // A request the object answers without looking inside it, as the
+      // warm-up must not load undici (fetch-classes.ts): an object that
+      // never does should not pay for it.
       await this.fetch({
-        url: "http://warm-up/",
-        method: "POST",
-        headers: [["content-type", "application/json"]],
-        body,
+        url: "http://warm-up/?warm=true",
+        method: "GET",
+        headers: [["accept", "application/json"]],
+        body: null,
       });
       await this.rpc("ping", [{ n: 1 }]);
     } finally {
@@ -195,7 +200,7 @@ class Isolate implements WorkerApi {
       ? await this.#object.fetch(active, request)
       : // Functions and RpcTargets the entry Worker passes out live as long as its request.
         await withExportContext(async () => this.#entry.fetch(loaded, request));
-    if (!(response instanceof BaseResponse)) {
+    if (!isResponse(response)) {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     }
     const out = await serializeResponse(response, (ws) => this.#sockets.info(ws));

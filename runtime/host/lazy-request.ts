@@ -1,4 +1,5 @@
 import type { SerializedRequest } from "./protocol.ts";
+import { fetchClasses, pendingPrototype } from "./fetch-classes.ts";
 import { BUILD, plainHeader, unbuiltKind } from "./unbuilt.ts";
 
 /**
@@ -15,10 +16,11 @@ import { BUILD, plainHeader, unbuiltKind } from "./unbuilt.ts";
  * builds it (unbuilt.ts has the mechanism, shared with responses).
  * `url`, `method`, `bodyUsed` and a missing body are answered from the
  * record without building it, and passing an unread request without a body
- * on to another worker sends the record as it came.
+ * on to another worker sends the record as it came. Until something needs
+ * Node's Request, the stand-ins extend a placeholder of its prototype, so a
+ * worker whose code never looks inside a request never loads undici
+ * (fetch-classes.ts).
  */
-
-const BaseRequest = globalThis.Request;
 
 /** Methods the Request constructor keeps as they are (any other is normalised or refused by it). */
 const PLAIN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
@@ -28,12 +30,12 @@ export const NO_BODY_METHODS = new Set(["GET", "HEAD"]);
 function buildRequest(r: SerializedRequest): Request {
   const init: RequestInit = { method: r.method, headers: r.headers };
   if (r.body !== null) init.body = r.body;
-  return new BaseRequest(r.url, init);
+  return new (fetchClasses().Request)(r.url, init);
 }
 
 const unbuilt = unbuiltKind<SerializedRequest>({
-  parent: BaseRequest.prototype,
-  sample: new BaseRequest("http://slots.invalid/"),
+  parent: pendingPrototype("Request"),
+  loaded: (c) => ({ sample: new c.Request("http://slots.invalid/"), parent: c.Request.prototype }),
   make: buildRequest,
   answers: {
     url: (r) => r.url,

@@ -1,3 +1,4 @@
+import { fetchClasses, fetchLoaded, pendingPrototype, whenFetchLoaded } from "./fetch-classes.ts";
 import type { SerializedResponse } from "./protocol.ts";
 import { BUILD, plainHeader, unbuiltKind } from "./unbuilt.ts";
 import { TerrariumWebSocket } from "./websocket.ts";
@@ -27,10 +28,22 @@ import { TerrariumWebSocket } from "./websocket.ts";
  *
  * Serializing either kind for another thread takes the string or bytes
  * directly (serializeResponse).
+ *
+ * Node's Response is undici's, which a worker loads only when something
+ * needs it (fetch-classes.ts): until then WorkersResponse extends a
+ * placeholder, re-parented onto Node's Response as undici loads, so an
+ * object that answers with unbuilt responses never loads it.
  */
 
-/** Node's own Response, kept before the worker's global is replaced by WorkersResponse. */
-export const BaseResponse = globalThis.Response;
+/** Node's own Response (the worker's global is WorkersResponse); loads undici. */
+export function baseResponse(): typeof Response {
+  return fetchClasses().Response;
+}
+
+/** Whether `value` is a Response: a WorkersResponse (built or not), or Node's own. */
+export function isResponse(value: unknown): value is Response {
+  return value instanceof WorkersResponse || (fetchLoaded() && value instanceof baseResponse());
+}
 
 /** Statuses whose responses have no body. */
 export const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
@@ -70,7 +83,7 @@ const encodeBody = (body: string | ArrayBuffer): ArrayBuffer =>
 
 /** A stream Response whose body has been read: what a consumed body looks like. */
 function consumedStream(): Response {
-  const res = new BaseResponse("");
+  const res = new (baseResponse())("");
   // Reading marks the stream disturbed at once (bodyUsed); the promise is of no interest.
   res.arrayBuffer().catch(() => undefined);
   return res;
@@ -154,6 +167,22 @@ function simpleRecord(body: unknown, init: unknown): ResponseRecord | null {
 // ---- WorkersResponse ----
 
 /**
+ * WorkersResponse's parent until undici is loaded, then Node's Response
+ * (never constructed: WorkersResponse loads undici before `super`).
+ */
+const PendingResponse = function Response(): never {
+  throw new TypeError("Illegal constructor");
+} as unknown as typeof Response;
+Object.defineProperty(PendingResponse, "prototype", { value: pendingPrototype("Response") });
+Object.defineProperty(PendingResponse, "error", {
+  configurable: true,
+  writable: true,
+  value(this: unknown): Response {
+    return (fetchClasses().Response.error as (this: unknown) => Response).call(this);
+  },
+});
+
+/**
  * The members of a ResponseInit, read as the constructor reads them: by
  * property, so another Response works as the init (`new Response(body,
  * response)`, the usual way to copy one with its status and headers).
@@ -175,7 +204,7 @@ function initFields(
  * The Workers `Response`, which also takes status 101 with a `webSocket`
  * (Node's rejects any status below 200).
  */
-export class WorkersResponse extends BaseResponse {
+export class WorkersResponse extends PendingResponse {
   constructor(
     body?: ConstructorParameters<typeof Response>[0],
     init?: ResponseInit & { webSocket?: TerrariumWebSocket | null },
@@ -187,6 +216,9 @@ export class WorkersResponse extends BaseResponse {
       return res;
     }
     const { webSocket, ...rest } = initFields(init);
+    // Loads undici and re-parents this class onto Node's Response, which
+    // `super` then calls.
+    fetchClasses();
     if (init?.status === 101) {
       if (!(webSocket instanceof TerrariumWebSocket))
         throw new RangeError("Responses with status 101 must have a webSocket.");
@@ -228,22 +260,37 @@ function lazyStream(res: Response): Response | null {
   if (!lazy) return null;
   if (lazy.taken) lazy.stream ??= consumedStream();
   // With this response's headers: blob() and formData() read the content type from them.
-  lazy.stream ??= new BaseResponse(typeof lazy.body === "string" ? lazy.body : lazy.body.slice(0), {
+  lazy.stream ??= new (baseResponse())(typeof lazy.body === "string" ? lazy.body : lazy.body.slice(0), {
     headers: res.headers,
   });
   return lazy.stream;
 }
 
+whenFetchLoaded((c) => {
+  Object.setPrototypeOf(WorkersResponse, c.Response);
+  Object.setPrototypeOf(WorkersResponse.prototype, c.Response.prototype);
+});
+
+/** Node's Response.prototype, as a record of its members (loads undici). */
+const baseProto = (): Record<string, (this: Response) => unknown> =>
+  baseResponse().prototype as unknown as Record<string, (this: Response) => unknown>;
+const baseGetters = new Map<string, ((this: Response) => unknown) | undefined>();
+/** A getter of Node's Response.prototype (loads undici). */
+function baseGetter(key: string): ((this: Response) => unknown) | undefined {
+  if (!baseGetters.has(key))
+    baseGetters.set(key, Object.getOwnPropertyDescriptor(baseResponse().prototype, key)?.get);
+  return baseGetters.get(key);
+}
+
 // The body's accessors and readers, for a lazy body, go to the stream made
 // on first use. (Defined on the prototype: TypeScript types them as fields.)
-const baseProto = BaseResponse.prototype as unknown as Record<string, (this: Response) => unknown>;
+// A WorkersResponse whose own code runs here is built, so undici is loaded.
 for (const key of ["body", "bodyUsed"] as const) {
-  const get = Object.getOwnPropertyDescriptor(BaseResponse.prototype, key)?.get;
   Object.defineProperty(WorkersResponse.prototype, key, {
     configurable: true,
     get(this: Response): unknown {
       const lazy = lazyBodies.get(this);
-      if (!lazy) return get?.call(this);
+      if (!lazy) return baseGetter(key)?.call(this);
       if (key === "bodyUsed") return lazy.taken === true || (lazy.stream?.bodyUsed ?? false);
       return lazyStream(this)!.body;
     },
@@ -251,24 +298,23 @@ for (const key of ["body", "bodyUsed"] as const) {
 }
 const READERS = ["text", "json", "arrayBuffer", "blob", "bytes", "formData"] as const;
 for (const key of READERS) {
-  const original = baseProto[key];
-  if (typeof original !== "function") continue;
   Object.defineProperty(WorkersResponse.prototype, key, {
     configurable: true,
     writable: true,
     value(this: Response): unknown {
       const stream = lazyStream(this);
-      return stream ? (stream as unknown as Record<string, () => unknown>)[key]!() : original.call(this);
+      return stream
+        ? (stream as unknown as Record<string, () => unknown>)[key]!()
+        : baseProto()[key]!.call(this);
     },
   });
 }
-const baseClone = baseProto.clone!;
 Object.defineProperty(WorkersResponse.prototype, "clone", {
   configurable: true,
   writable: true,
   value(this: Response): unknown {
     const lazy = lazyBodies.get(this);
-    if (!lazy) return baseClone.call(this);
+    if (!lazy) return baseProto().clone!.call(this);
     // A taken body cannot be cloned: the consumed stream's clone() says so.
     if (lazy.taken) return lazyStream(this)!.clone();
     const copy = new WorkersResponse(null, {
@@ -282,11 +328,10 @@ Object.defineProperty(WorkersResponse.prototype, "clone", {
   },
 });
 
-const baseStatus = Object.getOwnPropertyDescriptor(BaseResponse.prototype, "status")?.get;
 Object.defineProperty(WorkersResponse.prototype, "status", {
   configurable: true,
   get(this: Response): number {
-    return upgrades.has(this) ? 101 : (baseStatus?.call(this) as number);
+    return upgrades.has(this) ? 101 : (baseGetter("status")?.call(this) as number);
   },
 });
 
@@ -294,8 +339,8 @@ Object.defineProperty(WorkersResponse.prototype, "status", {
 
 const unbuilt = unbuiltKind<ResponseRecord>({
   parent: WorkersResponse.prototype,
-  sample: new BaseResponse(null),
-  make: (r) => new BaseResponse(null, { status: r.status, statusText: r.statusText, headers: r.headers }),
+  loaded: (c) => ({ sample: new c.Response(null) }),
+  make: (r) => new (baseResponse())(null, { status: r.status, statusText: r.statusText, headers: r.headers }),
   // The body is kept aside as a lazy one.
   adopted: (res, r) => {
     if (r.body !== null) lazyBodies.set(res, { body: r.body, stream: null, taken: r.used });

@@ -1,3 +1,5 @@
+import { fetchClasses, whenFetchLoaded, type FetchClasses } from "./fetch-classes.ts";
+
 /**
  * The mechanism shared by unbuilt requests (lazy-request.ts) and unbuilt
  * responses (response.ts): an object that stands for an undici Request or
@@ -7,7 +9,8 @@
  * instances keep their state in), which build the real object from the
  * record on first use and make its slots the stand-in's own, after which it
  * is the real thing in every way. Some accessors are answered from the
- * record while it is unbuilt.
+ * record while it is unbuilt. Until undici is loaded (fetch-classes.ts) the
+ * stand-ins cost nothing of it: their slots are defined once it loads.
  */
 
 /** A header name the Headers constructor accepts (an HTTP token). */
@@ -41,10 +44,14 @@ function accessor(proto: object, key: string): (this: unknown) => unknown {
 }
 
 export function unbuiltKind<R>(opts: {
-  /** The prototype the stand-ins extend (Request.prototype, or WorkersResponse.prototype). */
+  /**
+   * The prototype the stand-ins extend (a placeholder for Request.prototype
+   * until undici loads, or WorkersResponse.prototype); with `real`, what it
+   * is replaced by once undici is loaded.
+   */
   parent: object;
-  /** A real instance, to read undici's slots off. */
-  sample: object;
+  /** Once undici is loaded: a real instance, to read undici's slots off, and the real parent if `parent` is a placeholder. */
+  loaded(c: FetchClasses): { sample: object; parent?: object };
   /** The real object for a record. */
   make(record: R): object;
   /** Runs after a stand-in took on the real object's slots. */
@@ -55,7 +62,8 @@ export function unbuiltKind<R>(opts: {
   methods?: readonly string[];
 }): UnbuiltKind<R> {
   const records = new WeakMap<object, R>();
-  const slots = Object.getOwnPropertySymbols(opts.sample);
+  /** undici's slots, known once it is loaded (nothing can look for them before). */
+  let slots: symbol[] = [];
   const own = (obj: object, slot: symbol, value: unknown): void => {
     Object.defineProperty(obj, slot, { value, writable: true, enumerable: true, configurable: true });
   };
@@ -68,21 +76,31 @@ export function unbuiltKind<R>(opts: {
     opts.adopted?.(obj, record);
   };
   const proto = Object.create(opts.parent) as object;
-  for (const slot of slots) {
-    Object.defineProperty(proto, slot, {
-      configurable: true,
-      get(this: Record<symbol, unknown>): unknown {
-        build(this);
-        return Object.hasOwn(this, slot) ? this[slot] : undefined;
-      },
-      set(this: object, value: unknown): void {
-        build(this);
-        own(this, slot, value);
-      },
-    });
-  }
+  let parent = opts.parent;
+  whenFetchLoaded((c) => {
+    const { sample, parent: real } = opts.loaded(c);
+    if (real) {
+      parent = real;
+      Object.setPrototypeOf(proto, real);
+    }
+    slots = Object.getOwnPropertySymbols(sample);
+    for (const slot of slots) {
+      Object.defineProperty(proto, slot, {
+        configurable: true,
+        get(this: Record<symbol, unknown>): unknown {
+          build(this);
+          return Object.hasOwn(this, slot) ? this[slot] : undefined;
+        },
+        set(this: object, value: unknown): void {
+          build(this);
+          own(this, slot, value);
+        },
+      });
+    }
+  });
   for (const [key, answer] of Object.entries(opts.answers)) {
-    const real = accessor(opts.parent, key);
+    /** The real accessor, looked up once built (undici is loaded by then). */
+    let real: ((this: unknown) => unknown) | null = null;
     Object.defineProperty(proto, key, {
       configurable: true,
       get(this: object): unknown {
@@ -92,18 +110,19 @@ export function unbuiltKind<R>(opts: {
           if (value !== BUILD) return value;
           build(this);
         }
+        fetchClasses();
+        real ??= accessor(parent, key);
         return real.call(this);
       },
     });
   }
-  const methods = opts.parent as Record<string, (...a: unknown[]) => unknown>;
   for (const key of opts.methods ?? []) {
-    const method = methods[key]!;
     Object.defineProperty(proto, key, {
       configurable: true,
       writable: true,
       value(this: object, ...args: unknown[]): unknown {
         build(this);
+        const method = (parent as Record<string, (...a: unknown[]) => unknown>)[key]!;
         return method.apply(this, args);
       },
     });

@@ -49,6 +49,17 @@ export function tuneV8ForWorkers(): void {
  */
 export const OBJECT_WORKER_YOUNG_GENERATION_MB = 2;
 
+/**
+ * `TERRARIUM_WORKER_CPU_PROF=<dir>`: every worker thread writes a V8 CPU
+ * profile (`.cpuprofile`) into `<dir>` as it ends, for profiling the engine
+ * with its workers (bench/README.md); `node --cpu-prof` covers only the
+ * main thread, since workers do not inherit its flags.
+ */
+function workerExecArgv(): string[] {
+  const dir = process.env.TERRARIUM_WORKER_CPU_PROF;
+  return dir ? ["--cpu-prof", "--cpu-prof-dir", dir] : [];
+}
+
 /** Object workers' entry files are built as object.worker-<hash>.cjs (runtime/build/bundler.ts). */
 function isObjectWorkerFile(file: string): boolean {
   return basename(file).startsWith("object.worker");
@@ -121,7 +132,7 @@ export class WorkerHost {
       // NOTE: not inherited: under tsx (the CLI, tests) every worker would
       // otherwise boot the TypeScript loader, ~200 ms per thread. Worker
       // entries are prebuilt JavaScript.
-      execArgv: [],
+      execArgv: workerExecArgv(),
       stdout: false,
       stderr: false,
     });

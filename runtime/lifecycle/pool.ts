@@ -11,6 +11,7 @@ import {
   type LifecycleOptions,
   type LiveObject,
 } from "./live.ts";
+import { PoolSizer } from "./pool-sizing.ts";
 import type { ObjectSockets } from "./sockets.ts";
 
 /** Thread starts at once: as many as this machine has cores. */
@@ -99,9 +100,13 @@ export class WorkerPool {
   #lending = 0;
   #closed = false;
   #watchers: ((threadId: number, object: WorkerObject | null) => void)[] = [];
+  /** The pool's size above poolSize, from the arrival rate (pool-sizing.ts). */
+  readonly #sizer: PoolSizer;
+  #growLater: { cancel(): void } | null = null;
 
   constructor(deps: PoolDeps) {
     this.#deps = deps;
+    this.#sizer = new PoolSizer(deps.clock);
   }
 
   /**
@@ -227,6 +232,7 @@ export class WorkerPool {
    * (no thread start). Otherwise the first of the supply.
    */
   async forObject(): Promise<WorkerHost> {
+    this.#sizer.arrived();
     return (await this.#makeRoom()) ?? (await this.acquire());
   }
 
@@ -380,13 +386,25 @@ export class WorkerPool {
     return n;
   }
 
-  /** Keeps a few pre-started workers ready, unless Idle objects or the live cap can supply them. */
+  /**
+   * Keeps pre-started workers ready, unless Idle objects or the live cap can
+   * supply them: poolSize at all times, and as many as the recent arrival
+   * rate asks for (pool-sizing.ts) once arrivals pause.
+   */
   refill(): void {
     if (this.#closed || this.#deps.loadFailure() || this.#waiters.length > 0) return;
     const { maxLiveObjects, poolSize } = this.#deps.options;
     const room = maxLiveObjects + poolSize - countLive(this.#deps.live.values()) - this.#idleSupply();
-    const want = Math.min(poolSize, room);
+    const target = Math.min(this.#sizer.target(poolSize), room);
+    const quietIn = this.#sizer.quietIn();
+    const want = quietIn === 0 ? target : Math.min(poolSize, room);
     while (this.#pool.length + this.#spawning < want && this.#spawning < SPAWN_CONCURRENCY) this.#spawn1();
+    if (want < target && !this.#growLater) {
+      this.#growLater = this.#deps.clock.setTimeout(() => {
+        this.#growLater = null;
+        this.refill();
+      }, quietIn);
+    }
   }
 
   /** New code: the pre-started workers (which hold the old one) end, and new ones start. */
@@ -403,6 +421,8 @@ export class WorkerPool {
   /** From now on no worker starts or is handed out; objects still waiting get a 503. */
   close(): void {
     this.#closed = true;
+    this.#growLater?.cancel();
+    this.#growLater = null;
     this.failWaiters(new ObjectError("Terrarium is shutting down", 503));
   }
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { deserializeResponse, serializeResponse } from "../../../runtime/host/http-serialize.ts";
-import { BaseResponse, WorkersResponse } from "../../../runtime/host/response.ts";
+import { baseResponse, WorkersResponse } from "../../../runtime/host/response.ts";
+
+/** Node's own Response. */
+const BaseResponse = baseResponse();
 
 const text = (b: ArrayBuffer | null): string => new TextDecoder().decode(b ?? new ArrayBuffer(0));
 /** Built: undici's slots are the object's own (an unbuilt response has none until something looks inside). */

@@ -8,7 +8,7 @@ import type { GatewayApi } from "../../../runtime/host/protocol.ts";
 import type { WorkerHost } from "../../../runtime/host/worker-host.ts";
 import type { CodeVersion, LifecycleOptions, LiveObject } from "../../../runtime/lifecycle/live.ts";
 import { WorkerPool, type PoolDeps } from "../../../runtime/lifecycle/pool.ts";
-import { systemClock } from "../../../runtime/shared/clock.ts";
+import { FakeClock, systemClock, type Clock } from "../../../runtime/shared/clock.ts";
 import { ObjectError } from "../../../runtime/shared/errors.ts";
 import type { LifecycleState } from "../../../runtime/shared/lifecycle-model.ts";
 import { tempProject, until } from "../../helpers/project.ts";
@@ -65,7 +65,11 @@ afterEach(async () => {
   }
 });
 
-function harness(options: Partial<LifecycleOptions> = {}, code: CodeVersion = good): Harness {
+function harness(
+  options: Partial<LifecycleOptions> = {},
+  code: CodeVersion = good,
+  clock: Clock = systemClock,
+): Harness {
   const live = new Map<string, LiveObject>();
   const h: Harness = {
     pool: null as unknown as WorkerPool,
@@ -77,7 +81,7 @@ function harness(options: Partial<LifecycleOptions> = {}, code: CodeVersion = go
   };
   let current = code;
   const deps: PoolDeps = {
-    clock: systemClock,
+    clock,
     options: {
       poolSize: 0,
       maxLiveObjects: 100,
@@ -232,6 +236,24 @@ describe("the worker pool", () => {
       "only workers on the new code",
     );
     expect(h.pool.slot(await h.pool.acquire())?.code).toBe(next);
+  });
+
+  it("grows above poolSize for the recent arrival rate, once arrivals pause", async () => {
+    const clock = new FakeClock();
+    const h = harness({ poolSize: 1 }, good, clock);
+    // Eight objects need a worker at once: about 4 a second by the pool's
+    // reckoning (pool-sizing.ts), a little less once 60 ms have passed.
+    const hosts = await Promise.all(Array.from({ length: 8 }, () => h.pool.forObject()));
+    expect(new Set(hosts).size).toBe(8);
+    // While arrivals have not paused, only the floor (poolSize) is kept up.
+    await until(() => h.pool.supplyNow().pooled === 1 && h.pool.supplyNow().starting === 0, "the floor");
+    await clock.advance(60);
+    await until(
+      () => h.pool.supplyNow().pooled === 3 && h.pool.supplyNow().starting === 0,
+      "the pool grown for 3 arrivals a second",
+    );
+    expect(h.pool.size).toBe(11);
+    expect(h.errors).toEqual([]);
   });
 
   it("on close, fails the objects waiting with a 503 and ends every worker", async () => {
