@@ -205,7 +205,8 @@ export function tsconfig(project: Project): ExportFile {
       {
         compilerOptions: {
           target: "es2024",
-          lib: ["es2024"],
+          // esnext.disposable: Symbol.dispose and `using`, as Workers RPC stubs are used.
+          lib: ["es2024", "esnext.disposable"],
           module: "es2022",
           moduleResolution: "bundler",
           types: [workersTypesFor(project.wrangler.compatibilityDate)],

@@ -40,6 +40,8 @@ export class Store extends DurableObject {
     }
     if (action === "spin") {
       this.ctx.storage.sql.exec("INSERT INTO marks (what) VALUES ('spinning')");
+      // The mark commits when the turn ends (workerd's write coalescing): end it before spinning.
+      await this.ctx.storage.sync();
       for (;;) {}
     }
     return new Response("no such action", { status: 404 });

@@ -78,7 +78,12 @@ export class Tally extends DurableObject<Env> {
   }
 
   // Functions nested in a returned object, array and Map.
-  toolkit(): unknown {
+  toolkit(): {
+    name: string;
+    inc: (n: number) => number;
+    nested: { read: () => number; list: (() => string)[] };
+    byName: Map<string, (n: number) => number>;
+  } {
     return {
       name: "toolkit",
       inc: (n: number) => (this.total += n),
@@ -93,7 +98,14 @@ export class Tally extends DurableObject<Env> {
   }
 
   // A stub received from the caller, used here (the counter lives in another object).
-  async useCounter(counter: Counter, n: number): Promise<unknown> {
+  async useCounter(
+    counter: {
+      add(n: number): Promise<number>;
+      readonly value: Promise<number>;
+      describe(): Promise<string>;
+    },
+    n: number,
+  ): Promise<unknown> {
     const after = await counter.add(n);
     return { after, value: await counter.value, describe: await counter.describe() };
   }
@@ -114,9 +126,10 @@ export class Tally extends DurableObject<Env> {
   }
 
   // Keeps a callback past the call (workerd disposes it when the call returns), and one dup().
-  stash(fn: (() => Promise<unknown>) & { dup(): () => Promise<unknown> }): string {
+  stash(fn: () => Promise<unknown>): string {
     this.stashed = fn;
-    this.kept = fn.dup();
+    // On the receiving side a function argument is a stub, with dup().
+    this.kept = (fn as unknown as { dup(): () => Promise<unknown> }).dup();
     return "stashed";
   }
 
@@ -145,7 +158,7 @@ export class Tally extends DurableObject<Env> {
   }
 
   // A stub an object got from another object, kept in a field across requests.
-  heldCounter: Counter | null = null;
+  heldCounter: { add(n: number): Promise<number> } | null = null;
   async hold(owner: string): Promise<number> {
     this.heldCounter = await this.env.TALLY.getByName(owner).counter("held");
     return this.heldCounter.add(1);
