@@ -1,5 +1,6 @@
 import { EMAIL_ANSWERS, type EmailOutcome } from "../bindings/incoming-email.ts";
 import type { SerializedRequest, SerializedResponse } from "../host/protocol.ts";
+import { triggerText } from "./trigger-answer.ts";
 
 /**
  * `POST /cdn-cgi/handler/email?from=<MAIL FROM>&to=<RCPT TO>` with a raw
@@ -10,16 +11,6 @@ import type { SerializedRequest, SerializedResponse } from "../host/protocol.ts"
  */
 export const EMAIL_HANDLER_PATH = "/cdn-cgi/handler/email";
 
-function text(status: number, body: string): SerializedResponse {
-  const bytes = new TextEncoder().encode(body);
-  return {
-    status,
-    statusText: "",
-    headers: [["content-type", "text/plain;charset=UTF-8"]],
-    body: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
-  };
-}
-
 /** Answers the trigger request: 400 for a request without an envelope or a body, else what the handler run gave. */
 export async function emailTrigger(
   req: SerializedRequest,
@@ -28,7 +19,7 @@ export async function emailTrigger(
 ): Promise<SerializedResponse> {
   const from = url.searchParams.get("from");
   const to = url.searchParams.get("to");
-  if (!req.body || req.body.byteLength === 0 || !from || !to) return text(400, EMAIL_ANSWERS.invalid);
+  if (!req.body || req.body.byteLength === 0 || !from || !to) return triggerText(400, EMAIL_ANSWERS.invalid);
   const answer = await run(from, to, new Uint8Array(req.body));
-  return text(answer.status, answer.body);
+  return triggerText(answer.status, answer.body);
 }

@@ -8,6 +8,7 @@ import {
   type ScheduledSpec,
 } from "../bindings/scheduled.ts";
 import type { SerializedResponse } from "../host/protocol.ts";
+import { triggerText } from "./trigger-answer.ts";
 
 /**
  * `/cdn-cgi/handler/scheduled?cron=..&time=..` (any method) runs the entry
@@ -35,16 +36,6 @@ export function isTriggerPath(pathname: string, testScheduled: boolean): boolean
   );
 }
 
-function text(status: number, body: string): SerializedResponse {
-  const bytes = new TextEncoder().encode(body);
-  return {
-    status,
-    statusText: "",
-    headers: [["content-type", "text/plain;charset=UTF-8"]],
-    body: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
-  };
-}
-
 /** Answers a trigger path (isTriggerPath): runs scheduled() through `run`, or the 404. */
 export async function scheduledTrigger(
   url: URL,
@@ -58,17 +49,17 @@ export async function scheduledTrigger(
       null,
     );
     return outcome.status === 200
-      ? text(200, "Ran scheduled event")
-      : text(500, outcome.error ?? "Error: the scheduled() handler failed");
+      ? triggerText(200, "Ran scheduled event")
+      : triggerText(500, outcome.error ?? "Error: the scheduled() handler failed");
   }
   const legacy = url.pathname === LEGACY_SCHEDULED_PATH;
   if (url.pathname !== SCHEDULED_HANDLER_PATH && !legacy)
-    return text(
+    return triggerText(
       404,
       `"${url.pathname}" is not a valid handler. Did you mean to use "${SCHEDULED_HANDLER_PATH}" or "/cdn-cgi/handler/email"?`,
     );
   const spec = scheduledSpec(url.searchParams, now);
-  if (!spec) return text(500, `TypeError: ${SCHEDULED_MESSAGES.invalidTime}`);
+  if (!spec) return triggerText(500, `TypeError: ${SCHEDULED_MESSAGES.invalidTime}`);
   const outcome = await run(spec, legacy ? SCHEDULED_MESSAGES.legacy : null);
-  return text(outcome.status, outcome.body);
+  return triggerText(outcome.status, outcome.body);
 }
