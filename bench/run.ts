@@ -11,7 +11,9 @@
  * --live N (1000, scenario 5), --touch N (10000, scenario 6), --long
  * (adds scenario 6), --scenarios LIST (e.g. 5 or 1,2,3,4),
  * --only terrarium|workerd, --terrarium-args "FLAGS" (more flags for every
- * `terrarium serve`, e.g. "--traces off"; printed and saved with the results).
+ * `terrarium serve`, e.g. "--traces off"; printed and saved with the results),
+ * --terrarium-root DIR (run another checkout's bin/terrarium.js, e.g. a git
+ * worktree of an older commit, against this bench and project).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -50,6 +52,7 @@ const { values: flags } = parseArgs({
     scenarios: { type: "string" },
     only: { type: "string" },
     "terrarium-args": { type: "string", default: "" },
+    "terrarium-root": { type: "string" },
   },
 });
 
@@ -269,11 +272,14 @@ function threadsOf(server: RunningServer): number {
 /** `--terrarium-args "..."`: more flags for every `terrarium serve` (e.g. `--traces off`), split on spaces. */
 const terrariumArgs = (flags["terrarium-args"] ?? "").split(" ").filter((a) => a !== "");
 
+/** `--terrarium-root DIR`: the checkout whose `bin/terrarium.js` serves (default: this one). */
+const terrariumRoot = flags["terrarium-root"] ? resolve(flags["terrarium-root"]) : REPO_ROOT;
+
 async function startServer(side: string, extraTerrariumArgs: string[] = []): Promise<RunningServer> {
   const t0 = performance.now();
   const server =
     side === "terrarium"
-      ? await startTerrarium(REPO_ROOT, PROJECT_DIR, [...terrariumArgs, ...extraTerrariumArgs])
+      ? await startTerrarium(terrariumRoot, PROJECT_DIR, [...terrariumArgs, ...extraTerrariumArgs])
       : await startWorkerd(REPO_ROOT, PROJECT_DIR);
   servers.add(server);
   progress(
@@ -850,7 +856,9 @@ async function main(): Promise<void> {
   const durability = terrariumDurability();
   const t = results.terrarium;
   const w = results.workerd;
-  const settings = terrariumArgs.length > 0 ? `\nTerrarium ran with: ${terrariumArgs.join(" ")}` : "";
+  const settings =
+    (terrariumArgs.length > 0 ? `\nTerrarium ran with: ${terrariumArgs.join(" ")}` : "") +
+    (terrariumRoot !== REPO_ROOT ? `\nTerrarium served from: ${terrariumRoot}` : "");
   process.stdout.write(`\n${report(t, w, durability.text)}${settings}\n`);
 
   const fl = floors(t, w);
@@ -866,7 +874,7 @@ async function main(): Promise<void> {
       node: process.version,
       clkTck: CLK_TCK,
     },
-    config: { ...cfg, terrariumArgs },
+    config: { ...cfg, terrariumArgs, terrariumRoot },
     project: relative(REPO_ROOT, PROJECT_DIR),
     durability,
     terrarium: t ?? null,

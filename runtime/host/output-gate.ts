@@ -23,6 +23,10 @@ import type Database from "better-sqlite3";
  */
 export class ImplicitTransaction {
   readonly #db: Database.Database;
+  /** BEGIN, COMMIT and ROLLBACK prepared once: `exec` would parse them on every turn that writes. */
+  readonly #begin: Database.Statement;
+  readonly #commit: Database.Statement;
+  readonly #rollback: Database.Statement;
   readonly #onCommit: () => void;
   readonly #onRollback: () => void;
   readonly #onCommitError: (e: Error) => void;
@@ -43,6 +47,9 @@ export class ImplicitTransaction {
     },
   ) {
     this.#db = db;
+    this.#begin = db.prepare("BEGIN");
+    this.#commit = db.prepare("COMMIT");
+    this.#rollback = db.prepare("ROLLBACK");
     this.#onCommit = hooks.onCommit;
     this.#onRollback = hooks.onRollback;
     this.#onCommitError = hooks.onCommitError;
@@ -64,7 +71,7 @@ export class ImplicitTransaction {
     if (!this.#open) {
       // A transaction the object did not open through us (the Inspector's SQL
       // runs between events, after a flush) never holds here; be safe anyway.
-      if (!this.#db.inTransaction) this.#db.exec("BEGIN");
+      if (!this.#db.inTransaction) this.#begin.run();
       this.#open = true;
     }
     this.#schedule();
@@ -106,9 +113,9 @@ export class ImplicitTransaction {
       this.#open = false;
       if (!this.#db.open) return;
       try {
-        if (this.#db.inTransaction) this.#db.exec("COMMIT");
+        if (this.#db.inTransaction) this.#commit.run();
       } catch (e) {
-        if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
+        if (this.#db.inTransaction) this.#rollback.run();
         this.#onRollback();
         this.#onCommitError(e instanceof Error ? e : new Error(String(e)));
         return;
@@ -121,7 +128,7 @@ export class ImplicitTransaction {
   rollback(): void {
     this.#explicit = 0;
     this.#open = false;
-    if (this.#db.open && this.#db.inTransaction) this.#db.exec("ROLLBACK");
+    if (this.#db.open && this.#db.inTransaction) this.#rollback.run();
     this.#onRollback();
   }
 

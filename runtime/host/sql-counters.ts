@@ -357,6 +357,38 @@ export function countRows(
   return { read, written };
 }
 
+/** Per statement shape, the counters of runs that asked no table's size, by what the run showed. */
+const settled = new WeakMap<StatementShape, Map<string, { read: number; written: number }>>();
+/** Distinct outcomes kept per shape (a SELECT's row count varies; most writes have one or two). */
+const SETTLED_MAX = 64;
+
+/**
+ * `countRows`, remembered: a run that needed no table's size depends only on
+ * what it showed (rows, changes, which upsert path), so the next run that
+ * shows the same is answered without walking the bytecode again (a hot
+ * object's upsert: one lookup instead of a walk that allocates).
+ */
+export function countRowsCached(
+  shape: StatementShape,
+  seen: Observed,
+  count: (table: string) => number,
+): { read: number; written: number } {
+  const key = `${seen.rows}|${seen.changes}|${seen.updated === true ? 1 : 0}|${seen.reader === true ? 1 : 0}`;
+  let known = settled.get(shape);
+  const hit = known?.get(key);
+  if (hit) return hit;
+  let sized = false;
+  const result = countRows(shape, seen, (table) => {
+    sized = true;
+    return count(table);
+  });
+  if (!sized) {
+    if (!known) settled.set(shape, (known = new Map()));
+    if (known.size < SETTLED_MAX) known.set(key, result);
+  }
+  return result;
+}
+
 /** The statement scans sqlite_schema (DROP): its size must be taken before the statement changes it. */
 export function scansSchema(shape: StatementShape): boolean {
   return shape.loops.some((l) => l.full && shape.cursors.get(l.cursor)?.table === "sqlite_schema");

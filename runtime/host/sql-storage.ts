@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { rewriteParams, scan, splitStatements, toSqlError } from "../shared/sql-text.ts";
 import {
   analyze,
-  countRows,
+  countRowsCached,
   firstRowReads,
   scansSchema,
   type Observed,
@@ -321,7 +321,7 @@ export class SqlStorage {
         this.#counts.clear();
       }
     }
-    return countRows(shape, seen, (table) =>
+    return countRowsCached(shape, seen, (table) =>
       table === "sqlite_schema" && seen.schemaRows !== undefined ? seen.schemaRows : this.#tableRows(table),
     );
   }

@@ -63,4 +63,21 @@ describe("rows read and written, as workerd counts them", () => {
     cursor.toArray();
     expect(cursor.rowsRead).toBe(6);
   });
+
+  it("counts a repeated statement the same on every run, remembered or not", () => {
+    // The upsert's two paths (insert, then DO UPDATE) and a scan whose count follows the table's size.
+    const upsert =
+      "INSERT INTO indexed (k, n) VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET n = n + 1 RETURNING n";
+    const first = counts(upsert, "fresh");
+    const again = counts(upsert, "fresh");
+    expect(counts(upsert, "newer")).toEqual(first);
+    expect(counts(upsert, "newer")).toEqual(again);
+    expect(first).not.toEqual(again);
+    expect(counts("SELECT count(*) FROM plain")).toMatchObject({ read: 6 });
+    sql.exec("INSERT INTO plain (v) VALUES ('g')");
+    expect(counts("SELECT count(*) FROM plain")).toMatchObject({ read: 7 });
+    expect(counts("SELECT * FROM plain WHERE v = 'a'")).toEqual({ rows: 1, read: 7, written: 0 });
+    sql.exec("DELETE FROM plain WHERE v = 'g'");
+    expect(counts("SELECT * FROM plain WHERE v = 'a'")).toEqual({ rows: 1, read: 6, written: 0 });
+  });
 });
