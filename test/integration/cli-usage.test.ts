@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMANDS, commandUsage, type CommandName } from "../../runtime/cli/commands.ts";
 import { run } from "../helpers/cli.ts";
+import { tempProject } from "../helpers/project.ts";
 
 // Every command takes --help, and refuses a command line it cannot take with
 // one line and exit code 2, never a stack trace; serve, ui, mcp and load do
@@ -76,5 +77,19 @@ describe("a command line a command cannot take", () => {
     const r = await run([name, ...args]);
     expect(r.code, r.output).toBe(2);
     refused(r.output, name, what);
+  });
+});
+
+describe("the supervisor and a client gone at once", () => {
+  it("mcp with stdin closed starts, then stops cleanly: exit 0", async () => {
+    // The supervisor stops the engine once it is ready; the engine says so only once its SIGTERM handler is in place.
+    const project = tempProject("kitchen");
+    try {
+      const r = await run(["mcp", project.dir, "--data", project.dataDir, "--no-watch"]);
+      expect(r.output).toMatch(/terrarium mcp: .* on http:\/\/127\.0\.0\.1:\d+/);
+      expect(r.code, r.output).toBe(0);
+    } finally {
+      project.cleanup();
+    }
   });
 });
