@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ControlApi } from "../runtime/api/contract.ts";
 import { PortApi } from "../runtime/api/port-api.ts";
-import { describeCrash, refusalMessage } from "../runtime/cli/crash.ts";
+import { describeCrash, refusalMessage, takeCrashReport } from "../runtime/cli/crash.ts";
 import type { Refusal } from "../runtime/cli/supervised.ts";
 import type { WorkerObject } from "../runtime/lifecycle/lifecycle.ts";
 import type { EngineInfo, FromEngine, ToEngine } from "./engine-protocol.ts";
@@ -195,15 +195,7 @@ export class EngineHost {
 
   #crashed(code: number, threads: ReadonlyMap<number, WorkerObject | null>, memoryLimitMb: number): void {
     const diedAt = Date.now();
-    const reportFile = join(this.#crashDir, "fatal.json");
-    let report = null;
-    try {
-      if (existsSync(reportFile))
-        report = JSON.parse(readFileSync(reportFile, "utf8")) as Parameters<typeof describeCrash>[1];
-    } catch {
-      // a report cut short: the exit code says what it can
-    }
-    rmSync(reportFile, { force: true });
+    const report = takeCrashReport(this.#crashDir);
     const crash = describeCrash(ending(code), report, threads, memoryLimitMb);
     this.#crashes++;
     this.#streak = diedAt - this.#lastCrashAt < STREAK_MS ? this.#streak + 1 : 0;

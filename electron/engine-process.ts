@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { servePort } from "../runtime/api/port-api.ts";
+import { CRASH_REPORT } from "../runtime/cli/crash.ts";
 import type { Engine } from "../runtime/engine.ts";
 import type { FromEngine, ToEngine } from "./engine-protocol.ts";
 
@@ -49,7 +50,7 @@ async function open(m: Extract<ToEngine, { type: "open" }>): Promise<void> {
   if (report) {
     report.reportOnFatalError = true;
     report.directory = m.crashDir;
-    report.filename = "fatal.json";
+    report.filename = CRASH_REPORT;
   }
   if (process.versions.electron) {
     // better-sqlite3 as built for Electron's ABI (scripts/build-sqlite-electron.js), for this

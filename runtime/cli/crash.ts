@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { WorkerObject } from "../lifecycle/lifecycle.ts";
 
 /**
@@ -6,6 +8,27 @@ import type { WorkerObject } from "../lifecycle/lifecycle.ts";
  * which both read the Node report the engine process writes on a fatal
  * error and know which object each of its worker threads served.
  */
+
+/** The file, in the folder its supervisor gave it, where an engine process writes Node's report when it dies of a fatal error. */
+export const CRASH_REPORT = "fatal.json";
+
+/** What describeCrash reads of Node's report. */
+export interface CrashReport {
+  header?: { event?: string; threadId?: number };
+}
+
+/** Takes (reads and removes) the report a dead engine process left in `dir`; null when it wrote none or was cut short. */
+export function takeCrashReport(dir: string): CrashReport | null {
+  const file = join(dir, CRASH_REPORT);
+  let report: CrashReport | null = null;
+  try {
+    if (existsSync(file)) report = JSON.parse(readFileSync(file, "utf8")) as CrashReport;
+  } catch {
+    // a report cut short: the exit code or signal says what it can
+  }
+  rmSync(file, { force: true });
+  return report;
+}
 
 function who(o: WorkerObject): string {
   return `${o.className} ${o.name !== null ? `${JSON.stringify(o.name)} (${o.id.slice(0, 8)})` : o.id}`;
@@ -22,7 +45,7 @@ export interface Crash {
 
 export function describeCrash(
   signal: string,
-  report: { header?: { event?: string; threadId?: number } } | null,
+  report: CrashReport | null,
   threads: ReadonlyMap<number, WorkerObject | null>,
   memoryLimitMb: number,
 ): Crash {

@@ -1,19 +1,18 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { constants, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getSystemErrorName, parseArgs } from "node:util";
 import type { WorkerObject } from "../lifecycle/lifecycle.ts";
-import { describeCrash, refusalMessage } from "./crash.ts";
+import { describeCrash, refusalMessage, takeCrashReport } from "./crash.ts";
 export { describeCrash, refusalMessage, type Crash } from "./crash.ts";
 import { McpRelay } from "./mcp-relay.ts";
 import { onParentGone } from "./parent-watch.ts";
 import {
   CRASH_DIR_ENV,
-  CRASH_REPORT,
   SUPERVISED_ENV,
   UI_TOKEN_ENV,
   type Refusal,
@@ -309,15 +308,7 @@ export function supervise(command: SupervisedCommand, argv: string[], front?: Su
         exit(128 + (constants.signals[signal!] ?? 0));
       }
       const diedAt = Date.now();
-      const reportFile = join(crashDir, CRASH_REPORT);
-      let report = null;
-      try {
-        if (existsSync(reportFile))
-          report = JSON.parse(readFileSync(reportFile, "utf8")) as Parameters<typeof describeCrash>[1];
-      } catch {
-        // a report cut short: the signal says what it can
-      }
-      rmSync(reportFile, { force: true });
+      const report = takeCrashReport(crashDir);
       const crash = describeCrash(signal!, report, threads, memoryLimitMb);
       relay?.detach(
         `the Terrarium engine process ended before answering: ${crash.what}; it is restarting, and the session goes on`,

@@ -1,5 +1,6 @@
 import type { Engine } from "../engine.ts";
 import type { WorkerObject } from "../lifecycle/lifecycle.ts";
+import { CRASH_REPORT } from "./crash.ts";
 
 /**
  * The engine's side of a supervised `serve` (the supervisor is
@@ -12,7 +13,6 @@ import type { WorkerObject } from "../lifecycle/lifecycle.ts";
 export const SUPERVISED_ENV = "TERRARIUM_SUPERVISED";
 /** Where the engine process writes Node's report when it dies of a fatal error. */
 export const CRASH_DIR_ENV = "TERRARIUM_CRASH_DIR";
-export const CRASH_REPORT = "fatal.json";
 /** `ui`'s per-launch token, chosen by the supervisor so that a restart keeps the page's address. */
 export const UI_TOKEN_ENV = "TERRARIUM_UI_TOKEN";
 
