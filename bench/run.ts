@@ -503,7 +503,7 @@ async function runTouch(side: string, label: string): Promise<TouchResults> {
 // ---- durability ----
 
 function terrariumDurability(): { journalMode: string; synchronous: string; text: string } {
-  const file = join(REPO_ROOT, "runtime", "host", "object-host.ts");
+  const file = join(REPO_ROOT, "runtime", "host", "object-database.ts");
   let src = "";
   try {
     src = readFileSync(file, "utf8");
@@ -520,7 +520,8 @@ function terrariumDurability(): { journalMode: string; synchronous: string; text
         : "each commit fsynced";
   const text =
     `Durability: Terrarium uses SQLite journal_mode=${journal}, synchronous=${sync} ` +
-    `(read from ${relative(REPO_ROOT, file)}), each storage write committed on its own (autocommit; ${fsync}). ` +
+    `(read from ${relative(REPO_ROOT, file)}); the writes of one turn of the object's event loop are one ` +
+    `transaction, committed before the answer leaves (the output gate, runtime/host/output-gate.ts; ${fsync}). ` +
     `workerd commits to disk per output gate (WAL; an fsync per commit, before the response is released). ` +
     `Both keep their object databases on the same disk (under ${process.env.TMPDIR ?? "/tmp"}).`;
   return { journalMode: journal, synchronous: sync, text };

@@ -9,8 +9,10 @@ import type { ProjectOptions } from "../config/project.ts";
 import { maskText, secretValues } from "../api/secrets.ts";
 import { onParentGone } from "./parent-watch.ts";
 import { connectSupervisor, isSupervised, type SupervisorLink } from "./supervised.ts";
+import { fail, usageError } from "./commands.ts";
 
 export { onParentGone };
+export { fail, TRACES_FLAG, usageError, WRANGLER_FLAGS } from "./commands.ts";
 
 /** What the commands share: errors, number flags, opening a project, printing what the engine reports. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -19,28 +21,12 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", 
 export const DEFAULT_SAMPLE = join(REPO_ROOT, "resources", "samples", "aidevos");
 
 /** The one project folder a command takes (default: the sample), which must exist. */
-export function projectFolder(command: string, positionals: readonly string[]): string {
-  if (positionals.length > 1) fail(`${command} takes one project folder, got ${positionals.length}`, 2);
+export function projectFolder(positionals: readonly string[]): string {
+  if (positionals.length > 1) usageError(`takes one project folder, got ${positionals.length}`);
   const projectDir = resolve(positionals[0] ?? DEFAULT_SAMPLE);
   if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
   return projectDir;
 }
-
-/**
- * wrangler dev's flags that mean the same here, for every command that
- * opens a project: `-c/--config` (repeatable: the first config is the
- * project's Worker, the others more Workers it reaches through service
- * bindings), `-e/--env`, `--var KEY:VALUE` (repeatable), `--persist-to`
- * (the data directory, as --data) and `--local` (accepted: everything here
- * is local).
- */
-export const WRANGLER_FLAGS = {
-  config: { type: "string", short: "c", multiple: true },
-  env: { type: "string", short: "e" },
-  var: { type: "string", multiple: true },
-  "persist-to": { type: "string" },
-  local: { type: "boolean", default: false },
-} as const;
 
 /** How a command opens its project, from its positionals and WRANGLER_FLAGS. */
 export interface OpenFlags {
@@ -53,10 +39,9 @@ export interface OpenFlags {
 /**
  * The project a command opens: the folder of the first `-c` config, else
  * the folder given (default: the sample), with --env and --var; bad flags
- * exit 2 with a message.
+ * throw a UsageError.
  */
 export function openFlags(
-  command: string,
   positionals: readonly string[],
   values: {
     config?: string[] | undefined;
@@ -68,24 +53,21 @@ export function openFlags(
 ): OpenFlags {
   const configs = (values.config ?? []).map((c) => resolve(c));
   for (const c of configs) if (!existsSync(c)) fail(`no such config file: ${c} (-c)`);
-  const projectDir = configs[0] ? dirname(configs[0]) : projectFolder(command, positionals);
+  const projectDir = configs[0] ? dirname(configs[0]) : projectFolder(positionals);
   if (configs[0] && positionals.length > 0 && resolve(positionals[0]!) !== projectDir) {
-    fail(
-      `${command}: the project folder is the first -c config's (${projectDir}); drop "${positionals[0]}" or -c`,
-      2,
-    );
+    usageError(`the project folder is the first -c config's (${projectDir}); drop "${positionals[0]}" or -c`);
   }
   if (values.data !== undefined && values["persist-to"] !== undefined)
-    fail("give --data or --persist-to (the same thing), not both", 2);
+    usageError("give --data or --persist-to (the same thing), not both");
   const vars: Record<string, string> = {};
   for (const v of values.var ?? []) {
     const i = v.indexOf(":");
-    if (i <= 0) fail(`--var needs KEY:VALUE, got "${v}"`, 2);
+    if (i <= 0) usageError(`--var needs KEY:VALUE, got "${v}"`);
     vars[v.slice(0, i)] = v.slice(i + 1);
   }
   const env = values.env;
   if (env !== undefined && !/^[A-Za-z0-9_-]+$/.test(env))
-    fail(`--env needs an environment's name, got "${env}"`, 2);
+    usageError(`--env needs an environment's name, got "${env}"`);
   return {
     projectDir,
     data: values.data ?? values["persist-to"],
@@ -97,7 +79,7 @@ export function openFlags(
 export function ipFlag(ip: string | undefined): string {
   const host = ip ?? "127.0.0.1";
   if (ip === "localhost") return "127.0.0.1";
-  if (!/^[0-9.]+$|^[0-9a-f:]+$/i.test(host)) fail(`--ip needs an IP address, got "${host}"`, 2);
+  if (!/^[0-9.]+$|^[0-9a-f:]+$/i.test(host)) usageError(`--ip needs an IP address, got "${host}"`);
   if (host !== "127.0.0.1" && host !== "::1") {
     process.stderr.write(
       `terrarium: warning: the router listens on ${host}, not only on this machine's loopback: anyone who can reach it can call the project\n`,
@@ -106,15 +88,10 @@ export function ipFlag(ip: string | undefined): string {
   return host;
 }
 
-export function fail(message: string, code = 1): never {
-  process.stderr.write(`terrarium: ${message}\n`);
-  process.exit(code);
-}
-
 export function intFlag(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) fail(`--${name} needs a whole number, got "${v}"`, 2);
+  if (!Number.isInteger(n) || n < 0) usageError(`--${name} needs a whole number, got "${v}"`);
   return n;
 }
 
@@ -139,20 +116,13 @@ export function lifecycleFlags(
   return lifecycle;
 }
 
-/**
- * --traces on|all|off|RATE (docs/traces.md): on traces requests up to 200
- * new traces a second, all every request, off none, a rate between 0 and 1
- * that share of requests.
- */
-export const TRACES_FLAG = { traces: { type: "string" } } as const;
-
 export function tracesFlag(v: string | undefined): NonNullable<EngineOptions["traces"]> {
   if (v === undefined || v === "on") return {};
   if (v === "off") return { enabled: false };
   if (v === "all") return { perSecond: Infinity };
   const rate = Number(v);
   if (v.trim() === "" || !Number.isFinite(rate) || rate < 0 || rate > 1)
-    fail(`--traces takes on, all, off or a rate between 0 and 1, got "${v}"`, 2);
+    usageError(`--traces takes on, all, off or a rate between 0 and 1, got "${v}"`);
   return { sample: rate };
 }
 

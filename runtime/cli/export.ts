@@ -1,40 +1,21 @@
 import { existsSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ProjectError } from "../config/errors.ts";
 import { ExportError, exportProject } from "../export/exporter.ts";
-import { fail } from "./common.ts";
+import { fail, parseCommand, usageError } from "./commands.ts";
 
 /** `terrarium export <projectDir> --out <dir> [--force]` */
 export async function exportCommand(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: "string" },
-        force: { type: "boolean", default: false },
-        env: { type: "string", short: "e" },
-        config: { type: "string", short: "c", multiple: true },
-      },
-    });
-  } catch (e) {
-    fail((e as Error).message, 2);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommand("export", argv);
   // -c as on serve: the first config is the project's Worker, each other one more Worker to export.
   const configs = (values.config ?? []).map((c) => resolve(c));
   for (const c of configs) if (!existsSync(c)) fail(`no such config file: ${c} (-c)`);
   if (positionals.length > 1 || (positionals.length === 0 && configs.length === 0))
-    fail("export takes one project folder: terrarium export <projectDir> --out <dir>", 2);
-  if (!values.out) fail("export needs --out <dir>", 2);
+    usageError("takes one project folder: terrarium export <projectDir> --out <dir>");
+  if (!values.out) usageError("needs --out <dir>");
   const projectDir = configs[0] ? dirname(configs[0]) : resolve(positionals[0]!);
   if (configs[0] && positionals[0] !== undefined && resolve(positionals[0]) !== projectDir)
-    fail(
-      `export: the project folder is the first -c config's (${projectDir}); drop "${positionals[0]}" or -c`,
-      2,
-    );
+    usageError(`the project folder is the first -c config's (${projectDir}); drop "${positionals[0]}" or -c`);
   if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
   const out = resolve(values.out);
   try {

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { KVNamespace } from "../bindings/kv.ts";
 import { kvStores, type KVStore } from "../bindings/stores.ts";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject } from "../config/project.ts";
-import { fail, intFlag, openFlags, WRANGLER_FLAGS } from "./common.ts";
+import { fail, intFlag, openFlags } from "./common.ts";
+import { parseCommand, UsageError, usageError } from "./commands.ts";
 
 const ACTIONS = ["list", "get", "put", "delete"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -17,36 +17,11 @@ type Action = (typeof ACTIONS)[number];
  * the same SQLite file, so it is safe while a Terrarium serves the folder.
  */
 export async function kvCommand(argv: string[]): Promise<void> {
-  const [action, ...rest] = argv;
+  const { values, positionals: all } = parseCommand("kv", argv);
+  const [action, ...positionals] = all;
   if (!ACTIONS.includes(action as Action))
-    fail(`kv needs an action: terrarium kv ${ACTIONS.join("|")} [projectDir] (got "${action ?? ""}")`, 2);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        ...WRANGLER_FLAGS,
-        data: { type: "string" },
-        binding: { type: "string" },
-        "namespace-id": { type: "string" },
-        key: { type: "string" },
-        value: { type: "string" },
-        path: { type: "string" },
-        prefix: { type: "string" },
-        limit: { type: "string" },
-        cursor: { type: "string" },
-        ttl: { type: "string" },
-        expiration: { type: "string" },
-        metadata: { type: "string" },
-        json: { type: "boolean", default: false },
-      },
-    });
-  } catch (e) {
-    fail((e as Error).message, 2);
-  }
-  const { values, positionals } = parsed;
-  const open = openFlags("kv", positionals, values);
+    usageError(`needs an action: terrarium kv ${ACTIONS.join("|")} [projectDir] (got "${action ?? ""}")`);
+  const open = openFlags(positionals, values);
   let stores: { worker: string; store: KVStore }[];
   let dataDir: string;
   try {
@@ -67,15 +42,14 @@ export async function kvCommand(argv: string[]): Promise<void> {
   );
   if (stores.length === 0) fail("the project binds no KV namespace (kv_namespaces)");
   if (matches.length === 0)
-    fail(
+    usageError(
       `no KV namespace bound as ${values.binding ?? values["namespace-id"]}; the project binds ${names}`,
-      2,
     );
   if (new Set(matches.map((m) => m.store.path)).size > 1)
-    fail(`the project binds several KV namespaces (${names}): pick one with --binding`, 2);
+    usageError(`the project binds several KV namespaces (${names}): pick one with --binding`);
   const kv = new KVNamespace(matches[0]!.store.path);
   const key = (): string => {
-    if (values.key === undefined) fail(`kv ${action} needs --key`, 2);
+    if (values.key === undefined) usageError(`${action} needs --key`);
     return values.key;
   };
   try {
@@ -130,19 +104,19 @@ export async function kvCommand(argv: string[]): Promise<void> {
       }
       case "put": {
         if ((values.value === undefined) === (values.path === undefined))
-          fail("kv put needs --value TEXT or --path FILE (one of them)", 2);
+          usageError("put needs --value TEXT or --path FILE (one of them)");
         const value = values.path !== undefined ? new Uint8Array(readFileSync(values.path)) : values.value!;
         let metadata: unknown;
         if (values.metadata !== undefined) {
           try {
             metadata = JSON.parse(values.metadata) as unknown;
           } catch {
-            fail(`--metadata needs JSON, got ${values.metadata}`, 2);
+            usageError(`--metadata needs JSON, got ${values.metadata}`);
           }
         }
         const ttl = intFlag(values.ttl, "ttl");
         const expiration = intFlag(values.expiration, "expiration");
-        if (ttl !== undefined && expiration !== undefined) fail("give --ttl or --expiration, not both", 2);
+        if (ttl !== undefined && expiration !== undefined) usageError("give --ttl or --expiration, not both");
         await kv.put(key(), value, {
           ...(metadata !== undefined ? { metadata } : {}),
           ...(ttl !== undefined ? { expirationTtl: ttl } : {}),
@@ -157,6 +131,7 @@ export async function kvCommand(argv: string[]): Promise<void> {
         return;
     }
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     fail(e instanceof Error ? e.message : String(e));
   } finally {
     kv.close();

@@ -1,6 +1,5 @@
 import { constants } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject } from "../config/project.ts";
 import { parseLoadProfile, type LoadProfileConfig } from "../config/terrarium.ts";
@@ -18,10 +17,10 @@ import {
   openFlags,
   startEngine,
   stopOnSignals,
-  TRACES_FLAG,
   tracesFlag,
-  WRANGLER_FLAGS,
+  usageError,
 } from "./common.ts";
+import { parseCommand } from "./commands.ts";
 import { RemoteEngineMetrics, serveLoadMetrics } from "./load-engine.ts";
 import { isSupervised } from "./supervised.ts";
 import type { Supervision } from "./supervise.ts";
@@ -47,17 +46,17 @@ function adhocProfile(v: Record<string, string | string[] | boolean | undefined>
     const s = str(k);
     if (s === undefined) return undefined;
     const n = Number(s);
-    if (!Number.isFinite(n) || n < 0) fail(`--${k} needs a number, got "${s}"`, 2);
+    if (!Number.isFinite(n) || n < 0) usageError(`--${k} needs a number, got "${s}"`);
     return n;
   };
   const rate = num("rate");
   const clients = num("clients");
   if (rate !== undefined && clients !== undefined)
-    fail("give --rate (open model) or --clients (closed), not both", 2);
+    usageError("give --rate (open model) or --clients (closed), not both");
   const headers: Record<string, string> = {};
   for (const h of (v.header as string[] | undefined) ?? []) {
     const i = h.indexOf(":");
-    if (i <= 0) fail(`--header needs "Name: value", got "${h}"`, 2);
+    if (i <= 0) usageError(`--header needs "Name: value", got "${h}"`);
     headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
   }
   const client = str("client") ?? "api";
@@ -80,7 +79,8 @@ function adhocProfile(v: Record<string, string | string[] | boolean | undefined>
   try {
     return parseLoadProfile(raw);
   } catch (e) {
-    if (e instanceof ProjectError) fail(`${e.message.replace(/^requests\[0\]\./, "")} (from the flags)`, 2);
+    if (e instanceof ProjectError)
+      usageError(`${e.message.replace(/^requests\[0\]\./, "")} (from the flags)`);
     throw e;
   }
 }
@@ -92,47 +92,20 @@ function adhocProfile(v: Record<string, string | string[] | boolean | undefined>
  * --no-supervisor (or TERRARIUM_NO_SUPERVISOR=1) keeps both in this process.
  */
 export async function load(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      profile: { type: "string" },
-      rate: { type: "string" },
-      clients: { type: "string" },
-      think: { type: "string" },
-      duration: { type: "string" },
-      method: { type: "string" },
-      path: { type: "string" },
-      keys: { type: "string" },
-      header: { type: "string", multiple: true },
-      body: { type: "string" },
-      client: { type: "string" },
-      socket: { type: "string" },
-      threshold: { type: "string", multiple: true },
-      url: { type: "string" },
-      data: { type: "string" },
-      json: { type: "boolean", default: false },
-      quiet: { type: "boolean", default: false },
-      grace: { type: "string" },
-      "exit-on-stdin-close": { type: "boolean", default: false },
-      "no-supervisor": { type: "boolean", default: false },
-      ...WRANGLER_FLAGS,
-      ...TRACES_FLAG,
-    },
-  });
+  const { values, positionals } = parseCommand("load", argv);
   const graceMs = graceFlag(values.grace);
   if (positionals.length !== 1 && !values.config?.length)
-    fail(`load takes one project folder, got ${positionals.length}`, 2);
-  const open = openFlags("load", positionals, values);
+    usageError(`takes one project folder, got ${positionals.length}`);
+  const open = openFlags(positionals, values);
   const projectDir = open.projectDir;
   let thresholds: Threshold[];
   try {
     thresholds = (values.threshold ?? []).map(parseThreshold);
   } catch (e) {
-    fail(`--threshold: ${(e as Error).message}`, 2);
+    usageError(`--threshold: ${(e as Error).message}`);
   }
   if (values.url !== undefined && !/^https?:\/\/[^/]+/.test(values.url))
-    fail(`--url needs http://host:port, got "${values.url}"`, 2);
+    usageError(`--url needs http://host:port, got "${values.url}"`);
 
   let project;
   try {
@@ -146,7 +119,7 @@ export async function load(argv: string[]): Promise<void> {
   if (values.profile !== undefined) {
     const given = SHAPING.filter((k) => values[k] !== undefined);
     if (given.length)
-      fail(`--profile cannot be combined with --${given.join(", --")}; edit the profile instead`, 2);
+      usageError(`--profile cannot be combined with --${given.join(", --")}; edit the profile instead`);
     const profiles = project.terrarium.loadProfiles ?? {};
     const found = profiles[values.profile];
     if (!found) {
@@ -176,8 +149,9 @@ export async function load(argv: string[]): Promise<void> {
     );
     const port = await served.listen(0, "127.0.0.1", supervisor?.handles.get("router"));
     serveLoadMetrics(served);
-    supervisor?.ready(port, served.lifecycle.options.memoryLimitMb);
     stopOnSignals({ graceMs, exitOnStdinClose: false, stop: () => served.close({ graceMs }) });
+    // Only now: a SIGTERM the supervisor sends once it hears this must find the handler above.
+    supervisor?.ready(port, served.lifecycle.options.memoryLimitMb);
     return;
   }
   let remote: RemoteEngineMetrics | null = null;

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { parseArgs } from "node:util";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { createMcpServer } from "../api/mcp-server.ts";
 import {
@@ -13,8 +12,10 @@ import {
   REPO_ROOT,
   startEngine,
   stopOnSignals,
+  usageError,
 } from "./common.ts";
 import { controlApi } from "../api/control-api.ts";
+import { parseCommand } from "./commands.ts";
 
 /**
  * Stdout belongs to the MCP protocol: one stray line there breaks the
@@ -41,26 +42,11 @@ function claimStdout(): Writable {
  * as on SIGINT/SIGTERM.
  */
 export async function mcp(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      "allow-writes": { type: "boolean", default: false },
-      port: { type: "string", default: "0" },
-      data: { type: "string" },
-      "idle-after": { type: "string" },
-      "hibernate-after": { type: "string" },
-      quiet: { type: "boolean", default: false },
-      watch: { type: "boolean", default: true },
-      "no-watch": { type: "boolean", default: false },
-      grace: { type: "string" },
-      "no-supervisor": { type: "boolean", default: false },
-    },
-  });
+  const { values, positionals } = parseCommand("mcp", argv);
   const protocolOut = claimStdout();
-  const projectDir = projectFolder("mcp", positionals);
+  const projectDir = projectFolder(positionals);
   const port = intFlag(values.port, "port") ?? 0;
-  if (port > 65_535) fail("a port is at most 65535", 2);
+  if (port > 65_535) usageError("a port is at most 65535");
   const graceMs = graceFlag(values.grace);
   // Stdout is the protocol's (claimStdout): what the engine reports goes to stderr.
   const { engine, supervisor } = await startEngine(
@@ -87,7 +73,6 @@ export async function mcp(argv: string[]): Promise<void> {
     `terrarium mcp: ${engine.project.wrangler.name} on http://127.0.0.1:${actual}, ` +
       `write tools ${values["allow-writes"] ? "on" : "off (--allow-writes turns them on)"}\n`,
   );
-  supervisor?.ready(actual, engine.lifecycle.options.memoryLimitMb);
   const failure = engine.lifecycle.loadFailure;
   if (failure) process.stderr.write(`terrarium: ${failure}; requests answer 500 until the code is fixed\n`);
 
@@ -99,4 +84,6 @@ export async function mcp(argv: string[]): Promise<void> {
       return engine.close({ graceMs });
     },
   });
+  // Only now: a SIGTERM the supervisor sends once it hears this must find the handler above.
+  supervisor?.ready(actual, engine.lifecycle.options.memoryLimitMb);
 }

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { parseCommand } from "./commands.ts";
 import {
   exitOnStdinClose,
   fail,
@@ -9,8 +9,7 @@ import {
   openFlags,
   startEngine,
   stopOnSignals,
-  WRANGLER_FLAGS,
-  TRACES_FLAG,
+  usageError,
 } from "./common.ts";
 
 /**
@@ -19,32 +18,10 @@ import {
  * --no-supervisor.
  */
 export async function serve(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: "string", default: "8787" },
-      data: { type: "string" },
-      "idle-after": { type: "string" },
-      "hibernate-after": { type: "string" },
-      "max-live": { type: "string" },
-      "cpu-limit": { type: "string" },
-      "answer-timeout": { type: "string" },
-      quiet: { type: "boolean", default: false },
-      watch: { type: "boolean", default: true },
-      "no-watch": { type: "boolean", default: false },
-      grace: { type: "string" },
-      "exit-on-stdin-close": { type: "boolean", default: false },
-      ip: { type: "string" },
-      "no-supervisor": { type: "boolean", default: false },
-      "test-scheduled": { type: "boolean", default: false },
-      ...WRANGLER_FLAGS,
-      ...TRACES_FLAG,
-    },
-  });
-  const open = openFlags("serve", positionals, values);
+  const { values, positionals } = parseCommand("serve", argv);
+  const open = openFlags(positionals, values);
   const port = intFlag(values.port, "port") ?? 8787;
-  if (port > 65_535) fail("a port is at most 65535", 2);
+  if (port > 65_535) usageError("a port is at most 65535");
   const host = ipFlag(values.ip);
   const graceMs = graceFlag(values.grace);
   const lifecycle = lifecycleFlags(values);
@@ -61,7 +38,6 @@ export async function serve(argv: string[]): Promise<void> {
     throw e;
   }
   process.stdout.write(`Ready on ${engine.url ?? `http://${host}:${actual}`}\n`);
-  supervisor?.ready(actual, engine.lifecycle.options.memoryLimitMb);
   const failure = engine.lifecycle.loadFailure;
   if (failure) process.stderr.write(`terrarium: ${failure}; requests answer 500 until the code is fixed\n`);
 
@@ -71,4 +47,6 @@ export async function serve(argv: string[]): Promise<void> {
     exitOnStdinClose: !supervisor && exitOnStdinClose(values["exit-on-stdin-close"]),
     stop: () => engine.close({ graceMs }),
   });
+  // Only now: a SIGTERM the supervisor sends once it hears this must find the handler above.
+  supervisor?.ready(actual, engine.lifecycle.options.memoryLimitMb);
 }

@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type Database from "better-sqlite3";
 import { ProjectError } from "../config/errors.ts";
 import { Engine } from "../engine.ts";
@@ -10,6 +9,7 @@ import { servingInfo } from "../state/serving.ts";
 import { SnapshotStore, type SnapshotInfo } from "../state/snapshots.ts";
 import { diffStorage, type StorageDiff } from "../state/storage-diff.ts";
 import { fail, projectFolder } from "./common.ts";
+import { parseCommand, usageError } from "./commands.ts";
 import { controlApi } from "../api/control-api.ts";
 
 /**
@@ -50,7 +50,7 @@ function knownObjects(dataDir: string): ObjectRow[] {
 
 /** `--object` as an id, a unique id prefix (6+ digits) or an object's name; `--class` narrows it. */
 function pickObject(dataDir: string, object: string | undefined, className: string | undefined): ObjectRow {
-  if (!object) fail("give the object: --object <id, id prefix or name> [--class NAME]", 2);
+  if (!object) usageError("give the object: --object <id, id prefix or name> [--class NAME]");
   const all = knownObjects(dataDir).filter((o) => className === undefined || o.className === className);
   const exact = all.filter((o) => o.id === object);
   const found =
@@ -133,39 +133,13 @@ function alarmOf(dataDir: string, id: string): number | null {
   }
 }
 
-type Options = Record<string, { type: "string" | "boolean"; default?: boolean }>;
-
-export function parse(
-  argv: string[],
-  options: Options,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { ...options, data: { type: "string" } },
-    });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
-  } catch (e) {
-    return fail((e as Error).message, 2);
-  }
-}
-
 /** `terrarium snapshot [projectDir] --object X [--label T] | --list | --diff SNAP [--to SNAP]` */
 export async function snapshotCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, {
-    object: { type: "string" },
-    class: { type: "string" },
-    label: { type: "string" },
-    list: { type: "boolean", default: false },
-    diff: { type: "string" },
-    to: { type: "string" },
-    json: { type: "boolean", default: false },
-  });
-  const dataDir = dataFolder(projectFolder("snapshot", positionals), values.data as string | undefined);
+  const { values, positionals } = parseCommand("snapshot", argv);
+  const dataDir = dataFolder(projectFolder(positionals), values.data);
   const store = new SnapshotStore(dataDir);
-  const object = values.object as string | undefined;
-  const className = values.class as string | undefined;
+  const object = values.object;
+  const className = values.class;
   const json = values.json === true;
 
   if (values.list) {
@@ -182,12 +156,12 @@ export async function snapshotCommand(argv: string[]): Promise<void> {
 
   const o = pickObject(dataDir, object, className);
   if (values.diff !== undefined) {
-    const from = store.find(values.diff as string);
+    const from = store.find(values.diff);
     if (!from || from.objectId !== o.id)
       fail(`object ${o.id.slice(0, 12)} has no snapshot ${String(values.diff)}`);
     let diff: StorageDiff;
     if (values.to !== undefined) {
-      const to = store.find(values.to as string);
+      const to = store.find(values.to);
       if (!to || to.objectId !== o.id)
         fail(`object ${o.id.slice(0, 12)} has no snapshot ${String(values.to)}`);
       diff = diffStorage(store.file(from), store.file(to));
@@ -205,7 +179,7 @@ export async function snapshotCommand(argv: string[]): Promise<void> {
     return;
   }
 
-  const label = (values.label as string | undefined)?.trim() || null;
+  const label = values.label?.trim() || null;
   const snap = await store.add(
     {
       objectId: o.id,
@@ -259,11 +233,11 @@ export async function withEngine<T>(
 
 /** `terrarium restore [projectDir] --snapshot ID` */
 export async function restoreCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { snapshot: { type: "string" } });
-  const projectDir = projectFolder("restore", positionals);
-  const dataDir = dataFolder(projectDir, values.data as string | undefined);
-  const id = values.snapshot as string | undefined;
-  if (!id) fail("give the snapshot: --snapshot ID (terrarium snapshot --list shows them)", 2);
+  const { values, positionals } = parseCommand("restore", argv);
+  const projectDir = projectFolder(positionals);
+  const dataDir = dataFolder(projectDir, values.data);
+  const id = values.snapshot;
+  if (!id) usageError("give the snapshot: --snapshot ID (terrarium snapshot --list shows them)");
   const snap = new SnapshotStore(dataDir).find(id);
   if (!snap) fail(`no snapshot ${id} in ${dataDir}`);
   refuseWhileServed(dataDir, "restore");
@@ -278,21 +252,17 @@ export async function restoreCommand(argv: string[]): Promise<void> {
 
 /** `terrarium reset [projectDir] --object X | --class NAME | --all` */
 export async function resetCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, {
-    object: { type: "string" },
-    class: { type: "string" },
-    all: { type: "boolean", default: false },
-  });
-  const projectDir = projectFolder("reset", positionals);
-  const dataDir = dataFolder(projectDir, values.data as string | undefined);
-  const object = values.object as string | undefined;
-  const className = values.class as string | undefined;
+  const { values, positionals } = parseCommand("reset", argv);
+  const projectDir = projectFolder(positionals);
+  const dataDir = dataFolder(projectDir, values.data);
+  const object = values.object;
+  const className = values.class;
   const all = values.all === true;
   if (
     Number(object !== undefined) + Number(className !== undefined && object === undefined) + Number(all) !==
     1
   )
-    fail("reset takes one of: --object <id or name> [--class NAME], --class NAME, --all", 2);
+    usageError("takes one of: --object <id or name> [--class NAME], --class NAME, --all");
   const spec = object
     ? { objectId: pickObject(dataDir, object, className).id }
     : className

@@ -237,6 +237,10 @@ export function supervise(command: SupervisedCommand, argv: string[], front?: Su
   let lastCrashAt = 0;
   let streak = 0;
   let restartTimer: NodeJS.Timeout | null = null;
+  /** Whether the engine now running has said it is ready (its own stop then handles a SIGTERM). */
+  let engineReady = false;
+  /** Stdin ended or the parent went while the engine was starting: stop once it is ready (or has ended). */
+  let stopWhenReady = false;
 
   const exit = (code: number): never => {
     rmSync(crashDir, { recursive: true, force: true });
@@ -244,6 +248,7 @@ export function supervise(command: SupervisedCommand, argv: string[], front?: Su
   };
 
   const start = (restartedAt: number | null): void => {
+    engineReady = false;
     const threads = new Map<number, WorkerObject | null>();
     let ready = false;
     let memoryLimitMb = 128;
@@ -274,6 +279,7 @@ export function supervise(command: SupervisedCommand, argv: string[], front?: Su
       } else if (m.t === "thread") threads.set(m.thread, m.object);
       else if (m.t === "ready") {
         ready = true;
+        engineReady = true;
         memoryLimitMb = m.memoryLimitMb;
         if (restartedAt !== null) {
           process.stderr.write(
@@ -281,6 +287,7 @@ export function supervise(command: SupervisedCommand, argv: string[], front?: Su
           );
         }
         front?.ready(c, m.port);
+        if (stopWhenReady && !stopping) onSignal("SIGTERM");
       } else front?.message(m);
     });
     c.on("close", (code, signal) => {
@@ -376,7 +383,17 @@ export function supervise(command: SupervisedCommand, argv: string[], front?: Su
   process.on("SIGTERM", onSignal);
   if (exitOnStdinClose) {
     onParentGone(() => {
-      if (!stopping) onSignal("SIGTERM");
+      if (stopping || stopWhenReady) return;
+      if (child && !engineReady) {
+        // A SIGTERM now would kill an engine still starting before it could say why it cannot
+        // (a bad flag, a broken project: it exits with that line and its code) or stop cleanly.
+        stopWhenReady = true;
+        setTimeout(() => {
+          if (!stopping) onSignal("SIGTERM");
+        }, graceMs + STOP_BACKSTOP_MS).unref();
+        return;
+      }
+      onSignal("SIGTERM");
     });
   }
   return supervision;

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { TraceStore, type SpanRecord, type TraceDetail, type TraceSummary } from "../state/traces.ts";
 import { fail, projectFolder } from "./common.ts";
-import { dataFolder, parse, when } from "./snapshot.ts";
+import { dataFolder, when } from "./snapshot.ts";
+import { parseCommand, usageError } from "./commands.ts";
 
 /**
  * `terrarium traces` lists a project's traces (docs/traces.md), newest
@@ -53,25 +54,16 @@ export function traceText(t: TraceDetail): string {
 
 /** `terrarium traces [projectDir] [--path P] [--status S] [--object O] [--limit N] [--show ID] [--json]` */
 export async function tracesCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, {
-    path: { type: "string" },
-    status: { type: "string" },
-    object: { type: "string" },
-    limit: { type: "string" },
-    show: { type: "string" },
-    json: { type: "boolean", default: false },
-  });
-  const dataDir = dataFolder(projectFolder("traces", positionals), values.data as string | undefined);
+  const { values, positionals } = parseCommand("traces", argv);
+  const dataDir = dataFolder(projectFolder(positionals), values.data);
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    usageError(`--limit takes 1 to 1000, got "${values.limit}"`);
   if (!existsSync(join(dataDir, "traces.sqlite")))
     fail(`no traces in ${dataDir} (serve the project and send it a request, or pass --data DIR)`);
-  const str = (k: string): string | undefined =>
-    typeof values[k] === "string" ? (values[k] as string) : undefined;
-  const limit = str("limit") === undefined ? 20 : Number(str("limit"));
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    fail(`--limit takes 1 to 1000, got "${str("limit")}"`, 2);
   const store = new TraceStore(dataDir);
   try {
-    const show = str("show");
+    const show = values.show;
     if (show !== undefined) {
       const id = show.toLowerCase();
       // A prefix is enough when it names one trace among the newest.
@@ -89,9 +81,9 @@ export async function tracesCommand(argv: string[]): Promise<void> {
     }
     let traces: TraceSummary[];
     try {
-      traces = store.list({ path: str("path"), status: str("status"), object: str("object"), limit });
+      traces = store.list({ path: values.path, status: values.status, object: values.object, limit });
     } catch (e) {
-      return fail((e as Error).message, 2);
+      return usageError((e as Error).message);
     }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(traces, null, 2)}\n`);

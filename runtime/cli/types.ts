@@ -1,21 +1,14 @@
 import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ProjectError } from "../config/errors.ts";
 import { loadProject } from "../config/project.ts";
 import { writeEnvTypes } from "../design/env-types.ts";
-import { fail } from "./common.ts";
+import { fail, parseCommand, usageError } from "./commands.ts";
 
 /** `terrarium types [projectDir]`: writes worker-configuration.d.ts, as `wrangler types --include-runtime=false` does. */
 export function typesCommand(argv: string[]): void {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: {} });
-  } catch (e) {
-    fail((e as Error).message, 2);
-  }
-  const { positionals } = parsed;
-  if (positionals.length > 1) fail("types takes at most one project folder: terrarium types [projectDir]", 2);
+  const { positionals } = parseCommand("types", argv);
+  if (positionals.length > 1) usageError("takes at most one project folder: terrarium types [projectDir]");
   const projectDir = resolve(positionals[0] ?? ".");
   if (!existsSync(projectDir)) fail(`no such folder: ${projectDir}`);
   try {

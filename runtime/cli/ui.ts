@@ -2,7 +2,6 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { controlApi } from "../api/control-api.ts";
 import { defaultRendererDir, startWebBridge, type WebBridge } from "../api/web-bridge.ts";
 import {
@@ -15,9 +14,9 @@ import {
   REPO_ROOT,
   startEngine,
   stopOnSignals,
-  WRANGLER_FLAGS,
-  TRACES_FLAG,
+  usageError,
 } from "./common.ts";
+import { parseCommand } from "./commands.ts";
 import { UI_TOKEN_ENV } from "./supervised.ts";
 
 export const RENDERER_DIR = defaultRendererDir(REPO_ROOT);
@@ -39,30 +38,12 @@ function ensureRenderer(): void {
 
 /** `terrarium ui`: the engine, its router, and the web twin of the desktop app. */
 export async function ui(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: "string", default: "0" },
-      "router-port": { type: "string", default: "8787" },
-      data: { type: "string" },
-      "idle-after": { type: "string" },
-      "hibernate-after": { type: "string" },
-      quiet: { type: "boolean", default: false },
-      watch: { type: "boolean", default: true },
-      "no-watch": { type: "boolean", default: false },
-      grace: { type: "string" },
-      "exit-on-stdin-close": { type: "boolean", default: false },
-      "no-supervisor": { type: "boolean", default: false },
-      ...WRANGLER_FLAGS,
-      ...TRACES_FLAG,
-    },
-  });
-  const open = openFlags("ui", positionals, values);
+  const { values, positionals } = parseCommand("ui", argv);
+  const open = openFlags(positionals, values);
   const graceMs = graceFlag(values.grace);
   const uiPort = intFlag(values.port, "port") ?? 0;
   const routerPort = intFlag(values["router-port"], "router-port") ?? 8787;
-  if (uiPort > 65_535 || routerPort > 65_535) fail("a port is at most 65535", 2);
+  if (uiPort > 65_535 || routerPort > 65_535) usageError("a port is at most 65535");
   const lifecycle = lifecycleFlags(values);
 
   ensureRenderer();
@@ -97,7 +78,6 @@ export async function ui(argv: string[]): Promise<void> {
     fail(e instanceof Error ? e.message : String(e));
   }
   process.stdout.write(`UI on ${bridge.url}\n`);
-  supervisor?.ready(bridge.port, engine.lifecycle.options.memoryLimitMb);
 
   stopOnSignals({
     graceMs,
@@ -108,4 +88,6 @@ export async function ui(argv: string[]): Promise<void> {
       return engine.close({ graceMs });
     },
   });
+  // Only now: a SIGTERM the supervisor sends once it hears this must find the handler above.
+  supervisor?.ready(bridge.port, engine.lifecycle.options.memoryLimitMb);
 }

@@ -1,6 +1,7 @@
 import { ClassVersions } from "../state/class-versions.ts";
 import { fail, projectFolder } from "./common.ts";
-import { dataFolder, parse, refuseWhileServed, when, withEngine } from "./snapshot.ts";
+import { dataFolder, refuseWhileServed, when, withEngine } from "./snapshot.ts";
+import { parseCommand, usageError } from "./commands.ts";
 import { controlApi } from "../api/control-api.ts";
 
 /**
@@ -10,21 +11,17 @@ import { controlApi } from "../api/control-api.ts";
  * while another process serves the folder (its Design view does it then).
  */
 
-function classFlag(values: Record<string, string | boolean | undefined>, command: string): string {
-  const c = values.class;
-  if (typeof c !== "string" || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(c))
-    fail(`${command} needs --class NAME (a class of the project)`, 2);
+function classFlag(c: string | undefined): string {
+  if (c === undefined || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(c))
+    usageError("needs --class NAME (a class of the project)");
   return c;
 }
 
 /** `terrarium versions [projectDir] --class NAME [--json]` */
 export async function versionsCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, {
-    class: { type: "string" },
-    json: { type: "boolean", default: false },
-  });
-  const className = classFlag(values, "versions");
-  const dataDir = dataFolder(projectFolder("versions", positionals), values.data as string | undefined);
+  const { values, positionals } = parseCommand("versions", argv);
+  const className = classFlag(values.class);
+  const dataDir = dataFolder(projectFolder(positionals), values.data);
   const history = new ClassVersions(dataDir).history(className);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(history, null, 2)}\n`);
@@ -41,13 +38,13 @@ export async function versionsCommand(argv: string[]): Promise<void> {
 
 /** `terrarium rollback [projectDir] --class NAME --version HASH_PREFIX` */
 export async function rollbackCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { class: { type: "string" }, version: { type: "string" } });
-  const className = classFlag(values, "rollback");
-  const projectDir = projectFolder("rollback", positionals);
-  const dataDir = dataFolder(projectDir, values.data as string | undefined);
+  const { values, positionals } = parseCommand("rollback", argv);
+  const className = classFlag(values.class);
+  const projectDir = projectFolder(positionals);
+  const dataDir = dataFolder(projectDir, values.data);
   const prefix = typeof values.version === "string" ? values.version.toLowerCase() : "";
   if (!/^[0-9a-f]{6,64}$/.test(prefix))
-    fail("rollback needs --version HASH (6 or more hex digits; terrarium versions lists them)", 2);
+    usageError("needs --version HASH (6 or more hex digits; terrarium versions lists them)");
   const hashes = [...new Set(new ClassVersions(dataDir).history(className).map((v) => v.hash))];
   const found = hashes.filter((h) => h.startsWith(prefix));
   if (found.length === 0)

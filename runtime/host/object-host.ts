@@ -1,6 +1,4 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import type Database from "better-sqlite3";
 import type * as Comlink from "comlink";
 import { markReset, serializeError } from "../shared/comlink-node.ts";
@@ -8,6 +6,7 @@ import { runQuery, type QueryResult } from "../shared/sql-query.ts";
 import { openSqlite } from "../shared/sqlite-native.ts";
 import type { Loaded } from "./load-bundle.ts";
 import { DurableObjectId } from "./namespace.ts";
+import { openObjectDatabase } from "./object-database.ts";
 import { instanceFields, type ObjectProbe } from "./probe.ts";
 import type { AlarmInvocation, GatewayApi, GatewayNotice, ObjectIdentity, SocketEvent } from "./protocol.ts";
 import type { RpcArgs } from "../shared/rpc-wire.ts";
@@ -90,10 +89,7 @@ export class ObjectHost {
 
   /** Opens the object's database, builds its ctx and runs its constructor with `Ctor`. */
   async become(identity: ObjectIdentity, Ctor: unknown, loaded: Loaded): Promise<void> {
-    if (identity.dbPath !== ":memory:") mkdirSync(dirname(identity.dbPath), { recursive: true });
-    const db = openSqlite(identity.dbPath);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
+    const db = openObjectDatabase(identity.dbPath);
     const gateway = this.#gateway;
     const storage = new DurableObjectStorage(
       db,

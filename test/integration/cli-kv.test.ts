@@ -71,12 +71,12 @@ describe("terrarium kv", () => {
     project = tempProject("kv");
     const noAction = await run(["kv", project.dir]);
     expect(noAction.code).toBe(2);
-    expect(noAction.output).toContain("kv needs an action: terrarium kv list|get|put|delete");
+    expect(noAction.output).toContain("terrarium kv: needs an action: terrarium kv list|get|put|delete");
     const noBinding = await run(["kv", "list", project.dir, "--binding", "NOPE", "--data", project.dataDir]);
     expect(noBinding.code).toBe(2);
     expect(noBinding.output).toContain("no KV namespace bound as NOPE; the project binds SESSIONS");
     const noKey = await run(["kv", "get", project.dir, "--data", project.dataDir]);
     expect(noKey.code).toBe(2);
-    expect(noKey.output).toContain("kv get needs --key");
+    expect(noKey.output).toContain("terrarium kv: get needs --key");
   });
 });

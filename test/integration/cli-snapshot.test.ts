@@ -123,7 +123,7 @@ describe("terrarium snapshot, restore and reset", () => {
   it("names what is wrong with its arguments", async () => {
     const project = cli.project("notes");
     const data = ["--data", project.dataDir];
-    expect((await run(["reset", project.dir, ...data])).output).toContain("reset takes one of");
+    expect((await run(["reset", project.dir, ...data])).output).toContain("terrarium reset: takes one of");
     const none = await run(["snapshot", project.dir, "--object", "ada", ...data]);
     expect(none.code).toBe(1);
     expect(none.output).toContain("no Terrarium data in");
