@@ -32,6 +32,15 @@ const GONE_MESSAGE =
 
 /** Set inside a blockConcurrencyWhile callback while it holds the object's input gate. */
 const gateHolder = new AsyncLocalStorage<{ held: boolean }>();
+/**
+ * blockConcurrencyWhile callbacks running in this thread. Once entered, an
+ * AsyncLocalStorage makes Node 20 run promise hooks on every promise of the
+ * thread (see trace-scope.ts); it is turned off when the last callback ends,
+ * so an object whose constructor used blockConcurrencyWhile does not pay for
+ * it on every request after. Code a callback left running sees no holder
+ * either way.
+ */
+let holding = 0;
 
 /** The Durable Object a worker hosts now. */
 export interface ActiveObject {
@@ -326,11 +335,13 @@ export class ObjectHost {
       const tooLong = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(BLOCKED_TOO_LONG)), timeoutMs);
       });
+      holding++;
       try {
         return await Promise.race([gateHolder.run(holder, fn), tooLong]);
       } finally {
         clearTimeout(timer);
         holder.held = false;
+        if (--holding === 0) gateHolder.disable();
       }
     })();
     const gate = run.then(
