@@ -1,4 +1,5 @@
 import { dataCloneError } from "../shared/errors.ts";
+import { forwardables, RPC_TARGET, type Op } from "./rpc-refs.ts";
 
 const CLONEABLE_PROTOTYPES = new Set<unknown>([
   Object.prototype,
@@ -99,4 +100,72 @@ export async function callMember(
     throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
   }
   return (fn as (...a: unknown[]) => unknown).apply(instance, args);
+}
+
+// ---- paths through values reached over RPC (a stub this thread holds sends the rest on) ----
+
+/** Reads `path` on a target as workerd's RPC does: class members of an RpcTarget, own data of a plain value. */
+export async function invokeOn(target: object, path: string[], op: Op, args: unknown[]): Promise<unknown> {
+  const f = forwardables.get(target);
+  if (f) return f.send(op, path, args);
+  if (typeof target === "function") {
+    if (path.length === 0 && op === "call") return (target as (...a: unknown[]) => unknown)(...args);
+    if (path.length === 0) return target;
+    throw new TypeError(`The RPC receiver does not implement the method "${path[0]}".`);
+  }
+  let t: unknown = target;
+  for (let i = 0; i < path.length - 1; i++) t = await readMember(t, path[i]!);
+  const last = path[path.length - 1];
+  if (last === undefined) {
+    if (op === "get") return t;
+    throw new TypeError("An RpcTarget is not callable.");
+  }
+  return callOnValue(t, last, op, args);
+}
+
+/** One step of a property path on a value reached over RPC. */
+async function readMember(t: unknown, name: string): Promise<unknown> {
+  if (t !== null && typeof t === "object") {
+    const f = forwardables.get(t);
+    if (f) return f.send("get", [name], []);
+    if ((t as Record<symbol, unknown>)[RPC_TARGET] === true) {
+      const d = findRpcMember(t, name);
+      return d?.get ? d.get.call(t) : d?.value;
+    }
+    if (Object.hasOwn(t, name)) return (t as Record<string, unknown>)[name];
+    return undefined;
+  }
+  if (typeof t === "function") {
+    const f = forwardables.get(t);
+    if (f) return f.send("get", [name], []);
+  }
+  return undefined;
+}
+
+async function callOnValue(t: unknown, name: string, op: Op, args: unknown[]): Promise<unknown> {
+  if (t !== null && (typeof t === "object" || typeof t === "function")) {
+    const f = forwardables.get(t);
+    if (f) return f.send(op, [name], args);
+    if ((t as Record<symbol, unknown>)[RPC_TARGET] === true)
+      return callMember(t as Record<string, unknown>, name, args, op);
+  }
+  const member = await readMember(t, name);
+  if (op === "get") return member;
+  if (typeof member !== "function")
+    throw new TypeError(`The RPC receiver does not implement the method "${name}".`);
+  return Reflect.apply(member as (...a: unknown[]) => unknown, t, args);
+}
+
+/** Runs a pipelined call on the value a call resolved to: a stub takes the rest of the path itself. */
+export async function sendOnValue(value: unknown, op: Op, path: string[], args: unknown[]): Promise<unknown> {
+  let v = value;
+  for (let i = 0; i < path.length; i++) {
+    if (v !== null && (typeof v === "object" || typeof v === "function")) {
+      const f = forwardables.get(v);
+      if (f) return f.send(op, path.slice(i), args);
+    }
+    if (i === path.length - 1) return callOnValue(v, path[i]!, op, args);
+    v = await readMember(v, path[i]!);
+  }
+  return v;
 }

@@ -8,12 +8,7 @@ import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
 import type { Clock } from "../shared/clock.ts";
 import { errorText } from "../shared/errors.ts";
 import type { EngineEvents } from "../shared/events.ts";
-import {
-  canTransition,
-  IllegalTransitionError,
-  pathBetween,
-  type LifecycleState,
-} from "../shared/lifecycle-model.ts";
+import type { LifecycleState } from "../shared/lifecycle-model.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { TraceContext } from "../shared/trace-context.ts";
 import type { StateManager } from "../state/state-manager.ts";
@@ -26,14 +21,12 @@ import { CodeUpdates, type BeforeUpdate, type CodeUpdateResult, type UpdateProbe
 import { DirectLines } from "./direct-lines.ts";
 import { EntryWorkers } from "./entry.ts";
 import { buildGateway, servicesOf, type GatewayHub, type WorkerServices } from "./gateway.ts";
+import { Hibernation } from "./hibernation.ts";
 import { Inspection } from "./inspect.ts";
 import {
-  busy,
   countBusy,
   countLive,
-  freshLive,
   ObjectError,
-  policyOf,
   type CodeVersion,
   type Dispatch,
   type LifecycleOptions,
@@ -44,10 +37,12 @@ import { LoadFailure } from "./load-failure.ts";
 import { ObjectLogs } from "./logs.ts";
 import { Loss } from "./loss.ts";
 import { WorkerPool, type WorkerObject, type WorkerSupply } from "./pool.ts";
+import { ObjectRecords } from "./records.ts";
 import { Sharding, type ShardGroupView } from "./sharding.ts";
 import type { ObjectSockets } from "./sockets.ts";
 import { bounded } from "./timing.ts";
 import { beginObjectSpan, endObjectSpan } from "./tracing.ts";
+import { terminateObject, type TerminateDeps } from "./terminate.ts";
 import { CpuWatchdog } from "./watchdog.ts";
 import type { WhyAwake } from "./why-awake.ts";
 import { noLinks, type WorkerLinks } from "./workers.ts";
@@ -65,9 +60,6 @@ export type { BeforeUpdate, CodeUpdateResult, UpdateProbe } from "./code-update.
 export type { CutShort } from "./close.ts";
 export type { Publish, WorkerServices } from "./gateway.ts";
 export type { WorkerObject } from "./pool.ts";
-
-/** Nothing in flight for this long ends a Processing span. */
-const SPAN_GAP_MS = 50;
 
 /** What a Lifecycle Manager is made with; the services (WorkerServices) are what its workers reach through the gateway. */
 export interface LifecycleDeps extends WorkerServices {
@@ -96,11 +88,9 @@ export interface LifecycleDeps extends WorkerServices {
  */
 export class LifecycleManager {
   readonly #registry: ServiceRegistry;
-  readonly #state: StateManager;
   readonly #clock: Clock;
   readonly #events: EngineEvents;
   readonly #opts: LifecycleOptions;
-  readonly #sockets: ObjectSockets;
   /** Objects that have, or are getting, a worker. */
   readonly #live = new Map<string, LiveObject>();
   #code: CodeVersion;
@@ -111,6 +101,7 @@ export class LifecycleManager {
   /** Where spans go (docs/traces.md); null: nothing is traced. */
   readonly tracer: TraceStore | null;
   // The parts, each given what it needs in its constructor:
+  readonly #records: ObjectRecords;
   readonly #logs: ObjectLogs;
   readonly #loadFailure: LoadFailure;
   readonly #sharding: Sharding;
@@ -118,23 +109,24 @@ export class LifecycleManager {
   readonly #direct: DirectLines<LiveObject>;
   readonly #loss: Loss;
   readonly #pool: WorkerPool;
+  readonly #hibernation: Hibernation;
   readonly #entries: EntryWorkers;
   readonly #inspection: Inspection;
   readonly #closures: Closures;
   readonly #activation: Activation;
   readonly #updates: CodeUpdates;
   readonly #watchdog: CpuWatchdog;
+  readonly #terminating: TerminateDeps;
 
   constructor(deps: LifecycleDeps) {
     this.#registry = deps.registry;
-    this.#state = deps.state;
     this.#clock = deps.clock;
     this.#events = deps.events;
     this.#opts = deps.options;
-    this.#sockets = deps.sockets;
     this.#code = deps.code;
     this.#namespaces = new Namespaces(deps.code.spec.workerName, deps.code.bindings);
     this.tracer = deps.tracer ?? null;
+    this.#records = new ObjectRecords({ ...deps, live: this.#live });
     this.#logs = new ObjectLogs(deps);
     const links = deps.links ?? noLinks;
     const log = (message: string): void => this.#logs.terrarium(null, "error", message);
@@ -142,17 +134,18 @@ export class LifecycleManager {
     const core = {
       live: this.#live,
       registry: this.#registry,
-      state: this.#state,
+      state: deps.state,
       clock: this.#clock,
       events: this.#events,
       options: this.#opts,
-      sockets: this.#sockets,
+      sockets: deps.sockets,
       logs: this.#logs,
       tracer: this.tracer,
       closed: () => this.#closed,
       namespaces: () => this.#namespaces,
-      transition: (rec: ObjectRecord, to: LifecycleState, cause: string) => this.transition(rec, to, cause),
-      walk: (rec: ObjectRecord, to: LifecycleState, cause: string) => this.#walk(rec, to, cause),
+      transition: (rec: ObjectRecord, to: LifecycleState, cause: string) =>
+        this.#records.transition(rec, to, cause),
+      walk: (rec: ObjectRecord, to: LifecycleState, cause: string) => this.#records.walk(rec, to, cause),
       lose: (live: LiveObject, host: WorkerHost, cause: string) => this.#loss.lose(live, host, cause),
     };
     this.#loadFailure = new LoadFailure({
@@ -177,7 +170,7 @@ export class LifecycleManager {
       ...core,
       links,
       workers: { slots: () => this.#pool.slots() },
-      beginProcessing: (live, cause) => this.#beginProcessing(live, cause),
+      beginProcessing: (live, cause) => this.#hibernation.beginProcessing(live, cause),
     });
     this.#loss = new Loss({ ...core, pool: { forget: (host) => this.#pool.forget(host) } });
     const gateway: GatewayHub<LiveObject> = {
@@ -193,9 +186,15 @@ export class LifecycleManager {
       loadFailure: () => this.#loadFailure.error,
       failedToLoad: (code, e) => this.#loadFailure.failed(code, e),
       gateway: (slot) => buildGateway(slot, gateway),
-      lend: (id, cause) => this.#hibernate(id, cause),
+      lend: (id, cause) => this.#hibernation.lend(id, cause),
       error: log,
     });
+    this.#hibernation = new Hibernation({
+      ...core,
+      pool: this.#pool,
+      scale: (now) => this.#sharding.scale(now),
+    });
+    this.#terminating = { ...core, pool: this.#pool };
     this.#entries = new EntryWorkers({
       ...core,
       pool: this.#pool,
@@ -212,7 +211,7 @@ export class LifecycleManager {
       beforeUpdate: deps.beforeUpdate ?? (async () => {}),
       stillFailing: (e) => this.#loadFailure.stillFailing(e),
       adopt: (next, entry) => this.#adopt(next, entry),
-      endSpan: (live) => this.#endSpan(live),
+      endSpan: (live) => this.#hibernation.endSpan(live),
       identity: (rec) => this.#activation.identity(rec),
       log: (level, message) => this.#logs.terrarium(null, level, message),
     });
@@ -226,7 +225,7 @@ export class LifecycleManager {
    * error (see loadFailure) until new code loads.
    */
   async start(): Promise<void> {
-    this.#settleAfterRestart();
+    this.#records.settleAfterRestart();
     await this.#entries.start();
     this.#pool.refill();
   }
@@ -254,88 +253,6 @@ export class LifecycleManager {
     return this.#entries.exportedClasses();
   }
 
-  // ---- the state machine ----
-
-  transition(obj: ObjectRecord, to: LifecycleState, cause: string): void {
-    if (!canTransition(obj.state, to)) {
-      const err = new IllegalTransitionError(obj.state, to, obj.id);
-      this.#events.emit("problem", {
-        time: this.#clock.now(),
-        message: `BUG: ${err.message} (${cause})`,
-        objectId: obj.id,
-      });
-      throw err;
-    }
-    const rec = this.#registry.recordTransition({
-      time: this.#clock.now(),
-      objectId: obj.id,
-      className: obj.className,
-      from: obj.state,
-      to,
-      cause,
-    });
-    obj.state = to;
-    this.#registry.touch(obj);
-    this.#events.emit("transition", rec);
-  }
-
-  #walk(
-    obj: ObjectRecord,
-    to: LifecycleState,
-    cause: string,
-    avoid: LifecycleState[] = ["Initializing"],
-  ): void {
-    const path = pathBetween(obj.state, to, avoid);
-    if (!path) return;
-    for (const s of path) this.transition(obj, s, cause);
-  }
-
-  /** After a restart or crash of the process, nothing is live: settle every record on disk. */
-  #settleAfterRestart(): void {
-    for (const rec of this.#registry.objects()) {
-      if (rec.state === "Terminating") {
-        this.#state.remove(rec.className, rec.id);
-        this.#registry.remove(rec.id);
-      } else if (rec.state !== "Hibernating" && rec.state !== "Created" && rec.state !== "Initializing") {
-        this.#walk(rec, "Hibernating", "recovered: Terrarium restarted");
-      }
-    }
-  }
-
-  #record(className: string, id: string, name: string | null, cause: string): LiveObject {
-    let live = this.#live.get(id);
-    if (live) return live;
-    let rec = this.#registry.get(id);
-    if (!rec) {
-      const now = this.#clock.now();
-      rec = this.#registry.create({
-        id,
-        className,
-        name,
-        state: "Created",
-        createdAt: now,
-        lastActive: now,
-        requests: 0,
-        storageBytes: 0,
-        lastError: null,
-      });
-      const t = this.#registry.recordTransition({
-        time: now,
-        objectId: id,
-        className,
-        from: null,
-        to: "Created",
-        cause,
-      });
-      this.#events.emit("transition", t);
-    } else if (name && !rec.name) {
-      rec.name = name;
-    }
-    live = freshLive(rec, this.#clock.now());
-    this.#live.set(id, live);
-    return live;
-  }
-
   // ---- events on objects ----
 
   /**
@@ -348,10 +265,10 @@ export class LifecycleManager {
     fn: (api: Comlink.Remote<WorkerApi>, trace: TraceContext | undefined) => Promise<T>,
   ): Promise<T> {
     if (this.#closed) throw new ObjectError("Terrarium is shutting down", 503);
-    let live = this.#record(d.className, d.id, d.name, d.cause);
+    let live = this.#records.live(d.className, d.id, d.name, d.cause);
     while (live.updating) {
       await live.updating;
-      live = this.#record(d.className, d.id, d.name, d.cause);
+      live = this.#records.live(d.className, d.id, d.name, d.cause);
     }
     live.inFlight++;
     const generation = live.generation;
@@ -361,7 +278,7 @@ export class LifecycleManager {
       const host = await this.#activation.ensure(live, d.cause);
       if (live.generation !== generation)
         throw new ObjectError("the object was reset while the request waited", 503);
-      this.#beginProcessing(live, d.cause);
+      this.#hibernation.beginProcessing(live, d.cause);
       return this.#loss.watch(live, host, (api) => fn(api, span?.ctx));
     })();
     const finish = (error: string | undefined, value?: unknown): void => {
@@ -374,8 +291,8 @@ export class LifecycleManager {
         live.inFlight--;
         live.lastEventAt = this.#clock.now();
         // The Processing span ends in the sweeper once nothing has been in
-        // flight for SPAN_GAP_MS, so steady traffic is one span, not two
-        // transitions per request.
+        // flight for SPAN_GAP_MS (hibernation.ts), so steady traffic is one
+        // span, not two transitions per request.
       }
       if (this.#events.listening("request"))
         this.#events.emit("request", {
@@ -409,28 +326,6 @@ export class LifecycleManager {
     return answered.value;
   }
 
-  #beginProcessing(live: LiveObject, cause: string): void {
-    const rec = live.record;
-    if (rec.state === "Idle") this.transition(rec, "Active", cause);
-    if (rec.state === "Active") {
-      this.transition(rec, "Processing", cause);
-      live.spanRequests = 0;
-    }
-    live.spanRequests++;
-  }
-
-  #endSpan(live: LiveObject): void {
-    if (live.record.state !== "Processing" || busy(live)) return;
-    const n = live.spanRequests;
-    this.transition(live.record, "Active", `${n} event${n === 1 ? "" : "s"} done`);
-    live.spanRequests = 0;
-    if (live.pendingScaling) {
-      this.transition(live.record, "Scaling", live.pendingScaling);
-      this.transition(live.record, "Active", "shards rebalanced");
-      live.pendingScaling = null;
-    }
-  }
-
   /**
    * Wakes an object without an event: its constructor runs on its storage
    * (and its hibernatable sockets come back with their attachments), as
@@ -439,45 +334,22 @@ export class LifecycleManager {
   async wake(id: string, cause: string): Promise<void> {
     const rec = this.#registry.get(id);
     if (!rec) throw new ObjectError(`no object with id ${id}`, 404);
-    const live = this.#record(rec.className, id, rec.name, cause);
+    const live = this.#records.live(rec.className, id, rec.name, cause);
     live.lastEventAt = this.#clock.now();
     await this.#activation.ensure(live, cause);
   }
 
   /** Creates (or wakes) an object without an event, e.g. a new shard. */
   async warm(className: string, id: string, name: string | null, cause: string): Promise<void> {
-    const live = this.#record(className, id, name, cause);
+    const live = this.#records.live(className, id, name, cause);
     await this.#activation.ensure(live, cause);
   }
 
   // ---- idling, hibernation, the end ----
 
-  /** Idle and hibernation timeouts; runs on the clock. */
+  /** Idle and hibernation timeouts; runs on the clock (hibernation.ts). */
   sweep(): void {
-    const now = this.#clock.now();
-    if (this.#sharding.size > 0) this.#sharding.scale(now);
-    for (const live of [...this.#live.values()]) {
-      const rec = live.record;
-      if (!live.host || busy(live) || live.starting) continue;
-      if (rec.state === "Processing") {
-        if (now - live.lastEventAt < SPAN_GAP_MS) continue;
-        this.#endSpan(live);
-      }
-      const policy = policyOf(this.#opts, rec.className);
-      if (rec.state === "Active" && now - live.lastEventAt >= policy.idleAfterMs) {
-        this.transition(rec, "Idle", `no requests for ${policy.idleAfterMs} ms`);
-        live.idleSince = now;
-      } else if (
-        rec.state === "Idle" &&
-        now - live.idleSince >= policy.hibernateAfterMs &&
-        !this.#sockets.pinsObject(rec.id) &&
-        live.streams === 0
-      ) {
-        void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
-      }
-    }
-    // Objects that just went Idle can lend their workers to objects waiting for one.
-    if (this.#pool.waiting > 0) this.#pool.supply();
+    this.#hibernation.sweep();
   }
 
   /** New idle and hibernation timeouts (terrarium.json changed); the sweeper applies them from now on. */
@@ -486,72 +358,14 @@ export class LifecycleManager {
     this.#opts.classPolicies = classPolicies;
   }
 
-  /** Ends an object's worker and leaves it Hibernating (storage kept). */
-  async hibernate(id: string, cause: string): Promise<boolean> {
-    const host = await this.#hibernate(id, cause);
-    if (!host) return false;
-    this.#pool.offer(host);
-    return true;
+  /** Ends an object's worker and leaves it Hibernating (storage kept; hibernation.ts). */
+  hibernate(id: string, cause: string): Promise<boolean> {
+    return this.#hibernation.hibernate(id, cause);
   }
 
-  /** Hibernates an object and hands back its worker, deactivated and reusable (or null). */
-  async #hibernate(id: string, cause: string): Promise<WorkerHost | null> {
-    const live = this.#live.get(id);
-    if (!live || !live.host || live.starting || busy(live)) return null;
-    this.#endSpan(live);
-    const rec = live.record;
-    if (rec.state !== "Active" && rec.state !== "Idle") return null;
-    if (rec.state === "Active") this.transition(rec, "Idle", cause);
-    const host = live.host;
-    live.host = null;
-    live.generation++;
-    this.transition(rec, "Hibernating", cause);
-    this.#live.delete(id);
-    this.#sockets.hibernated(id);
-    rec.storageBytes = this.#state.storageBytes(rec.className, rec.id);
-    this.#registry.touch(rec);
-    const slot = this.#pool.slot(host);
-    try {
-      await host.call((api) => api.deactivate());
-    } catch {
-      void host.stop();
-      return null;
-    }
-    if (slot) this.#pool.assign(slot, null);
-    return host.alive ? host : null;
-  }
-
-  /** Ends an object for good: worker, storage and alarm. */
-  async terminate(id: string, cause: string): Promise<boolean> {
-    const rec = this.#registry.get(id);
-    if (!rec) return false;
-    const live = this.#live.get(id);
-    if (live?.starting) await live.starting.catch(() => {});
-    if (rec.state === "Processing" || rec.state === "Updating" || rec.state === "Scaling") {
-      this.transition(rec, "Active", `${cause} (in-flight requests cancelled)`);
-    }
-    if (rec.state === "Created" || rec.state === "Initializing") {
-      // Never got going: nothing to walk through, just forget it.
-      this.#live.delete(id);
-      this.#state.remove(rec.className, rec.id);
-      this.#registry.remove(id);
-      return true;
-    }
-    this.transition(rec, "Terminating", cause);
-    this.#sockets.closeObject(rec.id, 1001, "the Durable Object was terminated");
-    if (live) {
-      live.generation++;
-      const host = live.host;
-      live.host = null;
-      this.#live.delete(id);
-      if (host) {
-        this.#pool.forget(host);
-        await host.stop();
-      }
-    }
-    this.#state.remove(rec.className, rec.id);
-    this.#registry.remove(id);
-    return true;
+  /** Ends an object for good: worker, storage and alarm (terminate.ts). */
+  terminate(id: string, cause: string): Promise<boolean> {
+    return terminateObject(this.#terminating, id, cause);
   }
 
   #closing: Promise<CutShort[]> | null = null;
@@ -572,7 +386,7 @@ export class LifecycleManager {
     this.#closed = true;
     this.#sweeper.cancel();
     const cut = await stopObjects(
-      { live: this.#live, pool: this.#pool, walk: (rec, to, cause) => this.#walk(rec, to, cause) },
+      { live: this.#live, pool: this.#pool, walk: (rec, to, cause) => this.#records.walk(rec, to, cause) },
       graceMs,
       why,
     );

@@ -5,7 +5,7 @@ import type { LifecycleState } from "../shared/lifecycle-model.ts";
  * "Why is it awake?": the facts the Lifecycle Manager and the object's
  * worker hold, turned into the reasons an object is not hibernating now and
  * the time it will hibernate next if nothing else arrives. Pure, so the
- * rules are tested without a worker; they mirror LifecycleManager.sweep.
+ * rules are tested without a worker; they mirror Hibernation.sweep (hibernation.ts).
  */
 
 /** What keeps an object from hibernating, or (alarm, idle-timeout) what decides when it does. */
