@@ -4,7 +4,7 @@ import * as Comlink from "comlink";
 import { cachedRemote, installErrorTransfer, nodeEndpoint } from "../shared/comlink-node.ts";
 import { serveLean } from "../shared/lean-rpc.ts";
 import { withStubPorts, type RpcArgs } from "../shared/rpc-wire.ts";
-import { setExportHooks, withExportContext } from "./rpc-stubs.ts";
+import { setExportCountReport, setExportHooks, withExportContext } from "./rpc-stubs.ts";
 import type { QueryResult } from "../shared/sql-query.ts";
 import type { BatchMetrics, DeliveredMessage, QueueOutcome } from "../bindings/queue.ts";
 import type { WorkflowRunResult, WorkflowRunSpec } from "../bindings/workflow-calls.ts";
@@ -129,6 +129,8 @@ class Isolate implements WorkerApi {
         object.throwIfBroken();
       },
     });
+    // Stubs held elsewhere to this thread's targets keep its object awake (the orchestrator counts them).
+    setExportCountReport((open) => notify({ notice: "stubs", open }));
     const g = globalThis as Record<string, unknown>;
     g.WebSocketPair = this.#sockets.pairClass();
     g.WebSocketRequestResponsePair = WebSocketRequestResponsePair;

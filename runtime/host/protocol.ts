@@ -276,6 +276,8 @@ export interface GatewayApi {
   rows(objectId: string, read: number, written: number): void;
   /** How many response bodies the worker's object is streaming now (see the "streams" notice). */
   streams(open: number): void;
+  /** How many stubs to the worker's functions and RpcTargets are held elsewhere now (see the "stubs" notice). */
+  heldStubs(open: number): void;
   /** The worker's object broke itself (a blockConcurrencyWhile callback threw) with this error: reset it. */
   broken(error: Error): void;
   /** Why an object's worker ended under calls on a direct line, as the orchestrator's path says it (null: unknown). */
@@ -308,6 +310,12 @@ export type GatewayNotice =
   | { notice: "rows"; objectId: string; read: number; written: number }
   /** The active object's open streamed response bodies changed: it stays awake while one is open, as on workerd. */
   | { notice: "streams"; open: number }
+  /**
+   * The worker's open RPC exports (stubs to its functions and RpcTargets held
+   * elsewhere, not yet disposed) changed: its object stays awake while one is
+   * open, as on workerd. Sent only on a change, at most once a turn.
+   */
+  | { notice: "stubs"; open: number }
   /** A blockConcurrencyWhile callback threw: the object must be reset (the worker ended). */
   | { notice: "broken"; error: SerializedError };
 

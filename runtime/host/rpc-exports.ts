@@ -42,6 +42,33 @@ export function setExportHooks(h: ExportHooks): void {
   hooks = h;
 }
 
+/**
+ * Told how many exports this thread has open whenever the number changes
+ * (coalesced to one report per turn): an object's worker reports it to the
+ * orchestrator, which keeps the object awake while a stub to one of its
+ * targets is held elsewhere, as workerd does.
+ */
+let countReport: (open: number) => void = () => {};
+let reported = 0;
+let reportQueued = false;
+
+export function setExportCountReport(report: (open: number) => void): void {
+  countReport = report;
+}
+
+function reportCount(): void {
+  reportQueued = false;
+  if (openExports.size === reported) return;
+  reported = openExports.size;
+  countReport(reported);
+}
+
+function countChanged(): void {
+  if (reportQueued) return;
+  reportQueued = true;
+  queueMicrotask(reportCount);
+}
+
 interface Export {
   target: object;
   port: MessagePort;
@@ -94,6 +121,7 @@ export function exportTarget(value: object, wire: ExportWire): MessagePort {
   const { port1, port2 } = new MessageChannel();
   const ex: Export = { target, port: port1, closed: false };
   openExports.add(ex);
+  countChanged();
   exportContext.getStore()?.exports.add(ex);
   exportCounts.set(target, (exportCounts.get(target) ?? 0) + 1);
   port1.on("message", (m: unknown) => void serve(ex, m as StubCall, wire));
@@ -140,6 +168,7 @@ function release(ex: Export, disposeTarget: boolean): void {
   if (ex.closed) return;
   ex.closed = true;
   openExports.delete(ex);
+  countChanged();
   const n = (exportCounts.get(ex.target) ?? 1) - 1;
   if (n > 0) {
     exportCounts.set(ex.target, n);
@@ -170,6 +199,8 @@ function release(ex: Export, disposeTarget: boolean): void {
  */
 export function closeExports(reason: Error): void {
   for (const ex of [...openExports]) closeExport(ex, reason);
+  // At once: the object is going, and its next object must not inherit the count.
+  reportCount();
 }
 
 function closeExport(ex: Export, reason: Error): void {

@@ -41,7 +41,13 @@ import { checkCloneable, sendOnValue } from "./rpc-values.ts";
  */
 
 export { CONTEXT_GONE_MESSAGE, refuseOverRpc } from "./rpc-refs.ts";
-export { closeExports, setExportHooks, withExportContext, type ExportHooks } from "./rpc-exports.ts";
+export {
+  closeExports,
+  setExportCountReport,
+  setExportHooks,
+  withExportContext,
+  type ExportHooks,
+} from "./rpc-exports.ts";
 export { disposeAll, StubHandle } from "./rpc-imports.ts";
 
 // ---- values in and out ----

@@ -115,6 +115,7 @@ export class WorkerHost {
       else if (m.notice === "direct") gateway.direct(m.reports);
       else if (m.notice === "rows") gateway.rows(m.objectId, m.read, m.written);
       else if (m.notice === "streams") gateway.streams(m.open);
+      else if (m.notice === "stubs") gateway.heldStubs(m.open);
       else {
         this.#broken ??= deserializeError(m.error);
         gateway.broken(this.#broken);

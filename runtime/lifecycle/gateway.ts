@@ -83,6 +83,8 @@ export interface GatewayObject {
   readonly host: WorkerHost | null;
   /** Response bodies the object is streaming (it does not hibernate meanwhile). */
   streams: number;
+  /** Stubs to the object's functions and RpcTargets held elsewhere (it does not hibernate meanwhile). */
+  heldStubs: number;
 }
 
 /** The calls a worker makes to objects and to other Workers (calls.ts). */
@@ -188,6 +190,10 @@ export function buildGateway<L extends GatewayObject>(slot: GatewaySlot<L>, hub:
     streams: (open) => {
       const live = slot.object;
       if (live && live.host === slot.host) live.streams = open;
+    },
+    heldStubs: (open) => {
+      const live = slot.object;
+      if (live && live.host === slot.host) live.heldStubs = open;
     },
     broken: (error) => {
       const live = slot.object;

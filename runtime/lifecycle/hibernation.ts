@@ -86,7 +86,8 @@ export class Hibernation {
         rec.state === "Idle" &&
         now - live.idleSince >= policy.hibernateAfterMs &&
         !sockets.pinsObject(rec.id) &&
-        live.streams === 0
+        live.streams === 0 &&
+        live.heldStubs === 0
       ) {
         void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
       }

@@ -74,6 +74,7 @@ export class Inspection {
       live: !!live && (!!live.host || !!live.starting),
       starting: !!live?.starting,
       streams: live?.streams ?? 0,
+      heldStubs: live?.heldStubs ?? 0,
       inFlight: live?.inFlight ?? 0,
       directCalls: live?.directBusy.size ?? 0,
       lastEventAt: live?.lastEventAt ?? rec.lastActive,

@@ -95,6 +95,12 @@ export interface LiveObject {
   directBusy: Set<WorkerHost>;
   /** Response bodies the object is streaming now (its worker reports them): it stays awake meanwhile. */
   streams: number;
+  /**
+   * Stubs to the object's functions and RpcTargets that other objects or
+   * Workers hold and have not disposed (its worker reports them): it stays
+   * awake meanwhile, as on workerd, so calls on them keep working.
+   */
+  heldStubs: number;
 }
 
 /** An object's place as it starts to need a worker (it has none yet). */
@@ -114,6 +120,7 @@ export function freshLive(record: ObjectRecord, now: number): LiveObject {
     pendingScaling: null,
     directBusy: new Set(),
     streams: 0,
+    heldStubs: 0,
   };
 }
 

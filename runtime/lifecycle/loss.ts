@@ -53,6 +53,7 @@ export class Loss {
     live.generation++;
     live.inFlight = 0;
     live.streams = 0;
+    live.heldStubs = 0;
     live.spanRequests = 0;
     this.#deps.pool.forget(host);
     live.record.lastError = cause;

@@ -15,6 +15,7 @@ export type AwakeReasonKind =
   | "starting"
   | "standard-websocket"
   | "streaming"
+  | "held-stubs"
   | "wait-until"
   | "blocking"
   | "transaction"
@@ -45,6 +46,8 @@ export interface AwakeFacts {
   standardSockets: number;
   /** Response bodies the object is streaming (a Response made from a ReadableStream), which pin it awake. */
   streams: number;
+  /** Stubs to its functions and RpcTargets held elsewhere and not disposed, which pin it awake. */
+  heldStubs: number;
   hibernatableSockets: number;
   alarmAt: number | null;
   /** What the worker says; null when it is not live or did not answer in time. */
@@ -121,6 +124,12 @@ export function whyAwake(f: AwakeFacts): WhyAwake {
     );
   if (f.streams > 0)
     hold("streaming", `${plural(f.streams, "response body", "response bodies")} still streaming to a client`);
+  if (f.heldStubs > 0)
+    hold(
+      "held-stubs",
+      `held RPC stubs: ${f.heldStubs} (stubs to its functions or RpcTargets that another object or Worker ` +
+        "holds keep it in memory until they are disposed)",
+    );
   if (f.probe) {
     if (f.probe.waitUntil > 0)
       hold(
@@ -176,6 +185,7 @@ const SHORT: Record<AwakeReasonKind, string> = {
   starting: "starting",
   "standard-websocket": "standard WebSocket",
   streaming: "streaming a response",
+  "held-stubs": "held RPC stubs",
   "wait-until": "waitUntil pending",
   blocking: "blockConcurrencyWhile",
   transaction: "open transaction",

@@ -139,6 +139,7 @@ function liveObject(id: string, host: WorkerHost | null, state: LifecycleState, 
     pendingScaling: null,
     directBusy: new Set(),
     streams: 0,
+    heldStubs: 0,
   };
 }
 
@@ -198,6 +199,27 @@ describe("the worker pool", () => {
     expect(await h.pool.forObject()).toBe(older);
     expect(h.lent).toEqual(["older"]);
     expect(h.pool.size).toBe(2);
+  });
+
+  it("neither lends nor evicts at the cap an object whose RPC stubs are held elsewhere", async () => {
+    const h = harness({ maxLiveObjects: 2 });
+    const held = await h.pool.acquire();
+    const other = await h.pool.acquire();
+    // Idle long enough to lend, and the least recently used: but a stub to its RpcTarget is held.
+    const pinned = liveObject("held", held, "Idle", 6_000);
+    pinned.heldStubs = 1;
+    h.live.set("held", pinned);
+    h.live.set("other", liveObject("other", other, "Active", 1_000));
+    const asking = liveObject("asking", null, "Initializing", 0);
+    asking.starting = new Promise(() => {});
+    h.live.set("asking", asking);
+    expect(await h.pool.forObject()).toBe(other);
+    expect(h.lent).toEqual(["other"]);
+    h.live.delete("asking");
+    // Under the cap now: a waiter gets a thread start, not the pinned object's worker.
+    const next = await h.pool.acquire();
+    expect(next).not.toBe(held);
+    expect(h.lent).toEqual(["other"]);
   });
 
   it("under the cap, gives a new object a worker of its own", async () => {

@@ -13,6 +13,7 @@ const facts = (over: Partial<AwakeFacts> = {}): AwakeFacts => ({
   policy: { idleAfterMs: 1_000, hibernateAfterMs: 10_000 },
   standardSockets: 0,
   streams: 0,
+  heldStubs: 0,
   hibernatableSockets: 0,
   alarmAt: null,
   probe: null,
@@ -45,6 +46,7 @@ describe("whyAwake", () => {
         directCalls: 1,
         standardSockets: 1,
         streams: 1,
+        heldStubs: 3,
         probe: { ...probe, waitUntil: 1, blocking: true, transaction: true },
       }),
     );
@@ -53,6 +55,7 @@ describe("whyAwake", () => {
       ["calls", true],
       ["standard-websocket", true],
       ["streaming", true],
+      ["held-stubs", true],
       ["wait-until", true],
       ["blocking", true],
       ["transaction", true],
@@ -61,6 +64,10 @@ describe("whyAwake", () => {
     expect(w).toMatchObject({ hibernatesAt: null, idleAt: null, fields: { n: "1" } });
     expect(awakeLine(w)).toBe("requests in flight");
     expect(awakeLine(whyAwake(facts({ probe: { ...probe, blocking: true } })))).toBe("blockConcurrencyWhile");
+    const held = whyAwake(facts({ state: "Idle", heldStubs: 2 }));
+    expect(held.reasons[0]!.detail).toMatch(/^held RPC stubs: 2 /);
+    expect(held.hibernatesAt).toBeNull();
+    expect(awakeLine(held)).toBe("held RPC stubs");
     expect(awakeLine(whyAwake(facts({ probe: { ...probe, transaction: true } })))).toBe("open transaction");
   });
 
