@@ -166,6 +166,13 @@ export class Tally extends DurableObject<Env> {
   async useHeld(): Promise<unknown> {
     return settle(() => this.heldCounter!.add(1));
   }
+  // Waits (awake, in a request) past the time the stub's owner, quiet meanwhile,
+  // would hibernate (Terrarium's default: 1 s to Idle, then 10 s): the held stub
+  // keeps it in memory, so the call still reaches the same counter.
+  async useHeldLater(ms: number): Promise<unknown> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return settle(() => this.heldCounter!.add(1));
+  }
 
   reset(): void {
     this.ctx.abort("reset on purpose");
@@ -325,6 +332,8 @@ export default {
         return Response.json({ held: await tally.hold("holder-owner") });
       case "/use-held":
         return Response.json({ used: await tally.useHeld() });
+      case "/use-held-later":
+        return Response.json({ used: await tally.useHeldLater(Number(url.searchParams.get("ms") ?? 0)) });
       case "/disposed":
         return Response.json({ count: await tally.disposedCount() });
       case "/stash":
