@@ -183,6 +183,9 @@ async function updateObject(hub: UpdateHub, live: LiveObject, cause: string): Pr
     hub.transition(rec, "Updating", cause);
     live.host = null;
     live.generation++;
+    // Deactivating closes the old worker's exports (their stubs' calls fail), and its
+    // count of them would come back too late to be taken (live.host is no longer it).
+    live.heldStubs = 0;
     await oldHost.call((api) => api.deactivate()).catch(() => {});
     void oldHost.stop();
     const host = await hub.pool.acquire();
