@@ -3,7 +3,7 @@ import type { ObjectRecord, ServiceRegistry } from "../registry/registry.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { LifecycleState } from "../shared/lifecycle-model.ts";
 import type { StateManager } from "../state/state-manager.ts";
-import { busy, policyOf, type LifecycleOptions, type LiveObject } from "./live.ts";
+import { busy, pinnedByWorker, policyOf, type LifecycleOptions, type LiveObject } from "./live.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { ObjectSockets } from "./sockets.ts";
 
@@ -86,8 +86,7 @@ export class Hibernation {
         rec.state === "Idle" &&
         now - live.idleSince >= policy.hibernateAfterMs &&
         !sockets.pinsObject(rec.id) &&
-        live.streams === 0 &&
-        live.heldStubs === 0
+        !pinnedByWorker(live)
       ) {
         void this.hibernate(rec.id, `idle for ${policy.hibernateAfterMs} ms`);
       }

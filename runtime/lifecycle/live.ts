@@ -145,6 +145,15 @@ export function busy(l: LiveObject): boolean {
   return l.inFlight > 0 || l.directBusy.size > 0;
 }
 
+/**
+ * What the object's worker reports holding it awake, as on workerd: response
+ * bodies it is streaming, stubs to its targets held elsewhere. Such an object
+ * neither hibernates, lends its worker, nor is evicted by the live cap.
+ */
+export function pinnedByWorker(l: LiveObject): boolean {
+  return l.streams > 0 || l.heldStubs > 0;
+}
+
 /** Objects holding a worker, or about to. */
 export function countLive(live: Iterable<LiveObject>): number {
   let n = 0;

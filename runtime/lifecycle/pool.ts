@@ -6,6 +6,7 @@ import { forgetCaller } from "./direct-lines.ts";
 import {
   busy,
   countLive,
+  pinnedByWorker,
   policyOf,
   type CodeVersion,
   type LifecycleOptions,
@@ -258,8 +259,7 @@ export class WorkerPool {
           l.host &&
           !busy(l) &&
           !l.starting &&
-          l.streams === 0 &&
-          l.heldStubs === 0 &&
+          !pinnedByWorker(l) &&
           (l.record.state === "Active" || l.record.state === "Idle"),
       )
       .sort((a, b) => a.lastEventAt - b.lastEventAt);
@@ -312,7 +312,7 @@ export class WorkerPool {
     for (const l of this.#deps.live.values()) {
       if (l.record.state !== "Idle" || !l.host || busy(l) || l.starting || l.updating) continue;
       if (now - l.idleSince < loanAfter(policyOf(this.#deps.options, l.record.className))) continue;
-      if (this.#deps.sockets.pinsObject(l.record.id) || l.streams > 0 || l.heldStubs > 0) continue;
+      if (this.#deps.sockets.pinsObject(l.record.id) || pinnedByWorker(l)) continue;
       if (!oldest || l.lastEventAt < oldest.lastEventAt) oldest = l;
     }
     return oldest;
