@@ -4,12 +4,11 @@
 // starts the engine again. No Electron API is used here: the parent's port
 // is `process.parentPort`, which a plain Node child is given by a stand-in
 // in the tests (test/unit/electron/engine-host.test.ts).
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { servePort } from "../runtime/api/port-api.ts";
 import { CRASH_REPORT } from "../runtime/cli/crash.ts";
 import type { Engine } from "../runtime/engine.ts";
 import type { FromEngine, ToEngine } from "./engine-protocol.ts";
+import { runtimeModule } from "./runtime-module.ts";
 
 interface ParentPort {
   on(event: "message", listener: (e: { data: unknown }) => void): void;
@@ -22,21 +21,6 @@ const port = parentPort;
 const post = (m: FromEngine): void => port.postMessage(m);
 
 let appRoot = "";
-let tsxRegistered = false;
-
-/**
- * Loads a module of the engine from its TypeScript sources, as the CLI does
- * (tsx compiles them on load): its bundler and object workers find their
- * files relative to those sources, so they are not bundled into this file.
- */
-async function runtimeModule<T>(...path: string[]): Promise<T> {
-  if (!tsxRegistered) {
-    const { register } = await import("tsx/esm/api");
-    register();
-    tsxRegistered = true;
-  }
-  return (await import(pathToFileURL(join(appRoot, "runtime", ...path)).href)) as T;
-}
 
 let engine: Engine | null = null;
 let served: ReturnType<typeof servePort> | null = null;
@@ -56,12 +40,16 @@ async function open(m: Extract<ToEngine, { type: "open" }>): Promise<void> {
     // better-sqlite3 as built for Electron's ABI (scripts/build-sqlite-electron.js), for this
     // process and every worker it starts.
     const native = await runtimeModule<typeof import("../runtime/shared/sqlite-native.ts")>(
+      appRoot,
       "shared",
       "sqlite-native.ts",
     );
     process.env[native.SQLITE_BINDING_ENV] ??= native.electronBindingPath(appRoot, process.versions.modules);
   }
-  const { Engine: EngineClass } = await runtimeModule<typeof import("../runtime/engine.ts")>("engine.ts");
+  const { Engine: EngineClass } = await runtimeModule<typeof import("../runtime/engine.ts")>(
+    appRoot,
+    "engine.ts",
+  );
   const opened = await EngineClass.open({ projectDir: m.projectDir });
   engine = opened;
   for (const lifecycle of opened.lifecycles()) {
@@ -75,6 +63,7 @@ async function open(m: Extract<ToEngine, { type: "open" }>): Promise<void> {
   // Saves from the Design view (and any editor) reload the project, as in `terrarium ui`.
   opened.watch();
   const { controlApi } = await runtimeModule<typeof import("../runtime/api/control-api.ts")>(
+    appRoot,
     "api",
     "control-api.ts",
   );
@@ -96,7 +85,7 @@ async function stop(graceMs: number): Promise<void> {
   let line: string | null = null;
   if (engine) {
     const report = await engine.close({ graceMs });
-    const { cutShortLine } = await runtimeModule<typeof import("../runtime/engine.ts")>("engine.ts");
+    const { cutShortLine } = await runtimeModule<typeof import("../runtime/engine.ts")>(appRoot, "engine.ts");
     line = cutShortLine(report);
   }
   // The host ends this process once it has the message (exiting here could lose it).

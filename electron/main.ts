@@ -8,6 +8,7 @@ import { isProjectFolder, PROJECT_TEMPLATES, RecentProjects } from "./projects.t
 import { stopBeforeQuit } from "./quit.ts";
 import { isAppPage } from "./trusted-frame.ts";
 import { createSecureWindow } from "./window.ts";
+import { runtimeModule } from "./runtime-module.ts";
 
 // The Electron main process: the window, the menu, and the control API served
 // to the window over validated IPC. The engine (the orchestration layer) for
@@ -28,24 +29,8 @@ let closeIpc: (() => void) | null = null;
 /** Set once the app is ready (userData is known then). */
 let recent: RecentProjects | null = null;
 
-let tsxRegistered = false;
-
 /** How long in-flight work gets when the project closes or the app quits (a spinning object is ended, not waited for). */
 const QUIT_GRACE_MS = 5_000;
-
-/**
- * Loads a module of the engine from its TypeScript sources, as the CLI does
- * (tsx compiles them on load): its bundler and object workers find their
- * files relative to those sources, so they are not bundled into this file.
- */
-async function runtimeModule<T>(...path: string[]): Promise<T> {
-  if (!tsxRegistered) {
-    const { register } = await import("tsx/esm/api");
-    register();
-    tsxRegistered = true;
-  }
-  return (await import(pathToFileURL(join(appRoot, "runtime", ...path)).href)) as T;
-}
 
 /** The engine's utility process, built beside this file (electron.vite.config.ts). */
 const engineProcess = join(import.meta.dirname, "engine-process.js");
@@ -199,6 +184,7 @@ async function newProject(templateId: string): Promise<void> {
   try {
     // The same code as `terrarium new`: the sample copied, its Worker named after the folder.
     const { newProject: create } = await runtimeModule<typeof import("../runtime/templates/new-project.ts")>(
+      appRoot,
       "templates",
       "new-project.ts",
     );
