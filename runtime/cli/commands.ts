@@ -47,6 +47,17 @@ const WATCH = {
   "no-watch": { type: "boolean", default: false },
 } as const;
 
+/**
+ * How a command that serves a project (serve, ui, load) stops and runs:
+ * `--grace MS` for in-flight work, `--exit-on-stdin-close`, and
+ * `--no-supervisor` (the engine in the command's own process).
+ */
+const SERVING = {
+  grace: { type: "string" },
+  "exit-on-stdin-close": { type: "boolean", default: false },
+  "no-supervisor": { type: "boolean", default: false },
+} as const;
+
 /** Options a command parses but does not document (see WATCH). */
 export const UNDOCUMENTED = new Set(["watch"]);
 
@@ -105,10 +116,8 @@ ${TRACES_LINE}
       "answer-timeout": { type: "string" },
       quiet: { type: "boolean", default: false },
       ...WATCH,
-      grace: { type: "string" },
-      "exit-on-stdin-close": { type: "boolean", default: false },
+      ...SERVING,
       ip: { type: "string" },
-      "no-supervisor": { type: "boolean", default: false },
       "test-scheduled": { type: "boolean", default: false },
       ...WRANGLER_FLAGS,
       ...TRACES_FLAG,
@@ -139,9 +148,7 @@ ${TRACES_LINE}
       "hibernate-after": { type: "string" },
       quiet: { type: "boolean", default: false },
       ...WATCH,
-      grace: { type: "string" },
-      "exit-on-stdin-close": { type: "boolean", default: false },
-      "no-supervisor": { type: "boolean", default: false },
+      ...SERVING,
       ...WRANGLER_FLAGS,
       ...TRACES_FLAG,
     },
@@ -211,9 +218,7 @@ ${TRACES_LINE}
       data: { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
-      grace: { type: "string" },
-      "exit-on-stdin-close": { type: "boolean", default: false },
-      "no-supervisor": { type: "boolean", default: false },
+      ...SERVING,
       ...WRANGLER_FLAGS,
       ...TRACES_FLAG,
     },
